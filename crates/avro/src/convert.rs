@@ -1,0 +1,778 @@
+//! Conversions from Avro values to PostgreSQL binary fields, each with its check: integer
+//! range, numeric precision and scale, NUL in text, varchar length, timestamp range, the
+//! nanosecond policy, UUID syntax, JSON validity.
+
+use crate::copy::{
+    MICROS_PER_DAY, NumericError, PG_DATE_END, PG_DATE_MIN, PG_EPOCH_DAYS, PG_EPOCH_MICROS,
+    PG_TIMESTAMP_END, PG_TIMESTAMP_MIN, begin_field, end_field, float_digits, null_field,
+    twos_complement_digits, write_numeric, write_numeric_special,
+};
+use crate::error::DecodeError;
+use crate::json::{
+    self, JsonError, decimal_text, format_uuid, read_big_decimal, read_duration, write_json,
+};
+use crate::pg_type::PgType;
+use crate::plan::{KafkaField, NanosPolicy, PlanOptions, RecordMeta, bytes_field};
+use crate::reader::{IndexKind, Reader};
+use crate::schema::{AvroType, NodeId, TimeUnit, WriterSchema};
+
+/// The conversion of one Avro type to one column type, chosen when the plan is compiled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Conv {
+    Bool,
+    Int2,
+    Int4,
+    Int8,
+    Float4,
+    Float8,
+    Numeric {
+        limit: Option<(u16, u16)>,
+    },
+    Text {
+        max_chars: Option<u32>,
+    },
+    Bytea,
+    /// The value rendered as JSON.
+    Jsonb,
+    /// A string holding JSON text (`logicalType: json` and the like), checked.
+    JsonbText,
+    Uuid,
+    Date,
+    Time,
+    /// timestamptz and timestamp: microseconds since 2000-01-01.
+    Timestamp,
+    Interval,
+    Array {
+        item: NodeId,
+        element: Box<Conv>,
+        oid: u32,
+    },
+}
+
+/// Why one value could not be converted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ConvError {
+    Decode(DecodeError),
+    Value { value: String, reason: String },
+}
+
+impl From<DecodeError> for ConvError {
+    fn from(e: DecodeError) -> Self {
+        ConvError::Decode(e)
+    }
+}
+
+impl From<JsonError> for ConvError {
+    fn from(e: JsonError) -> Self {
+        match e {
+            JsonError::Decode(d) => ConvError::Decode(d),
+            JsonError::Value(reason) => ConvError::Value {
+                value: "(nested value)".into(),
+                reason,
+            },
+        }
+    }
+}
+
+fn bad(value: impl ToString, reason: impl Into<String>) -> ConvError {
+    ConvError::Value {
+        value: value.to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// The conversion of `node` into `pg`, if there is one.
+pub(crate) fn conversion(
+    schema: &WriterSchema,
+    node: NodeId,
+    pg: &PgType,
+    options: &PlanOptions,
+) -> Option<Conv> {
+    let _ = options;
+    let avro = schema.node(node);
+    let text = |pg: &PgType| match pg {
+        PgType::Text | PgType::Enum { .. } => Some(Conv::Text { max_chars: None }),
+        PgType::Varchar(n) => Some(Conv::Text { max_chars: *n }),
+        _ => None,
+    };
+    let numeric_limit = |pg: &PgType| match pg {
+        PgType::Numeric {
+            precision: Some(p),
+            scale,
+        } => Some((*p, scale.unwrap_or(0))),
+        _ => None,
+    };
+    use AvroType as A;
+    use PgType as P;
+    Some(match (avro, pg) {
+        (A::Null | A::Union(_), _) => return None,
+        (A::String, P::Jsonb) => Conv::JsonbText,
+        (_, P::Jsonb) => Conv::Jsonb,
+        (A::Boolean, P::Bool) => Conv::Bool,
+        (A::Boolean, P::Text | P::Varchar(_)) => text(pg)?,
+        (A::Int | A::Long, P::Int2) => Conv::Int2,
+        (A::Int | A::Long, P::Int4) => Conv::Int4,
+        (A::Int | A::Long, P::Int8) => Conv::Int8,
+        (A::Int | A::Long, P::Float8) => Conv::Float8,
+        (A::Float, P::Float4) => Conv::Float4,
+        (A::Float | A::Double, P::Float8) => Conv::Float8,
+        (A::Int | A::Long | A::Float | A::Double, P::Numeric { .. }) => Conv::Numeric {
+            limit: numeric_limit(pg),
+        },
+        (A::Int | A::Long | A::Float | A::Double, P::Text | P::Varchar(_)) => text(pg)?,
+        (A::String, P::Text | P::Varchar(_) | P::Enum { .. }) => text(pg)?,
+        (A::String | A::UuidString, P::Uuid) => Conv::Uuid,
+        (A::UuidString, P::Text | P::Varchar(_)) => text(pg)?,
+        (A::UuidFixed, P::Uuid) => Conv::Uuid,
+        (A::UuidFixed, P::Text | P::Varchar(_)) => text(pg)?,
+        (A::UuidFixed, P::Bytea) => Conv::Bytea,
+        (A::Bytes | A::Fixed(_), P::Bytea) => Conv::Bytea,
+        (A::Bytes | A::Fixed(_), P::Text | P::Varchar(_)) => text(pg)?,
+        (A::Enum(_), P::Text | P::Varchar(_) | P::Enum { .. }) => text(pg)?,
+        (A::Decimal { .. } | A::BigDecimal, P::Numeric { .. }) => Conv::Numeric {
+            limit: numeric_limit(pg),
+        },
+        (A::Decimal { .. } | A::BigDecimal, P::Text | P::Varchar(_)) => text(pg)?,
+        (A::Date, P::Date) => Conv::Date,
+        (A::Time(_), P::Time) => Conv::Time,
+        (A::Timestamp { .. }, P::Timestamptz | P::Timestamp) => Conv::Timestamp,
+        (A::Timestamp { .. }, P::Int8) => Conv::Int8,
+        (A::Duration, P::Interval) => Conv::Interval,
+        (A::Array(item), P::Array(element)) => {
+            let inner = schema.nullable(*item).map_or(*item, |(_, t)| t);
+            let element_conv = conversion(schema, inner, element, options)?;
+            if matches!(element_conv, Conv::Array { .. }) {
+                return None; // PostgreSQL arrays are not nested
+            }
+            Conv::Array {
+                item: *item,
+                element: Box::new(element_conv),
+                oid: element.oid(),
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// What a field of this type can be stored as, for plan errors.
+pub(crate) fn hint(schema: &WriterSchema, node: NodeId) -> String {
+    let targets = match schema.node(node) {
+        AvroType::Null => "any nullable column (always NULL)",
+        AvroType::Boolean => "boolean, text, jsonb",
+        AvroType::Int | AvroType::Long => {
+            "smallint, integer, bigint, numeric, double precision, text, jsonb"
+        }
+        AvroType::Float => "real, double precision, numeric, text, jsonb",
+        AvroType::Double => "double precision, numeric, text, jsonb",
+        AvroType::String => "text, varchar(n), jsonb, uuid, an enum type",
+        AvroType::Bytes | AvroType::Fixed(_) => "bytea, text, jsonb",
+        AvroType::Enum(_) => "text, varchar(n), an enum type, jsonb",
+        AvroType::Array(_) => "an array of a compatible element type, or jsonb",
+        AvroType::Map(_) | AvroType::Record { .. } | AvroType::Union(_) => "jsonb",
+        AvroType::Decimal { .. } | AvroType::BigDecimal => "numeric, text, jsonb",
+        AvroType::UuidString | AvroType::UuidFixed => "uuid, text, jsonb",
+        AvroType::Date => "date, jsonb",
+        AvroType::Time(_) => "time, jsonb",
+        AvroType::Timestamp { .. } => "timestamptz, timestamp, bigint, jsonb",
+        AvroType::Duration => "interval, jsonb",
+    };
+    format!(" (it can be stored as {targets})")
+}
+
+/// The conversions of the event-shaped hot path, written inline by a direct plan; the rest
+/// go through [`emit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fast {
+    Bool,
+    Int4FromInt,
+    Int8FromLong,
+    Float4,
+    Float8,
+    Text,
+    Timestamp(TimeUnit),
+    Other,
+}
+
+impl Fast {
+    pub(crate) fn of(schema: &WriterSchema, node: NodeId, conv: &Conv) -> Self {
+        use AvroType as A;
+        match (conv, schema.node(node)) {
+            (Conv::Bool, A::Boolean) => Fast::Bool,
+            (Conv::Int4, A::Int) => Fast::Int4FromInt,
+            (Conv::Int8, A::Long) => Fast::Int8FromLong,
+            (Conv::Float4, A::Float) => Fast::Float4,
+            (Conv::Float8, A::Double) => Fast::Float8,
+            (Conv::Text { max_chars: None }, A::String) => Fast::Text,
+            (Conv::Timestamp, A::Timestamp { unit, .. }) if *unit != TimeUnit::Nanos => {
+                Fast::Timestamp(*unit)
+            }
+            _ => Fast::Other,
+        }
+    }
+}
+
+/// [`emit`] for a [`Fast`] conversion other than `Other`.
+#[inline]
+pub(crate) fn emit_fast(
+    fast: Fast,
+    reader: &mut Reader<'_>,
+    out: &mut Vec<u8>,
+) -> Result<(), ConvError> {
+    match fast {
+        Fast::Bool => bytes_field(out, &[u8::from(reader.read_bool()?)]),
+        Fast::Int4FromInt => bytes_field(out, &reader.read_int()?.to_be_bytes()),
+        Fast::Int8FromLong => bytes_field(out, &reader.read_long()?.to_be_bytes()),
+        Fast::Float4 => bytes_field(out, &reader.read_float()?.to_be_bytes()),
+        Fast::Float8 => bytes_field(out, &reader.read_double()?.to_be_bytes()),
+        Fast::Text => {
+            let text = reader.read_str()?;
+            if text.as_bytes().contains(&0) {
+                return Err(bad(
+                    text.replace('\0', "\\0"),
+                    "text cannot contain the NUL character (0x00)",
+                ));
+            }
+            bytes_field(out, text.as_bytes());
+        }
+        Fast::Timestamp(unit) => {
+            let micros = timestamp_micros(reader.read_long()?, unit, NanosPolicy::Truncate)?;
+            bytes_field(out, &micros.to_be_bytes());
+        }
+        Fast::Other => {
+            return Err(bad("", "internal error: no fast conversion"));
+        }
+    }
+    Ok(())
+}
+
+/// Reads one value of `node` and writes it as a field (length included) converted by `conv`.
+pub(crate) fn emit(
+    schema: &WriterSchema,
+    node: NodeId,
+    conv: &Conv,
+    options: &PlanOptions,
+    reader: &mut Reader<'_>,
+    out: &mut Vec<u8>,
+) -> Result<(), ConvError> {
+    use AvroType as A;
+    let avro = schema.node(node);
+    match (conv, avro) {
+        (Conv::JsonbText, _) => {
+            let text = reader.read_str()?;
+            check_json(text)?;
+            let at = begin_field(out);
+            out.push(1);
+            out.extend_from_slice(text.as_bytes());
+            end_field(out, at);
+        }
+        (Conv::Jsonb, _) => {
+            let at = begin_field(out);
+            out.push(1);
+            write_json(schema, node, reader, out, 0)?;
+            end_field(out, at);
+        }
+        (Conv::Bool, _) => bytes_field(out, &[u8::from(reader.read_bool()?)]),
+        (Conv::Int2 | Conv::Int4 | Conv::Int8 | Conv::Float8, A::Int | A::Long) => {
+            let value = read_integer(avro, reader)?;
+            match conv {
+                Conv::Int2 => {
+                    let v = i16::try_from(value)
+                        .map_err(|_| bad(value, "out of smallint's range (-32768..32767)"))?;
+                    bytes_field(out, &v.to_be_bytes());
+                }
+                Conv::Int4 => {
+                    let v =
+                        i32::try_from(value).map_err(|_| bad(value, "out of integer's range"))?;
+                    bytes_field(out, &v.to_be_bytes());
+                }
+                Conv::Float8 => bytes_field(out, &(value as f64).to_be_bytes()),
+                _ => bytes_field(out, &value.to_be_bytes()),
+            }
+        }
+        (Conv::Int8, A::Timestamp { .. }) => bytes_field(out, &reader.read_long()?.to_be_bytes()),
+        (Conv::Float4, _) => bytes_field(out, &reader.read_float()?.to_be_bytes()),
+        (Conv::Float8, A::Float) => {
+            bytes_field(out, &f64::from(reader.read_float()?).to_be_bytes())
+        }
+        (Conv::Float8, _) => bytes_field(out, &reader.read_double()?.to_be_bytes()),
+        (Conv::Numeric { limit }, _) => emit_numeric(avro, *limit, reader, out)?,
+        (Conv::Text { max_chars }, _) => {
+            let at = begin_field(out);
+            write_text(avro, reader, out)?;
+            let text = &out[at + 4..];
+            if text.contains(&0) {
+                let shown = String::from_utf8_lossy(text).replace('\0', "\\0");
+                return Err(bad(shown, "text cannot contain the NUL character (0x00)"));
+            }
+            if let Some(max) = max_chars {
+                // write_text wrote valid UTF-8: count characters by their first bytes.
+                let chars = text.iter().filter(|&&b| (b & 0xC0) != 0x80).count();
+                if chars > *max as usize {
+                    let shown = String::from_utf8_lossy(text).into_owned();
+                    return Err(bad(
+                        shown,
+                        format!("{chars} characters, longer than varchar({max})"),
+                    ));
+                }
+            }
+            end_field(out, at);
+        }
+        (Conv::Bytea, A::Bytes) => bytes_field(out, reader.read_bytes()?),
+        (Conv::Bytea, A::Fixed(size)) => bytes_field(out, reader.read_fixed(*size)?),
+        (Conv::Bytea, _) => bytes_field(out, reader.read_fixed(16)?),
+        (Conv::Uuid, A::UuidFixed) => bytes_field(out, reader.read_fixed(16)?),
+        (Conv::Uuid, _) => {
+            let text = reader.read_str()?;
+            let bytes = parse_uuid(text).ok_or_else(|| bad(text, "not a UUID"))?;
+            bytes_field(out, &bytes);
+        }
+        (Conv::Date, _) => {
+            let days = i64::from(reader.read_int()?);
+            let pg = days - PG_EPOCH_DAYS;
+            if !(PG_DATE_MIN..PG_DATE_END).contains(&pg) {
+                return Err(bad(
+                    json::format_date(days),
+                    "outside PostgreSQL's date range",
+                ));
+            }
+            bytes_field(out, &(pg as i32).to_be_bytes());
+        }
+        (Conv::Time, A::Time(unit)) => {
+            let raw = match unit {
+                TimeUnit::Millis => i64::from(reader.read_int()?),
+                _ => reader.read_long()?,
+            };
+            let micros = match unit {
+                TimeUnit::Millis => raw.checked_mul(1000),
+                TimeUnit::Micros => Some(raw),
+                TimeUnit::Nanos => Some(raw / 1000),
+            }
+            .filter(|m| (0..=MICROS_PER_DAY).contains(m))
+            .ok_or_else(|| bad(raw, "not a time of day (00:00:00 to 24:00:00)"))?;
+            bytes_field(out, &micros.to_be_bytes());
+        }
+        (Conv::Timestamp, A::Timestamp { unit, .. }) => {
+            let raw = reader.read_long()?;
+            let micros = timestamp_micros(raw, *unit, options.nanos)?;
+            bytes_field(out, &micros.to_be_bytes());
+        }
+        (Conv::Interval, _) => {
+            let (months, days, millis) = read_duration(reader)?;
+            let micros = i64::from(millis) * 1000;
+            let days = i32::try_from(days).map_err(|_| bad(days, "too many days for interval"))?;
+            let months =
+                i32::try_from(months).map_err(|_| bad(months, "too many months for interval"))?;
+            let at = begin_field(out);
+            out.extend_from_slice(&micros.to_be_bytes());
+            out.extend_from_slice(&days.to_be_bytes());
+            out.extend_from_slice(&months.to_be_bytes());
+            end_field(out, at);
+        }
+        (Conv::Array { item, element, oid }, _) => {
+            emit_array(schema, *item, element, *oid, options, reader, out)?;
+        }
+        (conv, avro) => {
+            // compile() only pairs conversions with the types they read.
+            return Err(bad(
+                format!("{avro:?}"),
+                format!("internal error: no conversion {conv:?} for this type"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A float or double, widened for the NaN and infinity checks, with its shortest decimal
+/// digits at its own width (see [`float_digits`]).
+fn read_float_digits(
+    avro: &AvroType,
+    reader: &mut Reader<'_>,
+) -> Result<(f64, (bool, String, usize)), DecodeError> {
+    Ok(match avro {
+        AvroType::Float => {
+            let value = reader.read_float()?;
+            (f64::from(value), float_digits(value))
+        }
+        _ => {
+            let value = reader.read_double()?;
+            (value, float_digits(value))
+        }
+    })
+}
+
+fn read_integer(avro: &AvroType, reader: &mut Reader<'_>) -> Result<i64, DecodeError> {
+    match avro {
+        AvroType::Int => reader.read_int().map(i64::from),
+        _ => reader.read_long(),
+    }
+}
+
+/// Microseconds since 2000-01-01 for a timestamp in `unit` since 1970, range-checked.
+fn timestamp_micros(raw: i64, unit: TimeUnit, nanos: NanosPolicy) -> Result<i64, ConvError> {
+    let micros = match unit {
+        TimeUnit::Millis => raw.checked_mul(1000),
+        TimeUnit::Micros => Some(raw),
+        TimeUnit::Nanos => {
+            let rest = raw.rem_euclid(1000);
+            match nanos {
+                NanosPolicy::Truncate => Some(raw.div_euclid(1000)),
+                NanosPolicy::Round => Some(raw.div_euclid(1000) + i64::from(rest >= 500)),
+                NanosPolicy::Reject if rest != 0 => {
+                    return Err(bad(
+                        raw,
+                        "nanoseconds would be lost (nanosecond policy: reject)",
+                    ));
+                }
+                NanosPolicy::Reject => Some(raw / 1000),
+            }
+        }
+    };
+    micros
+        .and_then(|m| m.checked_sub(PG_EPOCH_MICROS))
+        .filter(|m| (PG_TIMESTAMP_MIN..PG_TIMESTAMP_END).contains(m))
+        .ok_or_else(|| {
+            bad(
+                raw,
+                "outside PostgreSQL's timestamp range (4713 BC to 294276 AD)",
+            )
+        })
+}
+
+/// A header name or value as a JSON string: as it is when it is UTF-8 without NUL (which
+/// jsonb cannot hold), otherwise as `"\\x…"` hex, the way PostgreSQL prints bytea, so that
+/// no header makes a record fail.
+fn write_header_text(bytes: &[u8], out: &mut Vec<u8>) -> Result<(), ConvError> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) if !bytes.contains(&0) => json::write_string(text, out)?,
+        _ => {
+            let mut hex = String::with_capacity(2 + bytes.len() * 2);
+            hex.push_str("\\x");
+            for b in bytes {
+                hex.push_str(&format!("{b:02x}"));
+            }
+            json::write_string(&hex, out)?;
+        }
+    }
+    Ok(())
+}
+
+/// Text of a value: strings and enum labels as they are, bytes checked as UTF-8, numbers
+/// in their shortest exact form.
+fn write_text(
+    avro: &AvroType,
+    reader: &mut Reader<'_>,
+    out: &mut Vec<u8>,
+) -> Result<(), ConvError> {
+    use AvroType as A;
+    match avro {
+        A::String | A::UuidString => out.extend_from_slice(reader.read_str()?.as_bytes()),
+        A::Bytes | A::Fixed(_) => {
+            let bytes = match avro {
+                A::Fixed(size) => reader.read_fixed(*size)?,
+                _ => reader.read_bytes()?,
+            };
+            let text = std::str::from_utf8(bytes).map_err(|_| {
+                bad(
+                    format!("{:x?}", &bytes[..bytes.len().min(16)]),
+                    "bytes are not UTF-8 text",
+                )
+            })?;
+            out.extend_from_slice(text.as_bytes());
+        }
+        A::Enum(symbols) => {
+            let index = reader.read_index(symbols.len(), IndexKind::EnumSymbol)?;
+            out.extend_from_slice(symbols[index].as_bytes());
+        }
+        A::Boolean => out.extend_from_slice(if reader.read_bool()? {
+            b"true"
+        } else {
+            b"false"
+        }),
+        A::Int | A::Long => {
+            out.extend_from_slice(read_integer(avro, reader)?.to_string().as_bytes())
+        }
+        A::Float | A::Double => {
+            let (value, (negative, digits, scale)) = read_float_digits(avro, reader)?;
+            let text = if value.is_nan() {
+                "NaN".to_owned()
+            } else if value.is_infinite() {
+                if value > 0.0 { "Infinity" } else { "-Infinity" }.to_owned()
+            } else {
+                decimal_text(negative, &digits, scale)
+            };
+            out.extend_from_slice(text.as_bytes());
+        }
+        A::UuidFixed => out.extend_from_slice(format_uuid(reader.read_fixed(16)?).as_bytes()),
+        A::Decimal { .. } | A::BigDecimal => {
+            let (negative, digits, scale) = read_decimal(avro, reader)?;
+            out.extend_from_slice(decimal_text(negative, &digits, scale).as_bytes());
+        }
+        other => return Err(bad(format!("{other:?}"), "internal error: no text form")),
+    }
+    Ok(())
+}
+
+/// (negative, digits, scale) of a decimal or big-decimal value.
+fn read_decimal(
+    avro: &AvroType,
+    reader: &mut Reader<'_>,
+) -> Result<(bool, String, usize), ConvError> {
+    let (unscaled, scale) = match avro {
+        AvroType::Decimal {
+            scale,
+            fixed: Some(size),
+            ..
+        } => (reader.read_fixed(*size)?, *scale),
+        AvroType::Decimal { scale, .. } => (reader.read_bytes()?, *scale),
+        _ => read_big_decimal(reader)?,
+    };
+    let (negative, digits) =
+        twos_complement_digits(unscaled).map_err(|e| bad("(decimal)", e.to_string()))?;
+    Ok((negative, digits, scale))
+}
+
+fn emit_numeric(
+    avro: &AvroType,
+    limit: Option<(u16, u16)>,
+    reader: &mut Reader<'_>,
+    out: &mut Vec<u8>,
+) -> Result<(), ConvError> {
+    use AvroType as A;
+    let (negative, digits, scale) = match avro {
+        A::Int | A::Long => {
+            let value = read_integer(avro, reader)?;
+            (value < 0, value.unsigned_abs().to_string(), 0)
+        }
+        A::Float | A::Double => {
+            let (value, digits) = read_float_digits(avro, reader)?;
+            if !value.is_finite() {
+                if limit.is_some() && value.is_infinite() {
+                    return Err(bad(value, "a numeric(p,s) column cannot hold infinity"));
+                }
+                write_numeric_special(value, out);
+                return Ok(());
+            }
+            digits
+        }
+        _ => read_decimal(avro, reader)?,
+    };
+    write_numeric(negative, &digits, scale, limit, out).map_err(|e| {
+        let value = decimal_text(negative, &digits, scale);
+        match e {
+            NumericError::Scale { .. }
+            | NumericError::Precision { .. }
+            | NumericError::TooLarge => bad(value, e.to_string()),
+        }
+    })
+}
+
+fn emit_array(
+    schema: &WriterSchema,
+    item: NodeId,
+    element: &Conv,
+    oid: u32,
+    options: &PlanOptions,
+    reader: &mut Reader<'_>,
+    out: &mut Vec<u8>,
+) -> Result<(), ConvError> {
+    let nullable = schema.nullable(item);
+    let inner = nullable.map_or(item, |(_, t)| t);
+    let at = begin_field(out);
+    out.extend_from_slice(&1i32.to_be_bytes()); // dimensions
+    let flags_at = out.len();
+    out.extend_from_slice(&0i32.to_be_bytes()); // has nulls
+    out.extend_from_slice(&oid.to_be_bytes());
+    let count_at = out.len();
+    out.extend_from_slice(&0i32.to_be_bytes()); // length, patched below
+    out.extend_from_slice(&1i32.to_be_bytes()); // lower bound
+    let mut count: i64 = 0;
+    let mut has_nulls = false;
+    let min = json::min_size(schema, item);
+    loop {
+        let block = reader.read_block_count(min)?;
+        if block == 0 {
+            break;
+        }
+        for _ in 0..block {
+            count += 1;
+            if let Some((null_index, _)) = nullable {
+                let index = reader.read_index(2, IndexKind::UnionBranch)?;
+                if index == null_index {
+                    has_nulls = true;
+                    null_field(out);
+                    continue;
+                }
+            }
+            emit(schema, inner, element, options, reader, out)?;
+        }
+    }
+    if count == 0 {
+        // An empty array has no dimensions.
+        out.truncate(at + 4);
+        out.extend_from_slice(&0i32.to_be_bytes());
+        out.extend_from_slice(&0i32.to_be_bytes());
+        out.extend_from_slice(&oid.to_be_bytes());
+    } else {
+        let count = i32::try_from(count).map_err(|_| bad(count, "too many array elements"))?;
+        out[count_at..count_at + 4].copy_from_slice(&count.to_be_bytes());
+        out[flags_at..flags_at + 4].copy_from_slice(&i32::from(has_nulls).to_be_bytes());
+    }
+    end_field(out, at);
+    Ok(())
+}
+
+/// JSON text that PostgreSQL's jsonb accepts: valid JSON, no `\u0000` escape.
+fn check_json(text: &str) -> Result<(), ConvError> {
+    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
+        return Err(bad(text, format!("not valid JSON: {e}")));
+    }
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            if bytes[i + 1..].starts_with(b"u0000") {
+                return Err(bad(text, "JSON with \\u0000, which jsonb cannot store"));
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    Ok(())
+}
+
+/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` or 32 hex digits, any case.
+fn parse_uuid(text: &str) -> Option<[u8; 16]> {
+    let hex: Vec<u8> = match text.len() {
+        36 => {
+            let b = text.as_bytes();
+            if [8, 13, 18, 23].iter().any(|&i| b[i] != b'-') {
+                return None;
+            }
+            b.iter().copied().filter(|&c| c != b'-').collect()
+        }
+        32 => text.as_bytes().to_vec(),
+        _ => return None,
+    };
+    if hex.len() != 32 {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    for (i, pair) in hex.chunks(2).enumerate() {
+        let digit = |c: u8| (c as char).to_digit(16);
+        out[i] = (digit(pair[0])? * 16 + digit(pair[1])?) as u8;
+    }
+    Some(out)
+}
+
+/// Writes a Kafka metadata field; `Ok(false)` when the value is absent (NULL).
+pub(crate) fn write_meta(
+    field: KafkaField,
+    pg: &PgType,
+    meta: &RecordMeta<'_>,
+    out: &mut Vec<u8>,
+) -> Result<bool, ConvError> {
+    match field {
+        KafkaField::Topic => bytes_field(out, meta.topic.as_bytes()),
+        KafkaField::Partition => match pg {
+            PgType::Int8 => bytes_field(out, &i64::from(meta.partition).to_be_bytes()),
+            _ => bytes_field(out, &meta.partition.to_be_bytes()),
+        },
+        KafkaField::Offset => bytes_field(out, &meta.offset.to_be_bytes()),
+        KafkaField::Timestamp => {
+            let Some(ms) = meta.timestamp_ms else {
+                return Ok(false);
+            };
+            match pg {
+                PgType::Int8 => bytes_field(out, &ms.to_be_bytes()),
+                _ => {
+                    let micros = timestamp_micros(ms, TimeUnit::Millis, NanosPolicy::Truncate)?;
+                    bytes_field(out, &micros.to_be_bytes());
+                }
+            }
+        }
+        KafkaField::Key => {
+            let Some(key) = meta.key else {
+                return Ok(false);
+            };
+            if *pg == PgType::Text {
+                let text = std::str::from_utf8(key)
+                    .map_err(|_| bad(String::from_utf8_lossy(key), "the key is not UTF-8 text"))?;
+                if text.contains('\0') {
+                    return Err(bad(text.replace('\0', "\\0"), "text cannot contain NUL"));
+                }
+            }
+            bytes_field(out, key);
+        }
+        KafkaField::Headers => {
+            let at = begin_field(out);
+            out.push(1);
+            out.push(b'{');
+            for (i, (name, value)) in meta.headers.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_header_text(name.as_bytes(), out)?;
+                out.push(b':');
+                match value {
+                    None => out.extend_from_slice(b"null"),
+                    Some(bytes) => write_header_text(bytes, out)?,
+                }
+            }
+            out.push(b'}');
+            end_field(out, at);
+        }
+    }
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuids_parse_in_both_spellings() {
+        let a = parse_uuid("123E4567-e89b-12d3-a456-426614174000").unwrap();
+        let b = parse_uuid("123e4567e89b12d3a456426614174000").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(format_uuid(&a), "123e4567-e89b-12d3-a456-426614174000");
+        assert!(parse_uuid("123e4567-e89b-12d3-a456-42661417400g").is_none());
+        assert!(parse_uuid("123e4567+e89b-12d3-a456-426614174000").is_none());
+        assert!(parse_uuid("").is_none());
+    }
+
+    #[test]
+    fn json_checks() {
+        assert!(
+            check_json(r#"{"a":[1,2,"x\\u0000"]}"#).is_ok(),
+            "an escaped backslash is not NUL"
+        );
+        assert!(check_json(r#"{"a":"\u0000"}"#).is_err());
+        assert!(check_json("{not json").is_err());
+    }
+
+    #[test]
+    fn nanosecond_policy() {
+        let ns = 1_700_000_000_123_456_789i64;
+        let base = 1_700_000_000_123_456i64 - PG_EPOCH_MICROS;
+        assert_eq!(
+            timestamp_micros(ns, TimeUnit::Nanos, NanosPolicy::Truncate).unwrap(),
+            base
+        );
+        assert_eq!(
+            timestamp_micros(ns, TimeUnit::Nanos, NanosPolicy::Round).unwrap(),
+            base + 1
+        );
+        assert!(timestamp_micros(ns, TimeUnit::Nanos, NanosPolicy::Reject).is_err());
+        assert_eq!(
+            timestamp_micros(ns - 789, TimeUnit::Nanos, NanosPolicy::Reject).unwrap(),
+            base
+        );
+        // before 1970, truncation goes to the earlier microsecond
+        assert_eq!(
+            timestamp_micros(-1, TimeUnit::Nanos, NanosPolicy::Truncate).unwrap(),
+            -1 - PG_EPOCH_MICROS
+        );
+        assert!(timestamp_micros(i64::MAX, TimeUnit::Millis, NanosPolicy::Truncate).is_err());
+    }
+}

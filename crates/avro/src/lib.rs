@@ -1,0 +1,32 @@
+//! Avro for inlet.
+//!
+//! This crate owns everything between the bytes of a Kafka record value and the bytes of a
+//! PostgreSQL COPY BINARY row: the Confluent wire frame (magic byte, schema id, Avro body),
+//! writer schemas with their named and Confluent references, the compiled decode plans that
+//! turn an Avro body into a COPY row without a generic value tree, and the proposal of a
+//! table for a schema. It is pure: no I/O, no async, no network. Every byte it reads is
+//! untrusted, so every malformed input is a typed error, never a panic or an unbounded
+//! allocation.
+
+mod convert;
+mod copy;
+mod error;
+mod frame;
+mod json;
+mod pg_type;
+mod plan;
+mod propose;
+mod reader;
+mod schema;
+
+pub use copy::{COPY_HEADER, COPY_TRAILER};
+pub use error::{DecodeError, PlanError, RecordError};
+pub use frame::{Frame, FrameError, MAGIC_BYTE, SchemaId, encode_frame};
+pub use pg_type::PgType;
+pub use plan::{
+    ColumnMapping, ColumnSource, DecodePlan, KafkaField, NanosPolicy, PlanOptions, RecordMeta,
+    RowScratch, TableColumn, copy_stream,
+};
+pub use propose::{Proposal, column_type, quote};
+pub use reader::{IndexKind, Reader};
+pub use schema::{AvroType, NodeId, TimeUnit, WriterSchema};

@@ -1,0 +1,339 @@
+//! Proposes a table for a writer schema: columns, types, nullability, the time column for a
+//! hypertable, and the mapping from fields to columns.
+
+use crate::pg_type::PgType;
+use crate::plan::{ColumnMapping, ColumnSource, TableColumn};
+use crate::schema::{AvroType, NodeId, WriterSchema};
+
+/// A proposed table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proposal {
+    /// Columns, in schema order.
+    pub columns: Vec<TableColumn>,
+    /// The mapping that fills them.
+    pub mapping: Vec<ColumnMapping>,
+    /// The column to partition a hypertable by: the first timestamp field.
+    pub time_column: Option<String>,
+}
+
+/// PostgreSQL cuts identifiers longer than this (NAMEDATALEN - 1).
+const MAX_IDENTIFIER_BYTES: usize = 63;
+
+/// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
+fn truncate(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// How deep nested records are flattened into columns; deeper ones become jsonb.
+const MAX_FLATTEN_DEPTH: usize = 8;
+
+impl Proposal {
+    /// The proposal for `schema`: nested records flattened into `parent_child` columns,
+    /// `["null", T]` as a nullable T, everything without a column type of its own as jsonb.
+    pub fn for_schema(schema: &WriterSchema) -> Self {
+        let mut proposal = Proposal {
+            columns: Vec::new(),
+            mapping: Vec::new(),
+            time_column: None,
+        };
+        let root = schema.root();
+        match schema.node(root) {
+            AvroType::Record { .. } => {
+                let mut stack = vec![root];
+                proposal.flatten(schema, root, "", "", false, &mut stack);
+            }
+            // A root that is not a record (a union, a string...) becomes one column.
+            _ => {
+                let nullable = match schema.node(root) {
+                    AvroType::Union(branches) => {
+                        branches.iter().any(|b| *schema.node(*b) == AvroType::Null)
+                    }
+                    _ => false,
+                };
+                proposal.add(schema, root, "value", String::new(), nullable)
+            }
+        }
+        proposal
+    }
+
+    fn flatten(
+        &mut self,
+        schema: &WriterSchema,
+        record: NodeId,
+        column_prefix: &str,
+        path_prefix: &str,
+        nullable: bool,
+        stack: &mut Vec<NodeId>,
+    ) {
+        let AvroType::Record { fields, .. } = schema.node(record) else {
+            return;
+        };
+        for (name, field) in fields {
+            let column = format!("{column_prefix}{name}");
+            let path = format!("{path_prefix}{name}");
+            let (inner, field_nullable) = match schema.nullable(*field) {
+                Some((_, inner)) => (inner, true),
+                None => (*field, false),
+            };
+            let nullable = nullable || field_nullable;
+            let recursive = stack.contains(&inner);
+            if matches!(schema.node(inner), AvroType::Record { .. })
+                && !recursive
+                && stack.len() < MAX_FLATTEN_DEPTH
+            {
+                stack.push(inner);
+                self.flatten(
+                    schema,
+                    inner,
+                    &format!("{column}_"),
+                    &format!("{path}."),
+                    nullable,
+                    stack,
+                );
+                stack.pop();
+            } else {
+                self.add(schema, inner, &column, path, nullable);
+            }
+        }
+    }
+
+    fn add(
+        &mut self,
+        schema: &WriterSchema,
+        node: NodeId,
+        column: &str,
+        path: String,
+        nullable: bool,
+    ) {
+        let column = &self.unique_name(column);
+        let pg_type = column_type(schema, node);
+        // A null, or a multi-type union with a null branch, can leave the column NULL.
+        let is_null = match schema.node(node) {
+            AvroType::Null => true,
+            AvroType::Union(branches) => {
+                branches.iter().any(|b| *schema.node(*b) == AvroType::Null)
+            }
+            _ => false,
+        };
+        if self.time_column.is_none()
+            && matches!(schema.node(node), AvroType::Timestamp { .. })
+            && !nullable
+        {
+            self.time_column = Some(column.to_owned());
+        }
+        self.columns.push(TableColumn {
+            name: column.to_owned(),
+            pg_type,
+            nullable: nullable || is_null,
+            has_default: false,
+        });
+        // The root itself (a schema that is not a record) has the empty path.
+        self.mapping.push(ColumnMapping {
+            column: column.to_owned(),
+            source: ColumnSource::Field(path),
+        });
+    }
+
+    /// `column`, cut to PostgreSQL's 63-byte identifiers, with a `_2`, `_3`... suffix when a
+    /// column of that name exists already (`a_b` flattened from `a.b` next to a field `a_b`).
+    fn unique_name(&self, column: &str) -> String {
+        let taken = |name: &str| self.columns.iter().any(|c| c.name == name);
+        let mut name = truncate(column, MAX_IDENTIFIER_BYTES).to_owned();
+        let mut n = 1;
+        while taken(&name) {
+            n += 1;
+            let suffix = format!("_{n}");
+            name = format!(
+                "{}{suffix}",
+                truncate(column, MAX_IDENTIFIER_BYTES - suffix.len())
+            );
+        }
+        name
+    }
+
+    /// `CREATE TABLE` for the proposal, identifiers quoted.
+    pub fn ddl(&self, schema_name: &str, table: &str) -> String {
+        let mut ddl = format!("CREATE TABLE {}.{} (\n", quote(schema_name), quote(table));
+        for (i, column) in self.columns.iter().enumerate() {
+            ddl.push_str(&format!(
+                "  {} {}{}{}\n",
+                quote(&column.name),
+                column.pg_type,
+                if column.nullable { "" } else { " NOT NULL" },
+                if i + 1 < self.columns.len() { "," } else { "" }
+            ));
+        }
+        ddl.push_str(");\n");
+        if let Some(time) = &self.time_column {
+            ddl.push_str(&format!(
+                "-- with TimescaleDB: SELECT create_hypertable('{}.{}', by_range('{}'));\n",
+                quote(schema_name).replace('\'', "''"),
+                quote(table).replace('\'', "''"),
+                time.replace('\'', "''")
+            ));
+        }
+        ddl
+    }
+}
+
+/// The default column type of an Avro type (design.md's table).
+pub fn column_type(schema: &WriterSchema, node: NodeId) -> PgType {
+    use AvroType as A;
+    match schema.node(node) {
+        A::Null => PgType::Text,
+        A::Boolean => PgType::Bool,
+        A::Int => PgType::Int4,
+        A::Long => PgType::Int8,
+        A::Float => PgType::Float4,
+        A::Double => PgType::Float8,
+        A::Bytes | A::Fixed(_) => PgType::Bytea,
+        A::String | A::Enum(_) => PgType::Text,
+        A::Array(item) => {
+            let inner = schema.nullable(*item).map_or(*item, |(_, t)| t);
+            match column_type(schema, inner) {
+                PgType::Jsonb | PgType::Array(_) => PgType::Jsonb,
+                element => PgType::Array(Box::new(element)),
+            }
+        }
+        A::Map(_) | A::Record { .. } => PgType::Jsonb,
+        A::Union(_) => match schema.nullable(node) {
+            Some((_, inner)) => column_type(schema, inner),
+            None => PgType::Jsonb,
+        },
+        A::Decimal {
+            precision, scale, ..
+        } => match (u16::try_from(*precision), u16::try_from(*scale)) {
+            (Ok(p), Ok(s)) if p <= 1000 => PgType::Numeric {
+                precision: Some(p),
+                scale: Some(s),
+            },
+            _ => PgType::Numeric {
+                precision: None,
+                scale: None,
+            },
+        },
+        A::BigDecimal => PgType::Numeric {
+            precision: None,
+            scale: None,
+        },
+        A::UuidString | A::UuidFixed => PgType::Uuid,
+        A::Date => PgType::Date,
+        A::Time(_) => PgType::Time,
+        A::Timestamp { local: false, .. } => PgType::Timestamptz,
+        A::Timestamp { local: true, .. } => PgType::Timestamp,
+        A::Duration => PgType::Interval,
+    }
+}
+
+/// A double-quoted SQL identifier.
+pub fn quote(identifier: &str) -> String {
+    format!("\"{}\"", identifier.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flattened_names_never_collide_and_fit_postgres_identifiers() {
+        let long = "x".repeat(70);
+        let schema = WriterSchema::parse(
+            &format!(
+                r#"{{"type":"record","name":"E","fields":[
+                {{"name":"a","type":{{"type":"record","name":"A","fields":[{{"name":"b","type":"int"}}]}}}},
+                {{"name":"a_b","type":"string"}},
+                {{"name":"{long}","type":"int"}},
+                {{"name":"{long}y","type":"int"}}]}}"#
+            ),
+            &[],
+        )
+        .unwrap();
+        let proposal = Proposal::for_schema(&schema);
+        let names: Vec<&str> = proposal.columns.iter().map(|c| c.name.as_str()).collect();
+        let x63 = "x".repeat(63);
+        let x61 = format!("{}_2", "x".repeat(61));
+        assert_eq!(names, ["a_b", "a_b_2", x63.as_str(), x61.as_str()]);
+        assert_eq!(proposal.mapping[1].column, "a_b_2");
+        assert_eq!(
+            proposal.mapping[1].source,
+            ColumnSource::Field("a_b".into())
+        );
+    }
+
+    #[test]
+    fn nested_records_flatten_and_nullable_unions_are_nullable() {
+        let schema = WriterSchema::parse(
+            r#"{"type":"record","name":"E","fields":[
+                {"name":"ts","type":{"type":"long","logicalType":"timestamp-micros"}},
+                {"name":"geo","type":["null",{"type":"record","name":"G","fields":[
+                    {"name":"lat","type":"double"},{"name":"lon","type":"double"}]}]},
+                {"name":"tags","type":{"type":"array","items":"string"}},
+                {"name":"attrs","type":{"type":"map","values":"long"}},
+                {"name":"v","type":["int","string"]},
+                {"name":"price","type":{"type":"bytes","logicalType":"decimal","precision":10,"scale":2}}]}"#,
+            &[],
+        )
+        .unwrap();
+        let proposal = Proposal::for_schema(&schema);
+        let described: Vec<String> = proposal
+            .columns
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} {}{}",
+                    c.name,
+                    c.pg_type,
+                    if c.nullable { "" } else { " NOT NULL" }
+                )
+            })
+            .collect();
+        assert_eq!(
+            described,
+            [
+                "ts timestamp with time zone NOT NULL",
+                "geo_lat double precision",
+                "geo_lon double precision",
+                "tags text[] NOT NULL",
+                "attrs jsonb NOT NULL",
+                "v jsonb NOT NULL",
+                "price numeric(10,2) NOT NULL"
+            ]
+        );
+        assert_eq!(
+            proposal.mapping[1].source,
+            ColumnSource::Field("geo.lat".into())
+        );
+        assert_eq!(proposal.time_column.as_deref(), Some("ts"));
+        let ddl = proposal.ddl("public", "events");
+        assert!(
+            ddl.starts_with(
+                "CREATE TABLE \"public\".\"events\" (\n  \"ts\" timestamp with time zone NOT NULL,"
+            ),
+            "{ddl}"
+        );
+        assert!(ddl.contains("create_hypertable"), "{ddl}");
+    }
+
+    #[test]
+    fn recursive_records_become_jsonb() {
+        let schema = WriterSchema::parse(
+            r#"{"type":"record","name":"Tree","fields":[
+                {"name":"label","type":"string"},
+                {"name":"children","type":{"type":"array","items":"Tree"}},
+                {"name":"parent","type":["null","Tree"]}]}"#,
+            &[],
+        )
+        .unwrap();
+        let proposal = Proposal::for_schema(&schema);
+        let types: Vec<String> = proposal
+            .columns
+            .iter()
+            .map(|c| c.pg_type.to_string())
+            .collect();
+        assert_eq!(types, ["text", "jsonb", "jsonb"]);
+    }
+}

@@ -1,0 +1,432 @@
+//! Writer schemas, flattened into an arena where named types — referenced by name, across
+//! namespaces, recursively, or imported through Confluent references — are indices.
+//!
+//! apache-avro parses the JSON (named references, Confluent references through
+//! `parse_str_with_list`, every logical type of Avro 1.12, unknown logical types read as
+//! their base type as the specification requires). This module only reshapes its result.
+
+use std::collections::HashMap;
+
+use apache_avro::Schema;
+use apache_avro::schema::{InnerDecimalSchema, Name, UuidSchema};
+
+use crate::error::PlanError;
+
+/// An index into [`WriterSchema`]'s arena.
+pub type NodeId = usize;
+
+/// The time unit of a timestamp or time logical type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeUnit {
+    /// milliseconds
+    Millis,
+    /// microseconds
+    Micros,
+    /// nanoseconds
+    Nanos,
+}
+
+/// One Avro type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AvroType {
+    /// `null`
+    Null,
+    /// `boolean`
+    Boolean,
+    /// `int`
+    Int,
+    /// `long`
+    Long,
+    /// `float`
+    Float,
+    /// `double`
+    Double,
+    /// `bytes`
+    Bytes,
+    /// `string`
+    String,
+    /// `fixed` of a size
+    Fixed(usize),
+    /// `enum` with its symbols
+    Enum(Vec<String>),
+    /// `array` of items
+    Array(NodeId),
+    /// `map` of values
+    Map(NodeId),
+    /// `record` with its fields in writer order
+    Record {
+        /// Full name.
+        name: String,
+        /// Field names and types.
+        fields: Vec<(String, NodeId)>,
+    },
+    /// `union` of branches
+    Union(Vec<NodeId>),
+    /// `decimal` on bytes (`fixed: None`) or on fixed(n)
+    Decimal {
+        /// Declared precision.
+        precision: usize,
+        /// Declared scale.
+        scale: usize,
+        /// Size of the underlying fixed, when on fixed.
+        fixed: Option<usize>,
+    },
+    /// `big-decimal` (bytes holding the unscaled value and the scale)
+    BigDecimal,
+    /// `uuid` on string
+    UuidString,
+    /// `uuid` on fixed(16)
+    UuidFixed,
+    /// `date`
+    Date,
+    /// `time-millis` (int) or `time-micros` (long)
+    Time(TimeUnit),
+    /// `timestamp-*` (`local: false`) or `local-timestamp-*` (`local: true`)
+    Timestamp {
+        /// The unit.
+        unit: TimeUnit,
+        /// Whether it is a local (zone-less) timestamp.
+        local: bool,
+    },
+    /// `duration` on fixed(12)
+    Duration,
+}
+
+/// A writer schema, ready to compile plans from.
+#[derive(Debug, Clone)]
+pub struct WriterSchema {
+    nodes: Vec<AvroType>,
+    root: NodeId,
+}
+
+impl WriterSchema {
+    /// Parses `schema` with the texts of the schemas it references (dependencies first).
+    pub fn parse(schema: &str, dependencies: &[String]) -> Result<Self, PlanError> {
+        let (root, dependencies) = Schema::parse_str_with_list(schema, dependencies)
+            .map_err(|e| PlanError::Schema(e.to_string()))?;
+        Self::from_avro(&root, &dependencies)
+    }
+
+    /// Flattens a parsed schema; `dependencies` define the named types it refers to.
+    pub fn from_avro(root: &Schema, dependencies: &[Schema]) -> Result<Self, PlanError> {
+        let mut names: HashMap<Name, &Schema> = HashMap::new();
+        for schema in dependencies.iter().chain(std::iter::once(root)) {
+            collect_names(schema, &mut names);
+        }
+        let mut builder = Builder {
+            nodes: Vec::new(),
+            ids: HashMap::new(),
+            names: &names,
+        };
+        let root = builder.build(root)?;
+        Ok(Self {
+            nodes: builder.nodes,
+            root,
+        })
+    }
+
+    /// The root type.
+    pub fn root(&self) -> NodeId {
+        self.root
+    }
+
+    /// The type at `id`.
+    pub fn node(&self, id: NodeId) -> &AvroType {
+        &self.nodes[id]
+    }
+
+    /// The Avro name of the type at `id`, for messages.
+    pub fn type_name(&self, id: NodeId) -> String {
+        match self.node(id) {
+            AvroType::Null => "null".into(),
+            AvroType::Boolean => "boolean".into(),
+            AvroType::Int => "int".into(),
+            AvroType::Long => "long".into(),
+            AvroType::Float => "float".into(),
+            AvroType::Double => "double".into(),
+            AvroType::Bytes => "bytes".into(),
+            AvroType::String => "string".into(),
+            AvroType::Fixed(n) => format!("fixed({n})"),
+            AvroType::Enum(_) => "enum".into(),
+            AvroType::Array(item) => format!("array<{}>", self.type_name(*item)),
+            AvroType::Map(_) => "map".into(),
+            AvroType::Record { name, .. } => format!("record {name}"),
+            AvroType::Union(branches) => format!(
+                "[{}]",
+                branches
+                    .iter()
+                    .map(|b| self.type_name(*b))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            AvroType::Decimal {
+                precision, scale, ..
+            } => format!("decimal({precision},{scale})"),
+            AvroType::BigDecimal => "big-decimal".into(),
+            AvroType::UuidString | AvroType::UuidFixed => "uuid".into(),
+            AvroType::Date => "date".into(),
+            AvroType::Time(unit) => format!("time-{}", unit_name(*unit)),
+            AvroType::Timestamp { unit, local } => format!(
+                "{}timestamp-{}",
+                if *local { "local-" } else { "" },
+                unit_name(*unit)
+            ),
+            AvroType::Duration => "duration".into(),
+        }
+    }
+
+    /// For `["null", T]` or `[T, "null"]`: the index of the null branch and T.
+    pub fn nullable(&self, id: NodeId) -> Option<(usize, NodeId)> {
+        let AvroType::Union(branches) = self.node(id) else {
+            return None;
+        };
+        match branches.as_slice() {
+            [a, b] if *self.node(*a) == AvroType::Null => Some((0, *b)),
+            [a, b] if *self.node(*b) == AvroType::Null => Some((1, *a)),
+            _ => None,
+        }
+    }
+}
+
+fn unit_name(unit: TimeUnit) -> &'static str {
+    match unit {
+        TimeUnit::Millis => "millis",
+        TimeUnit::Micros => "micros",
+        TimeUnit::Nanos => "nanos",
+    }
+}
+
+fn collect_names<'a>(schema: &'a Schema, names: &mut HashMap<Name, &'a Schema>) {
+    match schema {
+        Schema::Record(record) => {
+            names.insert(record.name.clone(), schema);
+            for field in &record.fields {
+                collect_names(&field.schema, names);
+            }
+        }
+        Schema::Enum(e) => {
+            names.insert(e.name.clone(), schema);
+        }
+        Schema::Fixed(f) | Schema::Duration(f) => {
+            names.insert(f.name.clone(), schema);
+        }
+        Schema::Decimal(d) => {
+            if let InnerDecimalSchema::Fixed(f) = &d.inner {
+                names.insert(f.name.clone(), schema);
+            }
+        }
+        Schema::Uuid(UuidSchema::Fixed(f)) => {
+            names.insert(f.name.clone(), schema);
+        }
+        Schema::Array(a) => collect_names(&a.items, names),
+        Schema::Map(m) => collect_names(&m.types, names),
+        Schema::Union(u) => {
+            for variant in u.variants() {
+                collect_names(variant, names);
+            }
+        }
+        _ => {}
+    }
+}
+
+struct Builder<'a> {
+    nodes: Vec<AvroType>,
+    ids: HashMap<Name, NodeId>,
+    names: &'a HashMap<Name, &'a Schema>,
+}
+
+impl Builder<'_> {
+    fn push(&mut self, node: AvroType) -> NodeId {
+        self.nodes.push(node);
+        self.nodes.len() - 1
+    }
+
+    /// Reserves the id of a named type before its children, so recursion finds it.
+    fn named(&mut self, name: &Name) -> Result<NodeId, NodeId> {
+        if let Some(&id) = self.ids.get(name) {
+            return Err(id);
+        }
+        let id = self.push(AvroType::Null);
+        self.ids.insert(name.clone(), id);
+        Ok(id)
+    }
+
+    fn build(&mut self, schema: &Schema) -> Result<NodeId, PlanError> {
+        let node = match schema {
+            Schema::Null => AvroType::Null,
+            Schema::Boolean => AvroType::Boolean,
+            Schema::Int => AvroType::Int,
+            Schema::Long => AvroType::Long,
+            Schema::Float => AvroType::Float,
+            Schema::Double => AvroType::Double,
+            Schema::Bytes => AvroType::Bytes,
+            Schema::String => AvroType::String,
+            Schema::BigDecimal => AvroType::BigDecimal,
+            Schema::Date => AvroType::Date,
+            Schema::TimeMillis => AvroType::Time(TimeUnit::Millis),
+            Schema::TimeMicros => AvroType::Time(TimeUnit::Micros),
+            Schema::TimestampMillis => timestamp(TimeUnit::Millis, false),
+            Schema::TimestampMicros => timestamp(TimeUnit::Micros, false),
+            Schema::TimestampNanos => timestamp(TimeUnit::Nanos, false),
+            Schema::LocalTimestampMillis => timestamp(TimeUnit::Millis, true),
+            Schema::LocalTimestampMicros => timestamp(TimeUnit::Micros, true),
+            Schema::LocalTimestampNanos => timestamp(TimeUnit::Nanos, true),
+            Schema::Uuid(UuidSchema::String) => AvroType::UuidString,
+            // apache-avro's `Bytes` variant is its reading of uuid on fixed(16).
+            Schema::Uuid(UuidSchema::Bytes) => AvroType::UuidFixed,
+            Schema::Uuid(UuidSchema::Fixed(f)) => {
+                return Ok(self.named_leaf(&f.name, AvroType::UuidFixed));
+            }
+            Schema::Fixed(f) => return Ok(self.named_leaf(&f.name, AvroType::Fixed(f.size))),
+            Schema::Duration(f) => return Ok(self.named_leaf(&f.name, AvroType::Duration)),
+            Schema::Enum(e) => {
+                return Ok(self.named_leaf(&e.name, AvroType::Enum(e.symbols.clone())));
+            }
+            Schema::Decimal(d) => {
+                let node = AvroType::Decimal {
+                    precision: d.precision,
+                    scale: d.scale,
+                    fixed: match &d.inner {
+                        InnerDecimalSchema::Bytes => None,
+                        InnerDecimalSchema::Fixed(f) => Some(f.size),
+                    },
+                };
+                return Ok(match &d.inner {
+                    InnerDecimalSchema::Fixed(f) => self.named_leaf(&f.name, node),
+                    InnerDecimalSchema::Bytes => self.push(node),
+                });
+            }
+            Schema::Array(a) => AvroType::Array(self.build(&a.items)?),
+            Schema::Map(m) => AvroType::Map(self.build(&m.types)?),
+            Schema::Union(u) => {
+                let branches = u
+                    .variants()
+                    .iter()
+                    .map(|v| self.build(v))
+                    .collect::<Result<_, _>>()?;
+                AvroType::Union(branches)
+            }
+            Schema::Record(record) => {
+                let id = match self.named(&record.name) {
+                    Ok(id) => id,
+                    Err(existing) => return Ok(existing),
+                };
+                let mut fields = Vec::with_capacity(record.fields.len());
+                for field in &record.fields {
+                    fields.push((field.name.clone(), self.build(&field.schema)?));
+                }
+                self.nodes[id] = AvroType::Record {
+                    name: record.name.fullname(None),
+                    fields,
+                };
+                return Ok(id);
+            }
+            Schema::Ref { name } => {
+                if let Some(&id) = self.ids.get(name) {
+                    return Ok(id);
+                }
+                let target = self.names.get(name).copied().ok_or_else(|| {
+                    PlanError::Schema(format!(
+                        "type {} is referenced but not defined (a missing schema reference?)",
+                        name.fullname(None)
+                    ))
+                })?;
+                return self.build(target);
+            }
+        };
+        Ok(self.push(node))
+    }
+
+    fn named_leaf(&mut self, name: &Name, node: AvroType) -> NodeId {
+        match self.named(name) {
+            Ok(id) => {
+                self.nodes[id] = node;
+                id
+            }
+            Err(existing) => existing,
+        }
+    }
+}
+
+fn timestamp(unit: TimeUnit, local: bool) -> AvroType {
+    AvroType::Timestamp { unit, local }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recursive_types_point_back_to_themselves() {
+        let schema = WriterSchema::parse(
+            r#"{"type":"record","name":"Node","namespace":"t","fields":[
+                {"name":"value","type":"long"},
+                {"name":"next","type":["null","Node"]}]}"#,
+            &[],
+        )
+        .unwrap();
+        let AvroType::Record { fields, .. } = schema.node(schema.root()) else {
+            panic!("not a record")
+        };
+        let (null_index, inner) = schema.nullable(fields[1].1).unwrap();
+        assert_eq!((null_index, inner), (0, schema.root()));
+    }
+
+    #[test]
+    fn confluent_references_and_other_namespaces_resolve() {
+        let address = r#"{"type":"record","name":"Address","namespace":"geo","fields":[{"name":"city","type":"string"}]}"#;
+        let schema = WriterSchema::parse(
+            r#"{"type":"record","name":"Customer","namespace":"crm","fields":[
+                {"name":"home","type":"geo.Address"},{"name":"work","type":"geo.Address"}]}"#,
+            &[address.to_owned()],
+        )
+        .unwrap();
+        let AvroType::Record { fields, .. } = schema.node(schema.root()) else {
+            panic!("not a record")
+        };
+        assert_eq!(fields[0].1, fields[1].1, "one node for one named type");
+        assert_eq!(schema.type_name(fields[0].1), "record geo.Address");
+    }
+
+    #[test]
+    fn logical_types_and_unknown_ones() {
+        let schema = WriterSchema::parse(
+            r#"{"type":"record","name":"L","fields":[
+                {"name":"a","type":{"type":"long","logicalType":"timestamp-nanos"}},
+                {"name":"b","type":{"type":"long","logicalType":"local-timestamp-millis"}},
+                {"name":"c","type":{"type":"fixed","name":"D","size":12,"logicalType":"duration"}},
+                {"name":"d","type":{"type":"string","logicalType":"date-time"}},
+                {"name":"e","type":{"type":"bytes","logicalType":"decimal","precision":10,"scale":2}},
+                {"name":"f","type":{"type":"fixed","name":"U","size":16,"logicalType":"uuid"}},
+                {"name":"g","type":{"type":"bytes","logicalType":"big-decimal"}}]}"#,
+            &[],
+        )
+        .unwrap();
+        let AvroType::Record { fields, .. } = schema.node(schema.root()) else {
+            panic!("not a record")
+        };
+        let names: Vec<String> = fields.iter().map(|(_, id)| schema.type_name(*id)).collect();
+        assert_eq!(
+            names,
+            [
+                "timestamp-nanos",
+                "local-timestamp-millis",
+                "duration",
+                "string",
+                "decimal(10,2)",
+                "uuid",
+                "big-decimal"
+            ]
+        );
+    }
+
+    #[test]
+    fn undefined_references_are_plan_errors() {
+        let err = WriterSchema::parse(
+            r#"{"type":"record","name":"R","fields":[{"name":"a","type":"nowhere.Missing"}]}"#,
+            &[],
+        )
+        .unwrap_err();
+        assert!(matches!(err, PlanError::Schema(_)), "{err}");
+    }
+}

@@ -1,0 +1,81 @@
+//! `inlet`: streams Avro events from Kafka into PostgreSQL / TimescaleDB tables.
+//!
+//! The binary wires the library crates together behind clap subcommands: `peek` reads
+//! Confluent-framed Avro records from a topic and prints them decoded; `schema propose`
+//! prints the table and mapping proposed for an Avro schema. `run`, `check` and `generate`
+//! arrive with the streaming issue.
+
+mod peek;
+mod run;
+mod schema;
+
+use clap::{Parser, Subcommand};
+
+/// Streams Avro events from Kafka into PostgreSQL / TimescaleDB tables, exactly once.
+#[derive(Parser)]
+#[command(name = "inlet", version, about)]
+struct Cli {
+    /// Log lines as text or JSON (one object per line), on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "INLET_LOG_FORMAT")]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print records of a topic decoded with their schemas from the registry, as JSON lines.
+    Peek(peek::PeekArgs),
+    /// Run the connectors of a configuration file until SIGINT or SIGTERM.
+    Run(run::RunArgs),
+    /// Avro schemas: the table and mapping inlet proposes for one.
+    #[command(subcommand)]
+    Schema(schema::SchemaCommand),
+}
+
+fn main() -> std::process::ExitCode {
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| "info,rdkafka=warn,librdkafka=warn,tokio_postgres=warn".into())
+    };
+    let cli = Cli::parse();
+    if cli.log_format == LogFormat::Json {
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .init();
+    } else {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter())
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_writer(std::io::stderr)
+            .init();
+    }
+    match cli.command {
+        Command::Schema(command) => report(schema::run(command)),
+        Command::Peek(args) => report(runtime().and_then(|rt| rt.block_on(peek::run(args)))),
+        Command::Run(args) => report(runtime().and_then(|rt| rt.block_on(run::run(args)))),
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Runtime::new()
+        .map_err(|e| anyhow::anyhow!("could not start the async runtime: {e}"))
+}
+
+fn report(result: anyhow::Result<()>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! `inlet schema propose`: the table and mapping inlet proposes for an Avro schema file.
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+use inlet_avro::{AvroType, ColumnSource, Proposal, WriterSchema};
+use serde_json::json;
+
+/// Schema subcommands.
+#[derive(clap::Subcommand)]
+pub enum SchemaCommand {
+    /// Print the table (DDL) and the field → column mapping proposed for an Avro schema.
+    Propose(ProposeArgs),
+}
+
+/// What to propose for.
+#[derive(clap::Args)]
+pub struct ProposeArgs {
+    /// The Avro schema (`.avsc`, JSON).
+    file: PathBuf,
+    /// Schemas defining named types the file refers to (Confluent schema references), in
+    /// dependency order.
+    #[arg(long = "reference", value_name = "FILE")]
+    references: Vec<PathBuf>,
+    /// The target table, `schema.table` or `table`; by default the record's name in
+    /// snake_case, in `public`.
+    #[arg(long)]
+    table: Option<String>,
+    /// Print JSON (table, columns, mapping, time column, DDL) instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Files larger than this are not Avro schemas anyone writes by hand or registers.
+const MAX_SCHEMA_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+pub fn run(command: SchemaCommand) -> anyhow::Result<()> {
+    match command {
+        SchemaCommand::Propose(args) => propose(args),
+    }
+}
+
+fn propose(args: ProposeArgs) -> anyhow::Result<()> {
+    let text = read_schema_file(&args.file)?;
+    let references = args
+        .references
+        .iter()
+        .map(read_schema_file)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let schema = WriterSchema::parse(&text, &references)
+        .with_context(|| format!("{} is not a valid Avro schema", args.file.display()))?;
+    let proposal = Proposal::for_schema(&schema);
+    let (schema_name, table) = match &args.table {
+        Some(name) => split_table(name)?,
+        None => ("public".to_owned(), default_table(&schema)),
+    };
+    let ddl = proposal.ddl(&schema_name, &table);
+    if args.json {
+        let columns: Vec<_> = proposal
+            .columns
+            .iter()
+            .map(|c| json!({"name": c.name, "type": c.pg_type.to_string(), "nullable": c.nullable}))
+            .collect();
+        let mapping: Vec<_> = proposal
+            .mapping
+            .iter()
+            .map(|m| json!({"column": m.column, "field": source_text(&m.source)}))
+            .collect();
+        let document = json!({
+            "schema": schema_name,
+            "table": table,
+            "columns": columns,
+            "mapping": mapping,
+            "time_column": proposal.time_column,
+            "ddl": ddl,
+        });
+        println!("{}", serde_json::to_string_pretty(&document)?);
+    } else {
+        print!("{ddl}");
+        println!("\n-- mapping (field -> column)");
+        let width = proposal
+            .mapping
+            .iter()
+            .map(|m| source_text(&m.source).len())
+            .max()
+            .unwrap_or(0);
+        for m in &proposal.mapping {
+            println!("--   {:width$} -> {}", source_text(&m.source), m.column);
+        }
+    }
+    Ok(())
+}
+
+fn read_schema_file(path: &PathBuf) -> anyhow::Result<String> {
+    let size = std::fs::metadata(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .len();
+    if size > MAX_SCHEMA_FILE_BYTES {
+        bail!(
+            "{} is {size} bytes; an Avro schema file may be at most {MAX_SCHEMA_FILE_BYTES}",
+            path.display()
+        );
+    }
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn source_text(source: &ColumnSource) -> String {
+    match source {
+        ColumnSource::Field(path) if path.is_empty() => "(the whole value)".to_owned(),
+        ColumnSource::Field(path) => path.clone(),
+        ColumnSource::Kafka(field) => format!("kafka {field:?}").to_lowercase(),
+    }
+}
+
+/// `schema.table` or `table` (in `public`), each part a plain name.
+fn split_table(name: &str) -> anyhow::Result<(String, String)> {
+    let (schema, table) = name.split_once('.').unwrap_or(("public", name));
+    if schema.is_empty() || table.is_empty() || table.contains('.') {
+        bail!("--table takes `schema.table` or `table`, not {name:?}");
+    }
+    Ok((schema.to_owned(), table.to_owned()))
+}
+
+/// The root record's simple name in snake_case (`SensorReading` → `sensor_reading`), or
+/// `events` for a schema whose root is not a record.
+fn default_table(schema: &WriterSchema) -> String {
+    let AvroType::Record { name, .. } = schema.node(schema.root()) else {
+        return "events".to_owned();
+    };
+    let simple = name.rsplit('.').next().unwrap_or(name);
+    let mut out = String::with_capacity(simple.len() + 4);
+    let mut previous_lower = false;
+    for c in simple.chars() {
+        if c.is_uppercase() {
+            if previous_lower {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+            previous_lower = false;
+        } else {
+            out.push(c);
+            previous_lower = c.is_lowercase() || c.is_ascii_digit();
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_names() {
+        let schema = WriterSchema::parse(
+            r#"{"type":"record","name":"SensorReading","namespace":"a.b","fields":[]}"#,
+            &[],
+        )
+        .unwrap();
+        assert_eq!(default_table(&schema), "sensor_reading");
+        assert_eq!(
+            split_table("iot.readings").unwrap(),
+            ("iot".to_owned(), "readings".to_owned())
+        );
+        assert_eq!(
+            split_table("readings").unwrap(),
+            ("public".to_owned(), "readings".to_owned())
+        );
+        assert!(split_table("a.b.c").is_err());
+        assert!(split_table(".x").is_err());
+    }
+}

@@ -1,0 +1,103 @@
+//! `inlet schema propose`, run as a user runs it; the DDL it prints is applied to the real
+//! PostgreSQL (needs `scripts/services up`).
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use inlet_testkit::TestDatabase;
+
+fn fixture(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn inlet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_inlet"))
+        .args(args)
+        .output()
+        .expect("the inlet binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "inlet failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+#[tokio::test]
+async fn proposed_ddl_creates_the_table_in_postgres() {
+    let output = inlet(&["schema", "propose", &fixture("reading.avsc"), "--json"]);
+    let proposal: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(proposal["table"], "reading");
+    assert_eq!(proposal["time_column"], "ts");
+    assert_eq!(proposal["columns"][0]["type"], "timestamp with time zone");
+    assert_eq!(proposal["columns"][9]["name"], "note");
+    assert_eq!(proposal["columns"][9]["nullable"], true);
+    assert_eq!(proposal["mapping"][3]["field"], "temperature");
+
+    let db = TestDatabase::create("cli_propose").await;
+    let client = db.connect().await;
+    client
+        .batch_execute(proposal["ddl"].as_str().unwrap())
+        .await
+        .unwrap();
+    let columns: Vec<String> = client
+        .query(
+            "SELECT column_name || ' ' || data_type || ' ' || is_nullable FROM information_schema.columns WHERE table_name = 'reading' ORDER BY ordinal_position",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(columns.first().unwrap(), "ts timestamp with time zone NO");
+    assert_eq!(columns.last().unwrap(), "note text YES");
+    assert_eq!(columns.len(), 10);
+}
+
+#[test]
+fn references_resolve_named_types_from_other_files() {
+    let output = inlet(&[
+        "schema",
+        "propose",
+        &fixture("visit.avsc"),
+        "--reference",
+        &fixture("geo.avsc"),
+        "--table",
+        "app.visits",
+    ]);
+    let text = stdout(&output);
+    assert!(
+        text.starts_with("CREATE TABLE \"app\".\"visits\" (\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  \"where_lat\" double precision,\n"),
+        "{text}"
+    );
+    assert!(text.contains("  \"payload\" jsonb NOT NULL\n"), "{text}");
+    assert!(text.contains("where.lon -> where_lon"), "{text}");
+
+    let missing = inlet(&["schema", "propose", &fixture("visit.avsc")]);
+    assert!(!missing.status.success());
+    let error = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        error.contains("visit.avsc is not a valid Avro schema"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_missing_file_is_a_clear_error() {
+    let output = inlet(&["schema", "propose", "/nonexistent/x.avsc"]);
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("cannot read /nonexistent/x.avsc"), "{error}");
+}

@@ -1,0 +1,181 @@
+//! A topic, a database and `inlet run` child processes, for the end-to-end tests.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use apache_avro::types::Value;
+use inlet_testkit::{AvroProducer, TestDatabase, create_topic, endpoints, kafka_config, unique};
+
+pub const READING: &str = r#"{"type":"record","name":"Reading","namespace":"inlet.bench","fields":[
+ {"name":"ts","type":{"type":"long","logicalType":"timestamp-micros"}},
+ {"name":"device_id","type":"string"},
+ {"name":"site","type":"string"},
+ {"name":"temperature","type":"double"},
+ {"name":"humidity","type":"double"},
+ {"name":"pressure","type":"double"},
+ {"name":"battery","type":"float"},
+ {"name":"rssi","type":"int"},
+ {"name":"ok","type":"boolean"},
+ {"name":"note","type":["null","string"],"default":null}]}"#;
+
+pub fn reading(i: usize, note: Option<&str>) -> Value {
+    Value::Record(vec![
+        (
+            "ts".into(),
+            Value::TimestampMicros(1_700_000_000_000_000 + i as i64),
+        ),
+        ("device_id".into(), Value::String(format!("dev-{i}"))),
+        ("site".into(), Value::String("lyon".into())),
+        ("temperature".into(), Value::Double(20.5)),
+        ("humidity".into(), Value::Double(40.0)),
+        ("pressure".into(), Value::Double(1013.0)),
+        ("battery".into(), Value::Float(3.7)),
+        ("rssi".into(), Value::Int(-(i as i32 % 90))),
+        ("ok".into(), Value::Boolean(true)),
+        (
+            "note".into(),
+            match note {
+                Some(n) => Value::Union(1, Box::new(Value::String(n.into()))),
+                None => Value::Union(0, Box::new(Value::Null)),
+            },
+        ),
+    ])
+}
+
+/// A topic, a database and a connector configuration for one test.
+#[allow(dead_code)] // each test binary uses its part
+pub struct Stream {
+    pub db: TestDatabase,
+    pub topic: String,
+    kafka: String,
+    registry: String,
+    pub producer: AvroProducer,
+    dir: PathBuf,
+}
+
+impl Stream {
+    pub async fn new(partitions: i32) -> Self {
+        let env = endpoints();
+        let kafka = env.require_kafka().to_owned();
+        let registry = env.require_registry().await.to_owned();
+        let topic = unique("run");
+        create_topic(&kafka_config(&kafka), &topic, partitions).await;
+        let db = TestDatabase::create("run").await;
+        let producer = AvroProducer::new(&kafka_config(&kafka), &registry);
+        let dir = std::env::temp_dir().join(unique("inlet-run"));
+        std::fs::create_dir_all(&dir).unwrap();
+        Stream {
+            db,
+            topic,
+            kafka,
+            registry,
+            producer,
+            dir,
+        }
+    }
+
+    pub async fn produce(&self, range: std::ops::Range<usize>) {
+        let schema = self
+            .producer
+            .register(&format!("{}-value", self.topic), READING)
+            .await;
+        let records = range.map(|i| (None, reading(i, None))).collect();
+        self.producer
+            .send_avro_many(&self.topic, (schema.0, &schema.1), records)
+            .await;
+    }
+
+    /// Writes the configuration; `extra` goes into the connector's table.
+    pub fn config(&self, name: &str, extra: &str) -> PathBuf {
+        let text = format!(
+            r#"
+[database]
+url = "{db}"
+
+[[connector]]
+name = "{name}"
+{extra}
+[connector.kafka]
+bootstrap_servers = "{kafka}"
+properties = {{ "session.timeout.ms" = "6000" }}
+[connector.registry]
+url = "{registry}"
+[[connector.topic]]
+name = "{topic}"
+table = "public.readings"
+[connector.batch]
+max_rows = 5000
+linger_ms = 100
+"#,
+            db = self.db.url(),
+            kafka = self.kafka,
+            registry = self.registry,
+            topic = self.topic,
+        );
+        let path = self.dir.join(format!("{name}.toml"));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    pub fn start(&self, config: &PathBuf, log: &str) -> Child {
+        let log = std::fs::File::create(self.dir.join(log)).unwrap();
+        Command::new(env!("CARGO_BIN_EXE_inlet"))
+            .args(["run", "--config"])
+            .arg(config)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("starting inlet run")
+    }
+
+    pub fn log(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.join(name)).unwrap_or_default()
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        let client = self.db.connect().await;
+        match client.query_one(sql, &[]).await {
+            Ok(row) => row.get(0),
+            Err(_) => -1, // the table is not there yet
+        }
+    }
+
+    /// Waits until `sql` counts `want`, failing with the inlet log after `limit`.
+    pub async fn wait_for(&self, sql: &str, want: i64, limit: Duration, log: &str) {
+        let start = Instant::now();
+        loop {
+            let got = self.count(sql).await;
+            if got == want {
+                return;
+            }
+            assert!(
+                start.elapsed() < limit,
+                "{sql} is {got}, not {want}, after {limit:?}; inlet's log:\n{}",
+                self.log(log)
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+pub fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "inlet did not stop within 30 s of SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The rows stored twice (0 when exactly once).
+pub const EXACTLY_ONCE: &str = "SELECT count(*) - count(DISTINCT device_id) FROM readings";

@@ -1,0 +1,672 @@
+//! One connector's loop: records from the consumer, decoded into batches, each written in
+//! one transaction with its fenced offsets; then, for lag tools only, the offsets committed
+//! to Kafka.
+//!
+//! Exactly once: a partition is read from its stored `next_offset` (the consumer's
+//! rebalance callback places it there), a record below the offset this worker holds for its
+//! partition is skipped, and a batch only commits if every partition's stored offset is still
+//! the one the batch started from. A batch that loses that race stores nothing, and the
+//! partitions are read again from their stored offsets.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use inlet_avro::{Proposal, RowScratch, WriterSchema};
+use inlet_kafka::{Assignment, SourceConsumer, subscribe};
+use inlet_postgres::{
+    Batch, CopyTarget, DatabaseConfig, Entry, EntryKind, Outcome, create_hypertable,
+    ensure_inlet_schema, load_offsets, table_columns, timescaledb_present,
+};
+use inlet_registry::RegistryClient;
+use rdkafka::Message;
+use rdkafka::consumer::{CommitMode, Consumer};
+use rdkafka::message::Headers;
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::watch;
+
+use crate::config::{ConnectorConfig, Tolerance};
+use crate::decode::{Decoded, Record, Target, decode};
+use crate::offsets::DbOffsets;
+
+/// Counters for the progress line and metrics.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Rows stored.
+    pub rows: AtomicU64,
+    /// Dead letters stored.
+    pub dead_letters: AtomicU64,
+    /// Batches committed.
+    pub batches: AtomicU64,
+    /// Batches dropped by the fence (rebalances).
+    pub fenced: AtomicU64,
+}
+
+/// Why a connector stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// The database refused something that retrying will not fix.
+    #[error("connector {connector}: {source}")]
+    Database {
+        /// The connector.
+        connector: String,
+        /// What happened.
+        source: inlet_postgres::Error,
+    },
+    /// The consumer could not be made.
+    #[error("connector {connector}: cannot create the Kafka consumer: {source}")]
+    Kafka {
+        /// The connector.
+        connector: String,
+        /// What happened.
+        source: rdkafka::error::KafkaError,
+    },
+    /// A table could not be prepared.
+    #[error("connector {connector}: {message}")]
+    Table {
+        /// The connector.
+        connector: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// errors.tolerance = none and a record cannot be stored.
+    #[error(
+        "connector {connector} stopped at {topic}/{partition} offset {offset} (errors.tolerance = none), which cannot be stored: {reason}. The records before it are stored; fix the cause, or set errors.tolerance = \"all\" to dead-letter such records, and restart"
+    )]
+    BadRecord {
+        /// The connector.
+        connector: String,
+        /// Where.
+        topic: String,
+        /// Where.
+        partition: i32,
+        /// Where.
+        offset: i64,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A connector, ready to run.
+pub struct Connector {
+    config: ConnectorConfig,
+    database: DatabaseConfig,
+}
+
+/// Backoff between retries of the database or the registry.
+const RETRY_START: Duration = Duration::from_millis(200);
+const RETRY_MAX: Duration = Duration::from_secs(10);
+
+impl Connector {
+    /// A connector writing to `database`.
+    pub fn new(config: ConnectorConfig, database: DatabaseConfig) -> Self {
+        Connector { config, database }
+    }
+
+    /// Runs until `shutdown` turns true (the batch in flight is finished and committed) or
+    /// an error retrying cannot fix.
+    pub async fn run(
+        self,
+        mut shutdown: watch::Receiver<bool>,
+        progress: Arc<Progress>,
+    ) -> Result<(), RunError> {
+        let name = self.config.name.clone();
+        let mut client = self.connect(&mut shutdown).await;
+        let Some(client_ref) = client.as_mut() else {
+            return Ok(());
+        };
+        ensure_inlet_schema(client_ref)
+            .await
+            .map_err(|source| RunError::Database {
+                connector: name.clone(),
+                source,
+            })?;
+        let registry =
+            RegistryClient::new(self.config.registry.clone()).map_err(|e| RunError::Table {
+                connector: name.clone(),
+                message: format!("the schema registry settings are not usable: {e}"),
+            })?;
+        let mut targets = Vec::new();
+        for topic in &self.config.topics {
+            targets.push(self.prepare(client_ref, &registry, topic).await?);
+        }
+        let (events_tx, events) = tokio::sync::mpsc::unbounded_channel();
+        let topic_names: Vec<&str> = self
+            .config
+            .topics
+            .iter()
+            .map(|t| t.topic.as_str())
+            .collect();
+        let consumer = subscribe(
+            &self.config.kafka,
+            &topic_names,
+            Arc::new(DbOffsets {
+                database: self.database.clone(),
+                connector: name.clone(),
+            }),
+            events_tx,
+        )
+        .map_err(|source| RunError::Kafka {
+            connector: name.clone(),
+            source,
+        })?;
+        tracing::info!(connector = %name, group = %self.config.kafka.group_id, topics = ?topic_names, "running");
+        let mut run = Run {
+            connector: &self,
+            consumer,
+            events,
+            registry,
+            targets,
+            positions: HashMap::new(),
+            progress,
+            scratch: RowScratch::default(),
+        };
+        let result = run.run(&mut shutdown, &mut client).await;
+        tracing::info!(connector = %name, "stopped");
+        result
+    }
+
+    /// A connection, retried with backoff; None if shut down meanwhile.
+    async fn connect(
+        &self,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Option<tokio_postgres::Client> {
+        let mut delay = RETRY_START;
+        loop {
+            match self.database.connect().await {
+                Ok(client) => return Some(client),
+                Err(e) => {
+                    tracing::warn!(connector = %self.config.name, error = %e, retry_in = ?delay, "cannot connect to the database");
+                    if wait(shutdown, delay).await {
+                        return None;
+                    }
+                    delay = (delay * 2).min(RETRY_MAX);
+                }
+            }
+        }
+    }
+
+    /// The topic's table: read, or created from the proposal for the subject's latest schema.
+    async fn prepare(
+        &self,
+        client: &tokio_postgres::Client,
+        registry: &RegistryClient,
+        topic: &crate::config::TopicConfig,
+    ) -> Result<Target, RunError> {
+        let table_error = |message: String| RunError::Table {
+            connector: self.config.name.clone(),
+            message,
+        };
+        let db_error = |source| RunError::Database {
+            connector: self.config.name.clone(),
+            source,
+        };
+        if let Some(columns) = table_columns(client, &topic.table)
+            .await
+            .map_err(db_error)?
+        {
+            return Ok(Target::new(topic.clone(), columns));
+        }
+        if !topic.create_table {
+            return Err(table_error(format!(
+                "table {} does not exist: create it, or set create_table = true for topic {}",
+                topic.table, topic.topic
+            )));
+        }
+        let subject = format!("{}-value", topic.topic);
+        let latest = registry
+            .subject_version(&subject, "latest")
+            .await
+            .map_err(|e| table_error(format!(
+                "table {} does not exist, and the schema to create it from cannot be read: subject {subject}: {e}. Produce to the topic with a registered schema first, or create the table",
+                topic.table
+            )))?;
+        let resolved = registry
+            .resolve(latest.id)
+            .await
+            .map_err(|e| table_error(format!("schema id {}: {e}", latest.id)))?;
+        let writer = WriterSchema::parse(&resolved.schema, &resolved.dependencies)
+            .map_err(|e| table_error(format!("schema id {}: {e}", latest.id)))?;
+        let proposal = Proposal::for_schema(&writer);
+        let ddl = proposal.ddl(&topic.table.schema, &topic.table.table);
+        let create = format!(
+            "CREATE SCHEMA IF NOT EXISTS {}; {}",
+            inlet_avro::quote(&topic.table.schema),
+            ddl.lines()
+                .filter(|l| !l.starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        client
+            .batch_execute(&create)
+            .await
+            .map_err(|e| table_error(format!("creating table {}: {e}", topic.table)))?;
+        tracing::info!(table = %topic.table, schema_id = latest.id, "table created from the schema's proposal");
+        let time_column = topic.time_column.clone().or(proposal.time_column);
+        if let Some(time) = time_column {
+            if timescaledb_present(client).await.map_err(db_error)? {
+                create_hypertable(client, &topic.table, &time, &topic.chunk_interval)
+                    .await
+                    .map_err(db_error)?;
+                tracing::info!(table = %topic.table, %time, "hypertable created");
+            } else {
+                tracing::info!(table = %topic.table, "TimescaleDB is not installed: a plain table");
+            }
+        }
+        let columns = table_columns(client, &topic.table)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| {
+                table_error(format!("table {} vanished after its creation", topic.table))
+            })?;
+        Ok(Target::new(topic.clone(), columns))
+    }
+}
+
+/// Where an assigned partition is.
+#[derive(Debug, Clone, Copy)]
+struct Position {
+    /// The stored next offset this worker holds (None: none stored yet).
+    stored: Option<i64>,
+    /// Whether the broker has shown it delivers from `stored`: a record at or below it was
+    /// seen since the partition was last placed.
+    verified: bool,
+    /// How far before `stored` the last probe seek went.
+    probe: i64,
+}
+
+impl Position {
+    fn placed(stored: Option<i64>) -> Self {
+        Position {
+            stored,
+            verified: stored.is_none(),
+            probe: 0,
+        }
+    }
+}
+
+/// Applies the consumer's assignment changes to the positions.
+fn apply_events(
+    events: &mut UnboundedReceiver<Assignment>,
+    positions: &mut HashMap<(usize, i32), Position>,
+    targets: &[Target],
+) {
+    let index = |topic: &str| targets.iter().position(|t| t.config.topic == topic);
+    while let Ok(event) = events.try_recv() {
+        match event {
+            Assignment::Assigned(parts) => {
+                for (topic, partition, next) in parts {
+                    if let Some(t) = index(&topic) {
+                        positions.insert((t, partition), Position::placed(next));
+                    }
+                }
+            }
+            Assignment::Revoked(parts) => {
+                for (topic, partition) in parts {
+                    if let Some(t) = index(&topic) {
+                        positions.remove(&(t, partition));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The first record after a partition was placed at `floor` is at `offset`. A record at
+/// or below `floor` proves the broker delivers from there. One above it may be a real
+/// gap (records deleted by retention or compaction, a transaction marker) or a broker
+/// that answered a fetch from the middle of a record batch with the next batch (tansu
+/// 0.6 does): records would be skipped without a trace. So the partition is sought
+/// further and further back (the records below `floor` are skipped as stored) until a
+/// record at or below `floor` arrives or the log's start is reached. Returns whether
+/// the record may be used.
+fn verify(
+    consumer: &SourceConsumer,
+    positions: &mut HashMap<(usize, i32), Position>,
+    topic: &str,
+    key: (usize, i32),
+    floor: i64,
+    offset: i64,
+) -> bool {
+    let Some(position) = positions.get_mut(&key) else {
+        return false;
+    };
+    if offset <= floor {
+        position.verified = true;
+        return true;
+    }
+    let low = match consumer.fetch_watermarks(topic, key.1, Duration::from_secs(10)) {
+        Ok((low, _)) => low,
+        Err(e) => {
+            tracing::warn!(%topic, partition = key.1, error = %e, "cannot read the partition's watermarks; probing from its start");
+            0
+        }
+    };
+    if floor <= low || position.probe == i64::MAX {
+        tracing::warn!(%topic, partition = key.1, expected = floor, first = offset, log_start = low, "offsets {floor}..{offset} are not in the partition (deleted or compacted)");
+        position.verified = true;
+        return true;
+    }
+    let probe_at = floor.saturating_sub(position.probe.max(1)).max(low);
+    tracing::info!(%topic, partition = key.1, expected = floor, first = offset, probe_at, "the broker's first record is past the stored offset; seeking back to check");
+    position.probe = if probe_at == low {
+        i64::MAX // the next answer past `floor` is final
+    } else {
+        position.probe.max(1).saturating_mul(16)
+    };
+    if let Err(e) = consumer.seek(
+        topic,
+        key.1,
+        Offset::Offset(probe_at),
+        Duration::from_secs(10),
+    ) {
+        tracing::warn!(%topic, partition = key.1, error = %e, "seek failed");
+    }
+    false
+}
+
+/// Sleeps `delay`; true if shut down meanwhile.
+async fn wait(shutdown: &mut watch::Receiver<bool>, delay: Duration) -> bool {
+    if *shutdown.borrow() {
+        return true;
+    }
+    tokio::select! {
+        _ = shutdown.changed() => true,
+        _ = tokio::time::sleep(delay) => *shutdown.borrow(),
+    }
+}
+
+struct Run<'c> {
+    connector: &'c Connector,
+    consumer: SourceConsumer,
+    events: UnboundedReceiver<Assignment>,
+    registry: RegistryClient,
+    targets: Vec<Target>,
+    /// (topic index, partition) → where it is. Only assigned partitions are here.
+    positions: HashMap<(usize, i32), Position>,
+    progress: Arc<Progress>,
+    scratch: RowScratch,
+}
+
+impl Run<'_> {
+    fn name(&self) -> &str {
+        &self.connector.config.name
+    }
+
+    fn topic_index(&self, topic: &str) -> Option<usize> {
+        self.targets.iter().position(|t| t.config.topic == topic)
+    }
+
+    async fn run(
+        &mut self,
+        shutdown: &mut watch::Receiver<bool>,
+        client: &mut Option<tokio_postgres::Client>,
+    ) -> Result<(), RunError> {
+        let limits = self.connector.config.batch;
+        loop {
+            if *shutdown.borrow() {
+                return Ok(());
+            }
+            let mut batch = Batch {
+                connector: self.name().to_owned(),
+                topics: self
+                    .targets
+                    .iter()
+                    .map(|t| t.config.topic.clone())
+                    .collect(),
+                ..Batch::default()
+            };
+            // COPY targets of the batch: one per (table, plan), as plans of different
+            // schemas may fill different columns.
+            let mut copy_plans: Vec<Arc<inlet_avro::DecodePlan>> = Vec::new();
+            // Where each partition of this batch is: the next offset it accepts.
+            let mut accepted: HashMap<(usize, i32), i64> = HashMap::new();
+            let mut stop: Option<RunError> = None;
+            let deadline = tokio::time::Instant::now() + limits.linger;
+            while batch.entries.len() < limits.max_rows && batch.rows.len() < limits.max_bytes {
+                let message = tokio::select! {
+                    _ = shutdown.changed() => break,
+                    _ = tokio::time::sleep_until(deadline), if !batch.entries.is_empty() => break,
+                    message = self.consumer.recv() => message,
+                };
+                apply_events(&mut self.events, &mut self.positions, &self.targets);
+                let message = match message {
+                    Ok(m) => m,
+                    Err(e) => {
+                        tracing::warn!(connector = %self.name(), error = %e, "Kafka");
+                        continue;
+                    }
+                };
+                let Some(t) = self.topic_index(message.topic()) else {
+                    continue;
+                };
+                let key = (t, message.partition());
+                let Some(&position) = self.positions.get(&key) else {
+                    continue; // not (or no longer) ours
+                };
+                let stored = position.stored;
+                let floor = accepted.get(&key).copied().or(stored).unwrap_or(i64::MIN);
+                if !position.verified
+                    && !verify(
+                        &self.consumer,
+                        &mut self.positions,
+                        message.topic(),
+                        key,
+                        floor,
+                        message.offset(),
+                    )
+                {
+                    continue;
+                }
+                if message.offset() < floor {
+                    continue; // stored already
+                }
+                let headers: Vec<(&str, Option<&[u8]>)> = message
+                    .headers()
+                    .map(|h| h.iter().map(|h| (h.key, h.value)).collect())
+                    .unwrap_or_default();
+                let record = Record {
+                    topic: message.topic(),
+                    partition: message.partition(),
+                    offset: message.offset(),
+                    timestamp_ms: message.timestamp().to_millis(),
+                    key: message.key(),
+                    value: message.payload(),
+                    headers,
+                };
+                let start = batch.rows.len();
+                let decoded = loop {
+                    match decode(
+                        &mut self.targets[t],
+                        &self.registry,
+                        &record,
+                        &mut self.scratch,
+                        &mut batch.rows,
+                    )
+                    .await
+                    {
+                        Ok(d) => break d,
+                        Err(e) => {
+                            tracing::warn!(connector = %self.connector.config.name, error = %e, "the schema registry cannot be read; retrying");
+                            if wait(shutdown, RETRY_START * 5).await {
+                                return Ok(()); // nothing of this batch is stored; it is read again
+                            }
+                        }
+                    }
+                };
+                let kind = match decoded {
+                    Decoded::Row(plan) => {
+                        let target = match copy_plans.iter().position(|p| Arc::ptr_eq(p, &plan)) {
+                            Some(i) => i,
+                            None => {
+                                copy_plans.push(plan.clone());
+                                batch.targets.push(CopyTarget {
+                                    table: self.targets[t].table.clone(),
+                                    columns: plan.copy_columns().map(str::to_owned).collect(),
+                                });
+                                batch.targets.len() - 1
+                            }
+                        };
+                        EntryKind::Row {
+                            target,
+                            range: start..batch.rows.len(),
+                            dead: Box::new(record.dead_letter(None, String::new())),
+                        }
+                    }
+                    Decoded::Dead(schema_id, reason) => {
+                        if self.connector.config.tolerance == Tolerance::None {
+                            stop = Some(RunError::BadRecord {
+                                connector: self.name().to_owned(),
+                                topic: record.topic.to_owned(),
+                                partition: record.partition,
+                                offset: record.offset,
+                                reason,
+                            });
+                            break;
+                        }
+                        EntryKind::Dead(Box::new(record.dead_letter(schema_id, reason)))
+                    }
+                };
+                batch.starts.entry(key).or_insert(stored);
+                accepted.insert(key, record.offset + 1);
+                batch.entries.push(Entry {
+                    topic: t,
+                    partition: record.partition,
+                    offset: record.offset,
+                    kind,
+                });
+            }
+            if !batch.entries.is_empty() {
+                self.write(&batch, shutdown, client).await?;
+            }
+            if let Some(error) = stop {
+                return Err(error);
+            }
+        }
+    }
+
+    /// Writes `batch`, reconnecting and retrying while the database is unreachable.
+    async fn write(
+        &mut self,
+        batch: &Batch,
+        shutdown: &mut watch::Receiver<bool>,
+        client: &mut Option<tokio_postgres::Client>,
+    ) -> Result<(), RunError> {
+        let mut delay = RETRY_START;
+        loop {
+            if client
+                .as_ref()
+                .is_none_or(tokio_postgres::Client::is_closed)
+            {
+                *client = self.connector.connect(shutdown).await;
+            }
+            let Some(c) = client.as_mut() else {
+                return Ok(()); // shut down before the batch could be written: it is read again
+            };
+            match batch.write(c).await {
+                Ok(Outcome::Committed {
+                    rows,
+                    dead_letters,
+                    next,
+                }) => {
+                    self.progress.rows.fetch_add(rows, Ordering::Relaxed);
+                    self.progress
+                        .dead_letters
+                        .fetch_add(dead_letters, Ordering::Relaxed);
+                    self.progress.batches.fetch_add(1, Ordering::Relaxed);
+                    self.advance(&next);
+                    return Ok(());
+                }
+                Ok(Outcome::Fenced {
+                    rows,
+                    dead_letters,
+                    next,
+                }) => {
+                    self.progress.rows.fetch_add(rows, Ordering::Relaxed);
+                    self.progress
+                        .dead_letters
+                        .fetch_add(dead_letters, Ordering::Relaxed);
+                    self.progress.fenced.fetch_add(1, Ordering::Relaxed);
+                    self.advance(&next);
+                    self.reseek(batch, c).await?;
+                    return Ok(());
+                }
+                Err(e) if e.is_retriable() => {
+                    tracing::warn!(connector = %self.name(), error = %e, retry_in = ?delay, "writing a batch failed; retrying");
+                    if wait(shutdown, delay).await {
+                        return Ok(());
+                    }
+                    delay = (delay * 2).min(RETRY_MAX);
+                }
+                Err(source) => {
+                    return Err(RunError::Database {
+                        connector: self.name().to_owned(),
+                        source,
+                    });
+                }
+            }
+        }
+    }
+
+    /// After a commit: the new positions, and Kafka's committed offsets for lag tools.
+    fn advance(&mut self, next: &HashMap<(usize, i32), i64>) {
+        let mut tpl = TopicPartitionList::new();
+        for (&(t, partition), &offset) in next {
+            if let Some(position) = self.positions.get_mut(&(t, partition)) {
+                position.stored = Some(offset);
+            }
+            let _ = tpl.add_partition_offset(
+                &self.targets[t].config.topic,
+                partition,
+                Offset::Offset(offset),
+            );
+        }
+        if tpl.count() > 0
+            && let Err(e) = self.consumer.commit(&tpl, CommitMode::Async)
+        {
+            tracing::debug!(error = %e, "committing offsets to Kafka (for lag tools) failed");
+        }
+    }
+
+    /// After a fence: every partition of the batch is read again from its stored offset.
+    async fn reseek(
+        &mut self,
+        batch: &Batch,
+        client: &tokio_postgres::Client,
+    ) -> Result<(), RunError> {
+        let mut topics: Vec<usize> = batch.starts.keys().map(|(t, _)| *t).collect();
+        topics.sort_unstable();
+        topics.dedup();
+        for t in topics {
+            let topic = self.targets[t].config.topic.clone();
+            let stored = load_offsets(client, self.name(), &topic)
+                .await
+                .map_err(|source| RunError::Database {
+                    connector: self.name().to_owned(),
+                    source,
+                })?;
+            for &(bt, partition) in batch.starts.keys() {
+                if bt != t || !self.positions.contains_key(&(t, partition)) {
+                    continue;
+                }
+                let next = stored.get(&partition).copied();
+                self.positions
+                    .insert((t, partition), Position::placed(next));
+                if let Some(next) = next
+                    && let Err(e) = self.consumer.seek(
+                        &topic,
+                        partition,
+                        Offset::Offset(next),
+                        Duration::from_secs(10),
+                    )
+                {
+                    tracing::warn!(%topic, partition, error = %e, "seek after a fence failed");
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,13 @@
+//! The connector engine of inlet.
+//!
+//! This crate owns a connector's life: its configuration (`config`), and the loop that
+//! takes records from the Kafka consumer, decodes them with compiled plans (one per schema id
+//! and table), and writes batches to PostgreSQL exactly once (`connector`).
+
+pub mod config;
+mod connector;
+mod decode;
+mod offsets;
+
+pub use config::{Config, ConfigError, ConnectorConfig, Tolerance};
+pub use connector::{Connector, Progress, RunError};

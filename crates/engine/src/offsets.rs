@@ -1,0 +1,50 @@
+//! The stored offsets, read for the consumer's rebalance callback. That callback runs on
+//! librdkafka's polling thread inside the async runtime, so the read happens on a thread of
+//! its own with its own small runtime and connection, and is retried until it succeeds:
+//! partitions must never start anywhere but at their stored offsets.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use inlet_kafka::StoredOffsets;
+use inlet_postgres::{DatabaseConfig, load_offsets};
+
+/// Reads `inlet.offsets` for one connector.
+pub(crate) struct DbOffsets {
+    pub(crate) database: DatabaseConfig,
+    pub(crate) connector: String,
+}
+
+impl StoredOffsets for DbOffsets {
+    fn load(&self, topic: &str) -> HashMap<i32, i64> {
+        let mut delay = Duration::from_millis(200);
+        loop {
+            let attempt = std::thread::scope(|scope| {
+                scope
+                    .spawn(|| {
+                        let runtime = tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                            .map_err(|e| e.to_string())?;
+                        runtime.block_on(async {
+                            let client =
+                                self.database.connect().await.map_err(|e| e.to_string())?;
+                            load_offsets(&client, &self.connector, topic)
+                                .await
+                                .map_err(|e| e.to_string())
+                        })
+                    })
+                    .join()
+                    .unwrap_or_else(|_| Err("the offsets reader panicked".into()))
+            });
+            match attempt {
+                Ok(offsets) => return offsets,
+                Err(e) => {
+                    tracing::warn!(%topic, error = %e, retry_in = ?delay, "cannot read the stored offsets");
+                    std::thread::sleep(delay);
+                    delay = (delay * 2).min(Duration::from_secs(10));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! The consumer: subscribed to a connector's topics in its group; on every assignment its
+//! partitions start at the offsets stored with the rows (or, with none stored, at the
+//! earliest or latest record), never at Kafka's committed offsets, which inlet only writes
+//! for lag tools to read.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rdkafka::client::ClientContext;
+use rdkafka::consumer::{
+    BaseConsumer, Consumer, ConsumerContext, RebalanceProtocol, StreamConsumer,
+};
+use rdkafka::error::KafkaResult;
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use rdkafka::types::RDKafkaRespErr;
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::settings::{KafkaSettings, StartFrom};
+
+/// The offsets stored with the rows. Called from librdkafka's rebalance callback, on its
+/// thread: it blocks until it has an answer, retrying as it sees fit.
+pub trait StoredOffsets: Send + Sync + 'static {
+    /// partition → next offset to read, for the partitions of `topic` that have one.
+    fn load(&self, topic: &str) -> HashMap<i32, i64>;
+}
+
+/// A change of the partitions this consumer owns, for the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Assignment {
+    /// These partitions are ours, starting at these stored offsets (None: none stored).
+    Assigned(Vec<(String, i32, Option<i64>)>),
+    /// These partitions are no longer ours.
+    Revoked(Vec<(String, i32)>),
+}
+
+/// The consumer's context: it places each assigned partition at its stored offset.
+pub struct SourceContext {
+    offsets: Arc<dyn StoredOffsets>,
+    start_from: StartFrom,
+    events: UnboundedSender<Assignment>,
+}
+
+impl ClientContext for SourceContext {}
+
+impl ConsumerContext for SourceContext {
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        tpl: &mut TopicPartitionList,
+    ) {
+        let cooperative = matches!(
+            consumer.rebalance_protocol(),
+            RebalanceProtocol::Cooperative
+        );
+        let partitions: Vec<(String, i32)> = tpl
+            .elements()
+            .iter()
+            .map(|e| (e.topic().to_owned(), e.partition()))
+            .collect();
+        match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
+                let mut stored: HashMap<String, HashMap<i32, i64>> = HashMap::new();
+                let mut assigned = Vec::with_capacity(partitions.len());
+                for (topic, partition) in &partitions {
+                    let offsets = stored
+                        .entry(topic.clone())
+                        .or_insert_with(|| self.offsets.load(topic));
+                    let next = offsets.get(partition).copied();
+                    let offset = match (next, self.start_from) {
+                        (Some(next), _) => Offset::Offset(next),
+                        (None, StartFrom::Earliest) => Offset::Beginning,
+                        (None, StartFrom::Latest) => Offset::End,
+                    };
+                    if let Err(e) = tpl.set_partition_offset(topic, *partition, offset) {
+                        tracing::error!(%topic, partition, error = %e, "cannot place the partition");
+                    }
+                    assigned.push((topic.clone(), *partition, next));
+                }
+                tracing::info!(partitions = ?assigned, "partitions assigned");
+                let result = if cooperative {
+                    consumer.incremental_assign(tpl)
+                } else {
+                    consumer.assign(tpl)
+                };
+                report(result, "assigning partitions");
+                let _ = self.events.send(Assignment::Assigned(assigned));
+            }
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
+                tracing::info!(?partitions, "partitions revoked");
+                let _ = self.events.send(Assignment::Revoked(partitions));
+                let result = if cooperative {
+                    consumer.incremental_unassign(tpl)
+                } else {
+                    consumer.unassign()
+                };
+                report(result, "revoking partitions");
+            }
+            other => {
+                tracing::warn!(error = ?other, "rebalance error");
+                report(consumer.unassign(), "unassigning after a rebalance error");
+            }
+        }
+    }
+}
+
+fn report(result: KafkaResult<()>, what: &str) {
+    if let Err(e) = result {
+        tracing::error!(error = %e, "{what} failed");
+    }
+}
+
+/// The consumer type.
+pub type SourceConsumer = StreamConsumer<SourceContext>;
+
+/// A consumer in the connector's group, subscribed to `topics`; assignments are reported
+/// on `events`.
+pub fn subscribe(
+    settings: &KafkaSettings,
+    topics: &[&str],
+    offsets: Arc<dyn StoredOffsets>,
+    events: UnboundedSender<Assignment>,
+) -> KafkaResult<SourceConsumer> {
+    let context = SourceContext {
+        offsets,
+        start_from: settings.start_from,
+        events,
+    };
+    let consumer: SourceConsumer = settings.consumer_config().create_with_context(context)?;
+    consumer.subscribe(topics)?;
+    Ok(consumer)
+}

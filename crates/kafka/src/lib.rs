@@ -1,0 +1,12 @@
+//! Kafka for inlet.
+//!
+//! This crate owns the consumer side: librdkafka settings from inlet's checked configuration
+//! (PLAINTEXT, SSL, SASL PLAIN and SCRAM), and a consumer whose partitions start where the
+//! offsets stored with the rows say — not where Kafka's committed offsets say. It knows
+//! nothing of PostgreSQL: the offsets come through [`StoredOffsets`].
+
+mod consumer;
+mod settings;
+
+pub use consumer::{Assignment, SourceConsumer, SourceContext, StoredOffsets, subscribe};
+pub use settings::{KafkaSettings, Mechanism, SecurityProtocol, StartFrom};

@@ -1,0 +1,134 @@
+//! Where and how to connect, checked; and the librdkafka properties that say it.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use inlet_registry::Secret;
+use rdkafka::ClientConfig;
+
+/// Kafka's `security.protocol`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecurityProtocol {
+    /// No TLS, no authentication.
+    Plaintext,
+    /// TLS.
+    Ssl,
+    /// SASL without TLS.
+    SaslPlaintext,
+    /// SASL over TLS (Confluent Cloud).
+    SaslSsl,
+}
+
+impl SecurityProtocol {
+    /// librdkafka's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecurityProtocol::Plaintext => "PLAINTEXT",
+            SecurityProtocol::Ssl => "SSL",
+            SecurityProtocol::SaslPlaintext => "SASL_PLAINTEXT",
+            SecurityProtocol::SaslSsl => "SASL_SSL",
+        }
+    }
+
+    /// Whether SASL credentials are needed.
+    pub fn is_sasl(self) -> bool {
+        matches!(
+            self,
+            SecurityProtocol::SaslPlaintext | SecurityProtocol::SaslSsl
+        )
+    }
+}
+
+/// The SASL mechanism.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mechanism {
+    /// PLAIN (Confluent Cloud API keys).
+    Plain,
+    /// SCRAM-SHA-256.
+    ScramSha256,
+    /// SCRAM-SHA-512.
+    ScramSha512,
+}
+
+impl Mechanism {
+    /// librdkafka's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mechanism::Plain => "PLAIN",
+            Mechanism::ScramSha256 => "SCRAM-SHA-256",
+            Mechanism::ScramSha512 => "SCRAM-SHA-512",
+        }
+    }
+}
+
+/// Where a partition with no stored offset starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StartFrom {
+    /// Its first record.
+    #[default]
+    Earliest,
+    /// Records produced from now on.
+    Latest,
+}
+
+/// A connector's Kafka settings, checked. `Debug` never shows the password.
+#[derive(Debug, Clone)]
+pub struct KafkaSettings {
+    /// `host:port,host:port`.
+    pub bootstrap_servers: String,
+    /// The security protocol.
+    pub security_protocol: SecurityProtocol,
+    /// SASL mechanism and credentials, for the SASL protocols.
+    pub sasl: Option<(Mechanism, String, Secret)>,
+    /// A CA bundle (PEM) to verify the brokers with, instead of the system's.
+    pub ca_file: Option<PathBuf>,
+    /// The consumer group: `<prefix>/<connector name>`.
+    pub group_id: String,
+    /// Where partitions with no stored offset start.
+    pub start_from: StartFrom,
+    /// Extra librdkafka properties, passed as they are (after inlet's own).
+    pub properties: BTreeMap<String, String>,
+}
+
+impl KafkaSettings {
+    /// The librdkafka configuration of a consumer: auto-commit and offset storing off (the
+    /// offsets of record are in PostgreSQL).
+    pub fn consumer_config(&self) -> ClientConfig {
+        let mut config = self.client_config();
+        config
+            .set("group.id", &self.group_id)
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set(
+                "auto.offset.reset",
+                match self.start_from {
+                    StartFrom::Earliest => "earliest",
+                    StartFrom::Latest => "latest",
+                },
+            )
+            .set("enable.partition.eof", "false");
+        for (key, value) in &self.properties {
+            config.set(key, value);
+        }
+        config
+    }
+
+    /// The librdkafka configuration for any client (consumer, producer, admin).
+    pub fn client_config(&self) -> ClientConfig {
+        let mut config = ClientConfig::new();
+        config
+            .set("bootstrap.servers", &self.bootstrap_servers)
+            .set("security.protocol", self.security_protocol.as_str())
+            .set("client.id", "inlet");
+        if let Some((mechanism, username, password)) = &self.sasl {
+            config
+                .set("sasl.mechanism", mechanism.as_str())
+                .set("sasl.username", username)
+                .set("sasl.password", password.expose());
+        }
+        if let Some(ca) = &self.ca_file {
+            config.set("ssl.ca.location", ca.display().to_string());
+        }
+        config
+    }
+}

@@ -1,0 +1,367 @@
+//! Writing a batch exactly once: the rows (COPY BINARY into each target table), the dead
+//! letters and the fenced advance of every partition's offset, in one transaction.
+//!
+//! A batch the database rejects (a constraint, a check, a trigger, a value it refuses) is
+//! split in halves, in offset order, until the rejected records are alone; each of those
+//! becomes a dead letter with the database's reason, and every other record lands. Each part
+//! advances the offsets of its own records, so the invariant holds after every commit:
+//! every offset below a partition's `next_offset` is a target row or a dead letter.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use bytes::Bytes;
+use futures_util::SinkExt;
+use inlet_avro::{COPY_HEADER, COPY_TRAILER, quote};
+use tokio_postgres::Client;
+
+use crate::catalog::TableName;
+use crate::error::{Error, Result};
+
+/// A target table of a batch and the columns its rows fill, in COPY order.
+#[derive(Debug, Clone)]
+pub struct CopyTarget {
+    /// The table.
+    pub table: TableName,
+    /// Its columns, in the order of the row fields.
+    pub columns: Vec<String>,
+}
+
+/// A record that could not be stored, kept with everything needed to replay it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// The record's timestamp, milliseconds since 1970.
+    pub timestamp_ms: Option<i64>,
+    /// The raw key.
+    pub key: Option<Vec<u8>>,
+    /// The raw value.
+    pub value: Option<Vec<u8>>,
+    /// The headers as a JSON array of `{"key": …, "value": …}` (text, or `\x…` hex).
+    pub headers_json: String,
+    /// The schema id of the frame, when it had one.
+    pub schema_id: Option<u32>,
+    /// Why it could not be stored.
+    pub error: String,
+}
+
+/// What a record became.
+#[derive(Debug, Clone)]
+pub enum EntryKind {
+    /// A row for `targets[target]`, at `range` in the batch's row bytes.
+    Row {
+        /// Index into the batch's targets.
+        target: usize,
+        /// Where the row's bytes are.
+        range: Range<usize>,
+        /// The record, should the database refuse the row.
+        dead: Box<DeadLetter>,
+    },
+    /// A dead letter.
+    Dead(Box<DeadLetter>),
+}
+
+/// One Kafka record of a batch.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Index into the batch's topics.
+    pub topic: usize,
+    /// The partition.
+    pub partition: i32,
+    /// The offset.
+    pub offset: i64,
+    /// Row or dead letter.
+    pub kind: EntryKind,
+}
+
+/// Records of one or more partitions and tables, in offset order per partition.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// The connector's name, the key of its offsets.
+    pub connector: String,
+    /// Topic names, indexed by `Entry::topic`.
+    pub topics: Vec<String>,
+    /// Target tables, indexed by `EntryKind::Row::target`.
+    pub targets: Vec<CopyTarget>,
+    /// The records.
+    pub entries: Vec<Entry>,
+    /// COPY BINARY rows, concatenated.
+    pub rows: Vec<u8>,
+    /// For each (topic index, partition) of the batch: the `next_offset` stored when the
+    /// batch was read (None: no offset stored yet).
+    pub starts: HashMap<(usize, i32), Option<i64>>,
+}
+
+/// How a write ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Committed; the next offset of every partition of the batch.
+    Committed {
+        /// Rows stored.
+        rows: u64,
+        /// Dead letters stored (the decoder's and the database's).
+        dead_letters: u64,
+        /// (topic index, partition) → next offset.
+        next: HashMap<(usize, i32), i64>,
+    },
+    /// Another worker stored some of these offsets first (a rebalance): nothing of the rest
+    /// of the batch was stored; read the offsets again and seek.
+    Fenced {
+        /// Rows stored by parts committed before the fence was hit.
+        rows: u64,
+        /// Dead letters stored by those parts.
+        dead_letters: u64,
+        /// Offsets advanced by those parts.
+        next: HashMap<(usize, i32), i64>,
+    },
+}
+
+/// Bytes per COPY message sent to the server.
+const CHUNK: usize = 1 << 20;
+
+impl Batch {
+    /// Writes the batch; see the module docs.
+    pub async fn write(&self, client: &mut Client) -> Result<Outcome> {
+        let mut starts = self.starts.clone();
+        let mut totals = (0u64, 0u64);
+        let mut next = HashMap::new();
+        let entries: Vec<&Entry> = self.entries.iter().collect();
+        let fenced = self
+            .write_part(client, &entries, &mut starts, &mut totals, &mut next)
+            .await?;
+        let (rows, dead_letters) = totals;
+        Ok(if fenced {
+            Outcome::Fenced {
+                rows,
+                dead_letters,
+                next,
+            }
+        } else {
+            Outcome::Committed {
+                rows,
+                dead_letters,
+                next,
+            }
+        })
+    }
+
+    /// Commits `entries`, splitting on rejection; returns whether a fence was hit.
+    async fn write_part(
+        &self,
+        client: &mut Client,
+        entries: &[&Entry],
+        starts: &mut HashMap<(usize, i32), Option<i64>>,
+        totals: &mut (u64, u64),
+        next: &mut HashMap<(usize, i32), i64>,
+    ) -> Result<bool> {
+        // Iterative over a stack of parts, so that splitting needs no recursion of futures.
+        let mut stack: Vec<Vec<&Entry>> = vec![entries.to_vec()];
+        while let Some(part) = stack.pop() {
+            if part.is_empty() {
+                continue;
+            }
+            match self.commit(client, &part, starts).await {
+                Ok(Some((rows, dead, advanced))) => {
+                    totals.0 += rows;
+                    totals.1 += dead;
+                    for (key, end) in advanced {
+                        starts.insert(key, Some(end));
+                        next.insert(key, end);
+                    }
+                }
+                Ok(None) => return Ok(true),
+                Err(e)
+                    if is_rejection(&e)
+                        && part.iter().any(|e| matches!(e.kind, EntryKind::Row { .. })) =>
+                {
+                    if part.len() == 1 {
+                        let EntryKind::Row { dead, .. } = &part[0].kind else {
+                            unreachable!("a part with a row");
+                        };
+                        let mut letter = (**dead).clone();
+                        letter.error = format!("the database refused the row: {e}");
+                        let entry = Entry {
+                            topic: part[0].topic,
+                            partition: part[0].partition,
+                            offset: part[0].offset,
+                            kind: EntryKind::Dead(Box::new(letter)),
+                        };
+                        tracing::warn!(
+                            topic = %self.topics[entry.topic],
+                            partition = entry.partition,
+                            offset = entry.offset,
+                            error = %e,
+                            "the database refused a row; it goes to the dead letters"
+                        );
+                        match self.commit(client, &[&entry], starts).await? {
+                            Some((rows, dead, advanced)) => {
+                                totals.0 += rows;
+                                totals.1 += dead;
+                                for (key, end) in advanced {
+                                    starts.insert(key, Some(end));
+                                    next.insert(key, end);
+                                }
+                            }
+                            None => return Ok(true),
+                        }
+                    } else {
+                        let (first, second) = part.split_at(part.len() / 2);
+                        // LIFO: push the second half first so the first is written first.
+                        stack.push(second.to_vec());
+                        stack.push(first.to_vec());
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(false)
+    }
+
+    /// One transaction for `part`. `Ok(None)` when fenced (rolled back).
+    async fn commit(
+        &self,
+        client: &mut Client,
+        part: &[&Entry],
+        starts: &HashMap<(usize, i32), Option<i64>>,
+    ) -> Result<Option<(u64, u64, Vec<((usize, i32), i64)>)>> {
+        let tx = client
+            .transaction()
+            .await
+            .map_err(|e| Error::query("starting a transaction", e))?;
+        let mut rows = 0;
+        for (index, target) in self.targets.iter().enumerate() {
+            let mine: Vec<&Range<usize>> = part
+                .iter()
+                .filter_map(|e| match &e.kind {
+                    EntryKind::Row { target, range, .. } if *target == index => Some(range),
+                    _ => None,
+                })
+                .collect();
+            if mine.is_empty() {
+                continue;
+            }
+            rows += self.copy(&tx, target, &mine).await?;
+        }
+        let mut dead_letters = 0;
+        let dead: Vec<(&Entry, &DeadLetter)> = part
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EntryKind::Dead(letter) => Some((*e, &**letter)),
+                _ => None,
+            })
+            .collect();
+        if !dead.is_empty() {
+            let insert = tx
+                .prepare(include_str!("sql/dead_letter_insert.sql"))
+                .await
+                .map_err(|e| Error::query("preparing the dead-letter insert", e))?;
+            for (entry, letter) in dead {
+                tx.execute(
+                    &insert,
+                    &[
+                        &self.connector,
+                        &self.topics[entry.topic],
+                        &entry.partition,
+                        &entry.offset,
+                        &letter.timestamp_ms.map(|t| t as f64),
+                        &letter.key,
+                        &letter.value,
+                        &letter.headers_json,
+                        &letter.schema_id.map(i64::from),
+                        &letter.error,
+                    ],
+                )
+                .await
+                .map_err(|e| Error::query("storing a dead letter", e))?;
+                dead_letters += 1;
+            }
+        }
+        // The fenced advance of every partition of the part, in first-seen order.
+        let mut ends: Vec<((usize, i32), i64)> = Vec::new();
+        for entry in part {
+            let key = (entry.topic, entry.partition);
+            match ends.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, end)) => *end = (*end).max(entry.offset + 1),
+                None => ends.push((key, entry.offset + 1)),
+            }
+        }
+        for ((topic, partition), end) in &ends {
+            let topic_name = &self.topics[*topic];
+            let updated = match starts.get(&(*topic, *partition)).copied().flatten() {
+                Some(start) => {
+                    tx.execute(
+                        include_str!("sql/offsets_advance.sql"),
+                        &[&self.connector, topic_name, partition, &start, end],
+                    )
+                    .await
+                }
+                None => {
+                    tx.execute(
+                        include_str!("sql/offsets_insert.sql"),
+                        &[&self.connector, topic_name, partition, end],
+                    )
+                    .await
+                }
+            }
+            .map_err(|e| Error::query("advancing the stored offsets", e))?;
+            if updated == 0 {
+                tx.rollback()
+                    .await
+                    .map_err(|e| Error::query("rolling back a fenced batch", e))?;
+                tracing::info!(
+                    topic = %topic_name,
+                    partition,
+                    "another worker stored these offsets first; the batch is dropped and the partition re-read"
+                );
+                return Ok(None);
+            }
+        }
+        tx.commit()
+            .await
+            .map_err(|e| Error::query("committing the batch", e))?;
+        Ok(Some((rows, dead_letters, ends)))
+    }
+
+    async fn copy(
+        &self,
+        tx: &tokio_postgres::Transaction<'_>,
+        target: &CopyTarget,
+        rows: &[&Range<usize>],
+    ) -> Result<u64> {
+        let columns: Vec<String> = target.columns.iter().map(|c| quote(c)).collect();
+        let statement = format!(
+            "COPY {} ({}) FROM STDIN (FORMAT binary)",
+            target.table.quoted(),
+            columns.join(", ")
+        );
+        let action = || format!("copying rows into {}", target.table);
+        let sink = tx
+            .copy_in(&statement)
+            .await
+            .map_err(|e| Error::query(action(), e))?;
+        futures_util::pin_mut!(sink);
+        let mut chunk = Vec::with_capacity(CHUNK + 4096);
+        chunk.extend_from_slice(COPY_HEADER);
+        for range in rows {
+            chunk.extend_from_slice(&self.rows[(*range).clone()]);
+            if chunk.len() >= CHUNK {
+                let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK + 4096));
+                sink.send(Bytes::from(full))
+                    .await
+                    .map_err(|e| Error::query(action(), e))?;
+            }
+        }
+        chunk.extend_from_slice(COPY_TRAILER);
+        sink.send(Bytes::from(chunk))
+            .await
+            .map_err(|e| Error::query(action(), e))?;
+        sink.finish().await.map_err(|e| Error::query(action(), e))
+    }
+}
+
+/// Whether the database refused the data (rather than failing): data exceptions (22),
+/// integrity constraints (23), a trigger's raise (P0), check option (44).
+fn is_rejection(error: &Error) -> bool {
+    error
+        .sqlstate()
+        .is_some_and(|code| matches!(&code[..2], "22" | "23" | "P0" | "44"))
+}

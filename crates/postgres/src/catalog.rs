@@ -1,0 +1,109 @@
+//! What the database holds: inlet's own tables, the target tables' columns, TimescaleDB.
+
+use inlet_avro::{PgType, TableColumn, quote};
+use tokio_postgres::Client;
+
+use crate::error::{Error, Result};
+
+/// A table name, `schema.table`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TableName {
+    /// The schema.
+    pub schema: String,
+    /// The table.
+    pub table: String,
+}
+
+impl TableName {
+    /// Parses `schema.table` or `table` (in `public`).
+    pub fn parse(name: &str) -> Option<Self> {
+        let (schema, table) = name.split_once('.').unwrap_or(("public", name));
+        (!schema.is_empty() && !table.is_empty() && !table.contains('.')).then(|| TableName {
+            schema: schema.to_owned(),
+            table: table.to_owned(),
+        })
+    }
+
+    /// `"schema"."table"`.
+    pub fn quoted(&self) -> String {
+        format!("{}.{}", quote(&self.schema), quote(&self.table))
+    }
+}
+
+impl std::fmt::Display for TableName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.schema, self.table)
+    }
+}
+
+/// Creates inlet's schema with its offsets and dead-letter tables, if missing.
+pub async fn ensure_inlet_schema(client: &Client) -> Result<()> {
+    client
+        .batch_execute(include_str!("sql/setup.sql"))
+        .await
+        .map_err(|e| Error::query("creating the inlet schema (offsets, dead letters)", e))
+}
+
+/// The columns of `table`, or `None` when it does not exist. Types that plans cannot write
+/// are reported with the column's name.
+pub async fn table_columns(client: &Client, table: &TableName) -> Result<Option<Vec<TableColumn>>> {
+    let rows = client
+        .query(include_str!("sql/table_columns.sql"), &[&table.quoted()])
+        .await
+        .map_err(|e| Error::query(format!("reading the columns of {table}"), e))?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let mut columns = Vec::with_capacity(rows.len());
+    for row in rows {
+        let name: String = row.get(0);
+        let sql_type: String = row.get(1);
+        let is_enum: bool = row.get(4);
+        let oid: i64 = row.get(5);
+        let pg_type = if is_enum {
+            PgType::Enum {
+                name: sql_type.clone(),
+                oid: u32::try_from(oid).unwrap_or(0),
+            }
+        } else {
+            PgType::parse(&sql_type).ok_or_else(|| Error::UnsupportedColumn {
+                table: table.to_string(),
+                column: name.clone(),
+                sql_type: sql_type.clone(),
+            })?
+        };
+        columns.push(TableColumn {
+            name,
+            pg_type,
+            nullable: row.get(2),
+            has_default: row.get(3),
+        });
+    }
+    Ok(Some(columns))
+}
+
+/// Whether the TimescaleDB extension is installed in the database.
+pub async fn timescaledb_present(client: &Client) -> Result<bool> {
+    client
+        .query_one(include_str!("sql/timescaledb_present.sql"), &[])
+        .await
+        .map(|row| row.get(0))
+        .map_err(|e| Error::query("looking for the TimescaleDB extension", e))
+}
+
+/// Makes `table` a hypertable partitioned by `time_column` (TimescaleDB must be present).
+pub async fn create_hypertable(
+    client: &Client,
+    table: &TableName,
+    time_column: &str,
+    chunk_interval: &str,
+) -> Result<()> {
+    client
+        .execute(
+            include_str!("sql/create_hypertable.sql"),
+            &[&table.quoted(), &time_column, &chunk_interval],
+        )
+        .await
+        .map(drop)
+        .map_err(|e| Error::query(format!("making {table} a hypertable on {time_column}"), e))
+}

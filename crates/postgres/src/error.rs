@@ -1,0 +1,113 @@
+//! Errors of the database side, each a sentence a user can act on.
+
+use std::path::PathBuf;
+
+/// What went wrong talking to PostgreSQL.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The connection string could not be understood.
+    #[error("the database URL is not valid: {reason}")]
+    Config {
+        /// What is wrong with it (never the password).
+        reason: String,
+    },
+    /// The CA file given for TLS could not be used.
+    #[error("cannot use {} as the CA for the database's certificate: {reason}", path.display())]
+    RootCert {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The server could not be reached, refused us, or its certificate was not trusted.
+    #[error("cannot connect to PostgreSQL at {target}: {}{hint}", describe(source))]
+    Connect {
+        /// `user@host:port/database`, without the password.
+        target: String,
+        /// What the driver said.
+        source: tokio_postgres::Error,
+        /// How to fix the usual causes, or empty.
+        hint: &'static str,
+    },
+    /// A statement failed.
+    #[error("{action}: {}", describe(source))]
+    Query {
+        /// What inlet was doing.
+        action: String,
+        /// What the driver said.
+        source: tokio_postgres::Error,
+    },
+    /// A target column has a type plans do not write.
+    #[error(
+        "column {column} of {table} has type {sql_type}, which inlet cannot write; map it to nothing or change its type"
+    )]
+    UnsupportedColumn {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// Its type.
+        sql_type: String,
+    },
+}
+
+impl Error {
+    pub(crate) fn query(action: impl Into<String>, source: tokio_postgres::Error) -> Self {
+        Error::Query {
+            action: action.into(),
+            source,
+        }
+    }
+
+    /// The SQLSTATE the server sent, if any.
+    pub fn sqlstate(&self) -> Option<&str> {
+        match self {
+            Error::Query { source, .. } | Error::Connect { source, .. } => {
+                source.as_db_error().map(|db| db.code().code())
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether trying again later may succeed (the server is restarting, the network is
+    /// down) rather than needing a change of configuration (wrong password, untrusted
+    /// certificate, no such database).
+    pub fn is_retriable(&self) -> bool {
+        match self {
+            Error::Config { .. } | Error::RootCert { .. } | Error::UnsupportedColumn { .. } => {
+                false
+            }
+            // The connection broke, the server is shutting down, or a serialization conflict.
+            Error::Query { source, .. } => match source.as_db_error() {
+                None => source.is_closed() || std::error::Error::source(source).is_some(),
+                Some(db) => matches!(&db.code().code()[..2], "08" | "57" | "40" | "53"),
+            },
+            Error::Connect { source, hint, .. } => {
+                source.as_db_error().is_none() && hint.is_empty()
+            }
+        }
+    }
+}
+
+/// The driver's error with what the server or the TLS layer said: tokio-postgres' own
+/// `Display` is only "db error" for an error the server sent.
+pub(crate) fn describe(error: &tokio_postgres::Error) -> String {
+    if let Some(db) = error.as_db_error() {
+        return format!("{}: {}", db.severity(), db.message());
+    }
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// Results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

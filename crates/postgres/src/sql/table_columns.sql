@@ -1,0 +1,14 @@
+-- The columns of a table ($1: its quoted name), in order: name, SQL type with typmod,
+-- nullability, default, and for enum types their name and OID.
+SELECT a.attname::text,
+       format_type(a.atttypid, a.atttypmod),
+       NOT a.attnotnull,
+       a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '',
+       t.typtype = 'e',
+       a.atttypid::oid::bigint
+FROM pg_attribute a
+JOIN pg_type t ON t.oid = a.atttypid
+WHERE a.attrelid = to_regclass($1)
+  AND a.attnum > 0
+  AND NOT a.attisdropped
+ORDER BY a.attnum

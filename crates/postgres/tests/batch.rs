@@ -1,0 +1,201 @@
+//! Batches against the real PostgreSQL: rows, dead letters and fenced offsets commit
+//! together; rows the database refuses are isolated and dead-lettered; a stale worker's batch
+//! stores nothing. Needs `scripts/services up`.
+
+use std::collections::HashMap;
+
+use inlet_postgres::{
+    Batch, CopyTarget, DatabaseConfig, DeadLetter, Entry, EntryKind, Outcome, TableName,
+    ensure_inlet_schema, load_offsets, table_columns,
+};
+use inlet_testkit::TestDatabase;
+
+/// A COPY BINARY row of (id integer, v text).
+fn row(id: i32, v: &str, out: &mut Vec<u8>) -> std::ops::Range<usize> {
+    let start = out.len();
+    out.extend_from_slice(&2i16.to_be_bytes());
+    out.extend_from_slice(&4i32.to_be_bytes());
+    out.extend_from_slice(&id.to_be_bytes());
+    out.extend_from_slice(&(v.len() as i32).to_be_bytes());
+    out.extend_from_slice(v.as_bytes());
+    start..out.len()
+}
+
+fn letter(error: &str) -> Box<DeadLetter> {
+    Box::new(DeadLetter {
+        timestamp_ms: Some(1_700_000_000_000),
+        key: Some(b"k".to_vec()),
+        value: Some(b"raw value".to_vec()),
+        headers_json: r#"[{"key":"h","value":"v"}]"#.into(),
+        schema_id: Some(7),
+        error: error.into(),
+    })
+}
+
+fn batch(values: &[(i64, Option<&str>)], start: Option<i64>) -> Batch {
+    let mut batch = Batch {
+        connector: "test".into(),
+        topics: vec!["events".into()],
+        targets: vec![CopyTarget {
+            table: TableName::parse("public.t").unwrap(),
+            columns: vec!["id".into(), "v".into()],
+        }],
+        ..Batch::default()
+    };
+    for &(offset, value) in values {
+        let kind = match value {
+            Some(v) => EntryKind::Row {
+                target: 0,
+                range: row(offset as i32, v, &mut batch.rows),
+                dead: letter(""),
+            },
+            None => EntryKind::Dead(letter("malformed Avro body")),
+        };
+        batch.entries.push(Entry {
+            topic: 0,
+            partition: 0,
+            offset,
+            kind,
+        });
+    }
+    batch.starts.insert((0, 0), start);
+    batch
+}
+
+async fn setup() -> (TestDatabase, tokio_postgres::Client) {
+    let db = TestDatabase::create("batch").await;
+    let client = DatabaseConfig::parse(db.url())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    ensure_inlet_schema(&client).await.unwrap();
+    ensure_inlet_schema(&client).await.unwrap(); // idempotent
+    client
+        .batch_execute(
+            "CREATE TABLE t (id integer PRIMARY KEY, v text NOT NULL CHECK (v <> 'bad'))",
+        )
+        .await
+        .unwrap();
+    (db, client)
+}
+
+#[tokio::test]
+async fn refused_rows_are_isolated_and_the_rest_lands() {
+    let (_db, mut client) = setup().await;
+    let values = [
+        (10, Some("a")),
+        (11, Some("b")),
+        (12, Some("bad")),
+        (13, Some("c")),
+        (14, None),
+        (15, Some("d")),
+        (16, Some("bad")),
+    ];
+    let outcome = batch(&values, None).write(&mut client).await.unwrap();
+    assert_eq!(
+        outcome,
+        Outcome::Committed {
+            rows: 4,
+            dead_letters: 3,
+            next: HashMap::from([((0, 0), 17)]),
+        }
+    );
+    let ids: Vec<i32> = client
+        .query("SELECT id FROM t ORDER BY id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(ids, [10, 11, 13, 15]);
+    let dead = client
+        .query(
+            r#"SELECT "offset", error, value, headers::text, schema_id FROM inlet.dead_letters ORDER BY "offset""#,
+            &[],
+        )
+        .await
+        .unwrap();
+    let offsets: Vec<i64> = dead.iter().map(|r| r.get(0)).collect();
+    assert_eq!(offsets, [12, 14, 16]);
+    let refused: &str = dead[0].get(1);
+    assert!(
+        refused.contains("the database refused the row"),
+        "{refused}"
+    );
+    assert!(refused.contains("t_v_check"), "{refused}");
+    assert_eq!(dead[1].get::<_, &str>(1), "malformed Avro body");
+    assert_eq!(dead[1].get::<_, Option<Vec<u8>>>(2).unwrap(), b"raw value");
+    assert_eq!(dead[1].get::<_, i64>(4), 7);
+    assert_eq!(
+        load_offsets(&client, "test", "events").await.unwrap()[&0],
+        17
+    );
+}
+
+#[tokio::test]
+async fn a_stale_batch_stores_nothing() {
+    let (_db, mut client) = setup().await;
+    batch(&[(0, Some("a")), (1, Some("b"))], None)
+        .write(&mut client)
+        .await
+        .unwrap();
+    // A worker that read the offsets before the batch above committed.
+    let stale = batch(&[(0, Some("x")), (1, Some("y")), (2, Some("z"))], None);
+    assert!(matches!(
+        stale.write(&mut client).await.unwrap(),
+        Outcome::Fenced { rows: 0, .. }
+    ));
+    let stale = batch(&[(1, Some("y")), (2, Some("z"))], Some(1));
+    assert!(matches!(
+        stale.write(&mut client).await.unwrap(),
+        Outcome::Fenced { rows: 0, .. }
+    ));
+    let count: i64 = client
+        .query_one("SELECT count(*) FROM t", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(count, 2);
+    // The worker that holds the right offset goes on.
+    let next = batch(&[(2, Some("c"))], Some(2))
+        .write(&mut client)
+        .await
+        .unwrap();
+    assert!(matches!(next, Outcome::Committed { rows: 1, .. }));
+}
+
+#[tokio::test]
+async fn table_columns_describe_types_nullability_and_defaults() {
+    let (_db, client) = setup().await;
+    client
+        .batch_execute(
+            "CREATE TYPE mood AS ENUM ('a', 'b'); CREATE TABLE u (id bigserial, m mood, n numeric(10,2) NOT NULL, at timestamptz DEFAULT now(), tags varchar(5)[])",
+        )
+        .await
+        .unwrap();
+    let columns = table_columns(&client, &TableName::parse("u").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let described: Vec<String> = columns
+        .iter()
+        .map(|c| format!("{} {} {} {}", c.name, c.pg_type, c.nullable, c.has_default))
+        .collect();
+    assert_eq!(
+        described,
+        [
+            "id bigint false true",
+            "m mood true false",
+            "n numeric(10,2) false false",
+            "at timestamp with time zone true true",
+            "tags character varying(5)[] true false",
+        ]
+    );
+    assert!(
+        table_columns(&client, &TableName::parse("public.nope").unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}

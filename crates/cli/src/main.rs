@@ -1,10 +1,11 @@
 //! `inlet`: streams Avro events from Kafka into PostgreSQL / TimescaleDB tables.
 //!
-//! The binary wires the library crates together behind clap subcommands: `peek` reads
-//! Confluent-framed Avro records from a topic and prints them decoded; `schema propose`
-//! prints the table and mapping proposed for an Avro schema. `run`, `check` and `generate`
-//! arrive with the streaming issue.
+//! The binary wires the library crates together behind clap subcommands: `run` streams the
+//! connectors of a configuration file; `generate` produces the canonical reading event;
+//! `peek` reads Confluent-framed Avro records from a topic and prints them decoded;
+//! `schema propose` prints the table and mapping proposed for an Avro schema.
 
+mod generate;
 mod peek;
 mod run;
 mod schema;
@@ -30,6 +31,8 @@ enum LogFormat {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Produce the canonical reading event to a topic, through the schema registry.
+    Generate(generate::GenerateArgs),
     /// Print records of a topic decoded with their schemas from the registry, as JSON lines.
     Peek(peek::PeekArgs),
     /// Run the connectors of a configuration file until SIGINT or SIGTERM.
@@ -60,6 +63,9 @@ fn main() -> std::process::ExitCode {
     }
     match cli.command {
         Command::Schema(command) => report(schema::run(command)),
+        Command::Generate(args) => {
+            report(runtime().and_then(|rt| rt.block_on(generate::run(args))))
+        }
         Command::Peek(args) => report(runtime().and_then(|rt| rt.block_on(peek::run(args)))),
         Command::Run(args) => report(runtime().and_then(|rt| rt.block_on(run::run(args)))),
     }

@@ -6,6 +6,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use apache_avro::types::Value;
 use support::{EXACTLY_ONCE, READING, Stream, reading, terminate};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -183,5 +184,230 @@ async fn tolerance_none_stops_at_the_first_bad_record() {
         stream.count("SELECT next_offset FROM inlet.offsets").await,
         10,
         "the offset stops before the bad record"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn upserts_keep_the_last_record_of_a_key_and_tombstones_delete() {
+    let stream = Stream::new(1).await;
+    let p = &stream.producer;
+    let t = &stream.topic;
+    let schema = p.register(&format!("{t}-value"), READING).await;
+    for i in 0..10 {
+        let key = format!("dev-{i}");
+        p.send_avro(
+            t,
+            Some(0),
+            Some(key.as_bytes()),
+            (schema.0, &schema.1),
+            reading(i, None),
+        )
+        .await;
+    }
+    // dev-3 again, updated; dev-5 deleted by a plain text key; dev-6 by a Confluent-framed
+    // Avro string key.
+    p.send_avro(
+        t,
+        Some(0),
+        Some(b"dev-3"),
+        (schema.0, &schema.1),
+        reading(3, Some("updated")),
+    )
+    .await;
+    p.send_tombstone(t, Some(0), b"dev-5").await;
+    let (key_id, _) = p.register(&format!("{t}-key"), r#""string""#).await;
+    let mut framed_key = vec![0];
+    framed_key.extend_from_slice(&key_id.0.to_be_bytes());
+    framed_key.push(10); // an Avro string's length, 5, zigzag-encoded
+    framed_key.extend_from_slice(b"dev-6");
+    p.send_tombstone(t, Some(0), &framed_key).await;
+    p.send_tombstone(t, Some(0), b"dev-404").await; // nothing to delete: harmless
+
+    let config = stream.config_topic(
+        "upsert",
+        "",
+        "insert = \"upsert-delete\"\nkey_columns = [\"device_id\"]",
+    );
+    let mut inlet = stream.start(&config, "upsert.log");
+    stream
+        .wait_for(
+            "SELECT next_offset FROM inlet.offsets",
+            14,
+            Duration::from_secs(90),
+            "upsert.log",
+        )
+        .await;
+    assert!(terminate(&mut inlet).success());
+    let client = stream.db.connect().await;
+    let rows: Vec<(String, Option<String>)> = client
+        .query(
+            "SELECT device_id, note FROM readings ORDER BY device_id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let devices: Vec<&str> = rows.iter().map(|(d, _)| d.as_str()).collect();
+    assert_eq!(
+        devices,
+        [
+            "dev-0", "dev-1", "dev-2", "dev-3", "dev-4", "dev-7", "dev-8", "dev-9"
+        ]
+    );
+    assert_eq!(rows[3].1.as_deref(), Some("updated"));
+    assert_eq!(
+        stream
+            .count("SELECT count(*) FROM inlet.dead_letters")
+            .await,
+        0,
+        "{}",
+        stream.log("upsert.log")
+    );
+    // The table was created with the key as its primary key.
+    assert_eq!(
+        stream
+            .count(
+                "SELECT count(*) FROM pg_index WHERE indrelid = 'readings'::regclass AND indisprimary"
+            )
+            .await,
+        1
+    );
+}
+
+/// READING, evolved: a field added with a default, rssi int → long, battery float →
+/// double, a new branch in note's union.
+const READING_V2: &str = r#"{"type":"record","name":"Reading","namespace":"inlet.bench","fields":[
+ {"name":"ts","type":{"type":"long","logicalType":"timestamp-micros"}},
+ {"name":"device_id","type":"string"},
+ {"name":"site","type":"string"},
+ {"name":"temperature","type":"double"},
+ {"name":"humidity","type":"double"},
+ {"name":"pressure","type":"double"},
+ {"name":"battery","type":"double"},
+ {"name":"rssi","type":"long"},
+ {"name":"ok","type":"boolean"},
+ {"name":"note","type":["null","string","long"],"default":null},
+ {"name":"firmware","type":"string","default":"1.0"}]}"#;
+
+/// READING without its optional note.
+const READING_V3: &str = r#"{"type":"record","name":"Reading","namespace":"inlet.bench","fields":[
+ {"name":"ts","type":{"type":"long","logicalType":"timestamp-micros"}},
+ {"name":"device_id","type":"string"},
+ {"name":"site","type":"string"},
+ {"name":"temperature","type":"double"},
+ {"name":"humidity","type":"double"},
+ {"name":"pressure","type":"double"},
+ {"name":"battery","type":"float"},
+ {"name":"rssi","type":"int"},
+ {"name":"ok","type":"boolean"}]}"#;
+
+fn evolved(v: &str, i: usize) -> Value {
+    let Value::Record(mut fields) = reading(i, None) else {
+        unreachable!()
+    };
+    match v {
+        "v2" => {
+            for (name, value) in &mut fields {
+                match name.as_str() {
+                    "battery" => *value = Value::Double(3.25),
+                    "rssi" => *value = Value::Long(-70),
+                    "note" => *value = Value::Union(2, Box::new(Value::Long(42))),
+                    _ => {}
+                }
+            }
+            fields.push(("firmware".into(), Value::String("2.1".into())));
+        }
+        _ => fields.retain(|(name, _)| name != "note"),
+    }
+    Value::Record(fields)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn new_schemas_mid_stream_keep_flowing_and_add_columns() {
+    let stream = Stream::new(1).await;
+    stream.produce(0..5).await;
+    let config = stream.config_topic("evolve", "", "evolution = \"add-columns\"");
+    let mut inlet = stream.start(&config, "evolve.log");
+    stream
+        .wait_for(
+            "SELECT count(*) FROM readings",
+            5,
+            Duration::from_secs(90),
+            "evolve.log",
+        )
+        .await;
+    // While it runs: two new schema versions.
+    let p = &stream.producer;
+    let subject = format!("{}-value", stream.topic);
+    let v2 = p.register(&subject, READING_V2).await;
+    let v3 = p.register(&subject, READING_V3).await;
+    for i in 5..10 {
+        p.send_avro(
+            &stream.topic,
+            Some(0),
+            None,
+            (v2.0, &v2.1),
+            evolved("v2", i),
+        )
+        .await;
+    }
+    for i in 10..15 {
+        p.send_avro(
+            &stream.topic,
+            Some(0),
+            None,
+            (v3.0, &v3.1),
+            evolved("v3", i),
+        )
+        .await;
+    }
+    stream
+        .wait_for(
+            "SELECT count(*) FROM readings",
+            15,
+            Duration::from_secs(90),
+            "evolve.log",
+        )
+        .await;
+    assert!(terminate(&mut inlet).success());
+    let client = stream.db.connect().await;
+    let rows: Vec<(String, Option<String>, Option<String>, i32, f32)> = client
+        .query(
+            "SELECT device_id, firmware, note, rssi, battery FROM readings ORDER BY ts",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+        .collect();
+    assert_eq!(rows.len(), 15);
+    assert_eq!(rows[0].1, None, "rows of the first schema have no firmware");
+    assert_eq!(
+        rows[5].1.as_deref(),
+        Some("2.1"),
+        "the new field became a column"
+    );
+    assert_eq!(
+        rows[5].2.as_deref(),
+        Some("42"),
+        "the new union branch, as text"
+    );
+    assert_eq!(
+        (rows[5].3, rows[5].4),
+        (-70, 3.25),
+        "long into integer, double into real"
+    );
+    assert_eq!(rows[12].1, None);
+    assert_eq!(rows[12].2, None, "a removed field stores NULL");
+    assert_eq!(
+        stream
+            .count("SELECT count(*) FROM inlet.dead_letters")
+            .await,
+        0,
+        "{}",
+        stream.log("evolve.log")
     );
 }

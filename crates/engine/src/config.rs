@@ -117,9 +117,13 @@ pub struct RawTopic {
     /// `kafka.offset`, `kafka.timestamp`, `kafka.key`, `kafka.headers`.
     #[serde(default)]
     pub mapping: RawMapping,
-    /// append (default). (upsert and upsert-delete are not built yet.)
+    /// append (default), upsert (insert or update on `key_columns`), or upsert-delete
+    /// (upsert, and a tombstone deletes the row its Kafka key names).
     #[serde(default = "default_insert")]
     pub insert: String,
+    /// The table's unique key for the upsert modes, filled from the value's fields.
+    #[serde(default)]
+    pub key_columns: Vec<String>,
     /// Create the table from the proposal when it is missing (default true).
     #[serde(default = "default_true")]
     pub create_table: bool,
@@ -129,7 +133,8 @@ pub struct RawTopic {
     /// The hypertable's chunk interval (default "7 days").
     #[serde(default = "default_chunk")]
     pub chunk_interval: String,
-    /// off (default). (add-columns is not built yet.)
+    /// off (default), or add-columns: a field of a new schema that the table lacks becomes
+    /// a new nullable column (with the auto mapping).
     #[serde(default = "default_evolution")]
     pub evolution: String,
 }
@@ -258,6 +263,46 @@ pub struct TopicConfig {
     pub time_column: Option<String>,
     /// Hypertable chunk interval.
     pub chunk_interval: String,
+    /// How rows are written.
+    pub insert: InsertMode,
+    /// Whether new fields become new columns.
+    pub evolution: Evolution,
+}
+
+/// topic.insert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InsertMode {
+    /// COPY: every record is a new row.
+    Append,
+    /// Insert, or update the row with the same key; the last record of a key wins.
+    Upsert {
+        /// The unique key's columns.
+        key: Vec<String>,
+    },
+    /// Upsert, and a tombstone (a record with a key and no value) deletes the key's row.
+    UpsertDelete {
+        /// The unique key's columns.
+        key: Vec<String>,
+    },
+}
+
+impl InsertMode {
+    /// The key columns of the upsert modes.
+    pub fn key(&self) -> Option<&[String]> {
+        match self {
+            InsertMode::Append => None,
+            InsertMode::Upsert { key } | InsertMode::UpsertDelete { key } => Some(key),
+        }
+    }
+}
+
+/// topic.evolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Evolution {
+    /// The table is left as it is; fields it lacks are not stored.
+    Off,
+    /// New fields become new nullable columns.
+    AddColumns,
 }
 
 /// Batch limits.
@@ -298,8 +343,8 @@ impl Config {
             std::fs::read_to_string(path).map_err(|e| one(format!("cannot read it: {e}")))?;
         Self::parse(&text).map_err(|mut e| {
             for (key, _) in &mut e.problems {
-                if key.is_empty() {
-                    *key = path.display().to_string();
+                if key.starts_with("line ") {
+                    *key = format!("{} {key}", path.display());
                 }
             }
             e
@@ -309,23 +354,21 @@ impl Config {
     /// Parses and checks TOML text.
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError {
-            problems: vec![(
-                String::new(),
-                e.message().to_owned() + &span_hint(text, e.span()),
-            )],
+            problems: vec![(where_in(text, e.span()), e.message().to_owned())],
         })?;
         raw.check()
     }
 }
 
-fn span_hint(text: &str, span: Option<std::ops::Range<usize>>) -> String {
-    match span {
-        Some(span) => {
-            let line = text[..span.start.min(text.len())].lines().count().max(1);
-            format!(" (line {line})")
-        }
-        None => String::new(),
-    }
+/// `line N` (1-based) of a syntax error's span; a file's syntax errors are keyed by line.
+fn where_in(text: &str, span: Option<std::ops::Range<usize>>) -> String {
+    let start = span.map_or(0, |s| s.start.min(text.len()));
+    let line = text.as_bytes()[..start]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1;
+    format!("line {line}")
 }
 
 /// Resolves a secret: inline, `${env:NAME}` or `${file:PATH}` (trailing newline dropped).
@@ -554,22 +597,52 @@ impl RawConnector {
                 }
                 RawMapping::Columns(c) => Some(c.into_iter().collect()),
             };
-            if t.insert != "append" {
+            let keys = t.key_columns.clone();
+            let insert = match t.insert.as_str() {
+                "append" => {
+                    if !keys.is_empty() {
+                        problem(
+                            &key("key_columns"),
+                            "is only used by insert = \"upsert\" or \"upsert-delete\"".into(),
+                        );
+                    }
+                    InsertMode::Append
+                }
+                "upsert" => InsertMode::Upsert { key: keys.clone() },
+                "upsert-delete" => InsertMode::UpsertDelete { key: keys.clone() },
+                other => {
+                    problem(
+                        &key("insert"),
+                        format!("{other:?} is not append, upsert or upsert-delete"),
+                    );
+                    InsertMode::Append
+                }
+            };
+            if insert.key().is_some_and(<[String]>::is_empty) {
                 problem(
-                    &key("insert"),
+                    &key("key_columns"),
                     format!(
-                        "{:?}: only \"append\" is supported by this version",
+                        "is required with insert = {:?}: the columns of the table's unique key, e.g. [\"device_id\", \"ts\"]",
                         t.insert
                     ),
                 );
             }
-            if t.evolution != "off" {
+            let evolution = match t.evolution.as_str() {
+                "off" => Evolution::Off,
+                "add-columns" => Evolution::AddColumns,
+                other => {
+                    problem(
+                        &key("evolution"),
+                        format!("{other:?} is not off or add-columns"),
+                    );
+                    Evolution::Off
+                }
+            };
+            if evolution == Evolution::AddColumns && mapping.is_some() {
                 problem(
                     &key("evolution"),
-                    format!(
-                        "{:?}: only \"off\" is supported by this version",
-                        t.evolution
-                    ),
+                    "add-columns needs mapping = \"auto\": an explicit mapping names its columns"
+                        .into(),
                 );
             }
             if let Some(table) = table {
@@ -580,6 +653,8 @@ impl RawConnector {
                     create_table: t.create_table,
                     time_column: t.time_column,
                     chunk_interval: t.chunk_interval,
+                    insert,
+                    evolution,
                 });
             }
         }
@@ -711,7 +786,7 @@ secret = "s"
 [[connector.topic]]
 name = "t"
 table = "a.b.c"
-insert = "upsert"
+insert = "merge"
 [connector.errors]
 tolerance = "some"
 "#;
@@ -740,10 +815,52 @@ tolerance = "some"
     }
 
     #[test]
+    fn upserts_need_their_key_and_add_columns_needs_auto() {
+        let text = GOOD.replace(
+            "table = \"iot.readings\"",
+            "table = \"iot.readings\"\ninsert = \"upsert-delete\"\nevolution = \"add-columns\"",
+        )
+        .replace(
+            "table = \"events\"",
+            "table = \"events\"\nevolution = \"add-columns\"\ninsert = \"upsert\"\nkey_columns = [\"ts\"]",
+        )
+        .replace("${file:PASSWORD_FILE}", "p");
+        let err = Config::parse(&text).unwrap_err();
+        let keys: Vec<&str> = err.problems.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "connector[0].topic[0].key_columns",
+                "connector[0].topic[1].evolution"
+            ],
+            "{err}"
+        );
+        let good = text.replace(
+            "insert = \"upsert-delete\"",
+            "insert = \"upsert-delete\"\nkey_columns = [\"device_id\", \"ts\"]",
+        );
+        let good = good.replace(
+            "evolution = \"add-columns\"\ninsert = \"upsert\"",
+            "insert = \"upsert\"",
+        );
+        let config = Config::parse(&good).unwrap();
+        let topic = &config.connectors[0].topics[0];
+        assert_eq!(
+            topic.insert,
+            InsertMode::UpsertDelete {
+                key: vec!["device_id".into(), "ts".into()]
+            }
+        );
+        assert_eq!(topic.evolution, Evolution::AddColumns);
+    }
+
+    #[test]
     fn unknown_keys_and_syntax_errors_say_where() {
         let err = Config::parse("[database]\nurl = \"postgres://h/d\"\nport = 5\n").unwrap_err();
         let text = err.to_string();
         assert!(text.contains("unknown field `port`"), "{text}");
-        assert!(text.contains("line 3"), "{text}");
+        assert_eq!(err.problems[0].0, "line 3", "{text}");
+        let err = Config::parse("[database\n").unwrap_err();
+        assert_eq!(err.problems[0].0, "line 1", "{err}");
     }
 }

@@ -16,8 +16,8 @@ use std::time::Duration;
 use inlet_avro::{Proposal, RowScratch, WriterSchema};
 use inlet_kafka::{Assignment, SourceConsumer, subscribe};
 use inlet_postgres::{
-    Batch, CopyTarget, DatabaseConfig, Entry, EntryKind, Outcome, create_hypertable,
-    ensure_inlet_schema, load_offsets, table_columns, timescaledb_present,
+    Batch, CopyTarget, DatabaseConfig, Entry, EntryKind, Outcome, WriteMode, create_hypertable,
+    ensure_inlet_schema, load_offsets, table_columns, timescaledb_present, unique_keys,
 };
 use inlet_registry::RegistryClient;
 use rdkafka::Message;
@@ -27,7 +27,7 @@ use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::sync::watch;
 
-use crate::config::{ConnectorConfig, Tolerance};
+use crate::config::{ConnectorConfig, InsertMode, Tolerance};
 use crate::decode::{Decoded, Record, Target, decode};
 use crate::offsets::DbOffsets;
 
@@ -208,6 +208,7 @@ impl Connector {
             .await
             .map_err(db_error)?
         {
+            self.check_key(client, topic).await?;
             return Ok(Target::new(topic.clone(), columns));
         }
         if !topic.create_table {
@@ -232,7 +233,7 @@ impl Connector {
             .map_err(|e| table_error(format!("schema id {}: {e}", latest.id)))?;
         let proposal = Proposal::for_schema(&writer);
         let ddl = proposal.ddl(&topic.table.schema, &topic.table.table);
-        let create = format!(
+        let mut create = format!(
             "CREATE SCHEMA IF NOT EXISTS {}; {}",
             inlet_avro::quote(&topic.table.schema),
             ddl.lines()
@@ -240,6 +241,19 @@ impl Connector {
                 .collect::<Vec<_>>()
                 .join("\n")
         );
+        if let Some(key) = topic.insert.key() {
+            create.push_str(
+                &include_str!("sql/add_primary_key.sql")
+                    .replace("{table}", &topic.table.quoted())
+                    .replace(
+                        "{key}",
+                        &key.iter()
+                            .map(|k| inlet_avro::quote(k))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    ),
+            );
+        }
         client
             .batch_execute(&create)
             .await
@@ -247,7 +261,10 @@ impl Connector {
         tracing::info!(table = %topic.table, schema_id = latest.id, "table created from the schema's proposal");
         let time_column = topic.time_column.clone().or(proposal.time_column);
         if let Some(time) = time_column {
-            if timescaledb_present(client).await.map_err(db_error)? {
+            let keyed_without_time = topic.insert.key().is_some_and(|k| !k.contains(&time));
+            if keyed_without_time {
+                tracing::info!(table = %topic.table, %time, "not a hypertable: its unique key would have to include the time column");
+            } else if timescaledb_present(client).await.map_err(db_error)? {
                 create_hypertable(client, &topic.table, &time, &topic.chunk_interval)
                     .await
                     .map_err(db_error)?;
@@ -262,7 +279,44 @@ impl Connector {
             .ok_or_else(|| {
                 table_error(format!("table {} vanished after its creation", topic.table))
             })?;
+        self.check_key(client, topic).await?;
         Ok(Target::new(topic.clone(), columns))
+    }
+
+    /// The upsert modes need a unique index on exactly the key columns.
+    async fn check_key(
+        &self,
+        client: &tokio_postgres::Client,
+        topic: &crate::config::TopicConfig,
+    ) -> Result<(), RunError> {
+        let Some(key) = topic.insert.key() else {
+            return Ok(());
+        };
+        let mut wanted = key.to_vec();
+        wanted.sort();
+        let keys =
+            unique_keys(client, &topic.table)
+                .await
+                .map_err(|source| RunError::Database {
+                    connector: self.config.name.clone(),
+                    source,
+                })?;
+        if keys.contains(&wanted) {
+            return Ok(());
+        }
+        let list = key
+            .iter()
+            .map(|k| inlet_avro::quote(k))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Err(RunError::Table {
+            connector: self.config.name.clone(),
+            message: format!(
+                "table {} has no unique index on key_columns ({list}), which upserts need: CREATE UNIQUE INDEX ON {} ({list});",
+                topic.table,
+                topic.table.quoted()
+            ),
+        })
     }
 }
 
@@ -482,6 +536,7 @@ impl Run<'_> {
                     match decode(
                         &mut self.targets[t],
                         &self.registry,
+                        client.as_ref(),
                         &record,
                         &mut self.scratch,
                         &mut batch.rows,
@@ -490,22 +545,32 @@ impl Run<'_> {
                     {
                         Ok(d) => break d,
                         Err(e) => {
-                            tracing::warn!(connector = %self.connector.config.name, error = %e, "the schema registry cannot be read; retrying");
+                            tracing::warn!(connector = %self.connector.config.name, error = %e, "retrying");
                             if wait(shutdown, RETRY_START * 5).await {
                                 return Ok(()); // nothing of this batch is stored; it is read again
                             }
                         }
                     }
                 };
+                let deleting = matches!(decoded, Decoded::Delete(_));
                 let kind = match decoded {
-                    Decoded::Row(plan) => {
+                    Decoded::Row(plan) | Decoded::Delete(plan) => {
                         let target = match copy_plans.iter().position(|p| Arc::ptr_eq(p, &plan)) {
                             Some(i) => i,
                             None => {
                                 copy_plans.push(plan.clone());
+                                let write = match &self.targets[t].config.insert {
+                                    InsertMode::Append => WriteMode::Append,
+                                    _ if deleting => WriteMode::Delete,
+                                    InsertMode::Upsert { key }
+                                    | InsertMode::UpsertDelete { key } => {
+                                        WriteMode::Upsert { key: key.clone() }
+                                    }
+                                };
                                 batch.targets.push(CopyTarget {
                                     table: self.targets[t].table.clone(),
                                     columns: plan.copy_columns().map(str::to_owned).collect(),
+                                    write,
                                 });
                                 batch.targets.len() - 1
                             }

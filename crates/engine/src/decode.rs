@@ -7,19 +7,30 @@ use inlet_avro::{
     ColumnMapping, ColumnSource, DecodePlan, Frame, KafkaField, PlanOptions, Proposal, RecordMeta,
     RowScratch, TableColumn, WriterSchema,
 };
-use inlet_postgres::{DeadLetter, TableName};
+use inlet_postgres::{DeadLetter, TableName, add_column, table_columns};
 use inlet_registry::RegistryClient;
 
-use crate::config::TopicConfig;
+use crate::config::{Evolution, InsertMode, TopicConfig};
+
+/// Why a record cannot be decoded now, though it may be later: the registry or, to add a
+/// column, the database cannot be reached. The record is read again.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct Unavailable(pub(crate) String);
+
+/// A plan, or why there can be none (every record it would serve is dead-lettered with it).
+type PlanResult = Result<Arc<DecodePlan>, String>;
 
 /// A topic's target as the database has it.
 pub(crate) struct Target {
     pub(crate) config: TopicConfig,
     pub(crate) table: TableName,
     pub(crate) columns: Vec<TableColumn>,
-    /// Plans by schema id: a plan, or why there can be none (every record of that schema is
-    /// dead-lettered with the reason).
-    plans: HashMap<u32, Result<Arc<DecodePlan>, String>>,
+    /// Value plans by schema id.
+    plans: HashMap<u32, PlanResult>,
+    /// Tombstone key plans (upsert-delete) by the key's schema id; `None`: a key that is not
+    /// a Confluent frame, read as text.
+    key_plans: HashMap<Option<u32>, PlanResult>,
 }
 
 impl Target {
@@ -29,28 +40,48 @@ impl Target {
             config,
             columns,
             plans: HashMap::new(),
+            key_plans: HashMap::new(),
         }
     }
 
-    /// The plan for `schema_id`, compiled on first use. `Err(Retry)` when the registry could
-    /// not be asked (try again later); a plan error or an unknown id is a per-record reason.
+    /// The writer schema of `schema_id`, or the per-record reason it cannot be had.
+    async fn writer(
+        registry: &RegistryClient,
+        schema_id: u32,
+    ) -> Result<Result<WriterSchema, String>, Unavailable> {
+        match registry.resolve(schema_id).await {
+            Ok(resolved) => Ok(
+                WriterSchema::parse(&resolved.schema, &resolved.dependencies)
+                    .map_err(|e| format!("schema id {schema_id}: {e}")),
+            ),
+            Err(e) if e.is_not_found() => Ok(Err(format!(
+                "schema id {schema_id} is not in the schema registry: {e}"
+            ))),
+            Err(e) => Err(Unavailable(format!(
+                "the schema registry cannot be read: {e}"
+            ))),
+        }
+    }
+
+    /// The plan for `schema_id`, compiled on first use (adding columns first with
+    /// evolution = add-columns).
     pub(crate) async fn plan(
         &mut self,
         registry: &RegistryClient,
+        client: Option<&tokio_postgres::Client>,
         schema_id: u32,
-    ) -> Result<Result<Arc<DecodePlan>, String>, inlet_registry::Error> {
+    ) -> Result<PlanResult, Unavailable> {
         if let Some(plan) = self.plans.get(&schema_id) {
             return Ok(plan.clone());
         }
-        let plan = match registry.resolve(schema_id).await {
-            Ok(resolved) => match WriterSchema::parse(&resolved.schema, &resolved.dependencies) {
-                Ok(writer) => self.compile(&writer).map(Arc::new),
-                Err(e) => Err(format!("schema id {schema_id}: {e}")),
-            },
-            Err(e) if e.is_not_found() => Err(format!(
-                "schema id {schema_id} is not in the schema registry: {e}"
-            )),
-            Err(e) => return Err(e),
+        let plan = match Self::writer(registry, schema_id).await? {
+            Ok(writer) => {
+                if self.config.evolution == Evolution::AddColumns {
+                    self.add_columns(&writer, client).await?;
+                }
+                self.compile(&writer).map(Arc::new)
+            }
+            Err(reason) => Err(reason),
         };
         if let Err(reason) = &plan {
             tracing::warn!(table = %self.table, schema_id, %reason, "records of this schema cannot be stored");
@@ -59,7 +90,112 @@ impl Target {
         Ok(plan)
     }
 
+    /// evolution = add-columns: the proposal's columns for `writer` that the table lacks
+    /// are added as nullable columns, and the table read again.
+    async fn add_columns(
+        &mut self,
+        writer: &WriterSchema,
+        client: Option<&tokio_postgres::Client>,
+    ) -> Result<(), Unavailable> {
+        let missing: Vec<TableColumn> = Proposal::for_schema(writer)
+            .columns
+            .into_iter()
+            .filter(|p| !self.columns.iter().any(|c| c.name == p.name))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let client = client
+            .ok_or_else(|| Unavailable("the database is not connected to add columns".into()))?;
+        let unavailable = |e: inlet_postgres::Error| Unavailable(e.to_string());
+        for column in &missing {
+            add_column(client, &self.table, &column.name, &column.pg_type)
+                .await
+                .map_err(unavailable)?;
+            tracing::info!(table = %self.table, column = %column.name, sql_type = %column.pg_type, "evolution: column added for a new field");
+        }
+        if let Some(columns) = table_columns(client, &self.table)
+            .await
+            .map_err(unavailable)?
+        {
+            self.columns = columns;
+        }
+        Ok(())
+    }
+
+    /// The plan that turns a tombstone's key into the key columns' values: fields of a key
+    /// record by column name, or a key that is one value (an Avro primitive, or plain text
+    /// when the key is not a Confluent frame) into a one-column key.
+    async fn key_plan(
+        &mut self,
+        registry: &RegistryClient,
+        schema_id: Option<u32>,
+    ) -> Result<PlanResult, Unavailable> {
+        if let Some(plan) = self.key_plans.get(&schema_id) {
+            return Ok(plan.clone());
+        }
+        let writer = match schema_id {
+            Some(id) => Self::writer(registry, id).await?,
+            None => WriterSchema::parse("\"string\"", &[]).map_err(|e| e.to_string()),
+        };
+        let key = self.config.insert.key().unwrap_or_default();
+        let plan = writer.and_then(|writer| {
+            let columns: Vec<TableColumn> = self
+                .columns
+                .iter()
+                .filter(|c| key.contains(&c.name))
+                .cloned()
+                .collect();
+            let proposal = Proposal::for_schema(&writer).mapping;
+            let mapping: Vec<ColumnMapping> = match proposal.as_slice() {
+                [one]
+                    if matches!(&one.source, ColumnSource::Field(p) if p.is_empty())
+                        && key.len() == 1 =>
+                {
+                    vec![ColumnMapping {
+                        column: key[0].clone(),
+                        source: one.source.clone(),
+                    }]
+                }
+                _ => proposal
+                    .into_iter()
+                    .filter(|m| key.contains(&m.column))
+                    .collect(),
+            };
+            let plan = DecodePlan::compile(&writer, &columns, &mapping, &PlanOptions::default())
+                .map_err(|e| {
+                    format!("the tombstone's key does not fit the key columns {key:?}: {e}")
+                })?;
+            let filled: Vec<&str> = plan.copy_columns().collect();
+            match key.iter().find(|k| !filled.contains(&k.as_str())) {
+                Some(k) => Err(format!(
+                    "the tombstone's key has no value for key column {k}"
+                )),
+                None => Ok(Arc::new(plan)),
+            }
+        });
+        if let Err(reason) = &plan {
+            tracing::warn!(table = %self.table, ?schema_id, %reason, "tombstones with this key cannot delete rows");
+        }
+        self.key_plans.insert(schema_id, plan.clone());
+        Ok(plan)
+    }
+
     fn compile(&self, writer: &WriterSchema) -> Result<DecodePlan, String> {
+        let plan = self.compile_mapping(writer)?;
+        if let Some(key) = self.config.insert.key() {
+            let filled: Vec<&str> = plan.copy_columns().collect();
+            if let Some(k) = key.iter().find(|k| !filled.contains(&k.as_str())) {
+                return Err(format!(
+                    "the schema fills no value for key column {k} of {}",
+                    self.table
+                ));
+            }
+        }
+        Ok(plan)
+    }
+
+    fn compile_mapping(&self, writer: &WriterSchema) -> Result<DecodePlan, String> {
         let mapping = match &self.config.mapping {
             Some(explicit) => explicit
                 .iter()
@@ -159,6 +295,8 @@ fn headers_json(headers: &[(&str, Option<&[u8]>)]) -> String {
 pub(crate) enum Decoded {
     /// Row bytes were appended to the output, by this plan.
     Row(Arc<DecodePlan>),
+    /// A tombstone: the key's row bytes were appended, by this key plan.
+    Delete(Arc<DecodePlan>),
     /// It cannot be stored, for this reason.
     Dead(Option<u32>, String),
 }
@@ -167,15 +305,13 @@ pub(crate) enum Decoded {
 pub(crate) async fn decode(
     target: &mut Target,
     registry: &RegistryClient,
+    client: Option<&tokio_postgres::Client>,
     record: &Record<'_>,
     scratch: &mut RowScratch,
     out: &mut Vec<u8>,
-) -> Result<Decoded, inlet_registry::Error> {
+) -> Result<Decoded, Unavailable> {
     let Some(value) = record.value else {
-        return Ok(Decoded::Dead(
-            None,
-            "a tombstone (null value): the append insert mode stores no row for it".into(),
-        ));
+        return tombstone(target, registry, record, scratch, out).await;
     };
     let frame = match Frame::parse(value) {
         Ok(frame) => frame,
@@ -187,7 +323,7 @@ pub(crate) async fn decode(
         }
     };
     let id = frame.schema_id.0;
-    let plan = match target.plan(registry, id).await? {
+    let plan = match target.plan(registry, client, id).await? {
         Ok(plan) => plan,
         Err(reason) => return Ok(Decoded::Dead(Some(id), reason)),
     };
@@ -197,4 +333,55 @@ pub(crate) async fn decode(
             Err(e) => Decoded::Dead(Some(id), e.to_string()),
         },
     )
+}
+
+/// A record with a key and no value: with upsert-delete, the key's row is deleted.
+async fn tombstone(
+    target: &mut Target,
+    registry: &RegistryClient,
+    record: &Record<'_>,
+    scratch: &mut RowScratch,
+    out: &mut Vec<u8>,
+) -> Result<Decoded, Unavailable> {
+    if !matches!(target.config.insert, InsertMode::UpsertDelete { .. }) {
+        return Ok(Decoded::Dead(
+            None,
+            "a tombstone (null value): only insert = \"upsert-delete\" acts on it".into(),
+        ));
+    }
+    let Some(key) = record.key else {
+        return Ok(Decoded::Dead(
+            None,
+            "a tombstone (null value) without a key: there is no row to delete".into(),
+        ));
+    };
+    let (schema_id, body, text_body);
+    match Frame::parse(key) {
+        Ok(frame) => {
+            schema_id = Some(frame.schema_id.0);
+            body = frame.body;
+        }
+        Err(_) => {
+            // Not a Confluent frame: the key is one text value, as an Avro string's body.
+            schema_id = None;
+            let mut encoded = Vec::with_capacity(key.len() + 10);
+            let mut n = (key.len() as u64) << 1; // zigzag of a non-negative length
+            while n >= 0x80 {
+                encoded.push((n as u8) | 0x80);
+                n >>= 7;
+            }
+            encoded.push(n as u8);
+            encoded.extend_from_slice(key);
+            text_body = encoded;
+            body = &text_body;
+        }
+    }
+    let plan = match target.key_plan(registry, schema_id).await? {
+        Ok(plan) => plan,
+        Err(reason) => return Ok(Decoded::Dead(schema_id, reason)),
+    };
+    Ok(match plan.write_row(body, &record.meta(), scratch, out) {
+        Ok(()) => Decoded::Delete(plan),
+        Err(e) => Decoded::Dead(schema_id, format!("the tombstone's key: {e}")),
+    })
 }

@@ -25,6 +25,23 @@ pub struct CopyTarget {
     pub table: TableName,
     /// Its columns, in the order of the row fields.
     pub columns: Vec<String>,
+    /// What the rows do to the table.
+    pub write: WriteMode,
+}
+
+/// What a target's rows do to its table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteMode {
+    /// COPY: each row is a new row.
+    Append,
+    /// Each row replaces the stored row with the same key (`ON CONFLICT (key)`), or is
+    /// inserted; of several rows with one key, the last wins.
+    Upsert {
+        /// The key: the columns of a unique index of the table, among `columns`.
+        key: Vec<String>,
+    },
+    /// Each row (its columns are the key) deletes the stored row with that key.
+    Delete,
 }
 
 /// A record that could not be stored, kept with everything needed to replay it.
@@ -229,6 +246,9 @@ impl Batch {
             .map_err(|e| Error::query("starting a transaction", e))?;
         let mut rows = 0;
         for (index, target) in self.targets.iter().enumerate() {
+            if target.write != WriteMode::Append {
+                continue;
+            }
             let mine: Vec<&Range<usize>> = part
                 .iter()
                 .filter_map(|e| match &e.kind {
@@ -241,6 +261,7 @@ impl Batch {
             }
             rows += self.copy(&tx, target, &mine).await?;
         }
+        rows += self.keyed(&tx, part).await?;
         let mut dead_letters = 0;
         let dead: Vec<(&Entry, &DeadLetter)> = part
             .iter()
@@ -321,19 +342,120 @@ impl Batch {
         Ok(Some((rows, dead_letters, ends)))
     }
 
+    /// The upserts and deletes of `part`: per table, in record order, each run of rows of
+    /// one target staged and applied, so that a key's last record wins.
+    async fn keyed(&self, tx: &tokio_postgres::Transaction<'_>, part: &[&Entry]) -> Result<u64> {
+        let keyed: Vec<(usize, &Range<usize>)> = part
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EntryKind::Row { target, range, .. }
+                    if self.targets[*target].write != WriteMode::Append =>
+                {
+                    Some((*target, range))
+                }
+                _ => None,
+            })
+            .collect();
+        let mut tables: Vec<&TableName> = Vec::new();
+        for (t, _) in &keyed {
+            if !tables.contains(&&self.targets[*t].table) {
+                tables.push(&self.targets[*t].table);
+            }
+        }
+        let mut stored = 0;
+        let mut stages = 0;
+        for table in tables {
+            let mine: Vec<&(usize, &Range<usize>)> = keyed
+                .iter()
+                .filter(|(t, _)| &self.targets[*t].table == table)
+                .collect();
+            for run in mine.chunk_by(|a, b| a.0 == b.0) {
+                let target = &self.targets[run[0].0];
+                let ranges: Vec<&Range<usize>> = run.iter().map(|(_, r)| *r).collect();
+                stages += 1;
+                let stage = format!("pg_temp.\"__inlet_stage_{stages}\"");
+                let columns = quoted_list(&target.columns);
+                let action = || format!("staging rows for {}", target.table);
+                tx.batch_execute(
+                    &include_str!("sql/stage_create.sql")
+                        .replace("{stage}", &stage)
+                        .replace("{columns}", &columns)
+                        .replace("{table}", &target.table.quoted()),
+                )
+                .await
+                .map_err(|e| Error::query(action(), e))?;
+                self.copy_into(tx, &stage, &target.columns, &ranges, action)
+                    .await?;
+                let apply = match &target.write {
+                    WriteMode::Upsert { key } => {
+                        let others: Vec<String> = target
+                            .columns
+                            .iter()
+                            .filter(|c| !key.contains(c))
+                            .map(|c| format!("{} = EXCLUDED.{}", quote(c), quote(c)))
+                            .collect();
+                        let action = if others.is_empty() {
+                            "NOTHING".to_owned()
+                        } else {
+                            format!("UPDATE SET {}", others.join(", "))
+                        };
+                        include_str!("sql/stage_upsert.sql")
+                            .replace("{columns}", &columns)
+                            .replace("{key}", &quoted_list(key))
+                            .replace("{action}", &action)
+                    }
+                    WriteMode::Delete => {
+                        let matches: Vec<String> = target
+                            .columns
+                            .iter()
+                            .map(|c| format!("t.{} = s.{}", quote(c), quote(c)))
+                            .collect();
+                        include_str!("sql/stage_delete.sql")
+                            .replace("{matches}", &matches.join(" AND "))
+                    }
+                    WriteMode::Append => unreachable!("append targets are copied directly"),
+                };
+                tx.execute(
+                    &apply
+                        .replace("{stage}", &stage)
+                        .replace("{table}", &target.table.quoted()),
+                    &[],
+                )
+                .await
+                .map_err(|e| {
+                    Error::query(format!("applying staged rows to {}", target.table), e)
+                })?;
+                stored += ranges.len() as u64;
+            }
+        }
+        Ok(stored)
+    }
+
     async fn copy(
         &self,
         tx: &tokio_postgres::Transaction<'_>,
         target: &CopyTarget,
         rows: &[&Range<usize>],
     ) -> Result<u64> {
-        let columns: Vec<String> = target.columns.iter().map(|c| quote(c)).collect();
+        self.copy_into(tx, &target.table.quoted(), &target.columns, rows, || {
+            format!("copying rows into {}", target.table)
+        })
+        .await
+    }
+
+    /// COPY of `rows` into `table` (quoted), in chunks of about [`CHUNK`] bytes.
+    async fn copy_into(
+        &self,
+        tx: &tokio_postgres::Transaction<'_>,
+        table: &str,
+        columns: &[String],
+        rows: &[&Range<usize>],
+        action: impl Fn() -> String,
+    ) -> Result<u64> {
         let statement = format!(
-            "COPY {} ({}) FROM STDIN (FORMAT binary)",
-            target.table.quoted(),
-            columns.join(", ")
+            "COPY {table} ({}) FROM STDIN (FORMAT binary)",
+            quoted_list(columns)
         );
-        let action = || format!("copying rows into {}", target.table);
         let sink = tx
             .copy_in(&statement)
             .await
@@ -356,6 +478,15 @@ impl Batch {
             .map_err(|e| Error::query(action(), e))?;
         sink.finish().await.map_err(|e| Error::query(action(), e))
     }
+}
+
+/// `"a", "b"`.
+fn quoted_list(columns: &[String]) -> String {
+    columns
+        .iter()
+        .map(|c| quote(c))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Whether the database refused the data (rather than failing): data exceptions (22),

@@ -107,3 +107,31 @@ pub async fn create_hypertable(
         .map(drop)
         .map_err(|e| Error::query(format!("making {table} a hypertable on {time_column}"), e))
 }
+
+/// The column sets (each sorted) of `table`'s unique indexes, the primary key included.
+pub async fn unique_keys(client: &Client, table: &TableName) -> Result<Vec<Vec<String>>> {
+    let rows = client
+        .query(include_str!("sql/unique_keys.sql"), &[&table.quoted()])
+        .await
+        .map_err(|e| Error::query(format!("reading the unique indexes of {table}"), e))?;
+    Ok(rows.iter().map(|row| row.get(0)).collect())
+}
+
+/// Adds a nullable column to `table`, unless a column of that name exists. `sql_type` is a
+/// type name inlet wrote (a proposal's), never user input.
+pub async fn add_column(
+    client: &Client,
+    table: &TableName,
+    column: &str,
+    sql_type: &PgType,
+) -> Result<()> {
+    client
+        .batch_execute(
+            &include_str!("sql/add_column.sql")
+                .replace("{table}", &table.quoted())
+                .replace("{column}", &quote(column))
+                .replace("{type}", &sql_type.to_string()),
+        )
+        .await
+        .map_err(|e| Error::query(format!("adding column {column} to {table}"), e))
+}

@@ -11,9 +11,10 @@ mod connect;
 mod error;
 mod offsets;
 
-pub use batch::{Batch, CopyTarget, DeadLetter, Entry, EntryKind, Outcome};
+pub use batch::{Batch, CopyTarget, DeadLetter, Entry, EntryKind, Outcome, WriteMode};
 pub use catalog::{
-    TableName, create_hypertable, ensure_inlet_schema, table_columns, timescaledb_present,
+    TableName, add_column, create_hypertable, ensure_inlet_schema, table_columns,
+    timescaledb_present, unique_keys,
 };
 pub use connect::{DatabaseConfig, SslMode};
 pub use error::{Error, Result};

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use inlet_postgres::{
-    Batch, CopyTarget, DatabaseConfig, DeadLetter, Entry, EntryKind, Outcome, TableName,
+    Batch, CopyTarget, DatabaseConfig, DeadLetter, Entry, EntryKind, Outcome, TableName, WriteMode,
     ensure_inlet_schema, load_offsets, table_columns,
 };
 use inlet_testkit::TestDatabase;
@@ -39,6 +39,7 @@ fn batch(values: &[(i64, Option<&str>)], start: Option<i64>) -> Batch {
         targets: vec![CopyTarget {
             table: TableName::parse("public.t").unwrap(),
             columns: vec!["id".into(), "v".into()],
+            write: WriteMode::Append,
         }],
         ..Batch::default()
     };
@@ -197,5 +198,112 @@ async fn table_columns_describe_types_nullability_and_defaults() {
             .await
             .unwrap()
             .is_none()
+    );
+}
+
+/// A COPY BINARY row of (id integer): a delete's key.
+fn key_row(id: i32, out: &mut Vec<u8>) -> std::ops::Range<usize> {
+    let start = out.len();
+    out.extend_from_slice(&1i16.to_be_bytes());
+    out.extend_from_slice(&4i32.to_be_bytes());
+    out.extend_from_slice(&id.to_be_bytes());
+    start..out.len()
+}
+
+#[tokio::test]
+async fn upserts_and_deletes_apply_in_record_order() {
+    let (_db, mut client) = setup().await;
+    client
+        .batch_execute("INSERT INTO t VALUES (1, 'stored'), (2, 'stored'), (3, 'stored')")
+        .await
+        .unwrap();
+    let table = TableName::parse("public.t").unwrap();
+    let mut batch = Batch {
+        connector: "test".into(),
+        topics: vec!["events".into()],
+        targets: vec![
+            CopyTarget {
+                table: table.clone(),
+                columns: vec!["id".into(), "v".into()],
+                write: WriteMode::Upsert {
+                    key: vec!["id".into()],
+                },
+            },
+            CopyTarget {
+                table,
+                columns: vec!["id".into()],
+                write: WriteMode::Delete,
+            },
+        ],
+        ..Batch::default()
+    };
+    // (offset, id, Some(v): upsert / None: delete)
+    let records: [(i64, i32, Option<&str>); 9] = [
+        (0, 1, Some("first")),
+        (1, 1, Some("second")), // the last of a run wins
+        (2, 2, None),           // deletes a stored row
+        (3, 3, Some("updated")),
+        (4, 4, Some("new")),
+        (5, 4, None), // inserted, then deleted in the same batch
+        (6, 5, None),
+        (7, 5, Some("back")), // deleted (nothing there), then inserted
+        (8, 6, Some("bad")),  // refused by the CHECK: a dead letter, the rest lands
+    ];
+    for (offset, id, value) in records {
+        let kind = match value {
+            Some(v) => EntryKind::Row {
+                target: 0,
+                range: row(id, v, &mut batch.rows),
+                dead: letter(""),
+            },
+            None => EntryKind::Row {
+                target: 1,
+                range: key_row(id, &mut batch.rows),
+                dead: letter(""),
+            },
+        };
+        batch.entries.push(Entry {
+            topic: 0,
+            partition: 0,
+            offset,
+            kind,
+        });
+    }
+    batch.starts.insert((0, 0), None);
+    let outcome = batch.write(&mut client).await.unwrap();
+    assert_eq!(
+        outcome,
+        Outcome::Committed {
+            rows: 8,
+            dead_letters: 1,
+            next: HashMap::from([((0, 0), 9)]),
+        }
+    );
+    let rows: Vec<(i32, String)> = client
+        .query("SELECT id, v FROM t ORDER BY id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (1, "second".to_owned()),
+            (3, "updated".to_owned()),
+            (5, "back".to_owned()),
+        ]
+    );
+    let refused: String = client
+        .query_one(
+            "SELECT error FROM inlet.dead_letters WHERE \"offset\" = 8",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(
+        refused.contains("the database refused the row"),
+        "{refused}"
     );
 }

@@ -146,7 +146,7 @@ impl AvroProducer {
         }
     }
 
-    /// Produces `value` as it is (poison records, tombstones with an empty value).
+    /// Produces `value` as it is (poison records, plain bytes).
     pub async fn send_raw(
         &self,
         topic: &str,
@@ -154,7 +154,30 @@ impl AvroProducer {
         key: Option<&[u8]>,
         value: &[u8],
     ) -> (i32, i64) {
-        let mut record = FutureRecord::<[u8], [u8]>::to(topic).payload(value);
+        self.send(topic, partition, key, Some(value)).await
+    }
+
+    /// Produces a tombstone: `key` and no value.
+    pub async fn send_tombstone(
+        &self,
+        topic: &str,
+        partition: Option<i32>,
+        key: &[u8],
+    ) -> (i32, i64) {
+        self.send(topic, partition, Some(key), None).await
+    }
+
+    async fn send(
+        &self,
+        topic: &str,
+        partition: Option<i32>,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+    ) -> (i32, i64) {
+        let mut record = FutureRecord::<[u8], [u8]>::to(topic);
+        if let Some(value) = value {
+            record = record.payload(value);
+        }
         if let Some(key) = key {
             record = record.key(key);
         }

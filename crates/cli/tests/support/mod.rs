@@ -88,6 +88,12 @@ impl Stream {
 
     /// Writes the configuration; `extra` goes into the connector's table.
     pub fn config(&self, name: &str, extra: &str) -> PathBuf {
+        self.config_topic(name, extra, "")
+    }
+
+    /// Writes the configuration; `extra` goes into the connector's table, `topic` into the
+    /// topic's.
+    pub fn config_topic(&self, name: &str, extra: &str, topic: &str) -> PathBuf {
         let text = format!(
             r#"
 [database]
@@ -102,8 +108,9 @@ properties = {{ "session.timeout.ms" = "6000" }}
 [connector.registry]
 url = "{registry}"
 [[connector.topic]]
-name = "{topic}"
+name = "{topic_name}"
 table = "public.readings"
+{topic}
 [connector.batch]
 max_rows = 5000
 linger_ms = 100
@@ -111,7 +118,7 @@ linger_ms = 100
             db = self.db.url(),
             kafka = self.kafka,
             registry = self.registry,
-            topic = self.topic,
+            topic_name = self.topic,
         );
         let path = self.dir.join(format!("{name}.toml"));
         std::fs::write(&path, text).unwrap();

@@ -1,0 +1,10 @@
+-- The column sets of a table's unique indexes and its primary key ($1: its quoted name), for
+-- the upsert modes' ON CONFLICT.
+SELECT array_agg(a.attname::text ORDER BY a.attname)
+FROM pg_index i
+JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+WHERE i.indrelid = to_regclass($1)
+  AND i.indisunique
+  AND i.indpred IS NULL
+  AND i.indexprs IS NULL
+GROUP BY i.indexrelid

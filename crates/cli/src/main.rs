@@ -1,10 +1,12 @@
 //! `inlet`: streams Avro events from Kafka into PostgreSQL / TimescaleDB tables.
 //!
 //! The binary wires the library crates together behind clap subcommands: `run` streams the
-//! connectors of a configuration file; `generate` produces the canonical reading event;
+//! connectors of a configuration file; `check` tries its services without writing;
+//! `generate` produces the canonical reading event;
 //! `peek` reads Confluent-framed Avro records from a topic and prints them decoded;
 //! `schema propose` prints the table and mapping proposed for an Avro schema.
 
+mod check;
 mod generate;
 mod peek;
 mod run;
@@ -31,6 +33,9 @@ enum LogFormat {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Authenticate to Kafka, the schema registry and the database of every connector, and
+    /// check the topics, subjects, consumer group and tables, without writing anything.
+    Check(check::CheckArgs),
     /// Produce the canonical reading event to a topic, through the schema registry.
     Generate(generate::GenerateArgs),
     /// Print records of a topic decoded with their schemas from the registry, as JSON lines.
@@ -63,6 +68,7 @@ fn main() -> std::process::ExitCode {
     }
     match cli.command {
         Command::Schema(command) => report(schema::run(command)),
+        Command::Check(args) => report(runtime().and_then(|rt| rt.block_on(check::run(args)))),
         Command::Generate(args) => {
             report(runtime().and_then(|rt| rt.block_on(generate::run(args))))
         }

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use inlet_avro::{Proposal, RowScratch, WriterSchema};
-use inlet_kafka::{Assignment, SourceConsumer, subscribe};
+use inlet_kafka::{ConsumerEvent, SourceConsumer, subscribe};
 use inlet_postgres::{
     Batch, CopyTarget, DatabaseConfig, Entry, EntryKind, Outcome, WriteMode, create_hypertable,
     ensure_inlet_schema, load_offsets, table_columns, timescaledb_present, unique_keys,
@@ -63,6 +63,16 @@ pub enum RunError {
         connector: String,
         /// What happened.
         source: rdkafka::error::KafkaError,
+    },
+    /// The brokers refused the credentials.
+    #[error(
+        "connector {connector}: Kafka refused the credentials: {reason}. Check kafka.username, kafka.password and kafka.sasl_mechanism (for Confluent Cloud: an API key and its secret, with PLAIN)"
+    )]
+    KafkaAuthentication {
+        /// The connector.
+        connector: String,
+        /// librdkafka's reason.
+        reason: String,
     },
     /// A table could not be prepared.
     #[error("connector {connector}: {message}")]
@@ -342,31 +352,32 @@ impl Position {
     }
 }
 
-/// Applies the consumer's assignment changes to the positions.
-fn apply_events(
-    events: &mut UnboundedReceiver<Assignment>,
+/// Applies a change of the consumer's assignment to the positions; returns the brokers'
+/// reason when they refused the credentials.
+fn apply_event(
+    event: ConsumerEvent,
     positions: &mut HashMap<(usize, i32), Position>,
     targets: &[Target],
-) {
+) -> Option<String> {
     let index = |topic: &str| targets.iter().position(|t| t.config.topic == topic);
-    while let Ok(event) = events.try_recv() {
-        match event {
-            Assignment::Assigned(parts) => {
-                for (topic, partition, next) in parts {
-                    if let Some(t) = index(&topic) {
-                        positions.insert((t, partition), Position::placed(next));
-                    }
+    match event {
+        ConsumerEvent::AuthenticationFailed(reason) => return Some(reason),
+        ConsumerEvent::Assigned(parts) => {
+            for (topic, partition, next) in parts {
+                if let Some(t) = index(&topic) {
+                    positions.insert((t, partition), Position::placed(next));
                 }
             }
-            Assignment::Revoked(parts) => {
-                for (topic, partition) in parts {
-                    if let Some(t) = index(&topic) {
-                        positions.remove(&(t, partition));
-                    }
+        }
+        ConsumerEvent::Revoked(parts) => {
+            for (topic, partition) in parts {
+                if let Some(t) = index(&topic) {
+                    positions.remove(&(t, partition));
                 }
             }
         }
     }
+    None
 }
 
 /// The first record after a partition was placed at `floor` is at `offset`. A record at
@@ -436,7 +447,7 @@ async fn wait(shutdown: &mut watch::Receiver<bool>, delay: Duration) -> bool {
 struct Run<'c> {
     connector: &'c Connector,
     consumer: SourceConsumer,
-    events: UnboundedReceiver<Assignment>,
+    events: UnboundedReceiver<ConsumerEvent>,
     registry: RegistryClient,
     targets: Vec<Target>,
     /// (topic index, partition) → where it is. Only assigned partitions are here.
@@ -481,12 +492,31 @@ impl Run<'_> {
             let mut stop: Option<RunError> = None;
             let deadline = tokio::time::Instant::now() + limits.linger;
             while batch.entries.len() < limits.max_rows && batch.rows.len() < limits.max_bytes {
+                let mut event = None;
                 let message = tokio::select! {
                     _ = shutdown.changed() => break,
                     _ = tokio::time::sleep_until(deadline), if !batch.entries.is_empty() => break,
-                    message = self.consumer.recv() => message,
+                    Some(e) = self.events.recv() => { event = Some(e); None }
+                    message = self.consumer.recv() => Some(message),
                 };
-                apply_events(&mut self.events, &mut self.positions, &self.targets);
+                // Assignment changes first: a message may be from a partition just assigned.
+                let mut refused = None;
+                for e in event
+                    .into_iter()
+                    .chain(std::iter::from_fn(|| self.events.try_recv().ok()))
+                {
+                    refused = refused.or(apply_event(e, &mut self.positions, &self.targets));
+                }
+                if let Some(reason) = refused {
+                    stop = Some(RunError::KafkaAuthentication {
+                        connector: self.name().to_owned(),
+                        reason,
+                    });
+                    break;
+                }
+                let Some(message) = message else {
+                    continue;
+                };
                 let message = match message {
                     Ok(m) => m,
                     Err(e) => {

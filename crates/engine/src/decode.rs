@@ -181,6 +181,12 @@ impl Target {
         Ok(plan)
     }
 
+    /// The columns a record of `writer` would fill, or why it cannot be stored.
+    pub(crate) fn fit(&self, writer: &WriterSchema) -> Result<Vec<String>, String> {
+        self.compile(writer)
+            .map(|plan| plan.copy_columns().map(str::to_owned).collect())
+    }
+
     fn compile(&self, writer: &WriterSchema) -> Result<DecodePlan, String> {
         let plan = self.compile_mapping(writer)?;
         if let Some(key) = self.config.insert.key() {

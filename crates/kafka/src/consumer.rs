@@ -10,7 +10,7 @@ use rdkafka::client::ClientContext;
 use rdkafka::consumer::{
     BaseConsumer, Consumer, ConsumerContext, RebalanceProtocol, StreamConsumer,
 };
-use rdkafka::error::KafkaResult;
+use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::types::RDKafkaRespErr;
 use tokio::sync::mpsc::UnboundedSender;
@@ -24,9 +24,12 @@ pub trait StoredOffsets: Send + Sync + 'static {
     fn load(&self, topic: &str) -> HashMap<i32, i64>;
 }
 
-/// A change of the partitions this consumer owns, for the engine.
+/// What the engine must act on: a change of the partitions this consumer owns, or brokers
+/// that refuse its credentials.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Assignment {
+pub enum ConsumerEvent {
+    /// The brokers refused the SASL credentials (librdkafka's reason; it holds no secret).
+    AuthenticationFailed(String),
     /// These partitions are ours, starting at these stored offsets (None: none stored).
     Assigned(Vec<(String, i32, Option<i64>)>),
     /// These partitions are no longer ours.
@@ -37,10 +40,20 @@ pub enum Assignment {
 pub struct SourceContext {
     offsets: Arc<dyn StoredOffsets>,
     start_from: StartFrom,
-    events: UnboundedSender<Assignment>,
+    events: UnboundedSender<ConsumerEvent>,
 }
 
-impl ClientContext for SourceContext {}
+impl ClientContext for SourceContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        if error.rdkafka_error_code() == Some(RDKafkaErrorCode::Authentication) {
+            let _ = self
+                .events
+                .send(ConsumerEvent::AuthenticationFailed(reason.to_owned()));
+        } else {
+            tracing::warn!(error = %error, %reason, "Kafka");
+        }
+    }
+}
 
 impl ConsumerContext for SourceContext {
     fn rebalance(
@@ -84,11 +97,11 @@ impl ConsumerContext for SourceContext {
                     consumer.assign(tpl)
                 };
                 report(result, "assigning partitions");
-                let _ = self.events.send(Assignment::Assigned(assigned));
+                let _ = self.events.send(ConsumerEvent::Assigned(assigned));
             }
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
                 tracing::info!(?partitions, "partitions revoked");
-                let _ = self.events.send(Assignment::Revoked(partitions));
+                let _ = self.events.send(ConsumerEvent::Revoked(partitions));
                 let result = if cooperative {
                     consumer.incremental_unassign(tpl)
                 } else {
@@ -119,7 +132,7 @@ pub fn subscribe(
     settings: &KafkaSettings,
     topics: &[&str],
     offsets: Arc<dyn StoredOffsets>,
-    events: UnboundedSender<Assignment>,
+    events: UnboundedSender<ConsumerEvent>,
 ) -> KafkaResult<SourceConsumer> {
     let context = SourceContext {
         offsets,

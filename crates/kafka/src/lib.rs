@@ -8,5 +8,5 @@
 mod consumer;
 mod settings;
 
-pub use consumer::{Assignment, SourceConsumer, SourceContext, StoredOffsets, subscribe};
+pub use consumer::{ConsumerEvent, SourceConsumer, SourceContext, StoredOffsets, subscribe};
 pub use settings::{KafkaSettings, Mechanism, SecurityProtocol, StartFrom};

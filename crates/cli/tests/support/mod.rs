@@ -1,4 +1,5 @@
 //! A topic, a database and `inlet run` child processes, for the end-to-end tests.
+#![allow(dead_code)] // each test binary uses its part
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -44,7 +45,6 @@ pub fn reading(i: usize, note: Option<&str>) -> Value {
 }
 
 /// A topic, a database and a connector configuration for one test.
-#[allow(dead_code)] // each test binary uses its part
 pub struct Stream {
     pub db: TestDatabase,
     pub topic: String,

@@ -1,0 +1,399 @@
+//! `inlet check`: what the product page's "Authenticate" buttons do, for a whole
+//! configuration. Each connector's Kafka (the cluster, each topic, the consumer group), its
+//! schema registry (the credentials, each topic's subject) and the database (each table
+//! exists and fits the latest schema, or can be created) — every finding with what to do
+//! when something is wrong. Nothing is written anywhere.
+
+use std::time::Duration;
+
+use inlet_avro::{Proposal, TableColumn, WriterSchema};
+use inlet_postgres::{DatabaseConfig, table_columns, unique_keys};
+use inlet_registry::RegistryClient;
+use rdkafka::ClientContext;
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::topic_partition_list::TopicPartitionList;
+
+use crate::config::{ConnectorConfig, TopicConfig};
+use crate::decode::Target;
+
+/// How long to wait for each answer from Kafka.
+const KAFKA_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One thing checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Whether it is as it should be.
+    pub ok: bool,
+    /// What was checked: `database`, `kafka`, `topic`, `group`, `registry`, `subject`, `table`.
+    pub what: &'static str,
+    /// What was found; when not ok, also what to do.
+    pub detail: String,
+}
+
+impl Finding {
+    fn ok(what: &'static str, detail: String) -> Self {
+        Finding {
+            ok: true,
+            what,
+            detail,
+        }
+    }
+
+    fn fail(what: &'static str, detail: String) -> Self {
+        Finding {
+            ok: false,
+            what,
+            detail,
+        }
+    }
+}
+
+/// Checks one connector; the findings are in the order they were made.
+pub async fn check_connector(config: &ConnectorConfig, database: &DatabaseConfig) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let kafka = config.kafka.clone();
+    let topics: Vec<String> = config.topics.iter().map(|t| t.topic.clone()).collect();
+    // librdkafka's calls block: on a thread of their own.
+    let kafka_findings = tokio::task::spawn_blocking(move || check_kafka(&kafka, &topics))
+        .await
+        .unwrap_or_else(|e| vec![Finding::fail("kafka", format!("the check panicked: {e}"))]);
+    findings.extend(kafka_findings);
+
+    let registry = match RegistryClient::new(config.registry.clone()) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            findings.push(Finding::fail("registry", e.to_string()));
+            None
+        }
+    };
+    let client = match database.connect().await {
+        Ok(client) => {
+            findings.push(Finding::ok(
+                "database",
+                format!("connected to {}", database.target()),
+            ));
+            Some(client)
+        }
+        Err(e) => {
+            findings.push(Finding::fail("database", e.to_string()));
+            None
+        }
+    };
+    for topic in &config.topics {
+        let latest = match &registry {
+            Some(registry) => check_subject(registry, topic, &mut findings).await,
+            None => None,
+        };
+        if let Some(client) = &client {
+            check_table(client, topic, latest.as_ref(), &mut findings).await;
+        }
+    }
+    findings
+}
+
+/// Keeps librdkafka's errors for the findings instead of logging them.
+#[derive(Default)]
+struct Quiet {
+    authentication: std::sync::Mutex<Option<String>>,
+}
+
+impl ClientContext for Quiet {
+    fn log(&self, _: RDKafkaLogLevel, facility: &str, message: &str) {
+        tracing::debug!(%facility, %message, "librdkafka");
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        if error.rdkafka_error_code() == Some(RDKafkaErrorCode::Authentication)
+            && let Ok(mut slot) = self.authentication.lock()
+        {
+            *slot = Some(reason.to_owned());
+        }
+        tracing::debug!(%error, %reason, "Kafka");
+    }
+}
+
+impl ConsumerContext for Quiet {}
+
+fn check_kafka(settings: &inlet_kafka::KafkaSettings, topics: &[String]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let who = match &settings.sasl {
+        Some((mechanism, user, _)) => format!(
+            " as {user} ({}, {})",
+            mechanism.as_str(),
+            settings.security_protocol.as_str()
+        ),
+        None => format!(" ({})", settings.security_protocol.as_str()),
+    };
+    let consumer: BaseConsumer<Quiet> = match settings
+        .consumer_config()
+        .create_with_context(Quiet::default())
+    {
+        Ok(c) => c,
+        Err(e) => {
+            findings.push(Finding::fail(
+                "kafka",
+                format!("the Kafka settings are not usable: {e}"),
+            ));
+            return findings;
+        }
+    };
+    let metadata = consumer.fetch_metadata(None, KAFKA_TIMEOUT);
+    if metadata.is_err() {
+        // Errors reach the context when the consumer is polled.
+        let _ = consumer.poll(Duration::from_millis(200));
+    }
+    let metadata = match metadata {
+        Ok(m) => m,
+        Err(_)
+            if consumer
+                .context()
+                .authentication
+                .lock()
+                .is_ok_and(|a| a.is_some()) =>
+        {
+            let reason = consumer
+                .context()
+                .authentication
+                .lock()
+                .ok()
+                .and_then(|a| a.clone())
+                .unwrap_or_default();
+            findings.push(Finding::fail(
+                "kafka",
+                format!(
+                    "{}{who}: the credentials were refused: {reason}. Check kafka.username, kafka.password and kafka.sasl_mechanism (for Confluent Cloud: an API key and its secret, with PLAIN)",
+                    settings.bootstrap_servers
+                ),
+            ));
+            return findings;
+        }
+        Err(e) => {
+            findings.push(Finding::fail(
+                "kafka",
+                format!(
+                    "{}{who}: no answer within {KAFKA_TIMEOUT:?}: {e}. Check kafka.bootstrap_servers and kafka.security_protocol, and with SASL kafka.sasl_mechanism, kafka.username and kafka.password (for Confluent Cloud: an API key and its secret){}",
+                    settings.bootstrap_servers,
+                    if settings.security_protocol.as_str().ends_with("SSL") {
+                        ", and kafka.ca_file when the brokers' certificate is not from a public CA"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+            return findings;
+        }
+    };
+    findings.push(Finding::ok(
+        "kafka",
+        format!(
+            "{}{who}: {} broker(s)",
+            settings.bootstrap_servers,
+            metadata.brokers().len()
+        ),
+    ));
+    let mut group_partitions = TopicPartitionList::new();
+    for topic in topics {
+        let Some(found) = metadata.topics().iter().find(|t| t.name() == topic) else {
+            findings.push(Finding::fail(
+                "topic",
+                format!(
+                    "{topic} is not visible to this user: create it, or grant DESCRIBE and READ on it"
+                ),
+            ));
+            continue;
+        };
+        if found.partitions().is_empty() {
+            findings.push(Finding::fail(
+                "topic",
+                format!(
+                    "{topic} has no partitions visible to this user: grant DESCRIBE and READ on it"
+                ),
+            ));
+            continue;
+        }
+        let mut records = 0i64;
+        let mut failure = None;
+        for p in found.partitions() {
+            match consumer.fetch_watermarks(topic, p.id(), KAFKA_TIMEOUT) {
+                Ok((low, high)) => records += high - low,
+                Err(e) => failure = Some(e),
+            }
+            group_partitions.add_partition(topic, p.id());
+        }
+        match failure {
+            None => findings.push(Finding::ok(
+                "topic",
+                format!(
+                    "{topic}: {} partition(s), {records} record(s) retained",
+                    found.partitions().len()
+                ),
+            )),
+            Some(e) => findings.push(Finding::fail(
+                "topic",
+                format!("{topic}: its offsets cannot be read ({e}): grant READ on the topic"),
+            )),
+        }
+    }
+    if group_partitions.count() > 0 {
+        match consumer.committed_offsets(group_partitions, KAFKA_TIMEOUT) {
+            Ok(_) => findings.push(Finding::ok(
+                "group",
+                format!("{}: readable", settings.group_id),
+            )),
+            Err(e) => findings.push(Finding::fail(
+                "group",
+                format!(
+                    "{}: {e}. Grant READ on the consumer group (a PREFIXED ACL on the group prefix works), or change kafka.group_prefix",
+                    settings.group_id
+                ),
+            )),
+        }
+    }
+    findings
+}
+
+/// The latest schema of the topic's value subject, when it can be read.
+async fn check_subject(
+    registry: &RegistryClient,
+    topic: &TopicConfig,
+    findings: &mut Vec<Finding>,
+) -> Option<(u32, WriterSchema)> {
+    let subject = format!("{}-value", topic.topic);
+    let latest = match registry.subject_version(&subject, "latest").await {
+        Ok(latest) => latest,
+        Err(e) if e.is_not_found() => {
+            findings.push(Finding {
+                ok: !topic.create_table,
+                what: "subject",
+                detail: format!(
+                    "{subject} has no schema yet ({e}){}",
+                    if topic.create_table {
+                        ": a missing table is created from it, so produce with a registered schema first"
+                    } else {
+                        ": records are read with the schema their frames name"
+                    }
+                ),
+            });
+            return None;
+        }
+        Err(e) => {
+            findings.push(Finding::fail("registry", e.to_string()));
+            return None;
+        }
+    };
+    let resolved = match registry.resolve(latest.id).await {
+        Ok(r) => r,
+        Err(e) => {
+            findings.push(Finding::fail("subject", format!("{subject}: {e}")));
+            return None;
+        }
+    };
+    match WriterSchema::parse(&resolved.schema, &resolved.dependencies) {
+        Ok(writer) => {
+            findings.push(Finding::ok(
+                "subject",
+                format!(
+                    "{subject}: version {}, schema id {}",
+                    latest.version.map_or("?".to_owned(), |v| v.to_string()),
+                    latest.id
+                ),
+            ));
+            Some((latest.id, writer))
+        }
+        Err(e) => {
+            findings.push(Finding::fail(
+                "subject",
+                format!("{subject}: schema id {}: {e}", latest.id),
+            ));
+            None
+        }
+    }
+}
+
+async fn check_table(
+    client: &tokio_postgres::Client,
+    topic: &TopicConfig,
+    latest: Option<&(u32, WriterSchema)>,
+    findings: &mut Vec<Finding>,
+) {
+    let table = &topic.table;
+    let columns = match table_columns(client, table).await {
+        Ok(c) => c,
+        Err(e) => {
+            findings.push(Finding::fail("table", e.to_string()));
+            return;
+        }
+    };
+    let Some(columns) = columns else {
+        findings.push(match (topic.create_table, latest) {
+            (true, Some((id, writer))) => Finding::ok(
+                "table",
+                format!(
+                    "{table} does not exist; it will be created from the proposal for schema id {id} ({} columns)",
+                    Proposal::for_schema(writer).columns.len()
+                ),
+            ),
+            (true, None) => Finding::fail(
+                "table",
+                format!("{table} does not exist, and there is no schema to create it from yet"),
+            ),
+            (false, _) => Finding::fail(
+                "table",
+                format!("{table} does not exist: create it, or set create_table = true"),
+            ),
+        });
+        return;
+    };
+    if let Some(key) = topic.insert.key() {
+        let mut wanted = key.to_vec();
+        wanted.sort();
+        match unique_keys(client, table).await {
+            Ok(keys) if keys.contains(&wanted) => {}
+            Ok(_) => findings.push(Finding::fail(
+                "table",
+                format!(
+                    "{table} has no unique index on key_columns {key:?}, which upserts need: CREATE UNIQUE INDEX ON {} (…)",
+                    table.quoted()
+                ),
+            )),
+            Err(e) => findings.push(Finding::fail("table", e.to_string())),
+        }
+    }
+    match latest {
+        Some((id, writer)) => {
+            let target = Target::new(topic.clone(), columns.clone());
+            findings.push(match target.fit(writer) {
+                Ok(filled) => Finding::ok(
+                    "table",
+                    format!(
+                        "{table} fits schema id {id}: {} of its {} columns filled{}",
+                        filled.len(),
+                        columns.len(),
+                        unfilled(&columns, &filled)
+                    ),
+                ),
+                Err(reason) => Finding::fail("table", format!("schema id {id}: {reason}")),
+            });
+        }
+        None => findings.push(Finding::ok(
+            "table",
+            format!("{table} exists ({} columns)", columns.len()),
+        )),
+    }
+}
+
+/// ", not filled: a, b" for nullable columns the schema leaves empty.
+fn unfilled(columns: &[TableColumn], filled: &[String]) -> String {
+    let empty: Vec<&str> = columns
+        .iter()
+        .map(|c| c.name.as_str())
+        .filter(|c| !filled.iter().any(|f| f == c))
+        .collect();
+    if empty.is_empty() {
+        String::new()
+    } else {
+        format!(" (left NULL or default: {})", empty.join(", "))
+    }
+}

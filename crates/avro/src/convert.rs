@@ -114,7 +114,10 @@ pub(crate) fn conversion(
         (A::Int | A::Long, P::Int4) => Conv::Int4,
         (A::Int | A::Long, P::Int8) => Conv::Int8,
         (A::Int | A::Long, P::Float8) => Conv::Float8,
-        (A::Float, P::Float4) => Conv::Float4,
+        // double into real: rounded to the nearest real, as PostgreSQL's cast does; a
+        // finite value beyond real's range is a per-record error (schema evolution float →
+        // double keeps flowing into the table made for the float).
+        (A::Float | A::Double, P::Float4) => Conv::Float4,
         (A::Float | A::Double, P::Float8) => Conv::Float8,
         (A::Int | A::Long | A::Float | A::Double, P::Numeric { .. }) => Conv::Numeric {
             limit: numeric_limit(pg),
@@ -290,6 +293,14 @@ pub(crate) fn emit(
             }
         }
         (Conv::Int8, A::Timestamp { .. }) => bytes_field(out, &reader.read_long()?.to_be_bytes()),
+        (Conv::Float4, A::Double) => {
+            let value = reader.read_double()?;
+            let narrowed = value as f32;
+            if value.is_finite() && narrowed.is_infinite() {
+                return Err(bad(value, "out of real's range (use double precision)"));
+            }
+            bytes_field(out, &narrowed.to_be_bytes())
+        }
         (Conv::Float4, _) => bytes_field(out, &reader.read_float()?.to_be_bytes()),
         (Conv::Float8, A::Float) => {
             bytes_field(out, &f64::from(reader.read_float()?).to_be_bytes())

@@ -194,3 +194,31 @@ fn bad_values_name_the_field_and_the_reason() {
         Err(RecordError::Decode(DecodeError::BlockTooLarge { .. }))
     ));
 }
+
+#[test]
+fn a_double_fills_a_real_column_rounded_or_refused_beyond_its_range() {
+    // A table made for `float`, a writer evolved to `double`.
+    let writer = WriterSchema::parse(r#""double""#, &[]).unwrap();
+    let column = TableColumn {
+        name: "battery".into(),
+        pg_type: inlet_avro::PgType::Float4,
+        nullable: false,
+        has_default: false,
+    };
+    let plan = DecodePlan::compile(
+        &writer,
+        &[column],
+        &[ColumnMapping {
+            column: "battery".into(),
+            source: ColumnSource::Field(String::new()),
+        }],
+        &PlanOptions::default(),
+    )
+    .unwrap();
+    let fields = row(&plan, &3.25f64.to_le_bytes()).unwrap();
+    // field count, length 4, the real
+    assert_eq!(fields[..6], [0, 1, 0, 0, 0, 4]);
+    assert_eq!(f32::from_be_bytes(fields[6..10].try_into().unwrap()), 3.25);
+    let err = row(&plan, &1e300f64.to_le_bytes()).unwrap_err();
+    assert!(err.to_string().contains("out of real's range"), "{err}");
+}

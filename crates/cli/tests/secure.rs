@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use inlet_postgres::DatabaseConfig;
 use inlet_testkit::{AvroProducer, create_topic, endpoints, kafka_config, scram, unique};
 use rdkafka::ClientConfig;
-use support::{READING, reading, terminate};
+use support::{Inlet, READING, reading, terminate};
 
 /// A database of its own on the TLS cluster, reached with verify-full.
 struct TlsDatabase {
@@ -173,11 +173,13 @@ async fn stream_through(protocol: &str, bootstrap: &str, mechanism: &str, user: 
     );
 
     let log = std::env::temp_dir().join(format!("{}.log", unique("secure")));
-    let mut child = inlet(&["run"], &config, scram::PASSWORD)
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
+    let mut child = Inlet(
+        inlet(&["run"], &config, scram::PASSWORD)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
     let start = Instant::now();
     while db.count("SELECT count(*) FROM readings").await != 200 {
         assert!(

@@ -104,6 +104,7 @@ name = "{name}"
 {extra}
 [connector.kafka]
 bootstrap_servers = "{kafka}"
+group_prefix = "{group_prefix}"
 properties = {{ "session.timeout.ms" = "6000" }}
 [connector.registry]
 url = "{registry}"
@@ -119,21 +120,25 @@ linger_ms = 100
             kafka = self.kafka,
             registry = self.registry,
             topic_name = self.topic,
+            // A group of its own per test: a member left by another run cannot hold it up.
+            group_prefix = self.topic,
         );
         let path = self.dir.join(format!("{name}.toml"));
         std::fs::write(&path, text).unwrap();
         path
     }
 
-    pub fn start(&self, config: &PathBuf, log: &str) -> Child {
+    pub fn start(&self, config: &PathBuf, log: &str) -> Inlet {
         let log = std::fs::File::create(self.dir.join(log)).unwrap();
-        Command::new(env!("CARGO_BIN_EXE_inlet"))
-            .args(["run", "--config"])
-            .arg(config)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("starting inlet run")
+        Inlet(
+            Command::new(env!("CARGO_BIN_EXE_inlet"))
+                .args(["run", "--config"])
+                .arg(config)
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .expect("starting inlet run"),
+        )
     }
 
     pub fn log(&self, name: &str) -> String {
@@ -162,6 +167,31 @@ linger_ms = 100
                 self.log(log)
             );
             tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+/// An `inlet run` child process, killed if a failing test leaves it running.
+pub struct Inlet(pub Child);
+
+impl std::ops::Deref for Inlet {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Inlet {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Inlet {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
         }
     }
 }

@@ -271,8 +271,8 @@ fn reading(n: u64, device: u64, ts: i64, out: &mut Vec<u8>) {
     out.extend_from_slice(&(1013.25 + wave).to_le_bytes());
     out.extend_from_slice(&(3.7f32 - (n % 100) as f32 / 1000.0).to_le_bytes());
     long(-((device % 60) as i64) - 30, out);
-    out.push(u8::from(n % 97 != 0));
-    if n % 100 == 0 {
+    out.push(u8::from(!n.is_multiple_of(97)));
+    if n.is_multiple_of(100) {
         long(1, out);
         string("maintenance due", out);
     } else {
@@ -321,7 +321,7 @@ mod tests {
                 apache_avro::types::Value::TimestampMicros(1_700_000_000_000_000 + n as i64)
             );
             let has_note = !matches!(&fields[9].1, apache_avro::types::Value::Union(0, _));
-            assert_eq!(has_note, n % 100 == 0);
+            assert_eq!(has_note, n.is_multiple_of(100));
         }
     }
 }

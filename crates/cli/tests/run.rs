@@ -373,7 +373,8 @@ async fn new_schemas_mid_stream_keep_flowing_and_add_columns() {
         .await;
     assert!(terminate(&mut inlet).success());
     let client = stream.db.connect().await;
-    let rows: Vec<(String, Option<String>, Option<String>, i32, f32)> = client
+    type Row = (String, Option<String>, Option<String>, i32, f32);
+    let rows: Vec<Row> = client
         .query(
             "SELECT device_id, firmware, note, rssi, battery FROM readings ORDER BY ts",
             &[],

@@ -17,7 +17,8 @@ use inlet_avro::{Proposal, RowScratch, WriterSchema};
 use inlet_kafka::{ConsumerEvent, SourceConsumer, subscribe};
 use inlet_postgres::{
     Batch, CopyTarget, DatabaseConfig, Entry, EntryKind, Outcome, WriteMode, create_hypertable,
-    ensure_inlet_schema, load_offsets, table_columns, timescaledb_present, unique_keys,
+    create_table, ensure_inlet_schema, load_offsets, table_columns, timescaledb_present,
+    unique_keys,
 };
 use inlet_registry::RegistryClient;
 use rdkafka::Message;
@@ -74,6 +75,14 @@ pub enum RunError {
         /// librdkafka's reason.
         reason: String,
     },
+    /// Something that may come back (the registry) did not answer; retried at start.
+    #[error("connector {connector}: {message}")]
+    Unavailable {
+        /// The connector.
+        connector: String,
+        /// What did not answer.
+        message: String,
+    },
     /// A table could not be prepared.
     #[error("connector {connector}: {message}")]
     Table {
@@ -100,6 +109,17 @@ pub enum RunError {
     },
 }
 
+impl RunError {
+    /// Whether retrying may help: the database or the registry did not answer.
+    pub fn is_retriable(&self) -> bool {
+        match self {
+            RunError::Database { source, .. } => source.is_retriable(),
+            RunError::Unavailable { .. } => true,
+            _ => false,
+        }
+    }
+}
+
 /// A connector, ready to run.
 pub struct Connector {
     config: ConnectorConfig,
@@ -124,25 +144,35 @@ impl Connector {
         progress: Arc<Progress>,
     ) -> Result<(), RunError> {
         let name = self.config.name.clone();
-        let mut client = self.connect(&mut shutdown).await;
-        let Some(client_ref) = client.as_mut() else {
-            return Ok(());
-        };
-        ensure_inlet_schema(client_ref)
-            .await
-            .map_err(|source| RunError::Database {
-                connector: name.clone(),
-                source,
-            })?;
         let registry =
             RegistryClient::new(self.config.registry.clone()).map_err(|e| RunError::Table {
                 connector: name.clone(),
                 message: format!("the schema registry settings are not usable: {e}"),
             })?;
-        let mut targets = Vec::new();
-        for topic in &self.config.topics {
-            targets.push(self.prepare(client_ref, &registry, topic).await?);
-        }
+        let mut client = None;
+        let mut delay = RETRY_START;
+        let targets = loop {
+            if client
+                .as_ref()
+                .is_none_or(tokio_postgres::Client::is_closed)
+            {
+                client = self.connect(&mut shutdown).await;
+            }
+            let Some(c) = client.as_mut() else {
+                return Ok(()); // shut down while connecting
+            };
+            match self.setup(c, &registry).await {
+                Ok(targets) => break targets,
+                Err(e) if e.is_retriable() => {
+                    tracing::warn!(connector = %name, error = %e, retry_in = ?delay, "preparing the tables failed; retrying");
+                    if wait(&mut shutdown, delay).await {
+                        return Ok(());
+                    }
+                    delay = (delay * 2).min(RETRY_MAX);
+                }
+                Err(e) => return Err(e),
+            }
+        };
         let (events_tx, events) = tokio::sync::mpsc::unbounded_channel();
         let topic_names: Vec<&str> = self
             .config
@@ -179,6 +209,25 @@ impl Connector {
         result
     }
 
+    /// inlet's schema and each topic's target table.
+    async fn setup(
+        &self,
+        client: &mut tokio_postgres::Client,
+        registry: &RegistryClient,
+    ) -> Result<Vec<Target>, RunError> {
+        ensure_inlet_schema(client)
+            .await
+            .map_err(|source| RunError::Database {
+                connector: self.config.name.clone(),
+                source,
+            })?;
+        let mut targets = Vec::new();
+        for topic in &self.config.topics {
+            targets.push(self.prepare(client, registry, topic).await?);
+        }
+        Ok(targets)
+    }
+
     /// A connection, retried with backoff; None if shut down meanwhile.
     async fn connect(
         &self,
@@ -202,7 +251,7 @@ impl Connector {
     /// The topic's table: read, or created from the proposal for the subject's latest schema.
     async fn prepare(
         &self,
-        client: &tokio_postgres::Client,
+        client: &mut tokio_postgres::Client,
         registry: &RegistryClient,
         topic: &crate::config::TopicConfig,
     ) -> Result<Target, RunError> {
@@ -231,10 +280,15 @@ impl Connector {
         let latest = registry
             .subject_version(&subject, "latest")
             .await
-            .map_err(|e| table_error(format!(
+            .map_err(|e| if e.is_retriable() {
+                RunError::Unavailable {
+                    connector: self.config.name.clone(),
+                    message: format!("subject {subject}: {e}"),
+                }
+            } else { table_error(format!(
                 "table {} does not exist, and the schema to create it from cannot be read: subject {subject}: {e}. Produce to the topic with a registered schema first, or create the table",
                 topic.table
-            )))?;
+            ))})?;
         let resolved = registry
             .resolve(latest.id)
             .await
@@ -264,10 +318,18 @@ impl Connector {
                     ),
             );
         }
-        client
-            .batch_execute(&create)
+        if !create_table(client, &topic.table, &create)
             .await
-            .map_err(|e| table_error(format!("creating table {}: {e}", topic.table)))?;
+            .map_err(db_error)?
+        {
+            // Another worker created it meanwhile.
+            let columns = table_columns(client, &topic.table)
+                .await
+                .map_err(db_error)?
+                .ok_or_else(|| table_error(format!("table {} vanished", topic.table)))?;
+            self.check_key(client, topic).await?;
+            return Ok(Target::new(topic.clone(), columns));
+        }
         tracing::info!(table = %topic.table, schema_id = latest.id, "table created from the schema's proposal");
         let time_column = topic.time_column.clone().or(proposal.time_column);
         if let Some(time) = time_column {

@@ -36,12 +36,46 @@ impl std::fmt::Display for TableName {
     }
 }
 
-/// Creates inlet's schema with its offsets and dead-letter tables, if missing.
-pub async fn ensure_inlet_schema(client: &Client) -> Result<()> {
-    client
-        .batch_execute(include_str!("sql/setup.sql"))
+/// Creates inlet's schema with its offsets and dead-letter tables, if missing. Workers that
+/// start together take turns.
+pub async fn ensure_inlet_schema(client: &mut Client) -> Result<()> {
+    let action = "creating the inlet schema (offsets, dead letters)";
+    let tx = client
+        .transaction()
         .await
-        .map_err(|e| Error::query("creating the inlet schema (offsets, dead letters)", e))
+        .map_err(|e| Error::query(action, e))?;
+    tx.batch_execute(include_str!("sql/setup_lock.sql"))
+        .await
+        .map_err(|e| Error::query(action, e))?;
+    tx.batch_execute(include_str!("sql/setup.sql"))
+        .await
+        .map_err(|e| Error::query(action, e))?;
+    tx.commit().await.map_err(|e| Error::query(action, e))
+}
+
+/// Runs `ddl` to create `table` unless it exists, serialized with other workers; returns
+/// whether this call created it.
+pub async fn create_table(client: &mut Client, table: &TableName, ddl: &str) -> Result<bool> {
+    let action = || format!("creating table {table}");
+    let tx = client
+        .transaction()
+        .await
+        .map_err(|e| Error::query(action(), e))?;
+    tx.batch_execute(include_str!("sql/setup_lock.sql"))
+        .await
+        .map_err(|e| Error::query(action(), e))?;
+    let exists: bool = tx
+        .query_one(include_str!("sql/table_exists.sql"), &[&table.quoted()])
+        .await
+        .map_err(|e| Error::query(action(), e))?
+        .get(0);
+    if !exists {
+        tx.batch_execute(ddl)
+            .await
+            .map_err(|e| Error::query(action(), e))?;
+    }
+    tx.commit().await.map_err(|e| Error::query(action(), e))?;
+    Ok(!exists)
 }
 
 /// The columns of `table`, or `None` when it does not exist. Types that plans cannot write

@@ -13,7 +13,7 @@ mod offsets;
 
 pub use batch::{Batch, CopyTarget, DeadLetter, Entry, EntryKind, Outcome, WriteMode};
 pub use catalog::{
-    TableName, add_column, create_hypertable, ensure_inlet_schema, table_columns,
+    TableName, add_column, create_hypertable, create_table, ensure_inlet_schema, table_columns,
     timescaledb_present, unique_keys,
 };
 pub use connect::{DatabaseConfig, SslMode};

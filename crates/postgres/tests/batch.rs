@@ -65,13 +65,13 @@ fn batch(values: &[(i64, Option<&str>)], start: Option<i64>) -> Batch {
 
 async fn setup() -> (TestDatabase, tokio_postgres::Client) {
     let db = TestDatabase::create("batch").await;
-    let client = DatabaseConfig::parse(db.url())
+    let mut client = DatabaseConfig::parse(db.url())
         .unwrap()
         .connect()
         .await
         .unwrap();
-    ensure_inlet_schema(&client).await.unwrap();
-    ensure_inlet_schema(&client).await.unwrap(); // idempotent
+    ensure_inlet_schema(&mut client).await.unwrap();
+    ensure_inlet_schema(&mut client).await.unwrap(); // idempotent
     client
         .batch_execute(
             "CREATE TABLE t (id integer PRIMARY KEY, v text NOT NULL CHECK (v <> 'bad'))",

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use inlet_engine::{Config, Connector, Progress};
+use inlet_engine::{Config, Connector, Progress, render_metrics};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 
@@ -18,6 +18,9 @@ pub struct RunArgs {
     /// The connectors' configuration (TOML).
     #[arg(long, env = "INLET_CONFIG")]
     config: PathBuf,
+    /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464).
+    #[arg(long, env = "INLET_METRICS_LISTEN", value_name = "ADDR")]
+    metrics: Option<std::net::SocketAddr>,
 }
 
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
@@ -30,6 +33,33 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         progress.push((connector.name.clone(), counters.clone()));
         let runner = Connector::new(connector, config.database.clone());
         tasks.spawn(runner.run(stop.clone(), counters));
+    }
+    if let Some(addr) = args.metrics {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr} for --metrics"))?;
+        let connectors = progress.clone();
+        let app = axum::Router::new().route(
+            "/metrics",
+            axum::routing::get(move || {
+                let text = render_metrics(&connectors);
+                async move {
+                    (
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            "text/plain; version=0.0.4; charset=utf-8",
+                        )],
+                        text,
+                    )
+                }
+            }),
+        );
+        tracing::info!(address = %addr, "Prometheus metrics at http://{addr}/metrics");
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "the metrics server stopped");
+            }
+        });
     }
     let mut sigterm = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let mut sigint = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
@@ -45,8 +75,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             _ = tick.tick(), if live => {
                 for (i, (name, p)) in progress.iter().enumerate() {
                     let rows = p.rows.load(Ordering::Relaxed);
+                    let lag: i64 = p.lag().iter().map(|(_, l)| l).sum();
                     eprint!(
-                        "\r{name}: {} rows/s, {rows} rows, {} dead letters, {} batches, up {}s   ",
+                        "\r{name}: {} rows/s, {rows} rows, lag {lag}, {} dead letters, {} batches, up {}s   ",
                         rows - last[i],
                         p.dead_letters.load(Ordering::Relaxed),
                         p.batches.load(Ordering::Relaxed),

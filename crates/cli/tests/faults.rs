@@ -18,15 +18,15 @@ fn kill(child: &mut std::process::Child) {
     child.wait().unwrap();
 }
 
-/// A small deterministic generator for the kill moments.
-fn moments(seed: u64, count: usize) -> Vec<Duration> {
+/// A small deterministic generator: `count` values in `0..bound`.
+fn jitter(seed: u64, count: usize, bound: u64) -> Vec<u64> {
     let mut x = seed;
     (0..count)
         .map(|_| {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            Duration::from_millis(2_000 + x % 7_000)
+            x % bound
         })
         .collect()
 }
@@ -61,18 +61,37 @@ async fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
     let stream = Stream::new(4).await;
     stream.produce(0..TOTAL).await;
     let config = stream.config("crash", "");
+    // Each round runs until its share of the rows is stored, then waits a random moment (a
+    // batch may be half written by then) and kills the process: the kills land mid-stream,
+    // however fast the machine.
     let mut kills = 0;
-    for (i, moment) in moments(0x5eed, 6).into_iter().enumerate() {
+    let rounds = 6;
+    let chunks = jitter(0x5eed, rounds, 10_000);
+    let extra = jitter(0xbad5eed, rounds, 150);
+    for (i, (chunk, extra_ms)) in chunks.into_iter().zip(extra).enumerate() {
+        let before = stream.count("SELECT count(*) FROM readings").await;
         let mut inlet = stream.start(&config, &format!("crash-{i}.log"));
-        tokio::time::sleep(moment).await;
-        if inlet.try_wait().unwrap().is_none() {
+        let share = before + 15_000 + chunk as i64;
+        let start = Instant::now();
+        while stream.count("SELECT count(*) FROM readings").await < share {
+            assert!(
+                start.elapsed() < Duration::from_secs(120),
+                "round {i}: {share} rows not reached; log:\n{}",
+                stream.log(&format!("crash-{i}.log"))
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(extra_ms)).await;
+        let stored = stream.count("SELECT count(*) FROM readings").await;
+        if inlet.try_wait().unwrap().is_none() && stored < TOTAL as i64 {
             kill(&mut inlet);
             kills += 1;
         }
-        let stored = stream.count("SELECT count(*) FROM readings").await;
-        eprintln!("kill {i} after {moment:?}: {stored} rows stored");
+        eprintln!(
+            "round {i}: from {before} rows; SIGKILL {extra_ms} ms after {share}, at {stored} rows"
+        );
     }
-    assert!(kills >= 5, "only {kills} kills landed");
+    assert!(kills >= 5, "only {kills} kills landed mid-stream");
     let mut inlet = stream.start(&config, "crash-final.log");
     stream
         .wait_for(

@@ -14,7 +14,13 @@ async fn records_land_exactly_once_and_sigterm_stops_cleanly() {
     let stream = Stream::new(4).await;
     stream.produce(0..2000).await;
     let config = stream.config("append", "");
-    let mut inlet = stream.start(&config, "first.log");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let metrics_at = format!("127.0.0.1:{port}");
+    let mut inlet = stream.start_with(&config, "first.log", &["--metrics", &metrics_at]);
     stream
         .wait_for(
             "SELECT count(*) FROM readings",
@@ -23,6 +29,41 @@ async fn records_land_exactly_once_and_sigterm_stops_cleanly() {
             "first.log",
         )
         .await;
+    // The metrics count what was stored; the lag falls to 0 once the consumer's statistics
+    // (every 5 s) have seen the high watermarks.
+    let start = Instant::now();
+    let lags = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with("inlet_lag_records{"))
+            .map(str::to_owned)
+            .collect()
+    };
+    let metrics = loop {
+        let text = http_get(&metrics_at, "/metrics");
+        let lag = lags(&text);
+        // One line per partition with an offset stored (the producer may fill only some).
+        if !lag.is_empty() && lag.iter().all(|l| l.ends_with("} 0")) {
+            break text;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no lag, or not 0:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert!(
+        metrics.contains("inlet_rows_total{connector=\"append\"} 2000\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("inlet_dead_letters_total{connector=\"append\"} 0\n"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("inlet_batch_seconds_count{connector=\"append\"}"));
+    assert!(
+        !metrics.contains("inlet_rebalances_total{connector=\"append\"} 0\n"),
+        "the assignment is counted: {metrics}"
+    );
     let status = terminate(&mut inlet);
     assert!(
         status.success(),
@@ -65,6 +106,21 @@ async fn records_land_exactly_once_and_sigterm_stops_cleanly() {
         .unwrap()
         .get(0);
     assert_eq!(note, None);
+}
+
+/// A plain HTTP/1.0 GET on loopback; the body.
+fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    assert!(
+        head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
+        "{head}"
+    );
+    body.to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -10,8 +10,8 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use inlet_avro::{Proposal, RowScratch, WriterSchema};
 use inlet_kafka::{ConsumerEvent, SourceConsumer, subscribe};
@@ -30,20 +30,8 @@ use tokio::sync::watch;
 
 use crate::config::{ConnectorConfig, InsertMode, Tolerance};
 use crate::decode::{Decoded, Record, Target, decode};
+use crate::metrics::Progress;
 use crate::offsets::DbOffsets;
-
-/// Counters for the progress line and metrics.
-#[derive(Debug, Default)]
-pub struct Progress {
-    /// Rows stored.
-    pub rows: AtomicU64,
-    /// Dead letters stored.
-    pub dead_letters: AtomicU64,
-    /// Batches committed.
-    pub batches: AtomicU64,
-    /// Batches dropped by the fence (rebalances).
-    pub fenced: AtomicU64,
-}
 
 /// Why a connector stopped.
 #[derive(Debug, thiserror::Error)]
@@ -188,6 +176,7 @@ impl Connector {
                 connector: name.clone(),
             }),
             events_tx,
+            progress.high.clone(),
         )
         .map_err(|source| RunError::Kafka {
             connector: name.clone(),
@@ -402,6 +391,8 @@ struct Position {
     verified: bool,
     /// How far before `stored` the last probe seek went.
     probe: i64,
+    /// When it was last placed, sought, or delivered a record.
+    last_seen: Instant,
 }
 
 impl Position {
@@ -410,9 +401,14 @@ impl Position {
             stored,
             verified: stored.is_none(),
             probe: 0,
+            last_seen: Instant::now(),
         }
     }
 }
+
+/// How long a placed partition may stay silent before the broker is asked whether records
+/// wait past its stored offset.
+const SILENT: Duration = Duration::from_secs(3);
 
 /// Applies a change of the consumer's assignment to the positions; returns the brokers'
 /// reason when they refused the credentials.
@@ -477,22 +473,85 @@ fn verify(
         position.verified = true;
         return true;
     }
+    tracing::info!(%topic, partition = key.1, expected = floor, first = offset, "the broker's first record is past the stored offset; seeking back to check");
+    seek_back(consumer, topic, key.1, position, floor, low);
+    false
+}
+
+/// Seeks a partition further before `floor` than the last probe (×16), not below `low`.
+fn seek_back(
+    consumer: &SourceConsumer,
+    topic: &str,
+    partition: i32,
+    position: &mut Position,
+    floor: i64,
+    low: i64,
+) {
     let probe_at = floor.saturating_sub(position.probe.max(1)).max(low);
-    tracing::info!(%topic, partition = key.1, expected = floor, first = offset, probe_at, "the broker's first record is past the stored offset; seeking back to check");
     position.probe = if probe_at == low {
         i64::MAX // the next answer past `floor` is final
     } else {
         position.probe.max(1).saturating_mul(16)
     };
+    position.last_seen = Instant::now();
+    tracing::debug!(%topic, partition, probe_at, "seeking back");
     if let Err(e) = consumer.seek(
         topic,
-        key.1,
+        partition,
         Offset::Offset(probe_at),
         Duration::from_secs(10),
     ) {
-        tracing::warn!(%topic, partition = key.1, error = %e, "seek failed");
+        tracing::warn!(%topic, partition, error = %e, "seek failed");
     }
-    false
+}
+
+/// A partition that stays silent while records wait past its stored offset: the same
+/// broker may answer a fetch from the middle of its *last* record batch with nothing at all.
+/// Such a partition is sought back as `verify` does. One with nothing waiting is verified:
+/// new records start a batch at the stored offset. `high` holds the watermarks of the
+/// consumer's statistics, so that the brokers are only asked when records seem to wait.
+fn probe_silent(
+    consumer: &SourceConsumer,
+    positions: &mut HashMap<(usize, i32), Position>,
+    targets: &[Target],
+    high: &inlet_kafka::Watermarks,
+) {
+    let known = high.lock().map(|h| h.clone()).unwrap_or_default();
+    for (&(t, partition), position) in positions.iter_mut() {
+        let Some(stored) = position.stored else {
+            position.verified = true;
+            continue;
+        };
+        if position.last_seen.elapsed() < SILENT {
+            continue;
+        }
+        let topic = targets[t].config.topic.as_str();
+        if position.verified
+            && known
+                .get(&(topic.to_owned(), partition))
+                .is_none_or(|&h| h <= stored)
+        {
+            continue;
+        }
+        match consumer.fetch_watermarks(topic, partition, Duration::from_secs(10)) {
+            Ok((_, high)) if high <= stored => {
+                position.verified = true;
+                position.last_seen = Instant::now();
+            }
+            Ok((low, high)) => {
+                tracing::info!(%topic, partition, stored, high, "no record arrives though some wait past the stored offset; seeking back to check");
+                if position.verified {
+                    position.verified = false;
+                    position.probe = 0;
+                }
+                seek_back(consumer, topic, partition, position, stored, low);
+            }
+            Err(e) => {
+                position.last_seen = Instant::now();
+                tracing::warn!(%topic, partition, error = %e, "cannot read the partition's watermarks");
+            }
+        }
+    }
 }
 
 /// Sleeps `delay`; true if shut down meanwhile.
@@ -533,6 +592,8 @@ impl Run<'_> {
         client: &mut Option<tokio_postgres::Client>,
     ) -> Result<(), RunError> {
         let limits = self.connector.config.batch;
+        let mut silence = tokio::time::interval(SILENT);
+        silence.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             if *shutdown.borrow() {
                 return Ok(());
@@ -559,15 +620,27 @@ impl Run<'_> {
                     _ = shutdown.changed() => break,
                     _ = tokio::time::sleep_until(deadline), if !batch.entries.is_empty() => break,
                     Some(e) = self.events.recv() => { event = Some(e); None }
+                    _ = silence.tick() => {
+                        probe_silent(&self.consumer, &mut self.positions, &self.targets, &self.progress.high);
+                        None
+                    }
                     message = self.consumer.recv() => Some(message),
                 };
                 // Assignment changes first: a message may be from a partition just assigned.
                 let mut refused = None;
+                let mut changed = false;
                 for e in event
                     .into_iter()
                     .chain(std::iter::from_fn(|| self.events.try_recv().ok()))
                 {
+                    if !matches!(e, ConsumerEvent::AuthenticationFailed(_)) {
+                        changed = true;
+                        self.progress.rebalances.fetch_add(1, Ordering::Relaxed);
+                    }
                     refused = refused.or(apply_event(e, &mut self.positions, &self.targets));
+                }
+                if changed {
+                    self.publish_positions();
                 }
                 if let Some(reason) = refused {
                     stop = Some(RunError::KafkaAuthentication {
@@ -590,9 +663,11 @@ impl Run<'_> {
                     continue;
                 };
                 let key = (t, message.partition());
-                let Some(&position) = self.positions.get(&key) else {
+                let Some(position) = self.positions.get_mut(&key) else {
                     continue; // not (or no longer) ours
                 };
+                position.last_seen = Instant::now();
+                let position = *position;
                 let stored = position.stored;
                 let floor = accepted.get(&key).copied().or(stored).unwrap_or(i64::MIN);
                 if !position.verified
@@ -723,12 +798,18 @@ impl Run<'_> {
             let Some(c) = client.as_mut() else {
                 return Ok(()); // shut down before the batch could be written: it is read again
             };
-            match batch.write(c).await {
+            let started = std::time::Instant::now();
+            let outcome = batch.write(c).await;
+            self.progress.batch_seconds.observe(started.elapsed());
+            match outcome {
                 Ok(Outcome::Committed {
                     rows,
                     dead_letters,
                     next,
                 }) => {
+                    self.progress
+                        .bytes
+                        .fetch_add(batch.rows.len() as u64, Ordering::Relaxed);
                     self.progress.rows.fetch_add(rows, Ordering::Relaxed);
                     self.progress
                         .dead_letters
@@ -786,6 +867,20 @@ impl Run<'_> {
         {
             tracing::debug!(error = %e, "committing offsets to Kafka (for lag tools) failed");
         }
+        self.publish_positions();
+    }
+
+    /// The owned partitions' stored offsets, for the lag metrics.
+    fn publish_positions(&self) {
+        self.progress.set_stored(
+            self.positions
+                .iter()
+                .filter_map(|(&(t, partition), p)| {
+                    p.stored
+                        .map(|s| ((self.targets[t].config.topic.clone(), partition), s))
+                })
+                .collect(),
+        );
     }
 
     /// After a fence: every partition of the batch is read again from its stored offset.

@@ -9,8 +9,10 @@ mod check;
 pub mod config;
 mod connector;
 mod decode;
+mod metrics;
 mod offsets;
 
 pub use check::{Finding, check_connector};
 pub use config::{Config, ConfigError, ConnectorConfig, Tolerance};
-pub use connector::{Connector, Progress, RunError};
+pub use connector::{Connector, RunError};
+pub use metrics::{Progress, render as render_metrics};

@@ -4,8 +4,9 @@
 //! for lag tools to read.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use rdkafka::Statistics;
 use rdkafka::client::ClientContext;
 use rdkafka::consumer::{
     BaseConsumer, Consumer, ConsumerContext, RebalanceProtocol, StreamConsumer,
@@ -36,14 +37,31 @@ pub enum ConsumerEvent {
     Revoked(Vec<(String, i32)>),
 }
 
+/// High watermarks by (topic, partition), from librdkafka's statistics.
+pub type Watermarks = Arc<Mutex<HashMap<(String, i32), i64>>>;
+
 /// The consumer's context: it places each assigned partition at its stored offset.
 pub struct SourceContext {
     offsets: Arc<dyn StoredOffsets>,
     start_from: StartFrom,
     events: UnboundedSender<ConsumerEvent>,
+    watermarks: Watermarks,
 }
 
 impl ClientContext for SourceContext {
+    fn stats(&self, statistics: Statistics) {
+        let Ok(mut watermarks) = self.watermarks.lock() else {
+            return;
+        };
+        for (topic, t) in &statistics.topics {
+            for p in t.partitions.values() {
+                if p.partition >= 0 && p.hi_offset >= 0 {
+                    watermarks.insert((topic.clone(), p.partition), p.hi_offset);
+                }
+            }
+        }
+    }
+
     fn error(&self, error: KafkaError, reason: &str) {
         if error.rdkafka_error_code() == Some(RDKafkaErrorCode::Authentication) {
             let _ = self
@@ -127,17 +145,19 @@ fn report(result: KafkaResult<()>, what: &str) {
 pub type SourceConsumer = StreamConsumer<SourceContext>;
 
 /// A consumer in the connector's group, subscribed to `topics`; assignments are reported
-/// on `events`.
+/// on `events`, high watermarks kept in `watermarks`.
 pub fn subscribe(
     settings: &KafkaSettings,
     topics: &[&str],
     offsets: Arc<dyn StoredOffsets>,
     events: UnboundedSender<ConsumerEvent>,
+    watermarks: Watermarks,
 ) -> KafkaResult<SourceConsumer> {
     let context = SourceContext {
         offsets,
         start_from: settings.start_from,
         events,
+        watermarks,
     };
     let consumer: SourceConsumer = settings.consumer_config().create_with_context(context)?;
     consumer.subscribe(topics)?;

@@ -8,5 +8,7 @@
 mod consumer;
 mod settings;
 
-pub use consumer::{ConsumerEvent, SourceConsumer, SourceContext, StoredOffsets, subscribe};
+pub use consumer::{
+    ConsumerEvent, SourceConsumer, SourceContext, StoredOffsets, Watermarks, subscribe,
+};
 pub use settings::{KafkaSettings, Mechanism, SecurityProtocol, StartFrom};

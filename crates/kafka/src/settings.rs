@@ -106,7 +106,9 @@ impl KafkaSettings {
                     StartFrom::Latest => "latest",
                 },
             )
-            .set("enable.partition.eof", "false");
+            .set("enable.partition.eof", "false")
+            // High watermarks for the lag metrics.
+            .set("statistics.interval.ms", "5000");
         for (key, value) in &self.properties {
             config.set(key, value);
         }

@@ -129,11 +129,17 @@ linger_ms = 100
     }
 
     pub fn start(&self, config: &PathBuf, log: &str) -> Inlet {
+        self.start_with(config, log, &[])
+    }
+
+    /// `inlet run --config FILE` with more arguments.
+    pub fn start_with(&self, config: &PathBuf, log: &str, args: &[&str]) -> Inlet {
         let log = std::fs::File::create(self.dir.join(log)).unwrap();
         Inlet(
             Command::new(env!("CARGO_BIN_EXE_inlet"))
                 .args(["run", "--config"])
                 .arg(config)
+                .args(args)
                 .stdout(Stdio::null())
                 .stderr(log)
                 .spawn()

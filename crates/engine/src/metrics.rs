@@ -85,10 +85,13 @@ fn label(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
+/// A counter's name, help text and value.
+type Counter = (&'static str, &'static str, fn(&Progress) -> u64);
+
 /// The Prometheus text exposition of every connector's counters.
 pub fn render(connectors: &[(String, Arc<Progress>)]) -> String {
     let mut out = String::new();
-    let counters: [(&str, &str, fn(&Progress) -> u64); 6] = [
+    let counters: [Counter; 6] = [
         (
             "inlet_rows_total",
             "Rows stored in target tables (appends, upserts, deletes).",

@@ -8,7 +8,8 @@ mod support;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{EXACTLY_ONCE, Stream, terminate};
+use inlet_testkit::{AvroProducer, kafka_config};
+use support::{EXACTLY_ONCE, READING, Stream, reading, terminate};
 
 fn kill(child: &mut std::process::Child) {
     Command::new("kill")
@@ -176,4 +177,73 @@ async fn terminated_backends_are_reconnected_without_exit() {
     );
     assert!(terminate(&mut inlet).success());
     assert_exactly_once(&stream, "terminated", TOTAL as i64).await;
+}
+
+/// A development registry of this test's own on `port`, its state in `file`.
+fn private_registry(port: u16, file: &std::path::Path) -> tokio::task::JoinHandle<()> {
+    let store = inlet_dev_registry::Store::open(file).unwrap();
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, inlet_dev_registry::app(store, None)).await;
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_registry_that_is_down_is_waited_for() {
+    let mut stream = Stream::new(2).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let file = std::env::temp_dir().join(format!("{}.json", stream.topic));
+    let registry = private_registry(port, &file);
+    let producer = AvroProducer::new(&kafka_config(stream.kafka()), &url);
+    let schema = producer
+        .register(&format!("{}-value", stream.topic), READING)
+        .await;
+    producer
+        .send_avro_many(
+            &stream.topic,
+            (schema.0, &schema.1),
+            (0..1000).map(|i| (None, reading(i, None))).collect(),
+        )
+        .await;
+    registry.abort();
+    let _ = registry.await;
+
+    // The table is missing and the registry that would describe it is down.
+    stream.use_registry(&url);
+    let config = stream.config("patient", "");
+    let mut inlet = stream.start(&config, "patient.log");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        inlet.try_wait().unwrap().is_none(),
+        "inlet exited: {}",
+        stream.log("patient.log")
+    );
+    assert_eq!(
+        stream.count("SELECT count(*) FROM readings").await,
+        -1,
+        "no table yet"
+    );
+
+    let _registry = private_registry(port, &file);
+    stream
+        .wait_for(
+            "SELECT count(*) FROM readings",
+            1000,
+            Duration::from_secs(60),
+            "patient.log",
+        )
+        .await;
+    assert!(terminate(&mut inlet).success());
+    let log = stream.log("patient.log");
+    assert!(log.contains("retrying"), "{log}");
+    assert!(log.contains("did not answer"), "{log}");
+    assert_exactly_once(&stream, "patient", 1000).await;
+    let _ = std::fs::remove_file(&file);
 }

@@ -75,6 +75,15 @@ impl Stream {
         }
     }
 
+    /// The connector reads schemas from `url` instead of the shared registry.
+    pub fn use_registry(&mut self, url: &str) {
+        self.registry = url.to_owned();
+    }
+
+    pub fn kafka(&self) -> &str {
+        &self.kafka
+    }
+
     pub async fn produce(&self, range: std::ops::Range<usize>) {
         let schema = self
             .producer

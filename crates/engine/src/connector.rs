@@ -192,7 +192,16 @@ impl Connector {
             positions: HashMap::new(),
             progress,
             scratch: RowScratch::default(),
+            control: None,
         };
+        if self
+            .config
+            .topics
+            .iter()
+            .any(|t| t.evolution == crate::config::Evolution::AddColumns)
+        {
+            run.control = self.connect(&mut shutdown).await;
+        }
         let result = run.run(&mut shutdown, &mut client).await;
         tracing::info!(connector = %name, "stopped");
         result
@@ -222,19 +231,7 @@ impl Connector {
         &self,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Option<tokio_postgres::Client> {
-        let mut delay = RETRY_START;
-        loop {
-            match self.database.connect().await {
-                Ok(client) => return Some(client),
-                Err(e) => {
-                    tracing::warn!(connector = %self.config.name, error = %e, retry_in = ?delay, "cannot connect to the database");
-                    if wait(shutdown, delay).await {
-                        return None;
-                    }
-                    delay = (delay * 2).min(RETRY_MAX);
-                }
-            }
-        }
+        connect(&self.database, &self.config.name, shutdown).await
     }
 
     /// The topic's table: read, or created from the proposal for the subject's latest schema.
@@ -554,6 +551,114 @@ fn probe_silent(
     }
 }
 
+/// A batch being written.
+struct InFlight {
+    /// Its partitions' ends: where the next batch starts them.
+    ends: HashMap<(usize, i32), i64>,
+    handle: tokio::task::JoinHandle<Written>,
+    /// Notified when the write is over, so that an idle reader takes the outcome at once.
+    done: Arc<tokio::sync::Notify>,
+}
+
+/// A written batch, with the connection back.
+struct Written {
+    client: Option<tokio_postgres::Client>,
+    batch: Batch,
+    /// None: shut down before the batch could be written.
+    result: Result<Option<Outcome>, RunError>,
+}
+
+/// Writes `batch`, reconnecting and retrying while the database is unreachable.
+async fn write_batch(
+    database: DatabaseConfig,
+    connector: String,
+    client: Option<tokio_postgres::Client>,
+    batch: Batch,
+    shutdown: watch::Receiver<bool>,
+    done: Arc<tokio::sync::Notify>,
+) -> Written {
+    let written = write_with_retries(database, connector, client, batch, shutdown).await;
+    done.notify_one();
+    written
+}
+
+async fn write_with_retries(
+    database: DatabaseConfig,
+    connector: String,
+    mut client: Option<tokio_postgres::Client>,
+    batch: Batch,
+    mut shutdown: watch::Receiver<bool>,
+) -> Written {
+    let mut delay = RETRY_START;
+    loop {
+        if client
+            .as_ref()
+            .is_none_or(tokio_postgres::Client::is_closed)
+        {
+            client = connect(&database, &connector, &mut shutdown).await;
+        }
+        let Some(c) = client.as_mut() else {
+            return Written {
+                client,
+                batch,
+                result: Ok(None),
+            };
+        };
+        let started = Instant::now();
+        let outcome = batch.write(c).await;
+        let elapsed = started.elapsed();
+        match outcome {
+            Ok(outcome) => {
+                tracing::debug!(%connector, entries = batch.entries.len(), ?elapsed, "batch written");
+                return Written {
+                    client,
+                    batch,
+                    result: Ok(Some(outcome)),
+                };
+            }
+            Err(e) if e.is_retriable() => {
+                tracing::warn!(%connector, error = %e, retry_in = ?delay, "writing a batch failed; retrying");
+                if wait(&mut shutdown, delay).await {
+                    return Written {
+                        client,
+                        batch,
+                        result: Ok(None),
+                    };
+                }
+                delay = (delay * 2).min(RETRY_MAX);
+            }
+            Err(source) => {
+                return Written {
+                    client,
+                    batch,
+                    result: Err(RunError::Database { connector, source }),
+                };
+            }
+        }
+    }
+}
+
+/// A connection, retried with backoff; None if shut down meanwhile.
+async fn connect(
+    database: &DatabaseConfig,
+    connector: &str,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Option<tokio_postgres::Client> {
+    let mut delay = RETRY_START;
+    loop {
+        match database.connect().await {
+            Ok(client) => return Some(client),
+            Err(e) => {
+                tracing::warn!(%connector, error = %e, retry_in = ?delay, "cannot connect to the database");
+                if wait(shutdown, delay).await {
+                    return None;
+                }
+                delay = (delay * 2).min(RETRY_MAX);
+            }
+        }
+    }
+}
+
 /// Sleeps `delay`; true if shut down meanwhile.
 async fn wait(shutdown: &mut watch::Receiver<bool>, delay: Duration) -> bool {
     if *shutdown.borrow() {
@@ -575,6 +680,8 @@ struct Run<'c> {
     positions: HashMap<(usize, i32), Position>,
     progress: Arc<Progress>,
     scratch: RowScratch,
+    /// A connection of the reading side, for DDL while a batch is written (add-columns).
+    control: Option<tokio_postgres::Client>,
 }
 
 impl Run<'_> {
@@ -586,18 +693,131 @@ impl Run<'_> {
         self.targets.iter().position(|t| t.config.topic == topic)
     }
 
+    /// The batch loop: while one batch is written (in a task of its own), the next is read
+    /// and decoded. A batch starts each partition where the batch in flight ends; if that
+    /// one is fenced, the next is dropped before it is written and the partitions re-read.
     async fn run(
         &mut self,
         shutdown: &mut watch::Receiver<bool>,
         client: &mut Option<tokio_postgres::Client>,
     ) -> Result<(), RunError> {
-        let limits = self.connector.config.batch;
         let mut silence = tokio::time::interval(SILENT);
         silence.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut in_flight: Option<InFlight> = None;
+        let mut stop: Option<RunError> = None;
         loop {
-            if *shutdown.borrow() {
-                return Ok(());
+            let stopping = stop.is_some() || *shutdown.borrow();
+            let empty = HashMap::new();
+            let pending = in_flight.as_ref().map_or(&empty, |f| &f.ends);
+            let done = in_flight.as_ref().map(|f| f.done.clone());
+            let (mut batch, accepted, new_stop) = if stopping {
+                (Batch::default(), HashMap::new(), None)
+            } else {
+                self.fill(shutdown, &mut silence, pending, done).await
+            };
+            if let Some(flight) = in_flight.take() {
+                let done = flight.handle.await.map_err(|e| RunError::Table {
+                    connector: self.name().to_owned(),
+                    message: format!("the batch writer failed: {e}"),
+                })?;
+                *client = done.client;
+                match done.result? {
+                    // Shut down before it was written: it is read again next time.
+                    None => return stop.or(new_stop).map_or(Ok(()), Err),
+                    Some(outcome) => {
+                        if self.written(&done.batch, outcome, client).await? {
+                            // Fenced: the next batch starts from offsets no longer stored.
+                            batch = Batch::default();
+                        }
+                    }
+                }
             }
+            stop = stop.or(new_stop);
+            if !batch.entries.is_empty() {
+                let done = Arc::new(tokio::sync::Notify::new());
+                in_flight = Some(InFlight {
+                    ends: accepted,
+                    handle: tokio::spawn(write_batch(
+                        self.connector.database.clone(),
+                        self.name().to_owned(),
+                        client.take(),
+                        batch,
+                        shutdown.clone(),
+                        done.clone(),
+                    )),
+                    done,
+                });
+            } else if stopping {
+                return stop.map_or(Ok(()), Err);
+            }
+        }
+    }
+
+    /// Counts a written batch and moves the positions on; after a fence, reads the stored
+    /// offsets and seeks. Returns whether it was fenced.
+    async fn written(
+        &mut self,
+        batch: &Batch,
+        outcome: Outcome,
+        client: &mut Option<tokio_postgres::Client>,
+    ) -> Result<bool, RunError> {
+        let (rows, dead_letters, next, fenced) = match outcome {
+            Outcome::Committed {
+                rows,
+                dead_letters,
+                next,
+            } => (rows, dead_letters, next, false),
+            Outcome::Fenced {
+                rows,
+                dead_letters,
+                next,
+            } => (rows, dead_letters, next, true),
+        };
+        self.progress.rows.fetch_add(rows, Ordering::Relaxed);
+        self.progress
+            .dead_letters
+            .fetch_add(dead_letters, Ordering::Relaxed);
+        if fenced {
+            self.progress.fenced.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.progress.batches.fetch_add(1, Ordering::Relaxed);
+            self.progress
+                .bytes
+                .fetch_add(batch.rows.len() as u64, Ordering::Relaxed);
+        }
+        self.advance(&next);
+        if fenced {
+            if client
+                .as_ref()
+                .is_none_or(tokio_postgres::Client::is_closed)
+            {
+                *client = self.connector.database.connect().await.ok();
+            }
+            match client.as_ref() {
+                Some(c) => self.reseek(batch, c).await?,
+                None => {
+                    // No connection to read the offsets: every owned partition is placed
+                    // again by the broker's next rebalance; meanwhile re-read from stored.
+                    tracing::warn!(connector = %self.name(), "cannot read the stored offsets after a fence; retrying with the next batch");
+                }
+            }
+        }
+        Ok(fenced)
+    }
+
+    /// Reads records into a batch until it is full, its linger time is over, or shutdown;
+    /// `pending` holds the ends of the batch being written meanwhile (its records are
+    /// skipped, and its ends are where this batch's partitions start). The error, if any,
+    /// stops the connector once the batch (the records before the cause) is written.
+    async fn fill(
+        &mut self,
+        shutdown: &mut watch::Receiver<bool>,
+        silence: &mut tokio::time::Interval,
+        pending: &HashMap<(usize, i32), i64>,
+        written: Option<Arc<tokio::sync::Notify>>,
+    ) -> (Batch, HashMap<(usize, i32), i64>, Option<RunError>) {
+        let limits = self.connector.config.batch;
+        {
             let mut batch = Batch {
                 connector: self.name().to_owned(),
                 topics: self
@@ -619,6 +839,13 @@ impl Run<'_> {
                 let message = tokio::select! {
                     _ = shutdown.changed() => break,
                     _ = tokio::time::sleep_until(deadline), if !batch.entries.is_empty() => break,
+                    // The batch in flight is written and nothing waits: take its outcome.
+                    _ = async {
+                        match &written {
+                            Some(done) => done.notified().await,
+                            None => std::future::pending().await,
+                        }
+                    }, if batch.entries.is_empty() => break,
                     Some(e) = self.events.recv() => { event = Some(e); None }
                     _ = silence.tick() => {
                         probe_silent(&self.consumer, &mut self.positions, &self.targets, &self.progress.high);
@@ -669,7 +896,12 @@ impl Run<'_> {
                 position.last_seen = Instant::now();
                 let position = *position;
                 let stored = position.stored;
-                let floor = accepted.get(&key).copied().or(stored).unwrap_or(i64::MIN);
+                let floor = accepted
+                    .get(&key)
+                    .or(pending.get(&key))
+                    .copied()
+                    .or(stored)
+                    .unwrap_or(i64::MIN);
                 if !position.verified
                     && !verify(
                         &self.consumer,
@@ -703,7 +935,7 @@ impl Run<'_> {
                     match decode(
                         &mut self.targets[t],
                         &self.registry,
-                        client.as_ref(),
+                        self.control.as_ref(),
                         &record,
                         &mut self.scratch,
                         &mut batch.rows,
@@ -713,8 +945,16 @@ impl Run<'_> {
                         Ok(d) => break d,
                         Err(e) => {
                             tracing::warn!(connector = %self.connector.config.name, error = %e, "retrying");
+                            if self
+                                .control
+                                .as_ref()
+                                .is_some_and(tokio_postgres::Client::is_closed)
+                            {
+                                self.control = self.connector.database.connect().await.ok();
+                            }
                             if wait(shutdown, RETRY_START * 5).await {
-                                return Ok(()); // nothing of this batch is stored; it is read again
+                                // The records before this one are a batch of their own.
+                                return (batch, accepted, None);
                             }
                         }
                     }
@@ -762,7 +1002,10 @@ impl Run<'_> {
                         EntryKind::Dead(Box::new(record.dead_letter(schema_id, reason)))
                     }
                 };
-                batch.starts.entry(key).or_insert(stored);
+                batch
+                    .starts
+                    .entry(key)
+                    .or_insert(pending.get(&key).copied().or(stored));
                 accepted.insert(key, record.offset + 1);
                 batch.entries.push(Entry {
                     topic: t,
@@ -771,81 +1014,7 @@ impl Run<'_> {
                     kind,
                 });
             }
-            if !batch.entries.is_empty() {
-                self.write(&batch, shutdown, client).await?;
-            }
-            if let Some(error) = stop {
-                return Err(error);
-            }
-        }
-    }
-
-    /// Writes `batch`, reconnecting and retrying while the database is unreachable.
-    async fn write(
-        &mut self,
-        batch: &Batch,
-        shutdown: &mut watch::Receiver<bool>,
-        client: &mut Option<tokio_postgres::Client>,
-    ) -> Result<(), RunError> {
-        let mut delay = RETRY_START;
-        loop {
-            if client
-                .as_ref()
-                .is_none_or(tokio_postgres::Client::is_closed)
-            {
-                *client = self.connector.connect(shutdown).await;
-            }
-            let Some(c) = client.as_mut() else {
-                return Ok(()); // shut down before the batch could be written: it is read again
-            };
-            let started = std::time::Instant::now();
-            let outcome = batch.write(c).await;
-            self.progress.batch_seconds.observe(started.elapsed());
-            match outcome {
-                Ok(Outcome::Committed {
-                    rows,
-                    dead_letters,
-                    next,
-                }) => {
-                    self.progress
-                        .bytes
-                        .fetch_add(batch.rows.len() as u64, Ordering::Relaxed);
-                    self.progress.rows.fetch_add(rows, Ordering::Relaxed);
-                    self.progress
-                        .dead_letters
-                        .fetch_add(dead_letters, Ordering::Relaxed);
-                    self.progress.batches.fetch_add(1, Ordering::Relaxed);
-                    self.advance(&next);
-                    return Ok(());
-                }
-                Ok(Outcome::Fenced {
-                    rows,
-                    dead_letters,
-                    next,
-                }) => {
-                    self.progress.rows.fetch_add(rows, Ordering::Relaxed);
-                    self.progress
-                        .dead_letters
-                        .fetch_add(dead_letters, Ordering::Relaxed);
-                    self.progress.fenced.fetch_add(1, Ordering::Relaxed);
-                    self.advance(&next);
-                    self.reseek(batch, c).await?;
-                    return Ok(());
-                }
-                Err(e) if e.is_retriable() => {
-                    tracing::warn!(connector = %self.name(), error = %e, retry_in = ?delay, "writing a batch failed; retrying");
-                    if wait(shutdown, delay).await {
-                        return Ok(());
-                    }
-                    delay = (delay * 2).min(RETRY_MAX);
-                }
-                Err(source) => {
-                    return Err(RunError::Database {
-                        connector: self.name().to_owned(),
-                        source,
-                    });
-                }
-            }
+            (batch, accepted, stop)
         }
     }
 

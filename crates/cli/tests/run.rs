@@ -108,6 +108,20 @@ async fn records_land_exactly_once_and_sigterm_stops_cleanly() {
     assert_eq!(note, None);
 }
 
+/// READING with an optional decimal price.
+const READING_PRICED: &str = r#"{"type":"record","name":"Reading","namespace":"inlet.bench","fields":[
+ {"name":"ts","type":{"type":"long","logicalType":"timestamp-micros"}},
+ {"name":"device_id","type":"string"},
+ {"name":"site","type":"string"},
+ {"name":"temperature","type":"double"},
+ {"name":"humidity","type":"double"},
+ {"name":"pressure","type":"double"},
+ {"name":"battery","type":"float"},
+ {"name":"rssi","type":"int"},
+ {"name":"ok","type":"boolean"},
+ {"name":"note","type":["null","string"],"default":null},
+ {"name":"price","type":["null",{"type":"bytes","logicalType":"decimal","precision":8,"scale":3}],"default":null}]}"#;
+
 /// A plain HTTP/1.0 GET on loopback; the body.
 fn http_get(addr: &str, path: &str) -> String {
     use std::io::{Read, Write};
@@ -147,6 +161,44 @@ async fn bad_records_become_dead_letters_with_their_reason() {
         reading(10, Some("nul\0here")),
     )
     .await;
+    // The table exists, narrower than the proposal: rssi smallint, price numeric(6,2).
+    stream
+        .db
+        .connect()
+        .await
+        .batch_execute(
+            "CREATE TABLE readings (ts timestamptz NOT NULL, device_id text NOT NULL, site text NOT NULL, \
+             temperature double precision, humidity double precision, pressure double precision, \
+             battery real, rssi smallint, ok boolean, note text, price numeric(6,2))",
+        )
+        .await
+        .unwrap();
+    let Value::Record(mut loud) = reading(100, None) else {
+        unreachable!()
+    };
+    for (name, value) in &mut loud {
+        if name == "rssi" {
+            *value = Value::Int(40_000); // out of smallint's range
+        }
+    }
+    p.send_avro(t, Some(0), None, (schema.0, &schema.1), Value::Record(loud))
+        .await;
+    let priced = p.register(&format!("{t}-value"), READING_PRICED).await;
+    let Value::Record(mut fine) = reading(101, None) else {
+        unreachable!()
+    };
+    // 12.345: three decimals where the column keeps two.
+    fine.push((
+        "price".into(),
+        Value::Union(
+            1,
+            Box::new(Value::Decimal(apache_avro::Decimal::from(
+                12_345i32.to_be_bytes().to_vec(),
+            ))),
+        ),
+    ));
+    p.send_avro(t, Some(0), None, (priced.0, &priced.1), Value::Record(fine))
+        .await;
     stream.produce(11..20).await;
 
     let config = stream.config("poison", "");
@@ -162,7 +214,7 @@ async fn bad_records_become_dead_letters_with_their_reason() {
     stream
         .wait_for(
             "SELECT count(*) FROM inlet.dead_letters",
-            5,
+            7,
             Duration::from_secs(30),
             "poison.log",
         )
@@ -190,6 +242,14 @@ async fn bad_records_become_dead_letters_with_their_reason() {
     );
     assert!(reasons[3].contains("truncated"), "{reasons:?}");
     assert!(reasons[4].contains("NUL"), "{reasons:?}");
+    assert!(
+        reasons[5].contains("rssi") && reasons[5].contains("40000"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[6].contains("price") && reasons[6].contains("3 digits after the point"),
+        "{reasons:?}"
+    );
     let raw: Vec<u8> = client
         .query_one(
             r#"SELECT value FROM inlet.dead_letters ORDER BY "offset" LIMIT 1"#,

@@ -22,17 +22,7 @@ use inlet_avro::{
     encode_frame,
 };
 
-const READING: &str = r#"{"type":"record","name":"Reading","namespace":"inlet.bench","fields":[
- {"name":"ts","type":{"type":"long","logicalType":"timestamp-micros"}},
- {"name":"device_id","type":"string"},
- {"name":"site","type":"string"},
- {"name":"temperature","type":"double"},
- {"name":"humidity","type":"double"},
- {"name":"pressure","type":"double"},
- {"name":"battery","type":"float"},
- {"name":"rssi","type":"int"},
- {"name":"ok","type":"boolean"},
- {"name":"note","type":["null","string"],"default":null}]}"#;
+const READING: &str = inlet_avro::READING_SCHEMA;
 
 const SCHEMA_ID: u32 = 7;
 const RECORDS: usize = 10_000;

@@ -30,3 +30,17 @@ pub use plan::{
 pub use propose::{Proposal, column_type, quote};
 pub use reader::{IndexKind, Reader};
 pub use schema::{AvroType, NodeId, TimeUnit, WriterSchema};
+
+/// The canonical event, `inlet.bench.Reading`: what `inlet generate` produces and every
+/// benchmark of the project measures.
+pub const READING_SCHEMA: &str = r#"{"type":"record","name":"Reading","namespace":"inlet.bench","fields":[
+ {"name":"ts","type":{"type":"long","logicalType":"timestamp-micros"}},
+ {"name":"device_id","type":"string"},
+ {"name":"site","type":"string"},
+ {"name":"temperature","type":"double"},
+ {"name":"humidity","type":"double"},
+ {"name":"pressure","type":"double"},
+ {"name":"battery","type":"float"},
+ {"name":"rssi","type":"int"},
+ {"name":"ok","type":"boolean"},
+ {"name":"note","type":["null","string"],"default":null}]}"#;

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use inlet_avro::{SchemaId, encode_frame};
+use inlet_avro::{READING_SCHEMA, SchemaId, encode_frame};
 use inlet_engine::Config;
 use inlet_registry::{RegistryClient, RegistryConfig};
 use rdkafka::ClientConfig;
@@ -18,19 +18,6 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
-
-/// The canonical event.
-pub const READING_SCHEMA: &str = r#"{"type":"record","name":"Reading","namespace":"inlet.bench","fields":[
- {"name":"ts","type":{"type":"long","logicalType":"timestamp-micros"}},
- {"name":"device_id","type":"string"},
- {"name":"site","type":"string"},
- {"name":"temperature","type":"double"},
- {"name":"humidity","type":"double"},
- {"name":"pressure","type":"double"},
- {"name":"battery","type":"float"},
- {"name":"rssi","type":"int"},
- {"name":"ok","type":"boolean"},
- {"name":"note","type":["null","string"],"default":null}]}"#;
 
 /// What to produce and where.
 #[derive(clap::Args)]
@@ -54,16 +41,8 @@ pub struct GenerateArgs {
     /// configuration file instead of --bootstrap / --registry.
     #[arg(long, env = "INLET_CONFIG")]
     config: Option<PathBuf>,
-    /// Kafka bootstrap servers (PLAINTEXT).
-    #[arg(long, env = "INLET_KAFKA_BOOTSTRAP", default_value = "127.0.0.1:9092")]
-    bootstrap: String,
-    /// Schema registry URL.
-    #[arg(
-        long,
-        env = "INLET_REGISTRY_URL",
-        default_value = "http://127.0.0.1:8081"
-    )]
-    registry: String,
+    #[command(flatten)]
+    endpoints: crate::Endpoints,
 }
 
 /// Counts deliveries and their failures (librdkafka reports them on its own thread).
@@ -109,8 +88,8 @@ pub async fn run(args: GenerateArgs) -> anyhow::Result<()> {
         }
         None => {
             let mut kafka = ClientConfig::new();
-            kafka.set("bootstrap.servers", &args.bootstrap);
-            (kafka, RegistryConfig::new(&args.registry))
+            kafka.set("bootstrap.servers", &args.endpoints.bootstrap);
+            (kafka, RegistryConfig::new(&args.endpoints.registry))
         }
     };
     let registry = RegistryClient::new(registry)?;

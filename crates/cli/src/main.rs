@@ -25,6 +25,22 @@ struct Cli {
     command: Command,
 }
 
+/// Where Kafka (PLAINTEXT) and the schema registry are, for the tools that take no
+/// configuration file.
+#[derive(clap::Args)]
+struct Endpoints {
+    /// Kafka bootstrap servers (PLAINTEXT).
+    #[arg(long, env = "INLET_KAFKA_BOOTSTRAP", default_value = "127.0.0.1:9092")]
+    bootstrap: String,
+    /// Schema registry URL.
+    #[arg(
+        long,
+        env = "INLET_REGISTRY_URL",
+        default_value = "http://127.0.0.1:8081"
+    )]
+    registry: String,
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum LogFormat {
     Text,

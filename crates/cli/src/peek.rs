@@ -15,16 +15,8 @@ use serde_json::json;
 /// Where to read and how many.
 #[derive(clap::Args)]
 pub struct PeekArgs {
-    /// Kafka bootstrap servers.
-    #[arg(long, env = "INLET_KAFKA_BOOTSTRAP", default_value = "127.0.0.1:9092")]
-    bootstrap: String,
-    /// Schema registry URL.
-    #[arg(
-        long,
-        env = "INLET_REGISTRY_URL",
-        default_value = "http://127.0.0.1:8081"
-    )]
-    registry: String,
+    #[command(flatten)]
+    endpoints: crate::Endpoints,
     /// Schema registry basic-auth user or API key.
     #[arg(long, env = "INLET_REGISTRY_KEY")]
     registry_key: Option<String>,
@@ -43,7 +35,7 @@ pub struct PeekArgs {
 }
 
 pub async fn run(args: PeekArgs) -> anyhow::Result<()> {
-    let mut registry_config = RegistryConfig::new(&args.registry);
+    let mut registry_config = RegistryConfig::new(&args.endpoints.registry);
     registry_config.credentials = match (args.registry_key, args.registry_secret) {
         (Some(username), secret) => Some(BasicCredentials {
             username,
@@ -54,7 +46,7 @@ pub async fn run(args: PeekArgs) -> anyhow::Result<()> {
     };
     let registry = RegistryClient::new(registry_config)?;
     let consumer: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &args.bootstrap)
+        .set("bootstrap.servers", &args.endpoints.bootstrap)
         .set("group.id", format!("inlet-peek-{}", std::process::id()))
         .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "false")
@@ -70,7 +62,7 @@ pub async fn run(args: PeekArgs) -> anyhow::Result<()> {
             .with_context(|| {
                 format!(
                     "no record from {} on {} within {} s",
-                    args.topic, args.bootstrap, args.timeout_secs
+                    args.topic, args.endpoints.bootstrap, args.timeout_secs
                 )
             })?
             .with_context(|| format!("reading {}", args.topic))?;

@@ -7,6 +7,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use apache_avro::types::Value;
+use serde_json::json;
 use support::{EXACTLY_ONCE, READING, Stream, reading, terminate};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -109,18 +110,12 @@ async fn records_land_exactly_once_and_sigterm_stops_cleanly() {
 }
 
 /// READING with an optional decimal price.
-const READING_PRICED: &str = r#"{"type":"record","name":"Reading","namespace":"inlet.bench","fields":[
- {"name":"ts","type":{"type":"long","logicalType":"timestamp-micros"}},
- {"name":"device_id","type":"string"},
- {"name":"site","type":"string"},
- {"name":"temperature","type":"double"},
- {"name":"humidity","type":"double"},
- {"name":"pressure","type":"double"},
- {"name":"battery","type":"float"},
- {"name":"rssi","type":"int"},
- {"name":"ok","type":"boolean"},
- {"name":"note","type":["null","string"],"default":null},
- {"name":"price","type":["null",{"type":"bytes","logicalType":"decimal","precision":8,"scale":3}],"default":null}]}"#;
+fn reading_priced() -> String {
+    evolve(|fields| {
+        fields.push(json!({"name": "price", "default": null, "type": ["null",
+            {"type": "bytes", "logicalType": "decimal", "precision": 8, "scale": 3}]}))
+    })
+}
 
 /// A plain HTTP/1.0 GET on loopback; the body.
 fn http_get(addr: &str, path: &str) -> String {
@@ -183,7 +178,7 @@ async fn bad_records_become_dead_letters_with_their_reason() {
     }
     p.send_avro(t, Some(0), None, (schema.0, &schema.1), Value::Record(loud))
         .await;
-    let priced = p.register(&format!("{t}-value"), READING_PRICED).await;
+    let priced = p.register(&format!("{t}-value"), &reading_priced()).await;
     let Value::Record(mut fine) = reading(101, None) else {
         unreachable!()
     };
@@ -394,30 +389,34 @@ async fn upserts_keep_the_last_record_of_a_key_and_tombstones_delete() {
 
 /// READING, evolved: a field added with a default, rssi int → long, battery float →
 /// double, a new branch in note's union.
-const READING_V2: &str = r#"{"type":"record","name":"Reading","namespace":"inlet.bench","fields":[
- {"name":"ts","type":{"type":"long","logicalType":"timestamp-micros"}},
- {"name":"device_id","type":"string"},
- {"name":"site","type":"string"},
- {"name":"temperature","type":"double"},
- {"name":"humidity","type":"double"},
- {"name":"pressure","type":"double"},
- {"name":"battery","type":"double"},
- {"name":"rssi","type":"long"},
- {"name":"ok","type":"boolean"},
- {"name":"note","type":["null","string","long"],"default":null},
- {"name":"firmware","type":"string","default":"1.0"}]}"#;
+fn reading_v2() -> String {
+    evolve(|fields| {
+        for field in fields.iter_mut() {
+            match field["name"].as_str() {
+                Some("battery") => field["type"] = json!("double"),
+                Some("rssi") => field["type"] = json!("long"),
+                Some("note") => field["type"] = json!(["null", "string", "long"]),
+                _ => {}
+            }
+        }
+        fields.push(json!({"name": "firmware", "type": "string", "default": "1.0"}));
+    })
+}
+
+/// READING's schema with its fields changed by `change`.
+fn evolve(change: impl FnOnce(&mut Vec<serde_json::Value>)) -> String {
+    let mut schema: serde_json::Value = serde_json::from_str(READING).unwrap();
+    let serde_json::Value::Array(fields) = &mut schema["fields"] else {
+        unreachable!("a record has fields")
+    };
+    change(fields);
+    schema.to_string()
+}
 
 /// READING without its optional note.
-const READING_V3: &str = r#"{"type":"record","name":"Reading","namespace":"inlet.bench","fields":[
- {"name":"ts","type":{"type":"long","logicalType":"timestamp-micros"}},
- {"name":"device_id","type":"string"},
- {"name":"site","type":"string"},
- {"name":"temperature","type":"double"},
- {"name":"humidity","type":"double"},
- {"name":"pressure","type":"double"},
- {"name":"battery","type":"float"},
- {"name":"rssi","type":"int"},
- {"name":"ok","type":"boolean"}]}"#;
+fn reading_v3() -> String {
+    evolve(|fields| fields.retain(|f| f["name"] != "note"))
+}
 
 fn evolved(v: &str, i: usize) -> Value {
     let Value::Record(mut fields) = reading(i, None) else {
@@ -457,8 +456,8 @@ async fn new_schemas_mid_stream_keep_flowing_and_add_columns() {
     // While it runs: two new schema versions.
     let p = &stream.producer;
     let subject = format!("{}-value", stream.topic);
-    let v2 = p.register(&subject, READING_V2).await;
-    let v3 = p.register(&subject, READING_V3).await;
+    let v2 = p.register(&subject, &reading_v2()).await;
+    let v3 = p.register(&subject, &reading_v3()).await;
     for i in 5..10 {
         p.send_avro(
             &stream.topic,

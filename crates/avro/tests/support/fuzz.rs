@@ -47,17 +47,7 @@ pub const ALL_TYPES: &str = r#"{"type":"record","name":"All","namespace":"inlet.
 ]}"#;
 
 /// The canonical event.
-pub const READING: &str = r#"{"type":"record","name":"Reading","namespace":"inlet.bench","fields":[
- {"name":"ts","type":{"type":"long","logicalType":"timestamp-micros"}},
- {"name":"device_id","type":"string"},
- {"name":"site","type":"string"},
- {"name":"temperature","type":"double"},
- {"name":"humidity","type":"double"},
- {"name":"pressure","type":"double"},
- {"name":"battery","type":"float"},
- {"name":"rssi","type":"int"},
- {"name":"ok","type":"boolean"},
- {"name":"note","type":["null","string"],"default":null}]}"#;
+pub const READING: &str = inlet_avro::READING_SCHEMA;
 
 /// A recursive type, a root union, nested arrays and maps.
 pub const RECURSIVE: &str = r#"{"type":"record","name":"Node","fields":[

@@ -8,17 +8,7 @@ use std::time::{Duration, Instant};
 use apache_avro::types::Value;
 use inlet_testkit::{AvroProducer, TestDatabase, create_topic, endpoints, kafka_config, unique};
 
-pub const READING: &str = r#"{"type":"record","name":"Reading","namespace":"inlet.bench","fields":[
- {"name":"ts","type":{"type":"long","logicalType":"timestamp-micros"}},
- {"name":"device_id","type":"string"},
- {"name":"site","type":"string"},
- {"name":"temperature","type":"double"},
- {"name":"humidity","type":"double"},
- {"name":"pressure","type":"double"},
- {"name":"battery","type":"float"},
- {"name":"rssi","type":"int"},
- {"name":"ok","type":"boolean"},
- {"name":"note","type":["null","string"],"default":null}]}"#;
+pub const READING: &str = inlet_avro::READING_SCHEMA;
 
 pub fn reading(i: usize, note: Option<&str>) -> Value {
     Value::Record(vec![

@@ -43,7 +43,9 @@ fn var(name: &str, default: &str) -> String {
         .unwrap_or_else(|| default.to_owned())
 }
 
-fn inlet_home() -> PathBuf {
+/// Where `scripts/services` keeps its tools and state (`INLET_HOME`, default
+/// `~/.cache/inlet`).
+pub fn inlet_home() -> PathBuf {
     match std::env::var_os("INLET_HOME") {
         Some(home) => PathBuf::from(home),
         None => PathBuf::from(var("HOME", "/root")).join(".cache/inlet"),

@@ -13,7 +13,7 @@ mod kafka;
 mod names;
 mod postgres;
 
-pub use endpoints::{Endpoints, ServiceDown, endpoints, python, scram};
+pub use endpoints::{Endpoints, ServiceDown, endpoints, inlet_home, python, scram};
 pub use kafka::{AvroProducer, consumer, create_topic, kafka_config};
 pub use names::unique;
 pub use postgres::TestDatabase;

@@ -70,6 +70,11 @@ impl Stream {
         self.registry = url.to_owned();
     }
 
+    /// The connector reads from brokers at `bootstrap` instead of the shared one.
+    pub fn use_kafka(&mut self, bootstrap: &str) {
+        self.kafka = bootstrap.to_owned();
+    }
+
     pub fn kafka(&self) -> &str {
         &self.kafka
     }

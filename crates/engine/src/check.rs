@@ -354,8 +354,12 @@ async fn check_table(
             Ok(_) => findings.push(Finding::fail(
                 "table",
                 format!(
-                    "{table} has no unique index on key_columns {key:?}, which upserts need: CREATE UNIQUE INDEX ON {} (…)",
-                    table.quoted()
+                    "{table} has no unique index on key_columns {key:?}, which upserts need: CREATE UNIQUE INDEX ON {} ({});",
+                    table.quoted(),
+                    key.iter()
+                        .map(|k| inlet_avro::quote(k))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )),
             Err(e) => findings.push(Finding::fail("table", e.to_string())),

@@ -27,8 +27,8 @@ pub use plan::{
     ColumnMapping, ColumnSource, DecodePlan, KafkaField, NanosPolicy, PlanOptions, RecordMeta,
     RowScratch, TableColumn, copy_stream,
 };
-pub use propose::{Proposal, column_type, quote};
-pub use reader::{IndexKind, Reader};
+pub use propose::{Proposal, column_type, quote, quote_list};
+pub use reader::{IndexKind, Reader, write_long};
 pub use schema::{AvroType, NodeId, TimeUnit, WriterSchema};
 
 /// The canonical event, `inlet.bench.Reading`: what `inlet generate` produces and every

@@ -234,6 +234,15 @@ pub fn quote(identifier: &str) -> String {
     format!("\"{}\"", identifier.replace('"', "\"\""))
 }
 
+/// `"a", "b"`: identifiers quoted and joined, for column lists.
+pub fn quote_list(identifiers: &[String]) -> String {
+    identifiers
+        .iter()
+        .map(|i| quote(i))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

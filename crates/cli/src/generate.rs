@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use inlet_avro::{READING_SCHEMA, SchemaId, encode_frame};
+use inlet_avro::{READING_SCHEMA, SchemaId, encode_frame, write_long};
 use inlet_engine::Config;
 use inlet_registry::{RegistryClient, RegistryConfig};
 use rdkafka::ClientConfig;
@@ -151,10 +151,10 @@ pub async fn run(args: GenerateArgs) -> anyhow::Result<()> {
         } else {
             base_ts + sent as i64
         };
-        reading(sent, device, ts, &mut event);
+        let key = format!("dev-{device}");
+        reading(sent, device, &key, ts, &mut event);
         framed.clear();
         encode_frame(SchemaId(id), &event, &mut framed);
-        let key = format!("dev-{device}");
         let mut record = BaseRecord::to(&args.topic).key(&key).payload(&framed);
         loop {
             match producer.send(record) {
@@ -236,41 +236,31 @@ async fn create_topic(kafka: &ClientConfig, topic: &str, partitions: i32) -> any
     Ok(())
 }
 
-/// Reading number `n` of device `device` at `ts` (µs), Avro-encoded into `out`. Values
-/// vary deterministically; one reading in a hundred carries a note.
-fn reading(n: u64, device: u64, ts: i64, out: &mut Vec<u8>) {
+/// Reading number `n` of device `device` (its id `device_id`) at `ts` (µs), Avro-encoded
+/// into `out`. Values vary deterministically; one reading in a hundred carries a note.
+fn reading(n: u64, device: u64, device_id: &str, ts: i64, out: &mut Vec<u8>) {
     const SITES: [&str; 4] = ["lyon", "oslo", "austin", "pune"];
     out.clear();
     let wave = ((n % 360) as f64).to_radians().sin();
-    long(ts, out);
-    string(&format!("dev-{device}"), out);
+    write_long(ts, out);
+    string(device_id, out);
     string(SITES[(device % 4) as usize], out);
     out.extend_from_slice(&(20.0 + 5.0 * wave).to_le_bytes());
     out.extend_from_slice(&(45.0 - 10.0 * wave).to_le_bytes());
     out.extend_from_slice(&(1013.25 + wave).to_le_bytes());
     out.extend_from_slice(&(3.7f32 - (n % 100) as f32 / 1000.0).to_le_bytes());
-    long(-((device % 60) as i64) - 30, out);
+    write_long(-((device % 60) as i64) - 30, out);
     out.push(u8::from(!n.is_multiple_of(97)));
     if n.is_multiple_of(100) {
-        long(1, out);
+        write_long(1, out);
         string("maintenance due", out);
     } else {
-        long(0, out);
+        write_long(0, out);
     }
-}
-
-/// An Avro long or int: zigzag varint.
-fn long(v: i64, out: &mut Vec<u8>) {
-    let mut z = ((v << 1) ^ (v >> 63)) as u64;
-    while z >= 0x80 {
-        out.push((z as u8) | 0x80);
-        z >>= 7;
-    }
-    out.push(z as u8);
 }
 
 fn string(s: &str, out: &mut Vec<u8>) {
-    long(s.len() as i64, out);
+    write_long(s.len() as i64, out);
     out.extend_from_slice(s.as_bytes());
 }
 
@@ -286,7 +276,14 @@ mod tests {
             .unwrap();
         let mut out = Vec::new();
         for n in [0u64, 1, 99, 100, 12_345] {
-            reading(n, n % 7, 1_700_000_000_000_000 + n as i64, &mut out);
+            let device_id = format!("dev-{}", n % 7);
+            reading(
+                n,
+                n % 7,
+                &device_id,
+                1_700_000_000_000_000 + n as i64,
+                &mut out,
+            );
             let value = reader.read_value(&mut out.as_slice()).unwrap();
             let apache_avro::types::Value::Record(fields) = value else {
                 panic!("not a record")

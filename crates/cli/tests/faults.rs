@@ -98,17 +98,12 @@ async fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
     let start = Instant::now();
     while stream.count("SELECT count(*) FROM readings").await != TOTAL as i64 {
         if start.elapsed() > Duration::from_secs(300) {
-            let client = stream.db.connect().await;
-            let offsets: Vec<(i32, i64)> = client
-                .query(
+            let offsets: Vec<(i32, i64)> = stream
+                .rows(
                     r#"SELECT "partition", next_offset FROM inlet.offsets ORDER BY 1"#,
-                    &[],
+                    |r| (r.get(0), r.get(1)),
                 )
-                .await
-                .unwrap()
-                .iter()
-                .map(|r| (r.get(0), r.get(1)))
-                .collect();
+                .await;
             panic!(
                 "{} rows, not {TOTAL}, after 300 s; stored offsets {offsets:?}; logs:\n{}",
                 stream.count("SELECT count(*) FROM readings").await,

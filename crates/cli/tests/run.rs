@@ -215,17 +215,12 @@ async fn bad_records_become_dead_letters_with_their_reason() {
         )
         .await;
     assert!(terminate(&mut inlet).success());
-    let client = stream.db.connect().await;
-    let reasons: Vec<String> = client
-        .query(
+    let reasons: Vec<String> = stream
+        .rows(
             r#"SELECT error FROM inlet.dead_letters ORDER BY "offset""#,
-            &[],
+            |r| r.get(0),
         )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+        .await;
     assert!(
         reasons[0].starts_with("not a Confluent Avro frame"),
         "{reasons:?}"
@@ -245,15 +240,13 @@ async fn bad_records_become_dead_letters_with_their_reason() {
         reasons[6].contains("price") && reasons[6].contains("3 digits after the point"),
         "{reasons:?}"
     );
-    let raw: Vec<u8> = client
-        .query_one(
+    let raw: Vec<Vec<u8>> = stream
+        .rows(
             r#"SELECT value FROM inlet.dead_letters ORDER BY "offset" LIMIT 1"#,
-            &[],
+            |r| r.get(0),
         )
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(raw, b"garbage, not Avro", "the raw value is kept");
+        .await;
+    assert_eq!(raw[0], b"garbage, not Avro", "the raw value is kept");
     assert_eq!(stream.count(EXACTLY_ONCE).await, 0);
 }
 
@@ -349,17 +342,12 @@ async fn upserts_keep_the_last_record_of_a_key_and_tombstones_delete() {
         )
         .await;
     assert!(terminate(&mut inlet).success());
-    let client = stream.db.connect().await;
-    let rows: Vec<(String, Option<String>)> = client
-        .query(
+    let rows: Vec<(String, Option<String>)> = stream
+        .rows(
             "SELECT device_id, note FROM readings ORDER BY device_id",
-            &[],
+            |r| (r.get(0), r.get(1)),
         )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
+        .await;
     let devices: Vec<&str> = rows.iter().map(|(d, _)| d.as_str()).collect();
     assert_eq!(
         devices,
@@ -487,18 +475,13 @@ async fn new_schemas_mid_stream_keep_flowing_and_add_columns() {
         )
         .await;
     assert!(terminate(&mut inlet).success());
-    let client = stream.db.connect().await;
     type Row = (String, Option<String>, Option<String>, i32, f32);
-    let rows: Vec<Row> = client
-        .query(
+    let rows: Vec<Row> = stream
+        .rows(
             "SELECT device_id, firmware, note, rssi, battery FROM readings ORDER BY ts",
-            &[],
+            |r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)),
         )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
-        .collect();
+        .await;
     assert_eq!(rows.len(), 15);
     assert_eq!(rows[0].1, None, "rows of the first schema have no firmware");
     assert_eq!(

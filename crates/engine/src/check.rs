@@ -356,10 +356,7 @@ async fn check_table(
                 format!(
                     "{table} has no unique index on key_columns {key:?}, which upserts need: CREATE UNIQUE INDEX ON {} ({});",
                     table.quoted(),
-                    key.iter()
-                        .map(|k| inlet_avro::quote(k))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    inlet_avro::quote_list(key)
                 ),
             )),
             Err(e) => findings.push(Finding::fail("table", e.to_string())),

@@ -295,30 +295,18 @@ impl Connector {
             create.push_str(
                 &include_str!("sql/add_primary_key.sql")
                     .replace("{table}", &topic.table.quoted())
-                    .replace(
-                        "{key}",
-                        &key.iter()
-                            .map(|k| inlet_avro::quote(k))
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    ),
+                    .replace("{key}", &inlet_avro::quote_list(key)),
             );
         }
-        if !create_table(client, &topic.table, &create)
+        // false: another worker created it meanwhile (and its hypertable).
+        let created = create_table(client, &topic.table, &create)
             .await
-            .map_err(db_error)?
-        {
-            // Another worker created it meanwhile.
-            let columns = table_columns(client, &topic.table)
-                .await
-                .map_err(db_error)?
-                .ok_or_else(|| table_error(format!("table {} vanished", topic.table)))?;
-            self.check_key(client, topic).await?;
-            return Ok(Target::new(topic.clone(), columns));
+            .map_err(db_error)?;
+        if created {
+            tracing::info!(table = %topic.table, schema_id = latest.id, "table created from the schema's proposal");
         }
-        tracing::info!(table = %topic.table, schema_id = latest.id, "table created from the schema's proposal");
         let time_column = topic.time_column.clone().or(proposal.time_column);
-        if let Some(time) = time_column {
+        if let Some(time) = time_column.filter(|_| created) {
             let keyed_without_time = topic.insert.key().is_some_and(|k| !k.contains(&time));
             if keyed_without_time {
                 tracing::info!(table = %topic.table, %time, "not a hypertable: its unique key would have to include the time column");
@@ -362,11 +350,7 @@ impl Connector {
         if keys.contains(&wanted) {
             return Ok(());
         }
-        let list = key
-            .iter()
-            .map(|k| inlet_avro::quote(k))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = inlet_avro::quote_list(key);
         Err(RunError::Table {
             connector: self.config.name.clone(),
             message: format!(

@@ -371,12 +371,7 @@ async fn tombstone(
             // Not a Confluent frame: the key is one text value, as an Avro string's body.
             schema_id = None;
             let mut encoded = Vec::with_capacity(key.len() + 10);
-            let mut n = (key.len() as u64) << 1; // zigzag of a non-negative length
-            while n >= 0x80 {
-                encoded.push((n as u8) | 0x80);
-                n >>= 7;
-            }
-            encoded.push(n as u8);
+            inlet_avro::write_long(key.len() as i64, &mut encoded);
             encoded.extend_from_slice(key);
             text_body = encoded;
             body = &text_body;

@@ -12,7 +12,7 @@ use std::ops::Range;
 
 use bytes::Bytes;
 use futures_util::SinkExt;
-use inlet_avro::{COPY_HEADER, COPY_TRAILER, quote};
+use inlet_avro::{COPY_HEADER, COPY_TRAILER, quote, quote_list};
 use tokio_postgres::Client;
 
 use crate::catalog::TableName;
@@ -374,7 +374,7 @@ impl Batch {
                 let ranges: Vec<&Range<usize>> = run.iter().map(|(_, r)| *r).collect();
                 stages += 1;
                 let stage = format!("pg_temp.\"__inlet_stage_{stages}\"");
-                let columns = quoted_list(&target.columns);
+                let columns = quote_list(&target.columns);
                 let action = || format!("staging rows for {}", target.table);
                 tx.batch_execute(
                     &include_str!("sql/stage_create.sql")
@@ -401,7 +401,7 @@ impl Batch {
                         };
                         include_str!("sql/stage_upsert.sql")
                             .replace("{columns}", &columns)
-                            .replace("{key}", &quoted_list(key))
+                            .replace("{key}", &quote_list(key))
                             .replace("{action}", &action)
                     }
                     WriteMode::Delete => {
@@ -454,7 +454,7 @@ impl Batch {
     ) -> Result<u64> {
         let statement = format!(
             "COPY {table} ({}) FROM STDIN (FORMAT binary)",
-            quoted_list(columns)
+            quote_list(columns)
         );
         let sink = tx
             .copy_in(&statement)
@@ -478,15 +478,6 @@ impl Batch {
             .map_err(|e| Error::query(action(), e))?;
         sink.finish().await.map_err(|e| Error::query(action(), e))
     }
-}
-
-/// `"a", "b"`.
-fn quoted_list(columns: &[String]) -> String {
-    columns
-        .iter()
-        .map(|c| quote(c))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Whether the database refused the data (rather than failing): data exceptions (22),

@@ -163,6 +163,19 @@ linger_ms = 100
         }
     }
 
+    /// The rows of `sql`, each turned into a value by `map`.
+    pub async fn rows<T>(&self, sql: &str, map: impl Fn(&tokio_postgres::Row) -> T) -> Vec<T> {
+        self.db
+            .connect()
+            .await
+            .query(sql, &[])
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .iter()
+            .map(map)
+            .collect()
+    }
+
     /// Waits until `sql` counts `want`, failing with the inlet log after `limit`.
     pub async fn wait_for(&self, sql: &str, want: i64, limit: Duration, log: &str) {
         let start = Instant::now();

@@ -47,13 +47,14 @@ pub struct GenerateArgs {
 
 /// Counts deliveries and their failures (librdkafka reports them on its own thread).
 #[derive(Default)]
-struct Deliveries {
-    ok: AtomicU64,
-    failed: AtomicU64,
-    last_error: std::sync::Mutex<Option<String>>,
+pub(crate) struct Deliveries {
+    pub(crate) ok: AtomicU64,
+    pub(crate) failed: AtomicU64,
+    pub(crate) last_error: std::sync::Mutex<Option<String>>,
 }
 
-struct Counting(Arc<Deliveries>);
+/// A producer context that counts deliveries.
+pub(crate) struct Counting(pub(crate) Arc<Deliveries>);
 
 impl ClientContext for Counting {}
 
@@ -217,7 +218,11 @@ fn report(live: bool, sent: u64, deliveries: &Deliveries, started: Instant) {
 }
 
 /// Creates `topic` with `partitions`, unless it exists.
-async fn create_topic(kafka: &ClientConfig, topic: &str, partitions: i32) -> anyhow::Result<()> {
+pub(crate) async fn create_topic(
+    kafka: &ClientConfig,
+    topic: &str,
+    partitions: i32,
+) -> anyhow::Result<()> {
     let admin: AdminClient<DefaultClientContext> =
         kafka.create().context("creating the Kafka admin client")?;
     let results = admin

@@ -16,9 +16,8 @@ use std::time::{Duration, Instant};
 use inlet_avro::{Proposal, RowScratch, WriterSchema};
 use inlet_kafka::{ConsumerEvent, SourceConsumer, subscribe};
 use inlet_postgres::{
-    Batch, CopyTarget, DatabaseConfig, Entry, EntryKind, Outcome, WriteMode, create_hypertable,
-    create_table, ensure_inlet_schema, load_offsets, table_columns, timescaledb_present,
-    unique_keys,
+    Batch, DatabaseConfig, Outcome, create_hypertable, create_table, ensure_inlet_schema,
+    load_offsets, table_columns, timescaledb_present, unique_keys,
 };
 use inlet_registry::RegistryClient;
 use rdkafka::Message;
@@ -28,8 +27,9 @@ use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::sync::watch;
 
-use crate::config::{ConnectorConfig, InsertMode, Tolerance};
-use crate::decode::{Decoded, Record, Target, decode};
+use crate::batcher::Batcher;
+use crate::config::ConnectorConfig;
+use crate::decode::{Record, Target, decode};
 use crate::metrics::Progress;
 use crate::offsets::DbOffsets;
 
@@ -95,6 +95,14 @@ pub enum RunError {
         /// Why.
         reason: String,
     },
+    /// A record file to replay cannot be read.
+    #[error("connector {connector}: {message}")]
+    Replay {
+        /// The connector.
+        connector: String,
+        /// What is wrong with the file.
+        message: String,
+    },
 }
 
 impl RunError {
@@ -110,8 +118,8 @@ impl RunError {
 
 /// A connector, ready to run.
 pub struct Connector {
-    config: ConnectorConfig,
-    database: DatabaseConfig,
+    pub(crate) config: ConnectorConfig,
+    pub(crate) database: DatabaseConfig,
 }
 
 /// Backoff between retries of the database or the registry.
@@ -208,7 +216,7 @@ impl Connector {
     }
 
     /// inlet's schema and each topic's target table.
-    async fn setup(
+    pub(crate) async fn setup(
         &self,
         client: &mut tokio_postgres::Client,
         registry: &RegistryClient,
@@ -546,24 +554,24 @@ fn probe_silent(
 }
 
 /// A batch being written.
-struct InFlight {
+pub(crate) struct InFlight {
     /// Its partitions' ends: where the next batch starts them.
-    ends: HashMap<(usize, i32), i64>,
-    handle: tokio::task::JoinHandle<Written>,
+    pub(crate) ends: HashMap<(usize, i32), i64>,
+    pub(crate) handle: tokio::task::JoinHandle<Written>,
     /// Notified when the write is over, so that an idle reader takes the outcome at once.
-    done: Arc<tokio::sync::Notify>,
+    pub(crate) done: Arc<tokio::sync::Notify>,
 }
 
 /// A written batch, with the connection back.
-struct Written {
-    client: Option<tokio_postgres::Client>,
-    batch: Batch,
+pub(crate) struct Written {
+    pub(crate) client: Option<tokio_postgres::Client>,
+    pub(crate) batch: Batch,
     /// None: shut down before the batch could be written.
-    result: Result<Option<Outcome>, RunError>,
+    pub(crate) result: Result<Option<Outcome>, RunError>,
 }
 
 /// Writes `batch`, reconnecting and retrying while the database is unreachable.
-async fn write_batch(
+pub(crate) async fn write_batch(
     database: DatabaseConfig,
     connector: String,
     client: Option<tokio_postgres::Client>,
@@ -811,205 +819,146 @@ impl Run<'_> {
         written: Option<Arc<tokio::sync::Notify>>,
     ) -> (Batch, HashMap<(usize, i32), i64>, Option<RunError>) {
         let limits = self.connector.config.batch;
-        {
-            let mut batch = Batch {
-                connector: self.name().to_owned(),
-                topics: self
-                    .targets
-                    .iter()
-                    .map(|t| t.config.topic.clone())
-                    .collect(),
-                ..Batch::default()
+        let mut batcher = Batcher::new(self.name(), &self.targets);
+        let mut stop: Option<RunError> = None;
+        let deadline = tokio::time::Instant::now() + limits.linger;
+        while !batcher.is_full(&limits) {
+            let empty = batcher.batch.entries.is_empty();
+            let mut event = None;
+            let message = tokio::select! {
+                _ = shutdown.changed() => break,
+                _ = tokio::time::sleep_until(deadline), if !empty => break,
+                // The batch in flight is written and nothing waits: take its outcome.
+                _ = async {
+                    match &written {
+                        Some(done) => done.notified().await,
+                        None => std::future::pending().await,
+                    }
+                }, if empty => break,
+                Some(e) = self.events.recv() => { event = Some(e); None }
+                _ = silence.tick() => {
+                    probe_silent(&self.consumer, &mut self.positions, &self.targets, &self.progress.high);
+                    None
+                }
+                message = self.consumer.recv() => Some(message),
             };
-            // COPY targets of the batch: one per (table, plan), as plans of different
-            // schemas may fill different columns.
-            let mut copy_plans: Vec<Arc<inlet_avro::DecodePlan>> = Vec::new();
-            // Where each partition of this batch is: the next offset it accepts.
-            let mut accepted: HashMap<(usize, i32), i64> = HashMap::new();
-            let mut stop: Option<RunError> = None;
-            let deadline = tokio::time::Instant::now() + limits.linger;
-            while batch.entries.len() < limits.max_rows && batch.rows.len() < limits.max_bytes {
-                let mut event = None;
-                let message = tokio::select! {
-                    _ = shutdown.changed() => break,
-                    _ = tokio::time::sleep_until(deadline), if !batch.entries.is_empty() => break,
-                    // The batch in flight is written and nothing waits: take its outcome.
-                    _ = async {
-                        match &written {
-                            Some(done) => done.notified().await,
-                            None => std::future::pending().await,
-                        }
-                    }, if batch.entries.is_empty() => break,
-                    Some(e) = self.events.recv() => { event = Some(e); None }
-                    _ = silence.tick() => {
-                        probe_silent(&self.consumer, &mut self.positions, &self.targets, &self.progress.high);
-                        None
-                    }
-                    message = self.consumer.recv() => Some(message),
-                };
-                // Assignment changes first: a message may be from a partition just assigned.
-                let mut refused = None;
-                let mut changed = false;
-                for e in event
-                    .into_iter()
-                    .chain(std::iter::from_fn(|| self.events.try_recv().ok()))
-                {
-                    if !matches!(e, ConsumerEvent::AuthenticationFailed(_)) {
-                        changed = true;
-                        self.progress.rebalances.fetch_add(1, Ordering::Relaxed);
-                    }
-                    refused = refused.or(apply_event(e, &mut self.positions, &self.targets));
+            // Assignment changes first: a message may be from a partition just assigned.
+            let mut refused = None;
+            let mut changed = false;
+            for e in event
+                .into_iter()
+                .chain(std::iter::from_fn(|| self.events.try_recv().ok()))
+            {
+                if !matches!(e, ConsumerEvent::AuthenticationFailed(_)) {
+                    changed = true;
+                    self.progress.rebalances.fetch_add(1, Ordering::Relaxed);
                 }
-                if changed {
-                    self.publish_positions();
-                }
-                if let Some(reason) = refused {
-                    stop = Some(RunError::KafkaAuthentication {
-                        connector: self.name().to_owned(),
-                        reason,
-                    });
-                    break;
-                }
-                let Some(message) = message else {
-                    continue;
-                };
-                let message = match message {
-                    Ok(m) => m,
-                    Err(e) => {
-                        tracing::warn!(connector = %self.name(), error = %e, "Kafka");
-                        continue;
-                    }
-                };
-                let Some(t) = self.topic_index(message.topic()) else {
-                    continue;
-                };
-                let key = (t, message.partition());
-                let Some(position) = self.positions.get_mut(&key) else {
-                    continue; // not (or no longer) ours
-                };
-                position.last_seen = Instant::now();
-                let position = *position;
-                let stored = position.stored;
-                let floor = accepted
-                    .get(&key)
-                    .or(pending.get(&key))
-                    .copied()
-                    .or(stored)
-                    .unwrap_or(i64::MIN);
-                if !position.verified
-                    && !verify(
-                        &self.consumer,
-                        &mut self.positions,
-                        message.topic(),
-                        key,
-                        floor,
-                        message.offset(),
-                    )
-                {
-                    continue;
-                }
-                if message.offset() < floor {
-                    continue; // stored already
-                }
-                let headers: Vec<(&str, Option<&[u8]>)> = message
-                    .headers()
-                    .map(|h| h.iter().map(|h| (h.key, h.value)).collect())
-                    .unwrap_or_default();
-                let record = Record {
-                    topic: message.topic(),
-                    partition: message.partition(),
-                    offset: message.offset(),
-                    timestamp_ms: message.timestamp().to_millis(),
-                    key: message.key(),
-                    value: message.payload(),
-                    headers,
-                };
-                let start = batch.rows.len();
-                let decoded = loop {
-                    match decode(
-                        &mut self.targets[t],
-                        &self.registry,
-                        self.control.as_ref(),
-                        &record,
-                        &mut self.scratch,
-                        &mut batch.rows,
-                    )
-                    .await
-                    {
-                        Ok(d) => break d,
-                        Err(e) => {
-                            tracing::warn!(connector = %self.connector.config.name, error = %e, "retrying");
-                            if self
-                                .control
-                                .as_ref()
-                                .is_some_and(tokio_postgres::Client::is_closed)
-                            {
-                                self.control = self.connector.database.connect().await.ok();
-                            }
-                            if wait(shutdown, RETRY_START * 5).await {
-                                // The records before this one are a batch of their own.
-                                return (batch, accepted, None);
-                            }
-                        }
-                    }
-                };
-                let deleting = matches!(decoded, Decoded::Delete(_));
-                let kind = match decoded {
-                    Decoded::Row(plan) | Decoded::Delete(plan) => {
-                        let target = match copy_plans.iter().position(|p| Arc::ptr_eq(p, &plan)) {
-                            Some(i) => i,
-                            None => {
-                                copy_plans.push(plan.clone());
-                                let write = match &self.targets[t].config.insert {
-                                    InsertMode::Append => WriteMode::Append,
-                                    _ if deleting => WriteMode::Delete,
-                                    InsertMode::Upsert { key }
-                                    | InsertMode::UpsertDelete { key } => {
-                                        WriteMode::Upsert { key: key.clone() }
-                                    }
-                                };
-                                batch.targets.push(CopyTarget {
-                                    table: self.targets[t].table.clone(),
-                                    columns: plan.copy_columns().map(str::to_owned).collect(),
-                                    write,
-                                });
-                                batch.targets.len() - 1
-                            }
-                        };
-                        EntryKind::Row {
-                            target,
-                            range: start..batch.rows.len(),
-                            dead: Box::new(record.dead_letter(None, String::new())),
-                        }
-                    }
-                    Decoded::Dead(schema_id, reason) => {
-                        if self.connector.config.tolerance == Tolerance::None {
-                            stop = Some(RunError::BadRecord {
-                                connector: self.name().to_owned(),
-                                topic: record.topic.to_owned(),
-                                partition: record.partition,
-                                offset: record.offset,
-                                reason,
-                            });
-                            break;
-                        }
-                        EntryKind::Dead(Box::new(record.dead_letter(schema_id, reason)))
-                    }
-                };
-                batch
-                    .starts
-                    .entry(key)
-                    .or_insert(pending.get(&key).copied().or(stored));
-                accepted.insert(key, record.offset + 1);
-                batch.entries.push(Entry {
-                    topic: t,
-                    partition: record.partition,
-                    offset: record.offset,
-                    kind,
-                });
+                refused = refused.or(apply_event(e, &mut self.positions, &self.targets));
             }
-            (batch, accepted, stop)
+            if changed {
+                self.publish_positions();
+            }
+            if let Some(reason) = refused {
+                stop = Some(RunError::KafkaAuthentication {
+                    connector: self.name().to_owned(),
+                    reason,
+                });
+                break;
+            }
+            let Some(message) = message else {
+                continue;
+            };
+            let message = match message {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::warn!(connector = %self.name(), error = %e, "Kafka");
+                    continue;
+                }
+            };
+            let Some(t) = self.topic_index(message.topic()) else {
+                continue;
+            };
+            let key = (t, message.partition());
+            let Some(position) = self.positions.get_mut(&key) else {
+                continue; // not (or no longer) ours
+            };
+            position.last_seen = Instant::now();
+            let position = *position;
+            let floor = batcher
+                .floor(key, pending, position.stored)
+                .unwrap_or(i64::MIN);
+            if !position.verified
+                && !verify(
+                    &self.consumer,
+                    &mut self.positions,
+                    message.topic(),
+                    key,
+                    floor,
+                    message.offset(),
+                )
+            {
+                continue;
+            }
+            if message.offset() < floor {
+                continue; // stored already
+            }
+            let headers: Vec<(&str, Option<&[u8]>)> = message
+                .headers()
+                .map(|h| h.iter().map(|h| (h.key, h.value)).collect())
+                .unwrap_or_default();
+            let record = Record {
+                topic: message.topic(),
+                partition: message.partition(),
+                offset: message.offset(),
+                timestamp_ms: message.timestamp().to_millis(),
+                key: message.key(),
+                value: message.payload(),
+                headers,
+            };
+            let start = batcher.batch.rows.len();
+            let decoded = loop {
+                match decode(
+                    &mut self.targets[t],
+                    &self.registry,
+                    self.control.as_ref(),
+                    &record,
+                    &mut self.scratch,
+                    &mut batcher.batch.rows,
+                )
+                .await
+                {
+                    Ok(d) => break d,
+                    Err(e) => {
+                        tracing::warn!(connector = %self.connector.config.name, error = %e, "retrying");
+                        if self
+                            .control
+                            .as_ref()
+                            .is_some_and(tokio_postgres::Client::is_closed)
+                        {
+                            self.control = self.connector.database.connect().await.ok();
+                        }
+                        if wait(shutdown, RETRY_START * 5).await {
+                            // The records before this one are a batch of their own.
+                            return (batcher.batch, batcher.accepted, None);
+                        }
+                    }
+                }
+            };
+            let partition_start = pending.get(&key).copied().or(position.stored);
+            if let Err(e) = batcher.add(
+                &self.targets,
+                t,
+                &record,
+                decoded,
+                start,
+                partition_start,
+                self.connector.config.tolerance,
+            ) {
+                stop = Some(e);
+                break;
+            }
         }
+        (batcher.batch, batcher.accepted, stop)
     }
 
     /// After a commit: the new positions, and Kafka's committed offsets for lag tools.

@@ -4,15 +4,22 @@
 //! takes records from the Kafka consumer, decodes them with compiled plans (one per schema id
 //! and table), and writes batches to PostgreSQL exactly once (`connector`); and `check`,
 //! which tries a configuration's Kafka, registry and database without writing anything.
+//! `Connector::replay` stores the records of a file (`record_file`) through the same write
+//! path, without a broker.
 
+mod batcher;
 mod check;
 pub mod config;
 mod connector;
 mod decode;
 mod metrics;
 mod offsets;
+pub mod record_file;
+mod replay;
 
 pub use check::{Finding, check_connector};
 pub use config::{Config, ConfigError, ConnectorConfig, Tolerance};
 pub use connector::{Connector, RunError};
 pub use metrics::{Progress, render as render_metrics};
+pub use record_file::{FileRecord, RecordFileReader, RecordFileWriter};
+pub use replay::ReplaySummary;

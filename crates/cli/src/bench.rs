@@ -1,0 +1,244 @@
+//! `inlet bench`: the end-to-end benchmark, on local services. It produces N canonical
+//! readings to a fresh topic (before any timing), then measures, in rounds, against one
+//! PostgreSQL and one table definition (`readings`, with an index on `ts`):
+//!
+//! - a. the COPY limit: the same rows loaded by one server-side `COPY … FROM '<file>'`;
+//! - b. the bare consume rate: an rdkafka consumer reading the topic, decoding nothing;
+//! - c. inlet end to end: `inlet run` from an empty table and no stored offsets until all
+//!   N rows are committed (and its peak RSS);
+//! - d. inlet's write path alone: the same records replayed from a file, no broker;
+//! - e. inlet end to end with upsert on (device_id, ts), and with a share of poison
+//!   records (dead letters); the same two through the replay as well.
+//!
+//! Every measurement is checked: the rows and dead letters it should have stored are
+//! counted afterwards. Results (min / median / max, ratios, targets) are printed and
+//! written as JSON with the commit, date and machine. It asserts nothing about time.
+
+mod data;
+mod measure;
+mod report;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use inlet_avro::{Proposal, READING_SCHEMA, WriterSchema};
+use inlet_engine::Config;
+
+use measure::{Kind, Measurement};
+
+/// What to measure, and where.
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// Readings in the topic; each measurement stores them all.
+    #[arg(long, default_value_t = 2_000_000)]
+    count: u64,
+    /// Partitions of the benchmark topic.
+    #[arg(long, default_value_t = 4)]
+    partitions: i32,
+    /// Rounds: each measurement is repeated this many times.
+    #[arg(long, default_value_t = 3)]
+    reps: usize,
+    /// One record in this many is poison in the dead-letter measurements (10: 10%).
+    #[arg(long, default_value_t = 10)]
+    poison_every: u64,
+    /// The benchmark's database, created afresh (dropped first when it exists) on a local
+    /// server: the COPY limit is measured with a file the server reads.
+    #[arg(
+        long,
+        env = "INLET_BENCH_DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/inlet_bench"
+    )]
+    database_url: String,
+    #[command(flatten)]
+    endpoints: crate::Endpoints,
+    /// Directory for the results (one JSON file per run).
+    #[arg(long, default_value = "bench/results")]
+    out: PathBuf,
+}
+
+/// The tables every measurement writes to.
+const APPEND_TABLE: &str = "readings";
+const UPSERT_TABLE: &str = "readings_upsert";
+
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    if args.count == 0 || args.reps == 0 || args.partitions < 1 || args.poison_every < 2 {
+        bail!("--count, --reps and --partitions must be at least 1, --poison-every at least 2");
+    }
+    let work = data::WorkDir::create()?;
+    let database = measure::Database::create(&args.database_url).await?;
+    let proposal = Proposal::for_schema(&WriterSchema::parse(READING_SCHEMA, &[])?);
+    database.create_tables(&proposal).await?;
+
+    let topic = format!("bench_readings_{}", std::process::id());
+    let produced = data::produce_readings(&args, &topic).await?;
+    let records = data::dump(&args, &topic, &work).await?;
+    let poison_topic = format!("{topic}_poison");
+    let poison = data::produce_poison(&args, &records, &poison_topic, &work).await?;
+    println!(
+        "bench: {} readings in {topic} ({} partitions), {} of them poison in {poison_topic}",
+        args.count, args.partitions, poison.dead
+    );
+
+    let setup = Setup {
+        args: &args,
+        database: &database,
+        work: &work,
+        topic: &topic,
+        poison_topic: &poison_topic,
+        poison_dead: poison.dead,
+    };
+    // Untimed: warms the caches, and leaves the rows for the COPY limit's file.
+    setup.replay(Kind::ReplayAppend, 0).await?;
+    database
+        .export_copy_file(APPEND_TABLE, &work.copy_file())
+        .await?;
+
+    let kinds = Kind::ALL;
+    let mut results: Vec<Measurement> = kinds.iter().map(|k| Measurement::new(*k)).collect();
+    for round in 1..=args.reps {
+        for (kind, result) in kinds.iter().zip(results.iter_mut()) {
+            database.reset().await?;
+            let run = setup.measure(*kind, round).await?;
+            println!(
+                "round {round}/{}: {:<34} {:>10.0} {}/s in {:.2} s{}",
+                args.reps,
+                kind.title(),
+                run.rate(),
+                kind.unit(),
+                run.seconds,
+                run.rss_bytes
+                    .map(|b| format!(", peak RSS {} MB", b >> 20))
+                    .unwrap_or_default()
+            );
+            result.runs.push(run);
+        }
+    }
+    let report = report::Report::new(&args, &database, produced, &results).await?;
+    report.print();
+    let path = report.write(&args.out)?;
+    println!("results: {}", path.display());
+    Ok(())
+}
+
+/// What every measurement shares.
+struct Setup<'a> {
+    args: &'a BenchArgs,
+    database: &'a measure::Database,
+    work: &'a data::WorkDir,
+    topic: &'a str,
+    poison_topic: &'a str,
+    poison_dead: u64,
+}
+
+impl Setup<'_> {
+    async fn measure(&self, kind: Kind, round: usize) -> anyhow::Result<measure::Run> {
+        let count = self.args.count;
+        match kind {
+            Kind::CopyLimit => {
+                self.database
+                    .copy_from_file(APPEND_TABLE, &self.work.copy_file(), count)
+                    .await
+            }
+            Kind::BareConsume => measure::bare_consume(self.args, self.topic).await,
+            Kind::EndToEnd | Kind::EndToEndUpsert | Kind::EndToEndPoison => {
+                let config = self.config(kind, round);
+                let path = self.work.path(&format!("{}-{round}.toml", kind.name()));
+                std::fs::write(&path, &config)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                let run = measure::end_to_end(
+                    &path,
+                    &self.work.path(&format!("{}-{round}.log", kind.name())),
+                    self.database,
+                    &self.connector(kind, round),
+                    count,
+                )
+                .await?;
+                self.verify(kind).await?;
+                Ok(run)
+            }
+            Kind::ReplayAppend | Kind::ReplayUpsert | Kind::ReplayPoison => {
+                self.replay(kind, round).await
+            }
+        }
+    }
+
+    /// Replays the record file of `kind` through the write path, checked.
+    async fn replay(&self, kind: Kind, round: usize) -> anyhow::Result<measure::Run> {
+        let config = Config::parse(&self.config(kind, round))?;
+        let file = if kind == Kind::ReplayPoison {
+            self.work.poison_records()
+        } else {
+            self.work.records()
+        };
+        let topic = if kind == Kind::ReplayPoison {
+            self.poison_topic
+        } else {
+            self.topic
+        };
+        let run = measure::replay(config, topic, &file, self.args.count).await?;
+        self.verify(kind).await?;
+        Ok(run)
+    }
+
+    /// The rows and dead letters `kind` should have stored are there.
+    async fn verify(&self, kind: Kind) -> anyhow::Result<()> {
+        let dead = if kind.poisoned() { self.poison_dead } else { 0 };
+        let table = if kind.upsert() {
+            UPSERT_TABLE
+        } else {
+            APPEND_TABLE
+        };
+        self.database
+            .verify(table, self.args.count - dead, dead)
+            .await
+            .with_context(|| format!("checking what {} stored", kind.title()))
+    }
+
+    fn connector(&self, kind: Kind, round: usize) -> String {
+        format!("bench_{}_{round}", kind.name())
+    }
+
+    /// The connector configuration of `kind`.
+    fn config(&self, kind: Kind, round: usize) -> String {
+        let (topic, table, insert) = if kind.poisoned() {
+            (self.poison_topic, APPEND_TABLE, "")
+        } else if kind.upsert() {
+            (
+                self.topic,
+                UPSERT_TABLE,
+                "insert = \"upsert\"\nkey_columns = [\"device_id\", \"ts\"]\n",
+            )
+        } else {
+            (self.topic, APPEND_TABLE, "")
+        };
+        format!(
+            r#"[database]
+url = "{database}"
+
+[[connector]]
+name = "{name}"
+
+[connector.kafka]
+bootstrap_servers = "{bootstrap}"
+group_prefix = "inlet-bench-{pid}"
+
+[connector.registry]
+url = "{registry}"
+
+[[connector.topic]]
+name = "{topic}"
+table = "public.{table}"
+create_table = false
+{insert}"#,
+            database = self.database.url(),
+            name = self.connector(kind, round),
+            bootstrap = self.args.endpoints.bootstrap,
+            pid = std::process::id(),
+            registry = self.args.endpoints.registry,
+        )
+    }
+}
+
+/// How long a measurement may go without progress before the benchmark gives up.
+const STALL: Duration = Duration::from_secs(120);

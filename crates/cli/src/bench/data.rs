@@ -1,0 +1,246 @@
+//! The benchmark's data: the readings produced to the topic, the same records saved to a
+//! record file (for the replay), and a copy with poison records, produced to a second topic.
+
+use std::fs::File;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use inlet_engine::{FileRecord, RecordFileReader, RecordFileWriter};
+use rdkafka::ClientConfig;
+use rdkafka::Message as _;
+use rdkafka::consumer::{BaseConsumer, Consumer as _};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::{BaseRecord, Producer as _, ThreadedProducer};
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+
+use super::{BenchArgs, STALL};
+use crate::generate::{Counting, Deliveries, create_topic};
+
+/// A scratch directory the PostgreSQL server can read and write (it writes the COPY
+/// limit's file and reads it back); removed at the end.
+pub struct WorkDir(PathBuf);
+
+impl WorkDir {
+    pub fn create() -> anyhow::Result<Self> {
+        let dir = std::env::temp_dir().join(format!("inlet-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        // The server's own user writes the COPY file here.
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777))
+            .with_context(|| format!("opening {} to the database server", dir.display()))?;
+        Ok(WorkDir(dir))
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    pub fn records(&self) -> PathBuf {
+        self.path("readings.records")
+    }
+
+    pub fn poison_records(&self) -> PathBuf {
+        self.path("poison.records")
+    }
+
+    pub fn copy_file(&self) -> PathBuf {
+        self.path("readings.copy")
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The librdkafka configuration for the benchmark's own clients.
+pub fn kafka(args: &BenchArgs) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", &args.endpoints.bootstrap);
+    config
+}
+
+/// Produces the readings with `inlet generate` (as fast as the broker takes them);
+/// returns its rate, records/s.
+pub async fn produce_readings(args: &BenchArgs, topic: &str) -> anyhow::Result<f64> {
+    let exe = std::env::current_exe().context("locating the inlet binary")?;
+    let started = Instant::now();
+    let status = tokio::process::Command::new(exe)
+        .args(["generate", "--topic", topic, "--rate", "0"])
+        .args(["--count", &args.count.to_string()])
+        .args(["--partitions", &args.partitions.to_string()])
+        .args(["--bootstrap", &args.endpoints.bootstrap])
+        .args(["--registry", &args.endpoints.registry])
+        .status()
+        .await
+        .context("running inlet generate")?;
+    if !status.success() {
+        bail!("inlet generate failed ({status}): are the services up? scripts/services up");
+    }
+    Ok(args.count as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Reads the whole topic once (untimed) into the record file; returns its path.
+pub async fn dump(args: &BenchArgs, topic: &str, work: &WorkDir) -> anyhow::Result<PathBuf> {
+    let config = kafka(args);
+    let (topic, partitions, count, path) = (
+        topic.to_owned(),
+        args.partitions,
+        args.count,
+        work.records(),
+    );
+    tokio::task::spawn_blocking(move || -> anyhow::Result<PathBuf> {
+        let consumer = assigned(&config, &topic, partitions)?;
+        let file = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        let mut writer = RecordFileWriter::new(file)?;
+        let mut read = 0u64;
+        let mut last = Instant::now();
+        while read < count {
+            match consumer.poll(Duration::from_millis(100)) {
+                Some(Ok(m)) => {
+                    writer.write(&FileRecord {
+                        partition: m.partition(),
+                        offset: m.offset(),
+                        timestamp_ms: m.timestamp().to_millis(),
+                        key: m.key(),
+                        value: m.payload(),
+                    })?;
+                    read += 1;
+                    last = Instant::now();
+                }
+                Some(Err(e)) => tracing::warn!(error = %e, "reading the benchmark topic"),
+                None if last.elapsed() > STALL => {
+                    bail!("{topic} gave only {read} of {count} records in {STALL:?}")
+                }
+                None => {}
+            }
+        }
+        writer.finish()?;
+        Ok(path)
+    })
+    .await?
+}
+
+/// A consumer in no group, assigned every partition of `topic` from its start.
+pub fn assigned(
+    config: &ClientConfig,
+    topic: &str,
+    partitions: i32,
+) -> anyhow::Result<BaseConsumer> {
+    let consumer: BaseConsumer = config
+        .clone()
+        .set("group.id", format!("inlet-bench-{}", std::process::id()))
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "false")
+        .create()
+        .context("creating a Kafka consumer")?;
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..partitions {
+        tpl.add_partition_offset(topic, p, Offset::Beginning)?;
+    }
+    consumer
+        .assign(&tpl)
+        .context("assigning the topic's partitions")?;
+    Ok(consumer)
+}
+
+/// What the poison copy holds.
+pub struct Poison {
+    /// Records that cannot be stored.
+    pub dead: u64,
+}
+
+/// Copies the records to `topic` (same keys and partitions), one in
+/// `--poison-every` made unstorable in one of three ways (no Confluent frame, a truncated
+/// body, a union branch that does not exist), and writes the copy's record file.
+pub async fn produce_poison(
+    args: &BenchArgs,
+    records: &Path,
+    topic: &str,
+    work: &WorkDir,
+) -> anyhow::Result<Poison> {
+    let config = kafka(args);
+    create_topic(&config, topic, args.partitions).await?;
+    let (records, path, every, topic) = (
+        records.to_owned(),
+        work.poison_records(),
+        args.poison_every,
+        topic.to_owned(),
+    );
+    tokio::task::spawn_blocking(move || -> anyhow::Result<Poison> {
+        let deliveries = Arc::new(Deliveries::default());
+        let producer: ThreadedProducer<Counting> = config
+            .clone()
+            .set("linger.ms", "20")
+            .set("batch.size", "1000000")
+            .create_with_context(Counting(deliveries.clone()))
+            .context("creating the Kafka producer")?;
+        let mut reader = RecordFileReader::new(File::open(&records)?)?;
+        let mut writer = RecordFileWriter::new(File::create(&path)?)?;
+        let mut n = 0u64;
+        let mut dead = 0u64;
+        let mut value = Vec::new();
+        while let Some(r) = reader.next_record()? {
+            n += 1;
+            value.clear();
+            value.extend_from_slice(r.value.unwrap_or_default());
+            if n.is_multiple_of(every) {
+                spoil(&mut value, dead);
+                dead += 1;
+            }
+            let mut record = BaseRecord::to(&topic)
+                .partition(r.partition)
+                .payload(&value);
+            if let Some(key) = r.key {
+                record = record.key(key);
+            }
+            loop {
+                match producer.send(record) {
+                    Ok(()) => break,
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                        record = back;
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                    Err((e, _)) => bail!("producing to {topic}: {e}"),
+                }
+            }
+            writer.write(&FileRecord {
+                value: Some(&value),
+                ..r
+            })?;
+        }
+        writer.finish()?;
+        producer
+            .flush(Duration::from_secs(120))
+            .context("waiting for the broker to acknowledge the poison copy")?;
+        let failed = deliveries.failed.load(Ordering::Relaxed);
+        if failed > 0 {
+            bail!("{failed} records of the poison copy were not delivered to {topic}");
+        }
+        Ok(Poison { dead })
+    })
+    .await?
+}
+
+/// Makes a framed reading unstorable, the `nth` poison record in one of three ways.
+fn spoil(value: &mut Vec<u8>, nth: u64) {
+    match nth % 3 {
+        // The last byte of a reading without a note is its union branch (0, null): 3 is
+        // a branch the union does not have.
+        1 if value.last() == Some(&0) => {
+            if let Some(last) = value.last_mut() {
+                *last = 6;
+            }
+        }
+        // A body cut short.
+        2 if value.len() > 10 => value.truncate(value.len() / 2),
+        _ => {
+            value.clear();
+            value.extend_from_slice(b"{\"not\": \"a Confluent frame\"}");
+        }
+    }
+}

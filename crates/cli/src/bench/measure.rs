@@ -1,0 +1,473 @@
+//! The measurements, each timed and checked.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use inlet_avro::{Proposal, quote};
+use inlet_engine::{Config, Connector, RecordFileReader};
+use inlet_postgres::DatabaseConfig;
+use rdkafka::consumer::Consumer as _;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use super::{APPEND_TABLE, BenchArgs, STALL, UPSERT_TABLE, data};
+
+/// What is measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// a. Server-side COPY BINARY from a file.
+    CopyLimit,
+    /// b. A consumer that decodes nothing.
+    BareConsume,
+    /// c. `inlet run`, append.
+    EndToEnd,
+    /// d. The replay, append.
+    ReplayAppend,
+    /// e. `inlet run`, upsert.
+    EndToEndUpsert,
+    /// e. `inlet run`, append with poison records.
+    EndToEndPoison,
+    /// The replay, upsert.
+    ReplayUpsert,
+    /// The replay, with poison records.
+    ReplayPoison,
+}
+
+impl Kind {
+    /// In the order of each round.
+    pub const ALL: [Kind; 8] = [
+        Kind::CopyLimit,
+        Kind::BareConsume,
+        Kind::EndToEnd,
+        Kind::ReplayAppend,
+        Kind::EndToEndUpsert,
+        Kind::EndToEndPoison,
+        Kind::ReplayUpsert,
+        Kind::ReplayPoison,
+    ];
+
+    /// The key in the results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::CopyLimit => "a_copy_limit",
+            Kind::BareConsume => "b_bare_consume",
+            Kind::EndToEnd => "c_inlet_end_to_end",
+            Kind::ReplayAppend => "d_inlet_write_path",
+            Kind::EndToEndUpsert => "e_inlet_upsert",
+            Kind::EndToEndPoison => "e_inlet_dead_letters",
+            Kind::ReplayUpsert => "d_inlet_write_path_upsert",
+            Kind::ReplayPoison => "d_inlet_write_path_dead_letters",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Kind::CopyLimit => "a. COPY limit (server-side file)",
+            Kind::BareConsume => "b. bare consume (rdkafka)",
+            Kind::EndToEnd => "c. inlet end to end",
+            Kind::ReplayAppend => "d. inlet write path (replay)",
+            Kind::EndToEndUpsert => "e. inlet end to end, upsert",
+            Kind::EndToEndPoison => "e. inlet end to end, dead letters",
+            Kind::ReplayUpsert => "d. write path, upsert",
+            Kind::ReplayPoison => "d. write path, dead letters",
+        }
+    }
+
+    /// Rows for the database's measurements, records for the broker's.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Kind::BareConsume => "records",
+            Kind::EndToEndPoison | Kind::ReplayPoison => "records",
+            _ => "rows",
+        }
+    }
+
+    pub fn upsert(self) -> bool {
+        matches!(self, Kind::EndToEndUpsert | Kind::ReplayUpsert)
+    }
+
+    pub fn poisoned(self) -> bool {
+        matches!(self, Kind::EndToEndPoison | Kind::ReplayPoison)
+    }
+}
+
+/// One timed run.
+#[derive(Debug, Clone, Copy)]
+pub struct Run {
+    /// Rows (or records) it moved.
+    pub count: u64,
+    pub seconds: f64,
+    /// Peak resident set of the inlet process, for `inlet run`.
+    pub rss_bytes: Option<u64>,
+    /// From the process's start to its partitions' assignment, for `inlet run`.
+    pub startup_seconds: Option<f64>,
+}
+
+impl Run {
+    pub fn rate(&self) -> f64 {
+        self.count as f64 / self.seconds.max(1e-9)
+    }
+}
+
+/// A measurement's runs.
+pub struct Measurement {
+    pub kind: Kind,
+    pub runs: Vec<Run>,
+}
+
+impl Measurement {
+    pub fn new(kind: Kind) -> Self {
+        Measurement {
+            kind,
+            runs: Vec::new(),
+        }
+    }
+}
+
+/// The benchmark's database.
+pub struct Database {
+    config: DatabaseConfig,
+    url: String,
+    client: tokio_postgres::Client,
+}
+
+impl Database {
+    /// Drops and creates the database of `url`.
+    pub async fn create(url: &str) -> anyhow::Result<Self> {
+        let config = DatabaseConfig::parse(url)?;
+        let name = url
+            .rsplit('/')
+            .next()
+            .and_then(|tail| tail.split('?').next())
+            .filter(|name| !name.is_empty() && !name.contains('@'))
+            .with_context(|| "the benchmark's database URL names no database")?
+            .to_owned();
+        let admin = config.clone().with_database("postgres").connect().await?;
+        for template in [
+            include_str!("sql/database_drop.sql"),
+            include_str!("sql/database_create.sql"),
+        ] {
+            admin
+                .batch_execute(&template.replace("{database}", &quote(&name)))
+                .await
+                .with_context(|| format!("recreating the database {name}"))?;
+        }
+        let client = config.connect().await?;
+        Ok(Database {
+            config,
+            url: url.to_owned(),
+            client,
+        })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn client(&self) -> &tokio_postgres::Client {
+        &self.client
+    }
+
+    /// The proposal's table twice: `readings` (index on ts) and `readings_upsert` (the
+    /// same, with a primary key on (device_id, ts)); and inlet's own schema.
+    pub async fn create_tables(&self, proposal: &Proposal) -> anyhow::Result<()> {
+        for table in [APPEND_TABLE, UPSERT_TABLE] {
+            let ddl: String = proposal
+                .ddl("public", table)
+                .lines()
+                .filter(|l| !l.starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            self.client
+                .batch_execute(&ddl)
+                .await
+                .with_context(|| format!("creating table {table}"))?;
+            self.client
+                .batch_execute(&include_str!("sql/index_ts.sql").replace("{table}", &quote(table)))
+                .await
+                .with_context(|| format!("indexing {table}"))?;
+        }
+        self.client
+            .batch_execute(
+                &include_str!("sql/primary_key.sql").replace("{table}", &quote(UPSERT_TABLE)),
+            )
+            .await
+            .context("adding the upsert table's key")?;
+        let mut client = self.config.connect().await?;
+        inlet_postgres::ensure_inlet_schema(&mut client).await?;
+        Ok(())
+    }
+
+    /// Empty tables, no stored offsets, no dead letters, a checkpoint: every measurement
+    /// starts from the same state.
+    pub async fn reset(&self) -> anyhow::Result<()> {
+        self.client
+            .batch_execute(include_str!("sql/reset.sql"))
+            .await
+            .context("emptying the benchmark's tables")
+    }
+
+    /// The server writes `table` to `file` (COPY BINARY).
+    pub async fn export_copy_file(&self, table: &str, file: &Path) -> anyhow::Result<()> {
+        let statement = include_str!("sql/copy_to_file.sql")
+            .replace("{table}", &quote(table))
+            .replace("{file}", &literal(file)?);
+        self.client
+            .batch_execute(&statement)
+            .await
+            .with_context(|| format!("writing {} on the server", file.display()))
+    }
+
+    /// a. The server loads `file` into `table`: the database's own limit.
+    pub async fn copy_from_file(
+        &self,
+        table: &str,
+        file: &Path,
+        count: u64,
+    ) -> anyhow::Result<Run> {
+        let statement = include_str!("sql/copy_from_file.sql")
+            .replace("{table}", &quote(table))
+            .replace("{file}", &literal(file)?);
+        let started = Instant::now();
+        let rows = self
+            .client
+            .execute(&statement, &[])
+            .await
+            .with_context(|| format!("COPY {table} FROM {}", file.display()))?;
+        let seconds = started.elapsed().as_secs_f64();
+        if rows != count {
+            bail!("COPY loaded {rows} rows, not {count}");
+        }
+        Ok(Run {
+            count,
+            seconds,
+            rss_bytes: None,
+            startup_seconds: None,
+        })
+    }
+
+    /// `table` holds `rows` rows and `inlet.dead_letters` `dead` records.
+    pub async fn verify(&self, table: &str, rows: u64, dead: u64) -> anyhow::Result<()> {
+        let stored: i64 = self
+            .client
+            .query_one(
+                &include_str!("sql/count_rows.sql").replace("{table}", &quote(table)),
+                &[],
+            )
+            .await?
+            .get(0);
+        let letters: i64 = self
+            .client
+            .query_one(include_str!("sql/count_dead_letters.sql"), &[])
+            .await?
+            .get(0);
+        if (stored as u64, letters as u64) != (rows, dead) {
+            bail!(
+                "{table} holds {stored} rows and inlet.dead_letters {letters}; expected {rows} and {dead}"
+            );
+        }
+        Ok(())
+    }
+
+    /// The sum of the next offsets stored for `connector`: the records it has stored.
+    async fn stored(&self, connector: &str) -> anyhow::Result<u64> {
+        let sum: i64 = self
+            .client
+            .query_one(include_str!("sql/stored_offsets.sql"), &[&connector])
+            .await?
+            .get(0);
+        Ok(sum as u64)
+    }
+}
+
+/// A path as an SQL string literal (COPY takes no parameter for its file).
+fn literal(path: &Path) -> anyhow::Result<String> {
+    let text = path
+        .to_str()
+        .with_context(|| format!("{} is not UTF-8", path.display()))?;
+    Ok(format!("'{}'", text.replace('\'', "''")))
+}
+
+/// b. A consumer assigned every partition from its start, counting records until all are
+/// read; nothing is decoded. Timed from the assignment.
+pub async fn bare_consume(args: &BenchArgs, topic: &str) -> anyhow::Result<Run> {
+    let config = data::kafka(args);
+    let (topic, partitions, count) = (topic.to_owned(), args.partitions, args.count);
+    tokio::task::spawn_blocking(move || -> anyhow::Result<Run> {
+        let started = Instant::now();
+        let consumer = data::assigned(&config, &topic, partitions)?;
+        let mut read = 0u64;
+        let mut bytes = 0usize;
+        let mut last = Instant::now();
+        while read < count {
+            match consumer.poll(Duration::from_millis(100)) {
+                Some(Ok(m)) => {
+                    bytes += m.payload_len();
+                    read += 1;
+                    last = Instant::now();
+                }
+                Some(Err(e)) => tracing::warn!(error = %e, "reading the benchmark topic"),
+                None if last.elapsed() > STALL => {
+                    bail!("{topic} gave only {read} of {count} records in {STALL:?}")
+                }
+                None => {}
+            }
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        tracing::debug!(bytes, "bare consumer done");
+        consumer.unassign()?;
+        Ok(Run {
+            count,
+            seconds,
+            rss_bytes: None,
+            startup_seconds: None,
+        })
+    })
+    .await?
+}
+
+/// c and e. `inlet run --config` as a process, timed from its partitions' assignment (the
+/// first rebalance its metrics count) until the offsets stored for `connector` cover all
+/// `count` records; its peak RSS read from /proc; then SIGTERM, which must end it cleanly.
+pub async fn end_to_end(
+    config: &Path,
+    log: &Path,
+    database: &Database,
+    connector: &str,
+    count: u64,
+) -> anyhow::Result<Run> {
+    let exe = std::env::current_exe().context("locating the inlet binary")?;
+    let metrics = free_port()?;
+    let log_file = std::fs::File::create(log)?;
+    let spawned = Instant::now();
+    let mut child = tokio::process::Command::new(exe)
+        .arg("run")
+        .arg("--config")
+        .arg(config)
+        .args(["--metrics", &metrics.to_string()])
+        .args(["--log-format", "json"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log_file)
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting inlet run")?;
+    let pid = child.id().context("inlet run has no process id")?;
+    let fail = |what: String| {
+        let tail = std::fs::read_to_string(log).unwrap_or_default();
+        let tail: Vec<&str> = tail.lines().rev().take(15).collect();
+        anyhow::anyhow!(
+            "{what}; the last lines of {}:\n{}",
+            log.display(),
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        )
+    };
+    // Assigned: the metrics count a rebalance.
+    let assigned = loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(fail(format!("inlet run exited early ({status})")));
+        }
+        if rebalances(metrics, connector).await.unwrap_or(0) > 0 {
+            break Instant::now();
+        }
+        if spawned.elapsed() > STALL {
+            return Err(fail("inlet run was not assigned its partitions".into()));
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let mut last = (0, Instant::now());
+    let done = loop {
+        let stored = database.stored(connector).await?;
+        if stored >= count {
+            break Instant::now();
+        }
+        if stored != last.0 {
+            last = (stored, Instant::now());
+        } else if last.1.elapsed() > STALL {
+            return Err(fail(format!(
+                "inlet run stored no record for {STALL:?} ({stored} of {count})"
+            )));
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(fail(format!("inlet run exited early ({status})")));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let rss = peak_rss(pid);
+    let term = tokio::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .await?;
+    if !term.success() {
+        bail!("could not send SIGTERM to inlet run ({pid})");
+    }
+    let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
+        .await
+        .map_err(|_| fail("inlet run did not stop within 60 s of SIGTERM".into()))??;
+    if !status.success() {
+        return Err(fail(format!("inlet run ended with {status} after SIGTERM")));
+    }
+    Ok(Run {
+        count,
+        seconds: (done - assigned).as_secs_f64(),
+        rss_bytes: rss,
+        startup_seconds: Some((assigned - spawned).as_secs_f64()),
+    })
+}
+
+/// d. The record file through `Connector::replay`, timed as a whole (tables read, plans
+/// compiled, every batch committed).
+pub async fn replay(config: Config, topic: &str, file: &Path, count: u64) -> anyhow::Result<Run> {
+    let connector = config
+        .connectors
+        .into_iter()
+        .next()
+        .context("the replay's configuration has no connector")?;
+    let reader = RecordFileReader::new(std::io::BufReader::new(
+        std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?,
+    ))?;
+    let started = Instant::now();
+    let summary = Connector::new(connector, config.database)
+        .replay(topic, reader)
+        .await?;
+    let seconds = started.elapsed().as_secs_f64();
+    if summary.records != count || summary.skipped != 0 {
+        bail!("the replay read {summary:?}, not {count} records");
+    }
+    Ok(Run {
+        count,
+        seconds,
+        rss_bytes: None,
+        startup_seconds: None,
+    })
+}
+
+/// The peak resident set of process `pid` (VmHWM), bytes.
+fn peak_rss(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// A loopback port nothing listens on now.
+fn free_port() -> anyhow::Result<std::net::SocketAddr> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?)
+}
+
+/// `inlet_rebalances_total` of `connector`, from `inlet run`'s metrics.
+async fn rebalances(addr: std::net::SocketAddr, connector: &str) -> anyhow::Result<u64> {
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    stream
+        .write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .await?;
+    let mut text = String::new();
+    stream.take(1 << 20).read_to_string(&mut text).await?;
+    let prefix = format!("inlet_rebalances_total{{connector=\"{connector}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .and_then(|v| v.trim().parse().ok())
+        .context("no rebalance counter")
+}

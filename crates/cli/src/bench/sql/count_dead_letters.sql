@@ -1,0 +1,1 @@
+SELECT count(*) FROM inlet.dead_letters

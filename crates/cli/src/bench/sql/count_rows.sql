@@ -1,0 +1,2 @@
+-- {table}: quoted.
+SELECT count(*) FROM public.{table}

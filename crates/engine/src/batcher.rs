@@ -1,0 +1,128 @@
+//! Building one batch: each decoded record becomes an entry (a row of a COPY target, or a
+//! dead letter), and each partition's start (the stored offset the fence checks) and the
+//! next offset it accepts are tracked. The connector's loop and the replay share it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use inlet_avro::DecodePlan;
+use inlet_postgres::{Batch, CopyTarget, Entry, EntryKind, WriteMode};
+
+use crate::config::{BatchConfig, InsertMode, Tolerance};
+use crate::connector::RunError;
+use crate::decode::{Decoded, Record, Target};
+
+/// A batch being filled.
+pub(crate) struct Batcher {
+    /// The batch so far.
+    pub(crate) batch: Batch,
+    /// COPY targets of the batch: one per (table, plan), as plans of different schemas may
+    /// fill different columns.
+    copy_plans: Vec<Arc<DecodePlan>>,
+    /// (topic index, partition) → the next offset this batch accepts.
+    pub(crate) accepted: HashMap<(usize, i32), i64>,
+}
+
+impl Batcher {
+    /// An empty batch of `connector` over `targets`' topics.
+    pub(crate) fn new(connector: &str, targets: &[Target]) -> Self {
+        Batcher {
+            batch: Batch {
+                connector: connector.to_owned(),
+                topics: targets.iter().map(|t| t.config.topic.clone()).collect(),
+                ..Batch::default()
+            },
+            copy_plans: Vec::new(),
+            accepted: HashMap::new(),
+        }
+    }
+
+    /// Whether the batch has reached one of its limits.
+    pub(crate) fn is_full(&self, limits: &BatchConfig) -> bool {
+        self.batch.entries.len() >= limits.max_rows || self.batch.rows.len() >= limits.max_bytes
+    }
+
+    /// The lowest offset of partition `key` still to be stored: after this batch's last
+    /// record of it, else where the batch in flight (`pending`) ends, else `stored`.
+    pub(crate) fn floor(
+        &self,
+        key: (usize, i32),
+        pending: &HashMap<(usize, i32), i64>,
+        stored: Option<i64>,
+    ) -> Option<i64> {
+        self.accepted
+            .get(&key)
+            .or(pending.get(&key))
+            .copied()
+            .or(stored)
+    }
+
+    /// Adds `record` of topic `t`, which `decode` turned into `decoded` (its row bytes, if
+    /// any, at `row_start..` of the batch's rows). `start` is the partition's offset as
+    /// stored when the batch in flight commits (`pending`), or as stored now. A record that
+    /// cannot be stored stops the connector with `Tolerance::None`: the error is returned
+    /// and the record is not added.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn add(
+        &mut self,
+        targets: &[Target],
+        t: usize,
+        record: &Record<'_>,
+        decoded: Decoded,
+        row_start: usize,
+        start: Option<i64>,
+        tolerance: Tolerance,
+    ) -> Result<(), RunError> {
+        let deleting = matches!(decoded, Decoded::Delete(_));
+        let kind = match decoded {
+            Decoded::Row(plan) | Decoded::Delete(plan) => EntryKind::Row {
+                target: self.copy_target(&targets[t], &plan, deleting),
+                range: row_start..self.batch.rows.len(),
+                dead: Box::new(record.dead_letter(None, String::new())),
+            },
+            Decoded::Dead(schema_id, reason) => {
+                if tolerance == Tolerance::None {
+                    return Err(RunError::BadRecord {
+                        connector: self.batch.connector.clone(),
+                        topic: record.topic.to_owned(),
+                        partition: record.partition,
+                        offset: record.offset,
+                        reason,
+                    });
+                }
+                EntryKind::Dead(Box::new(record.dead_letter(schema_id, reason)))
+            }
+        };
+        let key = (t, record.partition);
+        self.batch.starts.entry(key).or_insert(start);
+        self.accepted.insert(key, record.offset + 1);
+        self.batch.entries.push(Entry {
+            topic: t,
+            partition: record.partition,
+            offset: record.offset,
+            kind,
+        });
+        Ok(())
+    }
+
+    /// The index of the batch's COPY target for rows of `plan` into `target`'s table.
+    fn copy_target(&mut self, target: &Target, plan: &Arc<DecodePlan>, deleting: bool) -> usize {
+        if let Some(i) = self.copy_plans.iter().position(|p| Arc::ptr_eq(p, plan)) {
+            return i;
+        }
+        self.copy_plans.push(plan.clone());
+        let write = match &target.config.insert {
+            InsertMode::Append => WriteMode::Append,
+            _ if deleting => WriteMode::Delete,
+            InsertMode::Upsert { key } | InsertMode::UpsertDelete { key } => {
+                WriteMode::Upsert { key: key.clone() }
+            }
+        };
+        self.batch.targets.push(CopyTarget {
+            table: target.table.clone(),
+            columns: plan.copy_columns().map(str::to_owned).collect(),
+            write,
+        });
+        self.batch.targets.len() - 1
+    }
+}

@@ -39,7 +39,7 @@ impl Batcher {
 
     /// Whether the batch has reached one of its limits.
     pub(crate) fn is_full(&self, limits: &BatchConfig) -> bool {
-        self.batch.entries.len() >= limits.max_rows || self.batch.rows.len() >= limits.max_bytes
+        self.batch.entries.len() >= limits.max_rows || self.batch.bytes() >= limits.max_bytes
     }
 
     /// The lowest offset of partition `key` still to be stored: after this batch's last
@@ -78,7 +78,7 @@ impl Batcher {
             Decoded::Row(plan) | Decoded::Delete(plan) => EntryKind::Row {
                 target: self.copy_target(&targets[t], &plan, deleting),
                 range: row_start..self.batch.rows.len(),
-                dead: Box::new(record.dead_letter(None, String::new())),
+                raw: record.keep(&mut self.batch, None),
             },
             Decoded::Dead(schema_id, reason) => {
                 if tolerance == Tolerance::None {
@@ -90,7 +90,10 @@ impl Batcher {
                         reason,
                     });
                 }
-                EntryKind::Dead(Box::new(record.dead_letter(schema_id, reason)))
+                EntryKind::Dead {
+                    raw: record.keep(&mut self.batch, schema_id),
+                    error: reason,
+                }
             }
         };
         let key = (t, record.partition);

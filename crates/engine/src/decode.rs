@@ -7,7 +7,7 @@ use inlet_avro::{
     ColumnMapping, ColumnSource, DecodePlan, Frame, KafkaField, PlanOptions, Proposal, RecordMeta,
     RowScratch, TableColumn, WriterSchema,
 };
-use inlet_postgres::{DeadLetter, TableName, add_column, table_columns};
+use inlet_postgres::{Batch, RawRecord, TableName, add_column, table_columns};
 use inlet_registry::RegistryClient;
 
 use crate::config::{Evolution, InsertMode, TopicConfig};
@@ -251,16 +251,14 @@ pub(crate) struct Record<'a> {
 }
 
 impl Record<'_> {
-    /// The record kept as a dead letter for `error`.
-    pub(crate) fn dead_letter(&self, schema_id: Option<u32>, error: String) -> DeadLetter {
-        DeadLetter {
-            timestamp_ms: self.timestamp_ms,
-            key: self.key.map(<[u8]>::to_vec),
-            value: self.value.map(<[u8]>::to_vec),
-            headers_json: headers_json(&self.headers),
-            schema_id,
-            error,
-        }
+    /// Keeps the record's raw parts in `batch`, for a dead letter.
+    pub(crate) fn keep(&self, batch: &mut Batch, schema_id: Option<u32>) -> RawRecord {
+        let headers = if self.headers.is_empty() {
+            String::new()
+        } else {
+            headers_json(&self.headers)
+        };
+        batch.keep_raw(self.timestamp_ms, self.key, self.value, &headers, schema_id)
     }
 
     pub(crate) fn meta(&self) -> RecordMeta<'_> {

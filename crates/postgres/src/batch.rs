@@ -44,21 +44,21 @@ pub enum WriteMode {
     Delete,
 }
 
-/// A record that could not be stored, kept with everything needed to replay it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeadLetter {
+/// A record as read, kept in the batch's `raw` bytes (no allocation of its own) with
+/// everything a dead letter needs to replay it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawRecord {
     /// The record's timestamp, milliseconds since 1970.
     pub timestamp_ms: Option<i64>,
-    /// The raw key.
-    pub key: Option<Vec<u8>>,
-    /// The raw value.
-    pub value: Option<Vec<u8>>,
-    /// The headers as a JSON array of `{"key": …, "value": …}` (text, or `\x…` hex).
-    pub headers_json: String,
+    /// Where the raw key is in `Batch::raw`.
+    pub key: Option<Range<usize>>,
+    /// Where the raw value is in `Batch::raw`.
+    pub value: Option<Range<usize>>,
+    /// Where the headers are in `Batch::raw`, as a JSON array of `{"key": …, "value": …}`
+    /// (text, or `\x…` hex); empty: no headers.
+    pub headers_json: Range<usize>,
     /// The schema id of the frame, when it had one.
     pub schema_id: Option<u32>,
-    /// Why it could not be stored.
-    pub error: String,
 }
 
 /// What a record became.
@@ -71,10 +71,15 @@ pub enum EntryKind {
         /// Where the row's bytes are.
         range: Range<usize>,
         /// The record, should the database refuse the row.
-        dead: Box<DeadLetter>,
+        raw: RawRecord,
     },
     /// A dead letter.
-    Dead(Box<DeadLetter>),
+    Dead {
+        /// The record.
+        raw: RawRecord,
+        /// Why it cannot be stored.
+        error: String,
+    },
 }
 
 /// One Kafka record of a batch.
@@ -103,6 +108,8 @@ pub struct Batch {
     pub entries: Vec<Entry>,
     /// COPY BINARY rows, concatenated.
     pub rows: Vec<u8>,
+    /// The records' raw keys, values and headers (see `RawRecord`), concatenated.
+    pub raw: Vec<u8>,
     /// For each (topic index, partition) of the batch: the `next_offset` stored when the
     /// batch was read (None: no offset stored yet).
     pub starts: HashMap<(usize, i32), Option<i64>>,
@@ -136,6 +143,46 @@ pub enum Outcome {
 const CHUNK: usize = 1 << 20;
 
 impl Batch {
+    /// Keeps a record's raw parts in the batch (`headers_json`: "" when it has none);
+    /// returns where they are.
+    pub fn keep_raw(
+        &mut self,
+        timestamp_ms: Option<i64>,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers_json: &str,
+        schema_id: Option<u32>,
+    ) -> RawRecord {
+        let mut keep = |bytes: &[u8]| {
+            let start = self.raw.len();
+            self.raw.extend_from_slice(bytes);
+            start..self.raw.len()
+        };
+        RawRecord {
+            timestamp_ms,
+            key: key.map(&mut keep),
+            value: value.map(&mut keep),
+            headers_json: keep(headers_json.as_bytes()),
+            schema_id,
+        }
+    }
+
+    /// The bytes the batch holds: rows and raw records.
+    pub fn bytes(&self) -> usize {
+        self.rows.len() + self.raw.len()
+    }
+
+    fn raw_part(&self, range: &Option<Range<usize>>) -> Option<&[u8]> {
+        range.as_ref().and_then(|r| self.raw.get(r.clone()))
+    }
+
+    fn headers_json(&self, raw: &RawRecord) -> &str {
+        match self.raw.get(raw.headers_json.clone()) {
+            Some(b) if !b.is_empty() => std::str::from_utf8(b).unwrap_or("[]"),
+            _ => "[]",
+        }
+    }
+
     /// Writes the batch; see the module docs.
     pub async fn write(&self, client: &mut Client) -> Result<Outcome> {
         let mut starts = self.starts.clone();
@@ -191,16 +238,17 @@ impl Batch {
                         && part.iter().any(|e| matches!(e.kind, EntryKind::Row { .. })) =>
                 {
                     if part.len() == 1 {
-                        let EntryKind::Row { dead, .. } = &part[0].kind else {
+                        let EntryKind::Row { raw, .. } = &part[0].kind else {
                             unreachable!("a part with a row");
                         };
-                        let mut letter = (**dead).clone();
-                        letter.error = format!("the database refused the row: {e}");
                         let entry = Entry {
                             topic: part[0].topic,
                             partition: part[0].partition,
                             offset: part[0].offset,
-                            kind: EntryKind::Dead(Box::new(letter)),
+                            kind: EntryKind::Dead {
+                                raw: raw.clone(),
+                                error: format!("the database refused the row: {e}"),
+                            },
                         };
                         tracing::warn!(
                             topic = %self.topics[entry.topic],
@@ -262,40 +310,7 @@ impl Batch {
             rows += self.copy(&tx, target, &mine).await?;
         }
         rows += self.keyed(&tx, part).await?;
-        let mut dead_letters = 0;
-        let dead: Vec<(&Entry, &DeadLetter)> = part
-            .iter()
-            .filter_map(|e| match &e.kind {
-                EntryKind::Dead(letter) => Some((*e, &**letter)),
-                _ => None,
-            })
-            .collect();
-        if !dead.is_empty() {
-            let insert = tx
-                .prepare(include_str!("sql/dead_letter_insert.sql"))
-                .await
-                .map_err(|e| Error::query("preparing the dead-letter insert", e))?;
-            for (entry, letter) in dead {
-                tx.execute(
-                    &insert,
-                    &[
-                        &self.connector,
-                        &self.topics[entry.topic],
-                        &entry.partition,
-                        &entry.offset,
-                        &letter.timestamp_ms.map(|t| t as f64),
-                        &letter.key,
-                        &letter.value,
-                        &letter.headers_json,
-                        &letter.schema_id.map(i64::from),
-                        &letter.error,
-                    ],
-                )
-                .await
-                .map_err(|e| Error::query("storing a dead letter", e))?;
-                dead_letters += 1;
-            }
-        }
+        let dead_letters = self.dead_letters(&tx, part).await?;
         // The fenced advance of every partition of the part, in first-seen order.
         let mut ends: Vec<((usize, i32), i64)> = Vec::new();
         for entry in part {
@@ -340,6 +355,57 @@ impl Batch {
             .await
             .map_err(|e| Error::query("committing the batch", e))?;
         Ok(Some((rows, dead_letters, ends)))
+    }
+
+    /// The dead letters of `part`, in one statement.
+    async fn dead_letters(
+        &self,
+        tx: &tokio_postgres::Transaction<'_>,
+        part: &[&Entry],
+    ) -> Result<u64> {
+        let mut topics = Vec::new();
+        let mut partitions = Vec::new();
+        let mut offsets = Vec::new();
+        let mut timestamps = Vec::new();
+        let mut keys = Vec::new();
+        let mut values = Vec::new();
+        let mut headers = Vec::new();
+        let mut schema_ids = Vec::new();
+        let mut errors = Vec::new();
+        for entry in part {
+            let EntryKind::Dead { raw, error } = &entry.kind else {
+                continue;
+            };
+            topics.push(self.topics[entry.topic].as_str());
+            partitions.push(entry.partition);
+            offsets.push(entry.offset);
+            timestamps.push(raw.timestamp_ms.map(|t| t as f64));
+            keys.push(self.raw_part(&raw.key));
+            values.push(self.raw_part(&raw.value));
+            headers.push(self.headers_json(raw));
+            schema_ids.push(raw.schema_id.map(i64::from));
+            errors.push(error.as_str());
+        }
+        if topics.is_empty() {
+            return Ok(0);
+        }
+        tx.execute(
+            include_str!("sql/dead_letter_insert.sql"),
+            &[
+                &self.connector,
+                &topics,
+                &partitions,
+                &offsets,
+                &timestamps,
+                &keys,
+                &values,
+                &headers,
+                &schema_ids,
+                &errors,
+            ],
+        )
+        .await
+        .map_err(|e| Error::query("storing dead letters", e))
     }
 
     /// The upserts and deletes of `part`: per table, in record order, each run of rows of

@@ -11,7 +11,7 @@ mod connect;
 mod error;
 mod offsets;
 
-pub use batch::{Batch, CopyTarget, DeadLetter, Entry, EntryKind, Outcome, WriteMode};
+pub use batch::{Batch, CopyTarget, Entry, EntryKind, Outcome, RawRecord, WriteMode};
 pub use catalog::{
     TableName, add_column, create_hypertable, create_table, ensure_inlet_schema, table_columns,
     timescaledb_present, unique_keys,

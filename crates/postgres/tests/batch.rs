@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use inlet_postgres::{
-    Batch, CopyTarget, DatabaseConfig, DeadLetter, Entry, EntryKind, Outcome, TableName, WriteMode,
+    Batch, CopyTarget, DatabaseConfig, Entry, EntryKind, Outcome, RawRecord, TableName, WriteMode,
     ensure_inlet_schema, load_offsets, table_columns,
 };
 use inlet_testkit::TestDatabase;
@@ -21,15 +21,15 @@ fn row(id: i32, v: &str, out: &mut Vec<u8>) -> std::ops::Range<usize> {
     start..out.len()
 }
 
-fn letter(error: &str) -> Box<DeadLetter> {
-    Box::new(DeadLetter {
-        timestamp_ms: Some(1_700_000_000_000),
-        key: Some(b"k".to_vec()),
-        value: Some(b"raw value".to_vec()),
-        headers_json: r#"[{"key":"h","value":"v"}]"#.into(),
-        schema_id: Some(7),
-        error: error.into(),
-    })
+/// The record behind an entry, kept in the batch.
+fn raw(batch: &mut Batch) -> RawRecord {
+    batch.keep_raw(
+        Some(1_700_000_000_000),
+        Some(b"k"),
+        Some(b"raw value"),
+        r#"[{"key":"h","value":"v"}]"#,
+        Some(7),
+    )
 }
 
 fn batch(values: &[(i64, Option<&str>)], start: Option<i64>) -> Batch {
@@ -48,9 +48,12 @@ fn batch(values: &[(i64, Option<&str>)], start: Option<i64>) -> Batch {
             Some(v) => EntryKind::Row {
                 target: 0,
                 range: row(offset as i32, v, &mut batch.rows),
-                dead: letter(""),
+                raw: raw(&mut batch),
             },
-            None => EntryKind::Dead(letter("malformed Avro body")),
+            None => EntryKind::Dead {
+                raw: raw(&mut batch),
+                error: "malformed Avro body".into(),
+            },
         };
         batch.entries.push(Entry {
             topic: 0,
@@ -125,6 +128,9 @@ async fn refused_rows_are_isolated_and_the_rest_lands() {
         "{refused}"
     );
     assert!(refused.contains("t_v_check"), "{refused}");
+    // A refused row's dead letter keeps the record as read.
+    assert_eq!(dead[0].get::<_, Option<Vec<u8>>>(2).unwrap(), b"raw value");
+    assert_eq!(dead[0].get::<_, &str>(3), r#"[{"key": "h", "value": "v"}]"#);
     assert_eq!(dead[1].get::<_, &str>(1), "malformed Avro body");
     assert_eq!(dead[1].get::<_, Option<Vec<u8>>>(2).unwrap(), b"raw value");
     assert_eq!(dead[1].get::<_, i64>(4), 7);
@@ -254,12 +260,12 @@ async fn upserts_and_deletes_apply_in_record_order() {
             Some(v) => EntryKind::Row {
                 target: 0,
                 range: row(id, v, &mut batch.rows),
-                dead: letter(""),
+                raw: raw(&mut batch),
             },
             None => EntryKind::Row {
                 target: 1,
                 range: key_row(id, &mut batch.rows),
-                dead: letter(""),
+                raw: raw(&mut batch),
             },
         };
         batch.entries.push(Entry {

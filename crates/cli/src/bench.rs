@@ -14,6 +14,7 @@
 //! counted afterwards. Results (min / median / max, ratios, targets) are printed and
 //! written as JSON with the commit, date and machine. It asserts nothing about time.
 
+mod cpu;
 mod data;
 mod measure;
 mod report;
@@ -52,9 +53,31 @@ pub struct BenchArgs {
     database_url: String,
     #[command(flatten)]
     endpoints: crate::Endpoints,
+    /// A librdkafka property (`name=value`) for every consumer of the benchmark, inlet's
+    /// (`kafka.properties`) and the bare one alike; repeatable.
+    #[arg(long = "kafka-property", value_name = "NAME=VALUE", value_parser = property)]
+    kafka_properties: Vec<(String, String)>,
+    /// batch.max_rows of inlet's connectors (default: inlet's default).
+    #[arg(long)]
+    max_rows: Option<usize>,
+    /// batch.max_bytes of inlet's connectors (default: inlet's default).
+    #[arg(long)]
+    max_bytes: Option<usize>,
+    /// Only these measurements, by letter or name (`--only a,d_inlet_write_path`; a letter
+    /// takes all of its kind):
+    /// for a closer look at one; the ratios of the others are left out.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
     /// Directory for the results (one JSON file per run).
     #[arg(long, default_value = "bench/results")]
     out: PathBuf,
+}
+
+fn property(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| format!("{text:?} is not NAME=VALUE"))
 }
 
 /// The tables every measurement writes to.
@@ -94,23 +117,51 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         .export_copy_file(APPEND_TABLE, &work.copy_file())
         .await?;
 
-    let kinds = Kind::ALL;
+    let kinds: Vec<Kind> = Kind::ALL
+        .into_iter()
+        .filter(|k| {
+            args.only.is_empty()
+                || args
+                    .only
+                    .iter()
+                    .any(|o| k.name() == o || (o.len() == 1 && k.name().starts_with(o.as_str())))
+        })
+        .collect();
+    if kinds.is_empty() {
+        bail!(
+            "--only {} names no measurement (a, b, c, d, e, or a name such as d_inlet_write_path)",
+            args.only.join(",")
+        );
+    }
     let mut results: Vec<Measurement> = kinds.iter().map(|k| Measurement::new(*k)).collect();
     for round in 1..=args.reps {
         for (kind, result) in kinds.iter().zip(results.iter_mut()) {
             database.reset().await?;
             let run = setup.measure(*kind, round).await?;
             println!(
-                "round {round}/{}: {:<34} {:>10.0} {}/s in {:.2} s{}",
+                "round {round}/{}: {:<34} {:>10.0} {}/s in {:.2} s{}{}",
                 args.reps,
                 kind.title(),
                 run.rate(),
                 kind.unit(),
                 run.seconds,
+                run.startup_seconds
+                    .map(|s| format!(" (after {s:.2} s of start-up)"))
+                    .unwrap_or_default(),
                 run.rss_bytes
                     .map(|b| format!(", peak RSS {} MB", b >> 20))
                     .unwrap_or_default()
             );
+            if let Some(cpu) = run.cpu {
+                println!(
+                    "{:>46} cores busy: PostgreSQL {:.2}, broker {:.2}, {} {:.2}",
+                    "",
+                    cpu.postgres,
+                    cpu.broker,
+                    kind.process(),
+                    cpu.inlet
+                );
+            }
             result.runs.push(run);
         }
     }
@@ -223,6 +274,9 @@ name = "{name}"
 bootstrap_servers = "{bootstrap}"
 group_prefix = "inlet-bench-{pid}"
 
+[connector.kafka.properties]
+{properties}
+
 [connector.registry]
 url = "{registry}"
 
@@ -230,12 +284,27 @@ url = "{registry}"
 name = "{topic}"
 table = "public.{table}"
 create_table = false
-{insert}"#,
+{insert}
+[connector.batch]
+{batch}"#,
             database = self.database.url(),
             name = self.connector(kind, round),
             bootstrap = self.args.endpoints.bootstrap,
             pid = std::process::id(),
             registry = self.args.endpoints.registry,
+            properties = self
+                .args
+                .kafka_properties
+                .iter()
+                .map(|(k, v)| format!("{k:?} = {v:?}\n"))
+                .collect::<String>(),
+            batch = [
+                self.args.max_rows.map(|n| format!("max_rows = {n}\n")),
+                self.args.max_bytes.map(|n| format!("max_bytes = {n}\n")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<String>(),
         )
     }
 }

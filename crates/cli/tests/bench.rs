@@ -20,7 +20,15 @@ async fn the_benchmark_measures_everything_and_stores_exactly_what_it_should() {
     );
     let out = std::env::temp_dir().join(unique("inlet-bench-results"));
     let output = Command::new(env!("CARGO_BIN_EXE_inlet"))
-        .args(["bench", "--count", "3000", "--partitions", "2", "--reps", "1"])
+        .args([
+            "bench",
+            "--count",
+            "3000",
+            "--partitions",
+            "2",
+            "--reps",
+            "1",
+        ])
         .args(["--database-url", &url, "--bootstrap", &kafka])
         .args(["--registry", &registry])
         .arg("--out")
@@ -48,7 +56,9 @@ async fn the_benchmark_measures_everything_and_stores_exactly_what_it_should() {
         "d_inlet_write_path_dead_letters",
     ] {
         let m = &results["measurements"][name];
-        let runs = m["runs"].as_array().unwrap_or_else(|| panic!("{name}: {m}"));
+        let runs = m["runs"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name}: {m}"));
         assert_eq!(runs.len(), 1, "{name}: {m}");
         assert!(m["median"].as_f64().unwrap() > 0.0, "{name}: {m}");
     }
@@ -79,7 +89,9 @@ async fn drop_database(admin_url: &str, database: &str) {
         .expect("connecting to drop the benchmark's database");
     tokio::spawn(connection);
     client
-        .batch_execute(&format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"))
+        .batch_execute(&format!(
+            "DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"
+        ))
         .await
         .expect("dropping the benchmark's database");
 }

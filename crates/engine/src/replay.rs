@@ -30,6 +30,9 @@ pub struct ReplaySummary {
     pub dead_letters: u64,
     /// Transactions committed.
     pub batches: u64,
+    /// From the call to the first record read: connecting, reading (or creating) the
+    /// tables.
+    pub setup: std::time::Duration,
 }
 
 impl Connector {
@@ -41,6 +44,7 @@ impl Connector {
         topic: &str,
         mut file: RecordFileReader<R>,
     ) -> Result<ReplaySummary, RunError> {
+        let started = std::time::Instant::now();
         let name = self.config.name.clone();
         let database_error = |source| RunError::Database {
             connector: name.clone(),
@@ -79,6 +83,7 @@ impl Connector {
         let mut summary = ReplaySummary::default();
         let mut stop = None;
         let mut exhausted = false;
+        summary.setup = started.elapsed();
         loop {
             let empty = HashMap::new();
             let pending = in_flight.as_ref().map_or(&empty, |f| &f.ends);

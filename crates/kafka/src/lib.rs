@@ -11,4 +11,4 @@ mod settings;
 pub use consumer::{
     ConsumerEvent, SourceConsumer, SourceContext, StoredOffsets, Watermarks, subscribe,
 };
-pub use settings::{KafkaSettings, Mechanism, SecurityProtocol, StartFrom};
+pub use settings::{CONSUMER_TUNING, KafkaSettings, Mechanism, SecurityProtocol, StartFrom};

@@ -57,10 +57,23 @@ impl Drop for WorkDir {
     }
 }
 
-/// The librdkafka configuration for the benchmark's own clients.
+/// The librdkafka configuration for the benchmark's own producer.
 pub fn kafka(args: &BenchArgs) -> ClientConfig {
     let mut config = ClientConfig::new();
     config.set("bootstrap.servers", &args.endpoints.bootstrap);
+    config
+}
+
+/// The librdkafka configuration for the benchmark's own consumers: inlet's consumer tuning
+/// and `--kafka-property`, as `inlet run` has them.
+pub fn kafka_consumer(args: &BenchArgs) -> ClientConfig {
+    let mut config = kafka(args);
+    for (name, value) in inlet_kafka::CONSUMER_TUNING {
+        config.set(name, value);
+    }
+    for (name, value) in &args.kafka_properties {
+        config.set(name, value);
+    }
     config
 }
 
@@ -86,7 +99,7 @@ pub async fn produce_readings(args: &BenchArgs, topic: &str) -> anyhow::Result<f
 
 /// Reads the whole topic once (untimed) into the record file; returns its path.
 pub async fn dump(args: &BenchArgs, topic: &str, work: &WorkDir) -> anyhow::Result<PathBuf> {
-    let config = kafka(args);
+    let config = kafka_consumer(args);
     let (topic, partitions, count, path) = (
         topic.to_owned(),
         args.partitions,
@@ -131,6 +144,14 @@ pub fn assigned(
     topic: &str,
     partitions: i32,
 ) -> anyhow::Result<BaseConsumer> {
+    let consumer = connected(config, topic)?;
+    assign(&consumer, topic, partitions)?;
+    Ok(consumer)
+}
+
+/// A consumer in no group that has read `topic`'s metadata (so it is connected), with
+/// nothing assigned.
+pub fn connected(config: &ClientConfig, topic: &str) -> anyhow::Result<BaseConsumer> {
     let consumer: BaseConsumer = config
         .clone()
         .set("group.id", format!("inlet-bench-{}", std::process::id()))
@@ -138,14 +159,21 @@ pub fn assigned(
         .set("enable.partition.eof", "false")
         .create()
         .context("creating a Kafka consumer")?;
+    consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(30))
+        .with_context(|| format!("reading the metadata of {topic}"))?;
+    Ok(consumer)
+}
+
+/// Assigns every partition of `topic`, from its start.
+pub fn assign(consumer: &BaseConsumer, topic: &str, partitions: i32) -> anyhow::Result<()> {
     let mut tpl = TopicPartitionList::new();
     for p in 0..partitions {
         tpl.add_partition_offset(topic, p, Offset::Beginning)?;
     }
     consumer
         .assign(&tpl)
-        .context("assigning the topic's partitions")?;
-    Ok(consumer)
+        .context("assigning the topic's partitions")
 }
 
 /// What the poison copy holds.

@@ -11,7 +11,7 @@ use inlet_postgres::DatabaseConfig;
 use rdkafka::consumer::Consumer as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use super::{APPEND_TABLE, BenchArgs, STALL, UPSERT_TABLE, data};
+use super::{APPEND_TABLE, BenchArgs, STALL, UPSERT_TABLE, cpu, data};
 
 /// What is measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +83,15 @@ impl Kind {
         }
     }
 
+    /// The process whose CPU is counted besides the services'.
+    pub fn process(self) -> &'static str {
+        match self {
+            Kind::CopyLimit => "bench client",
+            Kind::BareConsume => "consumer",
+            _ => "inlet",
+        }
+    }
+
     pub fn upsert(self) -> bool {
         matches!(self, Kind::EndToEndUpsert | Kind::ReplayUpsert)
     }
@@ -100,8 +109,11 @@ pub struct Run {
     pub seconds: f64,
     /// Peak resident set of the inlet process, for `inlet run`.
     pub rss_bytes: Option<u64>,
-    /// From the process's start to its partitions' assignment, for `inlet run`.
+    /// Before the timed part: from the process's start to its partitions' assignment, for
+    /// `inlet run`; connecting and reading the tables, for the replay.
     pub startup_seconds: Option<f64>,
+    /// Cores used during the timed part, by PostgreSQL, the broker and the process measured.
+    pub cpu: Option<cpu::Usage>,
 }
 
 impl Run {
@@ -229,6 +241,7 @@ impl Database {
         let statement = include_str!("sql/copy_from_file.sql")
             .replace("{table}", &quote(table))
             .replace("{file}", &literal(file)?);
+        let before = cpu::Sample::take(std::process::id());
         let started = Instant::now();
         let rows = self
             .client
@@ -236,6 +249,7 @@ impl Database {
             .await
             .with_context(|| format!("COPY {table} FROM {}", file.display()))?;
         let seconds = started.elapsed().as_secs_f64();
+        let cpu = before.until(&cpu::Sample::take(std::process::id()));
         if rows != count {
             bail!("COPY loaded {rows} rows, not {count}");
         }
@@ -244,6 +258,7 @@ impl Database {
             seconds,
             rss_bytes: None,
             startup_seconds: None,
+            cpu: Some(cpu),
         })
     }
 
@@ -290,13 +305,15 @@ fn literal(path: &Path) -> anyhow::Result<String> {
 }
 
 /// b. A consumer assigned every partition from its start, counting records until all are
-/// read; nothing is decoded. Timed from the assignment.
+/// read; nothing is decoded. Timed from the assignment. It has inlet's consumer settings.
 pub async fn bare_consume(args: &BenchArgs, topic: &str) -> anyhow::Result<Run> {
-    let config = data::kafka(args);
+    let config = data::kafka_consumer(args);
     let (topic, partitions, count) = (topic.to_owned(), args.partitions, args.count);
     tokio::task::spawn_blocking(move || -> anyhow::Result<Run> {
+        let consumer = data::connected(&config, &topic)?;
+        let before = cpu::Sample::take(std::process::id());
         let started = Instant::now();
-        let consumer = data::assigned(&config, &topic, partitions)?;
+        data::assign(&consumer, &topic, partitions)?;
         let mut read = 0u64;
         let mut bytes = 0usize;
         let mut last = Instant::now();
@@ -315,6 +332,7 @@ pub async fn bare_consume(args: &BenchArgs, topic: &str) -> anyhow::Result<Run> 
             }
         }
         let seconds = started.elapsed().as_secs_f64();
+        let cpu = before.until(&cpu::Sample::take(std::process::id()));
         tracing::debug!(bytes, "bare consumer done");
         consumer.unassign()?;
         Ok(Run {
@@ -322,6 +340,7 @@ pub async fn bare_consume(args: &BenchArgs, topic: &str) -> anyhow::Result<Run> 
             seconds,
             rss_bytes: None,
             startup_seconds: None,
+            cpu: Some(cpu),
         })
     })
     .await?
@@ -369,7 +388,7 @@ pub async fn end_to_end(
             return Err(fail(format!("inlet run exited early ({status})")));
         }
         if rebalances(metrics, connector).await.unwrap_or(0) > 0 {
-            break Instant::now();
+            break cpu::Sample::take(pid);
         }
         if spawned.elapsed() > STALL {
             return Err(fail("inlet run was not assigned its partitions".into()));
@@ -380,7 +399,7 @@ pub async fn end_to_end(
     let done = loop {
         let stored = database.stored(connector).await?;
         if stored >= count {
-            break Instant::now();
+            break cpu::Sample::take(pid);
         }
         if stored != last.0 {
             last = (stored, Instant::now());
@@ -410,14 +429,15 @@ pub async fn end_to_end(
     }
     Ok(Run {
         count,
-        seconds: (done - assigned).as_secs_f64(),
+        seconds: done.seconds_since(&assigned),
         rss_bytes: rss,
-        startup_seconds: Some((assigned - spawned).as_secs_f64()),
+        startup_seconds: Some(assigned.seconds_since_instant(spawned)),
+        cpu: Some(assigned.until(&done)),
     })
 }
 
-/// d. The record file through `Connector::replay`, timed as a whole (tables read, plans
-/// compiled, every batch committed).
+/// d. The record file through `Connector::replay`, timed from its first record (its tables
+/// read; plans are compiled on the way) until every batch is committed.
 pub async fn replay(config: Config, topic: &str, file: &Path, count: u64) -> anyhow::Result<Run> {
     let connector = config
         .connectors
@@ -427,11 +447,13 @@ pub async fn replay(config: Config, topic: &str, file: &Path, count: u64) -> any
     let reader = RecordFileReader::new(std::io::BufReader::new(
         std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?,
     ))?;
+    let before = cpu::Sample::take(std::process::id());
     let started = Instant::now();
     let summary = Connector::new(connector, config.database)
         .replay(topic, reader)
         .await?;
-    let seconds = started.elapsed().as_secs_f64();
+    let seconds = started.elapsed().as_secs_f64() - summary.setup.as_secs_f64();
+    let cpu = before.until(&cpu::Sample::take(std::process::id()));
     if summary.records != count || summary.skipped != 0 {
         bail!("the replay read {summary:?}, not {count} records");
     }
@@ -439,7 +461,8 @@ pub async fn replay(config: Config, topic: &str, file: &Path, count: u64) -> any
         count,
         seconds,
         rss_bytes: None,
-        startup_seconds: None,
+        startup_seconds: Some(summary.setup.as_secs_f64()),
+        cpu: Some(cpu),
     })
 }
 

@@ -191,6 +191,14 @@ impl Report {
         let mut targets = serde_json::Map::new();
         let mut ratio_json = serde_json::Map::new();
         for r in &ratios {
+            if !r.value.is_finite() {
+                lines.push(format!(
+                    "{:<18} {:>6}  {} (not measured)",
+                    r.name, "n/a", r.what
+                ));
+                ratio_json.insert(r.name.to_owned(), Value::Null);
+                continue;
+            }
             let verdict = r.target.map(|t| (t, r.value >= t));
             lines.push(format!(
                 "{:<18} {:>6.3}  {}{}",

@@ -1,0 +1,133 @@
+//! Where the CPU goes during a measurement: the processes of PostgreSQL, of the broker and
+//! of inlet, read from /proc before and after (Linux only; elsewhere nothing is reported).
+
+use std::time::Instant;
+
+/// Clock ticks per second of /proc's times (USER_HZ, 100 on Linux).
+const TICKS: f64 = 100.0;
+
+/// CPU seconds consumed so far.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    at: Instant,
+    postgres: f64,
+    broker: f64,
+    inlet: f64,
+}
+
+/// Cores busy on average between two samples.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Usage {
+    pub postgres: f64,
+    pub broker: f64,
+    pub inlet: f64,
+}
+
+impl Sample {
+    /// Every `postgres` process (with the CPU of the backends that have exited, which
+    /// the postmaster has collected), every `tansu` process, and process `inlet`.
+    pub fn take(inlet: u32) -> Sample {
+        let mut sample = Sample {
+            at: Instant::now(),
+            postgres: 0.0,
+            broker: 0.0,
+            inlet: 0.0,
+        };
+        let processes: Vec<Stat> = std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+            .filter_map(Stat::read)
+            .collect();
+        for p in &processes {
+            let parent_is_postgres = processes
+                .iter()
+                .any(|q| q.pid == p.ppid && q.comm == "postgres");
+            match p.comm.as_str() {
+                "postgres" => {
+                    sample.postgres += p.own;
+                    if !parent_is_postgres {
+                        sample.postgres += p.children;
+                    }
+                }
+                "tansu" => sample.broker += p.own,
+                _ => {}
+            }
+            if p.pid == inlet {
+                sample.inlet = p.own;
+            }
+        }
+        sample
+    }
+
+    /// Seconds from `earlier` to `self`.
+    pub fn seconds_since(&self, earlier: &Sample) -> f64 {
+        (self.at - earlier.at).as_secs_f64()
+    }
+
+    /// Seconds from `earlier` to `self`.
+    pub fn seconds_since_instant(&self, earlier: Instant) -> f64 {
+        (self.at - earlier).as_secs_f64()
+    }
+
+    /// The cores used from `self` to `later`.
+    pub fn until(&self, later: &Sample) -> Usage {
+        let seconds = (later.at - self.at).as_secs_f64().max(1e-9);
+        Usage {
+            postgres: (later.postgres - self.postgres) / seconds,
+            broker: (later.broker - self.broker) / seconds,
+            inlet: (later.inlet - self.inlet) / seconds,
+        }
+    }
+}
+
+/// What /proc/PID/stat says of a process.
+struct Stat {
+    pid: u32,
+    ppid: u32,
+    comm: String,
+    /// Its own user + system time, seconds.
+    own: f64,
+    /// That of its children it has waited for, seconds.
+    children: f64,
+}
+
+impl Stat {
+    fn read(pid: u32) -> Option<Stat> {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let open = text.find('(')?;
+        let close = text.rfind(')')?;
+        let comm = text.get(open + 1..close)?.to_owned();
+        let fields: Vec<&str> = text.get(close + 1..)?.split_whitespace().collect();
+        // After the command: state, ppid, …; utime, stime, cutime, cstime are fields 14-17
+        // of the whole line, 11-14 here.
+        let number = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+        Some(Stat {
+            pid,
+            ppid: fields.get(1)?.parse().ok()?,
+            comm,
+            own: (number(11)? + number(12)?) / TICKS,
+            children: (number(13)? + number(14)?) / TICKS,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_process_is_found_and_its_cpu_counted() {
+        let me = std::process::id();
+        let before = Sample::take(me);
+        let spin = Instant::now();
+        let mut x = 0u64;
+        while spin.elapsed().as_millis() < 300 {
+            x = x.wrapping_mul(31).wrapping_add(7);
+        }
+        std::hint::black_box(x);
+        let usage = before.until(&Sample::take(me));
+        assert!(usage.inlet > 0.5, "{usage:?}");
+    }
+}

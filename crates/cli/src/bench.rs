@@ -7,8 +7,9 @@
 //! - c. inlet end to end: `inlet run` from an empty table and no stored offsets until all
 //!   N rows are committed (and its peak RSS);
 //! - d. inlet's write path alone: the same records replayed from a file, no broker;
-//! - e. inlet end to end with upsert on (device_id, ts), and with a share of poison
-//!   records (dead letters); the same two through the replay as well.
+//! - e. inlet end to end with upsert on (device_id, ts) into `readings_upsert` (primary key
+//!   (ts, device_id), which is also its index on ts), and with a share of poison records
+//!   (dead letters); the same two through the replay as well.
 //!
 //! Every measurement is checked: the rows and dead letters it should have stored are
 //! counted afterwards. Results (min / median / max, ratios, targets) are printed and
@@ -165,6 +166,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             result.runs.push(run);
         }
     }
+    data::delete_topics(&args, &[&topic, &poison_topic]).await;
     let report = report::Report::new(&args, &database, produced, &results).await?;
     report.print();
     let path = report.write(&args.out)?;

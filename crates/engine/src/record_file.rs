@@ -215,8 +215,13 @@ mod tests {
     #[test]
     fn damage_is_an_error_not_a_panic_or_a_huge_allocation() {
         let bytes = sample();
-        // Cut anywhere inside the records: an error naming the truncation.
-        for cut in MAGIC.len() + 1..bytes.len() {
+        // Cut between the two records: a file of one record.
+        let boundary = MAGIC.len() + FIXED + b"dev-1".len() + b"\0\0\0\0\x01abc".len();
+        let mut reader = RecordFileReader::new(&bytes[..boundary]).unwrap();
+        assert!(reader.next_record().unwrap().is_some());
+        assert!(reader.next_record().unwrap().is_none());
+        // Cut anywhere inside a record: an error naming the truncation.
+        for cut in (MAGIC.len() + 1..bytes.len()).filter(|&c| c != boundary) {
             let mut reader = RecordFileReader::new(&bytes[..cut]).unwrap();
             let mut result = Ok(());
             while let Some(r) = reader.next_record().transpose() {

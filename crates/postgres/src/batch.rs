@@ -438,6 +438,15 @@ impl Batch {
             for run in mine.chunk_by(|a, b| a.0 == b.0) {
                 let target = &self.targets[run[0].0];
                 let ranges: Vec<&Range<usize>> = run.iter().map(|(_, r)| *r).collect();
+                stored += ranges.len() as u64;
+                // Of several rows of one key, the last wins (ON CONFLICT may not touch a
+                // row twice in one statement); deleting a key twice is harmless.
+                let ranges = match &target.write {
+                    WriteMode::Upsert { key } => {
+                        self.last_of_each_key(&target.columns, key, ranges)
+                    }
+                    _ => ranges,
+                };
                 stages += 1;
                 let stage = format!("pg_temp.\"__inlet_stage_{stages}\"");
                 let columns = quote_list(&target.columns);
@@ -491,10 +500,45 @@ impl Batch {
                 .map_err(|e| {
                     Error::query(format!("applying staged rows to {}", target.table), e)
                 })?;
-                stored += ranges.len() as u64;
             }
         }
         Ok(stored)
+    }
+
+    /// `ranges` (COPY rows of `columns`, in record order) without the rows that a later
+    /// row of the same `key` replaces; the order of the rest is kept. Rows whose fields
+    /// cannot be read are kept, for the database to judge.
+    fn last_of_each_key<'r>(
+        &self,
+        columns: &[String],
+        key: &[String],
+        ranges: Vec<&'r Range<usize>>,
+    ) -> Vec<&'r Range<usize>> {
+        let positions: Vec<usize> = key
+            .iter()
+            .filter_map(|k| columns.iter().position(|c| c == k))
+            .collect();
+        let keys: Vec<Option<Vec<u8>>> = ranges
+            .iter()
+            .map(|r| {
+                self.rows
+                    .get((*r).clone())
+                    .and_then(|row| row_key(row, &positions))
+            })
+            .collect();
+        let mut last: HashMap<&[u8], usize> = HashMap::with_capacity(keys.len());
+        for (i, k) in keys.iter().enumerate() {
+            if let Some(k) = k {
+                last.insert(k.as_slice(), i);
+            }
+        }
+        ranges
+            .iter()
+            .zip(&keys)
+            .enumerate()
+            .filter(|(i, (_, k))| k.as_ref().is_none_or(|k| last.get(k.as_slice()) == Some(i)))
+            .map(|(_, (r, _))| *r)
+            .collect()
     }
 
     async fn copy(
@@ -546,10 +590,71 @@ impl Batch {
     }
 }
 
+/// The fields at `positions` of a COPY BINARY row (field count, then each field's length,
+/// -1 for NULL, and bytes), length-prefixed and concatenated; None if the row is malformed.
+fn row_key(row: &[u8], positions: &[usize]) -> Option<Vec<u8>> {
+    let count = usize::try_from(i16::from_be_bytes(row.get(..2)?.try_into().ok()?)).ok()?;
+    let mut fields = Vec::with_capacity(count);
+    let mut at = 2;
+    for _ in 0..count {
+        let length = i32::from_be_bytes(row.get(at..at + 4)?.try_into().ok()?);
+        let end = at + 4 + usize::try_from(length).unwrap_or(0);
+        fields.push(row.get(at..end)?);
+        at = end;
+    }
+    let mut key = Vec::new();
+    for &p in positions {
+        key.extend_from_slice(fields.get(p)?);
+    }
+    Some(key)
+}
+
 /// Whether the database refused the data (rather than failing): data exceptions (22),
 /// integrity constraints (23), a trigger's raise (P0), check option (44).
 fn is_rejection(error: &Error) -> bool {
     error
         .sqlstate()
         .is_some_and(|code| matches!(&code[..2], "22" | "23" | "P0" | "44"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::row_key;
+
+    /// A COPY row of the given fields (None: NULL).
+    fn row(fields: &[Option<&[u8]>]) -> Vec<u8> {
+        let mut out = (fields.len() as i16).to_be_bytes().to_vec();
+        for f in fields {
+            match f {
+                Some(b) => {
+                    out.extend_from_slice(&(b.len() as i32).to_be_bytes());
+                    out.extend_from_slice(b);
+                }
+                None => out.extend_from_slice(&(-1i32).to_be_bytes()),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_key_is_its_fields_with_their_lengths() {
+        let a = row(&[Some(b"ab"), Some(b"c"), None]);
+        let b = row(&[Some(b"a"), Some(b"bc"), None]);
+        // The same bytes split differently are different keys.
+        assert_ne!(row_key(&a, &[0, 1]), row_key(&b, &[0, 1]));
+        assert_eq!(row_key(&a, &[2]), row_key(&b, &[2]));
+        assert_eq!(row_key(&a, &[1, 0]).unwrap().len(), 4 + 1 + 4 + 2);
+    }
+
+    #[test]
+    fn a_malformed_row_has_no_key_and_no_panic() {
+        let good = row(&[Some(b"abc"), Some(b"d")]);
+        for cut in 0..good.len() {
+            assert_eq!(row_key(&good[..cut], &[1]), None, "cut at {cut}");
+        }
+        assert_eq!(row_key(&good, &[5]), None);
+        let mut huge = good.clone();
+        huge[2..6].copy_from_slice(&i32::MAX.to_be_bytes());
+        assert_eq!(row_key(&huge, &[0]), None);
+    }
 }

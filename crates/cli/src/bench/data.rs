@@ -12,6 +12,8 @@ use anyhow::{Context as _, bail};
 use inlet_engine::{FileRecord, RecordFileReader, RecordFileWriter};
 use rdkafka::ClientConfig;
 use rdkafka::Message as _;
+use rdkafka::admin::{AdminClient, AdminOptions};
+use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseRecord, Producer as _, ThreadedProducer};
@@ -95,6 +97,25 @@ pub async fn produce_readings(args: &BenchArgs, topic: &str) -> anyhow::Result<f
         bail!("inlet generate failed ({status}): are the services up? scripts/services up");
     }
     Ok(args.count as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Deletes the benchmark's topics (a broker keeping them in memory would grow run after
+/// run); a failure is only reported.
+pub async fn delete_topics(args: &BenchArgs, topics: &[&str]) {
+    let admin: Result<AdminClient<DefaultClientContext>, _> = kafka(args).create();
+    let result = match admin {
+        Ok(admin) => admin
+            .delete_topics(
+                topics,
+                &AdminOptions::new().operation_timeout(Some(Duration::from_secs(30))),
+            )
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = result {
+        tracing::warn!(error = %e, ?topics, "the benchmark's topics could not be deleted");
+    }
 }
 
 /// Reads the whole topic once (untimed) into the record file; returns its path.

@@ -181,10 +181,13 @@ impl Database {
         &self.client
     }
 
-    /// The proposal's table twice: `readings` (index on ts) and `readings_upsert` (the
-    /// same, with a primary key on (device_id, ts)); and inlet's own schema.
+    /// The proposal's table twice: `readings`, with an index on ts, and `readings_upsert`,
+    /// with a primary key on (ts, device_id) (its index on ts); and inlet's own schema.
     pub async fn create_tables(&self, proposal: &Proposal) -> anyhow::Result<()> {
-        for table in [APPEND_TABLE, UPSERT_TABLE] {
+        for (table, index) in [
+            (APPEND_TABLE, include_str!("sql/index_ts.sql")),
+            (UPSERT_TABLE, include_str!("sql/primary_key.sql")),
+        ] {
             let ddl: String = proposal
                 .ddl("public", table)
                 .lines()
@@ -196,16 +199,10 @@ impl Database {
                 .await
                 .with_context(|| format!("creating table {table}"))?;
             self.client
-                .batch_execute(&include_str!("sql/index_ts.sql").replace("{table}", &quote(table)))
+                .batch_execute(&index.replace("{table}", &quote(table)))
                 .await
                 .with_context(|| format!("indexing {table}"))?;
         }
-        self.client
-            .batch_execute(
-                &include_str!("sql/primary_key.sql").replace("{table}", &quote(UPSERT_TABLE)),
-            )
-            .await
-            .context("adding the upsert table's key")?;
         let mut client = self.config.connect().await?;
         inlet_postgres::ensure_inlet_schema(&mut client).await?;
         Ok(())

@@ -249,7 +249,7 @@ impl Report {
                 "partitions": args.partitions,
                 "rounds": args.reps,
                 "poison_every": args.poison_every,
-                "table": "readings (the proposal for inlet.bench.Reading) with an index on ts; upsert: readings_upsert, primary key (device_id, ts)",
+                "table": "readings (the proposal for inlet.bench.Reading) with an index on ts; upsert: readings_upsert, primary key (ts, device_id) and no other index",
             },
             "measurements": measurements,
             "ratios_of_medians": ratio_json,

@@ -1,5 +1,6 @@
--- Moves a staging table's rows into the target: the last row of each key, inserted or
--- replacing the stored one. {action}: UPDATE SET "c" = EXCLUDED."c", ... or NOTHING.
+-- Moves a staging table's rows into the target, inserted or replacing the stored one. The
+-- rows have one key each (the writer keeps the last record of a key). {action}:
+-- UPDATE SET "c" = EXCLUDED."c", ... or NOTHING.
 INSERT INTO {table} ({columns})
-SELECT DISTINCT ON ({key}) {columns} FROM {stage} ORDER BY {key}, "__inlet_seq" DESC
+SELECT {columns} FROM {stage}
 ON CONFLICT ({key}) DO {action}

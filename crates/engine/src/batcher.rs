@@ -24,14 +24,20 @@ pub(crate) struct Batcher {
 }
 
 impl Batcher {
-    /// An empty batch of `connector` over `targets`' topics.
-    pub(crate) fn new(connector: &str, targets: &[Target]) -> Self {
+    /// An empty batch of `connector` over `targets`' topics, in the buffers of `spare` (a
+    /// written batch) when there is one: a batch's megabytes are allocated once, not per
+    /// batch.
+    pub(crate) fn new(connector: &str, targets: &[Target], spare: Option<Batch>) -> Self {
+        let mut batch = spare.unwrap_or_default();
+        batch.entries.clear();
+        batch.rows.clear();
+        batch.raw.clear();
+        batch.targets.clear();
+        batch.starts.clear();
+        batch.connector = connector.to_owned();
+        batch.topics = targets.iter().map(|t| t.config.topic.clone()).collect();
         Batcher {
-            batch: Batch {
-                connector: connector.to_owned(),
-                topics: targets.iter().map(|t| t.config.topic.clone()).collect(),
-                ..Batch::default()
-            },
+            batch,
             copy_plans: Vec::new(),
             accepted: HashMap::new(),
         }

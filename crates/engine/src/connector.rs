@@ -201,6 +201,7 @@ impl Connector {
             progress,
             scratch: RowScratch::default(),
             control: None,
+            spare: None,
         };
         if self
             .config
@@ -684,6 +685,8 @@ struct Run<'c> {
     scratch: RowScratch,
     /// A connection of the reading side, for DDL while a batch is written (add-columns).
     control: Option<tokio_postgres::Client>,
+    /// A written batch whose buffers the next one reuses.
+    spare: Option<Batch>,
 }
 
 impl Run<'_> {
@@ -731,6 +734,7 @@ impl Run<'_> {
                             // Fenced: the next batch starts from offsets no longer stored.
                             batch = Batch::default();
                         }
+                        self.spare = Some(done.batch);
                     }
                 }
             }
@@ -819,7 +823,8 @@ impl Run<'_> {
         written: Option<Arc<tokio::sync::Notify>>,
     ) -> (Batch, HashMap<(usize, i32), i64>, Option<RunError>) {
         let limits = self.connector.config.batch;
-        let mut batcher = Batcher::new(self.name(), &self.targets);
+        let spare = self.spare.take();
+        let mut batcher = Batcher::new(self.name(), &self.targets, spare);
         let mut stop: Option<RunError> = None;
         let deadline = tokio::time::Instant::now() + limits.linger;
         while !batcher.is_full(&limits) {

@@ -83,11 +83,12 @@ impl Connector {
         let mut summary = ReplaySummary::default();
         let mut stop = None;
         let mut exhausted = false;
+        let mut spare = None;
         summary.setup = started.elapsed();
         loop {
             let empty = HashMap::new();
             let pending = in_flight.as_ref().map_or(&empty, |f| &f.ends);
-            let mut batcher = Batcher::new(&name, &targets);
+            let mut batcher = Batcher::new(&name, &targets, spare.take());
             while stop.is_none() && !exhausted && !batcher.is_full(&limits) {
                 let Some(r) = file.next_record().map_err(file_error)? else {
                     exhausted = true;
@@ -155,6 +156,7 @@ impl Connector {
                         summary.dead_letters += dead_letters;
                         summary.batches += 1;
                         stored.extend(next);
+                        spare = Some(done.batch);
                     }
                     Some(Outcome::Fenced { .. }) | None => {
                         return Err(RunError::Replay {

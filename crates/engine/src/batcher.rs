@@ -12,6 +12,9 @@ use crate::config::{BatchConfig, InsertMode, Tolerance};
 use crate::connector::RunError;
 use crate::decode::{Decoded, Record, Target};
 
+/// Records between two yields of the loop that fills a batch.
+const YIELD_EVERY: usize = 256;
+
 /// A batch being filled.
 pub(crate) struct Batcher {
     /// The batch so far.
@@ -40,6 +43,17 @@ impl Batcher {
             batch,
             copy_plans: Vec::new(),
             accepted: HashMap::new(),
+        }
+    }
+
+    /// Every [`YIELD_EVERY`] records, lets the runtime run other tasks. The consumer hands
+    /// out records without ever making the loop wait while it has some, and tokio runs a
+    /// task spawned by a busy task (the write of the batch before) on that task's thread
+    /// once it yields: without this, the batch in flight was only written after the next
+    /// one was full, and reading and writing took turns instead of overlapping.
+    pub(crate) async fn yield_now_and_then(&self) {
+        if self.batch.entries.len().is_multiple_of(YIELD_EVERY) {
+            tokio::task::yield_now().await;
         }
     }
 

@@ -826,13 +826,15 @@ impl Run<'_> {
         let spare = self.spare.take();
         let mut batcher = Batcher::new(self.name(), &self.targets, spare);
         let mut stop: Option<RunError> = None;
-        let deadline = tokio::time::Instant::now() + limits.linger;
+        // One timer for the whole batch (a new one per record costs a timer registration).
+        let linger = tokio::time::sleep(limits.linger);
+        tokio::pin!(linger);
         while !batcher.is_full(&limits) {
             let empty = batcher.batch.entries.is_empty();
             let mut event = None;
             let message = tokio::select! {
                 _ = shutdown.changed() => break,
-                _ = tokio::time::sleep_until(deadline), if !empty => break,
+                _ = &mut linger, if !empty => break,
                 // The batch in flight is written and nothing waits: take its outcome.
                 _ = async {
                     match &written {
@@ -880,7 +882,8 @@ impl Run<'_> {
                     continue;
                 }
             };
-            let Some(t) = self.topic_index(message.topic()) else {
+            let topic = message.topic();
+            let Some(t) = self.topic_index(topic) else {
                 continue;
             };
             let key = (t, message.partition());
@@ -896,7 +899,7 @@ impl Run<'_> {
                 && !verify(
                     &self.consumer,
                     &mut self.positions,
-                    message.topic(),
+                    topic,
                     key,
                     floor,
                     message.offset(),
@@ -912,7 +915,7 @@ impl Run<'_> {
                 .map(|h| h.iter().map(|h| (h.key, h.value)).collect())
                 .unwrap_or_default();
             let record = Record {
-                topic: message.topic(),
+                topic,
                 partition: message.partition(),
                 offset: message.offset(),
                 timestamp_ms: message.timestamp().to_millis(),
@@ -962,6 +965,7 @@ impl Run<'_> {
                 stop = Some(e);
                 break;
             }
+            batcher.yield_now_and_then().await;
         }
         (batcher.batch, batcher.accepted, stop)
     }

@@ -139,6 +139,7 @@ impl Connector {
                 ) {
                     stop = Some(e);
                 }
+                batcher.yield_now_and_then().await;
             }
             if let Some(flight) = in_flight.take() {
                 let done = flight.handle.await.map_err(|e| RunError::Table {

@@ -173,7 +173,7 @@ pub struct RawBatch {
     /// Most records per transaction.
     #[serde(default = "default_max_rows")]
     pub max_rows: usize,
-    /// Most bytes of rows per transaction.
+    /// Most bytes per transaction: rows, and the raw records kept for dead letters.
     #[serde(default = "default_max_bytes")]
     pub max_bytes: usize,
     /// How long to wait for more records before writing a smaller batch.
@@ -310,7 +310,7 @@ pub enum Evolution {
 pub struct BatchConfig {
     /// Most records.
     pub max_rows: usize,
-    /// Most bytes of rows.
+    /// Most bytes: rows, and the raw records kept for dead letters.
     pub max_bytes: usize,
     /// Longest wait for a fuller batch.
     pub linger: Duration,

@@ -3,6 +3,8 @@
 //! PostgreSQL and one table definition (`readings`, with an index on `ts`):
 //!
 //! - a. the COPY limit: the same rows loaded by one server-side `COPY … FROM '<file>'`;
+//!   and the same file sent by this client as one `COPY … FROM STDIN` (the limit over the
+//!   wire, which no client passes);
 //! - b. the bare consume rate: an rdkafka consumer reading the topic, decoding nothing;
 //! - c. inlet end to end: `inlet run` from an empty table and no stored offsets until all
 //!   N rows are committed (and its peak RSS);
@@ -192,6 +194,11 @@ impl Setup<'_> {
             Kind::CopyLimit => {
                 self.database
                     .copy_from_file(APPEND_TABLE, &self.work.copy_file(), count)
+                    .await
+            }
+            Kind::CopyWire => {
+                self.database
+                    .copy_over_the_wire(APPEND_TABLE, &self.work.copy_file(), count)
                     .await
             }
             Kind::BareConsume => measure::bare_consume(self.args, self.topic).await,

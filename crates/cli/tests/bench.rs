@@ -47,6 +47,7 @@ async fn the_benchmark_measures_everything_and_stores_exactly_what_it_should() {
         serde_json::from_slice(&std::fs::read(files[0].path()).unwrap()).unwrap();
     for name in [
         "a_copy_limit",
+        "a_copy_over_the_wire",
         "b_bare_consume",
         "c_inlet_end_to_end",
         "d_inlet_write_path",

@@ -18,6 +18,8 @@ use super::{APPEND_TABLE, BenchArgs, STALL, UPSERT_TABLE, cpu, data};
 pub enum Kind {
     /// a. Server-side COPY BINARY from a file.
     CopyLimit,
+    /// The same file sent by a client, one COPY FROM STDIN: the limit over the wire.
+    CopyWire,
     /// b. A consumer that decodes nothing.
     BareConsume,
     /// c. `inlet run`, append.
@@ -37,8 +39,9 @@ pub enum Kind {
 impl Kind {
     /// In the order of each round: the two sides of each ratio next to each other, so
     /// that a machine whose speed drifts during a run affects both alike.
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::CopyLimit,
+        Kind::CopyWire,
         Kind::ReplayAppend,
         Kind::BareConsume,
         Kind::EndToEnd,
@@ -52,6 +55,7 @@ impl Kind {
     pub fn name(self) -> &'static str {
         match self {
             Kind::CopyLimit => "a_copy_limit",
+            Kind::CopyWire => "a_copy_over_the_wire",
             Kind::BareConsume => "b_bare_consume",
             Kind::EndToEnd => "c_inlet_end_to_end",
             Kind::ReplayAppend => "d_inlet_write_path",
@@ -65,6 +69,7 @@ impl Kind {
     pub fn title(self) -> &'static str {
         match self {
             Kind::CopyLimit => "a. COPY limit (server-side file)",
+            Kind::CopyWire => "a. COPY of the file over the wire",
             Kind::BareConsume => "b. bare consume (rdkafka)",
             Kind::EndToEnd => "c. inlet end to end",
             Kind::ReplayAppend => "d. inlet write path (replay)",
@@ -87,7 +92,7 @@ impl Kind {
     /// The process whose CPU is counted besides the services'.
     pub fn process(self) -> &'static str {
         match self {
-            Kind::CopyLimit => "bench client",
+            Kind::CopyLimit | Kind::CopyWire => "bench client",
             Kind::BareConsume => "consumer",
             _ => "inlet",
         }
@@ -250,6 +255,44 @@ impl Database {
         let cpu = before.until(&cpu::Sample::take(std::process::id()));
         if rows != count {
             bail!("COPY loaded {rows} rows, not {count}");
+        }
+        Ok(Run {
+            count,
+            seconds,
+            rss_bytes: None,
+            startup_seconds: None,
+            cpu: Some(cpu),
+        })
+    }
+
+    /// The same file sent by this client in 1 MiB messages, one COPY FROM STDIN, one
+    /// transaction: what the database takes over its protocol, with no decoding, batching
+    /// or offsets.
+    pub async fn copy_over_the_wire(
+        &self,
+        table: &str,
+        file: &Path,
+        count: u64,
+    ) -> anyhow::Result<Run> {
+        use futures_util::SinkExt as _;
+        let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        let statement = include_str!("sql/copy_from_stdin.sql").replace("{table}", &quote(table));
+        let before = cpu::Sample::take(std::process::id());
+        let started = Instant::now();
+        let sink = self
+            .client
+            .copy_in::<_, bytes::Bytes>(&statement)
+            .await
+            .with_context(|| format!("COPY {table} FROM STDIN"))?;
+        futures_util::pin_mut!(sink);
+        for chunk in bytes.chunks(1 << 20) {
+            sink.send(bytes::Bytes::copy_from_slice(chunk)).await?;
+        }
+        let rows = sink.finish().await?;
+        let seconds = started.elapsed().as_secs_f64();
+        let cpu = before.until(&cpu::Sample::take(std::process::id()));
+        if rows != count {
+            bail!("COPY over the wire loaded {rows} rows, not {count}");
         }
         Ok(Run {
             count,

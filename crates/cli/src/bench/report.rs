@@ -99,6 +99,18 @@ impl Report {
                 target: Some(0.90),
             },
             Ratio {
+                name: "d/a_wire",
+                what: "write path vs the same file COPied over the wire",
+                value: d / median(Kind::CopyWire),
+                target: None,
+            },
+            Ratio {
+                name: "a_wire/a",
+                what: "COPY over the wire vs the server-side file",
+                value: median(Kind::CopyWire) / a,
+                target: None,
+            },
+            Ratio {
                 name: "e_upsert/c",
                 what: "upsert vs append, end to end",
                 value: median(Kind::EndToEndUpsert) / c,

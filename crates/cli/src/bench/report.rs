@@ -195,6 +195,11 @@ impl Report {
                     "median": s.median.round(),
                     "max": s.max.round(),
                     "peak_rss_mb": rss.iter().max().map(|b| b >> 20),
+                    "cores_busy": m.runs.iter().map(|r| r.cpu.map(|c| json!({
+                        "postgres": round3(c.postgres),
+                        "broker": round3(c.broker),
+                        "process": round3(c.inlet),
+                    }))).collect::<Vec<_>>(),
                     "startup_seconds": startup,
                 }),
             );

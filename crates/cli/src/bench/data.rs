@@ -16,6 +16,7 @@ use rdkafka::admin::{AdminClient, AdminOptions};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::BorrowedMessage;
 use rdkafka::producer::{BaseRecord, Producer as _, ThreadedProducer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 
@@ -131,32 +132,46 @@ pub async fn dump(args: &BenchArgs, topic: &str, work: &WorkDir) -> anyhow::Resu
         let consumer = assigned(&config, &topic, partitions)?;
         let file = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
         let mut writer = RecordFileWriter::new(file)?;
-        let mut read = 0u64;
-        let mut last = Instant::now();
-        while read < count {
-            match consumer.poll(Duration::from_millis(100)) {
-                Some(Ok(m)) => {
-                    writer.write(&FileRecord {
-                        partition: m.partition(),
-                        offset: m.offset(),
-                        timestamp_ms: m.timestamp().to_millis(),
-                        key: m.key(),
-                        value: m.payload(),
-                    })?;
-                    read += 1;
-                    last = Instant::now();
-                }
-                Some(Err(e)) => tracing::warn!(error = %e, "reading the benchmark topic"),
-                None if last.elapsed() > STALL => {
-                    bail!("{topic} gave only {read} of {count} records in {STALL:?}")
-                }
-                None => {}
-            }
-        }
+        read_all(&consumer, &topic, count, |m| {
+            Ok(writer.write(&FileRecord {
+                partition: m.partition(),
+                offset: m.offset(),
+                timestamp_ms: m.timestamp().to_millis(),
+                key: m.key(),
+                value: m.payload(),
+            })?)
+        })?;
         writer.finish()?;
         Ok(path)
     })
     .await?
+}
+
+/// Polls `consumer` until `count` records of `topic` have gone through `each`; fails when
+/// none arrives for [`STALL`].
+pub fn read_all(
+    consumer: &BaseConsumer,
+    topic: &str,
+    count: u64,
+    mut each: impl FnMut(&BorrowedMessage<'_>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut read = 0u64;
+    let mut last = Instant::now();
+    while read < count {
+        match consumer.poll(Duration::from_millis(100)) {
+            Some(Ok(m)) => {
+                each(&m)?;
+                read += 1;
+                last = Instant::now();
+            }
+            Some(Err(e)) => tracing::warn!(error = %e, "reading the benchmark topic"),
+            None if last.elapsed() > STALL => {
+                bail!("{topic} gave only {read} of {count} records in {STALL:?}")
+            }
+            None => {}
+        }
+    }
+    Ok(())
 }
 
 /// A consumer in no group, assigned every partition of `topic` from its start.

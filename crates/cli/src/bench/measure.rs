@@ -123,6 +123,17 @@ pub struct Run {
 }
 
 impl Run {
+    /// A run of this process: no child to take the RSS or the start-up of.
+    fn here(count: u64, seconds: f64, cpu: cpu::Usage) -> Self {
+        Run {
+            count,
+            seconds,
+            rss_bytes: None,
+            startup_seconds: None,
+            cpu: Some(cpu),
+        }
+    }
+
     pub fn rate(&self) -> f64 {
         self.count as f64 / self.seconds.max(1e-9)
     }
@@ -244,25 +255,12 @@ impl Database {
         let statement = include_str!("sql/copy_from_file.sql")
             .replace("{table}", &quote(table))
             .replace("{file}", &literal(file)?);
-        let before = cpu::Sample::take(std::process::id());
-        let started = Instant::now();
-        let rows = self
-            .client
-            .execute(&statement, &[])
-            .await
-            .with_context(|| format!("COPY {table} FROM {}", file.display()))?;
-        let seconds = started.elapsed().as_secs_f64();
-        let cpu = before.until(&cpu::Sample::take(std::process::id()));
-        if rows != count {
-            bail!("COPY loaded {rows} rows, not {count}");
-        }
-        Ok(Run {
-            count,
-            seconds,
-            rss_bytes: None,
-            startup_seconds: None,
-            cpu: Some(cpu),
+        let load = self.client.execute(&statement, &[]);
+        timed_load(count, async {
+            load.await
+                .with_context(|| format!("COPY {table} FROM {}", file.display()))
         })
+        .await
     }
 
     /// The same file sent by this client in 1 MiB messages, one COPY FROM STDIN, one
@@ -277,30 +275,19 @@ impl Database {
         use futures_util::SinkExt as _;
         let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
         let statement = include_str!("sql/copy_from_stdin.sql").replace("{table}", &quote(table));
-        let before = cpu::Sample::take(std::process::id());
-        let started = Instant::now();
-        let sink = self
-            .client
-            .copy_in::<_, bytes::Bytes>(&statement)
-            .await
-            .with_context(|| format!("COPY {table} FROM STDIN"))?;
-        futures_util::pin_mut!(sink);
-        for chunk in bytes.chunks(1 << 20) {
-            sink.send(bytes::Bytes::copy_from_slice(chunk)).await?;
-        }
-        let rows = sink.finish().await?;
-        let seconds = started.elapsed().as_secs_f64();
-        let cpu = before.until(&cpu::Sample::take(std::process::id()));
-        if rows != count {
-            bail!("COPY over the wire loaded {rows} rows, not {count}");
-        }
-        Ok(Run {
-            count,
-            seconds,
-            rss_bytes: None,
-            startup_seconds: None,
-            cpu: Some(cpu),
+        timed_load(count, async {
+            let sink = self
+                .client
+                .copy_in::<_, bytes::Bytes>(&statement)
+                .await
+                .with_context(|| format!("COPY {table} FROM STDIN"))?;
+            futures_util::pin_mut!(sink);
+            for chunk in bytes.chunks(1 << 20) {
+                sink.send(bytes::Bytes::copy_from_slice(chunk)).await?;
+            }
+            Ok(sink.finish().await?)
         })
+        .await
     }
 
     /// `table` holds `rows` rows and `inlet.dead_letters` `dead` records.
@@ -337,6 +324,23 @@ impl Database {
     }
 }
 
+/// Times `load`, which returns the rows it loaded (they must be `count`), with the cores
+/// busy meanwhile.
+async fn timed_load(
+    count: u64,
+    load: impl std::future::Future<Output = anyhow::Result<u64>>,
+) -> anyhow::Result<Run> {
+    let before = cpu::Sample::take(std::process::id());
+    let started = Instant::now();
+    let rows = load.await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let cpu = before.until(&cpu::Sample::take(std::process::id()));
+    if rows != count {
+        bail!("the COPY loaded {rows} rows, not {count}");
+    }
+    Ok(Run::here(count, seconds, cpu))
+}
+
 /// A path as an SQL string literal (COPY takes no parameter for its file).
 fn literal(path: &Path) -> anyhow::Result<String> {
     let text = path
@@ -355,34 +359,16 @@ pub async fn bare_consume(args: &BenchArgs, topic: &str) -> anyhow::Result<Run> 
         let before = cpu::Sample::take(std::process::id());
         let started = Instant::now();
         data::assign(&consumer, &topic, partitions)?;
-        let mut read = 0u64;
         let mut bytes = 0usize;
-        let mut last = Instant::now();
-        while read < count {
-            match consumer.poll(Duration::from_millis(100)) {
-                Some(Ok(m)) => {
-                    bytes += m.payload_len();
-                    read += 1;
-                    last = Instant::now();
-                }
-                Some(Err(e)) => tracing::warn!(error = %e, "reading the benchmark topic"),
-                None if last.elapsed() > STALL => {
-                    bail!("{topic} gave only {read} of {count} records in {STALL:?}")
-                }
-                None => {}
-            }
-        }
+        data::read_all(&consumer, &topic, count, |m| {
+            bytes += m.payload_len();
+            Ok(())
+        })?;
         let seconds = started.elapsed().as_secs_f64();
         let cpu = before.until(&cpu::Sample::take(std::process::id()));
         tracing::debug!(bytes, "bare consumer done");
         consumer.unassign()?;
-        Ok(Run {
-            count,
-            seconds,
-            rss_bytes: None,
-            startup_seconds: None,
-            cpu: Some(cpu),
-        })
+        Ok(Run::here(count, seconds, cpu))
     })
     .await?
 }
@@ -499,11 +485,8 @@ pub async fn replay(config: Config, topic: &str, file: &Path, count: u64) -> any
         bail!("the replay read {summary:?}, not {count} records");
     }
     Ok(Run {
-        count,
-        seconds,
-        rss_bytes: None,
         startup_seconds: Some(summary.setup.as_secs_f64()),
-        cpu: Some(cpu),
+        ..Run::here(count, seconds, cpu)
     })
 }
 

@@ -100,7 +100,7 @@ impl Report {
             },
             Ratio {
                 name: "d/a_wire",
-                what: "write path vs the same file COPied over the wire",
+                what: "write path vs the same file copied over the wire",
                 value: d / median(Kind::CopyWire),
                 target: None,
             },

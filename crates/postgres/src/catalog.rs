@@ -65,7 +65,10 @@ pub async fn create_table(client: &mut Client, table: &TableName, ddl: &str) -> 
         .await
         .map_err(|e| Error::query(action(), e))?;
     let exists: bool = tx
-        .query_one(include_str!("sql/table_exists.sql"), &[&table.quoted()])
+        .query_one(
+            include_str!("sql/table_exists.sql"),
+            &[&table.schema, &table.table],
+        )
         .await
         .map_err(|e| Error::query(action(), e))?
         .get(0);

@@ -205,8 +205,7 @@ impl Setup<'_> {
             Kind::EndToEnd | Kind::EndToEndUpsert | Kind::EndToEndPoison => {
                 let config = self.config(kind, round);
                 let path = self.work.path(&format!("{}-{round}.toml", kind.name()));
-                std::fs::write(&path, &config)
-                    .with_context(|| format!("writing {}", path.display()))?;
+                data::write_private(&path, &config)?;
                 let run = measure::end_to_end(
                     &path,
                     &self.work.path(&format!("{}-{round}.log", kind.name())),

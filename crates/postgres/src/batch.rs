@@ -518,6 +518,9 @@ impl Batch {
             .iter()
             .filter_map(|k| columns.iter().position(|c| c == k))
             .collect();
+        if positions.len() != key.len() {
+            return ranges; // a key column the rows lack: the database judges
+        }
         let keys: Vec<Option<Vec<u8>>> = ranges
             .iter()
             .map(|r| {

@@ -60,6 +60,21 @@ impl Drop for WorkDir {
     }
 }
 
+/// Writes `text` to `path`, readable by this user only: a configuration holds the database
+/// URL, which may carry a password, and the work directory is open to the server.
+pub fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .with_context(|| format!("writing {}", path.display()))
+}
+
 /// The librdkafka configuration for the benchmark's own producer.
 pub fn kafka(args: &BenchArgs) -> ClientConfig {
     let mut config = ClientConfig::new();

@@ -172,6 +172,11 @@ impl Database {
             .filter(|name| !name.is_empty() && !name.contains('@'))
             .with_context(|| "the benchmark's database URL names no database")?
             .to_owned();
+        if !name.contains("bench") {
+            bail!(
+                "the benchmark drops and creates its database; {name:?} does not look like one made for it (its name must contain \"bench\", e.g. inlet_bench)"
+            );
+        }
         let admin = config.clone().with_database("postgres").connect().await?;
         for template in [
             include_str!("sql/database_drop.sql"),

@@ -51,7 +51,7 @@ impl Batcher {
     /// task spawned by a busy task (the write of the batch before) on that task's thread
     /// once it yields: without this, the batch in flight was only written after the next
     /// one was full, and reading and writing took turns instead of overlapping.
-    pub(crate) async fn yield_now_and_then(&self) {
+    pub(crate) async fn yield_sometimes(&self) {
         if self.batch.entries.len().is_multiple_of(YIELD_EVERY) {
             tokio::task::yield_now().await;
         }
@@ -78,8 +78,8 @@ impl Batcher {
     }
 
     /// Adds `record` of topic `t`, which `decode` turned into `decoded` (its row bytes, if
-    /// any, at `row_start..` of the batch's rows). `start` is the partition's offset as
-    /// stored when the batch in flight commits (`pending`), or as stored now. A record that
+    /// any, at `row_start..` of the batch's rows). The partition's start, for the fence, is
+    /// where the batch in flight (`pending`) leaves it, else `stored`. A record that
     /// cannot be stored stops the connector with `Tolerance::None`: the error is returned
     /// and the record is not added.
     #[allow(clippy::too_many_arguments)]
@@ -90,7 +90,8 @@ impl Batcher {
         record: &Record<'_>,
         decoded: Decoded,
         row_start: usize,
-        start: Option<i64>,
+        pending: &HashMap<(usize, i32), i64>,
+        stored: Option<i64>,
         tolerance: Tolerance,
     ) -> Result<(), RunError> {
         let deleting = matches!(decoded, Decoded::Delete(_));
@@ -117,7 +118,10 @@ impl Batcher {
             }
         };
         let key = (t, record.partition);
-        self.batch.starts.entry(key).or_insert(start);
+        self.batch
+            .starts
+            .entry(key)
+            .or_insert_with(|| pending.get(&key).copied().or(stored));
         self.accepted.insert(key, record.offset + 1);
         self.batch.entries.push(Entry {
             topic: t,

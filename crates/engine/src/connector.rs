@@ -952,20 +952,20 @@ impl Run<'_> {
                     }
                 }
             };
-            let partition_start = pending.get(&key).copied().or(position.stored);
             if let Err(e) = batcher.add(
                 &self.targets,
                 t,
                 &record,
                 decoded,
                 start,
-                partition_start,
+                pending,
+                position.stored,
                 self.connector.config.tolerance,
             ) {
                 stop = Some(e);
                 break;
             }
-            batcher.yield_now_and_then().await;
+            batcher.yield_sometimes().await;
         }
         (batcher.batch, batcher.accepted, stop)
     }

@@ -127,19 +127,19 @@ impl Connector {
                     connector: name.clone(),
                     message: e.to_string(),
                 })?;
-                let start = pending.get(&key).copied().or(at);
                 if let Err(e) = batcher.add(
                     &targets,
                     t,
                     &record,
                     decoded,
                     row_start,
-                    start,
+                    pending,
+                    at,
                     self.config.tolerance,
                 ) {
                     stop = Some(e);
                 }
-                batcher.yield_now_and_then().await;
+                batcher.yield_sometimes().await;
             }
             if let Some(flight) = in_flight.take() {
                 let done = flight.handle.await.map_err(|e| RunError::Table {

@@ -8,7 +8,7 @@ mod support;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use inlet_testkit::{AvroProducer, create_topic, inlet_home, kafka_config};
+use inlet_testkit::{AvroProducer, KafkaCluster, create_topic, kafka_config};
 use support::{EXACTLY_ONCE, READING, Stream, reading, terminate};
 
 fn kill(child: &mut std::process::Child) {
@@ -262,54 +262,11 @@ async fn a_registry_that_is_down_is_waited_for() {
     let _ = std::fs::remove_file(&file);
 }
 
-/// A tansu broker of this test's own on `port`, its log in sqlite at `db`, so that it keeps
-/// its records across a restart.
-fn private_broker(port: u16, db: &std::path::Path) -> support::Inlet {
-    let tansu = inlet_home().join("tansu-0.6.0/bin/tansu");
-    let child = Command::new(&tansu)
-        .args(["broker", "--cluster-id", "faults"])
-        .arg("--listener-url")
-        .arg(format!("tcp://127.0.0.1:{port}"))
-        .arg("--advertised-listener-url")
-        .arg(format!("tcp://127.0.0.1:{port}"))
-        .arg("--storage-engine")
-        // tansu takes the sqlite path relative to its working directory.
-        .arg(format!(
-            "sqlite://{}",
-            db.file_name().unwrap_or_default().to_string_lossy()
-        ))
-        .current_dir(db.parent().unwrap_or(std::path::Path::new(".")))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "starting {} (scripts/services up installs it): {e}",
-                tansu.display()
-            )
-        });
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "tansu did not listen on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    support::Inlet(child)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_broker_that_goes_away_and_comes_back_is_waited_for() {
     let mut stream = Stream::new(1).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let bootstrap = format!("127.0.0.1:{port}");
-    let db = std::env::temp_dir().join(format!("{}.db", stream.topic));
-    let mut broker = private_broker(port, &db);
+    let mut broker = KafkaCluster::start(1);
+    let bootstrap = broker.bootstrap();
     let kafka = kafka_config(&bootstrap);
     create_topic(&kafka, &stream.topic, 1).await;
     let producer = AvroProducer::new(&kafka, &inlet_testkit::endpoints().registry);
@@ -337,14 +294,14 @@ async fn a_broker_that_goes_away_and_comes_back_is_waited_for() {
         )
         .await;
 
-    kill(&mut broker);
+    broker.kill(1);
     tokio::time::sleep(Duration::from_secs(5)).await;
     assert!(
         inlet.try_wait().unwrap().is_none(),
         "inlet exited while the broker was away: {}",
         stream.log("steadfast.log")
     );
-    let _broker = private_broker(port, &db);
+    broker.restart(1);
     send(500..1000).await;
     stream
         .wait_for(
@@ -361,5 +318,4 @@ async fn a_broker_that_goes_away_and_comes_back_is_waited_for() {
         "the outage is logged: {log}"
     );
     assert_exactly_once(&stream, "steadfast", 1000).await;
-    let _ = std::fs::remove_file(&db);
 }

@@ -9,7 +9,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use inlet_postgres::DatabaseConfig;
-use inlet_testkit::{AvroProducer, create_topic, endpoints, kafka_config, scram, unique};
+use inlet_testkit::{AvroProducer, create_topic, endpoints, kafka_config, sasl, unique};
 use rdkafka::ClientConfig;
 use support::{Inlet, READING, reading, terminate};
 
@@ -73,7 +73,7 @@ fn secure_kafka(bootstrap: &str, protocol: &str, mechanism: &str, user: &str) ->
         .set("security.protocol", protocol)
         .set("sasl.mechanism", mechanism)
         .set("sasl.username", user)
-        .set("sasl.password", scram::PASSWORD);
+        .set("sasl.password", sasl::PASSWORD);
     if protocol == "SASL_SSL" {
         config.set("ssl.ca.location", endpoints().ca_file.to_str().unwrap());
     }
@@ -157,7 +157,7 @@ async fn stream_through(protocol: &str, bootstrap: &str, mechanism: &str, user: 
     let db = TlsDatabase::create().await;
     let config = config_file(&db, bootstrap, protocol, mechanism, user, &topic);
 
-    let check = inlet(&["check"], &config, scram::PASSWORD)
+    let check = inlet(&["check"], &config, sasl::PASSWORD)
         .output()
         .unwrap();
     let out = text(&check);
@@ -168,13 +168,13 @@ async fn stream_through(protocol: &str, bootstrap: &str, mechanism: &str, user: 
     );
     assert!(out.contains("2 partition(s), 200 record(s)"), "{out}");
     assert!(
-        !out.contains(scram::PASSWORD),
+        !out.contains(sasl::PASSWORD),
         "the password is printed: {out}"
     );
 
     let log = std::env::temp_dir().join(format!("{}.log", unique("secure")));
     let mut child = Inlet(
-        inlet(&["run"], &config, scram::PASSWORD)
+        inlet(&["run"], &config, sasl::PASSWORD)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -191,7 +191,7 @@ async fn stream_through(protocol: &str, bootstrap: &str, mechanism: &str, user: 
     }
     assert!(terminate(&mut child).success());
     let written = std::fs::read_to_string(&log).unwrap_or_default();
-    assert!(!written.contains(scram::PASSWORD), "the password is logged");
+    assert!(!written.contains(sasl::PASSWORD), "the password is logged");
     assert_eq!(
         db.count("SELECT count(DISTINCT device_id) FROM readings")
             .await,
@@ -204,14 +204,14 @@ async fn stream_through(protocol: &str, bootstrap: &str, mechanism: &str, user: 
 async fn scram_sha_256_into_a_database_over_tls() {
     let env = endpoints();
     let sasl = env.require_kafka_sasl().to_owned();
-    stream_through("SASL_PLAINTEXT", &sasl, "SCRAM-SHA-256", scram::SHA256_USER).await;
+    stream_through("SASL_PLAINTEXT", &sasl, "SCRAM-SHA-256", sasl::SHA256_USER).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn scram_sha_512_over_sasl_ssl_into_a_database_over_tls() {
     let env = endpoints();
     let sasl_ssl = env.require_kafka_sasl_ssl().to_owned();
-    stream_through("SASL_SSL", &sasl_ssl, "SCRAM-SHA-512", scram::SHA512_USER).await;
+    stream_through("SASL_SSL", &sasl_ssl, "SCRAM-SHA-512", sasl::SHA512_USER).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -224,7 +224,7 @@ async fn a_wrong_password_is_named_by_check_and_stops_run() {
         &sasl,
         "SASL_PLAINTEXT",
         "SCRAM-SHA-256",
-        scram::SHA256_USER,
+        sasl::SHA256_USER,
         &unique("absent"),
     );
     const WRONG: &str = "not-the-password-9c1f";

@@ -63,6 +63,14 @@ pub enum RunError {
         /// librdkafka's reason.
         reason: String,
     },
+    /// The brokers refused an operation to the connector's principal: an ACL is missing.
+    #[error("connector {connector}: {advice}")]
+    KafkaAuthorization {
+        /// The connector.
+        connector: String,
+        /// What is refused and the ACL that grants it ([`inlet_kafka::Denied::advice`]).
+        advice: String,
+    },
     /// Something that may come back (the registry) did not answer; retried at start.
     #[error("connector {connector}: {message}")]
     Unavailable {
@@ -376,40 +384,28 @@ impl Connector {
 struct Position {
     /// The stored next offset this worker holds (None: none stored yet).
     stored: Option<i64>,
-    /// Whether the broker has shown it delivers from `stored`: a record at or below it was
-    /// seen since the partition was last placed.
-    verified: bool,
-    /// How far before `stored` the last probe seek went.
-    probe: i64,
-    /// When it was last placed, sought, or delivered a record.
-    last_seen: Instant,
+    /// Placed (assigned or sought) and no record seen since.
+    placed: bool,
 }
 
 impl Position {
     fn placed(stored: Option<i64>) -> Self {
         Position {
             stored,
-            verified: stored.is_none(),
-            probe: 0,
-            last_seen: Instant::now(),
+            placed: true,
         }
     }
 }
 
-/// How long a placed partition may stay silent before the broker is asked whether records
-/// wait past its stored offset.
-const SILENT: Duration = Duration::from_secs(3);
-
-/// Applies a change of the consumer's assignment to the positions; returns the brokers'
-/// reason when they refused the credentials.
+/// Applies a change of the consumer's assignment to the positions.
 fn apply_event(
     event: ConsumerEvent,
     positions: &mut HashMap<(usize, i32), Position>,
     targets: &[Target],
-) -> Option<String> {
+) {
     let index = |topic: &str| targets.iter().position(|t| t.config.topic == topic);
     match event {
-        ConsumerEvent::AuthenticationFailed(reason) => return Some(reason),
+        ConsumerEvent::AuthenticationFailed(_) | ConsumerEvent::AuthorizationFailed(_) => {}
         ConsumerEvent::Assigned(parts) => {
             for (topic, partition, next) in parts {
                 if let Some(t) = index(&topic) {
@@ -425,133 +421,25 @@ fn apply_event(
             }
         }
     }
-    None
 }
 
-/// The first record after a partition was placed at `floor` is at `offset`. A record at
-/// or below `floor` proves the broker delivers from there. One above it may be a real
-/// gap (records deleted by retention or compaction, a transaction marker) or a broker
-/// that answered a fetch from the middle of a record batch with the next batch (tansu
-/// 0.6 does): records would be skipped without a trace. So the partition is sought
-/// further and further back (the records below `floor` are skipped as stored) until a
-/// record at or below `floor` arrives or the log's start is reached. Returns whether
-/// the record may be used.
-fn verify(
-    consumer: &SourceConsumer,
-    positions: &mut HashMap<(usize, i32), Position>,
-    topic: &str,
-    key: (usize, i32),
-    floor: i64,
-    offset: i64,
-) -> bool {
-    let Some(position) = positions.get_mut(&key) else {
-        return false;
-    };
-    if offset <= floor {
-        position.verified = true;
-        return true;
-    }
-    let low = match consumer.fetch_watermarks(topic, key.1, Duration::from_secs(10)) {
-        Ok((low, _)) => low,
-        Err(e) => {
-            tracing::warn!(%topic, partition = key.1, error = %e, "cannot read the partition's watermarks; probing from its start");
-            0
-        }
-    };
-    if floor <= low || position.probe == i64::MAX {
-        tracing::warn!(%topic, partition = key.1, expected = floor, first = offset, log_start = low, "offsets {floor}..{offset} are not in the partition (deleted or compacted)");
-        position.verified = true;
-        return true;
-    }
-    tracing::info!(%topic, partition = key.1, expected = floor, first = offset, "the broker's first record is past the stored offset; seeking back to check");
-    seek_back(consumer, topic, key.1, position, floor, low);
-    false
-}
-
-/// Seeks a partition further before `floor` than the last probe (×16), not below `low`.
-fn seek_back(
-    consumer: &SourceConsumer,
-    topic: &str,
-    partition: i32,
-    position: &mut Position,
-    floor: i64,
-    low: i64,
-) {
-    let probe_at = floor.saturating_sub(position.probe.max(1)).max(low);
-    position.probe = if probe_at == low {
-        i64::MAX // the next answer past `floor` is final
-    } else {
-        position.probe.max(1).saturating_mul(16)
-    };
-    position.last_seen = Instant::now();
-    tracing::debug!(%topic, partition, probe_at, "seeking back");
-    if let Err(e) = consumer.seek(
-        topic,
+/// The first record after a partition was placed at its stored offset `floor` is at
+/// `offset`, past it: the offsets between are not in the partition (deleted by retention
+/// while the connector was stopped, compacted away, or transaction markers and aborted
+/// records). Kafka serves a fetch from the stored offset, or, when retention has moved the
+/// log's start past it, from the log's start (`auto.offset.reset` is always `earliest`): no
+/// record that exists is skipped. Logged once per placement, so a user sees what was never
+/// there to read.
+fn report_gap(connector: &str, topic: &str, partition: i32, floor: i64, offset: i64) {
+    tracing::info!(
+        connector,
+        %topic,
         partition,
-        Offset::Offset(probe_at),
-        Duration::from_secs(10),
-    ) {
-        tracing::warn!(%topic, partition, error = %e, "seek failed");
-    }
-}
-
-/// A partition placed at its stored offset that stays silent: the same broker answers a
-/// fetch from the middle of its *last* record batch with nothing at all, and its high
-/// watermark may then lag behind the offsets it has served (tansu 0.6 reported 70001 for a
-/// partition holding 70504 records), so the watermark cannot tell whether records wait.
-/// An unverified partition silent for [`SILENT`] is therefore sought back as `verify` does,
-/// until a record at or below its stored offset proves where the broker delivers from; one
-/// with nothing before its stored offset, or silent even from the log start, is taken as
-/// verified. A verified partition that falls silent while the statistics say records wait
-/// is placed and checked again.
-fn probe_silent(
-    consumer: &SourceConsumer,
-    positions: &mut HashMap<(usize, i32), Position>,
-    targets: &[Target],
-    high: &inlet_kafka::Watermarks,
-) {
-    let known = high.lock().map(|h| h.clone()).unwrap_or_default();
-    for (&(t, partition), position) in positions.iter_mut() {
-        let Some(stored) = position.stored else {
-            position.verified = true;
-            continue;
-        };
-        if position.last_seen.elapsed() < SILENT {
-            continue;
-        }
-        let topic = targets[t].config.topic.as_str();
-        if position.verified {
-            if known
-                .get(&(topic.to_owned(), partition))
-                .is_none_or(|&h| h <= stored)
-            {
-                continue;
-            }
-            tracing::info!(%topic, partition, stored, "no record arrives though the statistics say some wait; checking where the broker delivers from");
-            position.verified = false;
-            position.probe = 0;
-        }
-        let low = match consumer.fetch_watermarks(topic, partition, Duration::from_secs(10)) {
-            Ok((low, _)) => low,
-            Err(e) => {
-                position.last_seen = Instant::now();
-                tracing::warn!(%topic, partition, error = %e, "cannot read the partition's watermarks");
-                continue;
-            }
-        };
-        if stored <= low {
-            // Nothing before the stored offset to prove it with.
-            position.verified = true;
-            position.last_seen = Instant::now();
-            continue;
-        }
-        if position.probe == i64::MAX {
-            tracing::info!(%topic, partition, stored, log_start = low, "silent even from the log start; seeking there again");
-        } else {
-            tracing::debug!(%topic, partition, stored, "silent since placed; seeking back to check");
-        }
-        seek_back(consumer, topic, partition, position, stored, low);
-    }
+        stored = floor,
+        first = offset,
+        "offsets {floor}..{offset} are not in the partition (deleted by retention, compacted, or transaction markers): {} offsets not read",
+        offset - floor
+    );
 }
 
 /// A batch being written.
@@ -694,6 +582,18 @@ impl Run<'_> {
         &self.connector.config.name
     }
 
+    /// The stop for a Kafka error that is a refused permission: it does not come back by
+    /// retrying, so the connector stops with what to grant.
+    fn denied(&self, error: &rdkafka::error::KafkaError) -> Option<RunError> {
+        let kafka = &self.connector.config.kafka;
+        let topics: Vec<&str> = self.targets.iter().map(|t| t.config.topic.as_str()).collect();
+        let denied = inlet_kafka::Denied::from_error(error, &topics, &kafka.group_id)?;
+        Some(RunError::KafkaAuthorization {
+            connector: self.name().to_owned(),
+            advice: denied.advice(kafka.sasl.as_ref().map(|(_, user, _)| user.as_str())),
+        })
+    }
+
     fn topic_index(&self, topic: &str) -> Option<usize> {
         self.targets.iter().position(|t| t.config.topic == topic)
     }
@@ -706,8 +606,6 @@ impl Run<'_> {
         shutdown: &mut watch::Receiver<bool>,
         client: &mut Option<tokio_postgres::Client>,
     ) -> Result<(), RunError> {
-        let mut silence = tokio::time::interval(SILENT);
-        silence.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut in_flight: Option<InFlight> = None;
         let mut stop: Option<RunError> = None;
         loop {
@@ -718,7 +616,7 @@ impl Run<'_> {
             let (mut batch, accepted, new_stop) = if stopping {
                 (Batch::default(), HashMap::new(), None)
             } else {
-                self.fill(shutdown, &mut silence, pending, done).await
+                self.fill(shutdown, pending, done).await
             };
             if let Some(flight) = in_flight.take() {
                 let done = flight.handle.await.map_err(|e| RunError::Table {
@@ -818,7 +716,6 @@ impl Run<'_> {
     async fn fill(
         &mut self,
         shutdown: &mut watch::Receiver<bool>,
-        silence: &mut tokio::time::Interval,
         pending: &HashMap<(usize, i32), i64>,
         written: Option<Arc<tokio::sync::Notify>>,
     ) -> (Batch, HashMap<(usize, i32), i64>, Option<RunError>) {
@@ -843,44 +740,53 @@ impl Run<'_> {
                     }
                 }, if empty => break,
                 Some(e) = self.events.recv() => { event = Some(e); None }
-                _ = silence.tick() => {
-                    probe_silent(&self.consumer, &mut self.positions, &self.targets, &self.progress.high);
-                    None
-                }
                 message = self.consumer.recv() => Some(message),
             };
             // Assignment changes first: a message may be from a partition just assigned.
             let mut refused = None;
             let mut changed = false;
-            for e in event
-                .into_iter()
-                .chain(std::iter::from_fn(|| self.events.try_recv().ok()))
-            {
-                if !matches!(e, ConsumerEvent::AuthenticationFailed(_)) {
-                    changed = true;
-                    self.progress.rebalances.fetch_add(1, Ordering::Relaxed);
+            let mut events: Vec<ConsumerEvent> = event.into_iter().collect();
+            while let Ok(e) = self.events.try_recv() {
+                events.push(e);
+            }
+            for e in events {
+                match e {
+                    ConsumerEvent::AuthenticationFailed(reason) => {
+                        refused = refused.or(Some(RunError::KafkaAuthentication {
+                            connector: self.name().to_owned(),
+                            reason,
+                        }));
+                    }
+                    ConsumerEvent::AuthorizationFailed(error) => {
+                        refused = refused.or_else(|| self.denied(&error));
+                    }
+                    change => {
+                        changed = true;
+                        self.progress.rebalances.fetch_add(1, Ordering::Relaxed);
+                        apply_event(change, &mut self.positions, &self.targets);
+                    }
                 }
-                refused = refused.or(apply_event(e, &mut self.positions, &self.targets));
             }
             if changed {
                 self.publish_positions();
             }
-            if let Some(reason) = refused {
-                stop = Some(RunError::KafkaAuthentication {
-                    connector: self.name().to_owned(),
-                    reason,
-                });
+            let message = match message {
+                Some(Ok(m)) => Some(m),
+                Some(Err(e)) => {
+                    refused = refused.or_else(|| self.denied(&e));
+                    if refused.is_none() {
+                        tracing::warn!(connector = %self.name(), error = %e, "Kafka");
+                    }
+                    None
+                }
+                None => None,
+            };
+            if refused.is_some() {
+                stop = refused;
                 break;
             }
             let Some(message) = message else {
                 continue;
-            };
-            let message = match message {
-                Ok(m) => m,
-                Err(e) => {
-                    tracing::warn!(connector = %self.name(), error = %e, "Kafka");
-                    continue;
-                }
             };
             let topic = message.topic();
             let Some(t) = self.topic_index(topic) else {
@@ -890,22 +796,13 @@ impl Run<'_> {
             let Some(position) = self.positions.get_mut(&key) else {
                 continue; // not (or no longer) ours
             };
-            position.last_seen = Instant::now();
+            let placed = std::mem::replace(&mut position.placed, false);
             let position = *position;
             let floor = batcher
                 .floor(key, pending, position.stored)
                 .unwrap_or(i64::MIN);
-            if !position.verified
-                && !verify(
-                    &self.consumer,
-                    &mut self.positions,
-                    topic,
-                    key,
-                    floor,
-                    message.offset(),
-                )
-            {
-                continue;
+            if placed && position.stored.is_some() && message.offset() > floor {
+                report_gap(&self.connector.config.name, topic, key.1, floor, message.offset());
             }
             if message.offset() < floor {
                 continue; // stored already

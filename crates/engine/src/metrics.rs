@@ -26,14 +26,14 @@ pub struct Progress {
     pub rebalances: AtomicU64,
     /// Time to write and commit a batch.
     pub batch_seconds: Histogram,
-    /// The high watermarks the consumer last reported, by (topic, partition).
+    /// The partitions' ends (last stable offsets, see [`Watermarks`]) the consumer last reported.
     pub high: Watermarks,
     /// The stored next offset of each partition this worker owns.
     pub stored: Mutex<BTreeMap<(String, i32), i64>>,
 }
 
 impl Progress {
-    /// Records not yet stored, per owned partition: high watermark − stored next offset.
+    /// Records not yet stored, per owned partition: last stable offset − stored next offset.
     pub fn lag(&self) -> Vec<((String, i32), i64)> {
         let stored = self.stored.lock().map(|s| s.clone()).unwrap_or_default();
         let high = self.high.lock().map(|h| h.clone()).unwrap_or_default();
@@ -158,7 +158,7 @@ pub fn render(connectors: &[(String, Arc<Progress>)]) -> String {
     let name = "inlet_lag_records";
     let _ = writeln!(
         out,
-        "# HELP {name} Records in the partition not yet stored: high watermark minus the stored next offset.\n# TYPE {name} gauge"
+        "# HELP {name} Records in the partition not yet stored: its last stable offset (read_committed) minus the stored next offset.\n# TYPE {name} gauge"
     );
     for (connector, p) in connectors {
         for ((topic, partition), lag) in p.lag() {

@@ -31,13 +31,20 @@ pub trait StoredOffsets: Send + Sync + 'static {
 pub enum ConsumerEvent {
     /// The brokers refused the SASL credentials (librdkafka's reason; it holds no secret).
     AuthenticationFailed(String),
+    /// The brokers refused an operation to the principal (see [`crate::Denied`]).
+    AuthorizationFailed(KafkaError),
     /// These partitions are ours, starting at these stored offsets (None: none stored).
     Assigned(Vec<(String, i32, Option<i64>)>),
     /// These partitions are no longer ours.
     Revoked(Vec<(String, i32)>),
 }
 
-/// High watermarks by (topic, partition), from librdkafka's statistics.
+/// The offset up to which each partition can be read, by (topic, partition), from
+/// librdkafka's statistics: the last stable offset (the end of the records whose
+/// transactions are decided) under `isolation.level=read_committed`, librdkafka's default,
+/// else the high watermark. Lag is this minus the stored next offset; with the high
+/// watermark, records of open transactions and the marker after the last commit would
+/// count as lag that never drains.
 pub type Watermarks = Arc<Mutex<HashMap<(String, i32), i64>>>;
 
 /// The consumer's context: it places each assigned partition at its stored offset.
@@ -46,6 +53,8 @@ pub struct SourceContext {
     start_from: StartFrom,
     events: UnboundedSender<ConsumerEvent>,
     watermarks: Watermarks,
+    /// `isolation.level` is `read_committed`: lag runs to the last stable offset.
+    read_committed: bool,
 }
 
 impl ClientContext for SourceContext {
@@ -55,8 +64,13 @@ impl ClientContext for SourceContext {
         };
         for (topic, t) in &statistics.topics {
             for p in t.partitions.values() {
-                if p.partition >= 0 && p.hi_offset >= 0 {
-                    watermarks.insert((topic.clone(), p.partition), p.hi_offset);
+                let end = if self.read_committed {
+                    p.ls_offset
+                } else {
+                    p.hi_offset
+                };
+                if p.partition >= 0 && end >= 0 {
+                    watermarks.insert((topic.clone(), p.partition), end);
                 }
             }
         }
@@ -67,6 +81,15 @@ impl ClientContext for SourceContext {
             let _ = self
                 .events
                 .send(ConsumerEvent::AuthenticationFailed(reason.to_owned()));
+        } else if matches!(
+            error.rdkafka_error_code(),
+            Some(
+                RDKafkaErrorCode::TopicAuthorizationFailed
+                    | RDKafkaErrorCode::GroupAuthorizationFailed
+                    | RDKafkaErrorCode::ClusterAuthorizationFailed
+            )
+        ) {
+            let _ = self.events.send(ConsumerEvent::AuthorizationFailed(error));
         } else {
             tracing::warn!(error = %error, %reason, "Kafka");
         }
@@ -145,7 +168,7 @@ fn report(result: KafkaResult<()>, what: &str) {
 pub type SourceConsumer = StreamConsumer<SourceContext>;
 
 /// A consumer in the connector's group, subscribed to `topics`; assignments are reported
-/// on `events`, high watermarks kept in `watermarks`.
+/// on `events`, the partitions' ends (for lag) kept in `watermarks`.
 pub fn subscribe(
     settings: &KafkaSettings,
     topics: &[&str],
@@ -153,13 +176,15 @@ pub fn subscribe(
     events: UnboundedSender<ConsumerEvent>,
     watermarks: Watermarks,
 ) -> KafkaResult<SourceConsumer> {
+    let config = settings.consumer_config();
     let context = SourceContext {
         offsets,
         start_from: settings.start_from,
         events,
         watermarks,
+        read_committed: config.get("isolation.level") != Some("read_uncommitted"),
     };
-    let consumer: SourceConsumer = settings.consumer_config().create_with_context(context)?;
+    let consumer: SourceConsumer = config.create_with_context(context)?;
     consumer.subscribe(topics)?;
     Ok(consumer)
 }

@@ -6,9 +6,11 @@
 //! nothing of PostgreSQL: the offsets come through [`StoredOffsets`].
 
 mod consumer;
+mod permissions;
 mod settings;
 
 pub use consumer::{
     ConsumerEvent, SourceConsumer, SourceContext, StoredOffsets, Watermarks, subscribe,
 };
+pub use permissions::Denied;
 pub use settings::{CONSUMER_TUNING, KafkaSettings, Mechanism, SecurityProtocol, StartFrom};

@@ -62,19 +62,13 @@ impl Mechanism {
 }
 
 /// librdkafka settings inlet's consumers start from; a connector's `kafka.properties` come
-/// after them and win. Measured with `inlet bench` (tansu, 2M records, 4 partitions):
+/// after them and win.
 ///
 /// - `fetch.queue.backoff.ms` 20 (librdkafka's default: 1000). While a batch is written, the
 ///   prefetch queue passes `queued.min.messages` and librdkafka stops fetching for this
 ///   long; with the default, `inlet run` stalled a second at a time and stored 165k rows/s
-///   where its consumer could read 586k records/s.
-/// - `fetch.wait.max.ms` 100 (500): how long a broker may hold a fetch when it has too little
-///   data. Kafka answers at once when records wait, so this only shortens idle polls; a
-///   broker that holds every fetch this long (tansu 0.6 does) is read 2× faster than with 500.
-pub const CONSUMER_TUNING: [(&str, &str); 2] = [
-    ("fetch.queue.backoff.ms", "20"),
-    ("fetch.wait.max.ms", "100"),
-];
+///   where its consumer could read 586k records/s (`inlet bench`, 2M records, 4 partitions).
+pub const CONSUMER_TUNING: [(&str, &str); 1] = [("fetch.queue.backoff.ms", "20")];
 
 /// Where a partition with no stored offset starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -114,13 +108,11 @@ impl KafkaSettings {
             .set("group.id", &self.group_id)
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
-            .set(
-                "auto.offset.reset",
-                match self.start_from {
-                    StartFrom::Earliest => "earliest",
-                    StartFrom::Latest => "latest",
-                },
-            )
+            // A partition with no stored offset is placed at its start or end explicitly
+            // (`start_from`); this applies only to a stored offset the log no longer holds
+            // (retention moved its start past it), which must resume at the log's start,
+            // never skip to its end.
+            .set("auto.offset.reset", "earliest")
             .set("enable.partition.eof", "false")
             // High watermarks for the lag metrics.
             .set("statistics.interval.ms", "5000");

@@ -16,9 +16,9 @@ pub struct Endpoints {
     pub database_tls_url: String,
     /// `INLET_TEST_KAFKA`: bootstrap servers of the PLAINTEXT broker.
     pub kafka: String,
-    /// `INLET_TEST_KAFKA_SASL`: bootstrap servers of the SASL/SCRAM broker (SASL_PLAINTEXT).
+    /// `INLET_TEST_KAFKA_SASL`: bootstrap servers of the broker's SASL_PLAINTEXT listener.
     pub kafka_sasl: String,
-    /// `INLET_TEST_KAFKA_SASL_SSL`: bootstrap servers of the SASL/SCRAM broker behind TLS.
+    /// `INLET_TEST_KAFKA_SASL_SSL`: bootstrap servers of the broker's SASL_SSL listener.
     pub kafka_sasl_ssl: String,
     /// `INLET_TEST_REGISTRY`: the schema registry's URL.
     pub registry: String,
@@ -26,13 +26,16 @@ pub struct Endpoints {
     pub ca_file: PathBuf,
 }
 
-/// SCRAM users the services script creates on the authenticating broker.
-pub mod scram {
+/// SASL users the services script creates on the broker (SCRAM at format time, PLAIN in the
+/// listeners' JAAS configuration).
+pub mod sasl {
     /// The SCRAM-SHA-256 user.
     pub const SHA256_USER: &str = "inlet-256";
     /// The SCRAM-SHA-512 user.
     pub const SHA512_USER: &str = "inlet-512";
-    /// Both users' password.
+    /// The PLAIN user.
+    pub const PLAIN_USER: &str = "inlet-plain";
+    /// Every user's password.
     pub const PASSWORD: &str = "inlet-test-secret";
 }
 
@@ -127,7 +130,7 @@ impl Endpoints {
     /// Panics, naming the service and how to start it, unless the PLAINTEXT broker answers.
     pub fn require_kafka(&self) -> &str {
         let first = self.kafka.split(',').next().unwrap_or_default();
-        if let Err(down) = check_tcp("Kafka broker (tansu, PLAINTEXT)", "INLET_TEST_KAFKA", first) {
+        if let Err(down) = check_tcp("Kafka broker (PLAINTEXT)", "INLET_TEST_KAFKA", first) {
             panic!("{down}");
         }
         &self.kafka
@@ -137,7 +140,7 @@ impl Endpoints {
     pub fn require_kafka_sasl(&self) -> &str {
         let first = self.kafka_sasl.split(',').next().unwrap_or_default();
         if let Err(down) = check_tcp(
-            "Kafka broker (tansu, SASL/SCRAM)",
+            "Kafka broker (SASL_PLAINTEXT)",
             "INLET_TEST_KAFKA_SASL",
             first,
         ) {
@@ -150,7 +153,7 @@ impl Endpoints {
     pub fn require_kafka_sasl_ssl(&self) -> &str {
         let first = self.kafka_sasl_ssl.split(',').next().unwrap_or_default();
         if let Err(down) = check_tcp(
-            "Kafka broker (tansu, SASL/SCRAM behind stunnel TLS)",
+            "Kafka broker (SASL_SSL)",
             "INLET_TEST_KAFKA_SASL_SSL",
             first,
         ) {
@@ -207,14 +210,14 @@ mod tests {
     fn a_stopped_service_is_named_with_the_command_that_starts_it() {
         let address = closed_port();
         let err = check_tcp(
-            "Kafka broker (tansu, PLAINTEXT)",
+            "Kafka broker (PLAINTEXT)",
             "INLET_TEST_KAFKA",
             &address,
         )
         .unwrap_err();
         let text = err.to_string();
         assert!(
-            text.starts_with("Kafka broker (tansu, PLAINTEXT) is not reachable at "),
+            text.starts_with("Kafka broker (PLAINTEXT) is not reachable at "),
             "{text}"
         );
         assert!(text.contains(&address), "{text}");

@@ -12,7 +12,8 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::StreamConsumer;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
-/// tansu's group joins take about half the session time-out: keep it short in tests.
+/// A dead member is noticed after the session time-out: keep it short in tests (the broker
+/// allows 1 s and more, `scripts/kafka/server.properties`).
 const SESSION_TIMEOUT_MS: &str = "6000";
 
 /// A client configuration for `bootstrap` with test-friendly time-outs.

@@ -9,7 +9,7 @@ use apache_avro::types::Value;
 use inlet_avro::{Frame, SchemaId};
 use inlet_registry::{RegistryClient, RegistryConfig};
 use inlet_testkit::{
-    AvroProducer, TestDatabase, consumer, create_topic, endpoints, kafka_config, python, scram,
+    AvroProducer, TestDatabase, consumer, create_topic, endpoints, kafka_config, python, sasl,
     unique,
 };
 use rdkafka::ClientConfig;
@@ -212,16 +212,16 @@ async fn scram_sha_256_and_512_authenticate() {
         &sasl,
         "SASL_PLAINTEXT",
         "SCRAM-SHA-256",
-        scram::SHA256_USER,
-        scram::PASSWORD,
+        sasl::SHA256_USER,
+        sasl::PASSWORD,
     ))
     .await;
     round_trip(&scram_config(
         &sasl,
         "SASL_PLAINTEXT",
         "SCRAM-SHA-512",
-        scram::SHA512_USER,
-        scram::PASSWORD,
+        sasl::SHA512_USER,
+        sasl::PASSWORD,
     ))
     .await;
 }
@@ -234,8 +234,8 @@ async fn sasl_ssl_verifies_the_test_ca() {
         &sasl_ssl,
         "SASL_SSL",
         "SCRAM-SHA-512",
-        scram::SHA512_USER,
-        scram::PASSWORD,
+        sasl::SHA512_USER,
+        sasl::PASSWORD,
     ))
     .await;
 }
@@ -248,7 +248,7 @@ fn a_wrong_password_is_refused() {
         &sasl,
         "SASL_PLAINTEXT",
         "SCRAM-SHA-256",
-        scram::SHA256_USER,
+        sasl::SHA256_USER,
         "not-the-password",
     );
     let producer: BaseProducer = config.create().unwrap();

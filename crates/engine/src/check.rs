@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use inlet_avro::{Proposal, TableColumn, WriterSchema};
 use inlet_postgres::{DatabaseConfig, table_columns, unique_keys};
+use inlet_kafka::Denied;
 use inlet_registry::RegistryClient;
+
 use rdkafka::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
@@ -97,6 +99,8 @@ pub async fn check_connector(config: &ConnectorConfig, database: &DatabaseConfig
 #[derive(Default)]
 struct Quiet {
     authentication: std::sync::Mutex<Option<String>>,
+    /// The last authorization failure the brokers reported (a missing ACL).
+    denied: std::sync::Mutex<Option<KafkaError>>,
 }
 
 impl ClientContext for Quiet {
@@ -110,6 +114,11 @@ impl ClientContext for Quiet {
         {
             *slot = Some(reason.to_owned());
         }
+        if Denied::from_error(&error, &[], "").is_some()
+            && let Ok(mut slot) = self.denied.lock()
+        {
+            *slot = Some(error.clone());
+        }
         tracing::debug!(%error, %reason, "Kafka");
     }
 }
@@ -118,6 +127,7 @@ impl ConsumerContext for Quiet {}
 
 fn check_kafka(settings: &inlet_kafka::KafkaSettings, topics: &[String]) -> Vec<Finding> {
     let mut findings = Vec::new();
+    let principal = settings.sasl.as_ref().map(|(_, user, _)| user.as_str());
     let who = match &settings.sasl {
         Some((mechanism, user, _)) => format!(
             " as {user} ({}, {})",
@@ -196,12 +206,22 @@ fn check_kafka(settings: &inlet_kafka::KafkaSettings, topics: &[String]) -> Vec<
     let mut group_partitions = TopicPartitionList::new();
     for topic in topics {
         let Some(found) = metadata.topics().iter().find(|t| t.name() == topic) else {
-            findings.push(Finding::fail(
-                "topic",
+            // A topic the principal may not describe is left out of the cluster's list;
+            // asked for by name, the broker says whether it is refused or absent.
+            let refused = consumer
+                .fetch_metadata(Some(topic), KAFKA_TIMEOUT)
+                .ok()
+                .and_then(|m| m.topics().first().and_then(|t| t.error()))
+                .map(RDKafkaErrorCode::from)
+                == Some(RDKafkaErrorCode::TopicAuthorizationFailed);
+            let message = if refused {
+                Denied::Topics(vec![topic.clone()]).advice(principal)
+            } else {
                 format!(
-                    "{topic} is not visible to this user: create it, or grant DESCRIBE and READ on it"
-                ),
-            ));
+                    "{topic} does not exist on this cluster (or is not visible to this user): create it, or check the topic's name"
+                )
+            };
+            findings.push(Finding::fail("topic", message));
             continue;
         };
         if found.partitions().is_empty() {
@@ -242,13 +262,20 @@ fn check_kafka(settings: &inlet_kafka::KafkaSettings, topics: &[String]) -> Vec<
                 "group",
                 format!("{}: readable", settings.group_id),
             )),
-            Err(e) => findings.push(Finding::fail(
-                "group",
-                format!(
-                    "{}: {e}. Grant READ on the consumer group (a PREFIXED ACL on the group prefix works), or change kafka.group_prefix",
-                    settings.group_id
-                ),
-            )),
+            Err(e) => {
+                // The coordinator's refusal reaches the context, not the call's error.
+                let _ = consumer.poll(Duration::from_millis(200));
+                let reported = consumer.context().denied.lock().ok().and_then(|d| d.clone());
+                let error = reported.unwrap_or(e.clone());
+                let message = match Denied::from_error(&error, &[], &settings.group_id) {
+                    Some(denied) => denied.advice(principal),
+                    None => format!(
+                        "{}: {e}. Grant READ on the consumer group (a PREFIXED ACL on the group prefix works), or change kafka.group_prefix",
+                        settings.group_id
+                    ),
+                };
+                findings.push(Finding::fail("group", message));
+            }
         }
     }
     findings

@@ -151,6 +151,11 @@ linger_ms = 100
         )
     }
 
+    /// Where the log `name` of this test's processes goes.
+    pub fn log_path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
     pub fn log(&self, name: &str) -> String {
         std::fs::read_to_string(self.dir.join(name)).unwrap_or_default()
     }

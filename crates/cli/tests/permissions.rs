@@ -165,7 +165,10 @@ async fn the_three_acls_suffice_and_each_missing_one_is_named() {
     for (acl, says) in [
         (
             topic_acl,
-            format!("Kafka refused READ on topic {} to User:{user}", stream.topic),
+            format!(
+                "Kafka refused READ on topic {} to User:{user}",
+                stream.topic
+            ),
         ),
         (
             group_acl,
@@ -175,7 +178,10 @@ async fn the_three_acls_suffice_and_each_missing_one_is_named() {
         admin(&[&["revoke"], &acl[..]].concat());
         let check = inlet("check", &config).output().unwrap();
         let out = text(&check);
-        assert!(!check.status.success(), "check passed without {acl:?}: {out}");
+        assert!(
+            !check.status.success(),
+            "check passed without {acl:?}: {out}"
+        );
         assert!(out.contains(&says), "check does not say {says:?}: {out}");
         assert!(out.contains("kafka-acls --add"), "{out}");
         let (status, out) = run_until_exit(&config);

@@ -157,9 +157,7 @@ async fn stream_through(protocol: &str, bootstrap: &str, mechanism: &str, user: 
     let db = TlsDatabase::create().await;
     let config = config_file(&db, bootstrap, protocol, mechanism, user, &topic);
 
-    let check = inlet(&["check"], &config, sasl::PASSWORD)
-        .output()
-        .unwrap();
+    let check = inlet(&["check"], &config, sasl::PASSWORD).output().unwrap();
     let out = text(&check);
     assert!(check.status.success(), "{protocol} {mechanism}: {out}");
     assert!(

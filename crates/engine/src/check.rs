@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use inlet_avro::{Proposal, TableColumn, WriterSchema};
-use inlet_postgres::{DatabaseConfig, table_columns, unique_keys};
 use inlet_kafka::Denied;
+use inlet_postgres::{DatabaseConfig, table_columns, unique_keys};
 use inlet_registry::RegistryClient;
 
 use rdkafka::ClientContext;
@@ -265,7 +265,12 @@ fn check_kafka(settings: &inlet_kafka::KafkaSettings, topics: &[String]) -> Vec<
             Err(e) => {
                 // The coordinator's refusal reaches the context, not the call's error.
                 let _ = consumer.poll(Duration::from_millis(200));
-                let reported = consumer.context().denied.lock().ok().and_then(|d| d.clone());
+                let reported = consumer
+                    .context()
+                    .denied
+                    .lock()
+                    .ok()
+                    .and_then(|d| d.clone());
                 let error = reported.unwrap_or(e.clone());
                 let message = match Denied::from_error(&error, &[], &settings.group_id) {
                     Some(denied) => denied.advice(principal),

@@ -586,7 +586,11 @@ impl Run<'_> {
     /// retrying, so the connector stops with what to grant.
     fn denied(&self, error: &rdkafka::error::KafkaError) -> Option<RunError> {
         let kafka = &self.connector.config.kafka;
-        let topics: Vec<&str> = self.targets.iter().map(|t| t.config.topic.as_str()).collect();
+        let topics: Vec<&str> = self
+            .targets
+            .iter()
+            .map(|t| t.config.topic.as_str())
+            .collect();
         let denied = inlet_kafka::Denied::from_error(error, &topics, &kafka.group_id)?;
         Some(RunError::KafkaAuthorization {
             connector: self.name().to_owned(),
@@ -723,6 +727,10 @@ impl Run<'_> {
         let spare = self.spare.take();
         let mut batcher = Batcher::new(self.name(), &self.targets, spare);
         let mut stop: Option<RunError> = None;
+        // The consumer's positions move past transaction markers without a record: looked at
+        // every second, for the lag of partitions that have nothing waiting.
+        let mut idle = tokio::time::interval(Duration::from_secs(1));
+        idle.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // One timer for the whole batch (a new one per record costs a timer registration).
         let linger = tokio::time::sleep(limits.linger);
         tokio::pin!(linger);
@@ -740,6 +748,10 @@ impl Run<'_> {
                     }
                 }, if empty => break,
                 Some(e) = self.events.recv() => { event = Some(e); None }
+                _ = idle.tick() => {
+                    self.publish_idle_positions(&batcher.batch, pending);
+                    None
+                }
                 message = self.consumer.recv() => Some(message),
             };
             // Assignment changes first: a message may be from a partition just assigned.
@@ -802,7 +814,13 @@ impl Run<'_> {
                 .floor(key, pending, position.stored)
                 .unwrap_or(i64::MIN);
             if placed && position.stored.is_some() && message.offset() > floor {
-                report_gap(&self.connector.config.name, topic, key.1, floor, message.offset());
+                report_gap(
+                    &self.connector.config.name,
+                    topic,
+                    key.1,
+                    floor,
+                    message.offset(),
+                );
             }
             if message.offset() < floor {
                 continue; // stored already
@@ -899,6 +917,32 @@ impl Run<'_> {
                 })
                 .collect(),
         );
+    }
+
+    /// For the lag of partitions with nothing waiting: where the consumer is, when it has
+    /// moved past the stored offset without a record (transaction markers, aborted records:
+    /// offsets that hold nothing to store). A partition with records in `batch` or in the
+    /// batch in flight (`pending`) keeps its stored offset.
+    fn publish_idle_positions(&self, batch: &Batch, pending: &HashMap<(usize, i32), i64>) {
+        let Ok(positions) = self.consumer.position() else {
+            return;
+        };
+        let mut ends = std::collections::BTreeMap::new();
+        for (&(t, partition), p) in &self.positions {
+            let Some(stored) = p.stored else { continue };
+            let topic = &self.targets[t].config.topic;
+            let busy =
+                pending.contains_key(&(t, partition)) || batch.starts.contains_key(&(t, partition));
+            let at = match positions
+                .find_partition(topic, partition)
+                .map(|e| e.offset())
+            {
+                Some(Offset::Offset(at)) if !busy && at > stored => at,
+                _ => stored,
+            };
+            ends.insert((topic.clone(), partition), at);
+        }
+        self.progress.set_stored(ends);
     }
 
     /// After a fence: every partition of the batch is read again from its stored offset.

@@ -53,8 +53,8 @@ impl Denied {
                 // The group is <group_prefix>/<connector name>.
                 let group_prefix = group.rsplit_once('/').map_or(group.as_str(), |(p, _)| p);
                 format!(
-                "Kafka refused READ on consumer group {group} to {who} (GROUP_AUTHORIZATION_FAILED): grant it an ALLOW ACL for operation READ on group {group_prefix:?}, pattern PREFIXED (kafka-acls --add --allow-principal {who} --operation READ --group {group_prefix} --resource-pattern-type prefixed), or change kafka.group_prefix to a prefix it may use"
-            )
+                    "Kafka refused READ on consumer group {group} to {who} (GROUP_AUTHORIZATION_FAILED): grant it an ALLOW ACL for operation READ on group {group_prefix:?}, pattern PREFIXED (kafka-acls --add --allow-principal {who} --operation READ --group {group_prefix} --resource-pattern-type prefixed), or change kafka.group_prefix to a prefix it may use"
+                )
             }
             Denied::Cluster => format!(
                 "Kafka refused an operation on the cluster to {who} (CLUSTER_AUTHORIZATION_FAILED): grant it an ALLOW ACL for operation DESCRIBE on the cluster (kafka-acls --add --allow-principal {who} --operation DESCRIBE --cluster)"

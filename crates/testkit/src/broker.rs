@@ -81,8 +81,7 @@ impl KafkaCluster {
     /// `min.insync.replicas` is 2 when there are 3 nodes or more.
     pub fn start(n: u32) -> Self {
         let dir = std::env::temp_dir().join(unique("kafka_cluster"));
-        std::fs::create_dir_all(&dir)
-            .unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
         let ports: Vec<(u16, u16)> = (0..n).map(|_| (free_port(), free_port())).collect();
         let voters = ports
             .iter()

@@ -22,6 +22,8 @@ pub struct Endpoints {
     pub kafka_sasl_ssl: String,
     /// `INLET_TEST_REGISTRY`: the schema registry's URL.
     pub registry: String,
+    /// `INLET_TEST_APICURIO`: Apicurio Registry's Confluent-compatible API.
+    pub apicurio: String,
     /// `INLET_TEST_CA`: the test CA's certificate (PEM), which signed the services' certificates.
     pub ca_file: PathBuf,
 }
@@ -70,6 +72,10 @@ pub fn endpoints() -> Endpoints {
         kafka_sasl: var("INLET_TEST_KAFKA_SASL", "127.0.0.1:9094"),
         kafka_sasl_ssl: var("INLET_TEST_KAFKA_SASL_SSL", "127.0.0.1:9095"),
         registry: var("INLET_TEST_REGISTRY", "http://127.0.0.1:8081"),
+        apicurio: var(
+            "INLET_TEST_APICURIO",
+            "http://127.0.0.1:8082/apis/ccompat/v7",
+        ),
         ca_file: std::env::var_os("INLET_TEST_CA")
             .map(PathBuf::from)
             .unwrap_or_else(|| inlet_home().join("tls/ca.pem")),
@@ -162,6 +168,16 @@ impl Endpoints {
         &self.kafka_sasl_ssl
     }
 
+    /// Panics, naming the service and how to start it, unless Apicurio Registry answers.
+    pub async fn require_apicurio(&self) -> &str {
+        if let Err(down) =
+            check_registry_named("Apicurio Registry", "INLET_TEST_APICURIO", &self.apicurio).await
+        {
+            panic!("{down}");
+        }
+        &self.apicurio
+    }
+
     /// Panics, naming the service and how to start it, unless the registry answers HTTP.
     pub async fn require_registry(&self) -> &str {
         if let Err(down) = check_registry(&self.registry).await {
@@ -173,13 +189,21 @@ impl Endpoints {
 
 /// Checks that a schema registry answers `GET /subjects` at `url`.
 pub(crate) async fn check_registry(url: &str) -> Result<(), ServiceDown> {
+    check_registry_named("Schema registry", "INLET_TEST_REGISTRY", url).await
+}
+
+async fn check_registry_named(
+    service: &'static str,
+    env: &'static str,
+    url: &str,
+) -> Result<(), ServiceDown> {
     let client = inlet_registry::RegistryClient::new(inlet_registry::RegistryConfig::new(url))
-        .map_err(|e| ServiceDown::new("Schema registry", "INLET_TEST_REGISTRY", url, e))?;
+        .map_err(|e| ServiceDown::new(service, env, url, e))?;
     client
         .subjects()
         .await
         .map(drop)
-        .map_err(|e| ServiceDown::new("Schema registry", "INLET_TEST_REGISTRY", url, e))
+        .map_err(|e| ServiceDown::new(service, env, url, e))
 }
 
 /// The Python of the virtualenv that `scripts/services up` makes, with Confluent's client
@@ -209,12 +233,7 @@ mod tests {
     #[test]
     fn a_stopped_service_is_named_with_the_command_that_starts_it() {
         let address = closed_port();
-        let err = check_tcp(
-            "Kafka broker (PLAINTEXT)",
-            "INLET_TEST_KAFKA",
-            &address,
-        )
-        .unwrap_err();
+        let err = check_tcp("Kafka broker (PLAINTEXT)", "INLET_TEST_KAFKA", &address).unwrap_err();
         let text = err.to_string();
         assert!(
             text.starts_with("Kafka broker (PLAINTEXT) is not reachable at "),

@@ -78,6 +78,11 @@ impl AvroProducer {
         Self { registry, producer }
     }
 
+    /// The Kafka producer (for transactions: a configuration with `transactional.id`).
+    pub fn producer(&self) -> &FutureProducer {
+        &self.producer
+    }
+
     /// Registers `schema` under `subject`; returns its id and the parsed schema.
     pub async fn register(&self, subject: &str, schema: &str) -> (SchemaId, Schema) {
         let id = self

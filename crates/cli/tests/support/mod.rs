@@ -42,6 +42,8 @@ pub struct Stream {
     registry: String,
     pub producer: AvroProducer,
     dir: PathBuf,
+    /// The connector's `kafka.properties`, as a TOML inline table's inside.
+    properties: String,
 }
 
 impl Stream {
@@ -62,7 +64,13 @@ impl Stream {
             registry,
             producer,
             dir,
+            properties: r#""session.timeout.ms" = "6000""#.to_owned(),
         }
+    }
+
+    /// The connector's librdkafka properties, as the inside of a TOML inline table.
+    pub fn set_properties(&mut self, properties: &str) {
+        self.properties = properties.to_owned();
     }
 
     /// The connector reads schemas from `url` instead of the shared registry.
@@ -109,7 +117,7 @@ name = "{name}"
 [connector.kafka]
 bootstrap_servers = "{kafka}"
 group_prefix = "{group_prefix}"
-properties = {{ "session.timeout.ms" = "6000" }}
+properties = {{ {properties} }}
 [connector.registry]
 url = "{registry}"
 [[connector.topic]]
@@ -126,6 +134,7 @@ linger_ms = 100
             topic_name = self.topic,
             // A group of its own per test: a member left by another run cannot hold it up.
             group_prefix = self.topic,
+            properties = self.properties,
         );
         let path = self.dir.join(format!("{name}.toml"));
         std::fs::write(&path, text).unwrap();

@@ -1,5 +1,5 @@
-//! `inlet check` and `inlet run` against the authenticating brokers (SASL/SCRAM-SHA-256 and
-//! -512, SASL_SSL through the TLS endpoint with the test CA) into a database reached over
+//! `inlet check` and `inlet run` against the broker's authenticating listeners (SCRAM-SHA-256
+//! and -512, PLAIN as Confluent Cloud uses it, SASL_SSL with the test CA) into a database reached over
 //! TLS with `sslmode=verify-full`; a wrong password named by both commands, never printed.
 //! Needs `scripts/services up`.
 
@@ -210,6 +210,13 @@ async fn scram_sha_512_over_sasl_ssl_into_a_database_over_tls() {
     let env = endpoints();
     let sasl_ssl = env.require_kafka_sasl_ssl().to_owned();
     stream_through("SASL_SSL", &sasl_ssl, "SCRAM-SHA-512", sasl::SHA512_USER).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plain_over_sasl_ssl_as_confluent_cloud_asks_into_a_database_over_tls() {
+    let env = endpoints();
+    let sasl_ssl = env.require_kafka_sasl_ssl().to_owned();
+    stream_through("SASL_SSL", &sasl_ssl, "PLAIN", sasl::PLAIN_USER).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -210,6 +210,7 @@ impl Connector {
             scratch: RowScratch::default(),
             control: None,
             spare: None,
+            unassigned_since: Some(Instant::now()),
         };
         if self
             .config
@@ -442,6 +443,9 @@ fn report_gap(connector: &str, topic: &str, partition: i32, floor: i64, offset: 
     );
 }
 
+/// How long a worker may hold no partition before it says so.
+const UNASSIGNED: Duration = Duration::from_secs(60);
+
 /// A batch being written.
 pub(crate) struct InFlight {
     /// Its partitions' ends: where the next batch starts them.
@@ -575,6 +579,8 @@ struct Run<'c> {
     control: Option<tokio_postgres::Client>,
     /// A written batch whose buffers the next one reuses.
     spare: Option<Batch>,
+    /// Since when this worker holds no partition (None: it holds some, or said so already).
+    unassigned_since: Option<Instant>,
 }
 
 impl Run<'_> {
@@ -750,6 +756,7 @@ impl Run<'_> {
                 Some(e) = self.events.recv() => { event = Some(e); None }
                 _ = idle.tick() => {
                     self.publish_idle_positions(&batcher.batch, pending);
+                    self.say_if_unassigned();
                     None
                 }
                 message = self.consumer.recv() => Some(message),
@@ -781,6 +788,7 @@ impl Run<'_> {
             }
             if changed {
                 self.publish_positions();
+                self.unassigned_since = self.positions.is_empty().then(Instant::now);
             }
             let message = match message {
                 Some(Ok(m)) => Some(m),
@@ -917,6 +925,29 @@ impl Run<'_> {
                 })
                 .collect(),
         );
+    }
+
+    /// A worker that holds no partition for [`UNASSIGNED`] says so once: a group whose
+    /// partitions nobody reads must not look like a quiet topic.
+    fn say_if_unassigned(&mut self) {
+        if self.positions.is_empty()
+            && let Some(since) = self.unassigned_since
+            && since.elapsed() >= UNASSIGNED
+        {
+            let topics: Vec<&str> = self
+                .targets
+                .iter()
+                .map(|t| t.config.topic.as_str())
+                .collect();
+            tracing::warn!(
+                connector = %self.name(),
+                group = %self.connector.config.kafka.group_id,
+                "no partition of {} assigned to this worker for {} s: the group is rebalancing (a dead member is dropped after session.timeout.ms), other workers hold every partition, or the topics have none this worker may read",
+                topics.join(", "),
+                since.elapsed().as_secs()
+            );
+            self.unassigned_since = None;
+        }
     }
 
     /// For the lag of partitions with nothing waiting: where the consumer is, when it has

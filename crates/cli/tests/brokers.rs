@@ -1,5 +1,6 @@
 //! What only a real Apache Kafka shows, each with exactly once asserted: transactions
-//! (aborted records never stored, lag back to 0 past the markers), records deleted from a
+//! (aborted records never stored, lag back to 0 past the markers), a compacted topic,
+//! records deleted from a
 //! partition's start while inlet was stopped, partitions added while it runs, the KIP-848
 //! consumer protocol, every worker of a group killed at once again and again, a 3-node
 //! cluster losing a partition leader, and a registry nobody here wrote (Apicurio). Needs
@@ -176,6 +177,132 @@ async fn records_deleted_while_stopped_are_skipped_and_counted() {
             .await,
         50
     );
+}
+
+/// Every record left in `topic` (from its start), as (partition, offset, key).
+async fn remaining(bootstrap: &str, topic: &str) -> Vec<(i32, i64, Vec<u8>)> {
+    use rdkafka::Message;
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let mut config = kafka_config(bootstrap);
+    config
+        .set("group.id", inlet_testkit::unique("count"))
+        .set("enable.partition.eof", "true");
+    let consumer: BaseConsumer = config.create().unwrap();
+    let mut assignment = TopicPartitionList::new();
+    assignment
+        .add_partition_offset(topic, 0, rdkafka::Offset::Beginning)
+        .unwrap();
+    consumer.assign(&assignment).unwrap();
+    let mut out = Vec::new();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(30) {
+        match consumer.poll(Duration::from_millis(500)) {
+            Some(Ok(m)) => out.push((
+                m.partition(),
+                m.offset(),
+                m.key().unwrap_or_default().to_vec(),
+            )),
+            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => return out,
+            _ => {}
+        }
+    }
+    panic!("reading {topic} to its end took more than 30 s");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_compacted_topic_stores_what_compaction_left_once() {
+    let stream = Stream::new(1).await;
+    // Compacted as soon as a segment closes: segments roll every 200 ms of produce time.
+    let compacted = format!("{}_compacted", stream.topic);
+    let results = admin(stream.kafka())
+        .create_topics(
+            &[NewTopic::new(&compacted, 1, TopicReplication::Fixed(1))
+                .set("cleanup.policy", "compact")
+                .set("segment.ms", "200")
+                .set("min.cleanable.dirty.ratio", "0.01")
+                .set("min.compaction.lag.ms", "0")
+                .set("delete.retention.ms", "100")],
+            &AdminOptions::new(),
+        )
+        .await
+        .unwrap();
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let schema = stream
+        .producer
+        .register(&format!("{compacted}-value"), READING)
+        .await;
+    // 30 keys, each written 10 times, in waves so that segments close between them.
+    let mut last_of_key = std::collections::BTreeMap::new();
+    for wave in 0..10 {
+        for k in 0..30 {
+            let i = wave * 30 + k;
+            let key = format!("k{k}");
+            stream
+                .producer
+                .send_avro(
+                    &compacted,
+                    Some(0),
+                    Some(key.as_bytes()),
+                    (schema.0, &schema.1),
+                    reading(i, None),
+                )
+                .await;
+            last_of_key.insert(key, i);
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // Wait until the cleaner has removed records.
+    let start = Instant::now();
+    let left = loop {
+        let left = remaining(stream.kafka(), &compacted).await;
+        if left.len() < 300 {
+            break left;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "the broker did not compact {compacted} within 90 s"
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    };
+
+    let config = stream.config_topic("compacted", "", "");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        &format!("name = \"{}\"", stream.topic),
+        &format!("name = \"{compacted}\""),
+    );
+    std::fs::write(&config, text).unwrap();
+    let mut inlet = stream.start(&config, "compacted.log");
+    // Compaction may go on while inlet reads: wait until the stored offset is past the
+    // partition's last record (the last record is the latest of its key, never compacted).
+    let last = left.iter().map(|r| r.1).max().unwrap_or(0);
+    stream
+        .wait_for(
+            "SELECT coalesce(max(next_offset), 0)::bigint FROM inlet.offsets WHERE connector = 'compacted'",
+            last + 1,
+            Duration::from_secs(60),
+            "compacted.log",
+        )
+        .await;
+    assert!(terminate(&mut inlet).success());
+    no_duplicates(&stream).await;
+    let rows = stream.count("SELECT count(*) FROM readings").await;
+    assert!(
+        (30..=left.len() as i64).contains(&rows),
+        "{rows} rows from {} records left by compaction",
+        left.len()
+    );
+    // The latest value of every key survives compaction, and is stored.
+    for i in last_of_key.values() {
+        assert_eq!(
+            stream
+                .count(&format!(
+                    "SELECT count(*) FROM readings WHERE device_id = 'dev-{i}'"
+                ))
+                .await,
+            1,
+            "the last record of a key (dev-{i}) is missing"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -151,8 +151,16 @@ impl ConsumerContext for SourceContext {
                 report(result, "revoking partitions");
             }
             other => {
-                tracing::warn!(error = ?other, "rebalance error");
-                report(consumer.unassign(), "unassigning after a rebalance error");
+                // Under a cooperative protocol (KIP-848's included) a whole unassign is refused
+                // (`ERR__STATE`), and the partitions would stay assigned with nobody placing them.
+                tracing::warn!(error = ?other, ?partitions, "rebalance error; giving the partitions up");
+                let _ = self.events.send(ConsumerEvent::Revoked(partitions));
+                let result = if cooperative {
+                    consumer.incremental_unassign(tpl)
+                } else {
+                    consumer.unassign()
+                };
+                report(result, "unassigning after a rebalance error");
             }
         }
     }

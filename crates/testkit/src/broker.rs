@@ -121,6 +121,7 @@ impl KafkaCluster {
                  group.initial.rebalance.delay.ms=0\n\
                  group.classic.min.session.timeout.ms=1000\n\
                  log.retention.check.interval.ms=1000\n\
+                 log.cleaner.backoff.ms=1000\n\
                  log.segment.delete.delay.ms=0\n",
                 data = data.display(),
             );

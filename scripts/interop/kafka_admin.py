@@ -4,7 +4,8 @@
 Talks to the broker's PLAINTEXT listener, whose ANONYMOUS principal is a super user
 (`scripts/kafka/server.properties`). Prints one JSON document on stdout.
 
-  kafka_admin.py --bootstrap B user NAME PASSWORD          a SCRAM-SHA-256 and -512 user
+  kafka_admin.py --bootstrap B user NAME     a SCRAM-SHA-256 and -512 user, password from
+                                             $KAFKA_ADMIN_PASSWORD (never on a command line)
   kafka_admin.py --bootstrap B grant USER KIND NAME OP PATTERN
   kafka_admin.py --bootstrap B revoke USER KIND NAME OP PATTERN
         KIND: cluster | topic | group;  OP: DESCRIBE | READ | ...;  PATTERN: LITERAL | PREFIXED
@@ -15,6 +16,7 @@ Used by the Rust test `crates/cli/tests/permissions.rs`; runs in the virtualenv 
 
 import argparse
 import json
+import os
 import sys
 
 from confluent_kafka.admin import (
@@ -59,7 +61,6 @@ def main():
     sub = parser.add_subparsers(dest="command", required=True)
     user = sub.add_parser("user")
     user.add_argument("name")
-    user.add_argument("password")
     for command in ("grant", "revoke"):
         acl = sub.add_parser(command)
         acl.add_argument("user")
@@ -71,10 +72,14 @@ def main():
 
     admin = AdminClient({"bootstrap.servers": args.bootstrap})
     if args.command == "user":
+        password = os.environ.get("KAFKA_ADMIN_PASSWORD")
+        if not password:
+            print("kafka_admin.py: set KAFKA_ADMIN_PASSWORD to the user's password", file=sys.stderr)
+            sys.exit(2)
         # One credential per user and request (the broker refuses two in one).
         for mechanism in (ScramMechanism.SCRAM_SHA_256, ScramMechanism.SCRAM_SHA_512):
             upsert = UserScramCredentialUpsertion(
-                args.name, ScramCredentialInfo(mechanism, 4096), args.password.encode()
+                args.name, ScramCredentialInfo(mechanism, 4096), password.encode()
             )
             wait(admin.alter_user_scram_credentials([upsert]))
     elif args.command == "grant":

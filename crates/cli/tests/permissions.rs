@@ -25,6 +25,7 @@ fn admin(args: &[&str]) {
         .arg(script)
         .args(["--bootstrap", &endpoints().kafka])
         .args(args)
+        .env("KAFKA_ADMIN_PASSWORD", PASSWORD)
         .output()
         .unwrap();
     assert!(
@@ -126,7 +127,7 @@ async fn the_three_acls_suffice_and_each_missing_one_is_named() {
     stream.produce(0..200).await;
     let user = unique("svc");
     let prefix = format!("tigerdata-kafka/{}", unique("project"));
-    admin(&["user", &user, PASSWORD]);
+    admin(&["user", &user]);
     // The broker lets everyone use a resource that has no ACL at all
     // (allow.everyone.if.no.acl.found, for the other tests): another principal's ACLs keep
     // each resource under ACLs while this user's are removed.
@@ -183,9 +184,11 @@ async fn the_three_acls_suffice_and_each_missing_one_is_named() {
             "check passed without {acl:?}: {out}"
         );
         assert!(out.contains(&says), "check does not say {says:?}: {out}");
-        assert!(out.contains("kafka-acls --add"), "{out}");
+        assert!(out.contains("kafka-acls --bootstrap-server"), "{out}");
+        assert!(!out.contains(PASSWORD), "the password is printed: {out}");
         let (status, out) = run_until_exit(&config);
         assert!(!status.success(), "{out}");
+        assert!(!out.contains(PASSWORD), "the password is logged: {out}");
         assert!(out.contains(&says), "run does not say {says:?}: {out}");
         admin(&[&["grant"], &acl[..]].concat());
     }

@@ -114,7 +114,7 @@ impl ClientContext for Quiet {
         {
             *slot = Some(reason.to_owned());
         }
-        if Denied::from_error(&error, &[], "").is_some()
+        if Denied::is_authorization_failure(&error)
             && let Ok(mut slot) = self.denied.lock()
         {
             *slot = Some(error.clone());
@@ -263,15 +263,26 @@ fn check_kafka(settings: &inlet_kafka::KafkaSettings, topics: &[String]) -> Vec<
                 format!("{}: readable", settings.group_id),
             )),
             Err(e) => {
-                // The coordinator's refusal reaches the context, not the call's error.
-                let _ = consumer.poll(Duration::from_millis(200));
-                let reported = consumer
-                    .context()
-                    .denied
-                    .lock()
-                    .ok()
-                    .and_then(|d| d.clone());
-                let error = reported.unwrap_or(e.clone());
+                // The coordinator's refusal may reach the context rather than the call's error:
+                // the call's own error first, then a group refusal the context saw.
+                let group_refused = |error: &KafkaError| {
+                    error.rdkafka_error_code() == Some(RDKafkaErrorCode::GroupAuthorizationFailed)
+                };
+                let mut error = e.clone();
+                let deadline = std::time::Instant::now() + Duration::from_secs(2);
+                while !group_refused(&error) && std::time::Instant::now() < deadline {
+                    let _ = consumer.poll(Duration::from_millis(100));
+                    if let Some(seen) = consumer
+                        .context()
+                        .denied
+                        .lock()
+                        .ok()
+                        .and_then(|d| d.clone())
+                        && group_refused(&seen)
+                    {
+                        error = seen;
+                    }
+                }
                 let message = match Denied::from_error(&error, &[], &settings.group_id) {
                     Some(denied) => denied.advice(principal),
                     None => format!(

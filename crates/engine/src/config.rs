@@ -546,7 +546,14 @@ impl RawConnector {
         for key in k.properties.keys() {
             if matches!(
                 key.as_str(),
-                "group.id" | "enable.auto.commit" | "enable.auto.offset.store" | "sasl.password"
+                "group.id"
+                    | "enable.auto.commit"
+                    | "enable.auto.offset.store"
+                    | "sasl.password"
+                    // Exactly once rests on these: a stored offset past the log's start resumes
+                    // there, and records of aborted transactions are never read.
+                    | "auto.offset.reset"
+                    | "isolation.level"
             ) {
                 problem(
                     &format!("kafka.properties.{key:?}"),

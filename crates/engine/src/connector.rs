@@ -71,6 +71,21 @@ pub enum RunError {
         /// What is refused and the ACL that grants it ([`inlet_kafka::Denied::advice`]).
         advice: String,
     },
+    /// A partition's stored offset is past its end: the topic was deleted and made again, or
+    /// its log truncated. Its records would be taken as stored, so the connector stops.
+    #[error(
+        "connector {connector}: {topic}/{partition} starts below its stored next offset {stored}: the topic was deleted and created again, or its log truncated, so offsets stored for its records no longer match them. To read it from its start, delete the stored offset (DELETE FROM inlet.offsets WHERE connector = '{connector}' AND topic = '{topic}' AND partition = {partition}) and restart"
+    )]
+    OffsetsAhead {
+        /// The connector.
+        connector: String,
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// The stored next offset.
+        stored: i64,
+    },
     /// Something that may come back (the registry) did not answer; retried at start.
     #[error("connector {connector}: {message}")]
     Unavailable {
@@ -425,22 +440,44 @@ fn apply_event(
 }
 
 /// The first record after a partition was placed at its stored offset `floor` is at
-/// `offset`, past it: the offsets between are not in the partition (deleted by retention
-/// while the connector was stopped, compacted away, or transaction markers and aborted
-/// records). Kafka serves a fetch from the stored offset, or, when retention has moved the
-/// log's start past it, from the log's start (`auto.offset.reset` is always `earliest`): no
-/// record that exists is skipped. Logged once per placement, so a user sees what was never
-/// there to read.
-fn report_gap(connector: &str, topic: &str, partition: i32, floor: i64, offset: i64) {
-    tracing::info!(
-        connector,
-        %topic,
-        partition,
-        stored = floor,
-        first = offset,
-        "offsets {floor}..{offset} are not in the partition (deleted by retention, compacted, or transaction markers): {} offsets not read",
-        offset - floor
-    );
+/// `offset`, past it. Kafka serves a fetch from the stored offset, or, when retention has
+/// moved the log's start past it, from the log's start (`auto.offset.reset` is always
+/// `earliest`), so no record that exists is skipped; what lies between is either records
+/// deleted by retention before the connector read them (a warning, with how many), or
+/// offsets that hold no record to store: transaction markers, aborted or compacted records
+/// (debug: every placement of a transactional partition meets a marker).
+fn report_gap(
+    consumer: &SourceConsumer,
+    connector: &str,
+    topic: &str,
+    partition: i32,
+    floor: i64,
+    offset: i64,
+) {
+    let log_start = consumer
+        .fetch_watermarks(topic, partition, Duration::from_secs(5))
+        .map_or(i64::MIN, |(low, _)| low);
+    if floor < log_start {
+        let lost = log_start.min(offset) - floor;
+        tracing::warn!(
+            connector,
+            %topic,
+            partition,
+            stored = floor,
+            log_start,
+            "offsets {floor}..{log_start} were deleted by retention before the connector read them: {lost} offset{} not read",
+            if lost == 1 { "" } else { "s" }
+        );
+    } else {
+        tracing::debug!(
+            connector,
+            %topic,
+            partition,
+            stored = floor,
+            first = offset,
+            "offsets {floor}..{offset} hold no record to store (transaction markers, aborted or compacted records)"
+        );
+    }
 }
 
 /// How long a worker may hold no partition before it says so.
@@ -597,7 +634,29 @@ impl Run<'_> {
             .iter()
             .map(|t| t.config.topic.as_str())
             .collect();
-        let denied = inlet_kafka::Denied::from_error(error, &topics, &kafka.group_id)?;
+        // Name only the topics the brokers refuse (asked one by one), not every topic.
+        let topic_refused = error.rdkafka_error_code()
+            == Some(rdkafka::error::RDKafkaErrorCode::TopicAuthorizationFailed);
+        let refused: Vec<&str> = topics
+            .iter()
+            .copied()
+            .filter(|topic| {
+                topic_refused
+                    && self
+                        .consumer
+                        .fetch_metadata(Some(topic), Duration::from_secs(5))
+                        .ok()
+                        .and_then(|m| m.topics().first().and_then(|t| t.error()))
+                        .map(rdkafka::error::RDKafkaErrorCode::from)
+                        == Some(rdkafka::error::RDKafkaErrorCode::TopicAuthorizationFailed)
+            })
+            .collect();
+        let named = if refused.is_empty() {
+            &topics
+        } else {
+            &refused
+        };
+        let denied = inlet_kafka::Denied::from_error(error, named, &kafka.group_id)?;
         Some(RunError::KafkaAuthorization {
             connector: self.name().to_owned(),
             advice: denied.advice(kafka.sasl.as_ref().map(|(_, user, _)| user.as_str())),
@@ -638,8 +697,9 @@ impl Run<'_> {
                     // Shut down before it was written: it is read again next time.
                     None => return stop.or(new_stop).map_or(Ok(()), Err),
                     Some(outcome) => {
-                        if self.written(&done.batch, outcome, client).await? {
-                            // Fenced: the next batch starts from offsets no longer stored.
+                        if self.written(&done.batch, &batch, outcome, client).await? {
+                            // Fenced: the next batch starts from offsets no longer stored;
+                            // its partitions were sought back with the fenced one's.
                             batch = Batch::default();
                         }
                         self.spare = Some(done.batch);
@@ -668,10 +728,13 @@ impl Run<'_> {
     }
 
     /// Counts a written batch and moves the positions on; after a fence, reads the stored
-    /// offsets and seeks. Returns whether it was fenced.
+    /// offsets and seeks every partition of `batch` and of `next`, the batch read meanwhile
+    /// (which the caller drops: a partition only in it would otherwise go on past its
+    /// records). Returns whether it was fenced.
     async fn written(
         &mut self,
         batch: &Batch,
+        next_batch: &Batch,
         outcome: Outcome,
         client: &mut Option<tokio_postgres::Client>,
     ) -> Result<bool, RunError> {
@@ -708,7 +771,19 @@ impl Run<'_> {
                 *client = self.connector.database.connect().await.ok();
             }
             match client.as_ref() {
-                Some(c) => self.reseek(batch, c).await?,
+                Some(c) => {
+                    // Each partition's first record in the two batches: where one with no
+                    // stored offset is read again from.
+                    let mut first: HashMap<(usize, i32), i64> = HashMap::new();
+                    for e in batch.entries.iter().chain(&next_batch.entries) {
+                        let at = first.entry((e.topic, e.partition)).or_insert(e.offset);
+                        *at = (*at).min(e.offset);
+                    }
+                    for key in batch.starts.keys().chain(next_batch.starts.keys()) {
+                        first.entry(*key).or_insert(i64::MAX);
+                    }
+                    self.reseek(&first, c).await?;
+                }
                 None => {
                     // No connection to read the offsets: every owned partition is placed
                     // again by the broker's next rebalance; meanwhile re-read from stored.
@@ -823,12 +898,28 @@ impl Run<'_> {
                 .unwrap_or(i64::MIN);
             if placed && position.stored.is_some() && message.offset() > floor {
                 report_gap(
+                    &self.consumer,
                     &self.connector.config.name,
                     topic,
                     key.1,
                     floor,
                     message.offset(),
                 );
+            }
+            if placed
+                && let Some(stored) = position.stored
+                && message.offset() < stored
+                && !pending.contains_key(&key)
+            {
+                // Placed at its stored offset, the partition delivered an earlier one: Kafka
+                // reset it to its start because the stored offset is past its end.
+                stop = Some(RunError::OffsetsAhead {
+                    connector: self.name().to_owned(),
+                    topic: topic.to_owned(),
+                    partition: key.1,
+                    stored,
+                });
+                break;
             }
             if message.offset() < floor {
                 continue; // stored already
@@ -976,13 +1067,15 @@ impl Run<'_> {
         self.progress.set_stored(ends);
     }
 
-    /// After a fence: every partition of the batch is read again from its stored offset.
+    /// After a fence: every partition of `keys` (→ its first record in the batches dropped,
+    /// `i64::MAX` for none) still ours is read again from its stored offset, or from that
+    /// first record when none is stored.
     async fn reseek(
         &mut self,
-        batch: &Batch,
+        keys: &HashMap<(usize, i32), i64>,
         client: &tokio_postgres::Client,
     ) -> Result<(), RunError> {
-        let mut topics: Vec<usize> = batch.starts.keys().map(|(t, _)| *t).collect();
+        let mut topics: Vec<usize> = keys.keys().map(|(t, _)| *t).collect();
         topics.sort_unstable();
         topics.dedup();
         for t in topics {
@@ -993,20 +1086,22 @@ impl Run<'_> {
                     connector: self.name().to_owned(),
                     source,
                 })?;
-            for &(bt, partition) in batch.starts.keys() {
+            for (&(bt, partition), &first) in keys {
                 if bt != t || !self.positions.contains_key(&(t, partition)) {
                     continue;
                 }
                 let next = stored.get(&partition).copied();
                 self.positions
                     .insert((t, partition), Position::placed(next));
-                if let Some(next) = next
-                    && let Err(e) = self.consumer.seek(
-                        &topic,
-                        partition,
-                        Offset::Offset(next),
-                        Duration::from_secs(10),
-                    )
+                // No offset stored yet: read again from the first record the batches held.
+                let at = match next {
+                    Some(next) => Offset::Offset(next),
+                    None if first != i64::MAX => Offset::Offset(first),
+                    None => continue,
+                };
+                if let Err(e) = self
+                    .consumer
+                    .seek(&topic, partition, at, Duration::from_secs(10))
                 {
                     tracing::warn!(%topic, partition, error = %e, "seek after a fence failed");
                 }

@@ -81,14 +81,7 @@ impl ClientContext for SourceContext {
             let _ = self
                 .events
                 .send(ConsumerEvent::AuthenticationFailed(reason.to_owned()));
-        } else if matches!(
-            error.rdkafka_error_code(),
-            Some(
-                RDKafkaErrorCode::TopicAuthorizationFailed
-                    | RDKafkaErrorCode::GroupAuthorizationFailed
-                    | RDKafkaErrorCode::ClusterAuthorizationFailed
-            )
-        ) {
+        } else if crate::Denied::is_authorization_failure(&error) {
             let _ = self.events.send(ConsumerEvent::AuthorizationFailed(error));
         } else {
             tracing::warn!(error = %error, %reason, "Kafka");
@@ -154,10 +147,21 @@ impl ConsumerContext for SourceContext {
                 // Under a cooperative protocol (KIP-848's included) a whole unassign is refused
                 // (`ERR__STATE`), and the partitions would stay assigned with nobody placing them.
                 tracing::warn!(error = ?other, ?partitions, "rebalance error; giving the partitions up");
-                let _ = self.events.send(ConsumerEvent::Revoked(partitions));
                 let result = if cooperative {
+                    let _ = self.events.send(ConsumerEvent::Revoked(partitions));
                     consumer.incremental_unassign(tpl)
                 } else {
+                    // The whole assignment goes, not only the partitions of this callback.
+                    let all = consumer
+                        .assignment()
+                        .map(|a| {
+                            a.elements()
+                                .iter()
+                                .map(|e| (e.topic().to_owned(), e.partition()))
+                                .collect()
+                        })
+                        .unwrap_or(partitions);
+                    let _ = self.events.send(ConsumerEvent::Revoked(all));
                     consumer.unassign()
                 };
                 report(result, "unassigning after a rebalance error");
@@ -190,7 +194,9 @@ pub fn subscribe(
         start_from: settings.start_from,
         events,
         watermarks,
-        read_committed: config.get("isolation.level") != Some("read_uncommitted"),
+        read_committed: !config
+            .get("isolation.level")
+            .is_some_and(|l| l.eq_ignore_ascii_case("read_uncommitted")),
     };
     let consumer: SourceConsumer = config.create_with_context(context)?;
     consumer.subscribe(topics)?;

@@ -9,6 +9,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 
 /// A permission the brokers refused to the connector's principal.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Denied {
     /// READ on these topics (DESCRIBE comes with READ).
     Topics(Vec<String>),
@@ -22,6 +23,18 @@ pub enum Denied {
 }
 
 impl Denied {
+    /// Whether `error` is one of Kafka's authorization failures (topic, group or cluster).
+    pub fn is_authorization_failure(error: &KafkaError) -> bool {
+        matches!(
+            error.rdkafka_error_code(),
+            Some(
+                RDKafkaErrorCode::TopicAuthorizationFailed
+                    | RDKafkaErrorCode::GroupAuthorizationFailed
+                    | RDKafkaErrorCode::ClusterAuthorizationFailed
+            )
+        )
+    }
+
     /// The refusal a librdkafka error stands for, if it is an authorization failure;
     /// `topics` are the ones the failing request concerned and `group` the consumer group.
     pub fn from_error(error: &KafkaError, topics: &[&str], group: &str) -> Option<Denied> {
@@ -46,18 +59,24 @@ impl Denied {
         );
         match self {
             Denied::Topics(topics) => format!(
-                "Kafka refused READ on topic {} to {who} (TOPIC_AUTHORIZATION_FAILED): grant it an ALLOW ACL for operation READ on each topic, pattern LITERAL (kafka-acls --add --allow-principal {who} --operation READ --topic <topic>)",
-                topics.join(", ")
+                "Kafka refused READ on topic {} to {who} (TOPIC_AUTHORIZATION_FAILED; a topic that does not exist is refused so too when the principal may not describe it): grant it an ALLOW ACL for operation READ on {}, pattern LITERAL (kafka-acls --bootstrap-server <broker> --add --allow-principal {who} --operation READ --topic {})",
+                topics.join(", "),
+                if topics.len() == 1 {
+                    "the topic"
+                } else {
+                    "each topic"
+                },
+                topics.first().map_or("<topic>", String::as_str)
             ),
             Denied::Group { group } => {
                 // The group is <group_prefix>/<connector name>.
                 let group_prefix = group.rsplit_once('/').map_or(group.as_str(), |(p, _)| p);
                 format!(
-                    "Kafka refused READ on consumer group {group} to {who} (GROUP_AUTHORIZATION_FAILED): grant it an ALLOW ACL for operation READ on group {group_prefix:?}, pattern PREFIXED (kafka-acls --add --allow-principal {who} --operation READ --group {group_prefix} --resource-pattern-type prefixed), or change kafka.group_prefix to a prefix it may use"
+                    "Kafka refused READ on consumer group {group} to {who} (GROUP_AUTHORIZATION_FAILED): grant it an ALLOW ACL for operation READ on group {group_prefix:?}, pattern PREFIXED (kafka-acls --bootstrap-server <broker> --add --allow-principal {who} --operation READ --group {group_prefix} --resource-pattern-type prefixed), or change kafka.group_prefix to a prefix it may use"
                 )
             }
             Denied::Cluster => format!(
-                "Kafka refused an operation on the cluster to {who} (CLUSTER_AUTHORIZATION_FAILED): grant it an ALLOW ACL for operation DESCRIBE on the cluster (kafka-acls --add --allow-principal {who} --operation DESCRIBE --cluster)"
+                "Kafka refused an operation on the cluster to {who} (CLUSTER_AUTHORIZATION_FAILED): grant it an ALLOW ACL for operation DESCRIBE on the cluster (kafka-acls --bootstrap-server <broker> --add --allow-principal {who} --operation DESCRIBE --cluster)"
             ),
         }
     }

@@ -458,10 +458,13 @@ async fn the_kip_848_consumer_protocol_works_and_client_side_session_settings_ar
             "first.log",
         )
         .await;
-    // A second worker joins: the broker moves partitions to it incrementally.
+    // A second worker joins while records arrive: the broker moves partitions to it
+    // incrementally, and both store.
     let mut second = stream.start(&config, "second.log");
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    stream.produce(2000..4000).await;
+    for wave in 0..10 {
+        stream.produce(2000 + wave * 200..2200 + wave * 200).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
     stream
         .wait_for(
             "SELECT count(*) FROM readings",
@@ -473,17 +476,30 @@ async fn the_kip_848_consumer_protocol_works_and_client_side_session_settings_ar
     assert!(terminate(&mut second).success());
     assert!(terminate(&mut first).success());
     no_duplicates(&stream).await;
+    assert!(
+        stream.log("second.log").contains("partitions assigned"),
+        "the second worker never got a partition: {}",
+        stream.log("second.log")
+    );
 
     // The session is the broker's under this protocol: a client-side one is a clear refusal.
     stream.set_properties(r#""group.protocol" = "consumer", "session.timeout.ms" = "6000""#);
     let config = stream.config("refused", "");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_inlet"))
-        .args(["run", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{text}");
+    let mut refused = stream.start(&config, "refused.log");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = refused.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "inlet runs with session.timeout.ms under group.protocol=consumer: {}",
+            stream.log("refused.log")
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let text = stream.log("refused.log");
+    assert!(!status.success(), "{text}");
     assert!(
         text.contains("session.timeout.ms") && text.contains("group.protocol"),
         "the refusal does not name the setting: {text}"
@@ -584,7 +600,8 @@ async fn a_three_node_cluster_loses_a_partition_leader_mid_stream() {
         )
         .await;
 
-    // The leader of partition 0 crashes; the others elect a new one and inlet follows.
+    // While records arrive and inlet reads them, the leader of partition 0 crashes; the
+    // others elect a new one, and producer and inlet follow.
     let metadata = producer
         .producer()
         .client()
@@ -596,8 +613,9 @@ async fn a_three_node_cluster_loses_a_partition_leader_mid_stream() {
         .find(|p| p.id() == 0)
         .map(|p| p.leader())
         .unwrap();
+    send(3000..4500).await;
     cluster.kill(u32::try_from(leader).unwrap());
-    send(3000..6000).await;
+    send(4500..6000).await;
     stream
         .wait_for(
             "SELECT count(*) FROM readings",

@@ -201,32 +201,38 @@ async fn stream_through(protocol: &str, bootstrap: &str, mechanism: &str, user: 
 #[tokio::test(flavor = "multi_thread")]
 async fn scram_sha_256_into_a_database_over_tls() {
     let env = endpoints();
-    let sasl = env.require_kafka_sasl().to_owned();
-    stream_through("SASL_PLAINTEXT", &sasl, "SCRAM-SHA-256", sasl::SHA256_USER).await;
+    let bootstrap = env.require_kafka_sasl().to_owned();
+    stream_through(
+        "SASL_PLAINTEXT",
+        &bootstrap,
+        "SCRAM-SHA-256",
+        sasl::SHA256_USER,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn scram_sha_512_over_sasl_ssl_into_a_database_over_tls() {
     let env = endpoints();
-    let sasl_ssl = env.require_kafka_sasl_ssl().to_owned();
-    stream_through("SASL_SSL", &sasl_ssl, "SCRAM-SHA-512", sasl::SHA512_USER).await;
+    let bootstrap = env.require_kafka_sasl_ssl().to_owned();
+    stream_through("SASL_SSL", &bootstrap, "SCRAM-SHA-512", sasl::SHA512_USER).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn plain_over_sasl_ssl_as_confluent_cloud_asks_into_a_database_over_tls() {
     let env = endpoints();
-    let sasl_ssl = env.require_kafka_sasl_ssl().to_owned();
-    stream_through("SASL_SSL", &sasl_ssl, "PLAIN", sasl::PLAIN_USER).await;
+    let bootstrap = env.require_kafka_sasl_ssl().to_owned();
+    stream_through("SASL_SSL", &bootstrap, "PLAIN", sasl::PLAIN_USER).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_wrong_password_is_named_by_check_and_stops_run() {
     let env = endpoints();
-    let sasl = env.require_kafka_sasl().to_owned();
+    let bootstrap = env.require_kafka_sasl().to_owned();
     let db = TlsDatabase::create().await;
     let config = config_file(
         &db,
-        &sasl,
+        &bootstrap,
         "SASL_PLAINTEXT",
         "SCRAM-SHA-256",
         sasl::SHA256_USER,

@@ -207,7 +207,7 @@ impl Connector {
                 connector: name.clone(),
             }),
             events_tx,
-            progress.high.clone(),
+            progress.ends.clone(),
         )
         .map_err(|source| RunError::Kafka {
             connector: name.clone(),
@@ -226,6 +226,14 @@ impl Connector {
             control: None,
             spare: None,
             unassigned_since: Some(Instant::now()),
+            idle: {
+                let mut idle = tokio::time::interval_at(
+                    tokio::time::Instant::now() + Duration::from_secs(1),
+                    Duration::from_secs(1),
+                );
+                idle.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                idle
+            },
         };
         if self
             .config
@@ -402,6 +410,10 @@ struct Position {
     stored: Option<i64>,
     /// Placed (assigned or sought) and no record seen since.
     placed: bool,
+    /// The consumer's position, when it was seen past `stored` with no record of the
+    /// partition waiting: the offsets between hold nothing to store (transaction markers,
+    /// aborted records). For lag only; the stored offset does not move.
+    passed: Option<i64>,
 }
 
 impl Position {
@@ -409,6 +421,7 @@ impl Position {
         Position {
             stored,
             placed: true,
+            passed: None,
         }
     }
 }
@@ -618,6 +631,9 @@ struct Run<'c> {
     spare: Option<Batch>,
     /// Since when this worker holds no partition (None: it holds some, or said so already).
     unassigned_since: Option<Instant>,
+    /// Every second: where idle partitions' consumer positions are, and whether any
+    /// partition is held at all.
+    idle: tokio::time::Interval,
 }
 
 impl Run<'_> {
@@ -810,8 +826,6 @@ impl Run<'_> {
         let mut stop: Option<RunError> = None;
         // The consumer's positions move past transaction markers without a record: looked at
         // every second, for the lag of partitions that have nothing waiting.
-        let mut idle = tokio::time::interval(Duration::from_secs(1));
-        idle.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // One timer for the whole batch (a new one per record costs a timer registration).
         let linger = tokio::time::sleep(limits.linger);
         tokio::pin!(linger);
@@ -829,8 +843,8 @@ impl Run<'_> {
                     }
                 }, if empty => break,
                 Some(e) = self.events.recv() => { event = Some(e); None }
-                _ = idle.tick() => {
-                    self.publish_idle_positions(&batcher.batch, pending);
+                _ = self.idle.tick() => {
+                    self.note_idle_positions(&batcher.batch, pending);
                     self.say_if_unassigned();
                     None
                 }
@@ -892,6 +906,7 @@ impl Run<'_> {
                 continue; // not (or no longer) ours
             };
             let placed = std::mem::replace(&mut position.placed, false);
+            position.passed = None;
             let position = *position;
             let floor = batcher
                 .floor(key, pending, position.stored)
@@ -1005,14 +1020,17 @@ impl Run<'_> {
         self.publish_positions();
     }
 
-    /// The owned partitions' stored offsets, for the lag metrics.
+    /// The owned partitions' stored offsets (or the position an idle one has passed them
+    /// by, see [`Position::passed`]), for the lag metrics.
     fn publish_positions(&self) {
         self.progress.set_stored(
             self.positions
                 .iter()
                 .filter_map(|(&(t, partition), p)| {
-                    p.stored
-                        .map(|s| ((self.targets[t].config.topic.clone(), partition), s))
+                    p.stored.map(|s| {
+                        let at = p.passed.map_or(s, |passed| passed.max(s));
+                        ((self.targets[t].config.topic.clone(), partition), at)
+                    })
                 })
                 .collect(),
         );
@@ -1045,26 +1063,29 @@ impl Run<'_> {
     /// moved past the stored offset without a record (transaction markers, aborted records:
     /// offsets that hold nothing to store). A partition with records in `batch` or in the
     /// batch in flight (`pending`) keeps its stored offset.
-    fn publish_idle_positions(&self, batch: &Batch, pending: &HashMap<(usize, i32), i64>) {
+    fn note_idle_positions(&mut self, batch: &Batch, pending: &HashMap<(usize, i32), i64>) {
         let Ok(positions) = self.consumer.position() else {
             return;
         };
-        let mut ends = std::collections::BTreeMap::new();
-        for (&(t, partition), p) in &self.positions {
+        let mut changed = false;
+        for (&(t, partition), p) in &mut self.positions {
             let Some(stored) = p.stored else { continue };
-            let topic = &self.targets[t].config.topic;
             let busy =
                 pending.contains_key(&(t, partition)) || batch.starts.contains_key(&(t, partition));
-            let at = match positions
+            let topic = &self.targets[t].config.topic;
+            let passed = match positions
                 .find_partition(topic, partition)
                 .map(|e| e.offset())
             {
-                Some(Offset::Offset(at)) if !busy && at > stored => at,
-                _ => stored,
+                Some(Offset::Offset(at)) if !busy && at > stored => Some(at),
+                _ => None,
             };
-            ends.insert((topic.clone(), partition), at);
+            changed |= passed != p.passed;
+            p.passed = passed;
         }
-        self.progress.set_stored(ends);
+        if changed {
+            self.publish_positions();
+        }
     }
 
     /// After a fence: every partition of `keys` (→ its first record in the batches dropped,

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use inlet_kafka::Watermarks;
+use inlet_kafka::PartitionEnds;
 
 /// Counters of one connector, shared between its task, the progress line and `/metrics`.
 #[derive(Debug, Default)]
@@ -26,9 +26,10 @@ pub struct Progress {
     pub rebalances: AtomicU64,
     /// Time to write and commit a batch.
     pub batch_seconds: Histogram,
-    /// The partitions' ends (last stable offsets, see [`Watermarks`]) the consumer last reported.
-    pub high: Watermarks,
-    /// The stored next offset of each partition this worker owns.
+    /// The partitions' ends (last stable offsets, see [`PartitionEnds`]) the consumer last reported.
+    pub ends: PartitionEnds,
+    /// The stored next offset of each partition this worker owns, or the consumer position
+    /// past it when the offsets between hold no record (transaction markers): lag's start.
     pub stored: Mutex<BTreeMap<(String, i32), i64>>,
 }
 
@@ -36,10 +37,10 @@ impl Progress {
     /// Records not yet stored, per owned partition: last stable offset − stored next offset.
     pub fn lag(&self) -> Vec<((String, i32), i64)> {
         let stored = self.stored.lock().map(|s| s.clone()).unwrap_or_default();
-        let high = self.high.lock().map(|h| h.clone()).unwrap_or_default();
+        let ends = self.ends.lock().map(|h| h.clone()).unwrap_or_default();
         stored
             .into_iter()
-            .filter_map(|(key, next)| high.get(&key).map(|h| (key, (h - next).max(0))))
+            .filter_map(|(key, next)| ends.get(&key).map(|end| (key, (end - next).max(0))))
             .collect()
     }
 
@@ -184,7 +185,7 @@ mod tests {
         p.batch_seconds.observe(Duration::from_millis(30));
         p.batch_seconds.observe(Duration::from_millis(3));
         p.set_stored(BTreeMap::from([(("t\"1".to_owned(), 0), 90)]));
-        p.high.lock().unwrap().insert(("t\"1".to_owned(), 0), 100);
+        p.ends.lock().unwrap().insert(("t\"1".to_owned(), 0), 100);
         let text = render(&[("c".to_owned(), p)]);
         assert!(
             text.contains("inlet_rows_total{connector=\"c\"} 42\n"),

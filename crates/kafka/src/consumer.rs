@@ -45,21 +45,21 @@ pub enum ConsumerEvent {
 /// else the high watermark. Lag is this minus the stored next offset; with the high
 /// watermark, records of open transactions and the marker after the last commit would
 /// count as lag that never drains.
-pub type Watermarks = Arc<Mutex<HashMap<(String, i32), i64>>>;
+pub type PartitionEnds = Arc<Mutex<HashMap<(String, i32), i64>>>;
 
 /// The consumer's context: it places each assigned partition at its stored offset.
 pub struct SourceContext {
     offsets: Arc<dyn StoredOffsets>,
     start_from: StartFrom,
     events: UnboundedSender<ConsumerEvent>,
-    watermarks: Watermarks,
+    ends: PartitionEnds,
     /// `isolation.level` is `read_committed`: lag runs to the last stable offset.
     read_committed: bool,
 }
 
 impl ClientContext for SourceContext {
     fn stats(&self, statistics: Statistics) {
-        let Ok(mut watermarks) = self.watermarks.lock() else {
+        let Ok(mut ends) = self.ends.lock() else {
             return;
         };
         for (topic, t) in &statistics.topics {
@@ -70,7 +70,7 @@ impl ClientContext for SourceContext {
                     p.hi_offset
                 };
                 if p.partition >= 0 && end >= 0 {
-                    watermarks.insert((topic.clone(), p.partition), end);
+                    ends.insert((topic.clone(), p.partition), end);
                 }
             }
         }
@@ -180,20 +180,20 @@ fn report(result: KafkaResult<()>, what: &str) {
 pub type SourceConsumer = StreamConsumer<SourceContext>;
 
 /// A consumer in the connector's group, subscribed to `topics`; assignments are reported
-/// on `events`, the partitions' ends (for lag) kept in `watermarks`.
+/// on `events`, the partitions' ends (for lag) kept in `ends`.
 pub fn subscribe(
     settings: &KafkaSettings,
     topics: &[&str],
     offsets: Arc<dyn StoredOffsets>,
     events: UnboundedSender<ConsumerEvent>,
-    watermarks: Watermarks,
+    ends: PartitionEnds,
 ) -> KafkaResult<SourceConsumer> {
     let config = settings.consumer_config();
     let context = SourceContext {
         offsets,
         start_from: settings.start_from,
         events,
-        watermarks,
+        ends,
         read_committed: !config
             .get("isolation.level")
             .is_some_and(|l| l.eq_ignore_ascii_case("read_uncommitted")),

@@ -10,7 +10,7 @@ mod permissions;
 mod settings;
 
 pub use consumer::{
-    ConsumerEvent, SourceConsumer, SourceContext, StoredOffsets, Watermarks, subscribe,
+    ConsumerEvent, PartitionEnds, SourceConsumer, SourceContext, StoredOffsets, subscribe,
 };
 pub use permissions::Denied;
 pub use settings::{CONSUMER_TUNING, KafkaSettings, Mechanism, SecurityProtocol, StartFrom};

@@ -76,10 +76,23 @@ fn java(log: &Path) -> Command {
 }
 
 impl KafkaCluster {
-    /// Starts `n` nodes (1 or 3 in practice) and waits until each one listens and the
-    /// cluster has a controller. Topics get `min(n, 3)` replicas by default, and
+    /// Starts `n` nodes (1 or 3 in practice) and waits until each one logs that it started
+    /// (after it has joined the controller quorum). Topics get `min(n, 3)` replicas by default, and
     /// `min.insync.replicas` is 2 when there are 3 nodes or more.
     pub fn start(n: u32) -> Self {
+        // A free port found here may be taken by another test before Kafka binds it: such a
+        // start is tried again on other ports.
+        for attempt in 1..=3 {
+            match Self::try_start(n) {
+                Ok(cluster) => return cluster,
+                Err(log) if attempt < 3 && log.contains("Address already in use") => continue,
+                Err(log) => panic!("a Kafka node exited while starting: {log}"),
+            }
+        }
+        unreachable!("the last attempt returns or panics")
+    }
+
+    fn try_start(n: u32) -> Result<Self, String> {
         let dir = std::env::temp_dir().join(unique("kafka_cluster"));
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
         let ports: Vec<(u16, u16)> = (0..n).map(|_| (free_port(), free_port())).collect();
@@ -153,14 +166,14 @@ impl KafkaCluster {
             cluster.spawn(i);
         }
         for i in 0..cluster.nodes.len() {
-            cluster.wait_started(i);
+            cluster.wait_started(i)?;
         }
-        cluster
+        Ok(cluster)
     }
 
     fn spawn(&mut self, index: usize) {
         let node = &mut self.nodes[index];
-        // Append to the log across restarts: what happened before the kill stays readable.
+        // The log of the run before a restart is kept beside it (`*.before-restart.log`).
         let previous = std::fs::read_to_string(&node.log).unwrap_or_default();
         let child = java(&node.log)
             .arg("kafka.Kafka")
@@ -173,19 +186,19 @@ impl KafkaCluster {
         node.child = Some(child);
     }
 
-    /// Waits (up to 90 s) until node `index` logs that it started.
-    fn wait_started(&mut self, index: usize) {
+    /// Waits (up to 90 s) until node `index` logs that it started; its log if it exits.
+    fn wait_started(&mut self, index: usize) -> Result<(), String> {
         let start = Instant::now();
         loop {
             let node = &mut self.nodes[index];
             let log = std::fs::read_to_string(&node.log).unwrap_or_default();
             if log.contains("Kafka Server started") {
-                return;
+                return Ok(());
             }
             if let Some(child) = node.child.as_mut()
                 && let Ok(Some(status)) = child.try_wait()
             {
-                panic!("Kafka node {} exited ({status}): {log}", node.id);
+                return Err(format!("Kafka node {} exited ({status}): {log}", node.id));
             }
             assert!(
                 start.elapsed() < Duration::from_secs(90),
@@ -242,7 +255,9 @@ impl KafkaCluster {
             "Kafka node {id} is running"
         );
         self.spawn(index);
-        self.wait_started(index);
+        if let Err(log) = self.wait_started(index) {
+            panic!("restarting: {log}");
+        }
     }
 
     /// Every node's log, for a failure message.

@@ -207,9 +207,9 @@ async fn round_trip(config: &ClientConfig) {
 #[tokio::test]
 async fn scram_sha_256_and_512_authenticate() {
     let env = endpoints();
-    let sasl = env.require_kafka_sasl().to_owned();
+    let bootstrap = env.require_kafka_sasl().to_owned();
     round_trip(&scram_config(
-        &sasl,
+        &bootstrap,
         "SASL_PLAINTEXT",
         "SCRAM-SHA-256",
         sasl::SHA256_USER,
@@ -217,7 +217,7 @@ async fn scram_sha_256_and_512_authenticate() {
     ))
     .await;
     round_trip(&scram_config(
-        &sasl,
+        &bootstrap,
         "SASL_PLAINTEXT",
         "SCRAM-SHA-512",
         sasl::SHA512_USER,
@@ -243,9 +243,9 @@ async fn sasl_ssl_verifies_the_test_ca() {
 #[test]
 fn a_wrong_password_is_refused() {
     let env = endpoints();
-    let sasl = env.require_kafka_sasl().to_owned();
+    let bootstrap = env.require_kafka_sasl().to_owned();
     let config = scram_config(
-        &sasl,
+        &bootstrap,
         "SASL_PLAINTEXT",
         "SCRAM-SHA-256",
         sasl::SHA256_USER,

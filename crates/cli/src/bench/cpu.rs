@@ -127,17 +127,26 @@ mod tests {
     #[test]
     fn this_process_is_found_and_its_cpu_counted() {
         let me = std::process::id();
+        assert!(
+            Stat::read(me).is_some(),
+            "this process is not found in /proc"
+        );
         let before = Sample::take(me);
-        // Spin until the kernel has counted some CPU time to this process (whatever share
-        // of a core the machine gives it: a loaded machine only makes this take longer).
+        // Work until the kernel has counted CPU time to this process (whatever share of a
+        // core the machine gives it), for at most 10^10 steps: a count that never moves fails.
         let mut x = 0u64;
-        while Sample::take(me).inlet <= before.inlet {
+        let mut rounds = 0;
+        while Sample::take(me).inlet <= before.inlet && rounds < 10_000 {
             for _ in 0..1_000_000 {
                 x = x.wrapping_mul(31).wrapping_add(7);
             }
+            rounds += 1;
         }
         std::hint::black_box(x);
         let usage = before.until(&Sample::take(me));
-        assert!(usage.inlet > 0.0, "{usage:?}");
+        assert!(
+            usage.inlet > 0.0,
+            "no CPU counted after {rounds} rounds: {usage:?}"
+        );
     }
 }

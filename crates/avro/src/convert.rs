@@ -420,27 +420,32 @@ fn read_integer(avro: &AvroType, reader: &mut Reader<'_>) -> Result<i64, DecodeE
 
 /// Microseconds since 2000-01-01 for a timestamp in `unit` since 1970, range-checked.
 fn timestamp_micros(raw: i64, unit: TimeUnit, nanos: NanosPolicy) -> Result<i64, ConvError> {
-    let micros = match unit {
-        TimeUnit::Millis => raw.checked_mul(1000),
-        TimeUnit::Micros => Some(raw),
+    let micros: Option<i128> = match unit {
+        TimeUnit::Millis => Some(i128::from(raw) * 1000),
+        TimeUnit::Micros => Some(i128::from(raw)),
         TimeUnit::Nanos => {
             let rest = raw.rem_euclid(1000);
             match nanos {
-                NanosPolicy::Truncate => Some(raw.div_euclid(1000)),
-                NanosPolicy::Round => Some(raw.div_euclid(1000) + i64::from(rest >= 500)),
+                NanosPolicy::Truncate => Some(i128::from(raw.div_euclid(1000))),
+                NanosPolicy::Round => {
+                    Some(i128::from(raw.div_euclid(1000)) + i128::from(rest >= 500))
+                }
                 NanosPolicy::Reject if rest != 0 => {
                     return Err(bad(
                         raw,
                         "nanoseconds would be lost (nanosecond policy: reject)",
                     ));
                 }
-                NanosPolicy::Reject => Some(raw / 1000),
+                NanosPolicy::Reject => Some(i128::from(raw / 1000)),
             }
         }
     };
+    // In i128: a millisecond value near i64::MAX is a timestamp PostgreSQL holds once it is
+    // moved to its epoch, though its microseconds since 1970 overflow an i64.
     micros
-        .and_then(|m| m.checked_sub(PG_EPOCH_MICROS))
-        .filter(|m| (PG_TIMESTAMP_MIN..PG_TIMESTAMP_END).contains(m))
+        .map(|m| m - i128::from(PG_EPOCH_MICROS))
+        .filter(|m| (i128::from(PG_TIMESTAMP_MIN)..i128::from(PG_TIMESTAMP_END)).contains(m))
+        .and_then(|m| i64::try_from(m).ok())
         .ok_or_else(|| {
             bad(
                 raw,
@@ -533,12 +538,13 @@ fn read_decimal(
             scale,
             fixed: Some(size),
             ..
-        } => (reader.read_fixed(*size)?, *scale),
-        AvroType::Decimal { scale, .. } => (reader.read_bytes()?, *scale),
+        } => (reader.read_fixed(*size)?, *scale as i64),
+        AvroType::Decimal { scale, .. } => (reader.read_bytes()?, *scale as i64),
         _ => read_big_decimal(reader)?,
     };
     let (negative, digits) =
         twos_complement_digits(unscaled).map_err(|e| bad("(decimal)", e.to_string()))?;
+    let (digits, scale) = json::unscale(digits, scale);
     Ok((negative, digits, scale))
 }
 
@@ -785,5 +791,59 @@ mod tests {
             -1 - PG_EPOCH_MICROS
         );
         assert!(timestamp_micros(i64::MAX, TimeUnit::Millis, NanosPolicy::Truncate).is_err());
+    }
+
+    /// Every unit at the edges of PostgreSQL's range and of the Avro long: the last instant
+    /// PostgreSQL holds is accepted whatever the unit (in milliseconds its microseconds since
+    /// 1970 overflow an i64), the next one is refused, and no input overflows or panics.
+    #[test]
+    fn timestamps_at_the_extremes() {
+        // 294276-12-31 23:59:59.999999 UTC is past i64 in Unix microseconds: the largest
+        // microsecond value (294247-01-10) is a timestamp PostgreSQL holds.
+        let t = NanosPolicy::Truncate;
+        assert_eq!(
+            timestamp_micros(i64::MAX, TimeUnit::Micros, t).unwrap(),
+            i64::MAX - PG_EPOCH_MICROS
+        );
+        // 4713-11-24 BC 00:00:00 UTC, the first instant, in Unix µs.
+        let first_micros = PG_TIMESTAMP_MIN + PG_EPOCH_MICROS;
+        assert_eq!(
+            timestamp_micros(first_micros, TimeUnit::Micros, t).unwrap(),
+            PG_TIMESTAMP_MIN
+        );
+        assert!(timestamp_micros(first_micros - 1, TimeUnit::Micros, t).is_err());
+        // In milliseconds PostgreSQL's last one, 294276-12-31 23:59:59.999, is reachable.
+        let last_millis =
+            i64::try_from((i128::from(PG_TIMESTAMP_END) - 1 + i128::from(PG_EPOCH_MICROS)) / 1000)
+                .unwrap();
+        assert_eq!(
+            i128::from(timestamp_micros(last_millis, TimeUnit::Millis, t).unwrap()),
+            i128::from(last_millis) * 1000 - i128::from(PG_EPOCH_MICROS)
+        );
+        assert!(timestamp_micros(last_millis + 1, TimeUnit::Millis, t).is_err());
+        for unit in [TimeUnit::Millis, TimeUnit::Micros, TimeUnit::Nanos] {
+            for raw in [i64::MIN, i64::MIN + 1, -1, 0, 1, i64::MAX - 1, i64::MAX] {
+                for policy in [
+                    NanosPolicy::Truncate,
+                    NanosPolicy::Round,
+                    NanosPolicy::Reject,
+                ] {
+                    if let Ok(m) = timestamp_micros(raw, unit, policy) {
+                        assert!((PG_TIMESTAMP_MIN..PG_TIMESTAMP_END).contains(&m), "{raw}");
+                    }
+                }
+            }
+        }
+        // Nanoseconds reach PostgreSQL's end only past i64: its largest value is accepted.
+        assert!(timestamp_micros(i64::MAX, TimeUnit::Nanos, t).is_ok());
+    }
+
+    #[test]
+    fn negative_big_decimal_scales_append_zeros() {
+        assert_eq!(json::unscale("5".into(), -3), ("5000".to_owned(), 0));
+        assert_eq!(json::unscale("12".into(), -1), ("120".to_owned(), 0));
+        assert_eq!(json::unscale("0".into(), -5), ("0".to_owned(), 0));
+        assert_eq!(json::unscale("12345".into(), 2), ("12345".to_owned(), 2));
+        assert_eq!(decimal_text(true, "5000", 0), "-5000");
     }
 }

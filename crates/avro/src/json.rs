@@ -131,7 +131,10 @@ pub(crate) fn write_json(
         }
         AvroType::BigDecimal => {
             let (unscaled, scale) = read_big_decimal(reader)?;
-            write_decimal(unscaled, scale, out)?;
+            let (negative, digits) =
+                twos_complement_digits(unscaled).map_err(|e| JsonError::Value(e.to_string()))?;
+            let (digits, scale) = unscale(digits, scale);
+            out.extend_from_slice(decimal_text(negative, &digits, scale).as_bytes());
         }
         AvroType::UuidFixed => {
             let bytes = reader.read_fixed(16)?;
@@ -271,33 +274,54 @@ pub(crate) fn skip(
 
 /// The fewest bytes a value of `node` can take: 0 for `null` (and records of nulls), else 1.
 pub(crate) fn min_size(schema: &WriterSchema, node: NodeId) -> usize {
+    min_size_at(schema, node, 0)
+}
+
+/// [`min_size`] below `depth` records: a record takes no bytes when each of its fields takes
+/// none (nulls, empty fixed, records of those: an array of empty records is a count and
+/// nothing else), else at least one. Past 64 nested records (a record that holds itself
+/// without a union could never be written) the answer is 1.
+fn min_size_at(schema: &WriterSchema, node: NodeId, depth: usize) -> usize {
     match schema.node(node) {
         AvroType::Null | AvroType::Fixed(0) => 0,
-        AvroType::Record { fields, .. } => {
-            // A record of only nulls takes no bytes; anything else at least one.
-            usize::from(
-                fields
-                    .iter()
-                    .any(|(_, f)| !matches!(schema.node(*f), AvroType::Null)),
-            )
-        }
+        AvroType::Record { .. } if depth > 64 => 1,
+        AvroType::Record { fields, .. } => usize::from(
+            fields
+                .iter()
+                .any(|(_, f)| min_size_at(schema, *f, depth + 1) > 0),
+        ),
         _ => 1,
     }
 }
 
-/// `big-decimal`: bytes holding a length-prefixed unscaled value and then the scale.
-pub(crate) fn read_big_decimal<'a>(
-    reader: &mut Reader<'a>,
-) -> Result<(&'a [u8], usize), JsonError> {
+/// `big-decimal`: bytes holding a length-prefixed unscaled value and then the scale (which
+/// may be negative; see [`unscale`]).
+pub(crate) fn read_big_decimal<'a>(reader: &mut Reader<'a>) -> Result<(&'a [u8], i64), JsonError> {
     let outer = reader.read_bytes()?;
     let mut inner = Reader::new(outer);
     let unscaled = inner.read_bytes()?;
     let scale = inner.read_long()?;
-    let scale = usize::try_from(scale)
-        .ok()
-        .filter(|&s| s <= 1000)
-        .ok_or_else(|| JsonError::Value(format!("big-decimal scale {scale} is out of range")))?;
+    if !(-1000..=1000).contains(&scale) {
+        return Err(JsonError::Value(format!(
+            "big-decimal scale {scale} is out of range (-1000 to 1000)"
+        )));
+    }
     Ok((unscaled, scale))
+}
+
+/// The digits of `digits` × 10^-`scale` with a scale of 0 or more: a negative scale (Java's
+/// `BigDecimal` writes 5000 as 5E+3 after `stripTrailingZeros()`) appends its zeros.
+pub(crate) fn unscale(digits: String, scale: i64) -> (String, usize) {
+    match usize::try_from(scale) {
+        Ok(scale) => (digits, scale),
+        Err(_) if digits.bytes().all(|d| d == b'0') => (digits, 0),
+        Err(_) => {
+            let zeros = usize::try_from(scale.unsigned_abs()).unwrap_or(0);
+            let mut digits = digits;
+            digits.extend(std::iter::repeat_n('0', zeros));
+            (digits, 0)
+        }
+    }
 }
 
 /// `duration`: three little-endian u32: months, days, milliseconds.

@@ -550,6 +550,19 @@ impl Batch {
         target: &CopyTarget,
         rows: &[&Range<usize>],
     ) -> Result<u64> {
+        if target.columns.is_empty() {
+            // Rows of no column (a record with no fields): COPY takes no empty column list,
+            // so as many rows of defaults are inserted.
+            let count = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+            return tx
+                .execute(
+                    &include_str!("sql/insert_default_rows.sql")
+                        .replace("{table}", &target.table.quoted()),
+                    &[&count],
+                )
+                .await
+                .map_err(|e| Error::query(format!("inserting rows into {}", target.table), e));
+        }
         self.copy_into(tx, &target.table.quoted(), &target.columns, rows, || {
             format!("copying rows into {}", target.table)
         })

@@ -89,7 +89,16 @@ pub async fn table_columns(client: &Client, table: &TableName) -> Result<Option<
         .await
         .map_err(|e| Error::query(format!("reading the columns of {table}"), e))?;
     if rows.is_empty() {
-        return Ok(None);
+        // No column: no table, or a table of no columns (a record with no fields makes one).
+        let exists: bool = client
+            .query_one(
+                include_str!("sql/table_exists.sql"),
+                &[&table.schema, &table.table],
+            )
+            .await
+            .map_err(|e| Error::query(format!("looking for table {table}"), e))?
+            .get(0);
+        return Ok(exists.then(Vec::new));
     }
     let mut columns = Vec::with_capacity(rows.len());
     for row in rows {

@@ -296,8 +296,16 @@ pub(crate) fn emit(
         (Conv::Float4, A::Double) => {
             let value = reader.read_double()?;
             let narrowed = value as f32;
+            // As PostgreSQL's float8 → float4 cast: overflow and underflow (a non-zero value
+            // that rounds to zero) are errors; a value that rounds to a subnormal is kept.
             if value.is_finite() && narrowed.is_infinite() {
                 return Err(bad(value, "out of real's range (use double precision)"));
+            }
+            if narrowed == 0.0 && value != 0.0 {
+                return Err(bad(
+                    value,
+                    "too close to zero for real: underflow (use double precision)",
+                ));
             }
             bytes_field(out, &narrowed.to_be_bytes())
         }
@@ -319,11 +327,23 @@ pub(crate) fn emit(
                 // write_text wrote valid UTF-8: count characters by their first bytes.
                 let chars = text.iter().filter(|&&b| (b & 0xC0) != 0x80).count();
                 if chars > *max as usize {
-                    let shown = String::from_utf8_lossy(text).into_owned();
-                    return Err(bad(
-                        shown,
-                        format!("{chars} characters, longer than varchar({max})"),
-                    ));
+                    // As PostgreSQL stores into varchar(n): excess characters that are all
+                    // spaces are cut; any other excess is an error.
+                    let cut = text
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, b)| (**b & 0xC0) != 0x80)
+                        .nth(*max as usize)
+                        .map_or(text.len(), |(i, _)| i);
+                    if text[cut..].iter().all(|&b| b == b' ') {
+                        out.truncate(at + 4 + cut);
+                    } else {
+                        let shown = String::from_utf8_lossy(text).into_owned();
+                        return Err(bad(
+                            shown,
+                            format!("{chars} characters, longer than varchar({max})"),
+                        ));
+                    }
                 }
             }
             end_field(out, at);
@@ -643,43 +663,103 @@ fn check_json(text: &str) -> Result<(), ConvError> {
     if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
         return Err(bad(text, format!("not valid JSON: {e}")));
     }
+    // What jsonb refuses beyond JSON's grammar: \u0000, and UTF-16 surrogates that are not
+    // a high one followed by a low one (PostgreSQL's JSON lexer).
     let bytes = text.as_bytes();
+    let escape = |i: usize| -> Option<u32> {
+        let hex = bytes.get(i + 2..i + 6)?;
+        u32::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
+    };
     let mut i = 0;
+    let mut high = false;
     while i < bytes.len() {
-        if bytes[i] == b'\\' {
-            if bytes[i + 1..].starts_with(b"u0000") {
+        if bytes[i] != b'\\' {
+            if high {
+                return Err(bad(
+                    text,
+                    "JSON with a lone UTF-16 high surrogate, which jsonb refuses",
+                ));
+            }
+            i += 1;
+            continue;
+        }
+        match (bytes.get(i + 1), escape(i)) {
+            (Some(b'u'), Some(0)) => {
                 return Err(bad(text, "JSON with \\u0000, which jsonb cannot store"));
             }
-            i += 2;
-        } else {
-            i += 1;
+            (Some(b'u'), Some(unit)) if (0xD800..0xDC00).contains(&unit) => {
+                if high {
+                    return Err(bad(
+                        text,
+                        "JSON with a UTF-16 high surrogate after another, which jsonb refuses",
+                    ));
+                }
+                high = true;
+                i += 6;
+            }
+            (Some(b'u'), Some(unit)) if (0xDC00..0xE000).contains(&unit) => {
+                if !high {
+                    return Err(bad(
+                        text,
+                        "JSON with a UTF-16 low surrogate not after a high one, which jsonb refuses",
+                    ));
+                }
+                high = false;
+                i += 6;
+            }
+            (Some(b'u'), _) => {
+                if high {
+                    return Err(bad(
+                        text,
+                        "JSON with a lone UTF-16 high surrogate, which jsonb refuses",
+                    ));
+                }
+                i += 6;
+            }
+            _ => {
+                if high {
+                    return Err(bad(
+                        text,
+                        "JSON with a lone UTF-16 high surrogate, which jsonb refuses",
+                    ));
+                }
+                i += 2;
+            }
         }
+    }
+    if high {
+        return Err(bad(
+            text,
+            "JSON with a lone UTF-16 high surrogate, which jsonb refuses",
+        ));
     }
     Ok(())
 }
 
-/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` or 32 hex digits, any case.
+/// A UUID as PostgreSQL's `uuid` input reads one: 32 hex digits in any case, optionally in
+/// braces, with an optional hyphen after any group of four digits (but not after the last):
+/// `a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11`, `{a0eebc99…}`, `a0ee-bc99-…`, `a0eebc999c0b…`.
+/// Nothing else (no spaces, no other separators).
 fn parse_uuid(text: &str) -> Option<[u8; 16]> {
-    let hex: Vec<u8> = match text.len() {
-        36 => {
-            let b = text.as_bytes();
-            if [8, 13, 18, 23].iter().any(|&i| b[i] != b'-') {
-                return None;
-            }
-            b.iter().copied().filter(|&c| c != b'-').collect()
-        }
-        32 => text.as_bytes().to_vec(),
-        _ => return None,
-    };
-    if hex.len() != 32 {
-        return None;
+    let mut src = text.as_bytes();
+    let braces = src.first() == Some(&b'{');
+    if braces {
+        src = &src[1..];
     }
+    let digit = |c: u8| (c as char).to_digit(16);
     let mut out = [0u8; 16];
-    for (i, pair) in hex.chunks(2).enumerate() {
-        let digit = |c: u8| (c as char).to_digit(16);
-        out[i] = (digit(pair[0])? * 16 + digit(pair[1])?) as u8;
+    for (i, byte) in out.iter_mut().enumerate() {
+        let (&high, &low) = (src.first()?, src.get(1)?);
+        *byte = (digit(high)? * 16 + digit(low)?) as u8;
+        src = &src[2..];
+        if src.first() == Some(&b'-') && i % 2 == 1 && i < 15 {
+            src = &src[1..];
+        }
     }
-    Some(out)
+    if braces {
+        src = src.strip_prefix(b"}")?;
+    }
+    src.is_empty().then_some(out)
 }
 
 /// Writes a Kafka metadata field; `Ok(false)` when the value is absent (NULL).

@@ -510,3 +510,211 @@ async fn new_schemas_mid_stream_keep_flowing_and_add_columns() {
         stream.log("evolve.log")
     );
 }
+
+/// `inlet check` and `inlet run --config`, with the output of both streams.
+fn inlet_once(command: &str, config: &std::path::Path) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_inlet"))
+        .args([command, "--config"])
+        .arg(config)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_table_the_schema_cannot_fill_is_refused_before_anything_runs() {
+    let stream = Stream::new(1).await;
+    stream.produce(0..10).await;
+    let config = stream.config("unfit", "");
+    let client = stream.db.connect().await;
+
+    // No column of the table has a field of the schema's name.
+    client
+        .batch_execute("CREATE TABLE readings (a integer, b text)")
+        .await
+        .unwrap();
+    for command in ["check", "run"] {
+        let (ok, out) = inlet_once(command, &config);
+        assert!(
+            !ok,
+            "inlet {command} accepted a table it cannot fill: {out}"
+        );
+        assert!(
+            out.contains("fills none of the columns of public.readings")
+                && out.contains("the table's columns: a, b")
+                && out.contains("[connector.topic.mapping]"),
+            "inlet {command} does not say what is wrong: {out}"
+        );
+        assert!(!out.contains("syntax error"), "{out}");
+    }
+
+    // A NOT NULL column without a default that no field fills.
+    client
+        .batch_execute(
+            "DROP TABLE readings; CREATE TABLE readings (device_id text, owner text NOT NULL)",
+        )
+        .await
+        .unwrap();
+    for command in ["check", "run"] {
+        let (ok, out) = inlet_once(command, &config);
+        assert!(!ok, "inlet {command}: {out}");
+        assert!(
+            out.contains("column owner of public.readings is NOT NULL and has no default"),
+            "inlet {command} does not name the column: {out}"
+        );
+    }
+    assert_eq!(stream.count("SELECT count(*) FROM readings").await, 0);
+    assert_eq!(
+        stream
+            .count("SELECT count(*) FROM inlet.offsets")
+            .await
+            .max(0),
+        0,
+        "nothing was consumed"
+    );
+}
+
+const GEO_V1: &str = r#"{"type":"record","name":"Place","namespace":"inlet.test","fields":[
+ {"name":"id","type":"int"},
+ {"name":"geo","type":{"type":"record","name":"Geo","fields":[
+   {"name":"lat","type":"double"},{"name":"lon","type":"double"}]}}]}"#;
+
+/// Version 2 adds a top-level `geo_lat` before `geo`: its proposal would name the new field's
+/// column `geo_lat`, the column made for `geo.lat`.
+const GEO_V2: &str = r#"{"type":"record","name":"Place","namespace":"inlet.test","fields":[
+ {"name":"id","type":"int"},
+ {"name":"geo_lat","type":"double","default":0.0},
+ {"name":"geo","type":{"type":"record","name":"Geo","fields":[
+   {"name":"lat","type":"double"},{"name":"lon","type":"double"}]}}]}"#;
+
+fn place(id: i32, top: Option<f64>, lat: f64, lon: f64) -> Value {
+    let mut fields = vec![("id".to_owned(), Value::Int(id))];
+    if let Some(top) = top {
+        fields.push(("geo_lat".to_owned(), Value::Double(top)));
+    }
+    fields.push((
+        "geo".to_owned(),
+        Value::Record(vec![
+            ("lat".into(), Value::Double(lat)),
+            ("lon".into(), Value::Double(lon)),
+        ]),
+    ));
+    Value::Record(fields)
+}
+
+/// (id, geo_lat, geo_lon, geo_lat_2 when the table has it), by id.
+async fn places(stream: &Stream, with_new: bool) -> Vec<(i32, f64, f64, Option<f64>)> {
+    let sql = if with_new {
+        "SELECT id, geo_lat, geo_lon, geo_lat_2 FROM readings ORDER BY id"
+    } else {
+        "SELECT id, geo_lat, geo_lon, NULL::float8 FROM readings ORDER BY id"
+    };
+    stream
+        .rows(sql, |r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_column_keeps_the_field_it_was_made_for_across_versions_and_restarts() {
+    for evolution in ["add-columns", "off"] {
+        let stream = Stream::new(1).await;
+        let subject = format!("{}-value", stream.topic);
+        let v1 = stream.producer.register(&subject, GEO_V1).await;
+        stream
+            .producer
+            .send_avro(
+                &stream.topic,
+                Some(0),
+                None,
+                (v1.0, &v1.1),
+                place(1, None, 1.5, 3.5),
+            )
+            .await;
+        let config = stream.config_topic("places", "", &format!("evolution = \"{evolution}\""));
+        let mut inlet = stream.start(&config, "first.log");
+        stream
+            .wait_for(
+                "SELECT count(*) FROM readings",
+                1,
+                Duration::from_secs(60),
+                "first.log",
+            )
+            .await;
+
+        let v2 = stream.producer.register(&subject, GEO_V2).await;
+        stream
+            .producer
+            .send_avro(
+                &stream.topic,
+                Some(0),
+                None,
+                (v2.0, &v2.1),
+                place(2, Some(9.0), 2.5, 4.5),
+            )
+            .await;
+        stream
+            .wait_for(
+                "SELECT count(*) FROM readings",
+                2,
+                Duration::from_secs(60),
+                "first.log",
+            )
+            .await;
+        assert!(terminate(&mut inlet).success());
+
+        // After a restart the record of the columns' fields still holds.
+        stream
+            .producer
+            .send_avro(
+                &stream.topic,
+                Some(0),
+                None,
+                (v2.0, &v2.1),
+                place(3, Some(7.0), 5.5, 6.5),
+            )
+            .await;
+        let mut inlet = stream.start(&config, "second.log");
+        stream
+            .wait_for(
+                "SELECT count(*) FROM readings",
+                3,
+                Duration::from_secs(60),
+                "second.log",
+            )
+            .await;
+        assert!(terminate(&mut inlet).success());
+
+        let added = evolution == "add-columns";
+        let rows = places(&stream, added).await;
+        let new = |v: f64| if added { Some(v) } else { None };
+        assert_eq!(
+            rows,
+            [
+                (1, 1.5, 3.5, None),
+                (2, 2.5, 4.5, new(9.0)),
+                (3, 5.5, 6.5, new(7.0)),
+            ],
+            "evolution = {evolution}: geo_lat must stay geo.lat; the new field gets geo_lat_2 with add-columns"
+        );
+        if !added {
+            let log = stream.log("first.log");
+            assert!(
+                log.contains("a field of this schema is not stored") && log.contains("geo_lat"),
+                "the field that is not stored is not named: {log}"
+            );
+        }
+        assert_eq!(
+            stream
+                .count("SELECT count(*) FROM inlet.dead_letters")
+                .await,
+            0
+        );
+    }
+}

@@ -89,7 +89,7 @@ pub async fn check_connector(config: &ConnectorConfig, database: &DatabaseConfig
             None => None,
         };
         if let Some(client) = &client {
-            check_table(client, topic, latest.as_ref(), &mut findings).await;
+            check_table(client, &config.name, topic, latest.as_ref(), &mut findings).await;
         }
     }
     findings
@@ -357,6 +357,7 @@ async fn check_subject(
 
 async fn check_table(
     client: &tokio_postgres::Client,
+    connector: &str,
     topic: &TopicConfig,
     latest: Option<&(u32, WriterSchema)>,
     findings: &mut Vec<Finding>,
@@ -407,7 +408,16 @@ async fn check_table(
     }
     match latest {
         Some((id, writer)) => {
-            let target = Target::new(topic.clone(), columns.clone());
+            // The columns' recorded fields, when inlet has run (best effort: check writes
+            // nothing, and a database without inlet's schema has none).
+            let sources = if topic.mapping.is_none() {
+                inlet_postgres::load_column_sources(client, connector, table)
+                    .await
+                    .unwrap_or_default()
+            } else {
+                Default::default()
+            };
+            let target = Target::new(connector, topic.clone(), columns.clone(), sources);
             findings.push(match target.fit(writer) {
                 Ok(filled) => Finding::ok(
                     "table",

@@ -17,7 +17,8 @@ use inlet_avro::{Proposal, RowScratch, WriterSchema};
 use inlet_kafka::{ConsumerEvent, SourceConsumer, subscribe};
 use inlet_postgres::{
     Batch, DatabaseConfig, Outcome, create_hypertable, create_table, ensure_inlet_schema,
-    load_offsets, table_columns, timescaledb_present, unique_keys,
+    load_column_sources, load_offsets, record_column_sources, table_columns, timescaledb_present,
+    unique_keys,
 };
 use inlet_registry::RegistryClient;
 use rdkafka::Message;
@@ -239,8 +240,10 @@ impl Connector {
             .config
             .topics
             .iter()
-            .any(|t| t.evolution == crate::config::Evolution::AddColumns)
+            .any(|t| t.mapping.is_none() || t.evolution == crate::config::Evolution::AddColumns)
         {
+            // For DDL (add-columns) and the record of columns' fields (mapping = "auto")
+            // while the write connection is busy.
             run.control = self.connect(&mut shutdown).await;
         }
         let result = run.run(&mut shutdown, &mut client).await;
@@ -295,7 +298,20 @@ impl Connector {
             .map_err(db_error)?
         {
             self.check_key(client, topic).await?;
-            return Ok(Target::new(topic.clone(), columns));
+            let sources = self.column_sources(client, topic).await?;
+            let target = Target::new(&self.config.name, topic.clone(), columns, sources);
+            // A table that no record of the latest schema can fill is refused now, rather
+            // than every record dead-lettered (or rows of NULLs); without the registry the
+            // records are checked schema by schema as they come.
+            if let Some((id, writer)) = latest_schema(registry, &topic.topic).await
+                && let Some(reason) = target.coverage_problem(&writer)
+            {
+                return Err(table_error(format!(
+                    "schema id {id} of subject {}-value: {reason}",
+                    topic.topic
+                )));
+            }
+            return Ok(target);
         }
         if !topic.create_table {
             return Err(table_error(format!(
@@ -367,7 +383,44 @@ impl Connector {
                 table_error(format!("table {} vanished after its creation", topic.table))
             })?;
         self.check_key(client, topic).await?;
-        Ok(Target::new(topic.clone(), columns))
+        if created && topic.mapping.is_none() {
+            // Each column's field, from the proposal the table was made from.
+            let sources: Vec<(String, String)> = proposal
+                .mapping
+                .iter()
+                .filter_map(|m| match &m.source {
+                    inlet_avro::ColumnSource::Field(path) => Some((m.column.clone(), path.clone())),
+                    inlet_avro::ColumnSource::Kafka(_) => None,
+                })
+                .collect();
+            record_column_sources(client, &self.config.name, &topic.table, &sources)
+                .await
+                .map_err(db_error)?;
+        }
+        let sources = self.column_sources(client, topic).await?;
+        Ok(Target::new(
+            &self.config.name,
+            topic.clone(),
+            columns,
+            sources,
+        ))
+    }
+
+    /// The recorded field of each column of the topic's table (mapping = "auto" only).
+    async fn column_sources(
+        &self,
+        client: &tokio_postgres::Client,
+        topic: &crate::config::TopicConfig,
+    ) -> Result<std::collections::BTreeMap<String, String>, RunError> {
+        if topic.mapping.is_some() {
+            return Ok(Default::default());
+        }
+        load_column_sources(client, &self.config.name, &topic.table)
+            .await
+            .map_err(|source| RunError::Database {
+                connector: self.config.name.clone(),
+                source,
+            })
     }
 
     /// The upsert modes need a unique index on exactly the key columns.
@@ -491,6 +544,17 @@ fn report_gap(
             "offsets {floor}..{offset} hold no record to store (transaction markers, aborted or compacted records)"
         );
     }
+}
+
+/// The latest schema of `<topic>-value` with its id, when the registry has it.
+async fn latest_schema(registry: &RegistryClient, topic: &str) -> Option<(u32, WriterSchema)> {
+    let latest = registry
+        .subject_version(&format!("{topic}-value"), "latest")
+        .await
+        .ok()?;
+    let resolved = registry.resolve(latest.id).await.ok()?;
+    let writer = WriterSchema::parse(&resolved.schema, &resolved.dependencies).ok()?;
+    Some((latest.id, writer))
 }
 
 /// How long a worker may hold no partition before it says so.
@@ -970,7 +1034,7 @@ impl Run<'_> {
                         if self
                             .control
                             .as_ref()
-                            .is_some_and(tokio_postgres::Client::is_closed)
+                            .is_none_or(tokio_postgres::Client::is_closed)
                         {
                             self.control = self.connector.database.connect().await.ok();
                         }

@@ -1,13 +1,15 @@
 //! From a Kafka record to a batch entry: a COPY row, or a dead letter with the reason.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use inlet_avro::{
     ColumnMapping, ColumnSource, DecodePlan, Frame, KafkaField, PlanOptions, Proposal, RecordMeta,
     RowScratch, TableColumn, WriterSchema,
 };
-use inlet_postgres::{Batch, RawRecord, TableName, add_column, table_columns};
+use inlet_postgres::{
+    Batch, RawRecord, TableName, add_column, record_column_sources, table_columns,
+};
 use inlet_registry::RegistryClient;
 
 use crate::config::{Evolution, InsertMode, TopicConfig};
@@ -31,17 +33,91 @@ pub(crate) struct Target {
     /// Tombstone key plans (upsert-delete) by the key's schema id; `None`: a key that is not
     /// a Confluent frame, read as text.
     key_plans: HashMap<Option<u32>, PlanResult>,
+    /// The connector, whose column sources these are.
+    connector: String,
+    /// mapping = "auto": the field path each column was created or first mapped for
+    /// (`inlet.columns`), column → path. Later schema versions fill a column from that path.
+    sources: BTreeMap<String, String>,
+}
+
+/// The auto mapping of a schema version onto the table, by the recorded column sources.
+struct AutoMapping {
+    /// Column ← field path.
+    mapping: Vec<ColumnMapping>,
+    /// Columns mapped for the first time, to record: (column, path).
+    record: Vec<(String, String)>,
+    /// Fields the table does not store: (path, the proposal's column for it, whether
+    /// add-columns may add one for it).
+    unstored: Vec<(String, TableColumn, bool)>,
 }
 
 impl Target {
-    pub(crate) fn new(config: TopicConfig, columns: Vec<TableColumn>) -> Self {
+    /// The target of `config` for `connector`: the table's `columns`, and the recorded
+    /// `sources` of its columns (column → field path; `inlet_postgres::load_column_sources`).
+    pub(crate) fn new(
+        connector: &str,
+        config: TopicConfig,
+        columns: Vec<TableColumn>,
+        sources: BTreeMap<String, String>,
+    ) -> Self {
         Target {
             table: config.table.clone(),
             config,
             columns,
             plans: HashMap::new(),
             key_plans: HashMap::new(),
+            connector: connector.to_owned(),
+            sources,
         }
+    }
+
+    /// mapping = "auto" for `writer`: each field goes to the column recorded for its path;
+    /// a field with no recorded column goes to the proposal's column of that name when the
+    /// table has one that no other field holds; any other field is not stored.
+    fn auto_mapping(&self, writer: &WriterSchema) -> AutoMapping {
+        let proposal = Proposal::for_schema(writer);
+        let has = |name: &str| self.columns.iter().any(|c| c.name == name);
+        let mut auto = AutoMapping {
+            mapping: Vec::new(),
+            record: Vec::new(),
+            unstored: Vec::new(),
+        };
+        for m in proposal.mapping {
+            let ColumnSource::Field(path) = &m.source else {
+                continue;
+            };
+            let proposed = || {
+                proposal
+                    .columns
+                    .iter()
+                    .find(|c| c.name == m.column)
+                    .cloned()
+            };
+            if let Some(column) = self
+                .sources
+                .iter()
+                .find(|(_, p)| *p == path)
+                .map(|(c, _)| c)
+            {
+                if has(column) {
+                    auto.mapping.push(ColumnMapping {
+                        column: column.clone(),
+                        source: m.source.clone(),
+                    });
+                } else if let Some(c) = proposed() {
+                    // Its column was dropped from the table: not stored, not added again.
+                    auto.unstored.push((path.clone(), c, false));
+                }
+                continue;
+            }
+            if has(&m.column) && !self.sources.contains_key(&m.column) {
+                auto.record.push((m.column.clone(), path.clone()));
+                auto.mapping.push(m);
+            } else if let Some(c) = proposed() {
+                auto.unstored.push((path.clone(), c, true));
+            }
+        }
+        auto
     }
 
     /// The writer schema of `schema_id`, or the per-record reason it cannot be had.
@@ -76,8 +152,11 @@ impl Target {
         }
         let plan = match Self::writer(registry, schema_id).await? {
             Ok(writer) => {
-                if self.config.evolution == Evolution::AddColumns {
-                    self.add_columns(&writer, client).await?;
+                if self.config.mapping.is_none() {
+                    if self.config.evolution == Evolution::AddColumns {
+                        self.add_columns(&writer, client).await?;
+                    }
+                    self.record_sources(&writer, schema_id, client).await?;
                 }
                 self.compile(&writer).map(Arc::new)
             }
@@ -90,17 +169,21 @@ impl Target {
         Ok(plan)
     }
 
-    /// evolution = add-columns: the proposal's columns for `writer` that the table lacks
-    /// are added as nullable columns, and the table read again.
+    /// evolution = add-columns: a new nullable column for each field of `writer` that the
+    /// table does not store, named as the proposal names it or, when that name is another
+    /// field's column, with a suffix (`geo_lat_2`); its source is recorded, and the table read
+    /// again.
     async fn add_columns(
         &mut self,
         writer: &WriterSchema,
         client: Option<&tokio_postgres::Client>,
     ) -> Result<(), Unavailable> {
-        let missing: Vec<TableColumn> = Proposal::for_schema(writer)
-            .columns
+        let missing: Vec<(String, TableColumn)> = self
+            .auto_mapping(writer)
+            .unstored
             .into_iter()
-            .filter(|p| !self.columns.iter().any(|c| c.name == p.name))
+            .filter(|(_, _, addable)| *addable)
+            .map(|(path, column, _)| (path, column))
             .collect();
         if missing.is_empty() {
             return Ok(());
@@ -108,18 +191,75 @@ impl Target {
         let client = client
             .ok_or_else(|| Unavailable("the database is not connected to add columns".into()))?;
         let unavailable = |e: inlet_postgres::Error| Unavailable(e.to_string());
-        for column in &missing {
-            add_column(client, &self.table, &column.name, &column.pg_type)
+        let mut recorded = Vec::new();
+        for (path, column) in &missing {
+            let name = self.free_name(&column.name, &recorded);
+            add_column(client, &self.table, &name, &column.pg_type)
                 .await
                 .map_err(unavailable)?;
-            tracing::info!(table = %self.table, column = %column.name, sql_type = %column.pg_type, "evolution: column added for a new field");
+            tracing::info!(table = %self.table, column = %name, field = %path, sql_type = %column.pg_type, "evolution: column added for a new field");
+            recorded.push((name, path.clone()));
         }
+        record_column_sources(client, &self.connector, &self.table, &recorded)
+            .await
+            .map_err(unavailable)?;
+        self.sources.extend(recorded);
         if let Some(columns) = table_columns(client, &self.table)
             .await
             .map_err(unavailable)?
         {
             self.columns = columns;
         }
+        Ok(())
+    }
+
+    /// `name`, or `name_2`, `name_3`… (within PostgreSQL's 63 bytes) when the table, another
+    /// field's recorded column or one of `taken` has it.
+    fn free_name(&self, name: &str, taken: &[(String, String)]) -> String {
+        let used = |n: &str| {
+            self.columns.iter().any(|c| c.name == n)
+                || self.sources.contains_key(n)
+                || taken.iter().any(|(t, _)| t == n)
+        };
+        if !used(name) {
+            return name.to_owned();
+        }
+        (2..)
+            .map(|i| {
+                let suffix = format!("_{i}");
+                let mut base = name.to_owned();
+                while base.len() + suffix.len() > 63 {
+                    base.pop();
+                }
+                base + &suffix
+            })
+            .find(|n| !used(n))
+            .unwrap_or_else(|| name.to_owned())
+    }
+
+    /// Records the columns `writer` maps for the first time, and names once (per schema id)
+    /// each field the table does not store.
+    async fn record_sources(
+        &mut self,
+        writer: &WriterSchema,
+        schema_id: u32,
+        client: Option<&tokio_postgres::Client>,
+    ) -> Result<(), Unavailable> {
+        let auto = self.auto_mapping(writer);
+        for (path, column, _) in &auto.unstored {
+            tracing::warn!(table = %self.table, schema_id, field = %path, proposed_column = %column.name, "a field of this schema is not stored: the table has no column for it (evolution = \"add-columns\" adds one, or map it in [connector.topic.mapping])");
+        }
+        if auto.record.is_empty() {
+            return Ok(());
+        }
+        // Without a connection (a replay) the columns are mapped all the same, and recorded
+        // by the next run that meets this schema.
+        if let Some(client) = client {
+            record_column_sources(client, &self.connector, &self.table, &auto.record)
+                .await
+                .map_err(|e| Unavailable(e.to_string()))?;
+        }
+        self.sources.extend(auto.record);
         Ok(())
     }
 
@@ -187,7 +327,57 @@ impl Target {
             .map(|plan| plan.copy_columns().map(str::to_owned).collect())
     }
 
+    /// Why records of `writer` cannot go into the table whatever their values: they fill
+    /// none of its columns though they have fields, or leave a NOT NULL column without a
+    /// default empty. `inlet run` refuses to start on the latest schema's, and `inlet check`
+    /// fails with it; a later schema's records are dead-lettered with it.
+    fn coverage(&self, writer: &WriterSchema, mapping: &[ColumnMapping]) -> Result<(), String> {
+        let filled: Vec<&str> = mapping
+            .iter()
+            .map(|m| m.column.as_str())
+            .filter(|c| self.columns.iter().any(|t| t.name == *c))
+            .collect();
+        let fields: Vec<String> = Proposal::for_schema(writer)
+            .mapping
+            .into_iter()
+            .filter_map(|m| match m.source {
+                ColumnSource::Field(path) => Some(path),
+                _ => None,
+            })
+            .collect();
+        if filled.is_empty() && !fields.is_empty() {
+            let columns: Vec<&str> = self.columns.iter().map(|c| c.name.as_str()).collect();
+            return Err(format!(
+                "the schema fills none of the columns of {} (its fields: {}; the table's columns: {}): map fields to columns in [connector.topic.mapping], or write the topic to another table",
+                self.table,
+                fields.join(", "),
+                if columns.is_empty() {
+                    "none".to_owned()
+                } else {
+                    columns.join(", ")
+                },
+            ));
+        }
+        if let Some(column) = self
+            .columns
+            .iter()
+            .find(|c| !c.nullable && !c.has_default && !filled.contains(&c.name.as_str()))
+        {
+            return Err(format!(
+                "column {} of {} is NOT NULL and has no default, and the schema fills no value for it: map a field to it in [connector.topic.mapping], give it a default, or drop its NOT NULL",
+                column.name, self.table
+            ));
+        }
+        Ok(())
+    }
+
+    /// [`coverage`](Self::coverage)'s problem for `writer`, if any.
+    pub(crate) fn coverage_problem(&self, writer: &WriterSchema) -> Option<String> {
+        self.coverage(writer, &self.mapping(writer)).err()
+    }
+
     fn compile(&self, writer: &WriterSchema) -> Result<DecodePlan, String> {
+        self.coverage(writer, &self.mapping(writer))?;
         let plan = self.compile_mapping(writer)?;
         if let Some(key) = self.config.insert.key() {
             let filled: Vec<&str> = plan.copy_columns().collect();
@@ -202,7 +392,15 @@ impl Target {
     }
 
     fn compile_mapping(&self, writer: &WriterSchema) -> Result<DecodePlan, String> {
-        let mapping = match &self.config.mapping {
+        let mapping = self.mapping(writer);
+        DecodePlan::compile(writer, &self.columns, &mapping, &PlanOptions::default())
+            .map_err(|e| format!("the schema does not fit {}: {e}", self.table))
+    }
+
+    /// The columns `writer`'s records fill and from what: the explicit mapping, or the
+    /// auto mapping by the recorded sources.
+    fn mapping(&self, writer: &WriterSchema) -> Vec<ColumnMapping> {
+        match &self.config.mapping {
             Some(explicit) => explicit
                 .iter()
                 .map(|(column, source)| ColumnMapping {
@@ -210,18 +408,9 @@ impl Target {
                     source: parse_source(source),
                 })
                 .collect(),
-            None => {
-                // The proposal for this schema, for the columns the table has.
-                let proposal = Proposal::for_schema(writer);
-                proposal
-                    .mapping
-                    .into_iter()
-                    .filter(|m| self.columns.iter().any(|c| c.name == m.column))
-                    .collect::<Vec<_>>()
-            }
-        };
-        DecodePlan::compile(writer, &self.columns, &mapping, &PlanOptions::default())
-            .map_err(|e| format!("the schema does not fit {}: {e}", self.table))
+            // The recorded sources, then the proposal, for the columns the table has.
+            None => self.auto_mapping(writer).mapping,
+        }
     }
 }
 

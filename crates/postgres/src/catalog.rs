@@ -181,3 +181,45 @@ pub async fn add_column(
         .await
         .map_err(|e| Error::query(format!("adding column {column} to {table}"), e))
 }
+
+/// The recorded source (a field path) of each column of `table` for `connector`: column →
+/// path. See `inlet.columns` in `sql/setup.sql`.
+pub async fn load_column_sources(
+    client: &Client,
+    connector: &str,
+    table: &TableName,
+) -> Result<std::collections::BTreeMap<String, String>> {
+    let rows = client
+        .query(
+            include_str!("sql/column_sources_load.sql"),
+            &[&connector, &table.schema, &table.table],
+        )
+        .await
+        .map_err(|e| Error::query(format!("reading the column sources of {table}"), e))?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+/// Records `sources` (column, field path) for `table` and `connector`; a column recorded
+/// already keeps its source.
+pub async fn record_column_sources(
+    client: &Client,
+    connector: &str,
+    table: &TableName,
+    sources: &[(String, String)],
+) -> Result<()> {
+    if sources.is_empty() {
+        return Ok(());
+    }
+    let (columns, paths): (Vec<&str>, Vec<&str>) = sources
+        .iter()
+        .map(|(c, p)| (c.as_str(), p.as_str()))
+        .unzip();
+    client
+        .execute(
+            include_str!("sql/column_sources_record.sql"),
+            &[&connector, &table.schema, &table.table, &columns, &paths],
+        )
+        .await
+        .map(drop)
+        .map_err(|e| Error::query(format!("recording the column sources of {table}"), e))
+}

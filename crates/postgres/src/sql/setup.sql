@@ -28,3 +28,16 @@ CREATE TABLE IF NOT EXISTS inlet.dead_letters (
     failed_at    timestamptz NOT NULL DEFAULT now(),
     UNIQUE (connector, topic, "partition", "offset")
 );
+
+-- The field each column of a target table was created or first mapped for, per connector
+-- (mapping = "auto"): later schema versions fill a column from the same field, whatever
+-- names their own proposals would give (a new field never takes over a column).
+CREATE TABLE IF NOT EXISTS inlet.columns (
+    connector    text NOT NULL,
+    table_schema text NOT NULL,
+    table_name   text NOT NULL,
+    column_name  text NOT NULL,
+    source       text NOT NULL,
+    recorded_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (connector, table_schema, table_name, column_name)
+);

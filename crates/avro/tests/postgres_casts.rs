@@ -1,0 +1,474 @@
+//! Conversions that parse or narrow, against PostgreSQL itself: the same inputs (edge cases
+//! and seeded random ones) converted by inlet's plan and stored by the database from the
+//! source value (its own input function or assignment cast, as an `INSERT` would). Accepted
+//! values must be equal (compared as PostgreSQL's `::text`), refused values refused by both.
+//!
+//! Needs `scripts/services up` (PostgreSQL on 127.0.0.1:5432).
+
+use apache_avro::Schema;
+use apache_avro::types::Value;
+use inlet_avro::{
+    ColumnMapping, ColumnSource, DecodePlan, PgType, PlanOptions, RecordError, RecordMeta,
+    RowScratch, TableColumn, WriterSchema,
+};
+use inlet_testkit::TestDatabase;
+
+#[path = "support/pg.rs"]
+mod pg;
+use pg::copy_rows;
+
+/// One conversion: the Avro type of field `v`, the column's type, how PostgreSQL stores the
+/// source (an expression of `$2`, the source as text), and the inputs with their text.
+struct Case {
+    name: &'static str,
+    avro: &'static str,
+    column: &'static str,
+    /// The value PostgreSQL stores from `$2::text` into a column of `column`.
+    pg: &'static str,
+    inputs: Vec<(Value, String)>,
+}
+
+/// xorshift64: the same inputs on every run, so a failure names inputs that reproduce it.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+fn strings(values: &[String]) -> Vec<(Value, String)> {
+    values
+        .iter()
+        .map(|s| (Value::String(s.clone()), s.clone()))
+        .collect()
+}
+
+fn uuid_case(rng: &mut Rng) -> Case {
+    let mut inputs: Vec<String> = [
+        "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+        "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A12",
+        "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a13}",
+        "a0eebc999c0b4ef8bb6d6bb9bd380a14",
+        "a0ee-bc99-9c0b-4ef8-bb6d-6bb9-bd38-0a15",
+        "{a0eebc999c0b4ef8bb6d6bb9bd380a16}",
+        "a0eebc99-9c0b4ef8-bb6d6bb9-bd380a17",
+        // refused by both
+        "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1",
+        "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a111",
+        "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1-",
+        "a0eebc9-99c0b-4ef8-bb6d-6bb9bd380a11",
+        "-a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+        "a0eebc99--9c0b-4ef8-bb6d-6bb9bd380a11",
+        "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+        "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}",
+        " a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+        "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11 ",
+        "g0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+        "",
+        "{}",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    // Random: 32 hex digits, a hyphen or not after each group of four, braces or not, and
+    // now and then a character dropped or doubled.
+    for _ in 0..300 {
+        let mut text = String::new();
+        let braces = rng.next().is_multiple_of(4);
+        if braces {
+            text.push('{');
+        }
+        for group in 0..8 {
+            for _ in 0..4 {
+                let d = (rng.next() % 16) as u32;
+                let c = char::from_digit(d, 16).unwrap_or('0');
+                text.push(if rng.next().is_multiple_of(2) {
+                    c
+                } else {
+                    c.to_ascii_uppercase()
+                });
+            }
+            if group < 7 && rng.next().is_multiple_of(3) {
+                text.push('-');
+            }
+        }
+        if braces {
+            text.push('}');
+        }
+        match rng.next() % 10 {
+            0 => {
+                let at = (rng.next() as usize) % text.len();
+                text.remove(at);
+            }
+            1 => {
+                let at = (rng.next() as usize) % text.len();
+                let c = text.as_bytes()[at] as char;
+                text.insert(at, c);
+            }
+            _ => {}
+        }
+        inputs.push(text);
+    }
+    Case {
+        name: "uuid",
+        avro: r#""string""#,
+        column: "uuid",
+        pg: "$2::text::uuid",
+        inputs: strings(&inputs),
+    }
+}
+
+fn real_case(rng: &mut Rng) -> Case {
+    let mut values = vec![
+        0.0,
+        -0.0,
+        1.0,
+        0.1,
+        1e-50,
+        -1e-50,
+        1e-38,
+        1.1754943508222875e-38, // real's smallest normal
+        1.401298464324817e-45,  // real's smallest subnormal
+        7e-46,                  // rounds to zero
+        8e-46,                  // rounds to the smallest subnormal
+        3.4028234663852886e38,  // real's largest
+        3.4028235677973366e38,  // rounds to infinity
+        1e39,
+        -1e39,
+        f64::MAX,
+        f64::MIN_POSITIVE,
+        123_456_789.123_456_79,
+    ];
+    for _ in 0..300 {
+        // Random bit patterns that are finite: every exponent, both signs.
+        let v = f64::from_bits(rng.next());
+        if v.is_finite() {
+            values.push(v);
+        }
+    }
+    Case {
+        name: "double into real",
+        avro: r#""double""#,
+        column: "real",
+        pg: "$2::text::float8",
+        inputs: values
+            .into_iter()
+            .map(|v| (Value::Double(v), format!("{v:e}")))
+            .collect(),
+    }
+}
+
+fn integer_case(rng: &mut Rng) -> Case {
+    let mut values = vec![
+        0i64,
+        i64::from(i32::MAX),
+        i64::from(i32::MAX) + 1,
+        i64::from(i32::MIN),
+        i64::from(i32::MIN) - 1,
+        i64::MAX,
+        i64::MIN,
+    ];
+    for _ in 0..200 {
+        let shift = rng.next() % 64;
+        values.push((rng.next() as i64) >> shift);
+    }
+    Case {
+        name: "long into integer",
+        avro: r#""long""#,
+        column: "integer",
+        pg: "$2::text::bigint",
+        inputs: values
+            .into_iter()
+            .map(|v| (Value::Long(v), v.to_string()))
+            .collect(),
+    }
+}
+
+fn smallint_case(rng: &mut Rng) -> Case {
+    let mut values = vec![0i32, 32767, 32768, -32768, -32769, i32::MAX, i32::MIN];
+    for _ in 0..200 {
+        let shift = rng.next() % 32;
+        values.push((rng.next() as i32) >> shift);
+    }
+    Case {
+        name: "int into smallint",
+        avro: r#""int""#,
+        column: "smallint",
+        pg: "$2::text::integer",
+        inputs: values
+            .into_iter()
+            .map(|v| (Value::Int(v), v.to_string()))
+            .collect(),
+    }
+}
+
+fn varchar_case(rng: &mut Rng) -> Case {
+    let mut inputs: Vec<String> = [
+        "",
+        "abcde",
+        "abcdef",
+        "héllo",
+        "héllo!",
+        "ab   ",
+        "abcde ",
+        "abcde  x",
+        "日本語です",
+        "日本語ですか",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    let alphabet = ['a', 'é', ' ', '日', 'z'];
+    for _ in 0..200 {
+        let len = rng.next() % 9;
+        inputs.push(
+            (0..len)
+                .map(|_| alphabet[(rng.next() % 5) as usize])
+                .collect(),
+        );
+    }
+    Case {
+        name: "string into varchar(5)",
+        avro: r#""string""#,
+        column: "varchar(5)",
+        // Assignment to varchar(5) from text: an error when too long, unless the excess is
+        // spaces, which are cut.
+        pg: "$2::text",
+        inputs: strings(&inputs),
+    }
+}
+
+fn jsonb_case(rng: &mut Rng) -> Case {
+    let mut inputs: Vec<String> = [
+        r#"{"a": 1}"#,
+        r#"[1, 2.50, "x"]"#,
+        "1e400",
+        "-0",
+        r#""\u0000""#,
+        r#""\u00e9""#,
+        r#"{"a": 1, "a": 2}"#,
+        "  true  ",
+        "nul",
+        "{",
+        "",
+        r#"{"k": "\ud83d\ude00"}"#,
+        r#""\ud83d""#,
+        "0.1000000000000000000000000001",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    let pieces = [
+        "{", "}", "[", "]", "\"a\"", ":", ",", "1", "-2.5e3", "true", "null", " ", "\"\\n\"",
+    ];
+    for _ in 0..200 {
+        let len = 1 + rng.next() % 6;
+        inputs.push(
+            (0..len)
+                .map(|_| pieces[(rng.next() % pieces.len() as u64) as usize])
+                .collect(),
+        );
+    }
+    Case {
+        name: "string into jsonb",
+        avro: r#""string""#,
+        column: "jsonb",
+        pg: "$2::text::jsonb",
+        inputs: strings(&inputs),
+    }
+}
+
+fn date_case(rng: &mut Rng) -> Case {
+    // PostgreSQL's dates: 4714-11-24 BC to 5874897-12-31, in days since 1970-01-01.
+    let mut values = vec![
+        0i32,
+        -2_440_588,
+        -2_440_589,
+        2_145_031_948,
+        2_145_031_949,
+        i32::MAX,
+        i32::MIN,
+    ];
+    for _ in 0..200 {
+        values.push(rng.next() as i32 >> (rng.next() % 32));
+    }
+    Case {
+        name: "date",
+        avro: r#"{"type": "int", "logicalType": "date"}"#,
+        column: "date",
+        pg: "'1970-01-01'::date + $2::text::integer",
+        inputs: values
+            .into_iter()
+            .map(|v| (Value::Date(v), v.to_string()))
+            .collect(),
+    }
+}
+
+/// What became of an input.
+#[derive(Debug, PartialEq)]
+enum Outcome {
+    /// Stored: PostgreSQL's text of the value.
+    Stored(String),
+    /// Refused (by inlet's conversion, or by PostgreSQL's INSERT).
+    Refused,
+    /// inlet converted it, and PostgreSQL refused the row inlet sent.
+    RefusedByCopy(String),
+}
+
+/// inlet's outcome for each input.
+async fn inlet_side(client: &tokio_postgres::Client, table: &str, case: &Case) -> Vec<Outcome> {
+    let schema_json = format!(
+        r#"{{"type":"record","name":"R","fields":[{{"name":"id","type":"int"}},{{"name":"v","type":{}}}]}}"#,
+        case.avro
+    );
+    let schema = Schema::parse_str(&schema_json).unwrap();
+    let writer = WriterSchema::parse(&schema_json, &[]).unwrap();
+    let columns = vec![
+        TableColumn {
+            name: "id".into(),
+            pg_type: PgType::parse("integer").unwrap(),
+            nullable: false,
+            has_default: false,
+        },
+        TableColumn {
+            name: "v".into(),
+            pg_type: PgType::parse(case.column).unwrap(),
+            nullable: true,
+            has_default: false,
+        },
+    ];
+    let mapping: Vec<ColumnMapping> = ["id", "v"]
+        .iter()
+        .map(|c| ColumnMapping {
+            column: (*c).into(),
+            source: ColumnSource::Field((*c).into()),
+        })
+        .collect();
+    let plan = DecodePlan::compile(&writer, &columns, &mapping, &PlanOptions::default()).unwrap();
+    let writer_datum = apache_avro::writer::datum::GenericDatumWriter::builder(&schema)
+        .build()
+        .unwrap();
+    let mut scratch = RowScratch::default();
+    let mut out = Vec::new();
+    for (id, (value, _)) in case.inputs.iter().enumerate() {
+        let body = writer_datum
+            .write_value_to_vec(Value::Record(vec![
+                ("id".into(), Value::Int(id as i32)),
+                ("v".into(), value.clone()),
+            ]))
+            .unwrap();
+        let mut row = Vec::new();
+        match plan.write_row(&body, &RecordMeta::default(), &mut scratch, &mut row) {
+            Ok(()) => {}
+            Err(RecordError::Convert { .. }) => {
+                out.push(Outcome::Refused);
+                continue;
+            }
+            Err(other) => panic!("{}: input {id}: {other}", case.name),
+        }
+        // One row per COPY: a row the server refuses is the difference to report.
+        out.push(match copy_rows(client, table, &plan, &row).await {
+            Ok(_) => Outcome::Stored(
+                client
+                    .query_one(
+                        &format!("SELECT v::text FROM {table} WHERE id = $1"),
+                        &[&(id as i32)],
+                    )
+                    .await
+                    .unwrap()
+                    .get::<_, Option<String>>(0)
+                    .unwrap_or_default(),
+            ),
+            Err(e) => Outcome::RefusedByCopy(
+                e.as_db_error()
+                    .map_or(e.to_string(), |d| d.message().to_owned()),
+            ),
+        });
+    }
+    out
+}
+
+/// PostgreSQL's outcome for each input: the value an INSERT of the source stores, or refused.
+async fn pg_side(client: &tokio_postgres::Client, table: &str, case: &Case) -> Vec<Outcome> {
+    let insert = format!("INSERT INTO {table} (id, v) VALUES ($1, {})", case.pg);
+    let mut out = Vec::new();
+    for (id, (_, text)) in case.inputs.iter().enumerate() {
+        let id = id as i32;
+        out.push(match client.execute(&insert, &[&id, text]).await {
+            Ok(_) => Outcome::Stored(
+                client
+                    .query_one(
+                        &format!("SELECT v::text FROM {table} WHERE id = $1"),
+                        &[&id],
+                    )
+                    .await
+                    .unwrap()
+                    .get::<_, Option<String>>(0)
+                    .unwrap_or_default(),
+            ),
+            Err(_) => Outcome::Refused,
+        });
+    }
+    out
+}
+
+#[tokio::test]
+async fn conversions_accept_and_refuse_what_postgresql_does() {
+    let db = TestDatabase::create("avro_casts").await;
+    let client = db.connect().await;
+    client
+        .batch_execute("SET TIME ZONE 'UTC'; SET extra_float_digits = 3")
+        .await
+        .unwrap();
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let cases = [
+        uuid_case(&mut rng),
+        real_case(&mut rng),
+        integer_case(&mut rng),
+        smallint_case(&mut rng),
+        varchar_case(&mut rng),
+        jsonb_case(&mut rng),
+        date_case(&mut rng),
+    ];
+    let mut differences = Vec::new();
+    for (n, case) in cases.iter().enumerate() {
+        let (ours, theirs) = (format!("inlet_{n}"), format!("pg_{n}"));
+        for table in [&ours, &theirs] {
+            client
+                .batch_execute(&format!(
+                    "CREATE TABLE {table} (id integer PRIMARY KEY, v {})",
+                    case.column
+                ))
+                .await
+                .unwrap();
+        }
+        let inlet = inlet_side(&client, &ours, case).await;
+        let pg = pg_side(&client, &theirs, case).await;
+        for (id, ((_, text), (a, b))) in case.inputs.iter().zip(inlet.iter().zip(&pg)).enumerate() {
+            if a != b {
+                differences.push(format!(
+                    "{} input {id} {text:?}: inlet {a:?}, PostgreSQL {b:?}",
+                    case.name
+                ));
+            }
+        }
+        let refused = pg.iter().filter(|v| **v == Outcome::Refused).count();
+        eprintln!(
+            "{}: {} inputs, {} refused by PostgreSQL, {} stored by it",
+            case.name,
+            case.inputs.len(),
+            refused,
+            case.inputs.len() - refused
+        );
+    }
+    assert!(
+        differences.is_empty(),
+        "{} inputs differ:\n{}",
+        differences.len(),
+        differences.join("\n")
+    );
+}

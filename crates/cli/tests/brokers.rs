@@ -128,7 +128,7 @@ async fn aborted_transactions_are_never_stored_and_lag_drains_past_the_markers()
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn records_deleted_while_stopped_are_skipped_and_the_loss_logged() {
+async fn records_deleted_by_the_admin_api_while_stopped_are_skipped_and_the_loss_logged() {
     let stream = Stream::new(1).await;
     stream.produce(0..100).await;
     let config = stream.config("retained", "");
@@ -304,6 +304,98 @@ async fn a_compacted_topic_stores_what_compaction_left_once() {
             "the last record of a key (dev-{i}) is missing"
         );
     }
+}
+
+/// Sets the topic's retention and segment time (every other topic setting back to its
+/// default: AlterConfigs replaces them all).
+async fn set_retention(bootstrap: &str, topic: &str, retention_ms: &str) {
+    use rdkafka::admin::{AlterConfig, ResourceSpecifier};
+    let config = AlterConfig::new(ResourceSpecifier::Topic(topic))
+        .set("retention.ms", retention_ms)
+        .set("segment.ms", "200");
+    let results = admin(bootstrap)
+        .alter_configs(&[config], &AdminOptions::new())
+        .await
+        .unwrap();
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn records_removed_by_retention_while_stopped_are_skipped_and_the_loss_logged() {
+    let stream = Stream::new(1).await;
+    set_retention(stream.kafka(), &stream.topic, "-1").await;
+    stream.produce(0..100).await;
+    let config = stream.config("retention", "");
+    let mut inlet = stream.start(&config, "first.log");
+    stream
+        .wait_for(
+            "SELECT count(*) FROM readings",
+            100,
+            Duration::from_secs(60),
+            "first.log",
+        )
+        .await;
+    assert!(terminate(&mut inlet).success());
+
+    // While inlet is stopped: more records, in segments (one rolls every 200 ms), then a
+    // retention of one second until the log's start has passed the stored offset 100.
+    for wave in 0..4 {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        stream.produce(100 + wave * 50..150 + wave * 50).await;
+    }
+    set_retention(stream.kafka(), &stream.topic, "1000").await;
+    let consumer: rdkafka::consumer::BaseConsumer = kafka_config(stream.kafka()).create().unwrap();
+    let start = Instant::now();
+    let (low, high) = loop {
+        use rdkafka::consumer::Consumer;
+        let (low, high) = consumer
+            .fetch_watermarks(&stream.topic, 0, Duration::from_secs(10))
+            .unwrap();
+        if low > 100 {
+            break (low, high);
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "retention did not delete past offset 100 within 60 s (log start {low})"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    set_retention(stream.kafka(), &stream.topic, "-1").await;
+    // Retention may have taken every record, the active segment's too: ten more arrive.
+    stream.produce(1000..1010).await;
+    // What is left now is what inlet must store (nothing more is deleted).
+    let (low, high) = {
+        use rdkafka::consumer::Consumer;
+        consumer
+            .fetch_watermarks(&stream.topic, 0, Duration::from_secs(10))
+            .map_or((low, high), |w| w)
+    };
+
+    let mut inlet = stream.start(&config, "second.log");
+    stream
+        .wait_for(
+            "SELECT max(next_offset)::bigint FROM inlet.offsets WHERE connector = 'retention'",
+            high,
+            Duration::from_secs(60),
+            "second.log",
+        )
+        .await;
+    assert!(terminate(&mut inlet).success());
+    no_duplicates(&stream).await;
+    let rows = stream.count("SELECT count(*) FROM readings").await;
+    assert_eq!(
+        rows,
+        100 + (high - low),
+        "the records retention left are stored, once"
+    );
+    let log = stream.log("second.log");
+    assert!(
+        log.contains(&format!(
+            "offsets 100..{low} were deleted by retention before the connector read them: {} offsets not read",
+            low - 100
+        )),
+        "the loss is not logged: {log}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -558,13 +558,18 @@ fn read_decimal(
             scale,
             fixed: Some(size),
             ..
-        } => (reader.read_fixed(*size)?, *scale as i64),
-        AvroType::Decimal { scale, .. } => (reader.read_bytes()?, *scale as i64),
-        _ => read_big_decimal(reader)?,
+        } => (reader.read_fixed(*size)?, *scale),
+        AvroType::Decimal { scale, .. } => (reader.read_bytes()?, *scale),
+        _ => {
+            let (unscaled, scale) = read_big_decimal(reader)?;
+            let (negative, digits) =
+                twos_complement_digits(unscaled).map_err(|e| bad("(decimal)", e.to_string()))?;
+            let (digits, scale) = json::unscale(digits, scale);
+            return Ok((negative, digits, scale));
+        }
     };
     let (negative, digits) =
         twos_complement_digits(unscaled).map_err(|e| bad("(decimal)", e.to_string()))?;
-    let (digits, scale) = json::unscale(digits, scale);
     Ok((negative, digits, scale))
 }
 

@@ -8,6 +8,8 @@
 //! `{"months":…,"days":…,"milliseconds":…}`. PostgreSQL's jsonb refuses the character
 //! U+0000, so a string containing it is a conversion error.
 
+use std::collections::HashMap;
+
 use std::fmt::Write as _;
 
 use crate::copy::{float_digits, twos_complement_digits};
@@ -272,24 +274,32 @@ pub(crate) fn skip(
     Ok(())
 }
 
-/// The fewest bytes a value of `node` can take: 0 for `null` (and records of nulls), else 1.
+/// The fewest bytes a value of `node` can take: 0 for `null`, `fixed(0)` and records whose
+/// fields all take none (an array of empty records is a count and nothing else), else 1.
+/// Each named record is looked at once (a deep tree of records costs its size, not 2^depth).
 pub(crate) fn min_size(schema: &WriterSchema, node: NodeId) -> usize {
-    min_size_at(schema, node, 0)
+    let mut known = HashMap::new();
+    min_size_at(schema, node, &mut known)
 }
 
-/// [`min_size`] below `depth` records: a record takes no bytes when each of its fields takes
-/// none (nulls, empty fixed, records of those: an array of empty records is a count and
-/// nothing else), else at least one. Past 64 nested records (a record that holds itself
-/// without a union could never be written) the answer is 1.
-fn min_size_at(schema: &WriterSchema, node: NodeId, depth: usize) -> usize {
+/// [`min_size`] with the records already sized in `known`; a record being sized (one that
+/// holds itself, which only a union or array can make writable) counts as 1.
+fn min_size_at(schema: &WriterSchema, node: NodeId, known: &mut HashMap<NodeId, usize>) -> usize {
     match schema.node(node) {
         AvroType::Null | AvroType::Fixed(0) => 0,
-        AvroType::Record { .. } if depth > 64 => 1,
-        AvroType::Record { fields, .. } => usize::from(
-            fields
-                .iter()
-                .any(|(_, f)| min_size_at(schema, *f, depth + 1) > 0),
-        ),
+        AvroType::Record { fields, .. } => {
+            if let Some(&size) = known.get(&node) {
+                return size;
+            }
+            known.insert(node, 1);
+            let size = usize::from(
+                fields
+                    .iter()
+                    .any(|(_, f)| min_size_at(schema, *f, known) > 0),
+            );
+            known.insert(node, size);
+            size
+        }
         _ => 1,
     }
 }

@@ -11,12 +11,18 @@ use crate::error::DecodeError;
 pub struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
+    /// Items of zero bytes claimed so far by the blocks of this body.
+    empty_items: usize,
 }
 
 impl<'a> Reader<'a> {
     /// A reader at the start of `bytes`.
     pub fn new(bytes: &'a [u8]) -> Self {
-        Self { bytes, pos: 0 }
+        Self {
+            bytes,
+            pos: 0,
+            empty_items: 0,
+        }
     }
 
     /// Bytes read so far.
@@ -167,18 +173,24 @@ impl<'a> Reader<'a> {
                 count: count as u64,
             });
         }
-        // Items of zero bytes (null): cap the count so a loop over them stays short.
-        if min_item_size == 0 && count > MAX_EMPTY_ITEMS {
-            return Err(DecodeError::BlockTooLarge {
-                at,
-                count: count as u64,
-            });
+        // Items of zero bytes (null, empty records): they cost no bytes, so their count is
+        // capped over the whole body, so that the loops over them (and what they write)
+        // stay short whatever the blocks claim.
+        if min_item_size == 0 {
+            self.empty_items = self.empty_items.saturating_add(count);
+            if self.empty_items > MAX_EMPTY_ITEMS {
+                return Err(DecodeError::BlockTooLarge {
+                    at,
+                    count: count as u64,
+                });
+            }
         }
         Ok(count)
     }
 }
 
-/// The most zero-byte items (arrays of `null`) one block may claim.
+/// The most zero-byte items (arrays of `null` or of empty records) one body may claim, over
+/// all its blocks.
 const MAX_EMPTY_ITEMS: usize = 1 << 20;
 
 /// What an out-of-range index was choosing.

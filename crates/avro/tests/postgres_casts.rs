@@ -211,6 +211,8 @@ fn varchar_case(rng: &mut Rng) -> Case {
         "",
         "abcde",
         "abcdef",
+        "abcde\t",
+        "abcde\u{a0}",
         "héllo",
         "héllo!",
         "ab   ",
@@ -257,13 +259,35 @@ fn jsonb_case(rng: &mut Rng) -> Case {
         "",
         r#"{"k": "\ud83d\ude00"}"#,
         r#""\ud83d""#,
+        r#""\ude00""#,
+        r#""\ud83d\u0041""#,
+        r#""\ud83d\u0000""#,
+        r#"{"\ud83d": 1}"#,
+        r#"{"\ud83d\ude00": 1}"#,
+        r#""\\ud800""#,
+        r#""\ud83d\ud83d\ude00""#,
         "0.1000000000000000000000000001",
     ]
     .iter()
     .map(|s| (*s).to_owned())
     .collect();
     let pieces = [
-        "{", "}", "[", "]", "\"a\"", ":", ",", "1", "-2.5e3", "true", "null", " ", "\"\\n\"",
+        "{",
+        "}",
+        "[",
+        "]",
+        "\"a\"",
+        ":",
+        ",",
+        "1",
+        "-2.5e3",
+        "true",
+        "null",
+        " ",
+        "\"\\n\"",
+        "\"\\ud83d\"",
+        "\"\\ude00\"",
+        "\"\\ud83d\\ude00\"",
     ];
     for _ in 0..200 {
         let len = 1 + rng.next() % 6;

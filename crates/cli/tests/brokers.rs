@@ -440,19 +440,14 @@ async fn a_topic_made_again_stops_the_connector_instead_of_skipping_its_records(
     }
     stream.produce(1000..1050).await;
     let mut inlet = stream.start(&config, "second.log");
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = inlet.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "inlet went on with a topic whose offsets restarted: {}",
-            stream.log("second.log")
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
-    let log = stream.log("second.log");
+    let (status, log) = stream
+        .wait_exit(
+            &mut inlet,
+            Duration::from_secs(60),
+            "second.log",
+            "it went on with a topic whose offsets restarted",
+        )
+        .await;
     assert!(!status.success(), "{log}");
     assert!(
         log.contains("starts below its stored next offset 200")
@@ -578,19 +573,14 @@ async fn the_kip_848_consumer_protocol_works_and_client_side_session_settings_ar
     stream.set_properties(r#""group.protocol" = "consumer", "session.timeout.ms" = "6000""#);
     let config = stream.config("refused", "");
     let mut refused = stream.start(&config, "refused.log");
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = refused.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "inlet runs with session.timeout.ms under group.protocol=consumer: {}",
-            stream.log("refused.log")
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    let text = stream.log("refused.log");
+    let (status, text) = stream
+        .wait_exit(
+            &mut refused,
+            Duration::from_secs(30),
+            "refused.log",
+            "it runs with session.timeout.ms under group.protocol=consumer",
+        )
+        .await;
     assert!(!status.success(), "{text}");
     assert!(
         text.contains("session.timeout.ms") && text.contains("group.protocol"),

@@ -17,8 +17,7 @@ use inlet_avro::{Proposal, RowScratch, WriterSchema};
 use inlet_kafka::{ConsumerEvent, SourceConsumer, subscribe};
 use inlet_postgres::{
     Batch, DatabaseConfig, Outcome, create_hypertable, create_table, ensure_inlet_schema,
-    load_column_sources, load_offsets, record_column_sources, table_columns, timescaledb_present,
-    unique_keys,
+    load_column_sources, load_offsets, table_columns, timescaledb_present, unique_keys,
 };
 use inlet_registry::RegistryClient;
 use rdkafka::Message;
@@ -384,16 +383,21 @@ impl Connector {
             })?;
         self.check_key(client, topic).await?;
         if created && topic.mapping.is_none() {
-            // Each column's field, from the proposal the table was made from.
-            let sources: Vec<(String, String)> = proposal
+            // Each column's field, from the proposal the table was made from; what was
+            // recorded for an earlier table of that name is forgotten.
+            let claims: Vec<inlet_postgres::ColumnClaim> = proposal
                 .mapping
                 .iter()
                 .filter_map(|m| match &m.source {
-                    inlet_avro::ColumnSource::Field(path) => Some((m.column.clone(), path.clone())),
+                    inlet_avro::ColumnSource::Field(path) => Some(inlet_postgres::ColumnClaim {
+                        path: path.clone(),
+                        column: m.column.clone(),
+                        add: None,
+                    }),
                     inlet_avro::ColumnSource::Kafka(_) => None,
                 })
                 .collect();
-            record_column_sources(client, &self.config.name, &topic.table, &sources)
+            inlet_postgres::claim_columns(client, &self.config.name, &topic.table, &claims, true)
                 .await
                 .map_err(db_error)?;
         }

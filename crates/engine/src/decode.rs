@@ -7,9 +7,7 @@ use inlet_avro::{
     ColumnMapping, ColumnSource, DecodePlan, Frame, KafkaField, PlanOptions, Proposal, RecordMeta,
     RowScratch, TableColumn, WriterSchema,
 };
-use inlet_postgres::{
-    Batch, RawRecord, TableName, add_column, record_column_sources, table_columns,
-};
+use inlet_postgres::{Batch, ColumnClaim, RawRecord, TableName, claim_columns, table_columns};
 use inlet_registry::RegistryClient;
 
 use crate::config::{Evolution, InsertMode, TopicConfig};
@@ -153,10 +151,7 @@ impl Target {
         let plan = match Self::writer(registry, schema_id).await? {
             Ok(writer) => {
                 if self.config.mapping.is_none() {
-                    if self.config.evolution == Evolution::AddColumns {
-                        self.add_columns(&writer, client).await?;
-                    }
-                    self.record_sources(&writer, schema_id, client).await?;
+                    self.settle_columns(&writer, schema_id, client).await?;
                 }
                 self.compile(&writer).map(Arc::new)
             }
@@ -169,97 +164,68 @@ impl Target {
         Ok(plan)
     }
 
-    /// evolution = add-columns: a new nullable column for each field of `writer` that the
-    /// table does not store, named as the proposal names it or, when that name is another
-    /// field's column, with a suffix (`geo_lat_2`); its source is recorded, and the table read
-    /// again.
-    async fn add_columns(
-        &mut self,
-        writer: &WriterSchema,
-        client: Option<&tokio_postgres::Client>,
-    ) -> Result<(), Unavailable> {
-        let missing: Vec<(String, TableColumn)> = self
-            .auto_mapping(writer)
-            .unstored
-            .into_iter()
-            .filter(|(_, _, addable)| *addable)
-            .map(|(path, column, _)| (path, column))
-            .collect();
-        if missing.is_empty() {
-            return Ok(());
-        }
-        let client = client
-            .ok_or_else(|| Unavailable("the database is not connected to add columns".into()))?;
-        let unavailable = |e: inlet_postgres::Error| Unavailable(e.to_string());
-        let mut recorded = Vec::new();
-        for (path, column) in &missing {
-            let name = self.free_name(&column.name, &recorded);
-            add_column(client, &self.table, &name, &column.pg_type)
-                .await
-                .map_err(unavailable)?;
-            tracing::info!(table = %self.table, column = %name, field = %path, sql_type = %column.pg_type, "evolution: column added for a new field");
-            recorded.push((name, path.clone()));
-        }
-        record_column_sources(client, &self.connector, &self.table, &recorded)
-            .await
-            .map_err(unavailable)?;
-        self.sources.extend(recorded);
-        if let Some(columns) = table_columns(client, &self.table)
-            .await
-            .map_err(unavailable)?
-        {
-            self.columns = columns;
-        }
-        Ok(())
-    }
-
-    /// `name`, or `name_2`, `name_3`… (within PostgreSQL's 63 bytes) when the table, another
-    /// field's recorded column or one of `taken` has it.
-    fn free_name(&self, name: &str, taken: &[(String, String)]) -> String {
-        let used = |n: &str| {
-            self.columns.iter().any(|c| c.name == n)
-                || self.sources.contains_key(n)
-                || taken.iter().any(|(t, _)| t == n)
-        };
-        if !used(name) {
-            return name.to_owned();
-        }
-        (2..)
-            .map(|i| {
-                let suffix = format!("_{i}");
-                let mut base = name.to_owned();
-                while base.len() + suffix.len() > 63 {
-                    base.pop();
-                }
-                base + &suffix
-            })
-            .find(|n| !used(n))
-            .unwrap_or_else(|| name.to_owned())
-    }
-
-    /// Records the columns `writer` maps for the first time, and names once (per schema id)
-    /// each field the table does not store.
-    async fn record_sources(
+    /// mapping = "auto": records the columns `writer`'s fields take for the first time and,
+    /// with evolution = add-columns, adds a nullable column for each field the table does not
+    /// store (named as the proposal names it, or with a suffix, `geo_lat_2`, when that is
+    /// another field's column), all under one lock with the other workers
+    /// ([`claim_columns`]); then names once (per schema id) each field still not stored.
+    /// Without a connection (a replay) the columns are mapped but not recorded.
+    async fn settle_columns(
         &mut self,
         writer: &WriterSchema,
         schema_id: u32,
         client: Option<&tokio_postgres::Client>,
     ) -> Result<(), Unavailable> {
         let auto = self.auto_mapping(writer);
-        for (path, column, _) in &auto.unstored {
-            tracing::warn!(table = %self.table, schema_id, field = %path, proposed_column = %column.name, "a field of this schema is not stored: the table has no column for it (evolution = \"add-columns\" adds one, or map it in [connector.topic.mapping])");
+        let add = self.config.evolution == Evolution::AddColumns;
+        let mut claims: Vec<ColumnClaim> = auto
+            .record
+            .iter()
+            .map(|(column, path)| ColumnClaim {
+                path: path.clone(),
+                column: column.clone(),
+                add: None,
+            })
+            .collect();
+        if add {
+            claims.extend(auto.unstored.iter().filter(|(_, _, addable)| *addable).map(
+                |(path, column, _)| ColumnClaim {
+                    path: path.clone(),
+                    column: column.name.clone(),
+                    add: Some(column.pg_type.clone()),
+                },
+            ));
         }
-        if auto.record.is_empty() {
-            return Ok(());
+        if let (false, Some(client)) = (claims.is_empty(), client) {
+            match claim_columns(client, &self.connector, &self.table, &claims, false).await {
+                Ok((sources, added)) => {
+                    for column in &added {
+                        tracing::info!(table = %self.table, %column, schema_id, "evolution: column added for a new field");
+                    }
+                    self.sources = sources;
+                    if !added.is_empty()
+                        && let Some(columns) = table_columns(client, &self.table)
+                            .await
+                            .map_err(|e| Unavailable(e.to_string()))?
+                    {
+                        self.columns = columns;
+                    }
+                }
+                Err(e) if e.is_retriable() => return Err(Unavailable(e.to_string())),
+                // Retrying cannot fix it (permissions on inlet.columns, say): map as
+                // planned, unrecorded, and say so.
+                Err(e) => {
+                    tracing::error!(table = %self.table, schema_id, error = %e, "the columns' fields cannot be recorded; mapping them without a record");
+                }
+            }
         }
-        // Without a connection (a replay) the columns are mapped all the same, and recorded
-        // by the next run that meets this schema.
-        if let Some(client) = client {
-            record_column_sources(client, &self.connector, &self.table, &auto.record)
-                .await
-                .map_err(|e| Unavailable(e.to_string()))?;
+        for (path, column, addable) in self.auto_mapping(writer).unstored {
+            if addable {
+                tracing::warn!(table = %self.table, schema_id, field = %path, proposed_column = %column.name, "a field of this schema is not stored: the table has no column for it (evolution = \"add-columns\" adds one, or map it in [connector.topic.mapping])");
+            } else {
+                tracing::warn!(table = %self.table, schema_id, field = %path, "a field of this schema is not stored: the column recorded for it is no longer in the table (dropped or renamed); to let it take a column again, DELETE FROM inlet.columns WHERE connector = '{}' AND table_schema = '{}' AND table_name = '{}' AND source = '{path}'", self.connector, self.table.schema, self.table.table);
+            }
         }
-        self.sources.extend(auto.record);
         Ok(())
     }
 
@@ -345,7 +311,16 @@ impl Target {
                 _ => None,
             })
             .collect();
-        if filled.is_empty() && !fields.is_empty() {
+        // With add-columns the fields the table lacks get columns before any record is
+        // written: a table that has none of them yet is not refused for it.
+        let will_add = self.config.mapping.is_none()
+            && self.config.evolution == Evolution::AddColumns
+            && self
+                .auto_mapping(writer)
+                .unstored
+                .iter()
+                .any(|(_, _, addable)| *addable);
+        if filled.is_empty() && !fields.is_empty() && !will_add {
             let columns: Vec<&str> = self.columns.iter().map(|c| c.name.as_str()).collect();
             return Err(format!(
                 "the schema fills none of the columns of {} (its fields: {}; the table's columns: {}): map fields to columns in [connector.topic.mapping], or write the topic to another table",

@@ -199,6 +199,118 @@ pub async fn load_column_sources(
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
+/// A field that wants a column of a target table (mapping = "auto").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnClaim {
+    /// The field's path (`geo.lat`).
+    pub path: String,
+    /// The column the proposal names for it.
+    pub column: String,
+    /// None: take the existing column of that name, if no field holds it. Some: add a
+    /// nullable column of this type, named `column` or, when that is taken, `column_2`,
+    /// `column_3`… (within 63 bytes).
+    pub add: Option<PgType>,
+}
+
+/// Settles `claims` for `table` and `connector` in one transaction under a lock of their
+/// own, so that workers meeting new schema versions at once neither give one column to two
+/// fields nor add a column twice: a field that holds a column already keeps it; a claim of
+/// an existing column succeeds when no field holds it; an added column gets a free name, and
+/// the DDL and its record commit together. With `replace`, the table's recorded sources are
+/// first forgotten (a table made anew). Returns the recorded sources afterwards (column →
+/// path) and the names of the columns added.
+pub async fn claim_columns(
+    client: &Client,
+    connector: &str,
+    table: &TableName,
+    claims: &[ColumnClaim],
+    replace: bool,
+) -> Result<(std::collections::BTreeMap<String, String>, Vec<String>)> {
+    let action = || format!("recording the columns' fields of {table}");
+    let query = |e| Error::query(action(), e);
+    client.batch_execute("BEGIN").await.map_err(query)?;
+    let settled = async {
+        client
+            .execute(
+                include_str!("sql/column_sources_lock.sql"),
+                &[&format!("{connector} {}", table.quoted())],
+            )
+            .await
+            .map_err(query)?;
+        if replace {
+            client
+                .execute(
+                    include_str!("sql/column_sources_forget.sql"),
+                    &[&connector, &table.schema, &table.table],
+                )
+                .await
+                .map_err(query)?;
+        }
+        let mut sources = load_column_sources(client, connector, table).await?;
+        let existing: Vec<String> = table_columns(client, table)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        let mut record: Vec<(String, String)> = Vec::new();
+        let mut added = Vec::new();
+        for claim in claims {
+            if sources.values().any(|p| *p == claim.path)
+                || record.iter().any(|(_, p)| *p == claim.path)
+            {
+                continue; // the field holds a column already
+            }
+            let taken = |name: &str| {
+                existing.iter().any(|c| c == name)
+                    || sources.contains_key(name)
+                    || record.iter().any(|(c, _)| c == name)
+            };
+            match &claim.add {
+                None => {
+                    let free = !sources.contains_key(&claim.column)
+                        && !record.iter().any(|(c, _)| *c == claim.column);
+                    if existing.contains(&claim.column) && free {
+                        record.push((claim.column.clone(), claim.path.clone()));
+                    }
+                }
+                Some(pg_type) => {
+                    let name = (1..)
+                        .map(|i| {
+                            if i == 1 {
+                                return claim.column.clone();
+                            }
+                            let suffix = format!("_{i}");
+                            let mut base = claim.column.clone();
+                            while base.len() + suffix.len() > 63 {
+                                base.pop();
+                            }
+                            base + &suffix
+                        })
+                        .find(|n| !taken(n))
+                        .unwrap_or_else(|| claim.column.clone());
+                    add_column(client, table, &name, pg_type).await?;
+                    added.push(name.clone());
+                    record.push((name, claim.path.clone()));
+                }
+            }
+        }
+        record_column_sources(client, connector, table, &record).await?;
+        sources.extend(record);
+        Ok::<_, Error>((sources, added))
+    }
+    .await;
+    let end = if settled.is_ok() {
+        "COMMIT"
+    } else {
+        "ROLLBACK"
+    };
+    let ended = client.batch_execute(end).await.map_err(query);
+    let settled = settled?;
+    ended?;
+    Ok(settled)
+}
+
 /// Records `sources` (column, field path) for `table` and `connector`; a column recorded
 /// already keeps its source.
 pub async fn record_column_sources(

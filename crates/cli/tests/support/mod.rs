@@ -190,6 +190,29 @@ linger_ms = 100
             .collect()
     }
 
+    /// Waits (at most `limit`) for `inlet` to exit by itself, failing with `why` and the
+    /// inlet log `log` if it runs on; its exit status and that log.
+    pub async fn wait_exit(
+        &self,
+        inlet: &mut Inlet,
+        limit: Duration,
+        log: &str,
+        why: &str,
+    ) -> (std::process::ExitStatus, String) {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = inlet.try_wait().unwrap() {
+                return (status, self.log(log));
+            }
+            assert!(
+                start.elapsed() < limit,
+                "inlet still runs after {limit:?}: {why}; its log:\n{}",
+                self.log(log)
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits until `sql` counts `want`, failing with the inlet log after `limit`.
     pub async fn wait_for(&self, sql: &str, want: i64, limit: Duration, log: &str) {
         let start = Instant::now();

@@ -544,21 +544,46 @@ impl RawConnector {
             }
         };
         for key in k.properties.keys() {
-            if matches!(
-                key.as_str(),
-                "group.id"
-                    | "enable.auto.commit"
-                    | "enable.auto.offset.store"
-                    | "sasl.password"
-                    // Exactly once rests on these: a stored offset past the log's start resumes
-                    // there, and records of aborted transactions are never read.
-                    | "auto.offset.reset"
-                    | "isolation.level"
-            ) {
+            // Exactly once rests on these: offsets live in PostgreSQL, a stored offset past
+            // the log's start resumes there, records of aborted transactions are never read.
+            let instead = match key.as_str() {
+                "group.id" => Some("the consumer group is <kafka.group_prefix>/<connector name>"),
+                "enable.auto.commit" | "enable.auto.offset.store" => {
+                    Some("inlet stores offsets in PostgreSQL, in the transaction of the rows")
+                }
+                "sasl.password" => Some("use kafka.password"),
+                "auto.offset.reset" => Some(
+                    "use kafka.start_from = \"earliest\" or \"latest\" for partitions with no stored offset",
+                ),
+                "isolation.level" => Some(
+                    "inlet reads read_committed, so that records of aborted transactions are never stored",
+                ),
+                _ => None,
+            };
+            if let Some(instead) = instead {
                 problem(
                     &format!("kafka.properties.{key:?}"),
-                    "is set by inlet and cannot be overridden".into(),
+                    format!("is set by inlet and cannot be overridden: {instead}"),
                 );
+            }
+        }
+        // KIP-848: the group's session and assignment are the broker's.
+        if k.properties
+            .get("group.protocol")
+            .is_some_and(|p| p.eq_ignore_ascii_case("consumer"))
+        {
+            for key in [
+                "session.timeout.ms",
+                "heartbeat.interval.ms",
+                "partition.assignment.strategy",
+                "group.protocol.type",
+            ] {
+                if k.properties.contains_key(key) {
+                    problem(
+                        &format!("kafka.properties.{key:?}"),
+                        "is not supported with group.protocol = \"consumer\": remove it (the broker's group.consumer.* settings apply)".into(),
+                    );
+                }
             }
         }
         let mut registry = RegistryConfig::new(&self.registry.url);

@@ -226,6 +226,7 @@ impl Connector {
             control: None,
             spare: None,
             unassigned_since: Some(Instant::now()),
+            warnings: inlet_kafka::Throttle::default(),
             idle: {
                 let mut idle = tokio::time::interval_at(
                     tokio::time::Instant::now() + Duration::from_secs(1),
@@ -702,6 +703,8 @@ struct Run<'c> {
     /// Every second: where idle partitions' consumer positions are, and whether any
     /// partition is held at all.
     idle: tokio::time::Interval,
+    /// The consumer's repeated errors, logged every 30 s.
+    warnings: inlet_kafka::Throttle,
 }
 
 impl Run<'_> {
@@ -951,8 +954,10 @@ impl Run<'_> {
                 Some(Ok(m)) => Some(m),
                 Some(Err(e)) => {
                     refused = refused.or_else(|| self.denied(&e));
-                    if refused.is_none() {
-                        tracing::warn!(connector = %self.name(), error = %e, "Kafka");
+                    if refused.is_none()
+                        && let Some(held) = self.warnings.admit(&e.to_string())
+                    {
+                        tracing::warn!(connector = %self.name(), error = %e, held_back = held, "Kafka (the same warning is logged at most every 30 s)");
                     }
                     None
                 }

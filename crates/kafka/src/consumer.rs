@@ -55,6 +55,8 @@ pub struct SourceContext {
     ends: PartitionEnds,
     /// `isolation.level` is `read_committed`: lag runs to the last stable offset.
     read_committed: bool,
+    /// librdkafka's repeated warnings, let through every 30 s.
+    warnings: crate::Throttle,
 }
 
 impl ClientContext for SourceContext {
@@ -83,8 +85,13 @@ impl ClientContext for SourceContext {
                 .send(ConsumerEvent::AuthenticationFailed(reason.to_owned()));
         } else if crate::Denied::is_authorization_failure(&error) {
             let _ = self.events.send(ConsumerEvent::AuthorizationFailed(error));
-        } else {
-            tracing::warn!(error = %error, %reason, "Kafka");
+        } else if let Some(held) = self.warnings.admit(&format!("{error}")) {
+            tracing::warn!(
+                error = %error,
+                %reason,
+                held_back = held,
+                "Kafka (retried by librdkafka; the same warning is logged at most every 30 s). If no broker answers, check kafka.bootstrap_servers and kafka.security_protocol"
+            );
         }
     }
 }
@@ -197,6 +204,7 @@ pub fn subscribe(
         read_committed: !config
             .get("isolation.level")
             .is_some_and(|l| l.eq_ignore_ascii_case("read_uncommitted")),
+        warnings: crate::Throttle::default(),
     };
     let consumer: SourceConsumer = config.create_with_context(context)?;
     consumer.subscribe(topics)?;

@@ -8,9 +8,11 @@
 mod consumer;
 mod permissions;
 mod settings;
+mod throttle;
 
 pub use consumer::{
     ConsumerEvent, PartitionEnds, SourceConsumer, SourceContext, StoredOffsets, subscribe,
 };
 pub use permissions::Denied;
 pub use settings::{CONSUMER_TUNING, KafkaSettings, Mechanism, SecurityProtocol, StartFrom};
+pub use throttle::Throttle;

@@ -372,6 +372,11 @@ async fn check_table(
     };
     let Some(columns) = columns else {
         findings.push(match (topic.create_table, latest) {
+            (true, Some((_, writer)))
+                if let Some(reason) = crate::decode::uncreatable(topic, &Proposal::for_schema(writer)) =>
+            {
+                Finding::fail("table", reason)
+            }
             (true, Some((id, writer))) => Finding::ok(
                 "table",
                 format!(

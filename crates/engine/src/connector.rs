@@ -339,6 +339,9 @@ impl Connector {
         let writer = WriterSchema::parse(&resolved.schema, &resolved.dependencies)
             .map_err(|e| table_error(format!("schema id {}: {e}", latest.id)))?;
         let proposal = Proposal::for_schema(&writer);
+        if let Some(reason) = crate::decode::uncreatable(topic, &proposal) {
+            return Err(table_error(reason));
+        }
         let ddl = proposal.ddl(&topic.table.schema, &topic.table.table);
         let mut create = format!(
             "CREATE SCHEMA IF NOT EXISTS {}; {}",

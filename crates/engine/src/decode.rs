@@ -389,6 +389,43 @@ impl Target {
     }
 }
 
+/// Why `topic`'s table cannot be created from `proposal`: its explicit mapping or its
+/// key columns name columns the proposal does not make (a table made from the schema has
+/// the proposal's column names).
+pub(crate) fn uncreatable(topic: &TopicConfig, proposal: &Proposal) -> Option<String> {
+    let has = |c: &str| proposal.columns.iter().any(|p| p.name == c);
+    let mut missing: Vec<&str> = topic
+        .mapping
+        .iter()
+        .flatten()
+        .map(|(column, _)| column.as_str())
+        .chain(
+            topic
+                .insert
+                .key()
+                .unwrap_or_default()
+                .iter()
+                .map(String::as_str),
+        )
+        .filter(|c| !has(c))
+        .collect();
+    missing.sort_unstable();
+    missing.dedup();
+    (!missing.is_empty()).then(|| {
+        format!(
+            "table {} does not exist, and the table inlet would make from the schema has no column {} (it names columns after the fields: {}): create the table yourself (`inlet schema propose` prints a starting CREATE TABLE), or use mapping = \"auto\" with key_columns the schema has",
+            topic.table,
+            missing.join(", "),
+            proposal
+                .columns
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
+}
+
 /// `kafka.offset` and friends, or a field path.
 pub(crate) fn parse_source(source: &str) -> ColumnSource {
     let field = match source {

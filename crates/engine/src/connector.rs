@@ -957,10 +957,26 @@ impl Run<'_> {
                 Some(Ok(m)) => Some(m),
                 Some(Err(e)) => {
                     refused = refused.or_else(|| self.denied(&e));
+                    let missing = matches!(
+                        e.rdkafka_error_code(),
+                        Some(
+                            rdkafka::error::RDKafkaErrorCode::UnknownTopicOrPartition
+                                | rdkafka::error::RDKafkaErrorCode::UnknownTopic
+                        )
+                    );
                     if refused.is_none()
                         && let Some(held) = self.warnings.admit(&e.to_string())
                     {
-                        tracing::warn!(connector = %self.name(), error = %e, held_back = held, "Kafka (the same warning is logged at most every 30 s)");
+                        if missing {
+                            let topics: Vec<&str> = self
+                                .targets
+                                .iter()
+                                .map(|t| t.config.topic.as_str())
+                                .collect();
+                            tracing::warn!(connector = %self.name(), error = %e, held_back = held, "a topic of this connector ({}) does not exist on the cluster: create it, or correct [[connector.topic]] name; the connector reads it once it exists (logged at most every 30 s)", topics.join(", "));
+                        } else {
+                            tracing::warn!(connector = %self.name(), error = %e, held_back = held, "Kafka (the same warning is logged at most every 30 s)");
+                        }
                     }
                     None
                 }

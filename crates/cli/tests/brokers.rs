@@ -132,16 +132,7 @@ async fn records_deleted_by_the_admin_api_while_stopped_are_skipped_and_the_loss
     let stream = Stream::new(1).await;
     stream.produce(0..100).await;
     let config = stream.config("retained", "");
-    let mut inlet = stream.start(&config, "first.log");
-    stream
-        .wait_for(
-            "SELECT count(*) FROM readings",
-            100,
-            Duration::from_secs(60),
-            "first.log",
-        )
-        .await;
-    assert!(terminate(&mut inlet).success());
+    stream.run_until(&config, "first.log", 100).await;
 
     // While inlet is stopped, 100 more arrive and the partition's start moves to 150, as
     // retention moves it (DeleteRecords is the same move, at a chosen offset).
@@ -154,16 +145,7 @@ async fn records_deleted_by_the_admin_api_while_stopped_are_skipped_and_the_loss
         .await
         .unwrap();
 
-    let mut inlet = stream.start(&config, "second.log");
-    stream
-        .wait_for(
-            "SELECT count(*) FROM readings",
-            150,
-            Duration::from_secs(60),
-            "second.log",
-        )
-        .await;
-    assert!(terminate(&mut inlet).success());
+    stream.run_until(&config, "second.log", 150).await;
     let log = stream.log("second.log");
     assert!(
         log.contains(
@@ -326,16 +308,7 @@ async fn records_removed_by_retention_while_stopped_are_skipped_and_the_loss_log
     set_retention(stream.kafka(), &stream.topic, "-1").await;
     stream.produce(0..100).await;
     let config = stream.config("retention", "");
-    let mut inlet = stream.start(&config, "first.log");
-    stream
-        .wait_for(
-            "SELECT count(*) FROM readings",
-            100,
-            Duration::from_secs(60),
-            "first.log",
-        )
-        .await;
-    assert!(terminate(&mut inlet).success());
+    stream.run_until(&config, "first.log", 100).await;
 
     // While inlet is stopped: more records, in segments (one rolls every 200 ms), then a
     // retention of one second until the log's start has passed the stored offset 100.
@@ -403,16 +376,7 @@ async fn a_topic_made_again_stops_the_connector_instead_of_skipping_its_records(
     let stream = Stream::new(1).await;
     stream.produce(0..200).await;
     let config = stream.config("again", "");
-    let mut inlet = stream.start(&config, "first.log");
-    stream
-        .wait_for(
-            "SELECT count(*) FROM readings",
-            200,
-            Duration::from_secs(60),
-            "first.log",
-        )
-        .await;
-    assert!(terminate(&mut inlet).success());
+    stream.run_until(&config, "first.log", 200).await;
 
     // The topic is deleted and made again: its offsets start at 0, below the stored 200.
     let kafka = admin(stream.kafka());
@@ -658,18 +622,7 @@ async fn a_three_node_cluster_loses_a_partition_leader_mid_stream() {
         .set("acks", "all")
         .set("enable.idempotence", "true");
     let producer = AvroProducer::new(&producer_config, &endpoints().registry);
-    let schema = producer
-        .register(&format!("{}-value", stream.topic), READING)
-        .await;
-    let topic = stream.topic.clone();
-    let send = |range: std::ops::Range<usize>| {
-        producer.send_avro_many(
-            &topic,
-            (schema.0, &schema.1),
-            range.map(|i| (None, reading(i, None))).collect(),
-        )
-    };
-    send(0..3000).await;
+    stream.produce_with(&producer, 0..3000).await;
     stream.use_kafka(&bootstrap);
     let config = stream.config("replicated", "");
     let mut inlet = stream.start(&config, "replicated.log");
@@ -695,9 +648,9 @@ async fn a_three_node_cluster_loses_a_partition_leader_mid_stream() {
         .find(|p| p.id() == 0)
         .map(|p| p.leader())
         .unwrap();
-    send(3000..4500).await;
+    stream.produce_with(&producer, 3000..4500).await;
     cluster.kill(u32::try_from(leader).unwrap());
-    send(4500..6000).await;
+    stream.produce_with(&producer, 4500..6000).await;
     stream
         .wait_for(
             "SELECT count(*) FROM readings",

@@ -270,18 +270,7 @@ async fn a_broker_that_goes_away_and_comes_back_is_waited_for() {
     let kafka = kafka_config(&bootstrap);
     create_topic(&kafka, &stream.topic, 1).await;
     let producer = AvroProducer::new(&kafka, &inlet_testkit::endpoints().registry);
-    let schema = producer
-        .register(&format!("{}-value", stream.topic), READING)
-        .await;
-    let topic = stream.topic.clone();
-    let send = |range: std::ops::Range<usize>| {
-        producer.send_avro_many(
-            &topic,
-            (schema.0, &schema.1),
-            range.map(|i| (None, reading(i, None))).collect(),
-        )
-    };
-    send(0..500).await;
+    stream.produce_with(&producer, 0..500).await;
     stream.use_kafka(&bootstrap);
     let config = stream.config("steadfast", "");
     let mut inlet = stream.start(&config, "steadfast.log");
@@ -302,7 +291,7 @@ async fn a_broker_that_goes_away_and_comes_back_is_waited_for() {
         stream.log("steadfast.log")
     );
     broker.restart(1);
-    send(500..1000).await;
+    stream.produce_with(&producer, 500..1000).await;
     stream
         .wait_for(
             "SELECT count(*) FROM readings",

@@ -680,16 +680,7 @@ async fn a_column_keeps_the_field_it_was_made_for_across_versions_and_restarts()
                 place(3, Some(7.0), 5.5, 6.5),
             )
             .await;
-        let mut inlet = stream.start(&config, "second.log");
-        stream
-            .wait_for(
-                "SELECT count(*) FROM readings",
-                3,
-                Duration::from_secs(60),
-                "second.log",
-            )
-            .await;
-        assert!(terminate(&mut inlet).success());
+        stream.run_until(&config, "second.log", 3).await;
 
         let added = evolution == "add-columns";
         let rows = places(&stream, added).await;

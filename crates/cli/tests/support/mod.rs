@@ -88,12 +88,16 @@ impl Stream {
     }
 
     pub async fn produce(&self, range: std::ops::Range<usize>) {
-        let schema = self
-            .producer
+        self.produce_with(&self.producer, range).await;
+    }
+
+    /// Readings `range` to this stream's topic through `producer` (brokers of a test's own).
+    pub async fn produce_with(&self, producer: &AvroProducer, range: std::ops::Range<usize>) {
+        let schema = producer
             .register(&format!("{}-value", self.topic), READING)
             .await;
         let records = range.map(|i| (None, reading(i, None))).collect();
-        self.producer
+        producer
             .send_avro_many(&self.topic, (schema.0, &schema.1), records)
             .await;
     }
@@ -188,6 +192,20 @@ linger_ms = 100
             .iter()
             .map(map)
             .collect()
+    }
+
+    /// `inlet run --config config` until `SELECT count(*) FROM readings` is `rows` (at most
+    /// 60 s), then SIGTERM; it must exit 0.
+    pub async fn run_until(&self, config: &PathBuf, log: &str, rows: i64) {
+        let mut inlet = self.start(config, log);
+        self.wait_for(
+            "SELECT count(*) FROM readings",
+            rows,
+            Duration::from_secs(60),
+            log,
+        )
+        .await;
+        assert!(terminate(&mut inlet).success(), "{}", self.log(log));
     }
 
     /// Waits (at most `limit`) for `inlet` to exit by itself, failing with `why` and the

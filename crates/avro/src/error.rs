@@ -107,6 +107,10 @@ pub enum RecordError {
         /// Why.
         reason: String,
     },
+    /// Columns take fields of the record's key, and the key cannot give them: there is
+    /// none, or it is not the Confluent-framed Avro the plan was made for.
+    #[error("the record's key: {0}")]
+    Key(String),
 }
 
 /// The mapping of a schema to a table cannot work for any record.
@@ -155,6 +159,17 @@ pub enum PlanError {
     NoSuchColumn {
         /// The column.
         column: String,
+    },
+    /// A column takes a field of the record's key (`kafka.key.<path>`), but the key is not
+    /// Confluent-framed Avro.
+    #[error(
+        "column {column} takes {path}, a field of the record's key, but the key is not Confluent-framed Avro: map kafka.key (the raw key, into bytea or text) instead"
+    )]
+    NoKeySchema {
+        /// The column.
+        column: String,
+        /// The source as the mapping writes it (`kafka.key.<path>`).
+        path: String,
     },
     /// A column type inlet does not write.
     #[error("column {column}: type {column_type} is not supported")]

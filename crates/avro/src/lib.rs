@@ -24,7 +24,7 @@ pub use error::{DecodeError, PlanError, RecordError};
 pub use frame::{Frame, FrameError, MAGIC_BYTE, SchemaId, encode_frame};
 pub use pg_type::PgType;
 pub use plan::{
-    ColumnMapping, ColumnSource, DecodePlan, KafkaField, NanosPolicy, PlanOptions, RecordMeta,
+    ColumnMapping, ColumnSource, DecodePlan, KafkaField, KeySchema, NanosPolicy, PlanOptions, RecordMeta,
     RowScratch, TableColumn, copy_stream,
 };
 pub use propose::{Proposal, column_type, quote, quote_list};

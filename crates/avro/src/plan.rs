@@ -44,10 +44,60 @@ pub enum KafkaField {
 /// Where a column's value comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ColumnSource {
-    /// A field path `a.b.c` through records and unions; `a[string]` picks a union branch.
+    /// A field path `a.b.c` of the record's value through records and unions; `a[string]`
+    /// or `[com.acme.Click].x` picks a union branch (by type, short or full name); a path
+    /// through a union of records reads the branch that has the field (the column is NULL
+    /// for the others); the empty path is the whole value.
     Field(String),
+    /// A field path of the record's key, when the key is Confluent-framed Avro: written
+    /// `kafka.key.<path>`, `kafka.key.` (nothing after the dot) for a key that is not a
+    /// record.
+    Key(String),
     /// Kafka metadata.
     Kafka(KafkaField),
+}
+
+impl ColumnSource {
+    /// Reads a source as a mapping writes it: `kafka.topic`, `kafka.partition`,
+    /// `kafka.offset`, `kafka.timestamp`, `kafka.key` (the raw key), `kafka.headers`,
+    /// `kafka.key.<path>`, or else a field path of the value. The inverse of `Display`.
+    pub fn parse(source: &str) -> Self {
+        let field = match source {
+            "kafka.topic" => KafkaField::Topic,
+            "kafka.partition" => KafkaField::Partition,
+            "kafka.offset" => KafkaField::Offset,
+            "kafka.timestamp" => KafkaField::Timestamp,
+            "kafka.key" => KafkaField::Key,
+            "kafka.headers" => KafkaField::Headers,
+            other => {
+                return match other.strip_prefix(KEY_PREFIX) {
+                    Some(path) => ColumnSource::Key(path.to_owned()),
+                    None => ColumnSource::Field(other.to_owned()),
+                };
+            }
+        };
+        ColumnSource::Kafka(field)
+    }
+}
+
+/// How a mapping names a path of the record's key.
+const KEY_PREFIX: &str = "kafka.key.";
+
+impl std::fmt::Display for ColumnSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ColumnSource::Field(path) => f.write_str(path),
+            ColumnSource::Key(path) => write!(f, "{KEY_PREFIX}{path}"),
+            ColumnSource::Kafka(field) => f.write_str(match field {
+                KafkaField::Topic => "kafka.topic",
+                KafkaField::Partition => "kafka.partition",
+                KafkaField::Offset => "kafka.offset",
+                KafkaField::Timestamp => "kafka.timestamp",
+                KafkaField::Key => "kafka.key",
+                KafkaField::Headers => "kafka.headers",
+            }),
+        }
+    }
 }
 
 /// A column and its source.
@@ -129,11 +179,31 @@ struct PlannedColumn {
     source: String,
 }
 
-/// A compiled plan from one writer schema to one table's columns.
+/// The part of a plan that reads the record's key.
+#[derive(Debug, Clone)]
+struct KeyPlan {
+    /// The key's schema id: a key of another id is refused.
+    id: u32,
+    schema: WriterSchema,
+    root: Step,
+}
+
+/// The record key's writer schema, for columns that take its fields.
+#[derive(Debug, Clone, Copy)]
+pub struct KeySchema<'a> {
+    /// Its id in the registry (what the key's Confluent frame carries).
+    pub id: u32,
+    /// The schema.
+    pub schema: &'a WriterSchema,
+}
+
+/// A compiled plan from one writer schema (and the key's, when columns take key fields)
+/// to one table's columns.
 #[derive(Debug, Clone)]
 pub struct DecodePlan {
     schema: WriterSchema,
     root: Step,
+    key: Option<KeyPlan>,
     columns: Vec<PlannedColumn>,
     meta: Vec<(usize, KafkaField)>,
     options: PlanOptions,
@@ -233,22 +303,20 @@ enum Segment {
     Branch(String),
 }
 
+/// `a.b[string].c` → field a, field b, branch string, field c. A branch in brackets may
+/// be a full name with dots (`[com.acme.Click]`); the empty path is the root value.
 fn parse_path(path: &str) -> Vec<Segment> {
     let mut segments = Vec::new();
-    if path.is_empty() {
-        return segments; // the root value itself
-    }
-    for part in path.split('.') {
-        match part.split_once('[') {
-            Some((name, rest)) => {
-                if !name.is_empty() {
-                    segments.push(Segment::Field(name.to_owned()));
-                }
-                for branch in rest.split('[') {
-                    segments.push(Segment::Branch(branch.trim_end_matches(']').to_owned()));
-                }
-            }
-            None => segments.push(Segment::Field(part.to_owned())),
+    let mut rest = path;
+    while !rest.is_empty() {
+        if let Some(inner) = rest.strip_prefix('[') {
+            let (branch, after) = inner.split_once(']').unwrap_or((inner, ""));
+            segments.push(Segment::Branch(branch.to_owned()));
+            rest = after.strip_prefix('.').unwrap_or(after);
+        } else {
+            let end = rest.find(['.', '[']).unwrap_or(rest.len());
+            segments.push(Segment::Field(rest[..end].to_owned()));
+            rest = rest[end..].strip_prefix('.').unwrap_or(&rest[end..]);
         }
     }
     segments
@@ -264,6 +332,19 @@ impl DecodePlan {
         mapping: &[ColumnMapping],
         options: &PlanOptions,
     ) -> Result<Self, PlanError> {
+        Self::compile_keyed(schema, None, table, mapping, options)
+    }
+
+    /// [`compile`](Self::compile), with the record key's schema for the columns whose
+    /// source is [`ColumnSource::Key`]; without one such a column is
+    /// [`PlanError::NoKeySchema`]. The plan then reads keys of that schema id only.
+    pub fn compile_keyed(
+        schema: &WriterSchema,
+        key: Option<KeySchema<'_>>,
+        table: &[TableColumn],
+        mapping: &[ColumnMapping],
+        options: &PlanOptions,
+    ) -> Result<Self, PlanError> {
         for m in mapping {
             if !table.iter().any(|c| c.name == m.column) {
                 return Err(PlanError::NoSuchColumn {
@@ -273,6 +354,7 @@ impl DecodePlan {
         }
         let mut columns = Vec::new();
         let mut demands = Vec::new();
+        let mut key_demands = Vec::new();
         let mut meta = Vec::new();
         for column in table {
             let Some(m) = mapping.iter().find(|m| m.column == column.name) else {
@@ -293,10 +375,23 @@ impl DecodePlan {
                     });
                     path.clone()
                 }
+                ColumnSource::Key(path) => {
+                    if key.is_none() {
+                        return Err(PlanError::NoKeySchema {
+                            column: column.name.clone(),
+                            path: m.source.to_string(),
+                        });
+                    }
+                    key_demands.push(Demand {
+                        segments: parse_path(path),
+                        slot,
+                    });
+                    m.source.to_string()
+                }
                 ColumnSource::Kafka(field) => {
                     check_meta(*field, column)?;
                     meta.push((slot, *field));
-                    format!("kafka {field:?}").to_lowercase()
+                    m.source.to_string()
                 }
             };
             columns.push(PlannedColumn {
@@ -312,10 +407,31 @@ impl DecodePlan {
             options,
         };
         let root = compiler.step(schema.root(), demands, "")?;
-        let direct = direct_program(schema, &root, columns.len(), !meta.is_empty());
+        let key = match key {
+            Some(key) if !key_demands.is_empty() => {
+                let compiler = Compiler {
+                    schema: key.schema,
+                    columns: &columns,
+                    options,
+                };
+                Some(KeyPlan {
+                    id: key.id,
+                    schema: key.schema.clone(),
+                    root: compiler.step(key.schema.root(), key_demands, "kafka.key")?,
+                })
+            }
+            _ => None,
+        };
+        let direct = direct_program(
+            schema,
+            &root,
+            columns.len(),
+            !meta.is_empty() || key.is_some(),
+        );
         Ok(Self {
             schema: schema.clone(),
             root,
+            key,
             columns,
             meta,
             options: options.clone(),
@@ -349,12 +465,15 @@ impl DecodePlan {
         scratch.slots.clear();
         scratch.slots.resize(self.columns.len(), None);
         let mut reader = Reader::new(body);
-        self.run(&self.root, &mut reader, scratch, 0)?;
+        self.run(&self.schema, &self.root, &mut reader, scratch, 0)?;
         if reader.remaining() > 0 {
             return Err(crate::error::DecodeError::TrailingBytes {
                 left: reader.remaining(),
             }
             .into());
+        }
+        if let Some(key) = &self.key {
+            self.run_key(key, meta.key, scratch)?;
         }
         for &(slot, field) in &self.meta {
             let start = scratch.buf.len();
@@ -434,6 +553,56 @@ impl DecodePlan {
         Ok(())
     }
 
+    /// Reads the columns that take fields of the record's key.
+    fn run_key(
+        &self,
+        key: &KeyPlan,
+        raw: Option<&[u8]>,
+        scratch: &mut RowScratch,
+    ) -> Result<(), RecordError> {
+        let raw = raw.ok_or_else(|| {
+            RecordError::Key(format!(
+                "there is none, and columns take its fields ({})",
+                self.key_columns()
+            ))
+        })?;
+        let frame = crate::frame::Frame::parse(raw).map_err(|e| {
+            RecordError::Key(format!(
+                "not a Confluent Avro frame ({e}), and columns take its fields ({})",
+                self.key_columns()
+            ))
+        })?;
+        if frame.schema_id.0 != key.id {
+            return Err(RecordError::Key(format!(
+                "schema id {}, where this plan reads schema id {}",
+                frame.schema_id.0, key.id
+            )));
+        }
+        let mut reader = Reader::new(frame.body);
+        self.run(&key.schema, &key.root, &mut reader, scratch, 0)
+            .map_err(|e| match e {
+                RecordError::Decode(e) => RecordError::Key(format!("malformed Avro body: {e}")),
+                other => other,
+            })?;
+        if reader.remaining() > 0 {
+            return Err(RecordError::Key(format!(
+                "{} bytes left after the end of its Avro body",
+                reader.remaining()
+            )));
+        }
+        Ok(())
+    }
+
+    /// The columns that take key fields, for messages: `pk1 ← kafka.key.pk1, …`.
+    fn key_columns(&self) -> String {
+        self.columns
+            .iter()
+            .filter(|c| c.source.starts_with(KEY_PREFIX))
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     fn not_null(&self, slot: usize) -> RecordError {
         let column = &self.columns[slot];
         RecordError::Convert {
@@ -447,6 +616,7 @@ impl DecodePlan {
 
     fn run(
         &self,
+        schema: &WriterSchema,
         step: &Step,
         reader: &mut Reader<'_>,
         scratch: &mut RowScratch,
@@ -456,20 +626,20 @@ impl DecodePlan {
             return Err(crate::error::DecodeError::TooDeep { max: MAX_DEPTH }.into());
         }
         match step {
-            Step::Skip(node) => json::skip(&self.schema, *node, reader, depth)?,
+            Step::Skip(node) => json::skip(schema, *node, reader, depth)?,
             Step::Record(fields) => {
                 for field in fields {
-                    self.run(field, reader, scratch, depth + 1)?;
+                    self.run(schema, field, reader, scratch, depth + 1)?;
                 }
             }
             Step::Union(branches) => {
                 let index = reader.read_index(branches.len(), IndexKind::UnionBranch)?;
-                self.run(&branches[index], reader, scratch, depth + 1)?;
+                self.run(schema, &branches[index], reader, scratch, depth + 1)?;
             }
             Step::Emit { slot, node, conv } => {
                 let start = scratch.buf.len();
                 crate::convert::emit(
-                    &self.schema,
+                    schema,
                     *node,
                     conv,
                     &self.options,
@@ -484,7 +654,7 @@ impl DecodePlan {
                 let mut end = start;
                 for step in steps {
                     reader.set_position(start);
-                    self.run(step, reader, scratch, depth + 1)?;
+                    self.run(schema, step, reader, scratch, depth + 1)?;
                     end = reader.position();
                 }
                 reader.set_position(end);
@@ -670,20 +840,18 @@ impl Compiler<'_> {
                 let mut steps = Vec::with_capacity(branches.len());
                 for &branch in branches {
                     let type_name = self.schema.type_name(branch);
-                    let short = short_name(&type_name);
                     let mut mine = Vec::new();
                     for demand in &demands {
                         match &demand.segments[0] {
-                            Segment::Branch(b) if b == &type_name || b == short => {
+                            Segment::Branch(b) if names_branch(&type_name, b) => {
                                 let mut d = demand.clone();
                                 d.segments.remove(0);
                                 mine.push(d);
                             }
                             Segment::Branch(_) => {}
-                            // A path through a union goes through its record branches.
-                            Segment::Field(_)
-                                if matches!(self.schema.node(branch), AvroType::Record { .. }) =>
-                            {
+                            // A path through a union goes through the record branches
+                            // that have the field; the others leave the column NULL.
+                            Segment::Field(name) if self.has_field(branch, name) => {
                                 mine.push(demand.clone())
                             }
                             Segment::Field(_) => {}
@@ -692,14 +860,18 @@ impl Compiler<'_> {
                     steps.push(self.step(branch, mine, path)?);
                 }
                 for demand in &demands {
-                    if let Segment::Branch(b) = &demand.segments[0] {
-                        let known = branches.iter().any(|&br| {
-                            let n = self.schema.type_name(br);
-                            &n == b || short_name(&n) == b
-                        });
-                        if !known {
-                            return Err(self.no_such(demand, &format!("{path}[{b}]"), node));
-                        }
+                    let known = match &demand.segments[0] {
+                        Segment::Branch(b) => branches
+                            .iter()
+                            .any(|&br| names_branch(&self.schema.type_name(br), b)),
+                        Segment::Field(name) => branches.iter().any(|&br| self.has_field(br, name)),
+                    };
+                    if !known {
+                        let field = match &demand.segments[0] {
+                            Segment::Branch(b) => format!("{path}[{b}]"),
+                            Segment::Field(name) => join(path, name),
+                        };
+                        return Err(self.no_such(demand, &field, node));
                     }
                 }
                 Ok(Step::Union(steps))
@@ -710,6 +882,11 @@ impl Compiler<'_> {
                 node,
             )),
         }
+    }
+
+    /// Whether `node` is a record with a field `name`.
+    fn has_field(&self, node: NodeId, name: &str) -> bool {
+        matches!(self.schema.node(node), AvroType::Record { fields, .. } if fields.iter().any(|(f, _)| f == name))
     }
 
     fn no_such(&self, demand: &Demand, field: &str, node: NodeId) -> PlanError {
@@ -750,10 +927,11 @@ fn join(path: &str, name: &str) -> String {
     }
 }
 
-/// `record a.b.C` → `C`; `string` → `string`.
-fn short_name(type_name: &str) -> &str {
+/// Whether `wanted` (a path's `[branch]`) names the branch of this type name: `string`,
+/// or a record's full (`a.b.C`) or short (`C`) name.
+fn names_branch(type_name: &str, wanted: &str) -> bool {
     let name = type_name.strip_prefix("record ").unwrap_or(type_name);
-    name.rsplit('.').next().unwrap_or(name)
+    name == wanted || name.rsplit('.').next() == Some(wanted)
 }
 
 /// Writes a complete COPY BINARY stream of `rows` (already encoded rows) to a buffer.

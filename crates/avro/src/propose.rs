@@ -41,6 +41,10 @@ impl Proposal {
             time_column: None,
         };
         let root = schema.root();
+        if let Some(records) = record_branches(schema, root) {
+            proposal.merge_branches(schema, &records);
+            return proposal;
+        }
         match schema.node(root) {
             AvroType::Record { .. } => {
                 let mut stack = vec![root];
@@ -58,6 +62,135 @@ impl Proposal {
             }
         }
         proposal
+    }
+
+    /// The proposal when the record key (Confluent-framed Avro, schema `key`) holds
+    /// columns the value does not: the key record's fields whose column names the value's
+    /// columns do not take, from `kafka.key.<path>`; a key that is not a record fills the
+    /// one key column (`key_columns`, of an upsert) that the value does not have, if any.
+    pub fn with_key(mut self, key: &WriterSchema, key_columns: &[String]) -> Self {
+        let root = key.root();
+        let record = matches!(key.node(root), AvroType::Record { .. })
+            || record_branches(key, root).is_some();
+        if record {
+            let proposal = Proposal::for_schema(key);
+            for (column, m) in proposal.columns.into_iter().zip(proposal.mapping) {
+                let ColumnSource::Field(path) = m.source else {
+                    continue;
+                };
+                if !self.has(&column.name) {
+                    self.mapping.push(ColumnMapping {
+                        column: column.name.clone(),
+                        source: ColumnSource::Key(path),
+                    });
+                    self.columns.push(column);
+                }
+            }
+        } else if let [column] = key_columns
+            .iter()
+            .filter(|c| !self.has(c))
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
+            let nullable = key.nullable(root).is_some();
+            let node = key.nullable(root).map_or(root, |(_, inner)| inner);
+            self.columns.push(TableColumn {
+                name: (*column).clone(),
+                pg_type: column_type(key, node),
+                nullable,
+                has_default: false,
+            });
+            self.mapping.push(ColumnMapping {
+                column: (*column).clone(),
+                source: ColumnSource::Key(String::new()),
+            });
+        }
+        self
+    }
+
+    fn has(&self, column: &str) -> bool {
+        self.columns.iter().any(|c| c.name == column)
+    }
+
+    /// A value that is a union of records (several event types in one topic): the union
+    /// of the branches' flattened fields, each column nullable unless every branch has it
+    /// NOT NULL. A path the branches share with one column type is one column filled from
+    /// whichever branch a record took; where the branches disagree on the type, each
+    /// branch gets a column of its own, from `[full.Name].path`.
+    fn merge_branches(&mut self, schema: &WriterSchema, records: &[NodeId]) {
+        let has_null = match schema.node(schema.root()) {
+            AvroType::Union(branches) => branches.iter().any(|b| *schema.node(*b) == AvroType::Null),
+            _ => false,
+        };
+        let per_branch: Vec<(String, Proposal)> = records
+            .iter()
+            .map(|&record| {
+                let mut proposal = Proposal {
+                    columns: Vec::new(),
+                    mapping: Vec::new(),
+                    time_column: None,
+                };
+                let mut stack = vec![record];
+                proposal.flatten(schema, record, "", "", false, &mut stack);
+                let name = schema.type_name(record);
+                let name = name.strip_prefix("record ").unwrap_or(&name).to_owned();
+                (name, proposal)
+            })
+            .collect();
+        let mut seen: Vec<String> = Vec::new();
+        for (_, proposal) in &per_branch {
+            for (column, m) in proposal.columns.iter().zip(&proposal.mapping) {
+                let ColumnSource::Field(path) = &m.source else {
+                    continue;
+                };
+                if seen.contains(path) {
+                    continue;
+                }
+                seen.push(path.clone());
+                // Every branch's column for this path.
+                let holders: Vec<(&str, &TableColumn)> = per_branch
+                    .iter()
+                    .filter_map(|(name, p)| {
+                        p.mapping
+                            .iter()
+                            .position(|m| m.source == ColumnSource::Field(path.clone()))
+                            .map(|i| (name.as_str(), &p.columns[i]))
+                    })
+                    .collect();
+                let one_type = holders.iter().all(|(_, c)| c.pg_type == column.pg_type);
+                if one_type {
+                    let nullable = has_null
+                        || holders.len() < per_branch.len()
+                        || holders.iter().any(|(_, c)| c.nullable);
+                    self.push_merged(column, path.clone(), nullable);
+                } else {
+                    for (branch, c) in holders {
+                        self.push_merged(c, format!("[{branch}].{path}"), true);
+                    }
+                }
+            }
+        }
+        // The time column: the first timestamp column every record fills.
+        self.time_column = self
+            .columns
+            .iter()
+            .find(|c| {
+                !c.nullable && matches!(c.pg_type, PgType::Timestamptz | PgType::Timestamp)
+            })
+            .map(|c| c.name.clone());
+    }
+
+    fn push_merged(&mut self, column: &TableColumn, path: String, nullable: bool) {
+        let name = self.unique_name(&column.name);
+        self.columns.push(TableColumn {
+            name: name.clone(),
+            nullable,
+            ..column.clone()
+        });
+        self.mapping.push(ColumnMapping {
+            column: name,
+            source: ColumnSource::Field(path),
+        });
     }
 
     fn flatten(
@@ -178,6 +311,24 @@ impl Proposal {
         }
         ddl
     }
+}
+
+/// The record branches of a union at `node` whose other branches are at most a null,
+/// when there are at least two of them (one record and a null is a nullable record).
+fn record_branches(schema: &WriterSchema, node: NodeId) -> Option<Vec<NodeId>> {
+    let AvroType::Union(branches) = schema.node(node) else {
+        return None;
+    };
+    let records: Vec<NodeId> = branches
+        .iter()
+        .copied()
+        .filter(|b| matches!(schema.node(*b), AvroType::Record { .. }))
+        .collect();
+    let others = branches.len() - records.len();
+    let only_null = branches
+        .iter()
+        .all(|b| matches!(schema.node(*b), AvroType::Record { .. } | AvroType::Null));
+    (records.len() >= 2 && only_null && others <= 1).then_some(records)
 }
 
 /// The default column type of an Avro type (design.md's table).

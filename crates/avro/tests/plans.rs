@@ -222,3 +222,255 @@ fn a_double_fills_a_real_column_rounded_or_refused_beyond_its_range() {
     let err = row(&plan, &1e300f64.to_le_bytes()).unwrap_err();
     assert!(err.to_string().contains("out of real's range"), "{err}");
 }
+
+/// A COPY BINARY row's fields: None for NULL.
+fn fields(row: &[u8]) -> Vec<Option<Vec<u8>>> {
+    let count = i16::from_be_bytes([row[0], row[1]]) as usize;
+    let mut at = 2;
+    let mut fields = Vec::with_capacity(count);
+    for _ in 0..count {
+        let len = i32::from_be_bytes(row[at..at + 4].try_into().unwrap());
+        at += 4;
+        if len < 0 {
+            fields.push(None);
+        } else {
+            fields.push(Some(row[at..at + len as usize].to_vec()));
+            at += len as usize;
+        }
+    }
+    assert_eq!(at, row.len());
+    fields
+}
+
+fn encode(schema: &str, value: Value) -> Vec<u8> {
+    apache_avro::writer::datum::GenericDatumWriter::builder(&Schema::parse_str(schema).unwrap())
+        .build()
+        .unwrap()
+        .write_value_to_vec(value)
+        .unwrap()
+}
+
+const KEY: &str = r#"{"type":"record","name":"Pk","fields":[
+ {"name":"pk1","type":"string"},{"name":"pk2","type":"int"}]}"#;
+const COLS: &str = r#"{"type":"record","name":"Cols","fields":[{"name":"col3","type":["null","string"]}]}"#;
+
+#[test]
+fn key_columns_are_read_from_the_framed_key() {
+    let value = WriterSchema::parse(COLS, &[]).unwrap();
+    let key = WriterSchema::parse(KEY, &[]).unwrap();
+    let proposal = Proposal::for_schema(&value).with_key(&key, &[]);
+    let names: Vec<(&str, String)> = proposal
+        .mapping
+        .iter()
+        .map(|m| (m.column.as_str(), m.source.to_string()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("col3", "col3".to_owned()),
+            ("pk1", "kafka.key.pk1".to_owned()),
+            ("pk2", "kafka.key.pk2".to_owned())
+        ]
+    );
+    assert!(!proposal.columns[1].nullable, "pk1 is NOT NULL in the key's schema");
+    let keyed = inlet_avro::KeySchema {
+        id: 7,
+        schema: &key,
+    };
+    let plan = DecodePlan::compile_keyed(
+        &value,
+        Some(keyed),
+        &proposal.columns,
+        &proposal.mapping,
+        &PlanOptions::default(),
+    )
+    .unwrap();
+    let body = encode(
+        COLS,
+        Value::Record(vec![(
+            "col3".into(),
+            Value::Union(1, Box::new(Value::String("z".into()))),
+        )]),
+    );
+    let mut framed = Vec::new();
+    inlet_avro::encode_frame(
+        inlet_avro::SchemaId(7),
+        &encode(
+            KEY,
+            Value::Record(vec![
+                ("pk1".into(), Value::String("A".into())),
+                ("pk2".into(), Value::Int(1)),
+            ]),
+        ),
+        &mut framed,
+    );
+    let write = |key: Option<&[u8]>| {
+        let mut out = Vec::new();
+        let meta = RecordMeta {
+            key,
+            ..RecordMeta::default()
+        };
+        plan.write_row(&body, &meta, &mut RowScratch::default(), &mut out)
+            .map(|()| fields(&out))
+    };
+    assert_eq!(
+        write(Some(&framed)).unwrap(),
+        [
+            Some(b"z".to_vec()),
+            Some(b"A".to_vec()),
+            Some(1i32.to_be_bytes().to_vec())
+        ]
+    );
+    // No key, a key that is not a frame, a key of another schema id, a truncated key:
+    // each a per-record error that says what is wrong with the key.
+    let mut other = framed.clone();
+    other[4] = 8;
+    for (key, says) in [
+        (None, "there is none"),
+        (Some(&b"A/1"[..]), "not a Confluent Avro frame"),
+        (Some(&other[..]), "schema id 8"),
+        (Some(&framed[..framed.len() - 1]), "malformed Avro body"),
+    ] {
+        let error = write(key).unwrap_err().to_string();
+        assert!(
+            error.starts_with("the record's key: ") && error.contains(says),
+            "{error}"
+        );
+    }
+    // Without the key's schema, a column that takes a key field is refused up front.
+    let error = DecodePlan::compile(
+        &value,
+        &proposal.columns,
+        &proposal.mapping,
+        &PlanOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.contains("column pk1 takes kafka.key.pk1") && error.contains("map kafka.key"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_key_that_is_not_a_record_fills_the_one_key_column_the_value_lacks() {
+    let value = WriterSchema::parse(COLS, &[]).unwrap();
+    let key = WriterSchema::parse(r#""long""#, &[]).unwrap();
+    let proposal = Proposal::for_schema(&value).with_key(&key, &["id".to_owned()]);
+    assert_eq!(proposal.columns[1].name, "id");
+    assert_eq!(proposal.columns[1].pg_type, inlet_avro::PgType::Int8);
+    assert_eq!(proposal.mapping[1].source, ColumnSource::Key(String::new()));
+    assert_eq!(proposal.mapping[1].source.to_string(), "kafka.key.");
+    // Without a key column to fill, such a key adds nothing.
+    assert_eq!(
+        Proposal::for_schema(&value).with_key(&key, &[]).columns.len(),
+        1
+    );
+}
+
+#[test]
+fn sources_read_back_as_written() {
+    for text in [
+        "a.b",
+        "[shop.Click].url",
+        "",
+        "kafka.key",
+        "kafka.key.pk1",
+        "kafka.key.",
+        "kafka.headers",
+        "kafka.timestamp",
+    ] {
+        assert_eq!(ColumnSource::parse(text).to_string(), text);
+    }
+    assert_eq!(
+        ColumnSource::parse("kafka.offset"),
+        ColumnSource::Kafka(KafkaField::Offset)
+    );
+}
+
+const EVENTS: &str = r#"[
+ {"type":"record","name":"Click","namespace":"shop","fields":[
+   {"name":"id","type":"long"},{"name":"url","type":"string"}]},
+ {"type":"record","name":"View","namespace":"shop","fields":[
+   {"name":"id","type":"long"},{"name":"seconds","type":"double"},{"name":"url","type":"bytes"}]}]"#;
+
+#[test]
+fn a_union_of_records_is_proposed_and_mapped_field_by_field() {
+    let writer = WriterSchema::parse(EVENTS, &[]).unwrap();
+    let proposal = Proposal::for_schema(&writer);
+    let columns: Vec<(&str, String, bool)> = proposal
+        .columns
+        .iter()
+        .zip(&proposal.mapping)
+        .map(|(c, m)| (c.name.as_str(), m.source.to_string(), c.nullable))
+        .collect();
+    assert_eq!(
+        columns,
+        [
+            ("id", "id".to_owned(), false),
+            ("url", "[shop.Click].url".to_owned(), true),
+            ("url_2", "[shop.View].url".to_owned(), true),
+            ("seconds", "seconds".to_owned(), true),
+        ]
+    );
+    let plan = DecodePlan::compile(
+        &writer,
+        &proposal.columns,
+        &proposal.mapping,
+        &PlanOptions::default(),
+    )
+    .unwrap();
+    let click = encode(
+        EVENTS,
+        Value::Union(
+            0,
+            Box::new(Value::Record(vec![
+                ("id".into(), Value::Long(1)),
+                ("url".into(), Value::String("/a".into())),
+            ])),
+        ),
+    );
+    let view = encode(
+        EVENTS,
+        Value::Union(
+            1,
+            Box::new(Value::Record(vec![
+                ("id".into(), Value::Long(2)),
+                ("seconds".into(), Value::Double(0.5)),
+                ("url".into(), Value::Bytes(vec![1, 2])),
+            ])),
+        ),
+    );
+    assert_eq!(
+        fields(&row(&plan, &click).unwrap()),
+        [
+            Some(1i64.to_be_bytes().to_vec()),
+            Some(b"/a".to_vec()),
+            None,
+            None
+        ]
+    );
+    assert_eq!(
+        fields(&row(&plan, &view).unwrap()),
+        [
+            Some(2i64.to_be_bytes().to_vec()),
+            None,
+            Some(vec![1, 2]),
+            Some(0.5f64.to_be_bytes().to_vec())
+        ]
+    );
+    // A field no branch has is refused, naming the branches.
+    let missing = [ColumnMapping {
+        column: "id".into(),
+        source: ColumnSource::Field("nope".into()),
+    }];
+    let error = DecodePlan::compile(
+        &writer,
+        &proposal.columns,
+        &missing,
+        &PlanOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("field nope does not exist"), "{error}");
+}

@@ -26,6 +26,14 @@ pub struct ProposeArgs {
     /// snake_case, in `public`.
     #[arg(long)]
     table: Option<String>,
+    /// The record key's Avro schema: its fields become the columns the value does not
+    /// have, filled from `kafka.key.<path>` (a key that is not a record fills the one
+    /// `--key-column` the value lacks).
+    #[arg(long, value_name = "FILE")]
+    key: Option<PathBuf>,
+    /// The table's unique key (an upsert's key_columns), for a key that is not a record.
+    #[arg(long = "key-column", value_name = "COLUMN", requires = "key")]
+    key_columns: Vec<String>,
     /// Print JSON (table, columns, mapping, time column, DDL) instead of text.
     #[arg(long)]
     json: bool,
@@ -49,7 +57,12 @@ fn propose(args: ProposeArgs) -> anyhow::Result<()> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let schema = WriterSchema::parse(&text, &references)
         .with_context(|| format!("{} is not a valid Avro schema", args.file.display()))?;
-    let proposal = Proposal::for_schema(&schema);
+    let mut proposal = Proposal::for_schema(&schema);
+    if let Some(key) = &args.key {
+        let key_schema = WriterSchema::parse(&read_schema_file(key)?, &references)
+            .with_context(|| format!("{} is not a valid Avro schema", key.display()))?;
+        proposal = proposal.with_key(&key_schema, &args.key_columns);
+    }
     let (schema_name, table) = match &args.table {
         Some(name) => split_table(name)?,
         None => ("public".to_owned(), default_table(&schema)),
@@ -107,8 +120,7 @@ fn read_schema_file(path: &PathBuf) -> anyhow::Result<String> {
 fn source_text(source: &ColumnSource) -> String {
     match source {
         ColumnSource::Field(path) if path.is_empty() => "(the whole value)".to_owned(),
-        ColumnSource::Field(path) => path.clone(),
-        ColumnSource::Kafka(field) => format!("kafka {field:?}").to_lowercase(),
+        other => other.to_string(),
     }
 }
 

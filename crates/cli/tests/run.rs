@@ -709,3 +709,251 @@ async fn a_column_keeps_the_field_it_was_made_for_across_versions_and_restarts()
         );
     }
 }
+
+const PK_KEY: &str = r#"{"type":"record","name":"Pk","namespace":"inlet.test","fields":[
+ {"name":"pk1","type":"string"},{"name":"pk2","type":"int"}]}"#;
+const PK_VALUE: &str = r#"{"type":"record","name":"Cols","namespace":"inlet.test","fields":[
+ {"name":"col3","type":["null","string"]},{"name":"col4","type":["null","int"]}]}"#;
+
+/// The JDBC sink's `pk.mode=record_key` case: the primary key is only in the Kafka key
+/// (Confluent-framed Avro). `A/1 → {x,10}`, `B/2 → {y,20}`, `A/1 → {z,30}`, `B/2 → tombstone`.
+async fn keyed_records(stream: &Stream) {
+    let p = &stream.producer;
+    let key = p.register(&format!("{}-key", stream.topic), PK_KEY).await;
+    let value = p.register(&format!("{}-value", stream.topic), PK_VALUE).await;
+    let k = |pk1: &str, pk2: i32| {
+        Value::Record(vec![
+            ("pk1".into(), Value::String(pk1.into())),
+            ("pk2".into(), Value::Int(pk2)),
+        ])
+    };
+    let v = |col3: &str, col4: i32| {
+        Value::Record(vec![
+            (
+                "col3".into(),
+                Value::Union(1, Box::new(Value::String(col3.into()))),
+            ),
+            ("col4".into(), Value::Union(1, Box::new(Value::Int(col4)))),
+        ])
+    };
+    for (pk1, pk2, row) in [
+        ("A", 1, Some(("x", 10))),
+        ("B", 2, Some(("y", 20))),
+        ("A", 1, Some(("z", 30))),
+        ("B", 2, None),
+    ] {
+        let value = row.map(|(col3, col4)| ((value.0, &value.1), v(col3, col4)));
+        p.send_keyed(&stream.topic, ((key.0, &key.1), k(pk1, pk2)), value)
+            .await;
+    }
+}
+
+/// (pk1, pk2, col3, col4) of every row, by key.
+async fn keyed_rows(stream: &Stream) -> Vec<(String, i32, Option<String>, Option<i32>)> {
+    stream
+        .rows(
+            "SELECT pk1, pk2, col3, col4 FROM readings ORDER BY pk1, pk2",
+            |r| (r.get(0), r.get(1), r.get(2), r.get(3)),
+        )
+        .await
+}
+
+fn row(pk1: &str, pk2: i32, col3: &str, col4: i32) -> (String, i32, Option<String>, Option<i32>) {
+    (pk1.into(), pk2, Some(col3.into()), Some(col4))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn key_columns_come_from_the_kafka_key_with_the_auto_mapping() {
+    let stream = Stream::new(1).await;
+    keyed_records(&stream).await;
+    stream
+        .db
+        .connect()
+        .await
+        .batch_execute(
+            "CREATE TABLE readings (pk1 text, pk2 int, col3 text, col4 int, PRIMARY KEY (pk1, pk2))",
+        )
+        .await
+        .unwrap();
+    let config = stream.config_topic(
+        "keyed",
+        "",
+        "insert = \"upsert-delete\"\nkey_columns = [\"pk1\", \"pk2\"]",
+    );
+    let (ok, out) = inlet_once("check", &config);
+    assert!(
+        ok && out.contains("4 of its 4 columns filled"),
+        "check must see the key's fields fill pk1 and pk2: {out}"
+    );
+    stream.run_until_offset(&config, "keyed.log", 4).await;
+    assert_eq!(
+        keyed_rows(&stream).await,
+        [row("A", 1, "z", 30)],
+        "{}",
+        stream.log("keyed.log")
+    );
+    assert_eq!(
+        stream
+            .count("SELECT count(*) FROM inlet.dead_letters")
+            .await,
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn key_columns_come_from_the_kafka_key_by_an_explicit_mapping() {
+    let stream = Stream::new(1).await;
+    keyed_records(&stream).await;
+    stream
+        .db
+        .connect()
+        .await
+        .batch_execute(
+            "CREATE TABLE readings (pk1 text, pk2 int, col3 text, col4 int, UNIQUE (pk1, pk2))",
+        )
+        .await
+        .unwrap();
+    // upsert: the last record of a key wins, and the tombstone is a dead letter (only
+    // upsert-delete acts on one).
+    let config = stream.config_topic(
+        "keyed",
+        "",
+        "insert = \"upsert\"\nkey_columns = [\"pk1\", \"pk2\"]\n[connector.topic.mapping]\npk1 = \"kafka.key.pk1\"\npk2 = \"kafka.key.pk2\"\ncol3 = \"col3\"\ncol4 = \"col4\"",
+    );
+    stream.run_until_offset(&config, "keyed.log", 4).await;
+    assert_eq!(
+        keyed_rows(&stream).await,
+        [row("A", 1, "z", 30), row("B", 2, "y", 20)],
+        "{}",
+        stream.log("keyed.log")
+    );
+    assert_eq!(
+        stream
+            .count("SELECT count(*) FROM inlet.dead_letters WHERE reason LIKE '%tombstone%'")
+            .await,
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_table_created_for_a_keyed_topic_has_the_key_fields_as_columns() {
+    let stream = Stream::new(1).await;
+    keyed_records(&stream).await;
+    let config = stream.config_topic("keyed", "", "");
+    stream.run_until_offset(&config, "keyed.log", 4).await;
+    // append: every record a row; the tombstone is a dead letter.
+    assert_eq!(
+        keyed_rows(&stream).await,
+        [row("A", 1, "x", 10), row("A", 1, "z", 30), row("B", 2, "y", 20)],
+        "{}",
+        stream.log("keyed.log")
+    );
+    let columns: Vec<String> = stream
+        .rows(
+            "SELECT column_name::text FROM information_schema.columns WHERE table_name = 'readings' ORDER BY ordinal_position",
+            |r| r.get(0),
+        )
+        .await;
+    assert_eq!(columns, ["col3", "col4", "pk1", "pk2"]);
+    // A record without a key cannot fill pk1 (NOT NULL, from the key's schema): it is a
+    // dead letter that says so.
+    let value = stream
+        .producer
+        .register(&format!("{}-value", stream.topic), PK_VALUE)
+        .await;
+    stream
+        .producer
+        .send_avro(
+            &stream.topic,
+            Some(0),
+            None,
+            (value.0, &value.1),
+            Value::Record(vec![
+                ("col3".into(), Value::Union(0, Box::new(Value::Null))),
+                ("col4".into(), Value::Union(0, Box::new(Value::Null))),
+            ]),
+        )
+        .await;
+    stream.run_until_offset(&config, "again.log", 5).await;
+    let reasons: Vec<String> = stream
+        .rows(
+            "SELECT reason FROM inlet.dead_letters ORDER BY kafka_offset",
+            |r| r.get(0),
+        )
+        .await;
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert!(
+        reasons[1].contains("the record's key: there is none") && reasons[1].contains("pk1"),
+        "{reasons:?}"
+    );
+}
+
+const EVENTS: &str = r#"[
+ {"type":"record","name":"Click","namespace":"shop.events","fields":[
+   {"name":"id","type":"long"},{"name":"url","type":"string"},
+   {"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}}]},
+ {"type":"record","name":"View","namespace":"shop.events","fields":[
+   {"name":"id","type":"long"},{"name":"seconds","type":"double"},
+   {"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}},
+   {"name":"url","type":"bytes"}]}]"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_union_of_records_maps_field_by_field() {
+    let stream = Stream::new(1).await;
+    let value = stream
+        .producer
+        .register(&format!("{}-value", stream.topic), EVENTS)
+        .await;
+    let click = Value::Union(
+        0,
+        Box::new(Value::Record(vec![
+            ("id".into(), Value::Long(1)),
+            ("url".into(), Value::String("/a".into())),
+            ("at".into(), Value::TimestampMillis(1_700_000_000_000)),
+        ])),
+    );
+    let view = Value::Union(
+        1,
+        Box::new(Value::Record(vec![
+            ("id".into(), Value::Long(2)),
+            ("seconds".into(), Value::Double(4.5)),
+            ("at".into(), Value::TimestampMillis(1_700_000_001_000)),
+            ("url".into(), Value::Bytes(b"/b".to_vec())),
+        ])),
+    );
+    for event in [click, view] {
+        stream
+            .producer
+            .send_avro(&stream.topic, Some(0), None, (value.0, &value.1), event)
+            .await;
+    }
+    let config = stream.config("events", "");
+    stream.run_until_offset(&config, "events.log", 2).await;
+    // id and at are shared; url is a string in Click and bytes in View: a column each.
+    let rows: Vec<(i64, String, Option<String>, Option<f64>, Option<Vec<u8>>)> = stream
+        .rows(
+            "SELECT id, at::text, url, seconds, url_2 FROM readings ORDER BY id",
+            |r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)),
+        )
+        .await;
+    assert_eq!(
+        rows,
+        [
+            (1, "2023-11-14 22:13:20+00".into(), Some("/a".into()), None, None),
+            (2, "2023-11-14 22:13:21+00".into(), None, Some(4.5), Some(b"/b".to_vec())),
+        ],
+        "{}",
+        stream.log("events.log")
+    );
+    let sources: Vec<(String, String)> = stream
+        .rows(
+            "SELECT column_name, source FROM inlet.columns ORDER BY column_name",
+            |r| (r.get(0), r.get(1)),
+        )
+        .await;
+    assert!(
+        sources.contains(&("url".into(), "[shop.events.Click].url".into()))
+            && sources.contains(&("url_2".into(), "[shop.events.View].url".into())),
+        "{sources:?}"
+    );
+}

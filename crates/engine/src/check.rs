@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use inlet_avro::{Proposal, TableColumn, WriterSchema};
+use inlet_avro::{KeySchema, Proposal, TableColumn, WriterSchema};
 use inlet_kafka::Denied;
 use inlet_postgres::{DatabaseConfig, table_columns, unique_keys};
 use inlet_registry::RegistryClient;
@@ -18,7 +18,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::topic_partition_list::TopicPartitionList;
 
 use crate::config::{ConnectorConfig, TopicConfig};
-use crate::decode::Target;
+use crate::decode::{Target, latest_schema};
 
 /// How long to wait for each answer from Kafka.
 const KAFKA_TIMEOUT: Duration = Duration::from_secs(10);
@@ -84,12 +84,19 @@ pub async fn check_connector(config: &ConnectorConfig, database: &DatabaseConfig
         }
     };
     for topic in &config.topics {
-        let latest = match &registry {
-            Some(registry) => check_subject(registry, topic, &mut findings).await,
-            None => None,
+        let (latest, key) = match &registry {
+            Some(registry) => (
+                check_subject(registry, topic, &mut findings).await,
+                check_key_subject(registry, topic, &mut findings).await,
+            ),
+            None => (None, None),
         };
         if let Some(client) = &client {
-            check_table(client, &config.name, topic, latest.as_ref(), &mut findings).await;
+            let schemas = Latest {
+                value: latest.as_ref(),
+                key: key.as_ref(),
+            };
+            check_table(client, &config.name, topic, schemas, &mut findings).await;
         }
     }
     findings
@@ -355,13 +362,50 @@ async fn check_subject(
     }
 }
 
+/// The latest schema of the topic's key subject, when there is one: its fields can fill
+/// the columns the value does not.
+async fn check_key_subject(
+    registry: &RegistryClient,
+    topic: &TopicConfig,
+    findings: &mut Vec<Finding>,
+) -> Option<(u32, WriterSchema)> {
+    let subject = format!("{}-key", topic.topic);
+    let key = latest_schema(registry, &subject).await;
+    if let Some((id, _)) = &key {
+        findings.push(Finding::ok(
+            "subject",
+            format!("{subject}: schema id {id} (its fields fill the columns the value does not)"),
+        ));
+    }
+    key
+}
+
+/// The latest value and key schemas of a topic, as far as they are known.
+#[derive(Clone, Copy)]
+struct Latest<'a> {
+    value: Option<&'a (u32, WriterSchema)>,
+    key: Option<&'a (u32, WriterSchema)>,
+}
+
+impl Latest<'_> {
+    /// The proposal for the value schema, with the key's fields.
+    fn proposal(&self, writer: &WriterSchema, topic: &TopicConfig) -> Proposal {
+        let proposal = Proposal::for_schema(writer);
+        match self.key {
+            Some((_, key)) => proposal.with_key(key, topic.insert.key().unwrap_or_default()),
+            None => proposal,
+        }
+    }
+}
+
 async fn check_table(
     client: &tokio_postgres::Client,
     connector: &str,
     topic: &TopicConfig,
-    latest: Option<&(u32, WriterSchema)>,
+    schemas: Latest<'_>,
     findings: &mut Vec<Finding>,
 ) {
+    let latest = schemas.value;
     let table = &topic.table;
     let columns = match table_columns(client, table).await {
         Ok(c) => c,
@@ -373,7 +417,7 @@ async fn check_table(
     let Some(columns) = columns else {
         findings.push(match (topic.create_table, latest) {
             (true, Some((_, writer)))
-                if let Some(reason) = crate::decode::uncreatable(topic, &Proposal::for_schema(writer)) =>
+                if let Some(reason) = crate::decode::uncreatable(topic, &schemas.proposal(writer, topic)) =>
             {
                 Finding::fail("table", reason)
             }
@@ -381,7 +425,7 @@ async fn check_table(
                 "table",
                 format!(
                     "{table} does not exist; it will be created from the proposal for schema id {id} ({} columns)",
-                    Proposal::for_schema(writer).columns.len()
+                    schemas.proposal(writer, topic).columns.len()
                 ),
             ),
             (true, None) => Finding::fail(
@@ -423,7 +467,8 @@ async fn check_table(
                 Default::default()
             };
             let target = Target::new(connector, topic.clone(), columns.clone(), sources);
-            findings.push(match target.fit(writer) {
+            let key = schemas.key.map(|(id, schema)| KeySchema { id: *id, schema });
+            findings.push(match target.fit(writer, key) {
                 Ok(filled) => Finding::ok(
                     "table",
                     format!(

@@ -14,6 +14,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use inlet_avro::{Proposal, RowScratch, WriterSchema};
+use crate::decode::{key_schema, latest_schema};
 use inlet_kafka::{ConsumerEvent, SourceConsumer, subscribe};
 use inlet_postgres::{
     Batch, DatabaseConfig, Outcome, create_hypertable, create_table, ensure_inlet_schema,
@@ -303,8 +304,10 @@ impl Connector {
             // A table that no record of the latest schema can fill is refused now, rather
             // than every record dead-lettered (or rows of NULLs); without the registry the
             // records are checked schema by schema as they come.
-            if let Some((id, writer)) = latest_schema(registry, &topic.topic).await
-                && let Some(reason) = target.coverage_problem(&writer)
+            let key = latest_schema(registry, &format!("{}-key", topic.topic)).await;
+            if let Some((id, writer)) =
+                latest_schema(registry, &format!("{}-value", topic.topic)).await
+                && let Some(reason) = target.coverage_problem(&writer, key_schema(&key))
             {
                 return Err(table_error(format!(
                     "schema id {id} of subject {}-value: {reason}",
@@ -338,7 +341,12 @@ impl Connector {
             .map_err(|e| table_error(format!("schema id {}: {e}", latest.id)))?;
         let writer = WriterSchema::parse(&resolved.schema, &resolved.dependencies)
             .map_err(|e| table_error(format!("schema id {}: {e}", latest.id)))?;
-        let proposal = Proposal::for_schema(&writer);
+        // Columns the value lacks may come from the key's fields (its latest schema).
+        let key = latest_schema(registry, &format!("{}-key", topic.topic)).await;
+        let mut proposal = Proposal::for_schema(&writer);
+        if let Some((_, key)) = &key {
+            proposal = proposal.with_key(key, topic.insert.key().unwrap_or_default());
+        }
         if let Some(reason) = crate::decode::uncreatable(topic, &proposal) {
             return Err(table_error(reason));
         }
@@ -392,13 +400,11 @@ impl Connector {
             let claims: Vec<inlet_postgres::ColumnClaim> = proposal
                 .mapping
                 .iter()
-                .filter_map(|m| match &m.source {
-                    inlet_avro::ColumnSource::Field(path) => Some(inlet_postgres::ColumnClaim {
-                        path: path.clone(),
-                        column: m.column.clone(),
-                        add: None,
-                    }),
-                    inlet_avro::ColumnSource::Kafka(_) => None,
+                .filter(|m| !matches!(m.source, inlet_avro::ColumnSource::Kafka(_)))
+                .map(|m| inlet_postgres::ColumnClaim {
+                    path: m.source.to_string(),
+                    column: m.column.clone(),
+                    add: None,
                 })
                 .collect();
             inlet_postgres::claim_columns(client, &self.config.name, &topic.table, &claims, true)
@@ -552,17 +558,6 @@ fn report_gap(
             "offsets {floor}..{offset} hold no record to store (transaction markers, aborted or compacted records)"
         );
     }
-}
-
-/// The latest schema of `<topic>-value` with its id, when the registry has it.
-async fn latest_schema(registry: &RegistryClient, topic: &str) -> Option<(u32, WriterSchema)> {
-    let latest = registry
-        .subject_version(&format!("{topic}-value"), "latest")
-        .await
-        .ok()?;
-    let resolved = registry.resolve(latest.id).await.ok()?;
-    let writer = WriterSchema::parse(&resolved.schema, &resolved.dependencies).ok()?;
-    Some((latest.id, writer))
 }
 
 /// How long a worker may hold no partition before it says so.

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use inlet_avro::{
-    ColumnMapping, ColumnSource, DecodePlan, Frame, KafkaField, PlanOptions, Proposal, RecordMeta,
+    ColumnMapping, ColumnSource, DecodePlan, Frame, KeySchema, PlanOptions, Proposal, RecordMeta,
     RowScratch, TableColumn, WriterSchema,
 };
 use inlet_postgres::{Batch, ColumnClaim, RawRecord, TableName, claim_columns, table_columns};
@@ -26,8 +26,15 @@ pub(crate) struct Target {
     pub(crate) config: TopicConfig,
     pub(crate) table: TableName,
     pub(crate) columns: Vec<TableColumn>,
-    /// Value plans by schema id.
-    plans: HashMap<u32, PlanResult>,
+    /// Value plans by the value's schema id and, when columns may take key fields, the
+    /// key's (None: no key, or one that is not a Confluent frame).
+    plans: HashMap<(u32, Option<u32>), PlanResult>,
+    /// Key schemas by id, for plans whose columns take key fields.
+    key_writers: HashMap<u32, Result<WriterSchema, String>>,
+    /// Whether columns may take fields of the record's key: an explicit mapping that names
+    /// `kafka.key.<path>`, or mapping = "auto" (a column the value does not fill takes the
+    /// key's field of that name).
+    reads_key: bool,
     /// Tombstone key plans (upsert-delete) by the key's schema id; `None`: a key that is not
     /// a Confluent frame, read as text.
     key_plans: HashMap<Option<u32>, PlanResult>,
@@ -58,22 +65,31 @@ impl Target {
         columns: Vec<TableColumn>,
         sources: BTreeMap<String, String>,
     ) -> Self {
+        let reads_key = config.mapping.as_ref().is_none_or(|mapping| {
+            mapping
+                .iter()
+                .any(|(_, source)| matches!(ColumnSource::parse(source), ColumnSource::Key(_)))
+        });
         Target {
             table: config.table.clone(),
             config,
             columns,
             plans: HashMap::new(),
+            key_writers: HashMap::new(),
+            reads_key,
             key_plans: HashMap::new(),
             connector: connector.to_owned(),
             sources,
         }
     }
 
-    /// mapping = "auto" for `writer`: each field goes to the column recorded for its path;
-    /// a field with no recorded column goes to the proposal's column of that name when the
-    /// table has one that no other field holds; any other field is not stored.
-    fn auto_mapping(&self, writer: &WriterSchema) -> AutoMapping {
-        let proposal = Proposal::for_schema(writer);
+    /// mapping = "auto" for `writer` (and the record key's schema `key`): each field goes
+    /// to the column recorded for its path; a field with no recorded column goes to the
+    /// proposal's column of that name when the table has one that no other field holds;
+    /// any other field is not stored. Key fields take part as `kafka.key.<path>`, for the
+    /// columns the value's fields do not name ([`Proposal::with_key`]).
+    fn auto_mapping(&self, writer: &WriterSchema, key: Option<&WriterSchema>) -> AutoMapping {
+        let proposal = self.proposal(writer, key);
         let has = |name: &str| self.columns.iter().any(|c| c.name == name);
         let mut auto = AutoMapping {
             mapping: Vec::new(),
@@ -81,9 +97,10 @@ impl Target {
             unstored: Vec::new(),
         };
         for m in proposal.mapping {
-            let ColumnSource::Field(path) = &m.source else {
+            if let ColumnSource::Kafka(_) = m.source {
                 continue;
-            };
+            }
+            let path = &m.source.to_string();
             let proposed = || {
                 proposal
                     .columns
@@ -118,6 +135,30 @@ impl Target {
         auto
     }
 
+    /// The proposal for `writer`, with the key's fields when there is a key schema.
+    fn proposal(&self, writer: &WriterSchema, key: Option<&WriterSchema>) -> Proposal {
+        let proposal = Proposal::for_schema(writer);
+        match key {
+            Some(key) => proposal.with_key(key, self.config.insert.key().unwrap_or_default()),
+            None => proposal,
+        }
+    }
+
+    /// The schema of a record key that is a Confluent frame of `schema_id`, or the reason
+    /// it cannot be had (kept: asked once per id).
+    async fn key_writer(
+        &mut self,
+        registry: &RegistryClient,
+        schema_id: u32,
+    ) -> Result<Result<WriterSchema, String>, Unavailable> {
+        if let Some(writer) = self.key_writers.get(&schema_id) {
+            return Ok(writer.clone());
+        }
+        let writer = Self::writer(registry, schema_id).await?;
+        self.key_writers.insert(schema_id, writer.clone());
+        Ok(writer)
+    }
+
     /// The writer schema of `schema_id`, or the per-record reason it cannot be had.
     async fn writer(
         registry: &RegistryClient,
@@ -137,30 +178,47 @@ impl Target {
         }
     }
 
-    /// The plan for `schema_id`, compiled on first use (adding columns first with
-    /// evolution = add-columns).
+    /// The plan for values of `schema_id` and keys of `key_id`, compiled on first use
+    /// (adding columns first with evolution = add-columns).
     pub(crate) async fn plan(
         &mut self,
         registry: &RegistryClient,
         client: Option<&tokio_postgres::Client>,
         schema_id: u32,
+        key_id: Option<u32>,
     ) -> Result<PlanResult, Unavailable> {
-        if let Some(plan) = self.plans.get(&schema_id) {
+        if let Some(plan) = self.plans.get(&(schema_id, key_id)) {
             return Ok(plan.clone());
         }
+        let key = match key_id {
+            Some(id) => Some((id, self.key_writer(registry, id).await?)),
+            None => None,
+        };
+        let key_schema = match &key {
+            Some((id, Ok(schema))) => Some(KeySchema { id: *id, schema }),
+            _ => None,
+        };
         let plan = match Self::writer(registry, schema_id).await? {
+            // An explicit mapping that takes key fields needs the key's schema.
+            Ok(_) if self.config.mapping.is_some() && self.reads_key && key_schema.is_none() => {
+                Err(match &key {
+                    Some((_, Err(reason))) => format!("the record's key: {reason}"),
+                    _ => "the record's key is not Confluent-framed Avro (or there is none), and the mapping takes fields of it (kafka.key.<path>)".to_owned(),
+                })
+            }
             Ok(writer) => {
                 if self.config.mapping.is_none() {
-                    self.settle_columns(&writer, schema_id, client).await?;
+                    self.settle_columns(&writer, key_schema, schema_id, client)
+                        .await?;
                 }
-                self.compile(&writer).map(Arc::new)
+                self.compile(&writer, key_schema).map(Arc::new)
             }
             Err(reason) => Err(reason),
         };
         if let Err(reason) = &plan {
-            tracing::warn!(table = %self.table, schema_id, %reason, "records of this schema cannot be stored");
+            tracing::warn!(table = %self.table, schema_id, ?key_id, %reason, "records of this schema cannot be stored");
         }
-        self.plans.insert(schema_id, plan.clone());
+        self.plans.insert((schema_id, key_id), plan.clone());
         Ok(plan)
     }
 
@@ -173,10 +231,12 @@ impl Target {
     async fn settle_columns(
         &mut self,
         writer: &WriterSchema,
+        key: Option<KeySchema<'_>>,
         schema_id: u32,
         client: Option<&tokio_postgres::Client>,
     ) -> Result<(), Unavailable> {
-        let auto = self.auto_mapping(writer);
+        let key = key.map(|k| k.schema);
+        let auto = self.auto_mapping(writer, key);
         let add = self.config.evolution == Evolution::AddColumns;
         let mut claims: Vec<ColumnClaim> = auto
             .record
@@ -219,7 +279,7 @@ impl Target {
                 }
             }
         }
-        for (path, column, addable) in self.auto_mapping(writer).unstored {
+        for (path, column, addable) in self.auto_mapping(writer, key).unstored {
             if addable {
                 tracing::warn!(table = %self.table, schema_id, field = %path, proposed_column = %column.name, "a field of this schema is not stored: the table has no column for it (evolution = \"add-columns\" adds one, or map it in [connector.topic.mapping])");
             } else {
@@ -263,9 +323,17 @@ impl Target {
                         source: one.source.clone(),
                     }]
                 }
-                _ => proposal
-                    .into_iter()
-                    .filter(|m| key.contains(&m.column))
+                // A key column takes the key field its mapping names (kafka.key.<path>),
+                // else the key field of its name.
+                _ => key
+                    .iter()
+                    .filter_map(|column| match self.key_path(column) {
+                        Some(path) => Some(ColumnMapping {
+                            column: column.clone(),
+                            source: ColumnSource::Field(path),
+                        }),
+                        None => proposal.iter().find(|m| &m.column == column).cloned(),
+                    })
                     .collect(),
             };
             let plan = DecodePlan::compile(&writer, &columns, &mapping, &PlanOptions::default())
@@ -287,9 +355,27 @@ impl Target {
         Ok(plan)
     }
 
-    /// The columns a record of `writer` would fill, or why it cannot be stored.
-    pub(crate) fn fit(&self, writer: &WriterSchema) -> Result<Vec<String>, String> {
-        self.compile(writer)
+    /// The key field path `column` is mapped from (`kafka.key.<path>`), explicitly or
+    /// as recorded by mapping = "auto".
+    fn key_path(&self, column: &str) -> Option<String> {
+        let source = match &self.config.mapping {
+            Some(explicit) => explicit.iter().find(|(c, _)| c == column).map(|(_, s)| s),
+            None => self.sources.get(column),
+        }?;
+        match ColumnSource::parse(source) {
+            ColumnSource::Key(path) => Some(path),
+            _ => None,
+        }
+    }
+
+    /// The columns a record of `writer` (with a key of schema `key`) would fill, or why it
+    /// cannot be stored.
+    pub(crate) fn fit(
+        &self,
+        writer: &WriterSchema,
+        key: Option<KeySchema<'_>>,
+    ) -> Result<Vec<String>, String> {
+        self.compile(writer, key)
             .map(|plan| plan.copy_columns().map(str::to_owned).collect())
     }
 
@@ -297,7 +383,12 @@ impl Target {
     /// none of its columns though they have fields, or leave a NOT NULL column without a
     /// default empty. `inlet run` refuses to start on the latest schema's, and `inlet check`
     /// fails with it; a later schema's records are dead-lettered with it.
-    fn coverage(&self, writer: &WriterSchema, mapping: &[ColumnMapping]) -> Result<(), String> {
+    fn coverage(
+        &self,
+        writer: &WriterSchema,
+        key: Option<&WriterSchema>,
+        mapping: &[ColumnMapping],
+    ) -> Result<(), String> {
         let filled: Vec<&str> = mapping
             .iter()
             .map(|m| m.column.as_str())
@@ -316,7 +407,7 @@ impl Target {
         let will_add = self.config.mapping.is_none()
             && self.config.evolution == Evolution::AddColumns
             && self
-                .auto_mapping(writer)
+                .auto_mapping(writer, key)
                 .unstored
                 .iter()
                 .any(|(_, _, addable)| *addable);
@@ -346,14 +437,29 @@ impl Target {
         Ok(())
     }
 
-    /// [`coverage`](Self::coverage)'s problem for `writer`, if any.
-    pub(crate) fn coverage_problem(&self, writer: &WriterSchema) -> Option<String> {
-        self.coverage(writer, &self.mapping(writer)).err()
+    /// [`coverage`](Self::coverage)'s problem for `writer` (with keys of schema `key`), if
+    /// any.
+    pub(crate) fn coverage_problem(
+        &self,
+        writer: &WriterSchema,
+        key: Option<KeySchema<'_>>,
+    ) -> Option<String> {
+        let key_schema = key.map(|k| k.schema);
+        self.coverage(writer, key_schema, &self.mapping(writer, key_schema))
+            .err()
     }
 
-    fn compile(&self, writer: &WriterSchema) -> Result<DecodePlan, String> {
-        self.coverage(writer, &self.mapping(writer))?;
-        let plan = self.compile_mapping(writer)?;
+    fn compile(
+        &self,
+        writer: &WriterSchema,
+        key: Option<KeySchema<'_>>,
+    ) -> Result<DecodePlan, String> {
+        let key_schema = key.map(|k| k.schema);
+        let mapping = self.mapping(writer, key_schema);
+        self.coverage(writer, key_schema, &mapping)?;
+        let plan =
+            DecodePlan::compile_keyed(writer, key, &self.columns, &mapping, &PlanOptions::default())
+                .map_err(|e| format!("the schema does not fit {}: {e}", self.table))?;
         if let Some(key) = self.config.insert.key() {
             let filled: Vec<&str> = plan.copy_columns().collect();
             if let Some(k) = key.iter().find(|k| !filled.contains(&k.as_str())) {
@@ -366,27 +472,38 @@ impl Target {
         Ok(plan)
     }
 
-    fn compile_mapping(&self, writer: &WriterSchema) -> Result<DecodePlan, String> {
-        let mapping = self.mapping(writer);
-        DecodePlan::compile(writer, &self.columns, &mapping, &PlanOptions::default())
-            .map_err(|e| format!("the schema does not fit {}: {e}", self.table))
-    }
-
     /// The columns `writer`'s records fill and from what: the explicit mapping, or the
     /// auto mapping by the recorded sources.
-    fn mapping(&self, writer: &WriterSchema) -> Vec<ColumnMapping> {
+    fn mapping(&self, writer: &WriterSchema, key: Option<&WriterSchema>) -> Vec<ColumnMapping> {
         match &self.config.mapping {
             Some(explicit) => explicit
                 .iter()
                 .map(|(column, source)| ColumnMapping {
                     column: column.clone(),
-                    source: parse_source(source),
+                    source: ColumnSource::parse(source),
                 })
                 .collect(),
             // The recorded sources, then the proposal, for the columns the table has.
-            None => self.auto_mapping(writer).mapping,
+            None => self.auto_mapping(writer, key).mapping,
         }
     }
+}
+
+/// The latest schema of `subject` (`<topic>-value`, `<topic>-key`) with its id, when the
+/// registry has it and it parses.
+pub(crate) async fn latest_schema(
+    registry: &RegistryClient,
+    subject: &str,
+) -> Option<(u32, WriterSchema)> {
+    let latest = registry.subject_version(subject, "latest").await.ok()?;
+    let resolved = registry.resolve(latest.id).await.ok()?;
+    let writer = WriterSchema::parse(&resolved.schema, &resolved.dependencies).ok()?;
+    Some((latest.id, writer))
+}
+
+/// `(id, schema)` as a plan's key schema.
+pub(crate) fn key_schema(key: &Option<(u32, WriterSchema)>) -> Option<KeySchema<'_>> {
+    key.as_ref().map(|(id, schema)| KeySchema { id: *id, schema })
 }
 
 /// Why `topic`'s table cannot be created from `proposal`: its explicit mapping or its
@@ -424,20 +541,6 @@ pub(crate) fn uncreatable(topic: &TopicConfig, proposal: &Proposal) -> Option<St
                 .join(", ")
         )
     })
-}
-
-/// `kafka.offset` and friends, or a field path.
-pub(crate) fn parse_source(source: &str) -> ColumnSource {
-    let field = match source {
-        "kafka.topic" => KafkaField::Topic,
-        "kafka.partition" => KafkaField::Partition,
-        "kafka.offset" => KafkaField::Offset,
-        "kafka.timestamp" => KafkaField::Timestamp,
-        "kafka.key" => KafkaField::Key,
-        "kafka.headers" => KafkaField::Headers,
-        path => return ColumnSource::Field(path.to_owned()),
-    };
-    ColumnSource::Kafka(field)
 }
 
 /// A Kafka record, borrowed.
@@ -528,7 +631,11 @@ pub(crate) async fn decode(
         }
     };
     let id = frame.schema_id.0;
-    let plan = match target.plan(registry, client, id).await? {
+    let key_id = match record.key {
+        Some(key) if target.reads_key => Frame::parse(key).ok().map(|f| f.schema_id.0),
+        _ => None,
+    };
+    let plan = match target.plan(registry, client, id, key_id).await? {
         Ok(plan) => plan,
         Err(reason) => return Ok(Decoded::Dead(Some(id), reason)),
     };

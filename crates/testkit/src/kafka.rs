@@ -105,13 +105,21 @@ impl AvroProducer {
         (id, schema): (SchemaId, &Schema),
         value: Value,
     ) -> (i32, i64) {
-        let body = apache_avro::writer::datum::GenericDatumWriter::builder(schema)
-            .build()
-            .and_then(|writer| writer.write_value_to_vec(value))
-            .unwrap_or_else(|e| panic!("the test value does not fit its schema: {e}"));
-        let mut framed = Vec::with_capacity(body.len() + 5);
-        encode_frame(id, &body, &mut framed);
+        let framed = framed_avro((id, schema), value);
         self.send_raw(topic, partition, key, &framed).await
+    }
+
+    /// Produces `value` with a Confluent-framed Avro `key` (both encoded with their
+    /// schemas); returns (partition, offset).
+    pub async fn send_keyed(
+        &self,
+        topic: &str,
+        key: ((SchemaId, &Schema), Value),
+        value: Option<((SchemaId, &Schema), Value)>,
+    ) -> (i32, i64) {
+        let key = framed_avro(key.0, key.1);
+        let value = value.map(|(schema, value)| framed_avro(schema, value));
+        self.send(topic, Some(0), Some(&key), value.as_deref()).await
     }
 
     /// Encodes and produces many records at once (the producer queues them all, then waits
@@ -195,4 +203,15 @@ impl AvroProducer {
             Err((e, _)) => panic!("producing to {topic}: {e}"),
         }
     }
+}
+
+/// `value` encoded with `schema` in a Confluent frame of schema id `id`.
+pub fn framed_avro((id, schema): (SchemaId, &Schema), value: Value) -> Vec<u8> {
+    let body = apache_avro::writer::datum::GenericDatumWriter::builder(schema)
+        .build()
+        .and_then(|writer| writer.write_value_to_vec(value))
+        .unwrap_or_else(|e| panic!("the test value does not fit its schema: {e}"));
+    let mut framed = Vec::with_capacity(body.len() + 5);
+    encode_frame(id, &body, &mut framed);
+    framed
 }

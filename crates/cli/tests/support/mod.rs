@@ -208,6 +208,20 @@ linger_ms = 100
         assert!(terminate(&mut inlet).success(), "{}", self.log(log));
     }
 
+    /// Starts `inlet run`, waits until partition 0's stored next offset is `offset` (every
+    /// record before it a row, an upsert, a delete or a dead letter), stops it with SIGTERM.
+    pub async fn run_until_offset(&self, config: &PathBuf, log: &str, offset: i64) {
+        let mut inlet = self.start(config, log);
+        self.wait_for(
+            "SELECT COALESCE(max(next_offset), 0) FROM inlet.offsets WHERE partition = 0",
+            offset,
+            Duration::from_secs(60),
+            log,
+        )
+        .await;
+        assert!(terminate(&mut inlet).success(), "{}", self.log(log));
+    }
+
     /// Waits (at most `limit`) for `inlet` to exit by itself, failing with `why` and the
     /// inlet log `log` if it runs on; its exit status and that log.
     pub async fn wait_exit(

@@ -24,8 +24,8 @@ pub use error::{DecodeError, PlanError, RecordError};
 pub use frame::{Frame, FrameError, MAGIC_BYTE, SchemaId, encode_frame};
 pub use pg_type::PgType;
 pub use plan::{
-    ColumnMapping, ColumnSource, DecodePlan, KafkaField, KeySchema, NanosPolicy, PlanOptions, RecordMeta,
-    RowScratch, TableColumn, copy_stream,
+    ColumnMapping, ColumnSource, DecodePlan, KafkaField, KeySchema, NanosPolicy, PlanOptions,
+    RecordMeta, RowScratch, TableColumn, copy_stream,
 };
 pub use propose::{Proposal, column_type, quote, quote_list};
 pub use reader::{IndexKind, Reader, write_long};

@@ -638,15 +638,8 @@ impl DecodePlan {
             }
             Step::Emit { slot, node, conv } => {
                 let start = scratch.buf.len();
-                crate::convert::emit(
-                    schema,
-                    *node,
-                    conv,
-                    &self.options,
-                    reader,
-                    &mut scratch.buf,
-                )
-                .map_err(|e| self.convert_error(*slot, e))?;
+                crate::convert::emit(schema, *node, conv, &self.options, reader, &mut scratch.buf)
+                    .map_err(|e| self.convert_error(*slot, e))?;
                 scratch.slots[*slot] = Some((start, scratch.buf.len()));
             }
             Step::Tee(steps) => {

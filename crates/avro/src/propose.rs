@@ -119,7 +119,9 @@ impl Proposal {
     /// branch gets a column of its own, from `[full.Name].path`.
     fn merge_branches(&mut self, schema: &WriterSchema, records: &[NodeId]) {
         let has_null = match schema.node(schema.root()) {
-            AvroType::Union(branches) => branches.iter().any(|b| *schema.node(*b) == AvroType::Null),
+            AvroType::Union(branches) => {
+                branches.iter().any(|b| *schema.node(*b) == AvroType::Null)
+            }
             _ => false,
         };
         let per_branch: Vec<(String, Proposal)> = records
@@ -174,9 +176,7 @@ impl Proposal {
         self.time_column = self
             .columns
             .iter()
-            .find(|c| {
-                !c.nullable && matches!(c.pg_type, PgType::Timestamptz | PgType::Timestamp)
-            })
+            .find(|c| !c.nullable && matches!(c.pg_type, PgType::Timestamptz | PgType::Timestamp))
             .map(|c| c.name.clone());
     }
 
@@ -313,8 +313,14 @@ impl Proposal {
     }
 }
 
+/// The most record types a union may have to be proposed as the union of their fields
+/// (several event types in one topic); a union of more (a schema of everything, like Avro's
+/// C++ `large_schema.avsc` with 121) is proposed as one jsonb column.
+const MAX_MERGED_RECORDS: usize = 32;
+
 /// The record branches of a union at `node` whose other branches are at most a null,
-/// when there are at least two of them (one record and a null is a nullable record).
+/// when there are at least two of them (one record and a null is a nullable record) and
+/// at most [`MAX_MERGED_RECORDS`].
 fn record_branches(schema: &WriterSchema, node: NodeId) -> Option<Vec<NodeId>> {
     let AvroType::Union(branches) = schema.node(node) else {
         return None;
@@ -328,7 +334,8 @@ fn record_branches(schema: &WriterSchema, node: NodeId) -> Option<Vec<NodeId>> {
     let only_null = branches
         .iter()
         .all(|b| matches!(schema.node(*b), AvroType::Record { .. } | AvroType::Null));
-    (records.len() >= 2 && only_null && others <= 1).then_some(records)
+    (records.len() >= 2 && records.len() <= MAX_MERGED_RECORDS && only_null && others <= 1)
+        .then_some(records)
 }
 
 /// The default column type of an Avro type (design.md's table).

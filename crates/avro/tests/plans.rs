@@ -252,7 +252,8 @@ fn encode(schema: &str, value: Value) -> Vec<u8> {
 
 const KEY: &str = r#"{"type":"record","name":"Pk","fields":[
  {"name":"pk1","type":"string"},{"name":"pk2","type":"int"}]}"#;
-const COLS: &str = r#"{"type":"record","name":"Cols","fields":[{"name":"col3","type":["null","string"]}]}"#;
+const COLS: &str =
+    r#"{"type":"record","name":"Cols","fields":[{"name":"col3","type":["null","string"]}]}"#;
 
 #[test]
 fn key_columns_are_read_from_the_framed_key() {
@@ -272,7 +273,10 @@ fn key_columns_are_read_from_the_framed_key() {
             ("pk2", "kafka.key.pk2".to_owned())
         ]
     );
-    assert!(!proposal.columns[1].nullable, "pk1 is NOT NULL in the key's schema");
+    assert!(
+        !proposal.columns[1].nullable,
+        "pk1 is NOT NULL in the key's schema"
+    );
     let keyed = inlet_avro::KeySchema {
         id: 7,
         schema: &key,
@@ -363,7 +367,10 @@ fn a_key_that_is_not_a_record_fills_the_one_key_column_the_value_lacks() {
     assert_eq!(proposal.mapping[1].source.to_string(), "kafka.key.");
     // Without a key column to fill, such a key adds nothing.
     assert_eq!(
-        Proposal::for_schema(&value).with_key(&key, &[]).columns.len(),
+        Proposal::for_schema(&value)
+            .with_key(&key, &[])
+            .columns
+            .len(),
         1
     );
 }

@@ -1,5 +1,6 @@
 //! `inlet peek`: the first N records of a topic, decoded, one JSON document per line.
 
+use std::io::Write as _;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
@@ -78,7 +79,8 @@ pub async fn run(args: PeekArgs) -> anyhow::Result<()> {
             "key": message.key().map(String::from_utf8_lossy),
             "value": value,
         });
-        println!("{line}");
+        // A reader that went away (`inlet peek … | head`) ends the command quietly.
+        writeln!(std::io::stdout().lock(), "{line}")?;
     }
     Ok(())
 }

@@ -1,5 +1,7 @@
 //! `inlet schema propose`: the table and mapping inlet proposes for an Avro schema file.
 
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
@@ -67,7 +69,14 @@ fn propose(args: ProposeArgs) -> anyhow::Result<()> {
         Some(name) => split_table(name)?,
         None => ("public".to_owned(), default_table(&schema)),
     };
+    if proposal.columns.len() > 1600 {
+        eprintln!(
+            "warning: the proposed table has {} columns; PostgreSQL allows at most 1600: map the fields you need into a table of your own (a jsonb column takes a whole record)",
+            proposal.columns.len()
+        );
+    }
     let ddl = proposal.ddl(&schema_name, &table);
+    let mut text;
     if args.json {
         let columns: Vec<_> = proposal
             .columns
@@ -87,10 +96,10 @@ fn propose(args: ProposeArgs) -> anyhow::Result<()> {
             "time_column": proposal.time_column,
             "ddl": ddl,
         });
-        println!("{}", serde_json::to_string_pretty(&document)?);
+        text = serde_json::to_string_pretty(&document)? + "\n";
     } else {
-        print!("{ddl}");
-        println!("\n-- mapping (field -> column)");
+        text = ddl;
+        text.push_str("\n-- mapping (field -> column)\n");
         let width = proposal
             .mapping
             .iter()
@@ -98,9 +107,16 @@ fn propose(args: ProposeArgs) -> anyhow::Result<()> {
             .max()
             .unwrap_or(0);
         for m in &proposal.mapping {
-            println!("--   {:width$} -> {}", source_text(&m.source), m.column);
+            let _ = writeln!(
+                text,
+                "--   {:width$} -> {}",
+                source_text(&m.source),
+                m.column
+            );
         }
     }
+    // A reader that went away (`| head`) ends the command quietly (see main's report).
+    std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(())
 }
 

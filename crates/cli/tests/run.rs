@@ -720,7 +720,9 @@ const PK_VALUE: &str = r#"{"type":"record","name":"Cols","namespace":"inlet.test
 async fn keyed_records(stream: &Stream) {
     let p = &stream.producer;
     let key = p.register(&format!("{}-key", stream.topic), PK_KEY).await;
-    let value = p.register(&format!("{}-value", stream.topic), PK_VALUE).await;
+    let value = p
+        .register(&format!("{}-value", stream.topic), PK_VALUE)
+        .await;
     let k = |pk1: &str, pk2: i32| {
         Value::Record(vec![
             ("pk1".into(), Value::String(pk1.into())),
@@ -829,7 +831,7 @@ async fn key_columns_come_from_the_kafka_key_by_an_explicit_mapping() {
     );
     assert_eq!(
         stream
-            .count("SELECT count(*) FROM inlet.dead_letters WHERE reason LIKE '%tombstone%'")
+            .count("SELECT count(*) FROM inlet.dead_letters WHERE error LIKE '%tombstone%'")
             .await,
         1
     );
@@ -844,7 +846,11 @@ async fn a_table_created_for_a_keyed_topic_has_the_key_fields_as_columns() {
     // append: every record a row; the tombstone is a dead letter.
     assert_eq!(
         keyed_rows(&stream).await,
-        [row("A", 1, "x", 10), row("A", 1, "z", 30), row("B", 2, "y", 20)],
+        [
+            row("A", 1, "x", 10),
+            row("A", 1, "z", 30),
+            row("B", 2, "y", 20)
+        ],
         "{}",
         stream.log("keyed.log")
     );
@@ -877,13 +883,13 @@ async fn a_table_created_for_a_keyed_topic_has_the_key_fields_as_columns() {
     stream.run_until_offset(&config, "again.log", 5).await;
     let reasons: Vec<String> = stream
         .rows(
-            "SELECT reason FROM inlet.dead_letters ORDER BY kafka_offset",
+            "SELECT error FROM inlet.dead_letters ORDER BY \"offset\"",
             |r| r.get(0),
         )
         .await;
     assert_eq!(reasons.len(), 2, "{reasons:?}");
     assert!(
-        reasons[1].contains("the record's key: there is none") && reasons[1].contains("pk1"),
+        reasons[1].contains("the record's key is missing") && reasons[1].contains("pk1"),
         "{reasons:?}"
     );
 }
@@ -930,7 +936,8 @@ async fn a_union_of_records_maps_field_by_field() {
     let config = stream.config("events", "");
     stream.run_until_offset(&config, "events.log", 2).await;
     // id and at are shared; url is a string in Click and bytes in View: a column each.
-    let rows: Vec<(i64, String, Option<String>, Option<f64>, Option<Vec<u8>>)> = stream
+    type Event = (i64, String, Option<String>, Option<f64>, Option<Vec<u8>>);
+    let rows: Vec<Event> = stream
         .rows(
             "SELECT id, at::text, url, seconds, url_2 FROM readings ORDER BY id",
             |r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)),
@@ -939,8 +946,20 @@ async fn a_union_of_records_maps_field_by_field() {
     assert_eq!(
         rows,
         [
-            (1, "2023-11-14 22:13:20+00".into(), Some("/a".into()), None, None),
-            (2, "2023-11-14 22:13:21+00".into(), None, Some(4.5), Some(b"/b".to_vec())),
+            (
+                1,
+                "2023-11-14 22:13:20+00".into(),
+                Some("/a".into()),
+                None,
+                None
+            ),
+            (
+                2,
+                "2023-11-14 22:13:21+00".into(),
+                None,
+                Some(4.5),
+                Some(b"/b".to_vec())
+            ),
         ],
         "{}",
         stream.log("events.log")
@@ -956,4 +975,35 @@ async fn a_union_of_records_maps_field_by_field() {
             && sources.contains(&("url_2".into(), "[shop.events.View].url".into())),
         "{sources:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_schema_too_wide_for_a_table_is_refused_before_anything_runs() {
+    let stream = Stream::new(1).await;
+    let fields: Vec<serde_json::Value> = (0..1700)
+        .map(|i| json!({"name": format!("f{i}"), "type": "int"}))
+        .collect();
+    let schema = json!({"type": "record", "name": "Wide", "fields": fields}).to_string();
+    let value = stream
+        .producer
+        .register(&format!("{}-value", stream.topic), &schema)
+        .await;
+    let record = Value::Record(
+        (0..1700)
+            .map(|i| (format!("f{i}"), Value::Int(i)))
+            .collect(),
+    );
+    stream
+        .producer
+        .send_avro(&stream.topic, Some(0), None, (value.0, &value.1), record)
+        .await;
+    let config = stream.config("wide", "");
+    for command in ["check", "run"] {
+        let (ok, out) = inlet_once(command, &config);
+        assert!(!ok, "inlet {command}: {out}");
+        assert!(
+            out.contains("has 1700 columns, more than PostgreSQL's 1600"),
+            "inlet {command} does not say why: {out}"
+        );
+    }
 }

@@ -101,3 +101,47 @@ fn a_missing_file_is_a_clear_error() {
     let error = String::from_utf8_lossy(&output.stderr);
     assert!(error.contains("cannot read /nonexistent/x.avsc"), "{error}");
 }
+
+#[test]
+fn the_key_schema_adds_the_columns_the_value_lacks() {
+    let dir = std::env::temp_dir().join(inlet_testkit::unique("propose-key"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let value = dir.join("value.avsc");
+    let key = dir.join("key.avsc");
+    std::fs::write(
+        &value,
+        r#"{"type":"record","name":"Cols","fields":[{"name":"col3","type":["null","string"]}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        &key,
+        r#"{"type":"record","name":"Pk","fields":[{"name":"pk1","type":"string"},{"name":"col3","type":"int"}]}"#,
+    )
+    .unwrap();
+    let output = inlet(&[
+        "schema",
+        "propose",
+        value.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+    ]);
+    let text = stdout(&output);
+    // pk1 from the key; col3 stays the value's.
+    assert!(text.contains("\"pk1\" text NOT NULL"), "{text}");
+    assert!(text.contains("kafka.key.pk1 -> pk1"), "{text}");
+    assert!(!text.contains("kafka.key.col3"), "{text}");
+    // A key that is not a record fills the one key column the value lacks.
+    std::fs::write(&key, r#""long""#).unwrap();
+    let output = inlet(&[
+        "schema",
+        "propose",
+        value.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+        "--key-column",
+        "id",
+    ]);
+    let text = stdout(&output);
+    assert!(text.contains("\"id\" bigint NOT NULL"), "{text}");
+    assert!(text.contains("kafka.key. -> id"), "{text}");
+}

@@ -467,7 +467,9 @@ async fn check_table(
                 Default::default()
             };
             let target = Target::new(connector, topic.clone(), columns.clone(), sources);
-            let key = schemas.key.map(|(id, schema)| KeySchema { id: *id, schema });
+            let key = schemas
+                .key
+                .map(|(id, schema)| KeySchema { id: *id, schema });
             findings.push(match target.fit(writer, key) {
                 Ok(filled) => Finding::ok(
                     "table",

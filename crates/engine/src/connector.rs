@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use inlet_avro::{Proposal, RowScratch, WriterSchema};
 use crate::decode::{key_schema, latest_schema};
+use inlet_avro::{Proposal, RowScratch, WriterSchema};
 use inlet_kafka::{ConsumerEvent, SourceConsumer, subscribe};
 use inlet_postgres::{
     Batch, DatabaseConfig, Outcome, create_hypertable, create_table, ensure_inlet_schema,

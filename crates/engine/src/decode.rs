@@ -198,14 +198,16 @@ impl Target {
             Some((id, Ok(schema))) => Some(KeySchema { id: *id, schema }),
             _ => None,
         };
+        let from_key = self.key_sourced_columns();
         let plan = match Self::writer(registry, schema_id).await? {
-            // An explicit mapping that takes key fields needs the key's schema.
-            Ok(_) if self.config.mapping.is_some() && self.reads_key && key_schema.is_none() => {
-                Err(match &key {
-                    Some((_, Err(reason))) => format!("the record's key: {reason}"),
-                    _ => "the record's key is not Confluent-framed Avro (or there is none), and the mapping takes fields of it (kafka.key.<path>)".to_owned(),
-                })
-            }
+            // Columns that take key fields need the key's schema.
+            Ok(_) if key_schema.is_none() && !from_key.is_empty() => Err(match &key {
+                Some((_, Err(reason))) => format!("the record's key: {reason}"),
+                _ => format!(
+                    "the record's key is missing or not Confluent-framed Avro, and columns {} take fields of it (kafka.key.<path>)",
+                    from_key.join(", ")
+                ),
+            }),
             Ok(writer) => {
                 if self.config.mapping.is_none() {
                     self.settle_columns(&writer, key_schema, schema_id, client)
@@ -355,6 +357,20 @@ impl Target {
         Ok(plan)
     }
 
+    /// The columns mapped from key fields (`kafka.key.<path>`), explicitly or as recorded
+    /// by mapping = "auto".
+    fn key_sourced_columns(&self) -> Vec<String> {
+        let sources: Vec<(&String, &String)> = match &self.config.mapping {
+            Some(explicit) => explicit.iter().map(|(c, s)| (c, s)).collect(),
+            None => self.sources.iter().collect(),
+        };
+        sources
+            .into_iter()
+            .filter(|(_, source)| matches!(ColumnSource::parse(source), ColumnSource::Key(_)))
+            .map(|(column, _)| column.clone())
+            .collect()
+    }
+
     /// The key field path `column` is mapped from (`kafka.key.<path>`), explicitly or
     /// as recorded by mapping = "auto".
     fn key_path(&self, column: &str) -> Option<String> {
@@ -457,9 +473,14 @@ impl Target {
         let key_schema = key.map(|k| k.schema);
         let mapping = self.mapping(writer, key_schema);
         self.coverage(writer, key_schema, &mapping)?;
-        let plan =
-            DecodePlan::compile_keyed(writer, key, &self.columns, &mapping, &PlanOptions::default())
-                .map_err(|e| format!("the schema does not fit {}: {e}", self.table))?;
+        let plan = DecodePlan::compile_keyed(
+            writer,
+            key,
+            &self.columns,
+            &mapping,
+            &PlanOptions::default(),
+        )
+        .map_err(|e| format!("the schema does not fit {}: {e}", self.table))?;
         if let Some(key) = self.config.insert.key() {
             let filled: Vec<&str> = plan.copy_columns().collect();
             if let Some(k) = key.iter().find(|k| !filled.contains(&k.as_str())) {
@@ -503,13 +524,24 @@ pub(crate) async fn latest_schema(
 
 /// `(id, schema)` as a plan's key schema.
 pub(crate) fn key_schema(key: &Option<(u32, WriterSchema)>) -> Option<KeySchema<'_>> {
-    key.as_ref().map(|(id, schema)| KeySchema { id: *id, schema })
+    key.as_ref()
+        .map(|(id, schema)| KeySchema { id: *id, schema })
 }
+
+/// PostgreSQL's limit on a table's columns (MaxHeapAttributeNumber).
+const MAX_TABLE_COLUMNS: usize = 1600;
 
 /// Why `topic`'s table cannot be created from `proposal`: its explicit mapping or its
 /// key columns name columns the proposal does not make (a table made from the schema has
 /// the proposal's column names).
 pub(crate) fn uncreatable(topic: &TopicConfig, proposal: &Proposal) -> Option<String> {
+    if proposal.columns.len() > MAX_TABLE_COLUMNS {
+        return Some(format!(
+            "table {} does not exist, and the table inlet would make from the schema has {} columns, more than PostgreSQL's {MAX_TABLE_COLUMNS}: create the table yourself with the columns you need and map them in [connector.topic.mapping] (a jsonb column can take a whole record: column = \"\" for the value, or a nested record's path)",
+            topic.table,
+            proposal.columns.len()
+        ));
+    }
     let has = |c: &str| proposal.columns.iter().any(|p| p.name == c);
     let mut missing: Vec<&str> = topic
         .mapping

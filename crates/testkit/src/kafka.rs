@@ -119,7 +119,8 @@ impl AvroProducer {
     ) -> (i32, i64) {
         let key = framed_avro(key.0, key.1);
         let value = value.map(|(schema, value)| framed_avro(schema, value));
-        self.send(topic, Some(0), Some(&key), value.as_deref()).await
+        self.send(topic, Some(0), Some(&key), value.as_deref())
+            .await
     }
 
     /// Encodes and produces many records at once (the producer queues them all, then waits

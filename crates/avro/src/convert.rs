@@ -373,12 +373,13 @@ pub(crate) fn emit(
                 TimeUnit::Millis => i64::from(reader.read_int()?),
                 _ => reader.read_long()?,
             };
+            // Negative first: -500 ns is not a time of day, though it truncates to 0 µs.
             let micros = match unit {
                 TimeUnit::Millis => raw.checked_mul(1000),
                 TimeUnit::Micros => Some(raw),
                 TimeUnit::Nanos => Some(raw / 1000),
             }
-            .filter(|m| (0..=MICROS_PER_DAY).contains(m))
+            .filter(|m| raw >= 0 && (0..=MICROS_PER_DAY).contains(m))
             .ok_or_else(|| bad(raw, "not a time of day (00:00:00 to 24:00:00)"))?;
             bytes_field(out, &micros.to_be_bytes());
         }

@@ -724,3 +724,111 @@ async fn tombstone(
         Err(e) => Decoded::Dead(schema_id, format!("the tombstone's key: {e}")),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Evolution;
+
+    /// A target for `table`'s columns, created from `v1`'s proposal and recorded as such.
+    fn created_from(v1: &str) -> (Target, WriterSchema) {
+        let writer = WriterSchema::parse(v1, &[]).unwrap();
+        let proposal = Proposal::for_schema(&writer);
+        let sources = proposal
+            .mapping
+            .iter()
+            .map(|m| (m.column.clone(), m.source.to_string()))
+            .collect();
+        let config = TopicConfig {
+            topic: "t".into(),
+            table: TableName::parse("public.t").unwrap(),
+            mapping: None,
+            create_table: true,
+            time_column: None,
+            chunk_interval: "7 days".into(),
+            insert: InsertMode::Append,
+            evolution: Evolution::AddColumns,
+        };
+        (Target::new("c", config, proposal.columns, sources), writer)
+    }
+
+    /// (column ← path) of the auto mapping, and the paths not stored.
+    fn auto(target: &Target, v2: &str) -> (Vec<(String, String)>, Vec<String>) {
+        let writer = WriterSchema::parse(v2, &[]).unwrap();
+        let auto = target.auto_mapping(&writer, None);
+        (
+            auto.mapping
+                .into_iter()
+                .map(|m| (m.column, m.source.to_string()))
+                .collect(),
+            auto.unstored.into_iter().map(|(path, _, _)| path).collect(),
+        )
+    }
+
+    fn record(fields: &[(&str, &str)]) -> String {
+        let fields: Vec<String> = fields
+            .iter()
+            .map(|(name, avro)| format!(r#"{{"name":"{name}","type":{avro}}}"#))
+            .collect();
+        format!(
+            r#"{{"type":"record","name":"R","fields":[{}]}}"#,
+            fields.join(",")
+        )
+    }
+
+    const GEO: &str = r#"{"type":"record","name":"Geo","fields":[{"name":"lat","type":"double"},{"name":"lon","type":"double"}]}"#;
+
+    fn pairs(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(c, p)| ((*c).to_owned(), (*p).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_new_field_before_after_or_between_never_takes_a_column() {
+        let (target, _) = created_from(&record(&[("id", "\"int\""), ("geo", GEO)]));
+        let kept = pairs(&[("id", "id"), ("geo_lat", "geo.lat"), ("geo_lon", "geo.lon")]);
+        for (v2, new) in [
+            // before, named like a flattened column
+            (
+                record(&[("id", "\"int\""), ("geo_lat", "\"double\""), ("geo", GEO)]),
+                "geo_lat",
+            ),
+            // between
+            (
+                record(&[("id", "\"int\""), ("mid", "\"string\""), ("geo", GEO)]),
+                "mid",
+            ),
+            // after
+            (
+                record(&[("id", "\"int\""), ("geo", GEO), ("geo_lon", "\"long\"")]),
+                "geo_lon",
+            ),
+        ] {
+            let (mapping, unstored) = auto(&target, &v2);
+            let mut mapping = mapping;
+            mapping.sort();
+            let mut want = kept.clone();
+            want.sort();
+            assert_eq!(mapping, want, "{v2}");
+            assert_eq!(unstored, [new], "{v2}");
+        }
+    }
+
+    #[test]
+    fn shortened_names_keep_their_fields() {
+        let long = "x".repeat(70);
+        let longer = format!("{long}y");
+        let (target, _) = created_from(&record(&[(&long, "\"int\"")]));
+        assert_eq!(target.columns[0].name, "x".repeat(63));
+        // Version 2 puts a field whose name shortens to the same 63 bytes first: its own
+        // proposal would give it the column.
+        let (mapping, unstored) = auto(
+            &target,
+            &record(&[(&longer, "\"string\""), (&long, "\"int\"")]),
+        );
+        assert_eq!(mapping, pairs(&[(&"x".repeat(63), &long)]));
+        assert_eq!(unstored, [longer]);
+    }
+}

@@ -313,3 +313,98 @@ async fn upserts_and_deletes_apply_in_record_order() {
         "{refused}"
     );
 }
+
+/// Workers meeting a new schema version at once: each claims a new column for the same two
+/// fields, and one for a field of its own, concurrently. Every field ends with one column,
+/// no column is added twice or given to two fields, and the record matches the table.
+#[tokio::test]
+async fn workers_claiming_columns_at_once_add_each_column_once() {
+    use inlet_avro::PgType;
+    use inlet_postgres::{ColumnClaim, claim_columns};
+    let db = TestDatabase::create("pg_claims").await;
+    let mut setup = db.connect().await;
+    ensure_inlet_schema(&mut setup).await.unwrap();
+    setup
+        .batch_execute("CREATE TABLE places (id integer, geo_lat float8)")
+        .await
+        .unwrap();
+    let table = TableName::parse("public.places").unwrap();
+    claim_columns(
+        &setup,
+        "c",
+        &table,
+        &[
+            ColumnClaim {
+                path: "id".into(),
+                column: "id".into(),
+                add: None,
+            },
+            ColumnClaim {
+                path: "geo.lat".into(),
+                column: "geo_lat".into(),
+                add: None,
+            },
+        ],
+        true,
+    )
+    .await
+    .unwrap();
+    let mut workers = Vec::new();
+    for worker in 0..8 {
+        let client = db.connect().await;
+        let table = table.clone();
+        workers.push(tokio::spawn(async move {
+            let claims = [
+                // A top-level geo_lat: its proposal's name is geo.lat's column.
+                ColumnClaim {
+                    path: "geo_lat".into(),
+                    column: "geo_lat".into(),
+                    add: Some(PgType::Float8),
+                },
+                ColumnClaim {
+                    path: "note".into(),
+                    column: "note".into(),
+                    add: Some(PgType::Text),
+                },
+                ColumnClaim {
+                    path: format!("w{worker}"),
+                    column: "extra".into(),
+                    add: Some(PgType::Int4),
+                },
+            ];
+            claim_columns(&client, "c", &table, &claims, false)
+                .await
+                .unwrap()
+                .0
+        }));
+    }
+    for (n, worker) in workers.into_iter().enumerate() {
+        // Each worker comes back with the record that includes its own field's column.
+        let sources = worker.await.unwrap();
+        assert!(
+            sources.values().any(|p| *p == format!("w{n}")),
+            "{sources:?}"
+        );
+    }
+    let columns: Vec<String> = table_columns(&setup, &table)
+        .await
+        .unwrap()
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    // id, geo_lat, then geo_lat_2 and note once each, and one "extra…" per worker.
+    assert_eq!(columns.len(), 2 + 2 + 8, "{columns:?}");
+    assert_eq!(columns.iter().filter(|c| *c == "geo_lat_2").count(), 1);
+    assert_eq!(columns.iter().filter(|c| *c == "note").count(), 1);
+    let sources = inlet_postgres::load_column_sources(&setup, "c", &table)
+        .await
+        .unwrap();
+    assert_eq!(sources.len(), columns.len(), "every column recorded once");
+    assert_eq!(sources["geo_lat"], "geo.lat");
+    assert_eq!(sources["geo_lat_2"], "geo_lat");
+    let mut paths: Vec<&String> = sources.values().collect();
+    paths.sort();
+    paths.dedup();
+    assert_eq!(paths.len(), sources.len(), "no field holds two columns");
+}

@@ -113,15 +113,17 @@ pub struct RawTopic {
     /// The target, `schema.table` or `table`.
     pub table: String,
     /// `"auto"` (default): the proposal for the schema; or a table of column = source, a
-    /// source being a field path (`a.b`, `u[string]`) or `kafka.topic`, `kafka.partition`,
-    /// `kafka.offset`, `kafka.timestamp`, `kafka.key`, `kafka.headers`.
+    /// source being a field path of the value (`a.b`, `u[string]`, `[ns.Branch].f`), a field
+    /// path of the Avro key (`kafka.key.<path>`), or `kafka.topic`, `kafka.partition`,
+    /// `kafka.offset`, `kafka.timestamp`, `kafka.key` (the raw key), `kafka.headers`.
     #[serde(default)]
     pub mapping: RawMapping,
     /// append (default), upsert (insert or update on `key_columns`), or upsert-delete
     /// (upsert, and a tombstone deletes the row its Kafka key names).
     #[serde(default = "default_insert")]
     pub insert: String,
-    /// The table's unique key for the upsert modes, filled from the value's fields.
+    /// The table's unique key for the upsert modes, filled from the value's fields or the
+    /// Kafka key's.
     #[serde(default)]
     pub key_columns: Vec<String>,
     /// Create the table from the proposal when it is missing (default true).

@@ -60,7 +60,21 @@ async fn records_land_exactly_once_and_sigterm_stops_cleanly() {
         metrics.contains("inlet_dead_letters_total{connector=\"append\"} 0\n"),
         "{metrics}"
     );
-    assert!(metrics.contains("inlet_batch_seconds_count{connector=\"append\"}"));
+    // Every committed batch is timed: as many observations as batches, none of them 0.
+    let value = |name: &str| -> u64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}{{connector=\"append\"}} ")))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} is missing: {metrics}"))
+    };
+    let batches = value("inlet_batches_total");
+    assert!(batches > 0, "{metrics}");
+    assert_eq!(value("inlet_batch_seconds_count"), batches, "{metrics}");
+    assert!(
+        !metrics.contains("inlet_batch_seconds_sum{connector=\"append\"} 0\n"),
+        "{metrics}"
+    );
     assert!(
         !metrics.contains("inlet_rebalances_total{connector=\"append\"} 0\n"),
         "the assignment is counted: {metrics}"

@@ -578,6 +578,8 @@ pub(crate) struct Written {
     pub(crate) batch: Batch,
     /// None: shut down before the batch could be written.
     pub(crate) result: Result<Option<Outcome>, RunError>,
+    /// How long the write that committed (or was fenced) took.
+    pub(crate) elapsed: Duration,
 }
 
 /// Writes `batch`, reconnecting and retrying while the database is unreachable.
@@ -614,6 +616,7 @@ async fn write_with_retries(
                 client,
                 batch,
                 result: Ok(None),
+                elapsed: Duration::ZERO,
             };
         };
         let started = Instant::now();
@@ -626,6 +629,7 @@ async fn write_with_retries(
                     client,
                     batch,
                     result: Ok(Some(outcome)),
+                    elapsed,
                 };
             }
             Err(e) if e.is_retriable() => {
@@ -635,6 +639,7 @@ async fn write_with_retries(
                         client,
                         batch,
                         result: Ok(None),
+                        elapsed: Duration::ZERO,
                     };
                 }
                 delay = (delay * 2).min(RETRY_MAX);
@@ -644,6 +649,7 @@ async fn write_with_retries(
                     client,
                     batch,
                     result: Err(RunError::Database { connector, source }),
+                    elapsed,
                 };
             }
         }
@@ -782,6 +788,7 @@ impl Run<'_> {
                     // Shut down before it was written: it is read again next time.
                     None => return stop.or(new_stop).map_or(Ok(()), Err),
                     Some(outcome) => {
+                        self.progress.batch_seconds.observe(done.elapsed);
                         if self.written(&done.batch, &batch, outcome, client).await? {
                             // Fenced: the next batch starts from offsets no longer stored;
                             // its partitions were sought back with the fenced one's.

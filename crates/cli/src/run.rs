@@ -4,13 +4,11 @@
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use inlet_engine::{Config, Connector, Progress, render_metrics};
+use inlet_engine::{Config, ConnectorState, Supervisor, render_metrics};
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::watch;
 
 /// What to run.
 #[derive(clap::Args)]
@@ -25,24 +23,19 @@ pub struct RunArgs {
 
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let config = Config::load(&args.config)?;
-    let (stop_tx, stop) = watch::channel(false);
-    let mut tasks = tokio::task::JoinSet::new();
-    let mut progress = Vec::new();
+    let supervisor = Arc::new(Supervisor::new(worker_id()));
     for connector in config.connectors {
-        let counters = Arc::new(Progress::default());
-        progress.push((connector.name.clone(), counters.clone()));
-        let runner = Connector::new(connector, config.database.clone());
-        tasks.spawn(runner.run(stop.clone(), counters));
+        supervisor.start(connector, config.database.clone(), false)?;
     }
     if let Some(addr) = args.metrics {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr} for --metrics"))?;
-        let connectors = progress.clone();
+        let metrics = supervisor.clone();
         let app = axum::Router::new().route(
             "/metrics",
             axum::routing::get(move || {
-                let text = render_metrics(&connectors);
+                let text = render_metrics(&metrics.progress());
                 async move {
                     (
                         [(
@@ -66,53 +59,61 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let live = std::io::stderr().is_terminal();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let started = Instant::now();
-    let mut last: Vec<u64> = vec![0; progress.len()];
-    let mut failure = None;
-    loop {
+    let mut changes = supervisor.changes();
+    let failure = loop {
         tokio::select! {
-            _ = sigterm.recv() => { tracing::info!("SIGTERM: finishing the batch in flight"); let _ = stop_tx.send(true); }
-            _ = sigint.recv() => { tracing::info!("SIGINT: finishing the batch in flight"); let _ = stop_tx.send(true); }
+            _ = sigterm.recv() => { tracing::info!("SIGTERM: finishing the batch in flight"); break None; }
+            _ = sigint.recv() => { tracing::info!("SIGINT: finishing the batch in flight"); break None; }
             _ = tick.tick(), if live => {
-                for (i, (name, p)) in progress.iter().enumerate() {
-                    let rows = p.rows.load(Ordering::Relaxed);
-                    let lag: i64 = p.lag().iter().map(|(_, l)| l).sum();
+                for status in supervisor.statuses() {
+                    let lag: i64 = status.partitions.iter().filter_map(|p| p.lag).sum();
                     eprint!(
-                        "\r{name}: {} rows/s, {rows} rows, lag {lag}, {} dead letters, {} batches, up {}s   ",
-                        rows - last[i],
-                        p.dead_letters.load(Ordering::Relaxed),
-                        p.batches.load(Ordering::Relaxed),
+                        "\r{}: {} {:.0} rows/s, {} rows, lag {lag}, {} dead letters, {} batches, up {}s   ",
+                        status.name,
+                        status.state,
+                        status.rows_per_second,
+                        status.rows,
+                        status.dead_letters,
+                        status.batches,
                         started.elapsed().as_secs()
                     );
-                    last[i] = rows;
                 }
             }
-            done = tasks.join_next() => match done {
-                None => break,
-                Some(Ok(Ok(()))) => {}
-                Some(Ok(Err(e))) => {
-                    let _ = stop_tx.send(true);
-                    failure.get_or_insert(anyhow::Error::new(e));
+            // A connector that failed stops the others: `inlet run` exits 1 with its reason.
+            _ = changes.changed() => {
+                let statuses = supervisor.statuses();
+                if let Some(failed) = statuses.iter().find(|s| s.state == ConnectorState::Failed) {
+                    break failed.trace.clone().or_else(|| Some(format!("connector {} failed", failed.name)));
                 }
-                Some(Err(e)) => {
-                    let _ = stop_tx.send(true);
-                    failure.get_or_insert(anyhow::anyhow!("a connector task failed: {e}"));
-                }
-            },
+            }
         }
-    }
+    };
+    supervisor.stop_all().await;
     if live {
         eprintln!();
     }
-    for (name, p) in &progress {
+    let mut failure = failure.map(anyhow::Error::msg);
+    for status in supervisor.statuses() {
         tracing::info!(
-            connector = %name,
-            rows = p.rows.load(Ordering::Relaxed),
-            dead_letters = p.dead_letters.load(Ordering::Relaxed),
+            connector = %status.name,
+            rows = status.rows,
+            dead_letters = status.dead_letters,
             "totals"
         );
+        if failure.is_none() && status.state == ConnectorState::Failed {
+            failure = status.trace.map(anyhow::Error::msg);
+        }
     }
     match failure {
         Some(e) => Err(e),
         None => Ok(()),
     }
+}
+
+/// This worker's id: `host:pid` (a server's is `host:port`).
+fn worker_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "localhost".to_owned());
+    format!("{host}:{}", std::process::id())
 }

@@ -140,6 +140,41 @@ impl RunError {
     }
 }
 
+/// What the owner of a running connector asks of it (see [`crate::Supervisor`]).
+#[derive(Debug, Clone)]
+pub struct Control {
+    /// True: finish and commit the batch in flight, then return.
+    pub stop: watch::Receiver<bool>,
+    /// True: finish the batch in flight, then stop fetching (the partitions stay assigned
+    /// to this worker, and the group keeps it as a member); false again: read on from the
+    /// stored offsets.
+    pub pause: watch::Receiver<bool>,
+}
+
+impl Control {
+    /// A control that never stops or pauses: the sender's end is `keep`.
+    pub fn new() -> (ControlHandle, Self) {
+        let (stop_tx, stop) = watch::channel(false);
+        let (pause_tx, pause) = watch::channel(false);
+        (
+            ControlHandle {
+                stop: stop_tx,
+                pause: pause_tx,
+            },
+            Control { stop, pause },
+        )
+    }
+}
+
+/// The sending side of a [`Control`].
+#[derive(Debug)]
+pub struct ControlHandle {
+    /// Send true to stop.
+    pub stop: watch::Sender<bool>,
+    /// Send true to pause, false to resume.
+    pub pause: watch::Sender<bool>,
+}
+
 /// A connector, ready to run.
 pub struct Connector {
     pub(crate) config: ConnectorConfig,
@@ -156,13 +191,25 @@ impl Connector {
         Connector { config, database }
     }
 
-    /// Runs until `shutdown` turns true (the batch in flight is finished and committed) or
-    /// an error retrying cannot fix.
-    pub async fn run(
+    /// Runs until `control.stop` turns true (the batch in flight is finished and committed)
+    /// or an error retrying cannot fix; `control.pause` pauses and resumes it. `progress`
+    /// is where it counts and reports (see [`Progress`]).
+    pub async fn run(self, control: Control, progress: Arc<Progress>) -> Result<(), RunError> {
+        let result = self.run_until_stopped(control, &progress).await;
+        progress.consuming.store(false, Ordering::Relaxed);
+        progress.paused.store(false, Ordering::Relaxed);
+        result
+    }
+
+    async fn run_until_stopped(
         self,
-        mut shutdown: watch::Receiver<bool>,
-        progress: Arc<Progress>,
+        control: Control,
+        progress: &Arc<Progress>,
     ) -> Result<(), RunError> {
+        let Control {
+            stop: mut shutdown,
+            pause,
+        } = control;
         let name = self.config.name.clone();
         let registry =
             RegistryClient::new(self.config.registry.clone()).map_err(|e| RunError::Table {
@@ -171,7 +218,7 @@ impl Connector {
             })?;
         let mut client = None;
         let mut delay = RETRY_START;
-        let targets = loop {
+        let mut targets = loop {
             if client
                 .as_ref()
                 .is_none_or(tokio_postgres::Client::is_closed)
@@ -184,6 +231,7 @@ impl Connector {
             match self.setup(c, &registry).await {
                 Ok(targets) => break targets,
                 Err(e) if e.is_retriable() => {
+                    progress.note_error(&e);
                     tracing::warn!(connector = %name, error = %e, retry_in = ?delay, "preparing the tables failed; retrying");
                     if wait(&mut shutdown, delay).await {
                         return Ok(());
@@ -215,6 +263,10 @@ impl Connector {
             source,
         })?;
         tracing::info!(connector = %name, group = %self.config.kafka.group_id, topics = ?topic_names, "running");
+        for target in &mut targets {
+            target.report_to(progress.clone());
+        }
+        progress.consuming.store(true, Ordering::Relaxed);
         let mut run = Run {
             connector: &self,
             consumer,
@@ -222,7 +274,8 @@ impl Connector {
             registry,
             targets,
             positions: HashMap::new(),
-            progress,
+            progress: progress.clone(),
+            pause,
             scratch: RowScratch::default(),
             control: None,
             spare: None,
@@ -697,6 +750,8 @@ struct Run<'c> {
     /// (topic index, partition) → where it is. Only assigned partitions are here.
     positions: HashMap<(usize, i32), Position>,
     progress: Arc<Progress>,
+    /// True while the connector is to be paused.
+    pause: watch::Receiver<bool>,
     scratch: RowScratch,
     /// A connection of the reading side, for DDL while a batch is written (add-columns).
     control: Option<tokio_postgres::Client>,
@@ -770,10 +825,11 @@ impl Run<'_> {
         let mut stop: Option<RunError> = None;
         loop {
             let stopping = stop.is_some() || *shutdown.borrow();
+            let pausing = !stopping && *self.pause.borrow();
             let empty = HashMap::new();
             let pending = in_flight.as_ref().map_or(&empty, |f| &f.ends);
             let done = in_flight.as_ref().map(|f| f.done.clone());
-            let (mut batch, accepted, new_stop) = if stopping {
+            let (mut batch, accepted, new_stop) = if stopping || pausing {
                 (Batch::default(), HashMap::new(), None)
             } else {
                 self.fill(shutdown, pending, done).await
@@ -815,7 +871,97 @@ impl Run<'_> {
                 });
             } else if stopping {
                 return stop.map_or(Ok(()), Err);
+            } else if pausing && in_flight.is_none() {
+                self.paused(shutdown).await;
             }
+        }
+    }
+
+    /// Paused, with nothing in flight: the assigned partitions stop fetching (a partition
+    /// assigned meanwhile too) while the consumer goes on polling, so that the group keeps
+    /// this member and its partitions. Records already fetched are let go; on resume each
+    /// partition is sought back to its stored offset (or, with none stored, to the first
+    /// record let go), so none is skipped. Returns on resume or stop.
+    async fn paused(&mut self, shutdown: &mut watch::Receiver<bool>) {
+        tracing::info!(connector = %self.name(), "paused");
+        self.progress.paused.store(true, Ordering::Relaxed);
+        let mut let_go: HashMap<(usize, i32), i64> = HashMap::new();
+        self.set_fetching(false);
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => break,
+                changed = self.pause.changed() => if changed.is_err() || !*self.pause.borrow() { break },
+                Some(event) = self.events.recv() => {
+                    if matches!(event, ConsumerEvent::Assigned(_) | ConsumerEvent::Revoked(_)) {
+                        self.progress.rebalances.fetch_add(1, Ordering::Relaxed);
+                        apply_event(event, &mut self.positions, &self.targets);
+                        self.publish_positions();
+                        self.set_fetching(false);
+                    }
+                }
+                _ = self.idle.tick() => {}
+                message = self.consumer.recv() => {
+                    if let Ok(message) = message
+                        && let Some(t) = self.topic_index(message.topic())
+                    {
+                        let first = let_go.entry((t, message.partition())).or_insert(i64::MAX);
+                        *first = (*first).min(message.offset());
+                    }
+                }
+            }
+        }
+        // Every partition held: its position is where the last record before the pause was.
+        for &key in self.positions.keys() {
+            let_go.entry(key).or_insert(i64::MAX);
+        }
+        let stored: HashMap<(usize, i32), Option<i64>> = self
+            .positions
+            .iter()
+            .map(|(&key, p)| (key, p.stored))
+            .collect();
+        for (key, first) in let_go {
+            if let Some(&at) = stored.get(&key) {
+                self.seek_back(key, at, first);
+            }
+        }
+        self.set_fetching(true);
+        self.progress.paused.store(false, Ordering::Relaxed);
+        if !*shutdown.borrow() {
+            tracing::info!(connector = %self.name(), "resumed");
+        }
+    }
+
+    /// Pauses or resumes fetching of every partition assigned to the consumer.
+    fn set_fetching(&self, fetching: bool) {
+        let Ok(assignment) = self.consumer.assignment() else {
+            return;
+        };
+        let result = if fetching {
+            self.consumer.resume(&assignment)
+        } else {
+            self.consumer.pause(&assignment)
+        };
+        if let Err(e) = result {
+            tracing::warn!(connector = %self.name(), error = %e, fetching, "pausing or resuming the partitions failed");
+        }
+    }
+
+    /// Places partition `key` to be read again from `stored`, or, with none stored, from
+    /// `first` (the first record dropped, `i64::MAX` for none: left where it is).
+    fn seek_back(&mut self, key: (usize, i32), stored: Option<i64>, first: i64) {
+        let (t, partition) = key;
+        self.positions.insert(key, Position::placed(stored));
+        let at = match stored {
+            Some(next) => Offset::Offset(next),
+            None if first != i64::MAX => Offset::Offset(first),
+            None => return,
+        };
+        let topic = &self.targets[t].config.topic;
+        if let Err(e) = self
+            .consumer
+            .seek(topic, partition, at, Duration::from_secs(10))
+        {
+            tracing::warn!(connector = %self.name(), %topic, partition, error = %e, "seeking back failed");
         }
     }
 
@@ -910,6 +1056,8 @@ impl Run<'_> {
             let mut event = None;
             let message = tokio::select! {
                 _ = shutdown.changed() => break,
+                // Paused: the batch so far is written, then fetching stops.
+                _ = self.pause.changed() => if *self.pause.borrow() { break } else { None },
                 _ = &mut linger, if !empty => break,
                 // The batch in flight is written and nothing waits: take its outcome.
                 _ = async {
@@ -1060,6 +1208,7 @@ impl Run<'_> {
                 {
                     Ok(d) => break d,
                     Err(e) => {
+                        self.progress.note_error(&e);
                         tracing::warn!(connector = %self.connector.config.name, error = %e, "retrying");
                         if self
                             .control
@@ -1205,21 +1354,8 @@ impl Run<'_> {
                 if bt != t || !self.positions.contains_key(&(t, partition)) {
                     continue;
                 }
-                let next = stored.get(&partition).copied();
-                self.positions
-                    .insert((t, partition), Position::placed(next));
                 // No offset stored yet: read again from the first record the batches held.
-                let at = match next {
-                    Some(next) => Offset::Offset(next),
-                    None if first != i64::MAX => Offset::Offset(first),
-                    None => continue,
-                };
-                if let Err(e) = self
-                    .consumer
-                    .seek(&topic, partition, at, Duration::from_secs(10))
-                {
-                    tracing::warn!(%topic, partition, error = %e, "seek after a fence failed");
-                }
+                self.seek_back((t, partition), stored.get(&partition).copied(), first);
             }
         }
         Ok(())

@@ -43,6 +43,8 @@ pub(crate) struct Target {
     /// mapping = "auto": the field path each column was created or first mapped for
     /// (`inlet.columns`), column → path. Later schema versions fill a column from that path.
     sources: BTreeMap<String, String>,
+    /// Where the schemas met are reported, with the fields they carry that are not stored.
+    progress: Option<Arc<crate::metrics::Progress>>,
 }
 
 /// The auto mapping of a schema version onto the table, by the recorded column sources.
@@ -80,7 +82,45 @@ impl Target {
             key_plans: HashMap::new(),
             connector: connector.to_owned(),
             sources,
+            progress: None,
         }
+    }
+
+    /// Reports the schemas met, and the fields of each not stored, to `progress`.
+    pub(crate) fn report_to(&mut self, progress: Arc<crate::metrics::Progress>) {
+        self.progress = Some(progress);
+    }
+
+    /// The fields of `writer` (and of the key's `key`) that `mapping` does not store, as
+    /// paths (`kafka.key.<path>` for the key's).
+    fn unstored(
+        &self,
+        writer: &WriterSchema,
+        key: Option<&WriterSchema>,
+        mapping: &[ColumnMapping],
+    ) -> Vec<String> {
+        let stored: Vec<String> = mapping.iter().map(|m| m.source.to_string()).collect();
+        let proposal = Proposal::for_schema(writer);
+        let mut fields: Vec<String> = proposal
+            .mapping
+            .iter()
+            .map(|m| m.source.to_string())
+            .collect();
+        if let Some(key) = key
+            && self.config.mapping.is_none()
+        {
+            fields.extend(
+                self.proposal(writer, Some(key))
+                    .mapping
+                    .iter()
+                    .filter(|m| matches!(m.source, ColumnSource::Key(_)))
+                    .map(|m| m.source.to_string()),
+            );
+        }
+        fields
+            .into_iter()
+            .filter(|f| !stored.iter().any(|s| s == f || s.is_empty() || f.starts_with(&format!("{s}."))))
+            .collect()
     }
 
     /// mapping = "auto" for `writer` (and the record key's schema `key`): each field goes
@@ -213,7 +253,15 @@ impl Target {
                     self.settle_columns(&writer, key_schema, schema_id, client)
                         .await?;
                 }
-                self.compile(&writer, key_schema).map(Arc::new)
+                let plan = self.compile(&writer, key_schema).map(Arc::new);
+                if plan.is_ok()
+                    && let Some(progress) = &self.progress
+                {
+                    let key = key_schema.map(|k| k.schema);
+                    let unstored = self.unstored(&writer, key, &self.mapping(&writer, key));
+                    progress.note_schema(&self.config.topic, schema_id, unstored);
+                }
+                plan
             }
             Err(reason) => Err(reason),
         };

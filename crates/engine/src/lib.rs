@@ -16,10 +16,14 @@ mod metrics;
 mod offsets;
 pub mod record_file;
 mod replay;
+mod supervisor;
 
 pub use check::{Finding, check_connector};
 pub use config::{Config, ConfigError, ConnectorConfig, Tolerance};
-pub use connector::{Connector, RunError};
+pub use connector::{Connector, Control, ControlHandle, RunError};
 pub use metrics::{Progress, render as render_metrics};
 pub use record_file::{FileRecord, RecordFileReader, RecordFileWriter};
 pub use replay::ReplaySummary;
+pub use supervisor::{
+    ConnectorState, ConnectorStatus, PartitionStatus, SchemaStatus, Supervisor, SupervisorError,
+};

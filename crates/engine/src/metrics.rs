@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -31,6 +31,16 @@ pub struct Progress {
     /// The stored next offset of each partition this worker owns, or the consumer position
     /// past it when the offsets between hold no record (transaction markers): lag's start.
     pub stored: Mutex<BTreeMap<(String, i32), i64>>,
+    /// Whether the connector is consuming: its tables are prepared and it is subscribed.
+    pub consuming: AtomicBool,
+    /// Whether it is paused (its partitions do not fetch).
+    pub paused: AtomicBool,
+    /// The value schemas met, (topic, schema id) → the field paths of that schema the
+    /// table does not store (empty when it stores every field).
+    pub schemas: Mutex<BTreeMap<(String, u32), Vec<String>>>,
+    /// The last error the connector met and retried (the database or the registry did not
+    /// answer), or the one it stopped for.
+    pub last_error: Mutex<Option<String>>,
 }
 
 impl Progress {
@@ -42,6 +52,20 @@ impl Progress {
             .into_iter()
             .filter_map(|(key, next)| ends.get(&key).map(|end| (key, (end - next).max(0))))
             .collect()
+    }
+
+    /// Notes `error` as the last one met.
+    pub(crate) fn note_error(&self, error: &dyn std::fmt::Display) {
+        if let Ok(mut last) = self.last_error.lock() {
+            *last = Some(error.to_string());
+        }
+    }
+
+    /// Notes that a schema of `topic` was met, and the fields of it not stored.
+    pub(crate) fn note_schema(&self, topic: &str, schema_id: u32, unstored: Vec<String>) {
+        if let Ok(mut schemas) = self.schemas.lock() {
+            schemas.insert((topic.to_owned(), schema_id), unstored);
+        }
     }
 
     /// The new stored offsets of the owned partitions.

@@ -1,0 +1,561 @@
+//! The supervisor: owns the connectors running in this process, starts, pauses, resumes,
+//! restarts and stops each, restarts one that failed with a retriable error (capped
+//! backoff), and reports each one's status in Kafka Connect's words.
+//!
+//! One task per connector ("supervising task") runs [`Connector::run`] and takes commands;
+//! the connector's [`Progress`] is shared with it, so that a status is a snapshot read
+//! without asking the task.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use inlet_postgres::DatabaseConfig;
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::config::ConnectorConfig;
+use crate::connector::{Connector, Control};
+use crate::metrics::Progress;
+
+/// A connector's state, as Kafka Connect names them (`GET /connectors/{name}/status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ConnectorState {
+    /// Started, not yet consuming: connecting, preparing its tables, subscribing.
+    Unassigned,
+    /// Consuming and writing.
+    Running,
+    /// Paused: its partitions stay with this worker and fetch nothing.
+    Paused,
+    /// Stopped: it holds no partition and writes nothing; its configuration and offsets
+    /// are kept.
+    Stopped,
+    /// Stopped by an error that retrying cannot fix (the status's `trace` says which).
+    Failed,
+    /// Being restarted: asked to, or after an error retrying may fix (with a backoff).
+    Restarting,
+}
+
+impl std::fmt::Display for ConnectorState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ConnectorState::Unassigned => "UNASSIGNED",
+            ConnectorState::Running => "RUNNING",
+            ConnectorState::Paused => "PAUSED",
+            ConnectorState::Stopped => "STOPPED",
+            ConnectorState::Failed => "FAILED",
+            ConnectorState::Restarting => "RESTARTING",
+        })
+    }
+}
+
+/// A snapshot of one connector, serializable (the API's status body is made from it).
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectorStatus {
+    /// The connector's name.
+    pub name: String,
+    /// Its state.
+    pub state: ConnectorState,
+    /// Why it is FAILED or RESTARTING (the error, as a sentence); None otherwise.
+    pub trace: Option<String>,
+    /// The worker that runs it (`host:port` or `host:pid`).
+    pub worker_id: String,
+    /// The partitions this worker holds, by topic and partition.
+    pub partitions: Vec<PartitionStatus>,
+    /// Rows stored per second, over the last 10 seconds or so.
+    pub rows_per_second: f64,
+    /// Rows stored since it was started in this process (appended, upserted or deleted).
+    pub rows: u64,
+    /// Dead letters stored since it was started in this process.
+    pub dead_letters: u64,
+    /// Batches committed since it was started in this process.
+    pub batches: u64,
+    /// The last error it met, retried or not (None: none yet).
+    pub last_error: Option<String>,
+    /// The value schemas met, by topic and schema id, with the fields each carries that
+    /// the table does not store.
+    pub schemas: Vec<SchemaStatus>,
+}
+
+/// Where a partition held by this worker stands.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PartitionStatus {
+    /// The topic.
+    pub topic: String,
+    /// The partition.
+    pub partition: i32,
+    /// The stored next offset: every record before it is stored (a row or a dead letter).
+    pub next_offset: i64,
+    /// The partition's last stable offset, as the consumer last saw it (None: not yet).
+    pub last_stable_offset: Option<i64>,
+    /// Records not yet stored: last stable offset − next offset (None: not known yet).
+    pub lag: Option<i64>,
+}
+
+/// A value schema met, and what of it is not stored.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SchemaStatus {
+    /// The topic.
+    pub topic: String,
+    /// The schema's id in the registry.
+    pub schema_id: u32,
+    /// Field paths of the schema that no column stores.
+    pub unstored_fields: Vec<String>,
+}
+
+/// A supervisor's refusal.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SupervisorError {
+    /// No connector of that name runs here.
+    #[error("connector {name} is not running in this process")]
+    NotFound {
+        /// The name asked for.
+        name: String,
+    },
+    /// A connector of that name runs here already.
+    #[error("connector {name} runs already: stop it first, or choose another name")]
+    Exists {
+        /// The name.
+        name: String,
+    },
+}
+
+/// Backoff between restarts after retriable errors: doubled from the first to the last.
+const RESTART_FIRST: Duration = Duration::from_secs(1);
+const RESTART_MAX: Duration = Duration::from_secs(60);
+
+/// How often the rows-per-second sample is taken, and how many are kept.
+const SAMPLE_EVERY: Duration = Duration::from_secs(1);
+const SAMPLES: usize = 10;
+
+enum Command {
+    Pause,
+    Resume,
+    Restart,
+    Stop(oneshot::Sender<()>),
+}
+
+/// What the supervising task last decided; with the Progress, the state.
+#[derive(Debug, Clone)]
+enum Phase {
+    Started,
+    Restarting(Option<String>),
+    Stopped,
+    Failed(String),
+}
+
+struct Shared {
+    progress: Arc<Progress>,
+    phase: Mutex<Phase>,
+    /// Whether the connector is to be paused (its target state).
+    paused: Mutex<bool>,
+    /// (when, rows) samples, oldest first.
+    samples: Mutex<VecDeque<(Instant, u64)>>,
+}
+
+struct Handle {
+    commands: mpsc::UnboundedSender<Command>,
+    shared: Arc<Shared>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Owns the connectors of this process. Cheap to share behind an `Arc`; every method takes
+/// `&self`.
+pub struct Supervisor {
+    worker_id: String,
+    connectors: Mutex<BTreeMap<String, Handle>>,
+    /// Bumped on every state change, for waiters ([`Supervisor::changes`]).
+    changes: watch::Sender<u64>,
+}
+
+impl Supervisor {
+    /// A supervisor for the worker `worker_id` (`host:port` for a server, `host:pid` for
+    /// `inlet run`), with no connector.
+    pub fn new(worker_id: impl Into<String>) -> Self {
+        Supervisor {
+            worker_id: worker_id.into(),
+            connectors: Mutex::new(BTreeMap::new()),
+            changes: watch::channel(0).0,
+        }
+    }
+
+    /// This worker's id.
+    pub fn worker_id(&self) -> &str {
+        &self.worker_id
+    }
+
+    /// Starts `config` writing to `database` (paused when `paused`); it is UNASSIGNED until
+    /// it consumes. Must be called within a tokio runtime.
+    pub fn start(
+        &self,
+        config: ConnectorConfig,
+        database: DatabaseConfig,
+        paused: bool,
+    ) -> Result<(), SupervisorError> {
+        let mut connectors = self.lock();
+        let name = config.name.clone();
+        if connectors.contains_key(&name) {
+            return Err(SupervisorError::Exists { name });
+        }
+        let shared = Arc::new(Shared {
+            progress: Arc::new(Progress::default()),
+            phase: Mutex::new(Phase::Started),
+            paused: Mutex::new(paused),
+            samples: Mutex::new(VecDeque::new()),
+        });
+        let (commands, receiver) = mpsc::unbounded_channel();
+        let task = tokio::spawn(supervise(
+            config,
+            database,
+            shared.clone(),
+            receiver,
+            self.changes.clone(),
+        ));
+        connectors.insert(
+            name,
+            Handle {
+                commands,
+                shared,
+                task,
+            },
+        );
+        self.changed();
+        Ok(())
+    }
+
+    /// Pauses `name`: the batch in flight is written, then its partitions fetch nothing
+    /// (they stay with this worker). PAUSED once that is so.
+    pub fn pause(&self, name: &str) -> Result<(), SupervisorError> {
+        self.send(name, Command::Pause)
+    }
+
+    /// Resumes `name` (paused or stopped): it reads on from its stored offsets.
+    pub fn resume(&self, name: &str) -> Result<(), SupervisorError> {
+        self.send(name, Command::Resume)
+    }
+
+    /// Restarts `name`: the batch in flight is committed, the connector stops and starts
+    /// again (RESTARTING meanwhile); a FAILED or STOPPED one starts again.
+    pub fn restart(&self, name: &str) -> Result<(), SupervisorError> {
+        self.send(name, Command::Restart)
+    }
+
+    /// Stops `name` and returns once it is STOPPED (the batch in flight committed). It
+    /// stays known here, and [`resume`](Self::resume) or [`restart`](Self::restart) start
+    /// it again.
+    pub async fn stop(&self, name: &str) -> Result<(), SupervisorError> {
+        let (done, stopped) = oneshot::channel();
+        self.send(name, Command::Stop(done))?;
+        let _ = stopped.await;
+        Ok(())
+    }
+
+    /// Stops every connector; returns once each is STOPPED or FAILED.
+    pub async fn stop_all(&self) {
+        let names: Vec<String> = self.lock().keys().cloned().collect();
+        let stops = names.iter().map(|name| self.stop(name));
+        futures_util::future::join_all(stops).await;
+    }
+
+    /// Stops `name` and forgets it.
+    pub async fn remove(&self, name: &str) -> Result<(), SupervisorError> {
+        self.stop(name).await?;
+        if let Some(handle) = self.lock().remove(name) {
+            handle.task.abort();
+        }
+        self.changed();
+        Ok(())
+    }
+
+    /// The status of `name`.
+    pub fn status(&self, name: &str) -> Result<ConnectorStatus, SupervisorError> {
+        let connectors = self.lock();
+        let handle = connectors
+            .get(name)
+            .ok_or_else(|| SupervisorError::NotFound {
+                name: name.to_owned(),
+            })?;
+        Ok(self.snapshot(name, &handle.shared))
+    }
+
+    /// Every connector's status, by name.
+    pub fn statuses(&self) -> Vec<ConnectorStatus> {
+        self.lock()
+            .iter()
+            .map(|(name, handle)| self.snapshot(name, &handle.shared))
+            .collect()
+    }
+
+    /// The connectors' counters, by name (for `/metrics`).
+    pub fn progress(&self) -> Vec<(String, Arc<Progress>)> {
+        self.lock()
+            .iter()
+            .map(|(name, handle)| (name.clone(), handle.shared.progress.clone()))
+            .collect()
+    }
+
+    /// A receiver that sees a change whenever a connector's state may have changed.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    fn changed(&self) {
+        self.changes.send_modify(|n| *n += 1);
+    }
+
+    fn send(&self, name: &str, command: Command) -> Result<(), SupervisorError> {
+        let connectors = self.lock();
+        let handle = connectors
+            .get(name)
+            .ok_or_else(|| SupervisorError::NotFound {
+                name: name.to_owned(),
+            })?;
+        if let Command::Pause | Command::Resume = command
+            && let Ok(mut paused) = handle.shared.paused.lock()
+        {
+            *paused = matches!(command, Command::Pause);
+        }
+        // The task lives as long as the handle: the send cannot fail while it is here.
+        let _ = handle.commands.send(command);
+        drop(connectors);
+        self.changed();
+        Ok(())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Handle>> {
+        // A panic while holding this lock leaves the map as it was: take it as it is.
+        self.connectors
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn snapshot(&self, name: &str, shared: &Shared) -> ConnectorStatus {
+        let progress = &shared.progress;
+        let phase = shared
+            .phase
+            .lock()
+            .map(|p| p.clone())
+            .unwrap_or(Phase::Started);
+        let paused = shared.paused.lock().map(|p| *p).unwrap_or(false);
+        let consuming = progress.consuming.load(Ordering::Relaxed);
+        let (state, trace) = match phase {
+            Phase::Failed(reason) => (ConnectorState::Failed, Some(reason)),
+            Phase::Restarting(reason) => (ConnectorState::Restarting, reason),
+            Phase::Stopped => (ConnectorState::Stopped, None),
+            Phase::Started
+                if progress.paused.load(Ordering::Relaxed) || (paused && !consuming) =>
+            {
+                (ConnectorState::Paused, None)
+            }
+            Phase::Started if consuming => (ConnectorState::Running, None),
+            Phase::Started => (ConnectorState::Unassigned, None),
+        };
+        let stored = progress.stored.lock().map(|s| s.clone()).unwrap_or_default();
+        let ends = progress.ends.lock().map(|e| e.clone()).unwrap_or_default();
+        let partitions = if consuming {
+            stored
+                .into_iter()
+                .map(|((topic, partition), next)| {
+                    let end = ends.get(&(topic.clone(), partition)).copied();
+                    PartitionStatus {
+                        topic,
+                        partition,
+                        next_offset: next,
+                        last_stable_offset: end,
+                        lag: end.map(|end| (end - next).max(0)),
+                    }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let schemas = progress
+            .schemas
+            .lock()
+            .map(|s| {
+                s.iter()
+                    .map(|((topic, id), unstored)| SchemaStatus {
+                        topic: topic.clone(),
+                        schema_id: *id,
+                        unstored_fields: unstored.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        ConnectorStatus {
+            name: name.to_owned(),
+            state,
+            trace,
+            worker_id: self.worker_id.clone(),
+            partitions,
+            rows_per_second: rate(shared),
+            rows: progress.rows.load(Ordering::Relaxed),
+            dead_letters: progress.dead_letters.load(Ordering::Relaxed),
+            batches: progress.batches.load(Ordering::Relaxed),
+            last_error: progress.last_error.lock().ok().and_then(|e| e.clone()),
+            schemas,
+        }
+    }
+}
+
+/// Rows per second between the oldest and the newest sample.
+fn rate(shared: &Shared) -> f64 {
+    let Ok(samples) = shared.samples.lock() else {
+        return 0.0;
+    };
+    match (samples.front(), samples.back()) {
+        (Some((t0, r0)), Some((t1, r1))) if t1 > t0 => {
+            (r1.saturating_sub(*r0)) as f64 / (*t1 - *t0).as_secs_f64()
+        }
+        _ => 0.0,
+    }
+}
+
+fn sample(shared: &Shared) {
+    if let Ok(mut samples) = shared.samples.lock() {
+        samples.push_back((Instant::now(), shared.progress.rows.load(Ordering::Relaxed)));
+        while samples.len() > SAMPLES {
+            samples.pop_front();
+        }
+    }
+}
+
+fn set_phase(shared: &Shared, phase: Phase, changes: &watch::Sender<u64>) {
+    if let Ok(mut p) = shared.phase.lock() {
+        *p = phase;
+    }
+    changes.send_modify(|n| *n += 1);
+}
+
+/// What ends a run of the connector, as asked.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Asked {
+    Nothing,
+    Stop,
+    Restart,
+}
+
+/// The supervising task of one connector: runs it, takes commands, restarts it after
+/// retriable errors, and waits for a command after it stopped or failed. Ends when its
+/// command channel closes.
+async fn supervise(
+    config: ConnectorConfig,
+    database: DatabaseConfig,
+    shared: Arc<Shared>,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    changes: watch::Sender<u64>,
+) {
+    let name = config.name.clone();
+    let initially_paused = shared.paused.lock().map(|p| *p).unwrap_or(false);
+    let (pause_tx, pause) = watch::channel(initially_paused);
+    let mut backoff = RESTART_FIRST;
+    let mut tick = tokio::time::interval(SAMPLE_EVERY);
+    let mut waiters: Vec<oneshot::Sender<()>> = Vec::new();
+    loop {
+        set_phase(&shared, Phase::Started, &changes);
+        let (stop_tx, stop) = watch::channel(false);
+        let control = Control {
+            stop,
+            pause: pause.clone(),
+        };
+        let mut run = tokio::spawn(
+            Connector::new(config.clone(), database.clone()).run(control, shared.progress.clone()),
+        );
+        let mut asked = Asked::Nothing;
+        let result = loop {
+            tokio::select! {
+                result = &mut run => break result,
+                _ = tick.tick() => sample(&shared),
+                command = commands.recv() => match command {
+                    Some(Command::Pause) => { pause_tx.send_replace(true); }
+                    Some(Command::Resume) => { pause_tx.send_replace(false); }
+                    Some(Command::Restart) => {
+                        asked = Asked::Restart;
+                        set_phase(&shared, Phase::Restarting(None), &changes);
+                        stop_tx.send_replace(true);
+                    }
+                    Some(Command::Stop(done)) => {
+                        asked = Asked::Stop;
+                        waiters.push(done);
+                        stop_tx.send_replace(true);
+                    }
+                    None => {
+                        asked = Asked::Stop;
+                        stop_tx.send_replace(true);
+                    }
+                },
+            }
+        };
+        sample(&shared);
+        let failure = match result {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => {
+                shared.progress.note_error(&e);
+                Some((e.to_string(), e.is_retriable()))
+            }
+            Err(e) => Some((format!("connector {name}: its task failed: {e}"), false)),
+        };
+        match (asked, failure) {
+            (Asked::Restart, _) => {
+                backoff = RESTART_FIRST;
+                continue;
+            }
+            (_, Some((reason, true))) if asked == Asked::Nothing => {
+                tracing::warn!(connector = %name, error = %reason, retry_in = ?backoff, "the connector stopped with an error that may pass; restarting it");
+                set_phase(&shared, Phase::Restarting(Some(reason)), &changes);
+                let wait = tokio::time::sleep(backoff);
+                tokio::pin!(wait);
+                backoff = (backoff * 2).min(RESTART_MAX);
+                // A stop while waiting is a stop; anything else restarts it now or later.
+                let stopped = loop {
+                    tokio::select! {
+                        _ = &mut wait => break false,
+                        command = commands.recv() => match command {
+                            Some(Command::Stop(done)) => { waiters.push(done); break true }
+                            None => break true,
+                            Some(Command::Restart) => break false,
+                            Some(Command::Pause) => { pause_tx.send_replace(true); }
+                            Some(Command::Resume) => { pause_tx.send_replace(false); }
+                        },
+                    }
+                };
+                if !stopped {
+                    continue;
+                }
+                set_phase(&shared, Phase::Stopped, &changes);
+            }
+            (_, Some((reason, _))) if asked == Asked::Nothing => {
+                tracing::error!(connector = %name, error = %reason, "the connector failed");
+                set_phase(&shared, Phase::Failed(reason), &changes);
+            }
+            _ => {
+                tracing::info!(connector = %name, "stopped");
+                set_phase(&shared, Phase::Stopped, &changes);
+            }
+        }
+        for done in waiters.drain(..) {
+            let _ = done.send(());
+        }
+        // Stopped or failed: wait for what to do.
+        loop {
+            match commands.recv().await {
+                None => return,
+                Some(Command::Stop(done)) => {
+                    let _ = done.send(());
+                }
+                Some(Command::Pause) => {
+                    pause_tx.send_replace(true);
+                }
+                Some(Command::Resume) => {
+                    pause_tx.send_replace(false);
+                    break;
+                }
+                Some(Command::Restart) => break,
+            }
+        }
+        backoff = RESTART_FIRST;
+    }
+}

@@ -184,6 +184,14 @@ pub enum PlanError {
 /// Shortens a value for an error message: at most 64 characters, with `…` when cut.
 pub(crate) fn shorten(text: &str) -> String {
     const MAX: usize = 64;
+    // A reason is stored as text, which cannot hold NUL.
+    let escaped;
+    let text = if text.contains('\0') {
+        escaped = text.replace('\0', "\\0");
+        escaped.as_str()
+    } else {
+        text
+    };
     match text.char_indices().nth(MAX) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text.to_owned(),

@@ -156,8 +156,14 @@ pub(crate) fn write_json(
                 _ => reader.read_long()?,
             };
             let nanos = to_nanos(value, *unit);
+            // As a time column takes it: 00:00:00 to 24:00:00, else refused (not wrapped).
+            if !(0..=86_400_000_000_000).contains(&nanos) {
+                return Err(JsonError::Value(format!(
+                    "{value}: not a time of day (00:00:00 to 24:00:00)"
+                )));
+            }
             out.push(b'"');
-            out.extend_from_slice(format_time(nanos.rem_euclid(86_400_000_000_000)).as_bytes());
+            out.extend_from_slice(format_time(nanos).as_bytes());
             out.push(b'"');
         }
         AvroType::Timestamp { unit, local } => {
@@ -449,10 +455,13 @@ pub(crate) fn format_uuid(bytes: &[u8]) -> String {
 /// `YYYY-MM-DD` (proleptic Gregorian) for days since 1970-01-01.
 pub(crate) fn format_date(days: i64) -> String {
     let (y, m, d) = civil_from_days(days);
+    // ISO 8601's expanded years: a sign and at least four digits outside 0000..9999.
     if (0..=9999).contains(&y) {
         format!("{y:04}-{m:02}-{d:02}")
+    } else if y < 0 {
+        format!("-{:04}-{m:02}-{d:02}", -y)
     } else {
-        format!("{y:+}-{m:02}-{d:02}")
+        format!("+{y:04}-{m:02}-{d:02}")
     }
 }
 

@@ -373,7 +373,11 @@ impl DecodePlan {
                         segments: parse_path(path),
                         slot,
                     });
-                    path.clone()
+                    if path.is_empty() {
+                        "(the whole value)".to_owned()
+                    } else {
+                        path.clone()
+                    }
                 }
                 ColumnSource::Key(path) => {
                     if key.is_none() {
@@ -830,6 +834,26 @@ impl Compiler<'_> {
                 Ok(Step::Record(steps))
             }
             AvroType::Union(branches) => {
+                // A short name two branches share (`a.Click`, `b.Click`) names neither.
+                for demand in &demands {
+                    if let Segment::Branch(b) = &demand.segments[0] {
+                        let named: Vec<String> = branches
+                            .iter()
+                            .map(|&br| self.schema.type_name(br))
+                            .filter(|n| names_branch(n, b))
+                            .collect();
+                        if named.len() > 1 {
+                            return Err(PlanError::NoSuchField {
+                                column: self.columns[demand.slot].name.clone(),
+                                field: format!("{path}[{b}]"),
+                                hint: format!(
+                                    " as one branch: {b} names {}; write the full name",
+                                    named.join(" and ")
+                                ),
+                            });
+                        }
+                    }
+                }
                 let mut steps = Vec::with_capacity(branches.len());
                 for &branch in branches {
                     let type_name = self.schema.type_name(branch);
@@ -843,8 +867,8 @@ impl Compiler<'_> {
                             }
                             Segment::Branch(_) => {}
                             // A path through a union goes through the record branches
-                            // that have the field; the others leave the column NULL.
-                            Segment::Field(name) if self.has_field(branch, name) => {
+                            // that have the whole path; the others leave the column NULL.
+                            Segment::Field(_) if self.resolves(branch, &demand.segments, 0) => {
                                 mine.push(demand.clone())
                             }
                             Segment::Field(_) => {}
@@ -857,7 +881,9 @@ impl Compiler<'_> {
                         Segment::Branch(b) => branches
                             .iter()
                             .any(|&br| names_branch(&self.schema.type_name(br), b)),
-                        Segment::Field(name) => branches.iter().any(|&br| self.has_field(br, name)),
+                        Segment::Field(_) => branches
+                            .iter()
+                            .any(|&br| self.resolves(br, &demand.segments, 0)),
                     };
                     if !known {
                         let field = match &demand.segments[0] {
@@ -877,9 +903,28 @@ impl Compiler<'_> {
         }
     }
 
-    /// Whether `node` is a record with a field `name`.
-    fn has_field(&self, node: NodeId, name: &str) -> bool {
-        matches!(self.schema.node(node), AvroType::Record { fields, .. } if fields.iter().any(|(f, _)| f == name))
+    /// Whether `segments` lead somewhere from `node`: through records by field name, and
+    /// through unions by a branch's name or, for a field, any record branch that has it.
+    fn resolves(&self, node: NodeId, segments: &[Segment], depth: usize) -> bool {
+        let Some((segment, rest)) = segments.split_first() else {
+            return true;
+        };
+        if depth > MAX_DEPTH {
+            return false;
+        }
+        match (self.schema.node(node), segment) {
+            (AvroType::Record { fields, .. }, Segment::Field(name)) => fields
+                .iter()
+                .find(|(f, _)| f == name)
+                .is_some_and(|(_, field)| self.resolves(*field, rest, depth + 1)),
+            (AvroType::Union(branches), Segment::Branch(b)) => branches.iter().any(|&br| {
+                names_branch(&self.schema.type_name(br), b) && self.resolves(br, rest, depth + 1)
+            }),
+            (AvroType::Union(branches), Segment::Field(_)) => branches
+                .iter()
+                .any(|&br| self.resolves(br, segments, depth + 1)),
+            _ => false,
+        }
     }
 
     fn no_such(&self, demand: &Demand, field: &str, node: NodeId) -> PlanError {

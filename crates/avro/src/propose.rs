@@ -16,6 +16,10 @@ pub struct Proposal {
     pub time_column: Option<String>,
 }
 
+/// PostgreSQL's limit on a table's columns (MaxHeapAttributeNumber): a proposal wider than
+/// this cannot be a table.
+pub const MAX_TABLE_COLUMNS: usize = 1600;
+
 /// PostgreSQL cuts identifiers longer than this (NAMEDATALEN - 1).
 const MAX_IDENTIFIER_BYTES: usize = 63;
 
@@ -62,6 +66,20 @@ impl Proposal {
             }
         }
         proposal
+    }
+
+    /// The proposal for a topic: its value schema's, with [`with_key`](Self::with_key)'s
+    /// columns when the key has a schema (`key_columns`: an upsert's key).
+    pub fn for_topic(
+        value: &WriterSchema,
+        key: Option<&WriterSchema>,
+        key_columns: &[String],
+    ) -> Self {
+        let proposal = Proposal::for_schema(value);
+        match key {
+            Some(key) => proposal.with_key(key, key_columns),
+            None => proposal,
+        }
     }
 
     /// The proposal when the record key (Confluent-framed Avro, schema `key`) holds
@@ -139,28 +157,56 @@ impl Proposal {
                 (name, proposal)
             })
             .collect();
-        let mut seen: Vec<String> = Vec::new();
+        // Per branch: path → its column, and the record's own field names.
+        let index: Vec<(std::collections::HashMap<&str, &TableColumn>, Vec<&str>)> = per_branch
+            .iter()
+            .zip(records)
+            .map(|((_, p), &record)| {
+                let paths = p
+                    .mapping
+                    .iter()
+                    .zip(&p.columns)
+                    .filter_map(|(m, c)| match &m.source {
+                        ColumnSource::Field(path) => Some((path.as_str(), c)),
+                        _ => None,
+                    })
+                    .collect();
+                let fields = match schema.node(record) {
+                    AvroType::Record { fields, .. } => {
+                        fields.iter().map(|(n, _)| n.as_str()).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                (paths, fields)
+            })
+            .collect();
+        let mut seen = std::collections::HashSet::new();
         for (_, proposal) in &per_branch {
             for (column, m) in proposal.columns.iter().zip(&proposal.mapping) {
                 let ColumnSource::Field(path) = &m.source else {
                     continue;
                 };
-                if seen.contains(path) {
+                if !seen.insert(path.as_str()) {
                     continue;
                 }
-                seen.push(path.clone());
+                let first = path.split(['.', '[']).next().unwrap_or(path);
                 // Every branch's column for this path.
                 let holders: Vec<(&str, &TableColumn)> = per_branch
                     .iter()
-                    .filter_map(|(name, p)| {
-                        p.mapping
-                            .iter()
-                            .position(|m| m.source == ColumnSource::Field(path.clone()))
-                            .map(|i| (name.as_str(), &p.columns[i]))
+                    .zip(&index)
+                    .filter_map(|((name, _), (paths, _))| {
+                        paths.get(path.as_str()).map(|c| (name.as_str(), *c))
                     })
                     .collect();
-                let one_type = holders.iter().all(|(_, c)| c.pg_type == column.pg_type);
-                if one_type {
+                // A path without a branch reads every branch whose record has its first
+                // field: safe only when each such branch has the whole path, of one type.
+                let shared = index.iter().all(|(paths, fields)| {
+                    !fields.contains(&first)
+                        || paths
+                            .get(path.as_str())
+                            .is_some_and(|c| c.pg_type == column.pg_type)
+                });
+                if shared {
                     let nullable = has_null
                         || holders.len() < per_branch.len()
                         || holders.iter().any(|(_, c)| c.nullable);

@@ -481,3 +481,105 @@ fn a_union_of_records_is_proposed_and_mapped_field_by_field() {
     .to_string();
     assert!(error.contains("field nope does not exist"), "{error}");
 }
+
+#[test]
+fn a_path_through_a_union_reads_only_the_branches_that_have_all_of_it() {
+    // Click nests a record under geo; View has a string geo. The proposal qualifies both,
+    // and the plan compiles and fills each from its branch.
+    let schema = r#"[
+     {"type":"record","name":"Click","namespace":"a","fields":[
+       {"name":"geo","type":{"type":"record","name":"Geo","fields":[{"name":"lat","type":"double"}]}}]},
+     {"type":"record","name":"View","namespace":"a","fields":[{"name":"geo","type":"string"}]},
+     {"type":"record","name":"Click","namespace":"b","fields":[{"name":"n","type":"int"}]}]"#;
+    let writer = WriterSchema::parse(schema, &[]).unwrap();
+    let proposal = Proposal::for_schema(&writer);
+    let sources: Vec<String> = proposal
+        .mapping
+        .iter()
+        .map(|m| m.source.to_string())
+        .collect();
+    assert_eq!(sources, ["[a.Click].geo.lat", "[a.View].geo", "n"]);
+    let plan = DecodePlan::compile(
+        &writer,
+        &proposal.columns,
+        &proposal.mapping,
+        &PlanOptions::default(),
+    )
+    .unwrap();
+    let view = encode(
+        schema,
+        Value::Union(
+            1,
+            Box::new(Value::Record(vec![(
+                "geo".into(),
+                Value::String("x".into()),
+            )])),
+        ),
+    );
+    assert_eq!(
+        fields(&row(&plan, &view).unwrap()),
+        [None, Some(b"x".to_vec()), None]
+    );
+    // `geo.lat` without a branch reads Click's only.
+    let lat = [ColumnMapping {
+        column: proposal.columns[0].name.clone(),
+        source: ColumnSource::Field("geo.lat".into()),
+    }];
+    DecodePlan::compile(
+        &writer,
+        &proposal.columns[..1],
+        &lat,
+        &PlanOptions::default(),
+    )
+    .unwrap();
+    // `[Click]` names a.Click and b.Click: refused, with the full names to choose from.
+    let ambiguous = [ColumnMapping {
+        column: proposal.columns[2].name.clone(),
+        source: ColumnSource::Field("[Click].n".into()),
+    }];
+    let error = DecodePlan::compile(
+        &writer,
+        &proposal.columns[2..],
+        &ambiguous,
+        &PlanOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.contains("a.Click") && error.contains("b.Click") && error.contains("full name"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_time_out_of_a_day_is_refused_in_jsonb_too() {
+    let schema = r#"{"type":"record","name":"T","fields":[{"name":"t","type":{"type":"long","logicalType":"time-micros"}}]}"#;
+    let writer = WriterSchema::parse(schema, &[]).unwrap();
+    let table = [TableColumn {
+        name: "j".into(),
+        pg_type: inlet_avro::PgType::Jsonb,
+        nullable: false,
+        has_default: false,
+    }];
+    let mapping = [ColumnMapping {
+        column: "j".into(),
+        source: ColumnSource::Field(String::new()),
+    }];
+    let plan = DecodePlan::compile(&writer, &table, &mapping, &PlanOptions::default()).unwrap();
+    let json = |micros: i64| {
+        row(
+            &plan,
+            &encode(
+                schema,
+                Value::Record(vec![("t".into(), Value::TimeMicros(micros))]),
+            ),
+        )
+        .map(|r| String::from_utf8_lossy(&fields(&r)[0].clone().unwrap()[1..]).into_owned())
+    };
+    assert_eq!(json(86_400_000_000).unwrap(), r#"{"t":"24:00:00.000000"}"#);
+    assert_eq!(json(1).unwrap(), r#"{"t":"00:00:00.000001"}"#);
+    for bad in [-1, 86_400_000_001, 1 << 62] {
+        let error = json(bad).unwrap_err().to_string();
+        assert!(error.contains("not a time of day"), "{error}");
+    }
+}

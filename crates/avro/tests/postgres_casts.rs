@@ -729,27 +729,15 @@ async fn conversions_accept_and_refuse_what_postgresql_does() {
         .batch_execute("SET TIME ZONE 'UTC'; SET extra_float_digits = 3")
         .await
         .unwrap();
-    let oid: u32 = client
-        .query_one(
-            "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy'); SELECT 'mood'::regtype::oid",
-            &[],
-        )
+    client
+        .batch_execute("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')")
         .await
-        .map(|row| row.get(0))
-        .unwrap_or_else(|_| 0);
-    let oid = if oid == 0 {
-        client
-            .batch_execute("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')")
-            .await
-            .unwrap();
-        client
-            .query_one("SELECT 'mood'::regtype::oid", &[])
-            .await
-            .unwrap()
-            .get(0)
-    } else {
-        oid
-    };
+        .unwrap();
+    let oid: u32 = client
+        .query_one("SELECT 'mood'::regtype::oid", &[])
+        .await
+        .unwrap()
+        .get(0);
     MOOD_OID.store(oid, std::sync::atomic::Ordering::Relaxed);
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut cases = vec![

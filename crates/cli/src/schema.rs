@@ -59,20 +59,23 @@ fn propose(args: ProposeArgs) -> anyhow::Result<()> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let schema = WriterSchema::parse(&text, &references)
         .with_context(|| format!("{} is not a valid Avro schema", args.file.display()))?;
-    let mut proposal = Proposal::for_schema(&schema);
-    if let Some(key) = &args.key {
-        let key_schema = WriterSchema::parse(&read_schema_file(key)?, &references)
-            .with_context(|| format!("{} is not a valid Avro schema", key.display()))?;
-        proposal = proposal.with_key(&key_schema, &args.key_columns);
-    }
+    let key = match &args.key {
+        Some(key) => Some(
+            WriterSchema::parse(&read_schema_file(key)?, &references)
+                .with_context(|| format!("{} is not a valid Avro schema", key.display()))?,
+        ),
+        None => None,
+    };
+    let proposal = Proposal::for_topic(&schema, key.as_ref(), &args.key_columns);
     let (schema_name, table) = match &args.table {
         Some(name) => split_table(name)?,
         None => ("public".to_owned(), default_table(&schema)),
     };
-    if proposal.columns.len() > 1600 {
+    if proposal.columns.len() > inlet_avro::MAX_TABLE_COLUMNS {
         eprintln!(
-            "warning: the proposed table has {} columns; PostgreSQL allows at most 1600: map the fields you need into a table of your own (a jsonb column takes a whole record)",
-            proposal.columns.len()
+            "warning: the proposed table has {} columns; PostgreSQL allows at most {}: map the fields you need into a table of your own (a jsonb column takes a whole record)",
+            proposal.columns.len(),
+            inlet_avro::MAX_TABLE_COLUMNS
         );
     }
     let ddl = proposal.ddl(&schema_name, &table);

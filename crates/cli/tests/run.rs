@@ -1021,3 +1021,50 @@ async fn a_schema_too_wide_for_a_table_is_refused_before_anything_runs() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_raw_key_with_a_nul_byte_is_a_dead_letter_not_a_stop() {
+    let stream = Stream::new(1).await;
+    let value = stream
+        .producer
+        .register(&format!("{}-value", stream.topic), READING)
+        .await;
+    for (i, key) in [&b"\x00\xff"[..], b"ok"].into_iter().enumerate() {
+        stream
+            .producer
+            .send_avro(
+                &stream.topic,
+                Some(0),
+                Some(key),
+                (value.0, &value.1),
+                reading(i, None),
+            )
+            .await;
+    }
+    stream
+        .db
+        .connect()
+        .await
+        .batch_execute("CREATE TABLE readings (device_id text, k text)")
+        .await
+        .unwrap();
+    let config = stream.config_topic(
+        "rawkey",
+        "",
+        "[connector.topic.mapping]\ndevice_id = \"device_id\"\nk = \"kafka.key\"",
+    );
+    stream.run_until_offset(&config, "rawkey.log", 2).await;
+    let rows: Vec<(String, String)> = stream
+        .rows("SELECT device_id, k FROM readings", |r| {
+            (r.get(0), r.get(1))
+        })
+        .await;
+    assert_eq!(rows, [("dev-1".to_owned(), "ok".to_owned())]);
+    let errors: Vec<String> = stream
+        .rows("SELECT error FROM inlet.dead_letters", |r| r.get(0))
+        .await;
+    assert!(
+        errors.len() == 1 && errors[0].contains("not UTF-8"),
+        "{errors:?}"
+    );
+}

@@ -390,11 +390,11 @@ struct Latest<'a> {
 impl Latest<'_> {
     /// The proposal for the value schema, with the key's fields.
     fn proposal(&self, writer: &WriterSchema, topic: &TopicConfig) -> Proposal {
-        let proposal = Proposal::for_schema(writer);
-        match self.key {
-            Some((_, key)) => proposal.with_key(key, topic.insert.key().unwrap_or_default()),
-            None => proposal,
-        }
+        Proposal::for_topic(
+            writer,
+            self.key.map(|(_, key)| key),
+            topic.insert.key().unwrap_or_default(),
+        )
     }
 }
 
@@ -466,7 +466,8 @@ async fn check_table(
             } else {
                 Default::default()
             };
-            let target = Target::new(connector, topic.clone(), columns.clone(), sources);
+            let target = Target::new(connector, topic.clone(), columns.clone(), sources)
+                .with_key_subject(schemas.key.is_some());
             let key = schemas
                 .key
                 .map(|(id, schema)| KeySchema { id: *id, schema });

@@ -347,17 +347,19 @@ impl Connector {
             connector: self.config.name.clone(),
             source,
         };
+        // The key's latest schema: its fields can fill columns the value does not.
+        let key = latest_schema(registry, &format!("{}-key", topic.topic)).await;
         if let Some(columns) = table_columns(client, &topic.table)
             .await
             .map_err(db_error)?
         {
             self.check_key(client, topic).await?;
             let sources = self.column_sources(client, topic).await?;
-            let target = Target::new(&self.config.name, topic.clone(), columns, sources);
+            let target = Target::new(&self.config.name, topic.clone(), columns, sources)
+                .with_key_subject(key.is_some());
             // A table that no record of the latest schema can fill is refused now, rather
             // than every record dead-lettered (or rows of NULLs); without the registry the
             // records are checked schema by schema as they come.
-            let key = latest_schema(registry, &format!("{}-key", topic.topic)).await;
             if let Some((id, writer)) =
                 latest_schema(registry, &format!("{}-value", topic.topic)).await
                 && let Some(reason) = target.coverage_problem(&writer, key_schema(&key))
@@ -395,11 +397,11 @@ impl Connector {
         let writer = WriterSchema::parse(&resolved.schema, &resolved.dependencies)
             .map_err(|e| table_error(format!("schema id {}: {e}", latest.id)))?;
         // Columns the value lacks may come from the key's fields (its latest schema).
-        let key = latest_schema(registry, &format!("{}-key", topic.topic)).await;
-        let mut proposal = Proposal::for_schema(&writer);
-        if let Some((_, key)) = &key {
-            proposal = proposal.with_key(key, topic.insert.key().unwrap_or_default());
-        }
+        let proposal = Proposal::for_topic(
+            &writer,
+            key.as_ref().map(|(_, key)| key),
+            topic.insert.key().unwrap_or_default(),
+        );
         if let Some(reason) = crate::decode::uncreatable(topic, &proposal) {
             return Err(table_error(reason));
         }
@@ -465,12 +467,10 @@ impl Connector {
                 .map_err(db_error)?;
         }
         let sources = self.column_sources(client, topic).await?;
-        Ok(Target::new(
-            &self.config.name,
-            topic.clone(),
-            columns,
-            sources,
-        ))
+        Ok(
+            Target::new(&self.config.name, topic.clone(), columns, sources)
+                .with_key_subject(key.is_some()),
+        )
     }
 
     /// The recorded field of each column of the topic's table (mapping = "auto" only).

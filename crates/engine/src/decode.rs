@@ -21,6 +21,10 @@ pub(crate) struct Unavailable(pub(crate) String);
 /// A plan, or why there can be none (every record it would serve is dead-lettered with it).
 type PlanResult = Result<Arc<DecodePlan>, String>;
 
+/// The most key schema ids a topic's keys are read with (each is a registry lookup and a
+/// plan per value schema).
+const MAX_KEY_SCHEMAS: usize = 64;
+
 /// A topic's target as the database has it.
 pub(crate) struct Target {
     pub(crate) config: TopicConfig,
@@ -32,8 +36,10 @@ pub(crate) struct Target {
     /// Key schemas by id, for plans whose columns take key fields.
     key_writers: HashMap<u32, Result<WriterSchema, String>>,
     /// Whether columns may take fields of the record's key: an explicit mapping that names
-    /// `kafka.key.<path>`, or mapping = "auto" (a column the value does not fill takes the
-    /// key's field of that name).
+    /// `kafka.key.<path>`, or mapping = "auto" when the topic's `<topic>-key` subject has a
+    /// schema (a column the value does not fill takes the key's field of that name). Else
+    /// keys are not looked at: a raw key that starts with a zero byte is not taken for a
+    /// Confluent frame.
     reads_key: bool,
     /// Tombstone key plans (upsert-delete) by the key's schema id; `None`: a key that is not
     /// a Confluent frame, read as text.
@@ -67,7 +73,7 @@ impl Target {
         columns: Vec<TableColumn>,
         sources: BTreeMap<String, String>,
     ) -> Self {
-        let reads_key = config.mapping.as_ref().is_none_or(|mapping| {
+        let reads_key = config.mapping.as_ref().is_some_and(|mapping| {
             mapping
                 .iter()
                 .any(|(_, source)| matches!(ColumnSource::parse(source), ColumnSource::Key(_)))
@@ -84,6 +90,15 @@ impl Target {
             sources,
             progress: None,
         }
+    }
+
+    /// With mapping = "auto", whether the topic's key subject has a schema (keys are then
+    /// read as Confluent frames, see `reads_key`).
+    pub(crate) fn with_key_subject(mut self, exists: bool) -> Self {
+        if self.config.mapping.is_none() {
+            self.reads_key = exists;
+        }
+        self
     }
 
     /// Reports the schemas met, and the fields of each not stored, to `progress`.
@@ -119,7 +134,11 @@ impl Target {
         }
         fields
             .into_iter()
-            .filter(|f| !stored.iter().any(|s| s == f || s.is_empty() || f.starts_with(&format!("{s}."))))
+            .filter(|f| {
+                !stored
+                    .iter()
+                    .any(|s| s == f || s.is_empty() || f.starts_with(&format!("{s}.")))
+            })
             .collect()
     }
 
@@ -136,6 +155,26 @@ impl Target {
             record: Vec::new(),
             unstored: Vec::new(),
         };
+        let proposed: std::collections::HashSet<String> = proposal
+            .mapping
+            .iter()
+            .map(|m| m.source.to_string())
+            .collect();
+        // A recorded field this version's proposal does not list as such, that still reads
+        // a value into its column, keeps it: a field now in several branches of a union
+        // (`url` where the proposal says `[ns.Click].url`), a key field whose name a new
+        // value field took.
+        for (column, path) in &self.sources {
+            if has(column) && !proposed.contains(path) {
+                let source = ColumnSource::parse(path);
+                if self.reads(writer, key, column, &source) {
+                    auto.mapping.push(ColumnMapping {
+                        column: column.clone(),
+                        source,
+                    });
+                }
+            }
+        }
         for m in proposal.mapping {
             if let ColumnSource::Kafka(_) = m.source {
                 continue;
@@ -165,6 +204,19 @@ impl Target {
                 }
                 continue;
             }
+            // `[ns.Click].url` is stored when a column reads `url` (through every branch).
+            if let ColumnSource::Field(p) = &m.source
+                && let Some(rest) = p
+                    .strip_prefix('[')
+                    .and_then(|p| p.split_once("]."))
+                    .map(|(_, rest)| rest)
+                && auto
+                    .mapping
+                    .iter()
+                    .any(|a| a.source == ColumnSource::Field(rest.to_owned()))
+            {
+                continue;
+            }
             if has(&m.column) && !self.sources.contains_key(&m.column) {
                 auto.record.push((m.column.clone(), path.clone()));
                 auto.mapping.push(m);
@@ -175,13 +227,33 @@ impl Target {
         auto
     }
 
+    /// Whether `source` reads a value of `writer` (or of the key's `key`) that `column`
+    /// can take.
+    fn reads(
+        &self,
+        writer: &WriterSchema,
+        key: Option<&WriterSchema>,
+        column: &str,
+        source: &ColumnSource,
+    ) -> bool {
+        let Some(table_column) = self.columns.iter().find(|c| c.name == column) else {
+            return false;
+        };
+        let target = TableColumn {
+            nullable: true, // NOT NULL is the coverage's to say
+            ..table_column.clone()
+        };
+        let mapping = [ColumnMapping {
+            column: column.to_owned(),
+            source: source.clone(),
+        }];
+        let key = key.map(|schema| KeySchema { id: 0, schema });
+        DecodePlan::compile_keyed(writer, key, &[target], &mapping, &PlanOptions::default()).is_ok()
+    }
+
     /// The proposal for `writer`, with the key's fields when there is a key schema.
     fn proposal(&self, writer: &WriterSchema, key: Option<&WriterSchema>) -> Proposal {
-        let proposal = Proposal::for_schema(writer);
-        match key {
-            Some(key) => proposal.with_key(key, self.config.insert.key().unwrap_or_default()),
-            None => proposal,
-        }
+        Proposal::for_topic(writer, key, self.config.insert.key().unwrap_or_default())
     }
 
     /// The schema of a record key that is a Confluent frame of `schema_id`, or the reason
@@ -193,6 +265,11 @@ impl Target {
     ) -> Result<Result<WriterSchema, String>, Unavailable> {
         if let Some(writer) = self.key_writers.get(&schema_id) {
             return Ok(writer.clone());
+        }
+        if self.key_writers.len() >= MAX_KEY_SCHEMAS {
+            return Ok(Err(format!(
+                "more than {MAX_KEY_SCHEMAS} key schema ids met on this topic; key schema id {schema_id} is not read"
+            )));
         }
         let writer = Self::writer(registry, schema_id).await?;
         self.key_writers.insert(schema_id, writer.clone());
@@ -244,7 +321,7 @@ impl Target {
             Ok(_) if key_schema.is_none() && !from_key.is_empty() => Err(match &key {
                 Some((_, Err(reason))) => format!("the record's key: {reason}"),
                 _ => format!(
-                    "the record's key is missing or not Confluent-framed Avro, and columns {} take fields of it (kafka.key.<path>)",
+                    "the record's key is missing or not Confluent-framed Avro, and column(s) {} take fields of it (kafka.key.<path>)",
                     from_key.join(", ")
                 ),
             }),
@@ -298,19 +375,36 @@ impl Target {
             })
             .collect();
         if add {
-            claims.extend(auto.unstored.iter().filter(|(_, _, addable)| *addable).map(
-                |(path, column, _)| ColumnClaim {
-                    path: path.clone(),
-                    column: column.name.clone(),
-                    add: Some(column.pg_type.clone()),
-                },
-            ));
+            // PostgreSQL's limit on columns: the fields past it are not stored, said once.
+            let room = inlet_avro::MAX_TABLE_COLUMNS.saturating_sub(self.columns.len());
+            let addable: Vec<_> = auto
+                .unstored
+                .iter()
+                .filter(|(_, _, addable)| *addable)
+                .collect();
+            for (path, _, _) in addable.iter().skip(room) {
+                tracing::error!(table = %self.table, schema_id, field = %path, "evolution cannot add a column for this field: the table has {} columns, PostgreSQL's most; it is not stored (map such fields into a jsonb column of a table of your own)", self.columns.len());
+            }
+            claims.extend(
+                addable
+                    .into_iter()
+                    .take(room)
+                    .map(|(path, column, _)| ColumnClaim {
+                        path: path.clone(),
+                        column: column.name.clone(),
+                        add: Some(column.pg_type.clone()),
+                    }),
+            );
         }
         if let (false, Some(client)) = (claims.is_empty(), client) {
             match claim_columns(client, &self.connector, &self.table, &claims, false).await {
                 Ok((sources, added)) => {
                     for column in &added {
                         tracing::info!(table = %self.table, %column, schema_id, "evolution: column added for a new field");
+                    }
+                    if sources != self.sources || !added.is_empty() {
+                        // Plans compiled before map by what was recorded then.
+                        self.plans.clear();
                     }
                     self.sources = sources;
                     if !added.is_empty()
@@ -576,18 +670,16 @@ pub(crate) fn key_schema(key: &Option<(u32, WriterSchema)>) -> Option<KeySchema<
         .map(|(id, schema)| KeySchema { id: *id, schema })
 }
 
-/// PostgreSQL's limit on a table's columns (MaxHeapAttributeNumber).
-const MAX_TABLE_COLUMNS: usize = 1600;
-
 /// Why `topic`'s table cannot be created from `proposal`: its explicit mapping or its
 /// key columns name columns the proposal does not make (a table made from the schema has
 /// the proposal's column names).
 pub(crate) fn uncreatable(topic: &TopicConfig, proposal: &Proposal) -> Option<String> {
-    if proposal.columns.len() > MAX_TABLE_COLUMNS {
+    if proposal.columns.len() > inlet_avro::MAX_TABLE_COLUMNS {
         return Some(format!(
-            "table {} does not exist, and the table inlet would make from the schema has {} columns, more than PostgreSQL's {MAX_TABLE_COLUMNS}: create the table yourself with the columns you need and map them in [connector.topic.mapping] (a jsonb column can take a whole record: column = \"\" for the value, or a nested record's path)",
+            "table {} does not exist, and the table inlet would make from the schema has {} columns, more than PostgreSQL's {}: create the table yourself with the columns you need and map them in [connector.topic.mapping] (a jsonb column can take a whole record: column = \"\" for the value, or a nested record's path)",
             topic.table,
-            proposal.columns.len()
+            proposal.columns.len(),
+            inlet_avro::MAX_TABLE_COLUMNS
         ));
     }
     let has = |c: &str| proposal.columns.iter().any(|p| p.name == c);
@@ -780,8 +872,13 @@ mod tests {
 
     /// A target for `table`'s columns, created from `v1`'s proposal and recorded as such.
     fn created_from(v1: &str) -> (Target, WriterSchema) {
+        created_with_key(v1, None)
+    }
+
+    /// [`created_from`] for a topic whose key has the schema `key`.
+    fn created_with_key(v1: &str, key: Option<&WriterSchema>) -> (Target, WriterSchema) {
         let writer = WriterSchema::parse(v1, &[]).unwrap();
-        let proposal = Proposal::for_schema(&writer);
+        let proposal = Proposal::for_topic(&writer, key, &[]);
         let sources = proposal
             .mapping
             .iter()
@@ -802,13 +899,25 @@ mod tests {
 
     /// (column ← path) of the auto mapping, and the paths not stored.
     fn auto(target: &Target, v2: &str) -> (Vec<(String, String)>, Vec<String>) {
+        auto_with_key(target, v2, None)
+    }
+
+    /// [`auto`], sorted, for records with keys of schema `key`.
+    fn auto_with_key(
+        target: &Target,
+        v2: &str,
+        key: Option<&WriterSchema>,
+    ) -> (Vec<(String, String)>, Vec<String>) {
         let writer = WriterSchema::parse(v2, &[]).unwrap();
-        let auto = target.auto_mapping(&writer, None);
+        let auto = target.auto_mapping(&writer, key);
+        let mut mapping: Vec<(String, String)> = auto
+            .mapping
+            .into_iter()
+            .map(|m| (m.column, m.source.to_string()))
+            .collect();
+        mapping.sort();
         (
-            auto.mapping
-                .into_iter()
-                .map(|m| (m.column, m.source.to_string()))
-                .collect(),
+            mapping,
             auto.unstored.into_iter().map(|(path, _, _)| path).collect(),
         )
     }
@@ -878,5 +987,57 @@ mod tests {
         );
         assert_eq!(mapping, pairs(&[(&"x".repeat(63), &long)]));
         assert_eq!(unstored, [longer]);
+    }
+
+    #[test]
+    fn a_key_column_stays_with_the_key_when_a_value_field_takes_its_name() {
+        let key = WriterSchema::parse(
+            &record(&[("user_id", "\"long\""), ("tenant", r#"["null","string"]"#)]),
+            &[],
+        )
+        .unwrap();
+        let (target, _) = created_with_key(&record(&[("name", "\"string\"")]), Some(&key));
+        let v2 = record(&[("name", "\"string\""), ("tenant", r#"["null","string"]"#)]);
+        let (mapping, unstored) = auto_with_key(&target, &v2, Some(&key));
+        assert_eq!(
+            mapping,
+            pairs(&[
+                ("name", "name"),
+                ("tenant", "kafka.key.tenant"),
+                ("user_id", "kafka.key.user_id")
+            ])
+        );
+        assert_eq!(
+            unstored,
+            ["tenant"],
+            "the value's tenant gets a column of its own"
+        );
+    }
+
+    const CLICK: &str = r#"{"type":"record","name":"Click","namespace":"ns","fields":[{"name":"ts","type":"long"},{"name":"url","type":"string"}]}"#;
+    const VIEW: &str = r#"{"type":"record","name":"View","namespace":"ns","fields":[{"name":"ts","type":"long"},{"name":"url","type":"int"},{"name":"dur","type":"int"}]}"#;
+    const BUY: &str = r#"{"type":"record","name":"Buy","namespace":"ns","fields":[{"name":"ts","type":"long"},{"name":"url","type":"int"},{"name":"price","type":"double"}]}"#;
+
+    #[test]
+    fn a_field_that_becomes_a_union_branch_keeps_its_column() {
+        // A record becomes a union's branch, whose sibling types `url` otherwise.
+        let (target, _) = created_from(CLICK);
+        let (mapping, unstored) = auto(&target, &format!("[{CLICK},{VIEW}]"));
+        assert_eq!(
+            mapping,
+            pairs(&[("ts", "ts"), ("url", "url")]),
+            "{unstored:?}"
+        );
+        assert_eq!(unstored, ["dur"]);
+        // A union gains a branch that types `url` otherwise: url keeps reading every branch.
+        let view = r#"{"type":"record","name":"View","namespace":"ns","fields":[{"name":"ts","type":"long"},{"name":"dur","type":"int"}]}"#;
+        let (target, _) = created_from(&format!("[{CLICK},{view}]"));
+        let (mapping, unstored) = auto(&target, &format!("[{CLICK},{view},{BUY}]"));
+        assert_eq!(
+            mapping,
+            pairs(&[("dur", "dur"), ("ts", "ts"), ("url", "url")]),
+            "{unstored:?}"
+        );
+        assert_eq!(unstored, ["price"]);
     }
 }

@@ -345,15 +345,17 @@ impl Supervisor {
             Phase::Failed(reason) => (ConnectorState::Failed, Some(reason)),
             Phase::Restarting(reason) => (ConnectorState::Restarting, reason),
             Phase::Stopped => (ConnectorState::Stopped, None),
-            Phase::Started
-                if progress.paused.load(Ordering::Relaxed) || (paused && !consuming) =>
-            {
+            Phase::Started if progress.paused.load(Ordering::Relaxed) || (paused && !consuming) => {
                 (ConnectorState::Paused, None)
             }
             Phase::Started if consuming => (ConnectorState::Running, None),
             Phase::Started => (ConnectorState::Unassigned, None),
         };
-        let stored = progress.stored.lock().map(|s| s.clone()).unwrap_or_default();
+        let stored = progress
+            .stored
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_default();
         let ends = progress.ends.lock().map(|e| e.clone()).unwrap_or_default();
         let partitions = if consuming {
             stored

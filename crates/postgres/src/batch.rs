@@ -384,7 +384,12 @@ impl Batch {
             values.push(self.raw_part(&raw.value));
             headers.push(self.headers_json(raw));
             schema_ids.push(raw.schema_id.map(i64::from));
-            errors.push(error.as_str());
+            // PostgreSQL's text cannot hold NUL, which a reason quoting a raw key may.
+            errors.push(if error.contains('\0') {
+                std::borrow::Cow::Owned(error.replace('\0', "\\0"))
+            } else {
+                std::borrow::Cow::Borrowed(error.as_str())
+            });
         }
         if topics.is_empty() {
             return Ok(0);
@@ -401,7 +406,7 @@ impl Batch {
                 &values,
                 &headers,
                 &schema_ids,
-                &errors,
+                &errors.iter().map(|e| e.as_ref()).collect::<Vec<&str>>(),
             ],
         )
         .await

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use inlet_engine::{Config, ConnectorState, Supervisor, render_metrics};
+use inlet_engine::config::RawConfig;
+use inlet_engine::{ConnectorState, Supervisor, render_metrics};
 use tokio::signal::unix::{SignalKind, signal};
 
 /// What to run.
@@ -22,10 +23,13 @@ pub struct RunArgs {
 }
 
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
-    let config = Config::load(&args.config)?;
+    // Every problem of the file is reported before anything starts; each connector is
+    // then checked again (its secret references resolved) whenever it starts.
+    let raw = RawConfig::load(&args.config)?;
+    let config = raw.check()?;
     let supervisor = Arc::new(Supervisor::new(worker_id()));
-    for connector in config.connectors {
-        supervisor.start(connector, config.database.clone(), false)?;
+    for connector in raw.connector {
+        supervisor.start_raw(connector, config.database.clone(), false)?;
     }
     if let Some(addr) = args.metrics {
         let listener = tokio::net::TcpListener::bind(addr)

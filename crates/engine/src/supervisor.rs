@@ -15,7 +15,7 @@ use inlet_postgres::DatabaseConfig;
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::config::ConnectorConfig;
+use crate::config::{ConnectorConfig, RawConnector};
 use crate::connector::{Connector, Control};
 use crate::metrics::Progress;
 
@@ -195,8 +195,31 @@ impl Supervisor {
         database: DatabaseConfig,
         paused: bool,
     ) -> Result<(), SupervisorError> {
-        let mut connectors = self.lock();
         let name = config.name.clone();
+        self.spawn(name, Definition::Checked(config), database, paused)
+    }
+
+    /// Starts a connector from its configuration as written: it is checked, and its secret
+    /// references resolved, at every start (a rotated secret is read on restart); a
+    /// configuration that does not check is FAILED with every problem.
+    pub fn start_raw(
+        &self,
+        config: RawConnector,
+        database: DatabaseConfig,
+        paused: bool,
+    ) -> Result<(), SupervisorError> {
+        let name = config.name.clone();
+        self.spawn(name, Definition::Raw(config), database, paused)
+    }
+
+    fn spawn(
+        &self,
+        name: String,
+        config: Definition,
+        database: DatabaseConfig,
+        paused: bool,
+    ) -> Result<(), SupervisorError> {
+        let mut connectors = self.lock();
         if connectors.contains_key(&name) {
             return Err(SupervisorError::Exists { name });
         }
@@ -432,6 +455,24 @@ fn set_phase(shared: &Shared, phase: Phase, changes: &watch::Sender<u64>) {
     changes.send_modify(|n| *n += 1);
 }
 
+/// A connector's configuration, as the supervisor was given it.
+enum Definition {
+    Checked(ConnectorConfig),
+    Raw(RawConnector),
+}
+
+impl Definition {
+    /// The settings to start with: a raw configuration is checked now.
+    fn settings(&self) -> Result<ConnectorConfig, String> {
+        match self {
+            Definition::Checked(config) => Ok(config.clone()),
+            Definition::Raw(raw) => raw
+                .check()
+                .map_err(|e| format!("connector {}: {e}", raw.name)),
+        }
+    }
+}
+
 /// What ends a run of the connector, as asked.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Asked {
@@ -444,19 +485,34 @@ enum Asked {
 /// retriable errors, and waits for a command after it stopped or failed. Ends when its
 /// command channel closes.
 async fn supervise(
-    config: ConnectorConfig,
+    definition: Definition,
     database: DatabaseConfig,
     shared: Arc<Shared>,
     mut commands: mpsc::UnboundedReceiver<Command>,
     changes: watch::Sender<u64>,
 ) {
-    let name = config.name.clone();
+    let name = match &definition {
+        Definition::Checked(config) => config.name.clone(),
+        Definition::Raw(raw) => raw.name.clone(),
+    };
     let initially_paused = shared.paused.lock().map(|p| *p).unwrap_or(false);
     let (pause_tx, pause) = watch::channel(initially_paused);
     let mut backoff = RESTART_FIRST;
     let mut tick = tokio::time::interval(SAMPLE_EVERY);
     let mut waiters: Vec<oneshot::Sender<()>> = Vec::new();
     loop {
+        let config = match definition.settings() {
+            Ok(config) => config,
+            Err(reason) => {
+                tracing::error!(connector = %name, error = %reason, "the connector's configuration does not check");
+                shared.progress.note_error(&reason);
+                set_phase(&shared, Phase::Failed(reason), &changes);
+                if !wait_for_start(&mut commands, &pause_tx).await {
+                    return;
+                }
+                continue;
+            }
+        };
         set_phase(&shared, Phase::Started, &changes);
         let (stop_tx, stop) = watch::channel(false);
         let control = Control {
@@ -541,23 +597,32 @@ async fn supervise(
         for done in waiters.drain(..) {
             let _ = done.send(());
         }
-        // Stopped or failed: wait for what to do.
-        loop {
-            match commands.recv().await {
-                None => return,
-                Some(Command::Stop(done)) => {
-                    let _ = done.send(());
-                }
-                Some(Command::Pause) => {
-                    pause_tx.send_replace(true);
-                }
-                Some(Command::Resume) => {
-                    pause_tx.send_replace(false);
-                    break;
-                }
-                Some(Command::Restart) => break,
-            }
+        if !wait_for_start(&mut commands, &pause_tx).await {
+            return;
         }
         backoff = RESTART_FIRST;
+    }
+}
+
+/// Stopped or failed: waits for a resume or a restart (true), or the end (false).
+async fn wait_for_start(
+    commands: &mut mpsc::UnboundedReceiver<Command>,
+    pause_tx: &watch::Sender<bool>,
+) -> bool {
+    loop {
+        match commands.recv().await {
+            None => return false,
+            Some(Command::Stop(done)) => {
+                let _ = done.send(());
+            }
+            Some(Command::Pause) => {
+                pause_tx.send_replace(true);
+            }
+            Some(Command::Resume) => {
+                pause_tx.send_replace(false);
+                return true;
+            }
+            Some(Command::Restart) => return true,
+        }
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use inlet_registry::Secret;
+use inlet_secret::Secret;
 use rdkafka::ClientConfig;
 
 /// Kafka's `security.protocol`.

@@ -8,7 +8,7 @@ use reqwest::{Method, StatusCode, Url};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::secret::Secret;
+use inlet_secret::Secret;
 
 /// The largest answer read from a registry; a schema is kilobytes, this is generous.
 const MAX_RESPONSE_BYTES: usize = 8 << 20;

@@ -8,11 +8,10 @@
 
 mod client;
 mod error;
-mod secret;
 
 pub use client::{
     BasicCredentials, RegisteredSchema, RegistryClient, RegistryConfig, ResolvedSchema,
     SchemaReference,
 };
 pub use error::{Error, Result};
-pub use secret::Secret;
+pub use inlet_secret::Secret;

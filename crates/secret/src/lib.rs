@@ -1,4 +1,6 @@
-//! A secret value that never prints itself.
+//! `Secret`: a password, API secret or key that the Kafka settings, the registry client and
+//! the connector configuration hold. It prints and serializes as `[redacted]`; the value is
+//! read with [`Secret::expose`] only where a protocol needs it.
 
 use std::fmt;
 
@@ -31,6 +33,13 @@ impl fmt::Display for Secret {
     }
 }
 
+/// Serializes as `"[redacted]"`: a resolved secret never leaves the process in a document.
+impl serde::Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str("[redacted]")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,5 +52,6 @@ mod tests {
             "[redacted] [redacted] Some([redacted])"
         );
         assert_eq!(secret.expose(), "hunter2");
+        assert_eq!(serde_json::to_string(&secret).unwrap(), r#""[redacted]""#);
     }
 }

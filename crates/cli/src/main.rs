@@ -15,6 +15,11 @@ mod run;
 mod schema;
 
 use clap::{Parser, Subcommand};
+use tracing_indicatif::IndicatifLayer;
+use tracing_indicatif::filter::{IndicatifFilter, hide_indicatif_span_fields};
+use tracing_subscriber::fmt::format::DefaultFields;
+use tracing_subscriber::layer::{Layer as _, SubscriberExt as _};
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// Streams Avro events from Kafka into PostgreSQL / TimescaleDB tables, exactly once.
 #[derive(Parser)]
@@ -80,10 +85,23 @@ fn main() -> std::process::ExitCode {
             .with_env_filter(filter())
             .with_writer(std::io::stderr)
             .init();
+    } else if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        // On a terminal, log lines are written above the live progress lines (`inlet run`
+        // shows one per connector, as spans marked `indicatif.pb_show`), never across them.
+        let progress = IndicatifLayer::new()
+            .with_span_field_formatter(hide_indicatif_span_fields(DefaultFields::new()));
+        tracing_subscriber::registry()
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(progress.get_stderr_writer())
+                    .with_filter(filter()),
+            )
+            .with(progress.with_filter(IndicatifFilter::new(false)))
+            .init();
     } else {
         tracing_subscriber::fmt()
             .with_env_filter(filter())
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_ansi(false)
             .with_writer(std::io::stderr)
             .init();
     }

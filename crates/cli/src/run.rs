@@ -7,9 +7,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use indicatif::ProgressStyle;
 use inlet_engine::config::RawConfig;
-use inlet_engine::{ConnectorState, Supervisor, render_metrics};
+use inlet_engine::{ConnectorState, ConnectorStatus, Supervisor, render_metrics};
 use tokio::signal::unix::{SignalKind, signal};
+use tracing_indicatif::span_ext::IndicatifSpanExt as _;
 
 /// What to run.
 #[derive(clap::Args)]
@@ -63,24 +65,30 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let live = std::io::stderr().is_terminal();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let started = Instant::now();
+    // One progress line per connector, below the log lines (main's IndicatifLayer draws
+    // the spans marked indicatif.pb_show; without a terminal nothing is drawn).
+    let lines: Vec<(String, tracing::Span)> = supervisor
+        .statuses()
+        .into_iter()
+        .map(|status| {
+            let span = tracing::info_span!("live", indicatif.pb_show = tracing::field::Empty);
+            if let Ok(style) = ProgressStyle::with_template("{msg}") {
+                span.pb_set_style(&style);
+            }
+            span.pb_start();
+            (status.name, span)
+        })
+        .collect();
     let mut changes = supervisor.changes();
     let failure = loop {
         tokio::select! {
             _ = sigterm.recv() => { tracing::info!("SIGTERM: finishing the batch in flight"); break None; }
             _ = sigint.recv() => { tracing::info!("SIGINT: finishing the batch in flight"); break None; }
             _ = tick.tick(), if live => {
-                for status in supervisor.statuses() {
-                    let lag: i64 = status.partitions.iter().filter_map(|p| p.lag).sum();
-                    eprint!(
-                        "\r{}: {} {:.0} rows/s, {} rows, lag {lag}, {} dead letters, {} batches, up {}s   ",
-                        status.name,
-                        status.state,
-                        status.rows_per_second,
-                        status.rows,
-                        status.dead_letters,
-                        status.batches,
-                        started.elapsed().as_secs()
-                    );
+                for (name, span) in &lines {
+                    if let Ok(status) = supervisor.status(name) {
+                        span.pb_set_message(&live_line(&status, started.elapsed()));
+                    }
                 }
             }
             // A connector that failed stops the others: `inlet run` exits 1 with its reason.
@@ -93,9 +101,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         }
     };
     supervisor.stop_all().await;
-    if live {
-        eprintln!();
-    }
+    drop(lines);
     let mut failure = failure.map(anyhow::Error::msg);
     for status in supervisor.statuses() {
         tracing::info!(
@@ -112,6 +118,22 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         Some(e) => Err(e),
         None => Ok(()),
     }
+}
+
+/// A connector's live line: `name: STATE 1000 rows/s, 68000 rows, lag 0, 0 dead letters,
+/// 14 batches, up 19s`.
+fn live_line(status: &ConnectorStatus, up: Duration) -> String {
+    let lag: i64 = status.partitions.iter().filter_map(|p| p.lag).sum();
+    format!(
+        "{}: {} {:.0} rows/s, {} rows, lag {lag}, {} dead letters, {} batches, up {}s",
+        status.name,
+        status.state,
+        status.rows_per_second,
+        status.rows,
+        status.dead_letters,
+        status.batches,
+        up.as_secs()
+    )
 }
 
 /// This worker's id: `host:pid` (a server's is `host:port`).

@@ -85,6 +85,15 @@ async fn records_land_exactly_once_and_sigterm_stops_cleanly() {
         "exit {status}; log:\n{}",
         stream.log("first.log")
     );
+    // Each line a connector logs names it, those from librdkafka's threads included.
+    let log = stream.log("first.log");
+    for event in ["partitions assigned", "running"] {
+        assert!(
+            log.lines()
+                .any(|l| l.contains(event) && l.contains("connector{name=append}")),
+            "{event}: {log}"
+        );
+    }
 
     // A restart reads on from the stored offsets.
     stream.produce(2000..2500).await;

@@ -27,6 +27,7 @@ use rdkafka::message::Headers;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::sync::watch;
+use tracing::Instrument as _;
 
 use crate::batcher::Batcher;
 use crate::config::ConnectorConfig;
@@ -859,14 +860,17 @@ impl Run<'_> {
                 let done = Arc::new(tokio::sync::Notify::new());
                 in_flight = Some(InFlight {
                     ends: accepted,
-                    handle: tokio::spawn(write_batch(
-                        self.connector.database.clone(),
-                        self.name().to_owned(),
-                        client.take(),
-                        batch,
-                        shutdown.clone(),
-                        done.clone(),
-                    )),
+                    handle: tokio::spawn(
+                        write_batch(
+                            self.connector.database.clone(),
+                            self.name().to_owned(),
+                            client.take(),
+                            batch,
+                            shutdown.clone(),
+                            done.clone(),
+                        )
+                        .in_current_span(),
+                    ),
                     done,
                 });
             } else if stopping {

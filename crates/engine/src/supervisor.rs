@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use inlet_postgres::DatabaseConfig;
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot, watch};
+use tracing::Instrument as _;
 
 use crate::config::{ConnectorConfig, RawConnector};
 use crate::connector::{Connector, Control};
@@ -519,8 +520,12 @@ async fn supervise(
             stop,
             pause: pause.clone(),
         };
+        // Every log line of the connector, in this crate and below, carries its name.
+        let span = tracing::info_span!("connector", name = %name);
         let mut run = tokio::spawn(
-            Connector::new(config.clone(), database.clone()).run(control, shared.progress.clone()),
+            Connector::new(config, database.clone())
+                .run(control, shared.progress.clone())
+                .instrument(span),
         );
         let mut asked = Asked::Nothing;
         let result = loop {

@@ -57,6 +57,9 @@ pub struct SourceContext {
     read_committed: bool,
     /// librdkafka's repeated warnings, let through every 30 s.
     warnings: crate::Throttle,
+    /// The span `subscribe` was called in (the connector's): librdkafka calls back on
+    /// threads of its own, whose log lines are attributed through it.
+    span: tracing::Span,
 }
 
 impl ClientContext for SourceContext {
@@ -79,6 +82,7 @@ impl ClientContext for SourceContext {
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
+        let _in = self.span.enter();
         if error.rdkafka_error_code() == Some(RDKafkaErrorCode::Authentication) {
             let _ = self
                 .events
@@ -103,6 +107,7 @@ impl ConsumerContext for SourceContext {
         err: RDKafkaRespErr,
         tpl: &mut TopicPartitionList,
     ) {
+        let _in = self.span.enter();
         let cooperative = matches!(
             consumer.rebalance_protocol(),
             RebalanceProtocol::Cooperative
@@ -205,6 +210,7 @@ pub fn subscribe(
             .get("isolation.level")
             .is_some_and(|l| l.eq_ignore_ascii_case("read_uncommitted")),
         warnings: crate::Throttle::default(),
+        span: tracing::Span::current(),
     };
     let consumer: SourceConsumer = config.create_with_context(context)?;
     consumer.subscribe(topics)?;

@@ -113,6 +113,14 @@ pub enum RecordError {
     Key(String),
 }
 
+impl RecordError {
+    /// Whose fault it is: the record's (its bytes, or a value its column cannot take),
+    /// which is the producer's configuration as far as inlet can tell.
+    pub fn fault(&self) -> inlet_fault::Fault {
+        inlet_fault::Fault::Config
+    }
+}
+
 /// The mapping of a schema to a table cannot work for any record.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -195,5 +203,12 @@ pub(crate) fn shorten(text: &str) -> String {
     match text.char_indices().nth(MAX) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text.to_owned(),
+    }
+}
+
+impl PlanError {
+    /// Whose fault it is: the mapping's or the table's, which the user chose.
+    pub fn fault(&self) -> inlet_fault::Fault {
+        inlet_fault::Fault::Config
     }
 }

@@ -32,6 +32,7 @@ use tracing::Instrument as _;
 use crate::batcher::Batcher;
 use crate::config::ConnectorConfig;
 use crate::decode::{Record, Target, decode};
+use crate::events::{BatchCommitted, BatchFenced, Rebalanced, Retried};
 use crate::metrics::Progress;
 use crate::offsets::DbOffsets;
 
@@ -48,12 +49,29 @@ pub enum RunError {
         source: inlet_postgres::Error,
     },
     /// The consumer could not be made.
-    #[error("connector {connector}: cannot create the Kafka consumer: {source}")]
+    #[error("connector {connector}: {source}")]
     Kafka {
         /// The connector.
         connector: String,
         /// What happened.
-        source: rdkafka::error::KafkaError,
+        source: inlet_kafka::Error,
+    },
+    /// The schema registry settings cannot be used (a URL that is not http(s), say).
+    #[error("connector {connector}: the schema registry settings are not usable: {source}")]
+    Registry {
+        /// The connector.
+        connector: String,
+        /// What is wrong.
+        source: inlet_registry::Error,
+    },
+    /// The task writing a batch ended without an outcome (it panicked): a bug. The batch is
+    /// not committed, so its records are read again on restart.
+    #[error("connector {connector}: the batch writer failed: {reason}")]
+    WriterFailed {
+        /// The connector.
+        connector: String,
+        /// What the runtime said.
+        reason: String,
     },
     /// The brokers refused the credentials.
     #[error(
@@ -139,6 +157,27 @@ impl RunError {
             _ => false,
         }
     }
+
+    /// Whose fault it is (an API answers with [`inlet_fault::Fault::http_status`]): the
+    /// configuration's (credentials, permissions, a table that does not fit, a record
+    /// refused with `tolerance = "none"`, a topic made again), an external system's (the
+    /// database or the registry not answering), or a bug (the batch writer failed).
+    pub fn fault(&self) -> inlet_fault::Fault {
+        use inlet_fault::Fault;
+        match self {
+            RunError::Database { source, .. } => source.fault(),
+            RunError::Kafka { source, .. } => source.fault(),
+            RunError::Registry { source, .. } => source.fault(),
+            RunError::Unavailable { .. } => Fault::External,
+            RunError::WriterFailed { .. } => Fault::Internal,
+            RunError::KafkaAuthentication { .. }
+            | RunError::KafkaAuthorization { .. }
+            | RunError::OffsetsAhead { .. }
+            | RunError::Table { .. }
+            | RunError::BadRecord { .. }
+            | RunError::Replay { .. } => Fault::Config,
+        }
+    }
 }
 
 /// What the owner of a running connector asks of it (see [`crate::Supervisor`]).
@@ -212,11 +251,12 @@ impl Connector {
             pause,
         } = control;
         let name = self.config.name.clone();
-        let registry =
-            RegistryClient::new(self.config.registry.clone()).map_err(|e| RunError::Table {
+        let registry = RegistryClient::new(self.config.registry.clone()).map_err(|source| {
+            RunError::Registry {
                 connector: name.clone(),
-                message: format!("the schema registry settings are not usable: {e}"),
-            })?;
+                source,
+            }
+        })?;
         let mut client = None;
         let mut delay = RETRY_START;
         let mut targets = loop {
@@ -224,7 +264,7 @@ impl Connector {
                 .as_ref()
                 .is_none_or(tokio_postgres::Client::is_closed)
             {
-                client = self.connect(&mut shutdown).await;
+                client = self.connect(&mut shutdown, progress).await;
             }
             let Some(c) = client.as_mut() else {
                 return Ok(()); // shut down while connecting
@@ -232,8 +272,12 @@ impl Connector {
             match self.setup(c, &registry).await {
                 Ok(targets) => break targets,
                 Err(e) if e.is_retriable() => {
-                    progress.note_error(&e);
-                    tracing::warn!(connector = %name, error = %e, retry_in = ?delay, "preparing the tables failed; retrying");
+                    Retried {
+                        what: "preparing the tables",
+                        error: &e,
+                        retry_in: delay,
+                    }
+                    .emit(progress);
                     if wait(&mut shutdown, delay).await {
                         return Ok(());
                     }
@@ -299,7 +343,7 @@ impl Connector {
         {
             // For DDL (add-columns) and the record of columns' fields (mapping = "auto")
             // while the write connection is busy.
-            run.control = self.connect(&mut shutdown).await;
+            run.control = self.connect(&mut shutdown, progress).await;
         }
         let result = run.run(&mut shutdown, &mut client).await;
         tracing::info!(connector = %name, "stopped");
@@ -329,8 +373,9 @@ impl Connector {
     async fn connect(
         &self,
         shutdown: &mut watch::Receiver<bool>,
+        progress: &Progress,
     ) -> Option<tokio_postgres::Client> {
-        connect(&self.database, &self.config.name, shutdown).await
+        connect(&self.database, shutdown, progress).await
     }
 
     /// The topic's table: read, or created from the proposal for the subject's latest schema.
@@ -644,8 +689,9 @@ pub(crate) async fn write_batch(
     batch: Batch,
     shutdown: watch::Receiver<bool>,
     done: Arc<tokio::sync::Notify>,
+    progress: Arc<Progress>,
 ) -> Written {
-    let written = write_with_retries(database, connector, client, batch, shutdown).await;
+    let written = write_with_retries(database, connector, client, batch, shutdown, &progress).await;
     done.notify_one();
     written
 }
@@ -656,6 +702,7 @@ async fn write_with_retries(
     mut client: Option<tokio_postgres::Client>,
     batch: Batch,
     mut shutdown: watch::Receiver<bool>,
+    progress: &Progress,
 ) -> Written {
     let mut delay = RETRY_START;
     loop {
@@ -663,7 +710,7 @@ async fn write_with_retries(
             .as_ref()
             .is_none_or(tokio_postgres::Client::is_closed)
         {
-            client = connect(&database, &connector, &mut shutdown).await;
+            client = connect(&database, &mut shutdown, progress).await;
         }
         let Some(c) = client.as_mut() else {
             return Written {
@@ -687,7 +734,12 @@ async fn write_with_retries(
                 };
             }
             Err(e) if e.is_retriable() => {
-                tracing::warn!(%connector, error = %e, retry_in = ?delay, "writing a batch failed; retrying");
+                Retried {
+                    what: "writing a batch",
+                    error: &e,
+                    retry_in: delay,
+                }
+                .emit(progress);
                 if wait(&mut shutdown, delay).await {
                     return Written {
                         client,
@@ -713,15 +765,20 @@ async fn write_with_retries(
 /// A connection, retried with backoff; None if shut down meanwhile.
 async fn connect(
     database: &DatabaseConfig,
-    connector: &str,
     shutdown: &mut watch::Receiver<bool>,
+    progress: &Progress,
 ) -> Option<tokio_postgres::Client> {
     let mut delay = RETRY_START;
     loop {
         match database.connect().await {
             Ok(client) => return Some(client),
             Err(e) => {
-                tracing::warn!(%connector, error = %e, retry_in = ?delay, "cannot connect to the database");
+                Retried {
+                    what: "connecting to the database",
+                    error: &e,
+                    retry_in: delay,
+                }
+                .emit(progress);
                 if wait(shutdown, delay).await {
                     return None;
                 }
@@ -836,17 +893,19 @@ impl Run<'_> {
                 self.fill(shutdown, pending, done).await
             };
             if let Some(flight) = in_flight.take() {
-                let done = flight.handle.await.map_err(|e| RunError::Table {
+                let done = flight.handle.await.map_err(|e| RunError::WriterFailed {
                     connector: self.name().to_owned(),
-                    message: format!("the batch writer failed: {e}"),
+                    reason: e.to_string(),
                 })?;
                 *client = done.client;
                 match done.result? {
                     // Shut down before it was written: it is read again next time.
                     None => return stop.or(new_stop).map_or(Ok(()), Err),
                     Some(outcome) => {
-                        self.progress.batch_seconds.observe(done.elapsed);
-                        if self.written(&done.batch, &batch, outcome, client).await? {
+                        if self
+                            .written(&done.batch, &batch, outcome, done.elapsed, client)
+                            .await?
+                        {
                             // Fenced: the next batch starts from offsets no longer stored;
                             // its partitions were sought back with the fenced one's.
                             batch = Batch::default();
@@ -868,6 +927,7 @@ impl Run<'_> {
                             batch,
                             shutdown.clone(),
                             done.clone(),
+                            self.progress.clone(),
                         )
                         .in_current_span(),
                     ),
@@ -897,7 +957,7 @@ impl Run<'_> {
                 changed = self.pause.changed() => if changed.is_err() || !*self.pause.borrow() { break },
                 Some(event) = self.events.recv() => {
                     if matches!(event, ConsumerEvent::Assigned(_) | ConsumerEvent::Revoked(_)) {
-                        self.progress.rebalances.fetch_add(1, Ordering::Relaxed);
+                        Rebalanced.emit(&self.progress);
                         apply_event(event, &mut self.positions, &self.targets);
                         self.publish_positions();
                         self.set_fetching(false);
@@ -978,6 +1038,7 @@ impl Run<'_> {
         batch: &Batch,
         next_batch: &Batch,
         outcome: Outcome,
+        elapsed: Duration,
         client: &mut Option<tokio_postgres::Client>,
     ) -> Result<bool, RunError> {
         let (rows, dead_letters, next, fenced) = match outcome {
@@ -992,17 +1053,16 @@ impl Run<'_> {
                 next,
             } => (rows, dead_letters, next, true),
         };
-        self.progress.rows.fetch_add(rows, Ordering::Relaxed);
-        self.progress
-            .dead_letters
-            .fetch_add(dead_letters, Ordering::Relaxed);
         if fenced {
-            self.progress.fenced.fetch_add(1, Ordering::Relaxed);
+            BatchFenced { elapsed }.emit(&self.progress);
         } else {
-            self.progress.batches.fetch_add(1, Ordering::Relaxed);
-            self.progress
-                .bytes
-                .fetch_add(batch.rows.len() as u64, Ordering::Relaxed);
+            BatchCommitted {
+                rows,
+                dead_letters,
+                bytes: batch.rows.len() as u64,
+                elapsed,
+            }
+            .emit(&self.progress);
         }
         self.advance(&next);
         if fenced {
@@ -1098,7 +1158,7 @@ impl Run<'_> {
                     }
                     change => {
                         changed = true;
-                        self.progress.rebalances.fetch_add(1, Ordering::Relaxed);
+                        Rebalanced.emit(&self.progress);
                         apply_event(change, &mut self.positions, &self.targets);
                     }
                 }
@@ -1212,8 +1272,12 @@ impl Run<'_> {
                 {
                     Ok(d) => break d,
                     Err(e) => {
-                        self.progress.note_error(&e);
-                        tracing::warn!(connector = %self.connector.config.name, error = %e, "retrying");
+                        Retried {
+                            what: "reading a schema or recording columns",
+                            error: &e,
+                            retry_in: RETRY_START * 5,
+                        }
+                        .emit(&self.progress);
                         if self
                             .control
                             .as_ref()

@@ -336,7 +336,12 @@ impl Target {
                 {
                     let key = key_schema.map(|k| k.schema);
                     let unstored = self.unstored(&writer, key, &self.mapping(&writer, key));
-                    progress.note_schema(&self.config.topic, schema_id, unstored);
+                    crate::events::SchemaSeen {
+                        topic: &self.config.topic,
+                        schema_id,
+                        unstored,
+                    }
+                    .emit(progress);
                 }
                 plan
             }

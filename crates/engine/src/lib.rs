@@ -12,6 +12,7 @@ mod check;
 pub mod config;
 mod connector;
 mod decode;
+mod events;
 mod metrics;
 mod offsets;
 pub mod record_file;

@@ -24,6 +24,10 @@ pub struct Progress {
     pub fenced: AtomicU64,
     /// Partition assignments and revocations.
     pub rebalances: AtomicU64,
+    /// Operations retried because the database or the registry did not answer.
+    pub retries: AtomicU64,
+    /// Restarts by the supervisor (asked for, or after an error that may pass).
+    pub restarts: AtomicU64,
     /// Time to write and commit a batch.
     pub batch_seconds: Histogram,
     /// The partitions' ends (last stable offsets, see [`PartitionEnds`]) the consumer last reported.
@@ -116,7 +120,7 @@ type Counter = (&'static str, &'static str, fn(&Progress) -> u64);
 /// The Prometheus text exposition of every connector's counters.
 pub fn render(connectors: &[(String, Arc<Progress>)]) -> String {
     let mut out = String::new();
-    let counters: [Counter; 6] = [
+    let counters: [Counter; 8] = [
         (
             "inlet_rows_total",
             "Rows stored in target tables (appends, upserts, deletes).",
@@ -144,6 +148,16 @@ pub fn render(connectors: &[(String, Arc<Progress>)]) -> String {
             "inlet_rebalances_total",
             "Partition assignments and revocations seen.",
             |p| p.rebalances.load(Ordering::Relaxed),
+        ),
+        (
+            "inlet_retries_total",
+            "Operations retried because the database or the registry did not answer.",
+            |p| p.retries.load(Ordering::Relaxed),
+        ),
+        (
+            "inlet_restarts_total",
+            "Connector restarts by the supervisor.",
+            |p| p.restarts.load(Ordering::Relaxed),
         ),
     ];
     for (name, help, value) in counters {

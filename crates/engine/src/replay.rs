@@ -54,11 +54,12 @@ impl Connector {
             connector: name.clone(),
             message: e.to_string(),
         };
-        let registry =
-            RegistryClient::new(self.config.registry.clone()).map_err(|e| RunError::Table {
+        let registry = RegistryClient::new(self.config.registry.clone()).map_err(|source| {
+            RunError::Registry {
                 connector: name.clone(),
-                message: format!("the schema registry settings are not usable: {e}"),
-            })?;
+                source,
+            }
+        })?;
         let mut client = self.database.connect().await.map_err(database_error)?;
         let mut targets = self.setup(&mut client, &registry).await?;
         let t = targets
@@ -142,9 +143,9 @@ impl Connector {
                 batcher.yield_sometimes().await;
             }
             if let Some(flight) = in_flight.take() {
-                let done = flight.handle.await.map_err(|e| RunError::Table {
+                let done = flight.handle.await.map_err(|e| RunError::WriterFailed {
                     connector: name.clone(),
-                    message: format!("the batch writer failed: {e}"),
+                    reason: e.to_string(),
                 })?;
                 client = done.client;
                 match done.result? {
@@ -180,6 +181,7 @@ impl Connector {
                     batcher.batch,
                     shutdown.clone(),
                     done.clone(),
+                    Arc::new(crate::metrics::Progress::default()),
                 )),
                 done,
             });

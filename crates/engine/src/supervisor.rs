@@ -450,6 +450,13 @@ fn sample(shared: &Shared) {
 }
 
 fn set_phase(shared: &Shared, phase: Phase, changes: &watch::Sender<u64>) {
+    let (to, reason) = match &phase {
+        Phase::Started => ("STARTED", None),
+        Phase::Restarting(reason) => ("RESTARTING", reason.as_deref()),
+        Phase::Stopped => ("STOPPED", None),
+        Phase::Failed(reason) => ("FAILED", Some(reason.as_str())),
+    };
+    crate::events::StateChanged { to, reason }.emit(&shared.progress);
     if let Ok(mut p) = shared.phase.lock() {
         *p = phase;
     }
@@ -505,7 +512,6 @@ async fn supervise(
         let config = match definition.settings() {
             Ok(config) => config,
             Err(reason) => {
-                tracing::error!(connector = %name, error = %reason, "the connector's configuration does not check");
                 shared.progress.note_error(&reason);
                 set_phase(&shared, Phase::Failed(reason), &changes);
                 if !wait_for_start(&mut commands, &pause_tx).await {
@@ -567,7 +573,6 @@ async fn supervise(
                 continue;
             }
             (_, Some((reason, true))) if asked == Asked::Nothing => {
-                tracing::warn!(connector = %name, error = %reason, retry_in = ?backoff, "the connector stopped with an error that may pass; restarting it");
                 set_phase(&shared, Phase::Restarting(Some(reason)), &changes);
                 let wait = tokio::time::sleep(backoff);
                 tokio::pin!(wait);
@@ -591,11 +596,9 @@ async fn supervise(
                 set_phase(&shared, Phase::Stopped, &changes);
             }
             (_, Some((reason, _))) if asked == Asked::Nothing => {
-                tracing::error!(connector = %name, error = %reason, "the connector failed");
                 set_phase(&shared, Phase::Failed(reason), &changes);
             }
             _ => {
-                tracing::info!(connector = %name, "stopped");
                 set_phase(&shared, Phase::Stopped, &changes);
             }
         }

@@ -199,7 +199,7 @@ pub fn subscribe(
     offsets: Arc<dyn StoredOffsets>,
     events: UnboundedSender<ConsumerEvent>,
     ends: PartitionEnds,
-) -> KafkaResult<SourceConsumer> {
+) -> crate::Result<SourceConsumer> {
     let config = settings.consumer_config();
     let context = SourceContext {
         offsets,
@@ -212,7 +212,11 @@ pub fn subscribe(
         warnings: crate::Throttle::default(),
         span: tracing::Span::current(),
     };
-    let consumer: SourceConsumer = config.create_with_context(context)?;
-    consumer.subscribe(topics)?;
+    let consumer: SourceConsumer = config
+        .create_with_context(context)
+        .map_err(|source| crate::Error::Consumer { source })?;
+    consumer
+        .subscribe(topics)
+        .map_err(|source| crate::Error::Consumer { source })?;
     Ok(consumer)
 }

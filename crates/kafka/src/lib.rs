@@ -6,6 +6,7 @@
 //! nothing of PostgreSQL: the offsets come through [`StoredOffsets`].
 
 mod consumer;
+mod error;
 mod permissions;
 mod settings;
 mod throttle;
@@ -13,6 +14,7 @@ mod throttle;
 pub use consumer::{
     ConsumerEvent, PartitionEnds, SourceConsumer, SourceContext, StoredOffsets, subscribe,
 };
+pub use error::{Error, Result};
 pub use permissions::Denied;
 pub use settings::{CONSUMER_TUNING, KafkaSettings, Mechanism, SecurityProtocol, StartFrom};
 pub use throttle::Throttle;

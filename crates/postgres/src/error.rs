@@ -90,6 +90,29 @@ impl Error {
     }
 }
 
+impl Error {
+    /// Whose fault it is: the URL, the CA, a refused login or a missing database, a table
+    /// inlet cannot write, or a statement the server refused for its data (constraints,
+    /// permissions) are the configuration's; an unreachable or failing server is external.
+    pub fn fault(&self) -> inlet_fault::Fault {
+        use inlet_fault::Fault;
+        if self.is_retriable() {
+            return Fault::External;
+        }
+        match self {
+            Error::Config { .. } | Error::RootCert { .. } | Error::UnsupportedColumn { .. } => {
+                Fault::Config
+            }
+            Error::Connect { .. } => Fault::Config,
+            // SQLSTATE class XX: the server's own internal error.
+            Error::Query { .. } if self.sqlstate().is_some_and(|s| s.starts_with("XX")) => {
+                Fault::External
+            }
+            Error::Query { .. } => Fault::Config,
+        }
+    }
+}
+
 /// The driver's error with what the server or the TLS layer said: tokio-postgres' own
 /// `Display` is only "db error" for an error the server sent.
 pub(crate) fn describe(error: &tokio_postgres::Error) -> String {

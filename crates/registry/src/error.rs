@@ -76,6 +76,21 @@ impl Error {
         }
     }
 
+    /// Whose fault it is: a URL or credentials the user gave, or the registry (down, an
+    /// error status, an answer inlet cannot read). A missing subject or schema (404) is the
+    /// configuration's: the topic's records name a schema the registry does not have.
+    pub fn fault(&self) -> inlet_fault::Fault {
+        use inlet_fault::Fault;
+        match self {
+            Error::InvalidUrl { .. }
+            | Error::Unauthorized { .. }
+            | Error::ReferenceDepth { .. } => Fault::Config,
+            Error::Api { status, .. } if *status < 500 && *status != 429 => Fault::Config,
+            Error::Client(_) => Fault::Internal,
+            _ => Fault::External,
+        }
+    }
+
     /// Whether the registry said the schema, subject or version does not exist.
     pub fn is_not_found(&self) -> bool {
         matches!(self, Error::Api { status: 404, .. })

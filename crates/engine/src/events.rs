@@ -1,0 +1,134 @@
+//! The events that matter in a connector's life, one type each. Emitting one both logs it
+//! and counts it in the connector's [`Progress`], so that a metric cannot go dead without
+//! its log line going with it (and the other way round). Log lines carry the connector's
+//! name through the span the supervisor runs it in.
+
+use std::time::Duration;
+
+use crate::metrics::Progress;
+use std::sync::atomic::Ordering;
+
+/// A batch committed: its rows, dead letters and offsets in one transaction.
+pub(crate) struct BatchCommitted {
+    /// Rows appended, upserted or deleted.
+    pub(crate) rows: u64,
+    /// Records stored as dead letters.
+    pub(crate) dead_letters: u64,
+    /// Bytes of COPY rows.
+    pub(crate) bytes: u64,
+    /// How long the write and the commit took.
+    pub(crate) elapsed: Duration,
+}
+
+impl BatchCommitted {
+    pub(crate) fn emit(self, progress: &Progress) {
+        tracing::debug!(
+            rows = self.rows,
+            dead_letters = self.dead_letters,
+            bytes = self.bytes,
+            elapsed = ?self.elapsed,
+            "batch committed"
+        );
+        progress.rows.fetch_add(self.rows, Ordering::Relaxed);
+        progress
+            .dead_letters
+            .fetch_add(self.dead_letters, Ordering::Relaxed);
+        progress.batches.fetch_add(1, Ordering::Relaxed);
+        progress.bytes.fetch_add(self.bytes, Ordering::Relaxed);
+        progress.batch_seconds.observe(self.elapsed);
+    }
+}
+
+/// A batch rolled back by the fence: another worker had stored its offsets first (a
+/// rebalance moved its partitions); they are read again from the stored offsets.
+pub(crate) struct BatchFenced {
+    /// How long the attempt took.
+    pub(crate) elapsed: Duration,
+}
+
+impl BatchFenced {
+    pub(crate) fn emit(self, progress: &Progress) {
+        tracing::info!(elapsed = ?self.elapsed, "batch fenced: another worker stored these offsets first; its partitions are read again from the stored offsets");
+        progress.fenced.fetch_add(1, Ordering::Relaxed);
+        progress.batch_seconds.observe(self.elapsed);
+    }
+}
+
+/// The consumer's assignment changed (partitions assigned or revoked; inlet-kafka logs
+/// which).
+pub(crate) struct Rebalanced;
+
+impl Rebalanced {
+    pub(crate) fn emit(self, progress: &Progress) {
+        tracing::debug!("assignment changed");
+        progress.rebalances.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Something that may pass did not work (the database or the registry did not answer);
+/// it is tried again after `retry_in`.
+pub(crate) struct Retried<'a> {
+    /// What was being done: "connecting to the database", "writing a batch"…
+    pub(crate) what: &'a str,
+    /// Why it failed.
+    pub(crate) error: &'a dyn std::fmt::Display,
+    /// When it is tried again.
+    pub(crate) retry_in: Duration,
+}
+
+impl Retried<'_> {
+    pub(crate) fn emit(self, progress: &Progress) {
+        tracing::warn!(error = %self.error, retry_in = ?self.retry_in, "{} failed; retrying", self.what);
+        progress.retries.fetch_add(1, Ordering::Relaxed);
+        progress.note_error(&format!("{}: {}", self.what, self.error));
+    }
+}
+
+/// A value schema met for the first time on a topic, with the fields it carries that the
+/// table does not store.
+pub(crate) struct SchemaSeen<'a> {
+    /// The topic.
+    pub(crate) topic: &'a str,
+    /// The schema id.
+    pub(crate) schema_id: u32,
+    /// Field paths not stored.
+    pub(crate) unstored: Vec<String>,
+}
+
+impl SchemaSeen<'_> {
+    pub(crate) fn emit(self, progress: &Progress) {
+        tracing::info!(topic = %self.topic, schema_id = self.schema_id, unstored = ?self.unstored, "schema met");
+        progress.note_schema(self.topic, self.schema_id, self.unstored);
+    }
+}
+
+/// The supervisor moved the connector to another phase: started (RUNNING once it
+/// consumes), RESTARTING, STOPPED or FAILED.
+pub(crate) struct StateChanged<'a> {
+    /// The state it is now in, in Kafka Connect's words.
+    pub(crate) to: &'a str,
+    /// Why, for RESTARTING and FAILED.
+    pub(crate) reason: Option<&'a str>,
+}
+
+impl StateChanged<'_> {
+    pub(crate) fn emit(self, progress: &Progress) {
+        match (self.to, self.reason) {
+            ("FAILED", reason) => {
+                tracing::error!(
+                    state = self.to,
+                    reason = reason.unwrap_or(""),
+                    "connector state"
+                )
+            }
+            ("RESTARTING", Some(reason)) => {
+                tracing::warn!(state = self.to, %reason, "connector state")
+            }
+            (_, Some(reason)) => tracing::info!(state = self.to, %reason, "connector state"),
+            (_, None) => tracing::info!(state = self.to, "connector state"),
+        }
+        if self.to == "RESTARTING" {
+            progress.restarts.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! `Fault`: whose fault an error is. Every library crate of inlet says it of its errors
+//! (`fn fault(&self) -> Fault`), beside whether retrying may help (`is_retriable`), so that a
+//! connector's state (FAILED or RESTARTING), a log line's level and an HTTP status follow
+//! from the error itself rather than from where it was caught.
+
+use serde::Serialize;
+
+/// Whose fault an error is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fault {
+    /// The user's configuration or data: a wrong setting, a missing permission, a table
+    /// that does not fit. Fixed by a change of it; retrying alone does not help.
+    Config,
+    /// A system inlet talks to: Kafka, the registry or PostgreSQL is down, slow or
+    /// answered something unexpected. Often passes by itself.
+    External,
+    /// A bug in inlet: a task that panicked, an invariant that did not hold.
+    Internal,
+}
+
+impl Fault {
+    /// The HTTP status an API answers with for an error of this fault: 400 for the
+    /// configuration, 502 for an external system, 500 for a bug.
+    pub fn http_status(self) -> u16 {
+        match self {
+            Fault::Config => 400,
+            Fault::External => 502,
+            Fault::Internal => 500,
+        }
+    }
+}
+
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Fault::Config => "configuration",
+            Fault::External => "external system",
+            Fault::Internal => "internal",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_fault_has_its_status() {
+        assert_eq!(
+            [Fault::Config, Fault::External, Fault::Internal].map(Fault::http_status),
+            [400, 502, 500]
+        );
+    }
+}

@@ -36,21 +36,10 @@ impl std::fmt::Display for TableName {
     }
 }
 
-/// Creates inlet's schema with its offsets and dead-letter tables, if missing. Workers that
-/// start together take turns.
+/// Brings inlet's schema (offsets, dead letters, columns' fields) up to date by its
+/// migrations ([`crate::migrate`]). Workers that start together take turns.
 pub async fn ensure_inlet_schema(client: &mut Client) -> Result<()> {
-    let action = "creating the inlet schema (offsets, dead letters)";
-    let tx = client
-        .transaction()
-        .await
-        .map_err(|e| Error::query(action, e))?;
-    tx.batch_execute(include_str!("sql/setup_lock.sql"))
-        .await
-        .map_err(|e| Error::query(action, e))?;
-    tx.batch_execute(include_str!("sql/setup.sql"))
-        .await
-        .map_err(|e| Error::query(action, e))?;
-    tx.commit().await.map_err(|e| Error::query(action, e))
+    crate::migrations::migrate(client).await.map(|_| ())
 }
 
 /// Runs `ddl` to create `table` unless it exists, serialized with other workers; returns

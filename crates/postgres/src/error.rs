@@ -38,6 +38,16 @@ pub enum Error {
         /// What the driver said.
         source: tokio_postgres::Error,
     },
+    /// The database's inlet schema was made by a newer inlet.
+    #[error(
+        "the database's inlet schema is at version {found}, newer than this inlet knows ({known}): run a newer inlet against it"
+    )]
+    SchemaNewer {
+        /// The version recorded in inlet.migrations.
+        found: i32,
+        /// The newest version this build knows.
+        known: i32,
+    },
     /// A target column has a type plans do not write.
     #[error(
         "column {column} of {table} has type {sql_type}, which inlet cannot write; map it to nothing or change its type"
@@ -75,9 +85,10 @@ impl Error {
     /// certificate, no such database).
     pub fn is_retriable(&self) -> bool {
         match self {
-            Error::Config { .. } | Error::RootCert { .. } | Error::UnsupportedColumn { .. } => {
-                false
-            }
+            Error::Config { .. }
+            | Error::RootCert { .. }
+            | Error::UnsupportedColumn { .. }
+            | Error::SchemaNewer { .. } => false,
             // The connection broke, the server is shutting down, or a serialization conflict.
             Error::Query { source, .. } => match source.as_db_error() {
                 None => source.is_closed() || std::error::Error::source(source).is_some(),
@@ -100,9 +111,10 @@ impl Error {
             return Fault::External;
         }
         match self {
-            Error::Config { .. } | Error::RootCert { .. } | Error::UnsupportedColumn { .. } => {
-                Fault::Config
-            }
+            Error::Config { .. }
+            | Error::RootCert { .. }
+            | Error::UnsupportedColumn { .. }
+            | Error::SchemaNewer { .. } => Fault::Config,
             Error::Connect { .. } => Fault::Config,
             // SQLSTATE class XX: the server's own internal error.
             Error::Query { .. } if self.sqlstate().is_some_and(|s| s.starts_with("XX")) => {

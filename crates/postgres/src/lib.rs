@@ -1,14 +1,16 @@
 //! PostgreSQL for inlet.
 //!
 //! This crate owns inlet's side of the database: connections (TLS with libpq's `sslmode`
-//! values, through rustls), and, as the streaming path lands, the COPY writer, the fenced
-//! offsets, the dead-letter table and the DDL. Its SQL lives in `.sql` files beside the code.
-//! It never depends on the Kafka side.
+//! values, through rustls), the batch writer (COPY, upserts, deletes, dead letters and the
+//! fenced offsets in one transaction), the catalog (columns, keys, tables, hypertables, the
+//! columns' recorded fields) and inlet's own schema, made by numbered migrations. Its SQL
+//! lives in `.sql` files beside the code. It never depends on the Kafka side.
 
 mod batch;
 mod catalog;
 mod connect;
 mod error;
+mod migrations;
 mod offsets;
 
 pub use batch::{Batch, CopyTarget, Entry, EntryKind, Outcome, RawRecord, WriteMode};
@@ -19,4 +21,5 @@ pub use catalog::{
 };
 pub use connect::{DatabaseConfig, SslMode};
 pub use error::{Error, Result};
+pub use migrations::{SCHEMA_VERSION, migrate};
 pub use offsets::load_offsets;

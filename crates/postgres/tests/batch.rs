@@ -408,3 +408,47 @@ async fn workers_claiming_columns_at_once_add_each_column_once() {
     paths.dedup();
     assert_eq!(paths.len(), sources.len(), "no field holds two columns");
 }
+
+/// inlet's schema is made by numbered migrations, recorded; a second run applies none; a
+/// database from before the record (the old idempotent setup) takes them unchanged; a
+/// schema newer than this build is refused with what to do.
+#[tokio::test]
+async fn the_inlet_schema_is_migrated_once_and_a_newer_one_is_refused() {
+    use inlet_postgres::{SCHEMA_VERSION, migrate};
+    let db = TestDatabase::create("pg_migrations").await;
+    let mut client = db.connect().await;
+    // As the setup before migrations left it: offsets with a row, no inlet.migrations.
+    client
+        .batch_execute(
+            "CREATE SCHEMA inlet; CREATE TABLE inlet.offsets (connector text NOT NULL, topic text NOT NULL, \"partition\" integer NOT NULL, next_offset bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (connector, topic, \"partition\")); INSERT INTO inlet.offsets VALUES ('c', 't', 0, 42)",
+        )
+        .await
+        .unwrap();
+    let applied = migrate(&mut client).await.unwrap();
+    assert_eq!(applied, (1..=SCHEMA_VERSION).collect::<Vec<_>>());
+    assert!(
+        migrate(&mut client).await.unwrap().is_empty(),
+        "applied once"
+    );
+    let (versions, kept): (i64, i64) = client
+        .query_one(
+            "SELECT (SELECT count(*) FROM inlet.migrations), (SELECT next_offset FROM inlet.offsets)",
+            &[],
+        )
+        .await
+        .map(|r| (r.get(0), r.get(1)))
+        .unwrap();
+    assert_eq!((versions, kept), (i64::from(SCHEMA_VERSION), 42));
+    client
+        .execute(
+            "INSERT INTO inlet.migrations (version, name) VALUES ($1, 'from the future')",
+            &[&(SCHEMA_VERSION + 1)],
+        )
+        .await
+        .unwrap();
+    let error = migrate(&mut client).await.unwrap_err().to_string();
+    assert!(
+        error.contains(&format!("version {}", SCHEMA_VERSION + 1)) && error.contains("newer inlet"),
+        "{error}"
+    );
+}

@@ -24,7 +24,7 @@ use crate::decode::{Target, latest_schema};
 const KAFKA_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One thing checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Finding {
     /// Whether it is as it should be.
     pub ok: bool,
@@ -52,16 +52,105 @@ impl Finding {
     }
 }
 
+/// A topic of the cluster, as the Kafka probe saw it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TopicInfo {
+    /// Its name.
+    pub name: String,
+    /// How many partitions it has.
+    pub partitions: usize,
+}
+
+/// What the Kafka probe ("Authenticate") found.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct KafkaProbe {
+    /// The brokers' answer, each topic asked for, the consumer group: ok, or what to do.
+    pub findings: Vec<Finding>,
+    /// Every topic of the cluster the principal may see (internal ones left out), by name.
+    pub topics: Vec<TopicInfo>,
+}
+
+/// The Kafka probe: connects with `settings`, says whether the brokers answer and accept
+/// the credentials, whether each of `topics` exists and can be read, and whether the
+/// consumer group can be read (each failure with the ACL or setting that fixes it), and
+/// lists the cluster's topics. Nothing is written. Runs librdkafka on a blocking thread.
+pub async fn probe_kafka(settings: &inlet_kafka::KafkaSettings, topics: &[String]) -> KafkaProbe {
+    let settings = settings.clone();
+    let topics = topics.to_vec();
+    tokio::task::spawn_blocking(move || check_kafka(&settings, &topics))
+        .await
+        .unwrap_or_else(|e| KafkaProbe {
+            findings: vec![Finding::fail("kafka", format!("the check panicked: {e}"))],
+            topics: Vec::new(),
+        })
+}
+
+/// The registry probe: whether the registry answers and accepts the credentials (it lists
+/// its subjects), and each topic's value subject with its latest schema. Returns the
+/// findings and the subjects.
+pub async fn probe_registry(
+    config: &inlet_registry::RegistryConfig,
+    topics: &[String],
+) -> (Vec<Finding>, Vec<String>) {
+    let mut findings = Vec::new();
+    let registry = match RegistryClient::new(config.clone()) {
+        Ok(r) => r,
+        Err(e) => {
+            findings.push(Finding::fail("registry", e.to_string()));
+            return (findings, Vec::new());
+        }
+    };
+    let subjects = match registry.subjects().await {
+        Ok(subjects) => {
+            findings.push(Finding::ok(
+                "registry",
+                format!("{}: {} subject(s)", config.url, subjects.len()),
+            ));
+            subjects
+        }
+        Err(e) => {
+            findings.push(Finding::fail("registry", e.to_string()));
+            return (findings, Vec::new());
+        }
+    };
+    for topic in topics {
+        let subject = format!("{topic}-value");
+        match latest_schema(&registry, &subject).await {
+            Some((id, _)) => findings.push(Finding::ok("subject", format!("{subject}: schema id {id}"))),
+            None => findings.push(Finding::fail(
+                "subject",
+                format!("{subject} has no schema that inlet can read: produce to {topic} with a schema registered under it"),
+            )),
+        }
+    }
+    (findings, subjects)
+}
+
+/// The table inlet proposes for `topic` from its subjects' latest schemas (`<topic>-value`,
+/// and `<topic>-key` when it has one), for a table `schema.table`: the proposal and its
+/// `CREATE TABLE`. Errors say which subject cannot be read.
+pub async fn propose_table(
+    config: &inlet_registry::RegistryConfig,
+    topic: &str,
+    table: &inlet_postgres::TableName,
+    key_columns: &[String],
+) -> Result<(Proposal, String), String> {
+    let registry = RegistryClient::new(config.clone()).map_err(|e| e.to_string())?;
+    let subject = format!("{topic}-value");
+    let (_, value) = latest_schema(&registry, &subject)
+        .await
+        .ok_or_else(|| format!("{subject} has no schema that inlet can read"))?;
+    let key = latest_schema(&registry, &format!("{topic}-key")).await;
+    let proposal = Proposal::for_topic(&value, key.as_ref().map(|(_, k)| k), key_columns);
+    let ddl = proposal.ddl(&table.schema, &table.table);
+    Ok((proposal, ddl))
+}
+
 /// Checks one connector; the findings are in the order they were made.
 pub async fn check_connector(config: &ConnectorConfig, database: &DatabaseConfig) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let kafka = config.kafka.clone();
     let topics: Vec<String> = config.topics.iter().map(|t| t.topic.clone()).collect();
-    // librdkafka's calls block: on a thread of their own.
-    let kafka_findings = tokio::task::spawn_blocking(move || check_kafka(&kafka, &topics))
-        .await
-        .unwrap_or_else(|e| vec![Finding::fail("kafka", format!("the check panicked: {e}"))]);
-    findings.extend(kafka_findings);
+    findings.extend(probe_kafka(&config.kafka, &topics).await.findings);
 
     let registry = match RegistryClient::new(config.registry.clone()) {
         Ok(r) => Some(r),
@@ -132,7 +221,7 @@ impl ClientContext for Quiet {
 
 impl ConsumerContext for Quiet {}
 
-fn check_kafka(settings: &inlet_kafka::KafkaSettings, topics: &[String]) -> Vec<Finding> {
+fn check_kafka(settings: &inlet_kafka::KafkaSettings, topics: &[String]) -> KafkaProbe {
     let mut findings = Vec::new();
     let principal = settings.sasl.as_ref().map(|(_, user, _)| user.as_str());
     let who = match &settings.sasl {
@@ -153,7 +242,10 @@ fn check_kafka(settings: &inlet_kafka::KafkaSettings, topics: &[String]) -> Vec<
                 "kafka",
                 format!("the Kafka settings are not usable: {e}"),
             ));
-            return findings;
+            return KafkaProbe {
+                findings,
+                topics: Vec::new(),
+            };
         }
     };
     let metadata = consumer.fetch_metadata(None, KAFKA_TIMEOUT);
@@ -184,7 +276,10 @@ fn check_kafka(settings: &inlet_kafka::KafkaSettings, topics: &[String]) -> Vec<
                     settings.bootstrap_servers
                 ),
             ));
-            return findings;
+            return KafkaProbe {
+                findings,
+                topics: Vec::new(),
+            };
         }
         Err(e) => {
             findings.push(Finding::fail(
@@ -199,7 +294,10 @@ fn check_kafka(settings: &inlet_kafka::KafkaSettings, topics: &[String]) -> Vec<
                     }
                 ),
             ));
-            return findings;
+            return KafkaProbe {
+                findings,
+                topics: Vec::new(),
+            };
         }
     };
     findings.push(Finding::ok(
@@ -210,6 +308,16 @@ fn check_kafka(settings: &inlet_kafka::KafkaSettings, topics: &[String]) -> Vec<
             metadata.brokers().len()
         ),
     ));
+    let mut cluster_topics: Vec<TopicInfo> = metadata
+        .topics()
+        .iter()
+        .filter(|t| !t.name().starts_with("__"))
+        .map(|t| TopicInfo {
+            name: t.name().to_owned(),
+            partitions: t.partitions().len(),
+        })
+        .collect();
+    cluster_topics.sort_by(|a, b| a.name.cmp(&b.name));
     let mut group_partitions = TopicPartitionList::new();
     for topic in topics {
         let Some(found) = metadata.topics().iter().find(|t| t.name() == topic) else {
@@ -301,7 +409,10 @@ fn check_kafka(settings: &inlet_kafka::KafkaSettings, topics: &[String]) -> Vec<
             }
         }
     }
-    findings
+    KafkaProbe {
+        findings,
+        topics: cluster_topics,
+    }
 }
 
 /// The latest schema of the topic's value subject, when it can be read.

@@ -19,7 +19,9 @@ pub mod record_file;
 mod replay;
 mod supervisor;
 
-pub use check::{Finding, check_connector};
+pub use check::{
+    Finding, KafkaProbe, TopicInfo, check_connector, probe_kafka, probe_registry, propose_table,
+};
 pub use config::{Config, ConfigError, ConnectorConfig, Tolerance};
 pub use connector::{Connector, Control, ControlHandle, RunError};
 pub use metrics::{Progress, render as render_metrics};

@@ -172,7 +172,7 @@ pub async fn add_column(
 }
 
 /// The recorded source (a field path) of each column of `table` for `connector`: column →
-/// path. See `inlet.columns` in `sql/setup.sql`.
+/// path. See `inlet.columns` in `sql/migrations/003_columns.sql`.
 pub async fn load_column_sources(
     client: &Client,
     connector: &str,

@@ -27,7 +27,7 @@ pub use plan::{
     ColumnMapping, ColumnSource, DecodePlan, KafkaField, KeySchema, NanosPolicy, PlanOptions,
     RecordMeta, RowScratch, TableColumn, copy_stream,
 };
-pub use propose::{MAX_TABLE_COLUMNS, Proposal, column_type, quote, quote_list};
+pub use propose::{MAX_TABLE_COLUMNS, Proposal, column_type};
 pub use reader::{IndexKind, Reader, write_long};
 pub use schema::{AvroType, NodeId, TimeUnit, WriterSchema};
 

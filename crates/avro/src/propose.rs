@@ -333,30 +333,6 @@ impl Proposal {
         }
         name
     }
-
-    /// `CREATE TABLE` for the proposal, identifiers quoted.
-    pub fn ddl(&self, schema_name: &str, table: &str) -> String {
-        let mut ddl = format!("CREATE TABLE {}.{} (\n", quote(schema_name), quote(table));
-        for (i, column) in self.columns.iter().enumerate() {
-            ddl.push_str(&format!(
-                "  {} {}{}{}\n",
-                quote(&column.name),
-                column.pg_type,
-                if column.nullable { "" } else { " NOT NULL" },
-                if i + 1 < self.columns.len() { "," } else { "" }
-            ));
-        }
-        ddl.push_str(");\n");
-        if let Some(time) = &self.time_column {
-            ddl.push_str(&format!(
-                "-- with TimescaleDB: SELECT create_hypertable('{}.{}', by_range('{}'));\n",
-                quote(schema_name).replace('\'', "''"),
-                quote(table).replace('\'', "''"),
-                time.replace('\'', "''")
-            ));
-        }
-        ddl
-    }
 }
 
 /// The most record types a union may have to be proposed as the union of their fields
@@ -433,20 +409,6 @@ pub fn column_type(schema: &WriterSchema, node: NodeId) -> PgType {
     }
 }
 
-/// A double-quoted SQL identifier.
-pub fn quote(identifier: &str) -> String {
-    format!("\"{}\"", identifier.replace('"', "\"\""))
-}
-
-/// `"a", "b"`: identifiers quoted and joined, for column lists.
-pub fn quote_list(identifiers: &[String]) -> String {
-    identifiers
-        .iter()
-        .map(|i| quote(i))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -521,14 +483,6 @@ mod tests {
             ColumnSource::Field("geo.lat".into())
         );
         assert_eq!(proposal.time_column.as_deref(), Some("ts"));
-        let ddl = proposal.ddl("public", "events");
-        assert!(
-            ddl.starts_with(
-                "CREATE TABLE \"public\".\"events\" (\n  \"ts\" timestamp with time zone NOT NULL,"
-            ),
-            "{ddl}"
-        );
-        assert!(ddl.contains("create_hypertable"), "{ddl}");
     }
 
     #[test]

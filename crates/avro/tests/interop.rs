@@ -118,7 +118,11 @@ async fn fastavro_and_confluent_records_become_the_expected_rows() {
     let db = TestDatabase::create("interop").await;
     let client = db.connect().await;
     client
-        .batch_execute(&proposal.ddl("public", "interop"))
+        .batch_execute(&inlet_postgres::ddl::create_table(
+            &inlet_postgres::TableName::parse("public.interop").unwrap(),
+            &proposal.columns,
+            None,
+        ))
         .await
         .unwrap();
     assert_eq!(
@@ -131,7 +135,7 @@ async fn fastavro_and_confluent_records_become_the_expected_rows() {
     let select: Vec<String> = proposal
         .columns
         .iter()
-        .map(|c| format!("{}::text", inlet_avro::quote(&c.name)))
+        .map(|c| format!("{}::text", inlet_postgres::ddl::quote(&c.name)))
         .collect();
     let rows = client
         .query(

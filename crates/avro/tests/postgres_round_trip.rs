@@ -10,8 +10,9 @@ use apache_avro::types::Value;
 use apache_avro::{BigDecimal, Days, Decimal, Duration, Millis, Months, Schema, Uuid};
 use inlet_avro::{
     ColumnMapping, ColumnSource, DecodePlan, KafkaField, NanosPolicy, PgType, PlanOptions,
-    Proposal, RecordError, RecordMeta, RowScratch, TableColumn, WriterSchema, quote,
+    Proposal, RecordError, RecordMeta, RowScratch, TableColumn, WriterSchema,
 };
+use inlet_postgres::ddl::quote;
 use inlet_testkit::TestDatabase;
 
 #[path = "support/pg.rs"]
@@ -474,7 +475,11 @@ async fn proposed_table_is_created_and_filled() {
     let writer = WriterSchema::parse(SCHEMA, &[]).unwrap();
     let proposal = Proposal::for_schema(&writer);
     client
-        .batch_execute(&proposal.ddl("public", "proposed"))
+        .batch_execute(&inlet_postgres::ddl::create_table(
+            &inlet_postgres::TableName::parse("public.proposed").unwrap(),
+            &proposal.columns,
+            None,
+        ))
         .await
         .unwrap();
     let plan = DecodePlan::compile(

@@ -30,6 +30,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let raw = RawConfig::load(&args.config)?;
     let config = raw.check()?;
     let supervisor = Arc::new(Supervisor::new(worker_id()));
+    // Subscribed before the starts, so that no change is missed.
+    let mut changes = supervisor.changes();
     for connector in raw.connector {
         supervisor.start_raw(connector, config.database.clone(), false)?;
     }
@@ -79,7 +81,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             (status.name, span)
         })
         .collect();
-    let mut changes = supervisor.changes();
+    // Whatever happened before the loop (a connector failing at once) is looked at first.
+    changes.mark_changed();
     let failure = loop {
         tokio::select! {
             _ = sigterm.recv() => { tracing::info!("SIGTERM: finishing the batch in flight"); break None; }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use inlet_avro::{AvroType, ColumnSource, Proposal, WriterSchema};
+use inlet_postgres::TableName;
 use serde_json::json;
 
 /// Schema subcommands.
@@ -33,8 +34,9 @@ pub struct ProposeArgs {
     /// `--key-column` the value lacks).
     #[arg(long, value_name = "FILE")]
     key: Option<PathBuf>,
-    /// The table's unique key (an upsert's key_columns), for a key that is not a record.
-    #[arg(long = "key-column", value_name = "COLUMN", requires = "key")]
+    /// The table's unique key (an upsert's key_columns): its PRIMARY KEY, and, with a
+    /// `--key` that is not a record, the column that key fills.
+    #[arg(long = "key-column", value_name = "COLUMN")]
     key_columns: Vec<String>,
     /// Print JSON (table, columns, mapping, time column, DDL) instead of text.
     #[arg(long)]
@@ -67,9 +69,13 @@ fn propose(args: ProposeArgs) -> anyhow::Result<()> {
         None => None,
     };
     let proposal = Proposal::for_topic(&schema, key.as_ref(), &args.key_columns);
-    let (schema_name, table) = match &args.table {
-        Some(name) => split_table(name)?,
-        None => ("public".to_owned(), default_table(&schema)),
+    let table = match &args.table {
+        Some(name) => TableName::parse(name)
+            .with_context(|| format!("--table takes `schema.table` or `table`, not {name:?}"))?,
+        None => TableName {
+            schema: "public".to_owned(),
+            table: default_table(&schema),
+        },
     };
     if proposal.columns.len() > inlet_avro::MAX_TABLE_COLUMNS {
         eprintln!(
@@ -78,7 +84,26 @@ fn propose(args: ProposeArgs) -> anyhow::Result<()> {
             inlet_avro::MAX_TABLE_COLUMNS
         );
     }
-    let ddl = proposal.ddl(&schema_name, &table);
+    if let Some(missing) = args
+        .key_columns
+        .iter()
+        .find(|k| !proposal.columns.iter().any(|c| &c.name == *k))
+    {
+        bail!(
+            "--key-column {missing} is not a column of the proposed table (its columns: {}); a key that is not a record fills one such column with --key",
+            proposal
+                .columns
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let primary_key = (!args.key_columns.is_empty()).then_some(args.key_columns.as_slice());
+    let mut ddl = inlet_postgres::ddl::create_table(&table, &proposal.columns, primary_key);
+    if let Some(time) = &proposal.time_column {
+        ddl.push_str(&inlet_postgres::ddl::hypertable_comment(&table, time));
+    }
     let mut text;
     if args.json {
         let columns: Vec<_> = proposal
@@ -92,8 +117,8 @@ fn propose(args: ProposeArgs) -> anyhow::Result<()> {
             .map(|m| json!({"column": m.column, "field": source_text(&m.source)}))
             .collect();
         let document = json!({
-            "schema": schema_name,
-            "table": table,
+            "schema": table.schema,
+            "table": table.table,
             "columns": columns,
             "mapping": mapping,
             "time_column": proposal.time_column,
@@ -143,15 +168,6 @@ fn source_text(source: &ColumnSource) -> String {
     }
 }
 
-/// `schema.table` or `table` (in `public`), each part a plain name.
-fn split_table(name: &str) -> anyhow::Result<(String, String)> {
-    let (schema, table) = name.split_once('.').unwrap_or(("public", name));
-    if schema.is_empty() || table.is_empty() || table.contains('.') {
-        bail!("--table takes `schema.table` or `table`, not {name:?}");
-    }
-    Ok((schema.to_owned(), table.to_owned()))
-}
-
 /// The root record's simple name in snake_case (`SensorReading` → `sensor_reading`), or
 /// `events` for a schema whose root is not a record.
 fn default_table(schema: &WriterSchema) -> String {
@@ -188,15 +204,5 @@ mod tests {
         )
         .unwrap();
         assert_eq!(default_table(&schema), "sensor_reading");
-        assert_eq!(
-            split_table("iot.readings").unwrap(),
-            ("iot".to_owned(), "readings".to_owned())
-        );
-        assert_eq!(
-            split_table("readings").unwrap(),
-            ("public".to_owned(), "readings".to_owned())
-        );
-        assert!(split_table("a.b.c").is_err());
-        assert!(split_table(".x").is_err());
     }
 }

@@ -142,8 +142,17 @@ pub async fn propose_table(
         .ok_or_else(|| format!("{subject} has no schema that inlet can read"))?;
     let key = latest_schema(&registry, &format!("{topic}-key")).await;
     let proposal = Proposal::for_topic(&value, key.as_ref().map(|(_, k)| k), key_columns);
-    let ddl = proposal.ddl(&table.schema, &table.table);
+    let mut ddl =
+        inlet_postgres::ddl::create_table(table, &proposal.columns, key_columns_of(key_columns));
+    if let Some(time) = &proposal.time_column {
+        ddl.push_str(&inlet_postgres::ddl::hypertable_comment(table, time));
+    }
     Ok((proposal, ddl))
+}
+
+/// An upsert's key columns as the primary key of a table made for it (none: append).
+fn key_columns_of(key_columns: &[String]) -> Option<&[String]> {
+    (!key_columns.is_empty()).then_some(key_columns)
 }
 
 /// Checks one connector; the findings are in the order they were made.
@@ -560,7 +569,7 @@ async fn check_table(
                 format!(
                     "{table} has no unique index on key_columns {key:?}, which upserts need: CREATE UNIQUE INDEX ON {} ({});",
                     table.quoted(),
-                    inlet_avro::quote_list(key)
+                    inlet_postgres::ddl::quote_list(key)
                 ),
             )),
             Err(e) => findings.push(Finding::fail("table", e.to_string())),

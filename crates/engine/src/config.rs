@@ -413,4 +413,39 @@ tolerance = "some"
         assert!(raw.connector[0].batch.check().is_ok());
         assert!(raw.connector[0].errors.check().is_ok());
     }
+
+    #[test]
+    fn kafka_properties_that_hold_secrets_are_never_shown() {
+        let text = GOOD
+            .replace("${file:PASSWORD_FILE}", "p")
+            .replace(
+                "group_prefix = \"tigerdata-kafka/proj\"",
+                "group_prefix = \"tigerdata-kafka/proj\"\nproperties = { \"ssl.key.password\" = \"keypass\", \"sasl.oauthbearer.client.secret\" = \"${env:INLET_TEST_OAUTH_SECRET}\", \"fetch.min.bytes\" = \"1\" }",
+            );
+        let raw = RawConfig::parse(&text).unwrap();
+        let shown = format!("{raw:?} {:?}", raw.connector[0].redacted());
+        assert!(!shown.contains("keypass"), "{shown}");
+        assert!(shown.contains("INLET_TEST_OAUTH_SECRET") && shown.contains("fetch.min.bytes"));
+        // The reference is resolved at check time, named when it cannot be.
+        let err = raw.check().unwrap_err();
+        assert!(
+            err.problems
+                .iter()
+                .any(|(k, m)| k.contains("sasl.oauthbearer.client.secret")
+                    && m.contains("INLET_TEST_OAUTH_SECRET")),
+            "{err}"
+        );
+        let checked =
+            RawConfig::parse(&text.replace("${env:INLET_TEST_OAUTH_SECRET}", "inline-secret"))
+                .unwrap()
+                .check()
+                .unwrap();
+        let kafka = &checked.connectors[0].kafka;
+        assert_eq!(kafka.properties["ssl.key.password"], "keypass");
+        let shown = format!("{checked:?}");
+        assert!(
+            !shown.contains("keypass") && !shown.contains("inline-secret"),
+            "{shown}"
+        );
+    }
 }

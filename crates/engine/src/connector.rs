@@ -191,30 +191,6 @@ pub struct Control {
     pub pause: watch::Receiver<bool>,
 }
 
-impl Control {
-    /// A control that never stops or pauses: the sender's end is `keep`.
-    pub fn new() -> (ControlHandle, Self) {
-        let (stop_tx, stop) = watch::channel(false);
-        let (pause_tx, pause) = watch::channel(false);
-        (
-            ControlHandle {
-                stop: stop_tx,
-                pause: pause_tx,
-            },
-            Control { stop, pause },
-        )
-    }
-}
-
-/// The sending side of a [`Control`].
-#[derive(Debug)]
-pub struct ControlHandle {
-    /// Send true to stop.
-    pub stop: watch::Sender<bool>,
-    /// Send true to pause, false to resume.
-    pub pause: watch::Sender<bool>,
-}
-
 /// A connector, ready to run.
 pub struct Connector {
     pub(crate) config: ConnectorConfig,
@@ -238,6 +214,8 @@ impl Connector {
         let result = self.run_until_stopped(control, &progress).await;
         progress.consuming.store(false, Ordering::Relaxed);
         progress.paused.store(false, Ordering::Relaxed);
+        // The partitions were this run's: a restart learns its own from the rebalance.
+        progress.set_stored(Default::default());
         result
     }
 
@@ -451,22 +429,8 @@ impl Connector {
         if let Some(reason) = crate::decode::uncreatable(topic, &proposal) {
             return Err(table_error(reason));
         }
-        let ddl = proposal.ddl(&topic.table.schema, &topic.table.table);
-        let mut create = format!(
-            "CREATE SCHEMA IF NOT EXISTS {}; {}",
-            inlet_avro::quote(&topic.table.schema),
-            ddl.lines()
-                .filter(|l| !l.starts_with("--"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
-        if let Some(key) = topic.insert.key() {
-            create.push_str(
-                &include_str!("sql/add_primary_key.sql")
-                    .replace("{table}", &topic.table.quoted())
-                    .replace("{key}", &inlet_avro::quote_list(key)),
-            );
-        }
+        let create =
+            inlet_postgres::ddl::create_table(&topic.table, &proposal.columns, topic.insert.key());
         // false: another worker created it meanwhile (and its hypertable).
         let created = create_table(client, &topic.table, &create)
             .await
@@ -557,7 +521,7 @@ impl Connector {
         if keys.contains(&wanted) {
             return Ok(());
         }
-        let list = inlet_avro::quote_list(key);
+        let list = inlet_postgres::ddl::quote_list(key);
         Err(RunError::Table {
             connector: self.config.name.clone(),
             message: format!(
@@ -882,8 +846,9 @@ impl Run<'_> {
         let mut in_flight: Option<InFlight> = None;
         let mut stop: Option<RunError> = None;
         loop {
-            let stopping = stop.is_some() || *shutdown.borrow();
-            let pausing = !stopping && *self.pause.borrow();
+            // A stop whose sender is gone is a stop; a pause whose sender is gone is not.
+            let stopping = stop.is_some() || *shutdown.borrow() || shutdown.has_changed().is_err();
+            let pausing = !stopping && *self.pause.borrow() && self.pause.has_changed().is_ok();
             let empty = HashMap::new();
             let pending = in_flight.as_ref().map_or(&empty, |f| &f.ends);
             let done = in_flight.as_ref().map(|f| f.done.clone());
@@ -936,7 +901,7 @@ impl Run<'_> {
             } else if stopping {
                 return stop.map_or(Ok(()), Err);
             } else if pausing && in_flight.is_none() {
-                self.paused(shutdown).await;
+                stop = stop.or(self.paused(shutdown).await);
             }
         }
     }
@@ -945,8 +910,9 @@ impl Run<'_> {
     /// assigned meanwhile too) while the consumer goes on polling, so that the group keeps
     /// this member and its partitions. Records already fetched are let go; on resume each
     /// partition is sought back to its stored offset (or, with none stored, to the first
-    /// record let go), so none is skipped. Returns on resume or stop.
-    async fn paused(&mut self, shutdown: &mut watch::Receiver<bool>) {
+    /// record let go), so none is skipped. Returns on resume or stop, with the error that
+    /// stops the connector if a partition could not be sought back.
+    async fn paused(&mut self, shutdown: &mut watch::Receiver<bool>) -> Option<RunError> {
         tracing::info!(connector = %self.name(), "paused");
         self.progress.paused.store(true, Ordering::Relaxed);
         let mut let_go: HashMap<(usize, i32), i64> = HashMap::new();
@@ -983,9 +949,12 @@ impl Run<'_> {
             .iter()
             .map(|(&key, p)| (key, p.stored))
             .collect();
+        let mut failed = None;
         for (key, first) in let_go {
-            if let Some(&at) = stored.get(&key) {
-                self.seek_back(key, at, first);
+            if let Some(&at) = stored.get(&key)
+                && let Err(e) = self.seek_back(key, at, first)
+            {
+                failed = failed.or(Some(e));
             }
         }
         self.set_fetching(true);
@@ -993,6 +962,7 @@ impl Run<'_> {
         if !*shutdown.borrow() {
             tracing::info!(connector = %self.name(), "resumed");
         }
+        failed
     }
 
     /// Pauses or resumes fetching of every partition assigned to the consumer.
@@ -1011,22 +981,31 @@ impl Run<'_> {
     }
 
     /// Places partition `key` to be read again from `stored`, or, with none stored, from
-    /// `first` (the first record dropped, `i64::MAX` for none: left where it is).
-    fn seek_back(&mut self, key: (usize, i32), stored: Option<i64>, first: i64) {
+    /// `first` (the first record dropped, `i64::MAX` for none: left where it is). A seek
+    /// that fails would go on past records not stored: the connector stops with a
+    /// retriable error, and its restart reads from the stored offsets.
+    fn seek_back(
+        &mut self,
+        key: (usize, i32),
+        stored: Option<i64>,
+        first: i64,
+    ) -> Result<(), RunError> {
         let (t, partition) = key;
         self.positions.insert(key, Position::placed(stored));
         let at = match stored {
-            Some(next) => Offset::Offset(next),
-            None if first != i64::MAX => Offset::Offset(first),
-            None => return,
+            Some(next) => next,
+            None if first != i64::MAX => first,
+            None => return Ok(()),
         };
         let topic = &self.targets[t].config.topic;
-        if let Err(e) = self
-            .consumer
-            .seek(topic, partition, at, Duration::from_secs(10))
-        {
-            tracing::warn!(connector = %self.name(), %topic, partition, error = %e, "seeking back failed");
-        }
+        self.consumer
+            .seek(topic, partition, Offset::Offset(at), Duration::from_secs(10))
+            .map_err(|e| RunError::Unavailable {
+                connector: self.name().to_owned(),
+                message: format!(
+                    "seeking {topic}/{partition} back to offset {at} failed ({e}): restarting, to read it from its stored offset"
+                ),
+            })
     }
 
     /// Counts a written batch and moves the positions on; after a fence, reads the stored
@@ -1120,8 +1099,11 @@ impl Run<'_> {
             let mut event = None;
             let message = tokio::select! {
                 _ = shutdown.changed() => break,
-                // Paused: the batch so far is written, then fetching stops.
-                _ = self.pause.changed() => if *self.pause.borrow() { break } else { None },
+                // Paused: the batch so far is written, then fetching stops. (A pause whose
+                // sender is gone is not looked at again.)
+                changed = self.pause.changed(), if self.pause.has_changed().is_ok() => {
+                    if changed.is_err() || *self.pause.borrow() { break } else { None }
+                }
                 _ = &mut linger, if !empty => break,
                 // The batch in flight is written and nothing waits: take its outcome.
                 _ = async {
@@ -1423,7 +1405,7 @@ impl Run<'_> {
                     continue;
                 }
                 // No offset stored yet: read again from the first record the batches held.
-                self.seek_back((t, partition), stored.get(&partition).copied(), first);
+                self.seek_back((t, partition), stored.get(&partition).copied(), first)?;
             }
         }
         Ok(())

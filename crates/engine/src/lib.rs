@@ -23,7 +23,7 @@ pub use check::{
     Finding, KafkaProbe, TopicInfo, check_connector, probe_kafka, probe_registry, propose_table,
 };
 pub use config::{Config, ConfigError, ConnectorConfig, Tolerance};
-pub use connector::{Connector, Control, ControlHandle, RunError};
+pub use connector::{Connector, Control, RunError};
 pub use metrics::{Progress, render as render_metrics};
 pub use record_file::{FileRecord, RecordFileReader, RecordFileWriter};
 pub use replay::ReplaySummary;

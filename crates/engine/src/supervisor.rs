@@ -231,13 +231,17 @@ impl Supervisor {
             samples: Mutex::new(VecDeque::new()),
         });
         let (commands, receiver) = mpsc::unbounded_channel();
-        let task = tokio::spawn(supervise(
-            config,
-            database,
-            shared.clone(),
-            receiver,
-            self.changes.clone(),
-        ));
+        let span = tracing::info_span!("connector", name = %name);
+        let task = tokio::spawn(
+            supervise(
+                config,
+                database,
+                shared.clone(),
+                receiver,
+                self.changes.clone(),
+            )
+            .instrument(span),
+        );
         connectors.insert(
             name,
             Handle {
@@ -284,11 +288,15 @@ impl Supervisor {
         futures_util::future::join_all(stops).await;
     }
 
-    /// Stops `name` and forgets it.
+    /// Stops `name` and forgets it: returns once its supervising task (and its run) ended.
     pub async fn remove(&self, name: &str) -> Result<(), SupervisorError> {
         self.stop(name).await?;
-        if let Some(handle) = self.lock().remove(name) {
-            handle.task.abort();
+        let handle = self.lock().remove(name);
+        if let Some(handle) = handle {
+            // Its commands close with the handle: a stopped task ends, a running one (a
+            // resume came in between) is stopped first.
+            drop(handle.commands);
+            let _ = handle.task.await;
         }
         self.changed();
         Ok(())
@@ -449,9 +457,16 @@ fn sample(shared: &Shared) {
     }
 }
 
+/// A run ended: its rate is no more (a stopped connector stores 0 rows per second).
+fn clear_samples(shared: &Shared) {
+    if let Ok(mut samples) = shared.samples.lock() {
+        samples.clear();
+    }
+}
+
 fn set_phase(shared: &Shared, phase: Phase, changes: &watch::Sender<u64>) {
     let (to, reason) = match &phase {
-        Phase::Started => ("STARTED", None),
+        Phase::Started => ("UNASSIGNED", None),
         Phase::Restarting(reason) => ("RESTARTING", reason.as_deref()),
         Phase::Stopped => ("STOPPED", None),
         Phase::Failed(reason) => ("FAILED", Some(reason.as_str())),
@@ -514,7 +529,7 @@ async fn supervise(
             Err(reason) => {
                 shared.progress.note_error(&reason);
                 set_phase(&shared, Phase::Failed(reason), &changes);
-                if !wait_for_start(&mut commands, &pause_tx).await {
+                if !wait_for_start(&mut commands, &pause_tx, true).await {
                     return;
                 }
                 continue;
@@ -526,13 +541,14 @@ async fn supervise(
             stop,
             pause: pause.clone(),
         };
-        // Every log line of the connector, in this crate and below, carries its name.
-        let span = tracing::info_span!("connector", name = %name);
+        // Every log line of the connector, in this crate and below, carries its name (the
+        // supervising task runs in the same span).
         let mut run = tokio::spawn(
             Connector::new(config, database.clone())
                 .run(control, shared.progress.clone())
-                .instrument(span),
+                .in_current_span(),
         );
+        let started = Instant::now();
         let mut asked = Asked::Nothing;
         let result = loop {
             tokio::select! {
@@ -541,11 +557,13 @@ async fn supervise(
                 command = commands.recv() => match command {
                     Some(Command::Pause) => { pause_tx.send_replace(true); }
                     Some(Command::Resume) => { pause_tx.send_replace(false); }
-                    Some(Command::Restart) => {
+                    // A stop asked for stays asked for: a restart after it does not undo it.
+                    Some(Command::Restart) if asked != Asked::Stop => {
                         asked = Asked::Restart;
                         set_phase(&shared, Phase::Restarting(None), &changes);
                         stop_tx.send_replace(true);
                     }
+                    Some(Command::Restart) => {}
                     Some(Command::Stop(done)) => {
                         asked = Asked::Stop;
                         waiters.push(done);
@@ -558,7 +576,11 @@ async fn supervise(
                 },
             }
         };
-        sample(&shared);
+        clear_samples(&shared);
+        // A run that lasted starts the backoff over: its failure is not one of a series.
+        if started.elapsed() >= RESTART_MAX {
+            backoff = RESTART_FIRST;
+        }
         let failure = match result {
             Ok(Ok(())) => None,
             Ok(Err(e)) => {
@@ -605,17 +627,21 @@ async fn supervise(
         for done in waiters.drain(..) {
             let _ = done.send(());
         }
-        if !wait_for_start(&mut commands, &pause_tx).await {
+        let failed = matches!(shared.phase.lock().map(|p| p.clone()), Ok(Phase::Failed(_)));
+        if !wait_for_start(&mut commands, &pause_tx, failed).await {
             return;
         }
         backoff = RESTART_FIRST;
     }
 }
 
-/// Stopped or failed: waits for a resume or a restart (true), or the end (false).
+/// Stopped or failed: waits for what starts it again (true) — a restart, or a resume of a
+/// stopped one (a FAILED connector needs a restart, as in Kafka Connect) — or for the end
+/// (false).
 async fn wait_for_start(
     commands: &mut mpsc::UnboundedReceiver<Command>,
     pause_tx: &watch::Sender<bool>,
+    failed: bool,
 ) -> bool {
     loop {
         match commands.recv().await {
@@ -628,7 +654,9 @@ async fn wait_for_start(
             }
             Some(Command::Resume) => {
                 pause_tx.send_replace(false);
-                return true;
+                if !failed {
+                    return true;
+                }
             }
             Some(Command::Restart) => return true,
         }

@@ -258,11 +258,17 @@ table = "public.unfit"
         "{trace}"
     );
     assert!(status.partitions.is_empty());
-    // A FAILED connector is restarted on request (and fails again for the same reason).
+    // Resume does not start a FAILED connector (as in Kafka Connect: restart does).
+    supervisor.resume("unfit").unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        supervisor.status("unfit").unwrap().state,
+        ConnectorState::Failed
+    );
+    // A restart after a stop does not undo the stop: stop_all returns.
     supervisor.restart("unfit").unwrap();
     supervisor.stop_all().await;
-    assert!(matches!(
-        supervisor.status("unfit").unwrap().state,
-        ConnectorState::Stopped | ConnectorState::Failed
-    ));
+    supervisor.restart("unfit").unwrap();
+    supervisor.remove("unfit").await.unwrap();
+    assert!(supervisor.status("unfit").is_err(), "removed");
 }

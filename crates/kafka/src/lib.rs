@@ -16,5 +16,7 @@ pub use consumer::{
 };
 pub use error::{Error, Result};
 pub use permissions::Denied;
-pub use settings::{CONSUMER_TUNING, KafkaSettings, Mechanism, SecurityProtocol, StartFrom};
+pub use settings::{
+    CONSUMER_TUNING, KafkaSettings, Mechanism, SecurityProtocol, StartFrom, is_secret_property,
+};
 pub use throttle::Throttle;

@@ -85,8 +85,15 @@ pub enum StartFrom {
     Latest,
 }
 
-/// A connector's Kafka settings, checked. `Debug` never shows the password.
-#[derive(Debug, Clone)]
+/// Whether a librdkafka property holds a secret (`ssl.key.password`,
+/// `sasl.oauthbearer.client.secret`, `ssl.key.pem`…): its value is never shown.
+pub fn is_secret_property(key: &str) -> bool {
+    key.ends_with(".password") || key.contains("secret") || key == "ssl.key.pem"
+}
+
+/// A connector's Kafka settings, checked. `Debug` never shows the password, nor the value
+/// of a property that holds a secret ([`is_secret_property`]).
+#[derive(Clone)]
 pub struct KafkaSettings {
     /// `host:port,host:port`.
     pub bootstrap_servers: String,
@@ -102,6 +109,32 @@ pub struct KafkaSettings {
     pub start_from: StartFrom,
     /// Extra librdkafka properties, passed as they are (after inlet's own).
     pub properties: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for KafkaSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let properties: BTreeMap<&str, &str> = self
+            .properties
+            .iter()
+            .map(|(k, v)| {
+                let shown = if is_secret_property(k) {
+                    "[redacted]"
+                } else {
+                    v.as_str()
+                };
+                (k.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("KafkaSettings")
+            .field("bootstrap_servers", &self.bootstrap_servers)
+            .field("security_protocol", &self.security_protocol)
+            .field("sasl", &self.sasl)
+            .field("ca_file", &self.ca_file)
+            .field("group_id", &self.group_id)
+            .field("start_from", &self.start_from)
+            .field("properties", &properties)
+            .finish()
+    }
 }
 
 impl KafkaSettings {

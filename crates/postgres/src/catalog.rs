@@ -1,8 +1,9 @@
 //! What the database holds: inlet's own tables, the target tables' columns, TimescaleDB.
 
-use inlet_avro::{PgType, TableColumn, quote};
+use inlet_avro::{PgType, TableColumn};
 use tokio_postgres::Client;
 
+use crate::ddl::quote;
 use crate::error::{Error, Result};
 
 /// A table name, `schema.table`.

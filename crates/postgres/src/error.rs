@@ -94,9 +94,11 @@ impl Error {
                 None => source.is_closed() || std::error::Error::source(source).is_some(),
                 Some(db) => matches!(&db.code().code()[..2], "08" | "57" | "40" | "53"),
             },
-            Error::Connect { source, hint, .. } => {
-                source.as_db_error().is_none() && hint.is_empty()
-            }
+            // Refused while starting up (57P03) or full (53300): it passes.
+            Error::Connect { source, hint, .. } => match source.as_db_error() {
+                None => hint.is_empty(),
+                Some(db) => matches!(db.code().code(), "57P03" | "53300"),
+            },
         }
     }
 }
@@ -116,6 +118,8 @@ impl Error {
             | Error::UnsupportedColumn { .. }
             | Error::SchemaNewer { .. } => Fault::Config,
             Error::Connect { .. } => Fault::Config,
+            // No answer from the server behind it: the client side (a conversion) failed.
+            Error::Query { source, .. } if source.as_db_error().is_none() => Fault::Internal,
             // SQLSTATE class XX: the server's own internal error.
             Error::Query { .. } if self.sqlstate().is_some_and(|s| s.starts_with("XX")) => {
                 Fault::External

@@ -9,6 +9,7 @@
 mod batch;
 mod catalog;
 mod connect;
+pub mod ddl;
 mod error;
 mod migrations;
 mod offsets;

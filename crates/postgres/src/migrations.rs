@@ -34,6 +34,23 @@ pub const SCHEMA_VERSION: i32 = MIGRATIONS[MIGRATIONS.len() - 1].0;
 pub async fn migrate(client: &mut Client) -> Result<Vec<i32>> {
     let action = "bringing inlet's schema up to date (inlet.migrations)";
     let query = |e| Error::query(action, e);
+    // Up to date (every start but the first): no lock and no DDL, so that a role with
+    // rights on the rows only can run connectors on a schema made for it.
+    let exists: bool = client
+        .query_one(include_str!("sql/migrations_exists.sql"), &[])
+        .await
+        .map_err(query)?
+        .get(0);
+    if exists {
+        let current: i32 = client
+            .query_one(include_str!("sql/migrations_version.sql"), &[])
+            .await
+            .map_err(query)?
+            .get(0);
+        if current == SCHEMA_VERSION {
+            return Ok(Vec::new());
+        }
+    }
     let tx = client.transaction().await.map_err(query)?;
     tx.batch_execute(include_str!("sql/setup_lock.sql"))
         .await

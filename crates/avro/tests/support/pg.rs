@@ -2,7 +2,8 @@
 
 use bytes::Bytes;
 use futures_util::SinkExt;
-use inlet_avro::{DecodePlan, copy_stream, quote};
+use inlet_avro::{DecodePlan, copy_stream};
+use inlet_postgres::ddl::quote;
 
 /// `COPY table (plan's columns) FROM STDIN (FORMAT binary)` with `rows`; the row count.
 pub async fn copy_rows(

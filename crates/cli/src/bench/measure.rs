@@ -5,9 +5,10 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use inlet_avro::{Proposal, quote};
+use inlet_avro::Proposal;
 use inlet_engine::{Config, Connector, RecordFileReader};
 use inlet_postgres::DatabaseConfig;
+use inlet_postgres::ddl::quote;
 use rdkafka::consumer::Consumer as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
@@ -210,12 +211,11 @@ impl Database {
             (APPEND_TABLE, include_str!("sql/index_ts.sql")),
             (UPSERT_TABLE, include_str!("sql/primary_key.sql")),
         ] {
-            let ddl: String = proposal
-                .ddl("public", table)
-                .lines()
-                .filter(|l| !l.starts_with("--"))
-                .collect::<Vec<_>>()
-                .join("\n");
+            let name = inlet_postgres::TableName {
+                schema: "public".to_owned(),
+                table: table.to_owned(),
+            };
+            let ddl = inlet_postgres::ddl::create_table(&name, &proposal.columns, None);
             self.client
                 .batch_execute(&ddl)
                 .await

@@ -12,7 +12,7 @@ use inlet_registry::{BasicCredentials, RegistryConfig};
 
 use super::raw::{
     RawBatch, RawConfig, RawConnector, RawDatabase, RawErrors, RawKafka, RawMapping, RawRegistry,
-    RawTopic,
+    RawSecret, RawTopic,
 };
 use super::{
     BatchConfig, Config, ConfigError, ConnectorConfig, Evolution, InsertMode, Tolerance,
@@ -145,6 +145,14 @@ impl RawConnector {
         let mut shown = self.clone();
         shown.kafka.password = shown.kafka.password.as_ref().map(|s| s.redacted());
         shown.registry.secret = shown.registry.secret.as_ref().map(|s| s.redacted());
+        for (key, value) in &mut shown.kafka.properties {
+            if inlet_kafka::is_secret_property(key) {
+                *value = RawSecret::new(value.clone())
+                    .redacted()
+                    .written()
+                    .to_owned();
+            }
+        }
         shown
     }
 
@@ -290,6 +298,16 @@ impl RawKafka {
             }
         };
         self.check_properties(problems);
+        // A property that holds a secret may be a reference, resolved now.
+        let mut properties = self.properties.clone();
+        for (key, value) in &mut properties {
+            if inlet_kafka::is_secret_property(key) {
+                match RawSecret::new(value.clone()).resolve() {
+                    Ok(secret) => *value = secret.expose().to_owned(),
+                    Err(e) => problems.add(&format!("properties.{key:?}"), e),
+                }
+            }
+        }
         if problems.count() > before {
             return None;
         }
@@ -300,7 +318,7 @@ impl RawKafka {
             ca_file: self.ca_file.clone(),
             group_id: format!("{}/{name}", self.group_prefix),
             start_from,
-            properties: self.properties.clone(),
+            properties,
         })
     }
 

@@ -23,6 +23,11 @@ impl RawSecret {
         RawSecret(written.into())
     }
 
+    /// As written (a reference, or the value itself): for storing, never for showing.
+    pub fn written(&self) -> &str {
+        &self.0
+    }
+
     /// Whether it is a reference (`${env:NAME}`, `${file:PATH}`), not the value itself.
     pub fn is_reference(&self) -> bool {
         self.env_name().is_some() || self.file_path().is_some()
@@ -115,8 +120,8 @@ pub struct RawConnector {
     pub errors: RawErrors,
 }
 
-/// `[connector.kafka]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `[connector.kafka]`. `Debug` hides the password and the properties that hold secrets.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawKafka {
     /// `host:port[,host:port...]`.
@@ -145,6 +150,49 @@ pub struct RawKafka {
     /// Extra librdkafka properties.
     #[serde(default)]
     pub properties: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for RawKafka {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let properties: BTreeMap<&str, RawSecretOrText<'_>> = self
+            .properties
+            .iter()
+            .map(|(k, v)| {
+                let shown = if inlet_kafka::is_secret_property(k) {
+                    RawSecretOrText::Secret(RawSecret::new(v.clone()))
+                } else {
+                    RawSecretOrText::Text(v)
+                };
+                (k.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("RawKafka")
+            .field("bootstrap_servers", &self.bootstrap_servers)
+            .field("security_protocol", &self.security_protocol)
+            .field("sasl_mechanism", &self.sasl_mechanism)
+            .field("username", &self.username)
+            .field("password", &self.password)
+            .field("ca_file", &self.ca_file)
+            .field("group_prefix", &self.group_prefix)
+            .field("start_from", &self.start_from)
+            .field("properties", &properties)
+            .finish()
+    }
+}
+
+/// A property's value for `Debug`: a secret's as [`RawSecret`] shows it.
+enum RawSecretOrText<'a> {
+    Secret(RawSecret),
+    Text(&'a str),
+}
+
+impl std::fmt::Debug for RawSecretOrText<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RawSecretOrText::Secret(secret) => secret.fmt(f),
+            RawSecretOrText::Text(text) => text.fmt(f),
+        }
+    }
 }
 
 fn default_protocol() -> String {

@@ -75,7 +75,9 @@ fn references_resolve_named_types_from_other_files() {
     ]);
     let text = stdout(&output);
     assert!(
-        text.starts_with("CREATE TABLE \"app\".\"visits\" (\n"),
+        text.starts_with(
+            "CREATE SCHEMA IF NOT EXISTS \"app\";\nCREATE TABLE \"app\".\"visits\" (\n"
+        ),
         "{text}"
     );
     assert!(

@@ -40,18 +40,28 @@ pub fn create_table(
             )
         })
         .collect();
-    let mut sql = include_str!("sql/create_table.sql")
+    let mut sql = statements(include_str!("sql/create_table.sql"))
         .replace("{schema}", &quote(&table.schema))
         .replace("{table}", &table.quoted())
         .replace("{columns}", &lines.join(",\n"));
     if let Some(key) = primary_key {
         sql.push_str(
-            &include_str!("sql/add_primary_key.sql")
+            &statements(include_str!("sql/add_primary_key.sql"))
                 .replace("{table}", &table.quoted())
                 .replace("{key}", &quote_list(key)),
         );
     }
     sql
+}
+
+/// A template's statements without its comment lines (the SQL is shown to users by
+/// `inlet schema propose`), each line ending in a newline.
+fn statements(template: &str) -> String {
+    template
+        .lines()
+        .filter(|l| !l.starts_with("--"))
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
 
 /// The call that makes `table` a hypertable on `time_column`, as a comment for a reader
@@ -96,6 +106,10 @@ mod tests {
             "{sql}"
         );
         assert!(sql.contains("ADD PRIMARY KEY (\"ts\")"), "{sql}");
+        assert!(
+            sql.starts_with("CREATE SCHEMA"),
+            "no template comment: {sql}"
+        );
         assert!(hypertable_comment(&table, "ts").contains("by_range('ts')"));
     }
 }

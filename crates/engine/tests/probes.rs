@@ -50,7 +50,7 @@ async fn kafka_and_registry_probes_list_what_the_console_shows() {
     let columns: Vec<&str> = proposal.columns.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(columns, ["id", "tenant"], "the key's field too");
     assert!(
-        ddl.starts_with("CREATE TABLE \"public\".\"probed\""),
+        ddl.contains("CREATE TABLE \"public\".\"probed\" ("),
         "{ddl}"
     );
     let missing = propose_table(&registry, "no-such-topic", &table, &[])

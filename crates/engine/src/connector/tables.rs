@@ -1,0 +1,203 @@
+//! Preparing a connector's tables before it consumes: read each topic's table, or create it
+//! from the proposal for its subjects' latest schemas (with a primary key for the upsert
+//! modes and a hypertable when TimescaleDB is there), record its columns' fields, and refuse
+//! a table no record of the latest schema can fill.
+
+use super::*;
+
+impl Connector {
+    /// inlet's schema and each topic's target table.
+    pub(crate) async fn setup(
+        &self,
+        client: &mut tokio_postgres::Client,
+        registry: &RegistryClient,
+    ) -> Result<Vec<Target>, RunError> {
+        ensure_inlet_schema(client)
+            .await
+            .map_err(|source| RunError::Database {
+                connector: self.config.name.clone(),
+                source,
+            })?;
+        let mut targets = Vec::new();
+        for topic in &self.config.topics {
+            targets.push(self.prepare(client, registry, topic).await?);
+        }
+        Ok(targets)
+    }
+
+    /// The topic's table: read, or created from the proposal for the subject's latest schema.
+    pub(super) async fn prepare(
+        &self,
+        client: &mut tokio_postgres::Client,
+        registry: &RegistryClient,
+        topic: &crate::config::TopicConfig,
+    ) -> Result<Target, RunError> {
+        let table_error = |message: String| RunError::Table {
+            connector: self.config.name.clone(),
+            message,
+        };
+        let db_error = |source| RunError::Database {
+            connector: self.config.name.clone(),
+            source,
+        };
+        // The key's latest schema: its fields can fill columns the value does not.
+        let key = latest_schema(registry, &format!("{}-key", topic.topic)).await;
+        if let Some(columns) = table_columns(client, &topic.table)
+            .await
+            .map_err(db_error)?
+        {
+            self.check_key(client, topic).await?;
+            let sources = self.column_sources(client, topic).await?;
+            let target = Target::new(&self.config.name, topic.clone(), columns, sources)
+                .with_key_subject(key.is_some());
+            // A table that no record of the latest schema can fill is refused now, rather
+            // than every record dead-lettered (or rows of NULLs); without the registry the
+            // records are checked schema by schema as they come.
+            if let Some((id, writer)) =
+                latest_schema(registry, &format!("{}-value", topic.topic)).await
+                && let Some(reason) = target.coverage_problem(&writer, key_schema(&key))
+            {
+                return Err(table_error(format!(
+                    "schema id {id} of subject {}-value: {reason}",
+                    topic.topic
+                )));
+            }
+            return Ok(target);
+        }
+        if !topic.create_table {
+            return Err(table_error(format!(
+                "table {} does not exist: create it, or set create_table = true for topic {}",
+                topic.table, topic.topic
+            )));
+        }
+        let subject = format!("{}-value", topic.topic);
+        let latest = registry
+            .subject_version(&subject, "latest")
+            .await
+            .map_err(|e| if e.is_retriable() {
+                RunError::Unavailable {
+                    connector: self.config.name.clone(),
+                    message: format!("subject {subject}: {e}"),
+                }
+            } else { table_error(format!(
+                "table {} does not exist, and the schema to create it from cannot be read: subject {subject}: {e}. Produce to the topic with a registered schema first, or create the table",
+                topic.table
+            ))})?;
+        let resolved = registry
+            .resolve(latest.id)
+            .await
+            .map_err(|e| table_error(format!("schema id {}: {e}", latest.id)))?;
+        let writer = WriterSchema::parse(&resolved.schema, &resolved.dependencies)
+            .map_err(|e| table_error(format!("schema id {}: {e}", latest.id)))?;
+        // Columns the value lacks may come from the key's fields (its latest schema).
+        let proposal = Proposal::for_topic(
+            &writer,
+            key.as_ref().map(|(_, key)| key),
+            topic.insert.key().unwrap_or_default(),
+        );
+        if let Some(reason) = crate::decode::uncreatable(topic, &proposal) {
+            return Err(table_error(reason));
+        }
+        let create =
+            inlet_postgres::ddl::create_table(&topic.table, &proposal.columns, topic.insert.key());
+        // false: another worker created it meanwhile (and its hypertable).
+        let created = create_table(client, &topic.table, &create)
+            .await
+            .map_err(db_error)?;
+        if created {
+            tracing::info!(table = %topic.table, schema_id = latest.id, "table created from the schema's proposal");
+        }
+        let time_column = topic.time_column.clone().or(proposal.time_column);
+        if let Some(time) = time_column.filter(|_| created) {
+            let keyed_without_time = topic.insert.key().is_some_and(|k| !k.contains(&time));
+            if keyed_without_time {
+                tracing::info!(table = %topic.table, %time, "not a hypertable: its unique key would have to include the time column");
+            } else if timescaledb_present(client).await.map_err(db_error)? {
+                create_hypertable(client, &topic.table, &time, &topic.chunk_interval)
+                    .await
+                    .map_err(db_error)?;
+                tracing::info!(table = %topic.table, %time, "hypertable created");
+            } else {
+                tracing::info!(table = %topic.table, "TimescaleDB is not installed: a plain table");
+            }
+        }
+        let columns = table_columns(client, &topic.table)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| {
+                table_error(format!("table {} vanished after its creation", topic.table))
+            })?;
+        self.check_key(client, topic).await?;
+        if created && topic.mapping.is_none() {
+            // Each column's field, from the proposal the table was made from; what was
+            // recorded for an earlier table of that name is forgotten.
+            let claims: Vec<inlet_postgres::ColumnClaim> = proposal
+                .mapping
+                .iter()
+                .filter(|m| !matches!(m.source, inlet_avro::ColumnSource::Kafka(_)))
+                .map(|m| inlet_postgres::ColumnClaim {
+                    path: m.source.to_string(),
+                    column: m.column.clone(),
+                    add: None,
+                })
+                .collect();
+            inlet_postgres::claim_columns(client, &self.config.name, &topic.table, &claims, true)
+                .await
+                .map_err(db_error)?;
+        }
+        let sources = self.column_sources(client, topic).await?;
+        Ok(
+            Target::new(&self.config.name, topic.clone(), columns, sources)
+                .with_key_subject(key.is_some()),
+        )
+    }
+
+    /// The recorded field of each column of the topic's table (mapping = "auto" only).
+    pub(super) async fn column_sources(
+        &self,
+        client: &tokio_postgres::Client,
+        topic: &crate::config::TopicConfig,
+    ) -> Result<std::collections::BTreeMap<String, String>, RunError> {
+        if topic.mapping.is_some() {
+            return Ok(Default::default());
+        }
+        load_column_sources(client, &self.config.name, &topic.table)
+            .await
+            .map_err(|source| RunError::Database {
+                connector: self.config.name.clone(),
+                source,
+            })
+    }
+
+    /// The upsert modes need a unique index on exactly the key columns.
+    pub(super) async fn check_key(
+        &self,
+        client: &tokio_postgres::Client,
+        topic: &crate::config::TopicConfig,
+    ) -> Result<(), RunError> {
+        let Some(key) = topic.insert.key() else {
+            return Ok(());
+        };
+        let mut wanted = key.to_vec();
+        wanted.sort();
+        let keys =
+            unique_keys(client, &topic.table)
+                .await
+                .map_err(|source| RunError::Database {
+                    connector: self.config.name.clone(),
+                    source,
+                })?;
+        if keys.contains(&wanted) {
+            return Ok(());
+        }
+        let list = inlet_postgres::ddl::quote_list(key);
+        Err(RunError::Table {
+            connector: self.config.name.clone(),
+            message: format!(
+                "table {} has no unique index on key_columns ({list}), which upserts need: CREATE UNIQUE INDEX ON {} ({list});",
+                topic.table,
+                topic.table.quoted()
+            ),
+        })
+    }
+}

@@ -66,6 +66,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let mut sigint = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
     let live = std::io::stderr().is_terminal();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
+    // Without a terminal (systemd, a container), the same line as a log line now and then.
+    let mut logged =
+        tokio::time::interval_at(tokio::time::Instant::now() + PROGRESS_EVERY, PROGRESS_EVERY);
     let started = Instant::now();
     // One progress line per connector, below the log lines (main's IndicatifLayer draws
     // the spans marked indicatif.pb_show; without a terminal nothing is drawn).
@@ -92,6 +95,11 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
                     if let Ok(status) = supervisor.status(name) {
                         span.pb_set_message(&live_line(&status, started.elapsed()));
                     }
+                }
+            }
+            _ = logged.tick(), if !live => {
+                for status in supervisor.statuses() {
+                    tracing::info!(connector = %status.name, "{}", live_line(&status, started.elapsed()));
                 }
             }
             // A connector that failed stops the others: `inlet run` exits 1 with its reason.
@@ -123,20 +131,33 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     }
 }
 
+/// How often the live lines are logged when stderr is not a terminal.
+const PROGRESS_EVERY: Duration = Duration::from_secs(30);
+
 /// A connector's live line: `name: STATE 1000 rows/s, 68000 rows, lag 0, 0 dead letters,
 /// 14 batches, up 19s`.
 fn live_line(status: &ConnectorStatus, up: Duration) -> String {
-    let lag: i64 = status.partitions.iter().filter_map(|p| p.lag).sum();
     format!(
-        "{}: {} {:.0} rows/s, {} rows, lag {lag}, {} dead letters, {} batches, up {}s",
+        "{}: {} {:.0} rows/s, {} rows, lag {}, {} dead letters, {} batches, up {}s",
         status.name,
         status.state,
         status.rows_per_second,
         status.rows,
+        lag_text(status),
         status.dead_letters,
         status.batches,
         up.as_secs()
     )
+}
+
+/// The lag summed over the partitions, or `?` until every partition's end has been read
+/// (librdkafka's statistics come every 5 s).
+fn lag_text(status: &ConnectorStatus) -> String {
+    let lags: Option<Vec<i64>> = status.partitions.iter().map(|p| p.lag).collect();
+    match lags {
+        Some(lags) if !status.partitions.is_empty() => lags.iter().sum::<i64>().to_string(),
+        _ => "?".to_owned(),
+    }
 }
 
 /// This worker's id: `host:pid` (a server's is `host:port`).

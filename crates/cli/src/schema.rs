@@ -69,6 +69,16 @@ fn propose(args: ProposeArgs) -> anyhow::Result<()> {
         None => None,
     };
     let proposal = Proposal::for_topic(&schema, key.as_ref(), &args.key_columns);
+    if key.is_some()
+        && !proposal
+            .mapping
+            .iter()
+            .any(|m| matches!(m.source, ColumnSource::Key(_)))
+    {
+        eprintln!(
+            "note: the key adds no column: the value has every field of a key record, or a key that is not a record has no --key-column of its own to fill (one the value lacks)"
+        );
+    }
     let table = match &args.table {
         Some(name) => TableName::parse(name)
             .with_context(|| format!("--table takes `schema.table` or `table`, not {name:?}"))?,
@@ -101,7 +111,10 @@ fn propose(args: ProposeArgs) -> anyhow::Result<()> {
     }
     let primary_key = (!args.key_columns.is_empty()).then_some(args.key_columns.as_slice());
     let mut ddl = inlet_postgres::ddl::create_table(&table, &proposal.columns, primary_key);
-    if let Some(time) = &proposal.time_column {
+    // A hypertable's unique keys must include its time column.
+    if let Some(time) = &proposal.time_column
+        && primary_key.is_none_or(|key| key.contains(time))
+    {
         ddl.push_str(&inlet_postgres::ddl::hypertable_comment(&table, time));
     }
     let mut text;

@@ -90,7 +90,7 @@ async fn records_land_exactly_once_and_sigterm_stops_cleanly() {
     for event in ["partitions assigned", "running"] {
         assert!(
             log.lines()
-                .any(|l| l.contains(event) && l.contains("connector{name=append}")),
+                .any(|l| l.contains(event) && l.contains("connector{connector=append}")),
             "{event}: {log}"
         );
     }

@@ -231,7 +231,8 @@ impl Supervisor {
             samples: Mutex::new(VecDeque::new()),
         });
         let (commands, receiver) = mpsc::unbounded_channel();
-        let span = tracing::info_span!("connector", name = %name);
+        // The field is `connector` (not `name`, which JSON logs use for the span's own).
+        let span = tracing::info_span!("connector", connector = %name);
         let task = tokio::spawn(
             supervise(
                 config,

@@ -19,6 +19,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use tokio_postgres::config::{Host, SslMode as DriverSslMode};
 use tokio_postgres_rustls::MakeRustlsConnect;
+use tracing::Instrument as _;
 
 use crate::error::{Error, Result};
 
@@ -241,11 +242,15 @@ where
     tokio_postgres::Connection<S, T>:
         std::future::Future<Output = Result<(), tokio_postgres::Error>> + Send + 'static,
 {
-    tokio::spawn(async move {
-        if let Err(e) = connection.await {
-            tracing::warn!(%target, error = %e, "database connection ended");
+    // In the caller's span: the line names the connector whose connection it was.
+    tokio::spawn(
+        async move {
+            if let Err(e) = connection.await {
+                tracing::warn!(%target, error = %crate::error::describe(&e), "database connection ended; the next use reconnects");
+            }
         }
-    });
+        .in_current_span(),
+    );
 }
 
 /// A hint for the usual reasons a TLS connection fails.

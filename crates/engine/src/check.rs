@@ -601,6 +601,14 @@ async fn check_table(
                         unfilled(&columns, &filled)
                     ),
                 ),
+                // Without the key's schema, say which subject lacks it.
+                Err(_) if key.is_none() && mapping_reads_key(topic) => Finding::fail(
+                    "table",
+                    format!(
+                        "the mapping of {table} takes fields of the record's key (kafka.key.<path>), but subject {}-key has no schema: register the key's schema under it (Confluent's serializers do); records whose key is not Confluent-framed Avro become dead letters",
+                        topic.topic
+                    ),
+                ),
                 Err(reason) => Finding::fail("table", format!("schema id {id}: {reason}")),
             });
         }
@@ -609,6 +617,16 @@ async fn check_table(
             format!("{table} exists ({} columns)", columns.len()),
         )),
     }
+}
+
+/// Whether the topic's explicit mapping takes a field of the record's key.
+fn mapping_reads_key(topic: &TopicConfig) -> bool {
+    topic.mapping.iter().flatten().any(|(_, source)| {
+        matches!(
+            inlet_avro::ColumnSource::parse(source),
+            inlet_avro::ColumnSource::Key(_)
+        )
+    })
 }
 
 /// ", not filled: a, b" for nullable columns the schema leaves empty.

@@ -158,10 +158,11 @@ impl DatabaseConfig {
         };
         let client = if self.ssl_mode == SslMode::Disable {
             driver.ssl_mode(DriverSslMode::Disable);
-            let (client, connection) = driver
-                .connect(tokio_postgres::NoTls)
-                .await
-                .map_err(|e| connect_error(e, ""))?;
+            let (client, connection) =
+                driver.connect(tokio_postgres::NoTls).await.map_err(|e| {
+                    let hint = server_hint(&e);
+                    connect_error(e, hint)
+                })?;
             spawn_driver(connection, self.target());
             client
         } else {
@@ -171,7 +172,10 @@ impl DatabaseConfig {
             });
             let tls = MakeRustlsConnect::new(self.tls_config()?);
             let (client, connection) = driver.connect(tls).await.map_err(|e| {
-                let hint = tls_hint(&e, self.ssl_mode);
+                let hint = match tls_hint(&e, self.ssl_mode) {
+                    "" => server_hint(&e),
+                    hint => hint,
+                };
                 connect_error(e, hint)
             })?;
             spawn_driver(connection, self.target());
@@ -251,6 +255,19 @@ where
         }
         .in_current_span(),
     );
+}
+
+/// What to do when the server refused the connection: no such database, a wrong password,
+/// a user pg_hba.conf does not let in.
+fn server_hint(error: &tokio_postgres::Error) -> &'static str {
+    match error.as_db_error().map(|db| db.code().code()) {
+        Some("3D000") => " (create the database, or correct its name in the URL)",
+        Some("28P01") => " (check the user and the password in the URL)",
+        Some("28000") => {
+            " (the server does not let this user in from this host: check the user, and pg_hba.conf)"
+        }
+        _ => "",
+    }
 }
 
 /// A hint for the usual reasons a TLS connection fails.

@@ -452,3 +452,22 @@ async fn the_inlet_schema_is_migrated_once_and_a_newer_one_is_refused() {
         "{error}"
     );
 }
+
+/// A refused connection says what to do.
+#[tokio::test]
+async fn a_missing_database_is_named_with_what_to_do() {
+    let db = TestDatabase::create("pg_missing").await;
+    // The same server, a database that is not there.
+    let (base, _) = db.url().rsplit_once('/').unwrap();
+    let url = format!("{base}/inlet_no_such_database");
+    let error = DatabaseConfig::parse(&url)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("inlet_no_such_database") && error.contains("create the database"),
+        "{error}"
+    );
+}

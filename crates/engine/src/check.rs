@@ -126,25 +126,68 @@ pub async fn probe_registry(
     (findings, subjects)
 }
 
+/// Why no table can be proposed for a topic.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProposeError {
+    /// The registry could not be asked (settings, unreachable, refused credentials).
+    #[error("{0}")]
+    Registry(#[from] inlet_registry::Error),
+    /// The value subject has no schema, or one inlet cannot parse.
+    #[error("{subject} has no schema that inlet can read{}: produce to the topic with a registered schema first", .reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default())]
+    NoSchema {
+        /// `<topic>-value`.
+        subject: String,
+        /// The parse error, when there is a schema.
+        reason: Option<String>,
+    },
+}
+
+impl ProposeError {
+    /// Whose fault it is: the registry's error says; a missing schema is the user's.
+    pub fn fault(&self) -> inlet_fault::Fault {
+        match self {
+            ProposeError::Registry(e) => e.fault(),
+            ProposeError::NoSchema { .. } => inlet_fault::Fault::Config,
+        }
+    }
+}
+
 /// The table inlet proposes for `topic` from its subjects' latest schemas (`<topic>-value`,
 /// and `<topic>-key` when it has one), for a table `schema.table`: the proposal and its
-/// `CREATE TABLE`. Errors say which subject cannot be read.
+/// DDL (`CREATE SCHEMA`, `CREATE TABLE`, the primary key on `key_columns` when given).
 pub async fn propose_table(
     config: &inlet_registry::RegistryConfig,
     topic: &str,
     table: &inlet_postgres::TableName,
     key_columns: &[String],
-) -> Result<(Proposal, String), String> {
-    let registry = RegistryClient::new(config.clone()).map_err(|e| e.to_string())?;
+) -> Result<(Proposal, String), ProposeError> {
+    let registry = RegistryClient::new(config.clone())?;
     let subject = format!("{topic}-value");
-    let (_, value) = latest_schema(&registry, &subject)
-        .await
-        .ok_or_else(|| format!("{subject} has no schema that inlet can read"))?;
+    let latest = match registry.subject_version(&subject, "latest").await {
+        Ok(latest) => latest,
+        Err(e) if e.is_not_found() => {
+            return Err(ProposeError::NoSchema {
+                subject,
+                reason: None,
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let resolved = registry.resolve(latest.id).await?;
+    let value = WriterSchema::parse(&resolved.schema, &resolved.dependencies).map_err(|e| {
+        ProposeError::NoSchema {
+            subject: subject.clone(),
+            reason: Some(e.to_string()),
+        }
+    })?;
     let key = latest_schema(&registry, &format!("{topic}-key")).await;
     let proposal = Proposal::for_topic(&value, key.as_ref().map(|(_, k)| k), key_columns);
     let mut ddl =
         inlet_postgres::ddl::create_table(table, &proposal.columns, key_columns_of(key_columns));
-    if let Some(time) = &proposal.time_column {
+    if let Some(time) = &proposal.time_column
+        && key_columns_of(key_columns).is_none_or(|key| key.contains(time))
+    {
         ddl.push_str(&inlet_postgres::ddl::hypertable_comment(table, time));
     }
     Ok((proposal, ddl))

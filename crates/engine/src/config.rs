@@ -161,12 +161,6 @@ impl RawConfig {
         })
     }
 
-    /// Checks every connector and the database at once, secret references resolved:
-    /// the settings, or every problem with its key path (`connector[0].kafka.password`).
-    pub fn check(&self) -> Result<Config, ConfigError> {
-        self.check_all()
-    }
-
     /// Parses TOML text, without checking it (strict: an unknown key is a problem).
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
         toml::from_str(text).map_err(|e| ConfigError {

@@ -55,6 +55,10 @@ async fn kafka_and_registry_probes_list_what_the_console_shows() {
     );
     let missing = propose_table(&registry, "no-such-topic", &table, &[])
         .await
-        .unwrap_err();
-    assert!(missing.contains("no-such-topic-value"), "{missing}");
+        .unwrap_err()
+        .to_string();
+    assert!(
+        missing.contains("no-such-topic-value") && missing.contains("produce to the topic"),
+        "{missing}"
+    );
 }

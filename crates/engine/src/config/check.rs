@@ -71,7 +71,9 @@ fn alone<T>(check: impl FnOnce(&mut Problems<'_>) -> Option<T>) -> Result<T, Con
 }
 
 impl RawConfig {
-    pub(super) fn check_all(&self) -> Result<Config, ConfigError> {
+    /// Checks every connector and the database at once, secret references resolved:
+    /// the settings, or every problem with its key path (`connector[0].kafka.password`).
+    pub fn check(&self) -> Result<Config, ConfigError> {
         let mut list: Vec<(String, String)> = Vec::new();
         let database = self
             .database

@@ -773,6 +773,19 @@ async fn keyed_records(stream: &Stream) {
     }
 }
 
+/// The table of the keyed tests, with its unique `key` (a table constraint).
+async fn keyed_table(stream: &Stream, key: &str) {
+    stream
+        .db
+        .connect()
+        .await
+        .batch_execute(&format!(
+            "CREATE TABLE readings (pk1 text, pk2 int, col3 text, col4 int, {key})"
+        ))
+        .await
+        .unwrap();
+}
+
 /// (pk1, pk2, col3, col4) of every row, by key.
 async fn keyed_rows(stream: &Stream) -> Vec<(String, i32, Option<String>, Option<i32>)> {
     stream
@@ -791,15 +804,7 @@ fn row(pk1: &str, pk2: i32, col3: &str, col4: i32) -> (String, i32, Option<Strin
 async fn key_columns_come_from_the_kafka_key_with_the_auto_mapping() {
     let stream = Stream::new(1).await;
     keyed_records(&stream).await;
-    stream
-        .db
-        .connect()
-        .await
-        .batch_execute(
-            "CREATE TABLE readings (pk1 text, pk2 int, col3 text, col4 int, PRIMARY KEY (pk1, pk2))",
-        )
-        .await
-        .unwrap();
+    keyed_table(&stream, "PRIMARY KEY (pk1, pk2)").await;
     let config = stream.config_topic(
         "keyed",
         "",
@@ -829,15 +834,7 @@ async fn key_columns_come_from_the_kafka_key_with_the_auto_mapping() {
 async fn key_columns_come_from_the_kafka_key_by_an_explicit_mapping() {
     let stream = Stream::new(1).await;
     keyed_records(&stream).await;
-    stream
-        .db
-        .connect()
-        .await
-        .batch_execute(
-            "CREATE TABLE readings (pk1 text, pk2 int, col3 text, col4 int, UNIQUE (pk1, pk2))",
-        )
-        .await
-        .unwrap();
+    keyed_table(&stream, "UNIQUE (pk1, pk2)").await;
     // upsert: the last record of a key wins, and the tombstone is a dead letter (only
     // upsert-delete acts on one).
     let config = stream.config_topic(

@@ -5,19 +5,17 @@
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use inlet_avro::{READING_SCHEMA, SchemaId, encode_frame, write_long};
 use inlet_engine::Config;
+use inlet_kafka::{Counting, Deliveries, create_topic};
 use inlet_registry::{RegistryClient, RegistryConfig};
 use rdkafka::ClientConfig;
-use rdkafka::ClientContext;
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
 
 /// What to produce and where.
 #[derive(clap::Args)]
@@ -43,37 +41,6 @@ pub struct GenerateArgs {
     config: Option<PathBuf>,
     #[command(flatten)]
     endpoints: crate::Endpoints,
-}
-
-/// Counts deliveries and their failures (librdkafka reports them on its own thread).
-#[derive(Default)]
-pub(crate) struct Deliveries {
-    pub(crate) ok: AtomicU64,
-    pub(crate) failed: AtomicU64,
-    pub(crate) last_error: std::sync::Mutex<Option<String>>,
-}
-
-/// A producer context that counts deliveries.
-pub(crate) struct Counting(pub(crate) Arc<Deliveries>);
-
-impl ClientContext for Counting {}
-
-impl ProducerContext for Counting {
-    type DeliveryOpaque = ();
-
-    fn delivery(&self, result: &DeliveryResult<'_>, _: Self::DeliveryOpaque) {
-        match result {
-            Ok(_) => {
-                self.0.ok.fetch_add(1, Ordering::Relaxed);
-            }
-            Err((e, _)) => {
-                self.0.failed.fetch_add(1, Ordering::Relaxed);
-                if let Ok(mut last) = self.0.last_error.lock() {
-                    *last = Some(e.to_string());
-                }
-            }
-        }
-    }
 }
 
 pub async fn run(args: GenerateArgs) -> anyhow::Result<()> {
@@ -215,30 +182,6 @@ fn report(live: bool, sent: u64, deliveries: &Deliveries, started: Instant) {
             "generating"
         );
     }
-}
-
-/// Creates `topic` with `partitions`, unless it exists.
-pub(crate) async fn create_topic(
-    kafka: &ClientConfig,
-    topic: &str,
-    partitions: i32,
-) -> anyhow::Result<()> {
-    let admin: AdminClient<DefaultClientContext> =
-        kafka.create().context("creating the Kafka admin client")?;
-    let results = admin
-        .create_topics(
-            &[NewTopic::new(topic, partitions, TopicReplication::Fixed(1))],
-            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(30))),
-        )
-        .await
-        .with_context(|| format!("creating topic {topic}"))?;
-    for result in results {
-        match result {
-            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-            Err((_, code)) => bail!("creating topic {topic}: {code}"),
-        }
-    }
-    Ok(())
 }
 
 /// Reading number `n` of device `device` (its id `device_id`) at `ts` (µs), Avro-encoded

@@ -2,12 +2,9 @@
 //!
 //! The binary wires the library crates together behind clap subcommands: `run` streams the
 //! connectors of a configuration file; `check` tries its services without writing;
-//! `generate` produces the canonical reading event; `bench` measures inlet against the
-//! machine's limits;
-//! `peek` reads Confluent-framed Avro records from a topic and prints them decoded;
+//! `generate` produces the canonical reading event; `peek` reads Confluent-framed Avro records from a topic and prints them decoded;
 //! `schema propose` prints the table and mapping proposed for an Avro schema.
 
-mod bench;
 mod check;
 mod generate;
 mod peek;
@@ -56,9 +53,6 @@ enum LogFormat {
 
 #[derive(Subcommand)]
 enum Command {
-    /// The end-to-end benchmark on the local services: the COPY limit, the bare consume
-    /// rate, inlet end to end, inlet's write path alone, upsert and dead letters.
-    Bench(bench::BenchArgs),
     /// Authenticate to Kafka, the schema registry and the database of every connector, and
     /// check the topics, subjects, consumer group and tables, without writing anything.
     Check(check::CheckArgs),
@@ -107,7 +101,6 @@ fn main() -> std::process::ExitCode {
     }
     match cli.command {
         Command::Schema(command) => report(schema::run(command)),
-        Command::Bench(args) => report(runtime().and_then(|rt| rt.block_on(bench::run(args)))),
         Command::Check(args) => report(runtime().and_then(|rt| rt.block_on(check::run(args)))),
         Command::Generate(args) => {
             report(runtime().and_then(|rt| rt.block_on(generate::run(args))))

@@ -13,6 +13,14 @@ pub enum Error {
         #[source]
         source: KafkaError,
     },
+    /// A topic could not be created.
+    #[error("creating topic {topic}: {reason}")]
+    CreateTopic {
+        /// The topic.
+        topic: String,
+        /// What the client or the brokers said.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -21,6 +29,7 @@ impl Error {
     pub fn fault(&self) -> inlet_fault::Fault {
         match self {
             Error::Consumer { .. } => inlet_fault::Fault::Config,
+            Error::CreateTopic { .. } => inlet_fault::Fault::External,
         }
     }
 

@@ -8,6 +8,7 @@
 mod consumer;
 mod error;
 mod permissions;
+mod producer;
 mod settings;
 mod throttle;
 
@@ -16,6 +17,7 @@ pub use consumer::{
 };
 pub use error::{Error, Result};
 pub use permissions::Denied;
+pub use producer::{Counting, Deliveries, create_topic};
 pub use settings::{
     CONSUMER_TUNING, KafkaSettings, Mechanism, SecurityProtocol, StartFrom, is_secret_property,
 };

@@ -1,4 +1,6 @@
-//! `inlet bench`: the end-to-end benchmark, on local services. It produces N canonical
+//! `inlet-bench`: the end-to-end benchmark of inlet, on local services, in a binary of its
+//! own (the product binary does not carry it); it runs the `inlet` binary for what it
+//! measures end to end (`--inlet`, by default the `inlet` beside it). It produces N canonical
 //! readings to a fresh topic (before any timing), then measures, in rounds, against one
 //! PostgreSQL and one table definition (`readings`, with an index on `ts`):
 //!
@@ -31,8 +33,27 @@ use inlet_engine::Config;
 
 use measure::{Kind, Measurement};
 
-/// What to measure, and where.
+/// Kafka and the schema registry of the benchmark (plain local services).
 #[derive(clap::Args)]
+struct Endpoints {
+    /// Kafka bootstrap servers (PLAINTEXT).
+    #[arg(long, env = "INLET_KAFKA_BOOTSTRAP", default_value = "127.0.0.1:9092")]
+    bootstrap: String,
+    /// Schema registry URL.
+    #[arg(
+        long,
+        env = "INLET_REGISTRY_URL",
+        default_value = "http://127.0.0.1:8081"
+    )]
+    registry: String,
+}
+
+/// What to measure, and where.
+#[derive(clap::Parser)]
+#[command(
+    name = "inlet-bench",
+    about = "The end-to-end benchmark on the local services: the COPY limit, the bare consume rate, inlet end to end, inlet's write path alone, upsert and dead letters."
+)]
 pub struct BenchArgs {
     /// Readings in the topic; each measurement stores them all.
     #[arg(long, default_value_t = 2_000_000)]
@@ -56,7 +77,10 @@ pub struct BenchArgs {
     )]
     database_url: String,
     #[command(flatten)]
-    endpoints: crate::Endpoints,
+    endpoints: Endpoints,
+    /// The `inlet` binary to measure (default: the one beside this program).
+    #[arg(long, env = "INLET_BIN")]
+    inlet: Option<PathBuf>,
     /// A librdkafka property (`name=value`) for every consumer of the benchmark, inlet's
     /// (`kafka.properties`) and the bare one alike; repeatable.
     #[arg(long = "kafka-property", value_name = "NAME=VALUE", value_parser = property)]
@@ -77,6 +101,51 @@ pub struct BenchArgs {
     out: PathBuf,
 }
 
+fn main() -> std::process::ExitCode {
+    use clap::Parser as _;
+    let args = BenchArgs::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,rdkafka=warn,librdkafka=warn,tokio_postgres=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = tokio::runtime::Runtime::new()
+        .map_err(|e| anyhow::anyhow!("could not start the async runtime: {e}"))
+        .and_then(|rt| rt.block_on(run(args)));
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// The `inlet` binary the benchmark runs: `--inlet`, or the one beside this program.
+fn inlet_binary(args: &BenchArgs) -> anyhow::Result<PathBuf> {
+    let path = match &args.inlet {
+        Some(path) => path.clone(),
+        None => std::env::current_exe()
+            .context("locating this program")?
+            .with_file_name("inlet"),
+    };
+    inlet_binary_at(&path)
+}
+
+/// `path`, when it is a file: the benchmark measures that `inlet`.
+fn inlet_binary_at(path: &std::path::Path) -> anyhow::Result<PathBuf> {
+    if path.is_file() {
+        Ok(path.to_owned())
+    } else {
+        bail!(
+            "no inlet binary at {}: build it (cargo build --release -p inlet), or give --inlet PATH",
+            path.display()
+        )
+    }
+}
+
 fn property(text: &str) -> Result<(String, String), String> {
     text.split_once('=')
         .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
@@ -88,7 +157,9 @@ fn property(text: &str) -> Result<(String, String), String> {
 const APPEND_TABLE: &str = "readings";
 const UPSERT_TABLE: &str = "readings_upsert";
 
-pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+/// Runs the benchmark: produces the data, measures every kind `args.reps` times, checks
+/// what each stored, prints the figures and writes the results file.
+async fn run(args: BenchArgs) -> anyhow::Result<()> {
     if args.count == 0 || args.reps == 0 || args.partitions < 1 || args.poison_every < 2 {
         bail!("--count, --reps and --partitions must be at least 1, --poison-every at least 2");
     }
@@ -207,6 +278,7 @@ impl Setup<'_> {
                 let path = self.work.path(&format!("{}-{round}.toml", kind.name()));
                 data::write_private(&path, &config)?;
                 let run = measure::end_to_end(
+                    &inlet_binary(self.args)?,
                     &path,
                     &self.work.path(&format!("{}-{round}.log", kind.name())),
                     self.database,

@@ -1,4 +1,4 @@
-//! `inlet bench` with a tiny topic: every measurement runs against the real services and
+//! `inlet-bench` with a tiny topic: every measurement runs against the real services and
 //! checks what it stored (rows and dead letters counted), and the results file holds every
 //! figure, ratio and target. Times are printed, never asserted. Needs `scripts/services up`.
 
@@ -19,16 +19,13 @@ async fn the_benchmark_measures_everything_and_stores_exactly_what_it_should() {
             .map_or(env.database_url.as_str(), |(server, _)| server)
     );
     let out = std::env::temp_dir().join(unique("inlet-bench-results"));
-    let output = Command::new(env!("CARGO_BIN_EXE_inlet"))
-        .args([
-            "bench",
-            "--count",
-            "3000",
-            "--partitions",
-            "2",
-            "--reps",
-            "1",
-        ])
+    // The inlet binary the workspace built beside this one.
+    let bench = std::path::Path::new(env!("CARGO_BIN_EXE_inlet-bench"));
+    let inlet = bench.with_file_name("inlet");
+    let output = Command::new(bench)
+        .arg("--inlet")
+        .arg(&inlet)
+        .args(["--count", "3000", "--partitions", "2", "--reps", "1"])
         .args(["--database-url", &url, "--bootstrap", &kafka])
         .args(["--registry", &registry])
         .arg("--out")

@@ -382,13 +382,14 @@ pub async fn bare_consume(args: &BenchArgs, topic: &str) -> anyhow::Result<Run> 
 /// first rebalance its metrics count) until the offsets stored for `connector` cover all
 /// `count` records; its peak RSS read from /proc; then SIGTERM, which must end it cleanly.
 pub async fn end_to_end(
+    inlet: &Path,
     config: &Path,
     log: &Path,
     database: &Database,
     connector: &str,
     count: u64,
 ) -> anyhow::Result<Run> {
-    let exe = std::env::current_exe().context("locating the inlet binary")?;
+    let exe = crate::inlet_binary_at(inlet)?;
     let metrics = free_port()?;
     let log_file = std::fs::File::create(log)?;
     let spawned = Instant::now();

@@ -21,7 +21,7 @@ use rdkafka::producer::{BaseRecord, Producer as _, ThreadedProducer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 
 use super::{BenchArgs, STALL};
-use crate::generate::{Counting, Deliveries, create_topic};
+use inlet_kafka::{Counting, Deliveries, create_topic};
 
 /// A scratch directory the PostgreSQL server can read and write (it writes the COPY
 /// limit's file and reads it back); removed at the end.
@@ -98,7 +98,7 @@ pub fn kafka_consumer(args: &BenchArgs) -> ClientConfig {
 /// Produces the readings with `inlet generate` (as fast as the broker takes them);
 /// returns its rate, records/s.
 pub async fn produce_readings(args: &BenchArgs, topic: &str) -> anyhow::Result<f64> {
-    let exe = std::env::current_exe().context("locating the inlet binary")?;
+    let exe = crate::inlet_binary(args)?;
     let started = Instant::now();
     let status = tokio::process::Command::new(exe)
         .args(["generate", "--topic", topic, "--rate", "0"])

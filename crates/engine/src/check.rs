@@ -645,7 +645,7 @@ async fn check_table(
                     ),
                 ),
                 // Without the key's schema, say which subject lacks it.
-                Err(_) if key.is_none() && mapping_reads_key(topic) => Finding::fail(
+                Err(_) if key.is_none() && topic.key_fields().next().is_some() => Finding::fail(
                     "table",
                     format!(
                         "the mapping of {table} takes fields of the record's key (kafka.key.<path>), but subject {}-key has no schema: register the key's schema under it (Confluent's serializers do); records whose key is not Confluent-framed Avro become dead letters",
@@ -660,16 +660,6 @@ async fn check_table(
             format!("{table} exists ({} columns)", columns.len()),
         )),
     }
-}
-
-/// Whether the topic's explicit mapping takes a field of the record's key.
-fn mapping_reads_key(topic: &TopicConfig) -> bool {
-    topic.mapping.iter().flatten().any(|(_, source)| {
-        matches!(
-            inlet_avro::ColumnSource::parse(source),
-            inlet_avro::ColumnSource::Key(_)
-        )
-    })
 }
 
 /// ", not filled: a, b" for nullable columns the schema leaves empty.

@@ -83,6 +83,25 @@ pub enum InsertMode {
     },
 }
 
+impl TopicConfig {
+    /// The explicit mapping's columns that take a field of the record's key, with the
+    /// field's path (`pk1 = "kafka.key.pk1"` → (`pk1`, `pk1`)); none with mapping = "auto".
+    pub fn key_fields(&self) -> impl Iterator<Item = (&str, String)> {
+        self.mapping
+            .iter()
+            .flatten()
+            .filter_map(|(column, source)| key_field(column, source))
+    }
+}
+
+/// (`column`, the key path) when `source` is `kafka.key.<path>`.
+pub(crate) fn key_field<'a>(column: &'a str, source: &str) -> Option<(&'a str, String)> {
+    match inlet_avro::ColumnSource::parse(source) {
+        inlet_avro::ColumnSource::Key(path) => Some((column, path)),
+        _ => None,
+    }
+}
+
 impl InsertMode {
     /// The key columns of the upsert modes.
     pub fn key(&self) -> Option<&[String]> {

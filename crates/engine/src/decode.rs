@@ -73,11 +73,7 @@ impl Target {
         columns: Vec<TableColumn>,
         sources: BTreeMap<String, String>,
     ) -> Self {
-        let reads_key = config.mapping.as_ref().is_some_and(|mapping| {
-            mapping
-                .iter()
-                .any(|(_, source)| matches!(ColumnSource::parse(source), ColumnSource::Key(_)))
-        });
+        let reads_key = config.key_fields().next().is_some();
         Target {
             table: config.table.clone(),
             config,
@@ -507,27 +503,31 @@ impl Target {
     /// The columns mapped from key fields (`kafka.key.<path>`), explicitly or as recorded
     /// by mapping = "auto".
     fn key_sourced_columns(&self) -> Vec<String> {
-        let sources: Vec<(&String, &String)> = match &self.config.mapping {
-            Some(explicit) => explicit.iter().map(|(c, s)| (c, s)).collect(),
-            None => self.sources.iter().collect(),
-        };
-        sources
+        self.key_fields()
             .into_iter()
-            .filter(|(_, source)| matches!(ColumnSource::parse(source), ColumnSource::Key(_)))
-            .map(|(column, _)| column.clone())
+            .map(|(column, _)| column.to_owned())
             .collect()
     }
 
     /// The key field path `column` is mapped from (`kafka.key.<path>`), explicitly or
     /// as recorded by mapping = "auto".
     fn key_path(&self, column: &str) -> Option<String> {
-        let source = match &self.config.mapping {
-            Some(explicit) => explicit.iter().find(|(c, _)| c == column).map(|(_, s)| s),
-            None => self.sources.get(column),
-        }?;
-        match ColumnSource::parse(source) {
-            ColumnSource::Key(path) => Some(path),
-            _ => None,
+        self.key_fields()
+            .into_iter()
+            .find(|(c, _)| *c == column)
+            .map(|(_, path)| path)
+    }
+
+    /// The columns mapped from key fields, with their paths: the explicit mapping's, or
+    /// those mapping = "auto" recorded.
+    fn key_fields(&self) -> Vec<(&str, String)> {
+        match &self.config.mapping {
+            Some(_) => self.config.key_fields().collect(),
+            None => self
+                .sources
+                .iter()
+                .filter_map(|(column, source)| crate::config::key_field(column, source))
+                .collect(),
         }
     }
 

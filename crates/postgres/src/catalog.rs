@@ -74,10 +74,13 @@ pub async fn create_table(client: &mut Client, table: &TableName, ddl: &str) -> 
 /// The columns of `table`, or `None` when it does not exist. Types that plans cannot write
 /// are reported with the column's name.
 pub async fn table_columns(client: &Client, table: &TableName) -> Result<Option<Vec<TableColumn>>> {
-    let rows = client
-        .query(include_str!("sql/table_columns.sql"), &[&table.quoted()])
-        .await
-        .map_err(|e| Error::query(format!("reading the columns of {table}"), e))?;
+    let read = || async {
+        client
+            .query(include_str!("sql/table_columns.sql"), &[&table.quoted()])
+            .await
+            .map_err(|e| Error::query(format!("reading the columns of {table}"), e))
+    };
+    let mut rows = read().await?;
     if rows.is_empty() {
         // No column: no table, or a table of no columns (a record with no fields makes one).
         let exists: bool = client
@@ -88,7 +91,12 @@ pub async fn table_columns(client: &Client, table: &TableName) -> Result<Option<
             .await
             .map_err(|e| Error::query(format!("looking for table {table}"), e))?
             .get(0);
-        return Ok(exists.then(Vec::new));
+        if !exists {
+            return Ok(None);
+        }
+        // Another worker may have created it between the two statements: its columns are
+        // visible now that the table is.
+        rows = read().await?;
     }
     let mut columns = Vec::with_capacity(rows.len());
     for row in rows {

@@ -8,6 +8,7 @@
 mod check;
 mod generate;
 mod peek;
+mod preview;
 mod run;
 mod schema;
 
@@ -60,6 +61,9 @@ enum Command {
     Generate(generate::GenerateArgs),
     /// Print records of a topic decoded with their schemas from the registry, as JSON lines.
     Peek(peek::PeekArgs),
+    /// Show a topic's latest records as the rows its connector would store (and the records
+    /// that would be dead letters, with why), without writing anything.
+    Preview(preview::PreviewArgs),
     /// Run the connectors of a configuration file until SIGINT or SIGTERM.
     Run(run::RunArgs),
     /// Avro schemas: the table and mapping inlet proposes for one.
@@ -106,6 +110,7 @@ fn main() -> std::process::ExitCode {
             report(runtime().and_then(|rt| rt.block_on(generate::run(args))))
         }
         Command::Peek(args) => report(runtime().and_then(|rt| rt.block_on(peek::run(args)))),
+        Command::Preview(args) => report(runtime().and_then(|rt| rt.block_on(preview::run(args)))),
         Command::Run(args) => report(runtime().and_then(|rt| rt.block_on(run::run(args)))),
     }
 }

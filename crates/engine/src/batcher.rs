@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use inlet_avro::DecodePlan;
+use inlet_kafka::Held;
 use inlet_postgres::{Batch, CopyTarget, Entry, EntryKind, WriteMode};
 
 use crate::config::{BatchConfig, InsertMode, Tolerance};
@@ -62,19 +63,14 @@ impl Batcher {
         self.batch.entries.len() >= limits.max_rows || self.batch.bytes() >= limits.max_bytes
     }
 
-    /// The lowest offset of partition `key` still to be stored: after this batch's last
-    /// record of it, else where the batch in flight (`pending`) ends, else `stored`.
-    pub(crate) fn floor(
-        &self,
-        key: (usize, i32),
-        pending: &HashMap<(usize, i32), i64>,
-        stored: Option<i64>,
-    ) -> Option<i64> {
-        self.accepted
-            .get(&key)
-            .or(pending.get(&key))
-            .copied()
-            .or(stored)
+    /// Where the batches hold partition `key`, for the source: the next offset it accepts
+    /// after this batch's last record of it, else where the batch in flight (`pending`)
+    /// ends; and whether the batch in flight holds records of it.
+    pub(crate) fn held(&self, key: (usize, i32), pending: &HashMap<(usize, i32), i64>) -> Held {
+        Held {
+            next: self.accepted.get(&key).or(pending.get(&key)).copied(),
+            in_flight: pending.contains_key(&key),
+        }
     }
 
     /// Adds `record` of topic `t`, which `decode` turned into `decoded` (its row bytes, if

@@ -15,23 +15,18 @@ use std::time::{Duration, Instant};
 
 use crate::decode::{key_schema, latest_schema};
 use inlet_avro::{Proposal, RowScratch, WriterSchema};
-use inlet_kafka::{ConsumerEvent, SourceConsumer, subscribe};
+use inlet_kafka::KafkaSource;
 use inlet_postgres::{
     Batch, DatabaseConfig, Outcome, create_hypertable, create_table, ensure_inlet_schema,
     load_column_sources, load_offsets, table_columns, timescaledb_present, unique_keys,
 };
 use inlet_registry::RegistryClient;
-use rdkafka::Message;
-use rdkafka::consumer::{CommitMode, Consumer};
-use rdkafka::message::Headers;
-use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
-use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::sync::watch;
 use tracing::Instrument as _;
 
 use crate::batcher::Batcher;
 use crate::config::ConnectorConfig;
-use crate::decode::{Record, Target, decode};
+use crate::decode::{Target, decode};
 use crate::events::{BatchCommitted, BatchFenced, Rebalanced, Retried};
 use crate::metrics::Progress;
 use crate::offsets::DbOffsets;
@@ -39,12 +34,13 @@ use crate::offsets::DbOffsets;
 mod error;
 mod partitions;
 mod retry;
+mod source;
 mod tables;
 mod writer;
 
 pub use error::RunError;
-use partitions::{Position, apply_event, report_gap};
 use retry::{RETRY_MAX, RETRY_START, connect, wait};
+pub(crate) use source::{FileSource, RecordSource};
 pub(crate) use writer::{InFlight, write_batch};
 
 /// What the owner of a running connector asks of it (see [`crate::Supervisor`]).
@@ -127,21 +123,14 @@ impl Connector {
                 Err(e) => return Err(e),
             }
         };
-        let (events_tx, events) = tokio::sync::mpsc::unbounded_channel();
-        let topic_names: Vec<&str> = self
-            .config
-            .topics
-            .iter()
-            .map(|t| t.topic.as_str())
-            .collect();
-        let consumer = subscribe(
+        let topic_names: Vec<String> = self.config.topics.iter().map(|t| t.topic.clone()).collect();
+        let source = KafkaSource::subscribe(
             &self.config.kafka,
-            &topic_names,
+            topic_names.clone(),
             Arc::new(DbOffsets {
                 database: self.database.clone(),
                 connector: name.clone(),
             }),
-            events_tx,
             progress.ends.clone(),
         )
         .map_err(|source| RunError::Kafka {
@@ -153,29 +142,17 @@ impl Connector {
             target.report_to(progress.clone());
         }
         progress.consuming.store(true, Ordering::Relaxed);
-        let mut run = Run {
-            connector: &self,
-            consumer,
-            events,
+        let mut run = Run::new(
+            &self,
+            source::Kafka {
+                source,
+                connector: name.clone(),
+            },
             registry,
             targets,
-            positions: HashMap::new(),
-            progress: progress.clone(),
+            progress.clone(),
             pause,
-            scratch: RowScratch::default(),
-            control: None,
-            spare: None,
-            unassigned_since: Some(Instant::now()),
-            warnings: inlet_kafka::Throttle::default(),
-            idle: {
-                let mut idle = tokio::time::interval_at(
-                    tokio::time::Instant::now() + Duration::from_secs(1),
-                    Duration::from_secs(1),
-                );
-                idle.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                idle
-            },
-        };
+        );
         if self
             .config
             .topics
@@ -201,82 +178,59 @@ impl Connector {
     }
 }
 
-struct Run<'c> {
-    connector: &'c Connector,
-    consumer: SourceConsumer,
-    events: UnboundedReceiver<ConsumerEvent>,
+/// A connector's loop over the records of `source`.
+pub(crate) struct Run<'c, S> {
+    pub(crate) connector: &'c Connector,
+    pub(crate) source: S,
     registry: RegistryClient,
     targets: Vec<Target>,
-    /// (topic index, partition) → where it is. Only assigned partitions are here.
-    positions: HashMap<(usize, i32), Position>,
     progress: Arc<Progress>,
     /// True while the connector is to be paused.
     pause: watch::Receiver<bool>,
     scratch: RowScratch,
     /// A connection of the reading side, for DDL while a batch is written (add-columns).
-    control: Option<tokio_postgres::Client>,
+    pub(crate) control: Option<tokio_postgres::Client>,
     /// A written batch whose buffers the next one reuses.
     spare: Option<Batch>,
-    /// Since when this worker holds no partition (None: it holds some, or said so already).
-    unassigned_since: Option<Instant>,
-    /// Every second: where idle partitions' consumer positions are, and whether any
-    /// partition is held at all.
-    idle: tokio::time::Interval,
-    /// The consumer's repeated errors, logged every 30 s.
-    warnings: inlet_kafka::Throttle,
+    /// The source has no more records.
+    ended: bool,
 }
 
-impl Run<'_> {
+impl<'c, S: RecordSource> Run<'c, S> {
+    /// The loop of `connector` over `source`, into `targets` (prepared by
+    /// [`Connector::setup`]), counting into `progress`; `pause` pauses it.
+    pub(crate) fn new(
+        connector: &'c Connector,
+        source: S,
+        registry: RegistryClient,
+        targets: Vec<Target>,
+        progress: Arc<Progress>,
+        pause: watch::Receiver<bool>,
+    ) -> Self {
+        Run {
+            connector,
+            source,
+            registry,
+            targets,
+            progress,
+            pause,
+            scratch: RowScratch::default(),
+            control: None,
+            spare: None,
+            ended: false,
+        }
+    }
+
     fn name(&self) -> &str {
         &self.connector.config.name
-    }
-
-    /// The stop for a Kafka error that is a refused permission: it does not come back by
-    /// retrying, so the connector stops with what to grant.
-    fn denied(&self, error: &rdkafka::error::KafkaError) -> Option<RunError> {
-        let kafka = &self.connector.config.kafka;
-        let topics: Vec<&str> = self
-            .targets
-            .iter()
-            .map(|t| t.config.topic.as_str())
-            .collect();
-        // Name only the topics the brokers refuse (asked one by one), not every topic.
-        let topic_refused = error.rdkafka_error_code()
-            == Some(rdkafka::error::RDKafkaErrorCode::TopicAuthorizationFailed);
-        let refused: Vec<&str> = topics
-            .iter()
-            .copied()
-            .filter(|topic| {
-                topic_refused
-                    && self
-                        .consumer
-                        .fetch_metadata(Some(topic), Duration::from_secs(5))
-                        .ok()
-                        .and_then(|m| m.topics().first().and_then(|t| t.error()))
-                        .map(rdkafka::error::RDKafkaErrorCode::from)
-                        == Some(rdkafka::error::RDKafkaErrorCode::TopicAuthorizationFailed)
-            })
-            .collect();
-        let named = if refused.is_empty() {
-            &topics
-        } else {
-            &refused
-        };
-        let denied = inlet_kafka::Denied::from_error(error, named, &kafka.group_id)?;
-        Some(RunError::KafkaAuthorization {
-            connector: self.name().to_owned(),
-            advice: denied.advice(kafka.sasl.as_ref().map(|(_, user, _)| user.as_str())),
-        })
-    }
-
-    fn topic_index(&self, topic: &str) -> Option<usize> {
-        self.targets.iter().position(|t| t.config.topic == topic)
     }
 
     /// The batch loop: while one batch is written (in a task of its own), the next is read
     /// and decoded. A batch starts each partition where the batch in flight ends; if that
     /// one is fenced, the next is dropped before it is written and the partitions re-read.
-    async fn run(
+    /// Returns when `shutdown` turns true (the batch in flight committed), when the source
+    /// ends (every record stored), or with the error that stops the connector.
+    pub(crate) async fn run(
         &mut self,
         shutdown: &mut watch::Receiver<bool>,
         client: &mut Option<tokio_postgres::Client>,
@@ -285,7 +239,10 @@ impl Run<'_> {
         let mut stop: Option<RunError> = None;
         loop {
             // A stop whose sender is gone is a stop; a pause whose sender is gone is not.
-            let stopping = stop.is_some() || *shutdown.borrow() || shutdown.has_changed().is_err();
+            let stopping = stop.is_some()
+                || self.ended
+                || *shutdown.borrow()
+                || shutdown.has_changed().is_err();
             let pausing = !stopping && *self.pause.borrow() && self.pause.has_changed().is_ok();
             let empty = HashMap::new();
             let pending = in_flight.as_ref().map_or(&empty, |f| &f.ends);
@@ -339,7 +296,7 @@ impl Run<'_> {
             } else if stopping {
                 return stop.map_or(Ok(()), Err);
             } else if pausing && in_flight.is_none() {
-                stop = stop.or(self.paused(shutdown).await);
+                stop = stop.or(self.paused(shutdown).await.err());
             }
         }
     }
@@ -379,7 +336,8 @@ impl Run<'_> {
             }
             .emit(&self.progress);
         }
-        self.advance(&next);
+        self.source.advance(&next);
+        self.publish_positions();
         if fenced {
             if client
                 .as_ref()
@@ -422,23 +380,23 @@ impl Run<'_> {
         written: Option<Arc<tokio::sync::Notify>>,
     ) -> (Batch, HashMap<(usize, i32), i64>, Option<RunError>) {
         let limits = self.connector.config.batch;
+        let tolerance = self.connector.config.tolerance;
         let spare = self.spare.take();
         let mut batcher = Batcher::new(self.name(), &self.targets, spare);
         let mut stop: Option<RunError> = None;
-        // The consumer's positions move past transaction markers without a record: looked at
-        // every second, for the lag of partitions that have nothing waiting.
         // One timer for the whole batch (a new one per record costs a timer registration).
         let linger = tokio::time::sleep(limits.linger);
         tokio::pin!(linger);
         while !batcher.is_full(&limits) {
+            self.publish_positions();
             let empty = batcher.batch.entries.is_empty();
-            let mut event = None;
-            let message = tokio::select! {
+            let held = |t: usize, partition: i32| batcher.held((t, partition), pending);
+            let next = tokio::select! {
                 _ = shutdown.changed() => break,
                 // Paused: the batch so far is written, then fetching stops. (A pause whose
                 // sender is gone is not looked at again.)
                 changed = self.pause.changed(), if self.pause.has_changed().is_ok() => {
-                    if changed.is_err() || *self.pause.borrow() { break } else { None }
+                    if changed.is_err() || *self.pause.borrow() { break } else { continue }
                 }
                 _ = &mut linger, if !empty => break,
                 // The batch in flight is written and nothing waits: take its outcome.
@@ -448,141 +406,29 @@ impl Run<'_> {
                         None => std::future::pending().await,
                     }
                 }, if empty => break,
-                Some(e) = self.events.recv() => { event = Some(e); None }
-                _ = self.idle.tick() => {
-                    self.note_idle_positions(&batcher.batch, pending);
-                    self.say_if_unassigned();
-                    None
+                next = self.source.next(held) => next,
+            };
+            let incoming = match next {
+                source::Next::Record(incoming) => incoming,
+                source::Next::Nothing => continue,
+                source::Next::End => {
+                    self.ended = true;
+                    break;
                 }
-                message = self.consumer.recv() => Some(message),
-            };
-            // Assignment changes first: a message may be from a partition just assigned.
-            let mut refused = None;
-            let mut changed = false;
-            let mut events: Vec<ConsumerEvent> = event.into_iter().collect();
-            while let Ok(e) = self.events.try_recv() {
-                events.push(e);
-            }
-            for e in events {
-                match e {
-                    ConsumerEvent::AuthenticationFailed(reason) => {
-                        refused = refused.or(Some(RunError::KafkaAuthentication {
-                            connector: self.name().to_owned(),
-                            reason,
-                        }));
-                    }
-                    ConsumerEvent::AuthorizationFailed(error) => {
-                        refused = refused.or_else(|| self.denied(&error));
-                    }
-                    change => {
-                        changed = true;
-                        Rebalanced.emit(&self.progress);
-                        apply_event(change, &mut self.positions, &self.targets);
-                    }
+                source::Next::Stop(e) => {
+                    stop = Some(e);
+                    break;
                 }
-            }
-            if changed {
-                self.publish_positions();
-                self.unassigned_since = self.positions.is_empty().then(Instant::now);
-            }
-            let message = match message {
-                Some(Ok(m)) => Some(m),
-                Some(Err(e)) => {
-                    refused = refused.or_else(|| self.denied(&e));
-                    let missing = matches!(
-                        e.rdkafka_error_code(),
-                        Some(
-                            rdkafka::error::RDKafkaErrorCode::UnknownTopicOrPartition
-                                | rdkafka::error::RDKafkaErrorCode::UnknownTopic
-                        )
-                    );
-                    if refused.is_none()
-                        && let Some(held) = self.warnings.admit(&e.to_string())
-                    {
-                        if missing {
-                            let topics: Vec<&str> = self
-                                .targets
-                                .iter()
-                                .map(|t| t.config.topic.as_str())
-                                .collect();
-                            tracing::warn!(connector = %self.name(), error = %e, held_back = held, "a topic of this connector ({}) does not exist on the cluster: create it, or correct [[connector.topic]] name; the connector reads it once it exists (logged at most every 30 s)", topics.join(", "));
-                        } else {
-                            tracing::warn!(connector = %self.name(), error = %e, held_back = held, "Kafka (the same warning is logged at most every 30 s)");
-                        }
-                    }
-                    None
-                }
-                None => None,
             };
-            if refused.is_some() {
-                stop = refused;
-                break;
-            }
-            let Some(message) = message else {
-                continue;
-            };
-            let topic = message.topic();
-            let Some(t) = self.topic_index(topic) else {
-                continue;
-            };
-            let key = (t, message.partition());
-            let Some(position) = self.positions.get_mut(&key) else {
-                continue; // not (or no longer) ours
-            };
-            let placed = std::mem::replace(&mut position.placed, false);
-            position.passed = None;
-            let position = *position;
-            let floor = batcher
-                .floor(key, pending, position.stored)
-                .unwrap_or(i64::MIN);
-            if placed && position.stored.is_some() && message.offset() > floor {
-                report_gap(
-                    &self.consumer,
-                    &self.connector.config.name,
-                    topic,
-                    key.1,
-                    floor,
-                    message.offset(),
-                );
-            }
-            if placed
-                && let Some(stored) = position.stored
-                && message.offset() < stored
-                && !pending.contains_key(&key)
-            {
-                // Placed at its stored offset, the partition delivered an earlier one: Kafka
-                // reset it to its start because the stored offset is past its end.
-                stop = Some(RunError::OffsetsAhead {
-                    connector: self.name().to_owned(),
-                    topic: topic.to_owned(),
-                    partition: key.1,
-                    stored,
-                });
-                break;
-            }
-            if message.offset() < floor {
-                continue; // stored already
-            }
-            let headers: Vec<(&str, Option<&[u8]>)> = message
-                .headers()
-                .map(|h| h.iter().map(|h| (h.key, h.value)).collect())
-                .unwrap_or_default();
-            let record = Record {
-                topic,
-                partition: message.partition(),
-                offset: message.offset(),
-                timestamp_ms: message.timestamp().to_millis(),
-                key: message.key(),
-                value: message.payload(),
-                headers,
-            };
+            let item = S::item(&incoming);
+            let (t, record) = (item.topic, &item.record);
             let start = batcher.batch.rows.len();
             let decoded = loop {
                 match decode(
                     &mut self.targets[t],
                     &self.registry,
                     self.control.as_ref(),
-                    &record,
+                    record,
                     &mut self.scratch,
                     &mut batcher.batch.rows,
                 )
@@ -613,18 +459,19 @@ impl Run<'_> {
             if let Err(e) = batcher.add(
                 &self.targets,
                 t,
-                &record,
+                record,
                 decoded,
                 start,
                 pending,
-                position.stored,
-                self.connector.config.tolerance,
+                item.stored,
+                tolerance,
             ) {
                 stop = Some(e);
                 break;
             }
             batcher.yield_sometimes().await;
         }
+        self.publish_positions();
         (batcher.batch, batcher.accepted, stop)
     }
 }

@@ -15,6 +15,7 @@ mod decode;
 mod events;
 mod metrics;
 mod offsets;
+mod preview;
 pub mod record_file;
 mod replay;
 mod supervisor;
@@ -26,6 +27,7 @@ pub use check::{
 pub use config::{Config, ConfigError, ConnectorConfig, Tolerance};
 pub use connector::{Connector, Control, RunError};
 pub use metrics::{Progress, render as render_metrics};
+pub use preview::{Preview, PreviewError, PreviewOutcome, PreviewRecord, preview_topic};
 pub use record_file::{FileRecord, RecordFileReader, RecordFileWriter};
 pub use replay::ReplaySummary;
 pub use supervisor::{

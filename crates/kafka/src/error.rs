@@ -21,6 +21,60 @@ pub enum Error {
         /// What the client or the brokers said.
         reason: String,
     },
+    /// The brokers did not answer a request, or refused it.
+    #[error(
+        "Kafka: {what} failed: {source}. Check kafka.bootstrap_servers and kafka.security_protocol, and that the brokers run"
+    )]
+    Request {
+        /// What was asked: "reading the topic's metadata"…
+        what: &'static str,
+        /// librdkafka's error.
+        #[source]
+        source: Box<KafkaError>,
+    },
+    /// The cluster has no such topic, or the principal may not describe it.
+    #[error("topic {topic} does not exist on the cluster, or the credentials may not describe it")]
+    UnknownTopic {
+        /// The topic.
+        topic: String,
+    },
+    /// The brokers refused the SASL credentials.
+    #[error("Kafka refused the credentials: {reason}")]
+    Authentication {
+        /// librdkafka's reason (it holds no secret).
+        reason: String,
+    },
+    /// The brokers refused an operation to the principal: an ACL is missing.
+    #[error("{advice}")]
+    Authorization {
+        /// What is refused and the ACL that grants it ([`crate::Denied::advice`]).
+        advice: String,
+    },
+    /// A partition placed at its stored next offset delivered an earlier record: Kafka reset
+    /// it to its start, because the stored offset is past its end (the topic was deleted and
+    /// made again, or its log truncated).
+    #[error("{topic}/{partition} starts below its stored next offset {stored}")]
+    OffsetsAhead {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// The stored next offset.
+        stored: i64,
+    },
+    /// A partition could not be sought back to where it is to be read again.
+    #[error("seeking {topic}/{partition} back to offset {offset} failed: {source}")]
+    Seek {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// Where it was to be read from.
+        offset: i64,
+        /// librdkafka's error.
+        #[source]
+        source: Box<KafkaError>,
+    },
 }
 
 impl Error {
@@ -28,15 +82,22 @@ impl Error {
     /// take (an unknown property, a bad value): the configuration's.
     pub fn fault(&self) -> inlet_fault::Fault {
         match self {
-            Error::Consumer { .. } => inlet_fault::Fault::Config,
-            Error::CreateTopic { .. } => inlet_fault::Fault::External,
+            Error::Consumer { .. }
+            | Error::Authentication { .. }
+            | Error::Authorization { .. }
+            | Error::OffsetsAhead { .. }
+            | Error::UnknownTopic { .. } => inlet_fault::Fault::Config,
+            Error::CreateTopic { .. } | Error::Seek { .. } | Error::Request { .. } => {
+                inlet_fault::Fault::External
+            }
         }
     }
 
-    /// Whether the same operation may succeed later: creating a consumer does not talk to
-    /// the brokers, so its failures do not pass by themselves.
+    /// Whether the same operation may succeed later: a request the brokers did not answer,
+    /// a seek that failed (a restart reads the partition from its stored offset). Creating a consumer does not talk to the
+    /// brokers, and refused credentials or permissions do not pass by themselves.
     pub fn is_retriable(&self) -> bool {
-        false
+        matches!(self, Error::Seek { .. } | Error::Request { .. })
     }
 }
 

@@ -29,6 +29,23 @@ pub fn create_table(
     columns: &[TableColumn],
     primary_key: Option<&[String]>,
 ) -> String {
+    let mut sql = statements(include_str!("sql/create_table.sql"))
+        .replace("{schema}", &quote(&table.schema))
+        .replace("{table}", &table.quoted())
+        .replace("{columns}", &column_lines(columns));
+    if let Some(key) = primary_key {
+        sql.push_str(
+            &statements(include_str!("sql/add_primary_key.sql"))
+                .replace("{table}", &table.quoted())
+                .replace("{key}", &quote_list(key)),
+        );
+    }
+    sql
+}
+
+/// The column definitions of a `CREATE TABLE`: one quoted name, type and `NOT NULL` per
+/// line, indented, separated by commas.
+pub(crate) fn column_lines(columns: &[TableColumn]) -> String {
     let lines: Vec<String> = columns
         .iter()
         .map(|c| {
@@ -40,18 +57,7 @@ pub fn create_table(
             )
         })
         .collect();
-    let mut sql = statements(include_str!("sql/create_table.sql"))
-        .replace("{schema}", &quote(&table.schema))
-        .replace("{table}", &table.quoted())
-        .replace("{columns}", &lines.join(",\n"));
-    if let Some(key) = primary_key {
-        sql.push_str(
-            &statements(include_str!("sql/add_primary_key.sql"))
-                .replace("{table}", &table.quoted())
-                .replace("{key}", &quote_list(key)),
-        );
-    }
-    sql
+    lines.join(",\n")
 }
 
 /// A template's statements without its comment lines (the SQL is shown to users by

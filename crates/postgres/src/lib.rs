@@ -13,6 +13,7 @@ pub mod ddl;
 mod error;
 mod migrations;
 mod offsets;
+mod preview;
 
 pub use batch::{Batch, CopyTarget, Entry, EntryKind, Outcome, RawRecord, WriteMode};
 pub use catalog::{
@@ -24,3 +25,4 @@ pub use connect::{DatabaseConfig, SslMode};
 pub use error::{Error, Result};
 pub use migrations::{SCHEMA_VERSION, migrate};
 pub use offsets::load_offsets;
+pub use preview::{PreviewRow, PreviewShape, preview_rows};

@@ -17,6 +17,6 @@ mod postgres;
 
 pub use broker::{KAFKA_VERSION, KafkaCluster, kafka_libs};
 pub use endpoints::{Endpoints, ServiceDown, endpoints, inlet_home, python, sasl};
-pub use kafka::{AvroProducer, consumer, create_topic, kafka_config};
+pub use kafka::{AvroProducer, consumer, create_topic, framed_avro, kafka_config};
 pub use names::unique;
 pub use postgres::TestDatabase;

@@ -11,6 +11,7 @@ mod peek;
 mod preview;
 mod run;
 mod schema;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use tracing_indicatif::IndicatifLayer;
@@ -66,6 +67,9 @@ enum Command {
     Preview(preview::PreviewArgs),
     /// Run the connectors of a configuration file until SIGINT or SIGTERM.
     Run(run::RunArgs),
+    /// Serve the REST API (Kafka Connect's) and run this worker's share of the connectors
+    /// stored in the database, until SIGINT or SIGTERM.
+    Serve(serve::ServeArgs),
     /// Avro schemas: the table and mapping inlet proposes for one.
     #[command(subcommand)]
     Schema(schema::SchemaCommand),
@@ -111,6 +115,7 @@ fn main() -> std::process::ExitCode {
         }
         Command::Peek(args) => report(runtime().and_then(|rt| rt.block_on(peek::run(args)))),
         Command::Preview(args) => report(runtime().and_then(|rt| rt.block_on(preview::run(args)))),
+        Command::Serve(args) => report(runtime().and_then(|rt| rt.block_on(serve::run(args)))),
         Command::Run(args) => report(runtime().and_then(|rt| rt.block_on(run::run(args)))),
     }
 }

@@ -213,6 +213,20 @@ impl Supervisor {
         self.spawn(name, Definition::Raw(config), database, paused)
     }
 
+    /// Starts one task of a connector from its configuration as written, known here as
+    /// `key` (e.g. `orders/0`; its status carries that name): several tasks of one
+    /// connector are consumers of its group, and Kafka spreads the partitions among them.
+    /// Otherwise as [`start_raw`](Self::start_raw).
+    pub fn start_task(
+        &self,
+        key: impl Into<String>,
+        config: RawConnector,
+        database: DatabaseConfig,
+        paused: bool,
+    ) -> Result<(), SupervisorError> {
+        self.spawn(key.into(), Definition::Raw(config), database, paused)
+    }
+
     fn spawn(
         &self,
         name: String,

@@ -150,6 +150,26 @@ impl DatabaseConfig {
     /// Opens a connection; the connection's driver task runs on the current runtime and
     /// logs how the connection ended.
     pub async fn connect(&self) -> Result<tokio_postgres::Client> {
+        self.open(None).await
+    }
+
+    /// Opens a connection whose notifications (`LISTEN`) arrive on the receiver, as their
+    /// payloads; the receiver closes when the connection ends. (A connection pooler in
+    /// transaction mode does not deliver notifications: this needs a direct connection.)
+    pub async fn connect_listening(
+        &self,
+    ) -> Result<(
+        tokio_postgres::Client,
+        tokio::sync::mpsc::UnboundedReceiver<String>,
+    )> {
+        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+        Ok((self.open(Some(sender)).await?, receiver))
+    }
+
+    async fn open(
+        &self,
+        notifications: Option<tokio::sync::mpsc::UnboundedSender<String>>,
+    ) -> Result<tokio_postgres::Client> {
         let mut driver = self.driver.clone();
         let connect_error = |source, hint| Error::Connect {
             target: self.target(),
@@ -163,7 +183,7 @@ impl DatabaseConfig {
                     let hint = server_hint(&e);
                     connect_error(e, hint)
                 })?;
-            spawn_driver(connection, self.target());
+            spawn_driver(connection, self.target(), notifications);
             client
         } else {
             driver.ssl_mode(match self.ssl_mode {
@@ -178,7 +198,7 @@ impl DatabaseConfig {
                 };
                 connect_error(e, hint)
             })?;
-            spawn_driver(connection, self.target());
+            spawn_driver(connection, self.target(), notifications);
             client
         };
         Ok(client)
@@ -241,15 +261,39 @@ fn read_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
     Ok(certs)
 }
 
-fn spawn_driver<S, T>(connection: tokio_postgres::Connection<S, T>, target: String)
-where
-    tokio_postgres::Connection<S, T>:
-        std::future::Future<Output = Result<(), tokio_postgres::Error>> + Send + 'static,
+fn spawn_driver<S, T>(
+    mut connection: tokio_postgres::Connection<S, T>,
+    target: String,
+    notifications: Option<tokio::sync::mpsc::UnboundedSender<String>>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     // In the caller's span: the line names the connector whose connection it was.
     tokio::spawn(
         async move {
-            if let Err(e) = connection.await {
+            let ended = match notifications {
+                None => connection.await,
+                Some(sender) => {
+                    let mut messages =
+                        futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+                    let mut ended = Ok(());
+                    while let Some(message) = futures_util::StreamExt::next(&mut messages).await {
+                        match message {
+                            Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
+                                let _ = sender.send(n.payload().to_owned());
+                            }
+                            Ok(_) => {}
+                            Err(e) => {
+                                ended = Err(e);
+                                break;
+                            }
+                        }
+                    }
+                    ended
+                }
+            };
+            if let Err(e) = ended {
                 tracing::warn!(%target, error = %crate::error::describe(&e), "database connection ended; the next use reconnects");
             }
         }

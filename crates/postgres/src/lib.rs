@@ -9,6 +9,7 @@
 mod batch;
 mod catalog;
 mod connect;
+pub mod control;
 pub mod ddl;
 mod error;
 mod migrations;

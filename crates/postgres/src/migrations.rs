@@ -22,6 +22,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "columns' fields",
         include_str!("sql/migrations/003_columns.sql"),
     ),
+    (
+        4,
+        "control plane",
+        include_str!("sql/migrations/004_control.sql"),
+    ),
 ];
 
 /// The version of inlet's schema this build makes: its newest migration.

@@ -87,6 +87,10 @@ impl Stream {
         &self.kafka
     }
 
+    pub fn registry(&self) -> &str {
+        &self.registry
+    }
+
     pub async fn produce(&self, range: std::ops::Range<usize>) {
         self.produce_with(&self.producer, range).await;
     }

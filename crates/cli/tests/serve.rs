@@ -1,0 +1,518 @@
+//! `inlet serve` against the real broker, registry and PostgreSQL, driven over HTTP with the
+//! requests kafbat kafka-ui and Redpanda Console send (Kafka Connect's REST API): a
+//! connector's whole life, concurrent edits, and three workers sharing tasks while one is
+//! killed. Needs `scripts/services up`.
+
+mod support;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use support::{EXACTLY_ONCE, Inlet, Stream};
+
+/// An `inlet serve` child process and its API's base URL.
+struct Server {
+    process: Inlet,
+    url: String,
+    worker: String,
+}
+
+/// A free loopback port (bound and let go).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `inlet serve` over the stream's database; returns once its API answers.
+async fn serve(stream: &Stream, log: &str) -> Server {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let log_file = std::fs::File::create(stream.log_path(log)).unwrap();
+    let process = Inlet(
+        Command::new(env!("CARGO_BIN_EXE_inlet"))
+            .args([
+                "serve",
+                "--database-url",
+                stream.db.url(),
+                "--listen",
+                &listen,
+            ])
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .spawn()
+            .expect("starting inlet serve"),
+    );
+    let url = format!("http://{listen}");
+    let start = Instant::now();
+    loop {
+        if let Ok(r) = reqwest::get(format!("{url}/health")).await
+            && r.status() == StatusCode::OK
+        {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "inlet serve did not answer in 30 s:\n{}",
+            stream.log(log)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Server {
+        process,
+        url,
+        worker: listen,
+    }
+}
+
+/// A connector of `topic` into `table`, as Kafka Connect's flat map.
+fn connector_config(stream: &Stream, topic: &str, table: &str, tasks: u32) -> Value {
+    json!({
+        "connector.class": "inlet.PostgresSink",
+        "tasks.max": tasks.to_string(),
+        "topics": topic,
+        "kafka.bootstrap_servers": stream.kafka(),
+        "kafka.group_prefix": topic,
+        "kafka.properties.session.timeout.ms": "6000",
+        "registry.url": stream.registry(),
+        "table": table,
+        "batch.linger_ms": "100",
+    })
+}
+
+struct Api {
+    http: reqwest::Client,
+    url: String,
+}
+
+impl Api {
+    fn new(server: &Server) -> Self {
+        Api {
+            http: reqwest::Client::new(),
+            url: server.url.clone(),
+        }
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {text}"))
+        };
+        (status, body)
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+
+    async fn put(&self, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        self.send(reqwest::Method::PUT, path, body).await
+    }
+
+    async fn post(&self, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        self.send(reqwest::Method::POST, path, body).await
+    }
+
+    /// Waits until the connector's status satisfies `done`, failing with it after 90 s.
+    async fn wait_status(&self, name: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let start = Instant::now();
+        loop {
+            let (code, status) = self.get(&format!("/connectors/{name}/status")).await;
+            if code == StatusCode::OK && done(&status) {
+                return status;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(90),
+                "{name}: not {what} after 90 s: {status:#}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+fn state(status: &Value) -> &str {
+    status["connector"]["state"].as_str().unwrap_or("")
+}
+
+fn tasks_in(status: &Value, want: &str) -> usize {
+    status["tasks"]
+        .as_array()
+        .map_or(0, |t| t.iter().filter(|t| t["state"] == want).count())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connector_lives_its_whole_life_over_the_connect_api() {
+    let stream = Stream::new(2).await;
+    stream.produce(0..100).await;
+    let server = serve(&stream, "serve.log").await;
+    let api = Api::new(&server);
+
+    // What kafbat and Redpanda Console ask first.
+    let (code, info) = api.get("/").await;
+    assert_eq!(code, StatusCode::OK);
+    assert!(info["version"].is_string(), "{info}");
+    let (_, plugins) = api.get("/connector-plugins").await;
+    assert_eq!(plugins[0]["class"], "inlet.PostgresSink");
+
+    // Create: 201 with the info and where it is; again: 409.
+    let config = connector_config(&stream, &stream.topic, "public.readings", 1);
+    let body = json!({"name": "readings", "config": config});
+    let (code, created) = api.post("/connectors", Some(body.clone())).await;
+    assert_eq!(code, StatusCode::CREATED, "{created}");
+    assert_eq!(created["name"], "readings");
+    assert_eq!(created["type"], "sink");
+    assert_eq!(
+        created["tasks"][0],
+        json!({"connector": "readings", "task": 0})
+    );
+    let (code, error) = api.post("/connectors", Some(body)).await;
+    assert_eq!(code, StatusCode::CONFLICT);
+    assert_eq!(error["error_code"], 409);
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("already exists"),
+        "{error}"
+    );
+
+    let status = api
+        .wait_status("readings", "RUNNING", |s| {
+            state(s) == "RUNNING" && tasks_in(s, "RUNNING") == 1
+        })
+        .await;
+    assert_eq!(status["tasks"][0]["worker_id"], server.worker);
+    stream
+        .wait_for(
+            "SELECT count(*) FROM readings",
+            100,
+            Duration::from_secs(60),
+            "serve.log",
+        )
+        .await;
+
+    // The list as the UIs ask for it.
+    let (code, list) = api.get("/connectors?expand=status&expand=info").await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(list["readings"]["status"]["connector"]["state"], "RUNNING");
+    assert_eq!(
+        list["readings"]["info"]["config"]["topics"],
+        stream.topic.as_str()
+    );
+
+    // Paused: nothing is written, the task keeps its partitions; resumed: it reads on.
+    let (code, _) = api.put("/connectors/readings/pause", None).await;
+    assert_eq!(code, StatusCode::ACCEPTED);
+    api.wait_status("readings", "PAUSED", |s| {
+        state(s) == "PAUSED" && tasks_in(s, "PAUSED") == 1
+    })
+    .await;
+    stream.produce(100..200).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(stream.count("SELECT count(*) FROM readings").await, 100);
+    let (code, _) = api.put("/connectors/readings/resume", None).await;
+    assert_eq!(code, StatusCode::ACCEPTED);
+    stream
+        .wait_for(
+            "SELECT count(*) FROM readings",
+            200,
+            Duration::from_secs(60),
+            "serve.log",
+        )
+        .await;
+
+    // PATCH: the keys given change; the task starts again with them.
+    let (code, patched) = api
+        .send(
+            reqwest::Method::PATCH,
+            "/connectors/readings/config",
+            Some(json!({"batch.linger_ms": "50"})),
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{patched}");
+    assert_eq!(patched["config"]["batch.linger_ms"], "50");
+    let (_, config) = api.get("/connectors/readings/config").await;
+    assert_eq!(config["batch.linger_ms"], "50");
+    assert_eq!(config["topics"], stream.topic.as_str());
+
+    // Restart of the failed tasks only: none failed, none restarts.
+    let (code, restarted) = api
+        .post(
+            "/connectors/readings/restart?includeTasks=true&onlyFailed=true",
+            None,
+        )
+        .await;
+    assert_eq!(code, StatusCode::ACCEPTED, "{restarted}");
+    assert_eq!(tasks_in(&restarted, "RESTARTING"), 0, "{restarted}");
+
+    // Offsets: shown while running, changed only when STOPPED.
+    let (code, offsets) = api.get("/connectors/readings/offsets").await;
+    assert_eq!(code, StatusCode::OK);
+    let stored: i64 = offsets["offsets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["offset"]["kafka_offset"].as_i64().unwrap())
+        .sum();
+    assert_eq!(stored, 200, "{offsets}");
+    let patch = json!({"offsets": [{"partition": {"kafka_topic": stream.topic, "kafka_partition": 0}, "offset": {"kafka_offset": 5}}]});
+    let (code, refused) = api
+        .send(
+            reqwest::Method::PATCH,
+            "/connectors/readings/offsets",
+            Some(patch.clone()),
+        )
+        .await;
+    assert_eq!(code, StatusCode::BAD_REQUEST);
+    assert!(
+        refused["message"].as_str().unwrap().contains("STOPPED"),
+        "{refused}"
+    );
+
+    let (code, _) = api.put("/connectors/readings/stop", None).await;
+    assert_eq!(code, StatusCode::NO_CONTENT);
+    let stopped = api
+        .wait_status("readings", "STOPPED", |s| state(s) == "STOPPED")
+        .await;
+    assert_eq!(stopped["tasks"], json!([]));
+    // Once the worker has let its task go, the offsets may change.
+    let start = Instant::now();
+    loop {
+        let (code, answer) = api
+            .send(
+                reqwest::Method::PATCH,
+                "/connectors/readings/offsets",
+                Some(patch.clone()),
+            )
+            .await;
+        if code == StatusCode::OK {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "{answer}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (_, offsets) = api.get("/connectors/readings/offsets").await;
+    let partition0 = offsets["offsets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["partition"]["kafka_partition"] == 0)
+        .unwrap();
+    assert_eq!(partition0["offset"]["kafka_offset"], 5);
+    let (code, _) = api
+        .send(
+            reqwest::Method::DELETE,
+            "/connectors/readings/offsets",
+            None,
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK);
+    let (_, offsets) = api.get("/connectors/readings/offsets").await;
+    assert_eq!(offsets["offsets"], json!([]));
+
+    // Deleted: gone from the API, and nothing reads the topic any more.
+    let (code, _) = api
+        .send(reqwest::Method::DELETE, "/connectors/readings", None)
+        .await;
+    assert_eq!(code, StatusCode::NO_CONTENT);
+    let (code, missing) = api.get("/connectors/readings").await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+    assert_eq!(missing["error_code"], 404);
+    stream.produce(200..250).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(stream.count("SELECT count(*) FROM readings").await, 200);
+    assert_eq!(stream.count(EXACTLY_ONCE).await, 0);
+    drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_edits_of_one_version_one_wins_the_other_gets_409() {
+    let stream = Stream::new(1).await;
+    let server = serve(&stream, "serve.log").await;
+    let api = Api::new(&server);
+    let config = connector_config(&stream, &stream.topic, "public.readings", 1);
+    let (code, _) = api
+        .post(
+            "/connectors",
+            Some(json!({"name": "edited", "config": config, "initial_state": "STOPPED"})),
+        )
+        .await;
+    assert_eq!(code, StatusCode::CREATED);
+    let response = reqwest::get(format!("{}/connectors/edited/config", server.url))
+        .await
+        .unwrap();
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    let put = |linger: &'static str| {
+        let mut config = config.clone();
+        config["batch.linger_ms"] = json!(linger);
+        reqwest::Client::new()
+            .put(format!("{}/connectors/edited/config", server.url))
+            .header("If-Match", etag.clone())
+            .json(&config)
+            .send()
+    };
+    let (a, b) = tokio::join!(put("10"), put("20"));
+    let mut codes = [a.unwrap().status(), b.unwrap().status()];
+    codes.sort();
+    assert_eq!(codes, [StatusCode::OK, StatusCode::CONFLICT]);
+    // A literal secret is never shown; sent back hidden, it stays as it was.
+    let mut with_secret = config.clone();
+    with_secret["kafka.security_protocol"] = json!("SASL_PLAINTEXT");
+    with_secret["kafka.sasl_mechanism"] = json!("PLAIN");
+    with_secret["kafka.username"] = json!("u");
+    with_secret["kafka.password"] = json!("s3cret-value");
+    let (code, info) = api
+        .put("/connectors/edited/config", Some(with_secret))
+        .await;
+    assert_eq!(code, StatusCode::OK, "{info}");
+    assert_eq!(info["config"]["kafka.password"], "[hidden]");
+    let (_, shown) = api.get("/connectors/edited/config").await;
+    assert_eq!(shown["kafka.password"], "[hidden]");
+    let (code, _) = api.put("/connectors/edited/config", Some(shown)).await;
+    assert_eq!(code, StatusCode::OK);
+    let stored: String = stream
+        .rows(
+            "SELECT config->>'kafka.password' FROM inlet.connectors WHERE name = 'edited'",
+            |r| r.get(0),
+        )
+        .await
+        .remove(0);
+    assert_eq!(stored, "s3cret-value");
+    let everything = format!(
+        "{}{}",
+        api.get("/connectors?expand=info&expand=status").await.1,
+        stream.log("serve.log")
+    );
+    assert!(!everything.contains("s3cret-value"), "{everything}");
+    // A configuration with a problem is refused with what to fix, by key.
+    let mut bad = config.clone();
+    bad["topic.other.table"] = json!("public.x");
+    let (code, error) = api.put("/connectors/edited/config", Some(bad)).await;
+    assert_eq!(code, StatusCode::BAD_REQUEST);
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("topic.other.table"),
+        "{error}"
+    );
+    drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn three_workers_share_the_tasks_and_take_over_a_killed_ones() {
+    let stream = Stream::new(4).await;
+    let second = inlet_testkit::unique("serve2");
+    inlet_testkit::create_topic(&inlet_testkit::kafka_config(stream.kafka()), &second, 4).await;
+    let schema = stream
+        .producer
+        .register(&format!("{second}-value"), support::READING)
+        .await;
+    let produce_second = |range: std::ops::Range<usize>| {
+        let records = range.map(|i| (None, support::reading(i, None))).collect();
+        stream
+            .producer
+            .send_avro_many(&second, (schema.0, &schema.1), records)
+    };
+    stream.produce(0..2000).await;
+    produce_second(0..2000).await;
+    let mut servers = Vec::new();
+    for i in 0..3 {
+        servers.push(serve(&stream, &format!("serve{i}.log")).await);
+    }
+    let api = Api::new(&servers[0]);
+    for (name, topic, table) in [
+        ("first", stream.topic.as_str(), "public.readings"),
+        ("second", second.as_str(), "public.readings_second"),
+    ] {
+        let config = connector_config(&stream, topic, table, 2);
+        let (code, body) = api
+            .post("/connectors", Some(json!({"name": name, "config": config})))
+            .await;
+        assert_eq!(code, StatusCode::CREATED, "{body}");
+    }
+    for name in ["first", "second"] {
+        api.wait_status(name, "RUNNING with two tasks", |s| {
+            tasks_in(s, "RUNNING") == 2
+        })
+        .await;
+    }
+    for table in ["readings", "readings_second"] {
+        stream
+            .wait_for(
+                &format!("SELECT count(*) FROM {table}"),
+                2000,
+                Duration::from_secs(90),
+                "serve0.log",
+            )
+            .await;
+    }
+    // Any worker answers for all: the second worker's view is the first's.
+    let (_, seen) = Api::new(&servers[1]).get("/connectors/first/status").await;
+    assert_eq!(tasks_in(&seen, "RUNNING"), 2, "{seen}");
+
+    // Kill (SIGKILL) a worker that holds a task; its tasks are taken over.
+    let (_, status) = api.get("/connectors/first/status").await;
+    let victim_id = status["tasks"][0]["worker_id"].as_str().unwrap().to_owned();
+    let victim = servers.iter().position(|s| s.worker == victim_id).unwrap();
+    let mut killed = servers.remove(victim);
+    killed.process.kill().unwrap();
+    killed.process.wait().unwrap();
+    stream.produce(2000..4000).await;
+    produce_second(2000..4000).await;
+    let api = Api::new(&servers[0]);
+    for name in ["first", "second"] {
+        let status = api
+            .wait_status(name, "running on the live workers", |s| {
+                tasks_in(s, "RUNNING") == 2
+                    && s["tasks"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .all(|t| t["worker_id"] != victim_id.as_str())
+            })
+            .await;
+        assert!(
+            status["tasks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|t| { servers.iter().any(|s| t["worker_id"] == s.worker.as_str()) }),
+            "{status:#}"
+        );
+    }
+    for table in ["readings", "readings_second"] {
+        stream
+            .wait_for(
+                &format!("SELECT count(*) FROM {table}"),
+                4000,
+                Duration::from_secs(120),
+                "serve0.log",
+            )
+            .await;
+        let duplicates = stream
+            .count(&format!(
+                "SELECT count(*) - count(DISTINCT device_id) FROM {table}"
+            ))
+            .await;
+        assert_eq!(duplicates, 0, "{table}: records stored twice");
+    }
+    drop(servers);
+}

@@ -1,0 +1,9 @@
+-- Tasks no live worker holds, of connectors that are to run or be paused, locked for this
+-- claim (another worker claiming at once skips them).
+SELECT t.connector, t.task
+FROM inlet.tasks AS t
+JOIN inlet.connectors AS c ON c.name = t.connector
+WHERE c.target_state <> 'STOPPED'
+  AND (t.worker_id IS NULL OR t.lease_until IS NULL OR t.lease_until < now())
+ORDER BY t.connector, t.task
+FOR UPDATE OF t SKIP LOCKED

@@ -1,0 +1,797 @@
+//! `GET /`, `GET /health` and `/connectors/…`: Kafka Connect's endpoints, bodies and codes.
+//!
+//! A change is written to `inlet.connectors` with a version; a write names the version it
+//! read (`If-Match: "<version>"`, or the one read just before), so a concurrent edit gets
+//! 409. Workers see the change through `NOTIFY` (or their next beat) and apply it.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use inlet_postgres::control::{self, Actor, OffsetsRefused, StoredConnector, Versioned};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::{ApiError, App, VERSION};
+use crate::flat::{self, FlatConfig, PLUGIN_CLASS};
+
+/// Who a change is recorded as, until requests carry who sends them.
+const ANONYMOUS: Actor<'static> = Actor("anonymous");
+
+pub(super) fn routes() -> axum::Router<App> {
+    axum::Router::new()
+        .route("/", get(root))
+        .route("/health", get(health))
+        .route("/connectors", get(list).post(create))
+        .route("/connectors/{name}", get(info).delete(delete))
+        .route(
+            "/connectors/{name}/config",
+            get(config).put(put_config).patch(patch_config),
+        )
+        .route("/connectors/{name}/status", get(status))
+        .route("/connectors/{name}/tasks", get(tasks))
+        .route("/connectors/{name}/tasks/{task}/status", get(task_status))
+        .route(
+            "/connectors/{name}/tasks/{task}/restart",
+            post(task_restart),
+        )
+        .route("/connectors/{name}/pause", put(pause))
+        .route("/connectors/{name}/resume", put(resume))
+        .route("/connectors/{name}/stop", put(stop))
+        .route("/connectors/{name}/restart", post(restart))
+        .route("/connectors/{name}/topics", get(topics))
+        .route(
+            "/connectors/{name}/offsets",
+            get(offsets).patch(alter_offsets).delete(reset_offsets),
+        )
+}
+
+/// `GET /`: the server's version (Kafka Connect's ServerInfo).
+async fn root() -> Json<Value> {
+    Json(json!({"version": VERSION, "commit": "", "kafka_cluster_id": ""}))
+}
+
+/// `GET /health`: healthy when the database answers.
+async fn health(State(app): State<App>) -> Response {
+    match app.client().await {
+        Ok(c) => match c.simple_query("SELECT 1").await {
+            Ok(_) => Json(json!({"status": "healthy", "message": "Worker has completed startup and is ready to handle requests."})).into_response(),
+            Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({"status": "unhealthy", "message": format!("the database does not answer: {e}")}))).into_response(),
+        },
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"status": "unhealthy", "message": e.message()})),
+        )
+            .into_response(),
+    }
+}
+
+/// A connector's configuration, from the database or the file.
+enum Found {
+    Stored(StoredConnector, FlatConfig),
+    File(FlatConfig),
+}
+
+impl Found {
+    fn config(&self) -> &FlatConfig {
+        match self {
+            Found::Stored(_, c) | Found::File(c) => c,
+        }
+    }
+
+    fn tasks_max(&self) -> i32 {
+        match self {
+            Found::Stored(s, _) => s.tasks_max,
+            Found::File(_) => 1,
+        }
+    }
+}
+
+async fn find(app: &App, name: &str) -> Result<Found, ApiError> {
+    if let Some(raw) = app.0.files.get(name) {
+        return Ok(Found::File(flat::from_raw(raw)));
+    }
+    let client = app.client().await?;
+    let stored = control::get_connector(&*client, name)
+        .await?
+        .ok_or_else(|| ApiError::no_connector(name))?;
+    let config = parse_stored(&stored)?;
+    Ok(Found::Stored(stored, config))
+}
+
+fn parse_stored(stored: &StoredConnector) -> Result<FlatConfig, ApiError> {
+    serde_json::from_str(&stored.config).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!(
+                "the stored configuration of {} is not a map of strings: {e}",
+                stored.name
+            ),
+        )
+    })
+}
+
+/// A change of a file-defined connector is refused.
+fn read_only(app: &App, name: &str) -> Result<(), ApiError> {
+    if app.0.files.contains_key(name) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!(
+                "connector {name} is defined in {}: change it there and restart inlet serve",
+                app.0.file.as_deref().unwrap_or("the configuration file")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Kafka Connect's ConnectorInfo.
+fn info_body(name: &str, found: &Found) -> Value {
+    let tasks: Vec<Value> = (0..found.tasks_max())
+        .map(|t| json!({"connector": name, "task": t}))
+        .collect();
+    json!({
+        "name": name,
+        "config": flat::hidden(found.config()),
+        "tasks": tasks,
+        "type": "sink",
+    })
+}
+
+/// `GET /connectors[?expand=status&expand=info]`.
+async fn list(
+    State(app): State<App>,
+    query: axum::extract::RawQuery,
+) -> Result<Response, ApiError> {
+    // `expand` may repeat: read the query by hand (serde_urlencoded keeps the last only).
+    let expand: Vec<String> = query
+        .0
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|p| p.strip_prefix("expand="))
+        .map(str::to_owned)
+        .collect();
+    let client = app.client().await?;
+    let stored = control::list_connectors(&*client).await?;
+    let mut names: Vec<String> = stored.iter().map(|s| s.name.clone()).collect();
+    names.extend(app.0.files.keys().cloned());
+    names.sort();
+    if expand.is_empty() {
+        return Ok(Json(names).into_response());
+    }
+    let mut out = serde_json::Map::new();
+    for name in names {
+        let found = match stored.iter().find(|s| s.name == name) {
+            Some(s) => Found::Stored(s.clone(), parse_stored(s)?),
+            None => match app.0.files.get(&name) {
+                Some(raw) => Found::File(flat::from_raw(raw)),
+                None => continue,
+            },
+        };
+        let mut entry = serde_json::Map::new();
+        if expand.iter().any(|e| e == "info") {
+            entry.insert("info".into(), info_body(&name, &found));
+        }
+        if expand.iter().any(|e| e == "status") {
+            entry.insert(
+                "status".into(),
+                status_body(&app, &client, &name, &found).await?,
+            );
+        }
+        out.insert(name, Value::Object(entry));
+    }
+    Ok(Json(Value::Object(out)).into_response())
+}
+
+#[derive(Deserialize)]
+struct CreateBody {
+    name: String,
+    #[serde(default)]
+    config: FlatConfig,
+    #[serde(default)]
+    initial_state: Option<String>,
+}
+
+/// Checks a name: what Kafka Connect and inlet's tables take.
+fn check_name(name: &str) -> Result<(), ApiError> {
+    if name.is_empty()
+        || name.len() > 200
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "connector name {name:?} is not valid: use 1 to 200 letters, digits, '-', '_' or '.'"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A configuration checked as inlet runs it: its task count, or 400 with every problem.
+fn checked(name: &str, config: &FlatConfig) -> Result<i32, ApiError> {
+    flat::to_raw(name, config)
+        .map(|(_, tasks)| tasks)
+        .map_err(|problems| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "Connector configuration is invalid and contains the following {} error(s):\n{}\nYou can also find the above list of errors at the endpoint `/connector-plugins/{PLUGIN_CLASS}/config/validate`",
+                    problems.len(),
+                    problems
+                        .iter()
+                        .map(|(k, m)| format!("{k}: {m}"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                ),
+            )
+        })
+}
+
+/// `POST /connectors`: 201 with the connector's info, 409 when the name is taken.
+async fn create(State(app): State<App>, body: Bytes) -> Result<Response, ApiError> {
+    let body: CreateBody = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_body("{\"name\", \"config\", \"initial_state\"}", e))?;
+    check_name(&body.name)?;
+    let state = match body.initial_state.as_deref() {
+        None | Some("RUNNING") => "RUNNING",
+        Some("PAUSED") => "PAUSED",
+        Some("STOPPED") => "STOPPED",
+        Some(other) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("initial_state {other:?} is not RUNNING, PAUSED or STOPPED"),
+            ));
+        }
+    };
+    create_stored(&app, &body.name, body.config, state).await
+}
+
+async fn create_stored(
+    app: &App,
+    name: &str,
+    config: FlatConfig,
+    state: &str,
+) -> Result<Response, ApiError> {
+    if app.0.files.contains_key(name) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!("Connector {name} already exists"),
+        ));
+    }
+    let tasks_max = checked(name, &config)?;
+    let text = serde_json::to_string(&config).unwrap_or_default();
+    let mut client = app.client().await?;
+    let Some(stored) =
+        control::create_connector(&mut client, name, &text, state, tasks_max, ANONYMOUS).await?
+    else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!("Connector {name} already exists"),
+        ));
+    };
+    let found = Found::Stored(stored.clone(), config);
+    Ok((
+        StatusCode::CREATED,
+        [
+            (header::LOCATION, format!("/connectors/{name}")),
+            (header::ETAG, etag(stored.version)),
+        ],
+        Json(info_body(name, &found)),
+    )
+        .into_response())
+}
+
+fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// `GET /connectors/{name}`.
+async fn info(State(app): State<App>, Path(name): Path<String>) -> Result<Response, ApiError> {
+    let found = find(&app, &name).await?;
+    Ok(with_etag(&found, Json(info_body(&name, &found))))
+}
+
+fn with_etag(found: &Found, body: impl IntoResponse) -> Response {
+    match found {
+        Found::Stored(s, _) => ([(header::ETAG, etag(s.version))], body).into_response(),
+        Found::File(_) => body.into_response(),
+    }
+}
+
+/// `GET /connectors/{name}/config`: the configuration as stored, literal secrets hidden.
+async fn config(State(app): State<App>, Path(name): Path<String>) -> Result<Response, ApiError> {
+    let found = find(&app, &name).await?;
+    Ok(with_etag(&found, Json(flat::hidden(found.config()))))
+}
+
+/// The version a write is made from: `If-Match`, else the one just read.
+fn read_version(headers: &HeaderMap, stored: &StoredConnector) -> Result<i64, ApiError> {
+    match headers.get(header::IF_MATCH) {
+        None => Ok(stored.version),
+        Some(v) => v
+            .to_str()
+            .ok()
+            .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "If-Match is not a version this API gave (its ETag, e.g. \"3\")",
+                )
+            }),
+    }
+}
+
+/// Writes `config` over `stored`: 200 with the info, 409 when another write came first.
+async fn update(
+    app: &App,
+    stored: &StoredConnector,
+    config: FlatConfig,
+    version: i64,
+) -> Result<Response, ApiError> {
+    let tasks_max = checked(&stored.name, &config)?;
+    let text = serde_json::to_string(&config).unwrap_or_default();
+    let mut client = app.client().await?;
+    match control::update_connector(
+        &mut client,
+        &stored.name,
+        &text,
+        tasks_max,
+        version,
+        ANONYMOUS,
+    )
+    .await?
+    {
+        Versioned::Written(now) => {
+            let found = Found::Stored(now, config);
+            Ok(with_etag(&found, Json(info_body(&stored.name, &found))))
+        }
+        Versioned::Missing => Err(ApiError::no_connector(&stored.name)),
+        Versioned::Conflict => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!(
+                "Cannot complete request because of a conflicting operation: connector {} was changed meanwhile (it is no longer at version {version}); read it again and retry",
+                stored.name
+            ),
+        )),
+    }
+}
+
+/// `PUT /connectors/{name}/config`: creates (201) or replaces (200) the configuration.
+async fn put_config(
+    State(app): State<App>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let config: FlatConfig = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_body("a JSON object of strings", e))?;
+    check_name(&name)?;
+    read_only(&app, &name)?;
+    let stored = {
+        let client = app.client().await?;
+        control::get_connector(&*client, &name).await?
+    };
+    match stored {
+        None => create_stored(&app, &name, config, "RUNNING").await,
+        Some(stored) => {
+            let version = read_version(&headers, &stored)?;
+            let old = parse_stored(&stored)?;
+            update(&app, &stored, flat::keep_hidden(config, &old), version).await
+        }
+    }
+}
+
+/// `PATCH /connectors/{name}/config`: the keys given replace, `null` removes.
+async fn patch_config(
+    State(app): State<App>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let patch: BTreeMap<String, Option<String>> = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_body("a JSON object of strings or nulls", e))?;
+    read_only(&app, &name)?;
+    let Found::Stored(stored, old) = find(&app, &name).await? else {
+        return Err(ApiError::no_connector(&name));
+    };
+    let version = read_version(&headers, &stored)?;
+    let mut config = old.clone();
+    for (key, value) in patch {
+        match value {
+            Some(v) => {
+                config.insert(key, v);
+            }
+            None => {
+                config.remove(&key);
+            }
+        }
+    }
+    update(&app, &stored, flat::keep_hidden(config, &old), version).await
+}
+
+/// `DELETE /connectors/{name}`: 204. Its offsets and dead letters stay.
+async fn delete(State(app): State<App>, Path(name): Path<String>) -> Result<Response, ApiError> {
+    read_only(&app, &name)?;
+    let mut client = app.client().await?;
+    if control::delete_connector(&mut client, &name, ANONYMOUS).await? {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(ApiError::no_connector(&name))
+    }
+}
+
+#[derive(Serialize)]
+struct TaskState {
+    id: i32,
+    state: String,
+    worker_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trace: Option<String>,
+}
+
+/// The tasks' states: from the database for a stored connector (any worker's), from this
+/// worker's supervisor for a file-defined one.
+async fn task_states(
+    app: &App,
+    client: &tokio_postgres::Client,
+    name: &str,
+    found: &Found,
+) -> Result<Vec<TaskState>, ApiError> {
+    match found {
+        Found::File(_) => Ok(app
+            .0
+            .supervisor
+            .status(name)
+            .map(|s| {
+                vec![TaskState {
+                    id: 0,
+                    state: s.state.to_string(),
+                    worker_id: s.worker_id,
+                    trace: s.trace,
+                }]
+            })
+            .unwrap_or_default()),
+        Found::Stored(stored, _) if stored.target_state == "STOPPED" => Ok(Vec::new()),
+        Found::Stored(..) => Ok(control::tasks_of(client, name)
+            .await?
+            .into_iter()
+            .map(|t| match t.worker_id {
+                Some(worker_id) => TaskState {
+                    id: t.task,
+                    state: t.state,
+                    worker_id,
+                    trace: t.trace,
+                },
+                None => TaskState {
+                    id: t.task,
+                    state: "UNASSIGNED".into(),
+                    worker_id: String::new(),
+                    trace: None,
+                },
+            })
+            .collect()),
+    }
+}
+
+/// Kafka Connect's ConnectorStateInfo.
+async fn status_body(
+    app: &App,
+    client: &tokio_postgres::Client,
+    name: &str,
+    found: &Found,
+) -> Result<Value, ApiError> {
+    let tasks = task_states(app, client, name, found).await?;
+    let live: Vec<&TaskState> = tasks.iter().filter(|t| t.state != "UNASSIGNED").collect();
+    let (state, trace) = match found {
+        Found::Stored(s, _) if s.target_state == "STOPPED" => ("STOPPED".to_owned(), None),
+        _ if live.is_empty() => ("UNASSIGNED".to_owned(), None),
+        _ if live.iter().all(|t| t.state == "FAILED") => {
+            ("FAILED".to_owned(), live[0].trace.clone())
+        }
+        Found::Stored(s, _) if s.target_state == "PAUSED" => ("PAUSED".to_owned(), None),
+        _ if live.iter().all(|t| t.state == "PAUSED") => ("PAUSED".to_owned(), None),
+        _ => ("RUNNING".to_owned(), None),
+    };
+    let worker_id = live
+        .first()
+        .map_or_else(|| app.0.worker_id.clone(), |t| t.worker_id.clone());
+    let mut connector = json!({"state": state, "worker_id": worker_id});
+    if let Some(trace) = trace {
+        connector["trace"] = Value::String(trace);
+    }
+    Ok(json!({
+        "name": name,
+        "connector": connector,
+        "tasks": tasks,
+        "type": "sink",
+    }))
+}
+
+/// `GET /connectors/{name}/status`.
+async fn status(State(app): State<App>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
+    let found = find(&app, &name).await?;
+    let client = app.client().await?;
+    Ok(Json(status_body(&app, &client, &name, &found).await?))
+}
+
+/// `GET /connectors/{name}/tasks`.
+async fn tasks(State(app): State<App>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
+    let found = find(&app, &name).await?;
+    let mut config = flat::hidden(found.config());
+    config.insert("task.class".into(), format!("{PLUGIN_CLASS}Task"));
+    let tasks: Vec<Value> = (0..found.tasks_max())
+        .map(|t| json!({"id": {"connector": name, "task": t}, "config": config}))
+        .collect();
+    Ok(Json(Value::Array(tasks)))
+}
+
+fn task_id(found: &Found, name: &str, task: &str) -> Result<i32, ApiError> {
+    task.parse::<i32>()
+        .ok()
+        .filter(|t| (0..found.tasks_max()).contains(t))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("Task {name}-{task} not found"),
+            )
+        })
+}
+
+/// `GET /connectors/{name}/tasks/{task}/status`.
+async fn task_status(
+    State(app): State<App>,
+    Path((name, task)): Path<(String, String)>,
+) -> Result<Json<TaskState>, ApiError> {
+    let found = find(&app, &name).await?;
+    let id = task_id(&found, &name, &task)?;
+    let client = app.client().await?;
+    let states = task_states(&app, &client, &name, &found).await?;
+    states
+        .into_iter()
+        .find(|t| t.id == id)
+        .map(Json)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("Task {name}-{task} not found (the connector is STOPPED)"),
+            )
+        })
+}
+
+/// `POST /connectors/{name}/tasks/{task}/restart`: 204.
+async fn task_restart(
+    State(app): State<App>,
+    Path((name, task)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let found = find(&app, &name).await?;
+    let id = task_id(&found, &name, &task)?;
+    if let Found::File(_) = found {
+        app.0
+            .supervisor
+            .restart(&name)
+            .map_err(|e| ApiError::new(StatusCode::CONFLICT, e.to_string()))?;
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    let mut client = app.client().await?;
+    control::restart_tasks(&mut client, &name, false, Some(id), ANONYMOUS).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn set_state(app: &App, name: &str, state: &str) -> Result<(), ApiError> {
+    read_only(app, name)?;
+    let mut client = app.client().await?;
+    control::set_target_state(&mut client, name, state, ANONYMOUS)
+        .await?
+        .map(|_| ())
+        .ok_or_else(|| ApiError::no_connector(name))
+}
+
+/// `PUT /connectors/{name}/pause`: 202; its tasks keep their partitions and fetch nothing.
+async fn pause(State(app): State<App>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+    set_state(&app, &name, "PAUSED").await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// `PUT /connectors/{name}/resume`: 202; a paused or stopped connector runs again.
+async fn resume(State(app): State<App>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+    set_state(&app, &name, "RUNNING").await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// `PUT /connectors/{name}/stop`: 204; its tasks commit, stop and leave the group.
+async fn stop(State(app): State<App>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+    set_state(&app, &name, "STOPPED").await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RestartQuery {
+    include_tasks: Option<bool>,
+    only_failed: Option<bool>,
+}
+
+/// `POST /connectors/{name}/restart[?includeTasks&onlyFailed]`: 204 without parameters;
+/// with them 202 and the status, the tasks to restart shown RESTARTING. (A connector of
+/// inlet is its tasks: restarting it restarts them, or the FAILED ones with `onlyFailed`.)
+async fn restart(
+    State(app): State<App>,
+    Path(name): Path<String>,
+    Query(query): Query<RestartQuery>,
+) -> Result<Response, ApiError> {
+    let found = find(&app, &name).await?;
+    let only_failed = query.only_failed.unwrap_or(false);
+    if let Found::File(_) = found {
+        app.0
+            .supervisor
+            .restart(&name)
+            .map_err(|e| ApiError::new(StatusCode::CONFLICT, e.to_string()))?;
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    let mut client = app.client().await?;
+    let restarted =
+        control::restart_tasks(&mut client, &name, only_failed, None, ANONYMOUS).await?;
+    if query.include_tasks.is_none() && query.only_failed.is_none() {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    let mut body = status_body(&app, &client, &name, &found).await?;
+    if let Some(tasks) = body["tasks"].as_array_mut() {
+        for task in tasks {
+            if task["id"]
+                .as_i64()
+                .is_some_and(|id| restarted.contains(&(id as i32)))
+            {
+                task["state"] = Value::String("RESTARTING".into());
+            }
+        }
+    }
+    if !restarted.is_empty() {
+        body["connector"]["state"] = Value::String("RESTARTING".into());
+    }
+    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
+}
+
+/// `GET /connectors/{name}/topics`: the topics it reads.
+async fn topics(State(app): State<App>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
+    let found = find(&app, &name).await?;
+    let topics: Vec<&str> = found
+        .config()
+        .get("topics")
+        .map(|t| {
+            t.split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Json(json!({ name: {"topics": topics} })))
+}
+
+/// `GET /connectors/{name}/offsets`: the stored next offsets, in the sink shape.
+async fn offsets(
+    State(app): State<App>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    find(&app, &name).await?;
+    let client = app.client().await?;
+    let offsets: Vec<Value> = control::offsets_of(&*client, &name)
+        .await?
+        .into_iter()
+        .map(|(topic, partition, next)| {
+            json!({
+                "partition": {"kafka_topic": topic, "kafka_partition": partition},
+                "offset": {"kafka_offset": next},
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "offsets": offsets })))
+}
+
+#[derive(Deserialize)]
+struct OffsetsBody {
+    offsets: Vec<OffsetEntry>,
+}
+
+#[derive(Deserialize)]
+struct OffsetEntry {
+    partition: SinkPartition,
+    offset: Option<SinkOffset>,
+}
+
+#[derive(Deserialize)]
+struct SinkPartition {
+    kafka_topic: String,
+    kafka_partition: i32,
+}
+
+#[derive(Deserialize)]
+struct SinkOffset {
+    kafka_offset: i64,
+}
+
+fn offsets_refused(name: &str, refused: OffsetsRefused) -> ApiError {
+    match refused {
+        OffsetsRefused::Missing => ApiError::no_connector(name),
+        OffsetsRefused::NotStopped(state) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint (it is {state}, or a worker has not stopped its tasks yet: retry in a few seconds)"
+            ),
+        ),
+    }
+}
+
+/// `PATCH /connectors/{name}/offsets`: sets (or, with `"offset": null`, forgets) the
+/// stored offsets of the partitions given; only while STOPPED.
+async fn alter_offsets(
+    State(app): State<App>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let body: OffsetsBody = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_body(
+            "{\"offsets\": [{\"partition\": {\"kafka_topic\", \"kafka_partition\"}, \"offset\": {\"kafka_offset\"} or null}]}",
+            e,
+        )
+    })?;
+    read_only(&app, &name)?;
+    if body.offsets.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "The offsets to modify must not be empty",
+        ));
+    }
+    if let Some(bad) = body.offsets.iter().find(|o| {
+        o.partition.kafka_partition < 0 || o.offset.as_ref().is_some_and(|o| o.kafka_offset < 0)
+    }) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "partition {} and offsets of {} must not be negative",
+                bad.partition.kafka_partition, bad.partition.kafka_topic
+            ),
+        ));
+    }
+    let offsets: Vec<(String, i32, Option<i64>)> = body
+        .offsets
+        .into_iter()
+        .map(|o| {
+            (
+                o.partition.kafka_topic,
+                o.partition.kafka_partition,
+                o.offset.map(|o| o.kafka_offset),
+            )
+        })
+        .collect();
+    let mut client = app.client().await?;
+    control::alter_offsets(&mut client, &name, Some(&offsets), ANONYMOUS)
+        .await?
+        .map_err(|r| offsets_refused(&name, r))?;
+    Ok(Json(
+        json!({"message": "The offsets for this connector have been altered successfully"}),
+    ))
+}
+
+/// `DELETE /connectors/{name}/offsets`: forgets every stored offset (the topics are read
+/// again from `start_from`); only while STOPPED.
+async fn reset_offsets(
+    State(app): State<App>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    read_only(&app, &name)?;
+    let mut client = app.client().await?;
+    control::alter_offsets(&mut client, &name, None, ANONYMOUS)
+        .await?
+        .map_err(|r| offsets_refused(&name, r))?;
+    Ok(Json(
+        json!({"message": "The offsets for this connector have been reset successfully"}),
+    ))
+}

@@ -1,0 +1,164 @@
+//! The HTTP API: Kafka Connect's REST API with its shapes and codes ([`connectors`],
+//! [`plugins`]), so that the tools people use with Kafka Connect (kafbat kafka-ui, Redpanda
+//! Console, AKHQ, Kpow) drive inlet. Any worker answers any request: state is read from
+//! the database, where every change is written.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use inlet_engine::Supervisor;
+use inlet_engine::config::RawConnector;
+use inlet_postgres::DatabaseConfig;
+
+pub mod connectors;
+pub mod plugins;
+
+/// This build's version, as `GET /` and the plugin list give it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Database connections for requests: a pool, so that a burst of requests does not open a
+/// connection each.
+pub type Pool = deadpool::managed::Pool<Connections>;
+
+/// Makes and recycles the pool's connections.
+#[derive(Debug)]
+pub struct Connections(pub DatabaseConfig);
+
+impl deadpool::managed::Manager for Connections {
+    type Type = tokio_postgres::Client;
+    type Error = inlet_postgres::Error;
+
+    async fn create(&self) -> Result<tokio_postgres::Client, inlet_postgres::Error> {
+        self.0.connect().await
+    }
+
+    async fn recycle(
+        &self,
+        client: &mut tokio_postgres::Client,
+        _: &deadpool::managed::Metrics,
+    ) -> deadpool::managed::RecycleResult<inlet_postgres::Error> {
+        if client.is_closed() {
+            return Err(deadpool::managed::RecycleError::message(
+                "the connection is closed",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What every request handler shares.
+#[derive(Clone)]
+pub struct App(pub(crate) Arc<Inner>);
+
+pub(crate) struct Inner {
+    pub(crate) pool: Pool,
+    pub(crate) worker_id: String,
+    pub(crate) supervisor: Arc<Supervisor>,
+    /// Connectors defined in the configuration file (`--config`): shown, not changed.
+    pub(crate) files: BTreeMap<String, RawConnector>,
+    /// The file they are defined in, for the message that refuses a change.
+    pub(crate) file: Option<String>,
+}
+
+impl App {
+    /// The state of an API served by worker `worker_id`, over `database`, whose
+    /// file-defined connectors (from `file`) run in `supervisor`.
+    ///
+    /// # Errors
+    /// When the pool cannot be made (never for a valid size).
+    pub fn new(
+        database: DatabaseConfig,
+        worker_id: String,
+        supervisor: Arc<Supervisor>,
+        files: Vec<RawConnector>,
+        file: Option<String>,
+    ) -> Result<Self, String> {
+        let pool = Pool::builder(Connections(database))
+            .max_size(8)
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(App(Arc::new(Inner {
+            pool,
+            worker_id,
+            supervisor,
+            files: files.into_iter().map(|c| (c.name.clone(), c)).collect(),
+            file,
+        })))
+    }
+
+    pub(crate) async fn client(&self) -> Result<deadpool::managed::Object<Connections>, ApiError> {
+        self.0.pool.get().await.map_err(|e| match e {
+            deadpool::managed::PoolError::Backend(e) => ApiError::from(e),
+            other => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("no database connection is free: {other}"),
+            ),
+        })
+    }
+}
+
+/// An error as Kafka Connect answers one: `{"error_code": <HTTP status>, "message": …}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    /// An error with `status` and a message that says what to do.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// What it says.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// 404: no connector `name`.
+    pub fn no_connector(name: &str) -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, format!("Connector {name} not found"))
+    }
+
+    /// 400: a body that is not the JSON expected.
+    pub fn bad_body(what: &str, e: impl std::fmt::Display) -> Self {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("the request body is not {what}: {e}"),
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({
+            "error_code": self.status.as_u16(),
+            "message": self.message,
+        });
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<inlet_postgres::Error> for ApiError {
+    fn from(e: inlet_postgres::Error) -> Self {
+        let status = StatusCode::from_u16(e.fault().http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        ApiError::new(status, format!("the database: {e}"))
+    }
+}
+
+/// The API's routes, Kafka Connect's shapes.
+pub fn router(app: App) -> axum::Router {
+    connectors::routes()
+        .merge(plugins::routes())
+        .with_state(app)
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "no such endpoint: see /openapi.json")
+        })
+}

@@ -1,0 +1,449 @@
+//! `/connector-plugins…`: inlet's one plugin, its configuration keys, and the validation UIs
+//! call before they create a connector — a real one: after the keys are checked, it
+//! connects to Kafka and the registry (what the console's "Authenticate" buttons do) and
+//! puts each failure on the key it concerns. Nothing is stored.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, put};
+use serde_json::{Value, json};
+
+use super::{ApiError, App, VERSION};
+use crate::flat::{self, FlatConfig, PLUGIN_CLASS};
+
+pub(super) fn routes() -> axum::Router<App> {
+    axum::Router::new()
+        .route("/connector-plugins", get(list))
+        .route("/connector-plugins/{plugin}/config", get(keys))
+        .route("/connector-plugins/{plugin}/config/validate", put(validate))
+}
+
+/// A configuration key as Kafka Connect describes one (ConfigKeyInfo).
+struct Key {
+    name: &'static str,
+    kind: &'static str,
+    required: bool,
+    default: Option<&'static str>,
+    group: &'static str,
+    documentation: &'static str,
+}
+
+/// Every key a connector takes, in the order a form shows them (per-topic keys may also be
+/// given as `topic.<topic>.<key>`).
+const KEYS: &[Key] = &[
+    Key {
+        name: "connector.class",
+        kind: "CLASS",
+        required: true,
+        default: None,
+        group: "Common",
+        documentation: "inlet.PostgresSink",
+    },
+    Key {
+        name: "tasks.max",
+        kind: "INT",
+        required: false,
+        default: Some("1"),
+        group: "Common",
+        documentation: "Consumers of the connector's group, spread over the workers; Kafka spreads the partitions among them.",
+    },
+    Key {
+        name: "topics",
+        kind: "LIST",
+        required: true,
+        default: None,
+        group: "Common",
+        documentation: "The topics to read, separated by commas.",
+    },
+    Key {
+        name: "kafka.bootstrap_servers",
+        kind: "STRING",
+        required: true,
+        default: None,
+        group: "Kafka",
+        documentation: "The brokers, host:port separated by commas (a Confluent Cloud cluster's bootstrap endpoint).",
+    },
+    Key {
+        name: "kafka.security_protocol",
+        kind: "STRING",
+        required: false,
+        default: Some("PLAINTEXT"),
+        group: "Kafka",
+        documentation: "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL (Confluent Cloud: SASL_SSL).",
+    },
+    Key {
+        name: "kafka.sasl_mechanism",
+        kind: "STRING",
+        required: false,
+        default: None,
+        group: "Kafka",
+        documentation: "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (Confluent Cloud: PLAIN).",
+    },
+    Key {
+        name: "kafka.username",
+        kind: "STRING",
+        required: false,
+        default: None,
+        group: "Kafka",
+        documentation: "The SASL user (Confluent Cloud: the API key).",
+    },
+    Key {
+        name: "kafka.password",
+        kind: "PASSWORD",
+        required: false,
+        default: None,
+        group: "Kafka",
+        documentation: "The SASL password (Confluent Cloud: the API secret), or a reference: ${env:NAME}, ${file:PATH}.",
+    },
+    Key {
+        name: "kafka.ca_file",
+        kind: "STRING",
+        required: false,
+        default: None,
+        group: "Kafka",
+        documentation: "A PEM file of the CA that signs the brokers' certificates (default: the system's).",
+    },
+    Key {
+        name: "kafka.group_prefix",
+        kind: "STRING",
+        required: false,
+        default: Some("inlet"),
+        group: "Kafka",
+        documentation: "The consumer group is <group_prefix>/<connector name>.",
+    },
+    Key {
+        name: "kafka.start_from",
+        kind: "STRING",
+        required: false,
+        default: Some("earliest"),
+        group: "Kafka",
+        documentation: "Where a partition with no stored offset starts: earliest or latest.",
+    },
+    Key {
+        name: "registry.url",
+        kind: "STRING",
+        required: true,
+        default: None,
+        group: "Schema Registry",
+        documentation: "The Confluent-compatible schema registry.",
+    },
+    Key {
+        name: "registry.key",
+        kind: "STRING",
+        required: false,
+        default: None,
+        group: "Schema Registry",
+        documentation: "The registry's basic-auth user (Confluent Cloud: the API key).",
+    },
+    Key {
+        name: "registry.secret",
+        kind: "PASSWORD",
+        required: false,
+        default: None,
+        group: "Schema Registry",
+        documentation: "The registry's basic-auth password (Confluent Cloud: the API secret), or a reference.",
+    },
+    Key {
+        name: "table",
+        kind: "STRING",
+        required: true,
+        default: None,
+        group: "Table",
+        documentation: "The target table, schema.table (${topic} is replaced by each topic's name).",
+    },
+    Key {
+        name: "mapping",
+        kind: "STRING",
+        required: false,
+        default: Some("auto"),
+        group: "Table",
+        documentation: "auto, or a JSON object of column → source: a field path, kafka.topic|partition|offset|timestamp|key|headers, kafka.key.<path>.",
+    },
+    Key {
+        name: "insert",
+        kind: "STRING",
+        required: false,
+        default: Some("append"),
+        group: "Table",
+        documentation: "append, upsert or upsert-delete (a tombstone deletes its key's row).",
+    },
+    Key {
+        name: "key_columns",
+        kind: "LIST",
+        required: false,
+        default: None,
+        group: "Table",
+        documentation: "The upsert modes' key columns (a unique index on exactly them).",
+    },
+    Key {
+        name: "create_table",
+        kind: "BOOLEAN",
+        required: false,
+        default: Some("true"),
+        group: "Table",
+        documentation: "Create a missing table from the subject's latest schema.",
+    },
+    Key {
+        name: "time_column",
+        kind: "STRING",
+        required: false,
+        default: None,
+        group: "Table",
+        documentation: "The hypertable's time column when TimescaleDB is present (default: the first non-null timestamp).",
+    },
+    Key {
+        name: "chunk_interval",
+        kind: "STRING",
+        required: false,
+        default: Some("7 days"),
+        group: "Table",
+        documentation: "The hypertable's chunk interval.",
+    },
+    Key {
+        name: "evolution",
+        kind: "STRING",
+        required: false,
+        default: Some("off"),
+        group: "Table",
+        documentation: "off, or add-columns: a new field gets a column (with mapping auto).",
+    },
+    Key {
+        name: "batch.max_rows",
+        kind: "INT",
+        required: false,
+        default: Some("50000"),
+        group: "Batching",
+        documentation: "Rows per transaction at most.",
+    },
+    Key {
+        name: "batch.max_bytes",
+        kind: "INT",
+        required: false,
+        default: Some("16777216"),
+        group: "Batching",
+        documentation: "Bytes of rows per transaction at most.",
+    },
+    Key {
+        name: "batch.linger_ms",
+        kind: "INT",
+        required: false,
+        default: Some("200"),
+        group: "Batching",
+        documentation: "How long a batch waits for more records, in milliseconds.",
+    },
+    Key {
+        name: "errors.tolerance",
+        kind: "STRING",
+        required: false,
+        default: Some("all"),
+        group: "Errors",
+        documentation: "all: a record that cannot be stored is a dead letter; none: the connector stops at it.",
+    },
+];
+
+const GROUPS: &[&str] = &[
+    "Common",
+    "Kafka",
+    "Schema Registry",
+    "Table",
+    "Batching",
+    "Errors",
+];
+
+fn definition(key: &Key, order: usize) -> Value {
+    json!({
+        "name": key.name,
+        "type": key.kind,
+        "required": key.required,
+        "default_value": key.default,
+        "importance": if key.required { "HIGH" } else { "MEDIUM" },
+        "documentation": key.documentation,
+        "group": key.group,
+        "order_in_group": order,
+        "width": "MEDIUM",
+        "display_name": key.name,
+        "dependents": [],
+    })
+}
+
+fn check_plugin(plugin: &str) -> Result<(), ApiError> {
+    if plugin == PLUGIN_CLASS || plugin == "PostgresSink" {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!(
+                "Failed to find any class that implements Connector and which name matches {plugin}: inlet has one plugin, {PLUGIN_CLASS}"
+            ),
+        ))
+    }
+}
+
+/// `GET /connector-plugins`: inlet's one plugin.
+async fn list() -> Json<Value> {
+    Json(json!([{"class": PLUGIN_CLASS, "type": "sink", "version": VERSION}]))
+}
+
+/// `GET /connector-plugins/{plugin}/config`: its keys.
+async fn keys(Path(plugin): Path<String>) -> Result<Json<Value>, ApiError> {
+    check_plugin(&plugin)?;
+    Ok(Json(Value::Array(
+        KEYS.iter()
+            .enumerate()
+            .map(|(i, k)| definition(k, i + 1))
+            .collect(),
+    )))
+}
+
+/// `PUT /connector-plugins/{plugin}/config/validate`: each key with its errors (200 even
+/// when some have errors), in Kafka Connect's ConfigInfos shape. The keys are checked as a
+/// connector's start checks them; then Kafka and the registry are asked, when their keys
+/// are usable.
+async fn validate(
+    State(_app): State<App>,
+    Path(plugin): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    check_plugin(&plugin)?;
+    let config: FlatConfig = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_body("a JSON object of strings", e))?;
+    let name = config
+        .get("name")
+        .cloned()
+        .unwrap_or_else(|| "validate".into());
+    let mut errors: Vec<(String, String)> = match flat::to_raw(&name, &config) {
+        Ok(_) => Vec::new(),
+        Err(problems) => problems,
+    };
+    // Connecting, for what the keys allow: each section alone, as the wizard's steps.
+    if let Ok((raw, _)) = flat::to_raw(&name, &config).or_else(|_| lenient(&name, &config)) {
+        // Only the topics given (the lenient form may hold a placeholder).
+        let topics: Vec<String> = config
+            .get("topics")
+            .map(|t| {
+                t.split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !errors.iter().any(|(k, _)| k.starts_with("kafka."))
+            && let Ok(settings) = raw.kafka.check(&name)
+        {
+            let probe = inlet_engine::probe_kafka(&settings, &topics).await;
+            for f in probe.findings.iter().filter(|f| !f.ok) {
+                let key = match f.what {
+                    "topic" => "topics",
+                    "group" => "kafka.group_prefix",
+                    _ if f.detail.contains("credentials") || f.detail.contains("SASL") => {
+                        "kafka.password"
+                    }
+                    _ => "kafka.bootstrap_servers",
+                };
+                errors.push((key.into(), f.detail.clone()));
+            }
+        }
+        if !errors.iter().any(|(k, _)| k.starts_with("registry."))
+            && let Ok(registry) = raw.registry.check()
+        {
+            let (findings, _) = inlet_engine::probe_registry(&registry, &topics).await;
+            for f in findings.iter().filter(|f| !f.ok) {
+                let key = match f.what {
+                    "subject" => "topics",
+                    _ if f.detail.contains("401") || f.detail.contains("credentials") => {
+                        "registry.secret"
+                    }
+                    _ => "registry.url",
+                };
+                errors.push((key.into(), f.detail.clone()));
+            }
+        }
+    }
+    let mut configs: Vec<Value> = KEYS
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let value = config.get(k.name).map(|v| {
+                if flat::is_secret_key(k.name) {
+                    flat::hidden(&FlatConfig::from([(k.name.to_owned(), v.clone())]))[k.name]
+                        .clone()
+                } else {
+                    v.clone()
+                }
+            });
+            let mine: Vec<&str> = errors
+                .iter()
+                .filter(|(key, _)| key == k.name)
+                .map(|(_, m)| m.as_str())
+                .collect();
+            json!({
+                "definition": definition(k, i + 1),
+                "value": {
+                    "name": k.name,
+                    "value": value.or(k.default.map(str::to_owned)),
+                    "recommended_values": [],
+                    "errors": mine,
+                    "visible": true,
+                },
+            })
+        })
+        .collect();
+    // Errors of keys not in the list (per-topic keys, unknown keys) get an entry of their own.
+    for (key, message) in &errors {
+        if KEYS.iter().any(|k| k.name == key) {
+            continue;
+        }
+        configs.push(json!({
+            "definition": {
+                "name": key, "type": "STRING", "required": false, "default_value": null,
+                "importance": "LOW", "documentation": "", "group": "Common",
+                "order_in_group": 0, "width": "NONE", "display_name": key, "dependents": [],
+            },
+            "value": {
+                "name": key,
+                "value": config.get(key).map(|v| if flat::is_secret_key(key) { flat::HIDDEN.to_owned() } else { v.clone() }),
+                "recommended_values": [],
+                "errors": [message],
+                "visible": true,
+            },
+        }));
+    }
+    Ok(Json(json!({
+        "name": PLUGIN_CLASS,
+        "error_count": errors.len(),
+        "groups": GROUPS,
+        "configs": configs,
+    })))
+}
+
+/// The configuration with only the keys needed to connect, and placeholders for what is
+/// missing, when the rest has problems (the wizard validates Kafka before it has a table);
+/// a section whose keys have problems is not probed.
+fn lenient(
+    name: &str,
+    config: &FlatConfig,
+) -> Result<(inlet_engine::config::RawConnector, i32), Vec<flat::Problem>> {
+    let mut partial = config.clone();
+    partial
+        .entry("connector.class".into())
+        .or_insert_with(|| PLUGIN_CLASS.into());
+    for (key, placeholder) in [
+        ("table", "public.validate"),
+        ("topics", "validate"),
+        ("kafka.bootstrap_servers", "127.0.0.1:9"),
+        ("registry.url", "http://127.0.0.1:9"),
+    ] {
+        partial
+            .entry(key.into())
+            .or_insert_with(|| placeholder.into());
+    }
+    partial.retain(|k, _| {
+        k.starts_with("kafka.")
+            || k.starts_with("registry.")
+            || ["connector.class", "topics", "table", "name"].contains(&k.as_str())
+    });
+    flat::to_raw(name, &partial)
+}

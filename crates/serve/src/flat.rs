@@ -1,0 +1,513 @@
+//! A connector's configuration as Kafka Connect carries it — one flat map of strings — and
+//! inlet's configuration as written ([`RawConnector`]), both ways.
+//!
+//! | flat key | inlet |
+//! |---|---|
+//! | `connector.class` | must be [`PLUGIN_CLASS`] (or its short name `PostgresSink`) |
+//! | `tasks.max` | consumers of the connector's group (default 1) |
+//! | `topics` | the topics, separated by commas |
+//! | `kafka.<key>` | `[connector.kafka]` `<key>` (`kafka.properties.<librdkafka key>` for `properties`) |
+//! | `registry.<key>` | `[connector.registry]` `<key>` |
+//! | `table`, `mapping`, `insert`, `key_columns`, `create_table`, `time_column`, `chunk_interval`, `evolution` | each topic's `[[connector.topic]]` key |
+//! | `topic.<topic>.<key>` | the same key for one topic, over the one without a topic |
+//! | `batch.<key>`, `errors.<key>` | `[connector.batch]`, `[connector.errors]` |
+//!
+//! `mapping` is `auto` or a JSON object (column → source); `key_columns` is separated by
+//! commas. `table` may hold `${topic}`, replaced by each topic's name. Secrets (`kafka.password`,
+//! `registry.secret`, librdkafka properties that hold secrets) are stored as written: a
+//! reference (`${env:…}`, `${file:…}`) or a value that is never shown again
+//! ([`HIDDEN`] in its place).
+
+use std::collections::BTreeMap;
+
+use inlet_engine::config::{
+    RawBatch, RawConnector, RawErrors, RawKafka, RawMapping, RawRegistry, RawSecret, RawTopic,
+};
+
+/// The one connector plugin inlet has: a sink into PostgreSQL.
+pub const PLUGIN_CLASS: &str = "inlet.PostgresSink";
+
+/// What a secret's literal value is shown as, and what means "unchanged" when sent back.
+pub const HIDDEN: &str = "[hidden]";
+
+/// A configuration as Kafka Connect carries it.
+pub type FlatConfig = BTreeMap<String, String>;
+
+/// The keys each topic takes (alone, or as `topic.<topic>.<key>`).
+const TOPIC_KEYS: &[&str] = &[
+    "table",
+    "mapping",
+    "insert",
+    "key_columns",
+    "create_table",
+    "time_column",
+    "chunk_interval",
+    "evolution",
+];
+
+/// A problem with a key of a flat configuration: (key, what is wrong).
+pub type Problem = (String, String);
+
+/// Whether the flat key holds a secret.
+pub fn is_secret_key(key: &str) -> bool {
+    key == "kafka.password"
+        || key == "registry.secret"
+        || key
+            .strip_prefix("kafka.properties.")
+            .is_some_and(inlet_kafka::is_secret_property)
+}
+
+/// Whether a secret's value is a reference, which may be shown.
+fn is_reference(value: &str) -> bool {
+    RawSecret::new(value).is_reference()
+}
+
+/// `config` as it may be shown: secrets that are references as written, others
+/// [`HIDDEN`].
+pub fn hidden(config: &FlatConfig) -> FlatConfig {
+    config
+        .iter()
+        .map(|(k, v)| {
+            let shown = if is_secret_key(k) && !is_reference(v) {
+                HIDDEN.to_owned()
+            } else {
+                v.clone()
+            };
+            (k.clone(), shown)
+        })
+        .collect()
+}
+
+/// `new` with each secret sent back as [`HIDDEN`] (or `******`, what some UIs send) taken
+/// from `old`: what the user did not change stays as stored.
+pub fn keep_hidden(mut new: FlatConfig, old: &FlatConfig) -> FlatConfig {
+    for (key, value) in &mut new {
+        if is_secret_key(key)
+            && (value == HIDDEN || value.chars().all(|c| c == '*') && !value.is_empty())
+            && let Some(stored) = old.get(key)
+        {
+            value.clone_from(stored);
+        }
+    }
+    new
+}
+
+/// The connector `name` of `config`, and its task count; or every problem, by flat key.
+pub fn to_raw(name: &str, config: &FlatConfig) -> Result<(RawConnector, i32), Vec<Problem>> {
+    let mut problems: Vec<Problem> = Vec::new();
+    // The keys read, to name the ones no one reads.
+    let used = std::cell::RefCell::new(std::collections::BTreeSet::new());
+    let take = |key: &str| {
+        used.borrow_mut().insert(key.to_owned());
+        config.get(key).cloned()
+    };
+    if let Some(n) = take("name")
+        && n != name
+    {
+        problems.push((
+            "name".into(),
+            format!("{n:?} is not the connector's name {name:?}"),
+        ));
+    }
+    match take("connector.class") {
+        Some(c) if c == PLUGIN_CLASS || c == "PostgresSink" => {}
+        Some(c) => problems.push((
+            "connector.class".into(),
+            format!("{c:?} is not a plugin of inlet: use {PLUGIN_CLASS}"),
+        )),
+        None => problems.push((
+            "connector.class".into(),
+            format!("missing: set it to {PLUGIN_CLASS}"),
+        )),
+    }
+    let tasks_max = match take("tasks.max") {
+        None => 1,
+        Some(t) => match t.trim().parse::<i32>() {
+            Ok(n) if (1..=1000).contains(&n) => n,
+            _ => {
+                problems.push((
+                    "tasks.max".into(),
+                    format!("{t:?} is not a whole number from 1 to 1000"),
+                ));
+                1
+            }
+        },
+    };
+    let topics: Vec<String> = take("topics")
+        .unwrap_or_default()
+        .split(',')
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .collect();
+    if topics.is_empty() {
+        problems.push((
+            "topics".into(),
+            "missing: the topics to read, separated by commas".into(),
+        ));
+    }
+
+    let mut properties = BTreeMap::new();
+    for (key, value) in config {
+        if let Some(property) = key.strip_prefix("kafka.properties.") {
+            used.borrow_mut().insert(key.clone());
+            properties.insert(property.to_owned(), value.clone());
+        }
+    }
+    let kafka = RawKafka {
+        bootstrap_servers: take("kafka.bootstrap_servers").unwrap_or_else(|| {
+            problems.push((
+                "kafka.bootstrap_servers".into(),
+                "missing: the brokers, host:port separated by commas".into(),
+            ));
+            String::new()
+        }),
+        security_protocol: take("kafka.security_protocol").unwrap_or_else(|| "PLAINTEXT".into()),
+        sasl_mechanism: take("kafka.sasl_mechanism"),
+        username: take("kafka.username"),
+        password: take("kafka.password").map(RawSecret::new),
+        ca_file: take("kafka.ca_file").map(Into::into),
+        group_prefix: take("kafka.group_prefix").unwrap_or_else(|| "inlet".into()),
+        start_from: take("kafka.start_from").unwrap_or_else(|| "earliest".into()),
+        properties,
+    };
+    let registry = RawRegistry {
+        url: take("registry.url").unwrap_or_else(|| {
+            problems.push((
+                "registry.url".into(),
+                "missing: the schema registry's URL".into(),
+            ));
+            String::new()
+        }),
+        key: take("registry.key"),
+        secret: take("registry.secret").map(RawSecret::new),
+    };
+    let mut topic_configs = Vec::new();
+    for topic in &topics {
+        let value = |key: &str| -> (String, Option<String>) {
+            let specific = format!("topic.{topic}.{key}");
+            match take(&specific) {
+                Some(v) => (specific, Some(v)),
+                None => (key.to_owned(), take(key)),
+            }
+        };
+        let (table_key, table) = value("table");
+        let table = table
+            .map(|t| t.replace("${topic}", topic))
+            .unwrap_or_else(|| {
+                problems.push((
+                    table_key,
+                    format!("missing: the table of topic {topic} (schema.table)"),
+                ));
+                String::new()
+            });
+        let (mapping_key, mapping) = value("mapping");
+        let mapping = match mapping.as_deref().map(str::trim) {
+            None | Some("auto" | "") => RawMapping::Auto,
+            Some(json) => match serde_json::from_str::<BTreeMap<String, String>>(json) {
+                Ok(columns) => RawMapping::Columns(columns),
+                Err(e) => {
+                    problems.push((
+                        mapping_key,
+                        format!(
+                            "not \"auto\" nor a JSON object of column → source ({e}), e.g. {{\"ts\": \"kafka.timestamp\", \"id\": \"order.id\"}}"
+                        ),
+                    ));
+                    RawMapping::Auto
+                }
+            },
+        };
+        let (_, insert) = value("insert");
+        let (_, key_columns) = value("key_columns");
+        let (create_key, create_table) = value("create_table");
+        let create_table = match create_table.as_deref().map(str::trim) {
+            None => true,
+            Some("true") => true,
+            Some("false") => false,
+            Some(other) => {
+                problems.push((create_key, format!("{other:?} is not true or false")));
+                true
+            }
+        };
+        let (_, time_column) = value("time_column");
+        let (_, chunk_interval) = value("chunk_interval");
+        let (_, evolution) = value("evolution");
+        topic_configs.push(RawTopic {
+            name: topic.clone(),
+            table,
+            mapping,
+            insert: insert.unwrap_or_else(|| "append".into()),
+            key_columns: key_columns
+                .unwrap_or_default()
+                .split(',')
+                .map(|c| c.trim().to_owned())
+                .filter(|c| !c.is_empty())
+                .collect(),
+            create_table,
+            time_column,
+            chunk_interval: chunk_interval.unwrap_or_else(|| "7 days".into()),
+            evolution: evolution.unwrap_or_else(|| "off".into()),
+        });
+    }
+    let mut number = |key: &str, default: u64| -> u64 {
+        match take(key) {
+            None => default,
+            Some(v) => v.trim().parse().unwrap_or_else(|_| {
+                problems.push((key.to_owned(), format!("{v:?} is not a whole number")));
+                default
+            }),
+        }
+    };
+    let defaults = RawBatch::default();
+    let batch = RawBatch {
+        max_rows: usize::try_from(number("batch.max_rows", defaults.max_rows as u64))
+            .unwrap_or(usize::MAX),
+        max_bytes: usize::try_from(number("batch.max_bytes", defaults.max_bytes as u64))
+            .unwrap_or(usize::MAX),
+        linger_ms: number("batch.linger_ms", defaults.linger_ms),
+    };
+    let errors = RawErrors {
+        tolerance: take("errors.tolerance").unwrap_or_else(|| RawErrors::default().tolerance),
+    };
+    let used = used.into_inner();
+    for key in config.keys() {
+        let per_topic = key
+            .strip_prefix("topic.")
+            .is_some_and(|rest| TOPIC_KEYS.iter().any(|k| rest.ends_with(&format!(".{k}"))));
+        if !used.contains(key) && !per_topic {
+            problems.push((key.clone(), "not a key inlet knows".into()));
+        } else if per_topic && !used.contains(key) {
+            problems.push((key.clone(), "names a topic that is not in topics".into()));
+        }
+    }
+    let raw = RawConnector {
+        name: name.to_owned(),
+        kafka,
+        registry,
+        topic: topic_configs,
+        batch,
+        errors,
+    };
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    // The engine's own checks, with their key paths said as flat keys.
+    if let Err(e) = raw.check() {
+        return Err(e
+            .problems
+            .into_iter()
+            .map(|(path, message)| (flat_key(&path, &raw, config), message))
+            .collect());
+    }
+    Ok((raw, tasks_max))
+}
+
+/// The flat key of the engine's key path `path` (`topic[0].table` → `topic.orders.table` or
+/// `table`, whichever the configuration used).
+fn flat_key(path: &str, raw: &RawConnector, config: &FlatConfig) -> String {
+    if let Some(rest) = path.strip_prefix("topic[")
+        && let Some((index, key)) = rest.split_once("].")
+        && let Ok(i) = index.parse::<usize>()
+        && let Some(topic) = raw.topic.get(i)
+    {
+        let key = key.split('.').next().unwrap_or(key);
+        let specific = format!("topic.{}.{key}", topic.name);
+        return if config.contains_key(&specific) {
+            specific
+        } else {
+            key.to_owned()
+        };
+    }
+    if path == "topic" {
+        return "topics".into();
+    }
+    path.to_owned()
+}
+
+/// A connector defined in a file, as a flat configuration (shown read-only).
+pub fn from_raw(raw: &RawConnector) -> FlatConfig {
+    let mut flat = FlatConfig::new();
+    let mut put = |k: &str, v: String| {
+        flat.insert(k.to_owned(), v);
+    };
+    put("connector.class", PLUGIN_CLASS.into());
+    put("name", raw.name.clone());
+    put(
+        "topics",
+        raw.topic
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+    let k = &raw.kafka;
+    put("kafka.bootstrap_servers", k.bootstrap_servers.clone());
+    put("kafka.security_protocol", k.security_protocol.clone());
+    if let Some(m) = &k.sasl_mechanism {
+        put("kafka.sasl_mechanism", m.clone());
+    }
+    if let Some(u) = &k.username {
+        put("kafka.username", u.clone());
+    }
+    if let Some(p) = &k.password {
+        put("kafka.password", p.written().to_owned());
+    }
+    if let Some(ca) = &k.ca_file {
+        put("kafka.ca_file", ca.display().to_string());
+    }
+    put("kafka.group_prefix", k.group_prefix.clone());
+    put("kafka.start_from", k.start_from.clone());
+    for (key, value) in &k.properties {
+        put(&format!("kafka.properties.{key}"), value.clone());
+    }
+    put("registry.url", raw.registry.url.clone());
+    if let Some(key) = &raw.registry.key {
+        put("registry.key", key.clone());
+    }
+    if let Some(secret) = &raw.registry.secret {
+        put("registry.secret", secret.written().to_owned());
+    }
+    for t in &raw.topic {
+        let key = |k: &str| format!("topic.{}.{k}", t.name);
+        put(&key("table"), t.table.clone());
+        if let RawMapping::Columns(columns) = &t.mapping {
+            put(
+                &key("mapping"),
+                serde_json::to_string(columns).unwrap_or_default(),
+            );
+        }
+        put(&key("insert"), t.insert.clone());
+        if !t.key_columns.is_empty() {
+            put(&key("key_columns"), t.key_columns.join(","));
+        }
+        put(&key("create_table"), t.create_table.to_string());
+        if let Some(time) = &t.time_column {
+            put(&key("time_column"), time.clone());
+        }
+        put(&key("chunk_interval"), t.chunk_interval.clone());
+        put(&key("evolution"), t.evolution.clone());
+    }
+    put("batch.max_rows", raw.batch.max_rows.to_string());
+    put("batch.max_bytes", raw.batch.max_bytes.to_string());
+    put("batch.linger_ms", raw.batch.linger_ms.to_string());
+    put("errors.tolerance", raw.errors.tolerance.clone());
+    flat
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flat(pairs: &[(&str, &str)]) -> FlatConfig {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_flat_config_becomes_inlets_and_back() {
+        let config = flat(&[
+            ("connector.class", PLUGIN_CLASS),
+            ("tasks.max", "2"),
+            ("topics", "orders, pay.ments"),
+            ("kafka.bootstrap_servers", "b:9092"),
+            ("kafka.password", "${env:KAFKA_SECRET}"),
+            ("kafka.properties.session.timeout.ms", "6000"),
+            ("registry.url", "http://r:8081"),
+            ("table", "public.${topic}"),
+            ("topic.pay.ments.table", "public.payments"),
+            (
+                "topic.pay.ments.mapping",
+                r#"{"id":"id","ts":"kafka.timestamp"}"#,
+            ),
+            ("insert", "append"),
+            ("batch.linger_ms", "50"),
+        ]);
+        let (raw, tasks) = to_raw("shop", &config).unwrap();
+        assert_eq!(tasks, 2);
+        assert_eq!(raw.topic[0].table, "public.orders");
+        assert_eq!(raw.topic[1].name, "pay.ments");
+        assert_eq!(raw.topic[1].table, "public.payments");
+        assert!(
+            matches!(&raw.topic[1].mapping, RawMapping::Columns(c) if c["ts"] == "kafka.timestamp")
+        );
+        assert_eq!(raw.kafka.properties["session.timeout.ms"], "6000");
+        assert_eq!(raw.batch.linger_ms, 50);
+        let back = from_raw(&raw);
+        let (again, _) = to_raw("shop", &back).unwrap();
+        assert_eq!(again, raw);
+    }
+
+    #[test]
+    fn every_problem_is_named_by_its_flat_key() {
+        let config = flat(&[
+            (
+                "connector.class",
+                "io.confluent.connect.jdbc.JdbcSinkConnector",
+            ),
+            ("tasks.max", "zero"),
+            ("topics", "orders"),
+            ("registry.url", "http://r:8081"),
+            ("topic.orders.mapping", "{not json"),
+            ("topic.other.table", "public.x"),
+            ("kafka.bootstrap_server", "typo:9092"),
+        ]);
+        let problems = to_raw("shop", &config).unwrap_err();
+        let keys: Vec<&str> = problems.iter().map(|(k, _)| k.as_str()).collect();
+        for key in [
+            "connector.class",
+            "tasks.max",
+            "kafka.bootstrap_servers",
+            "table",
+            "topic.orders.mapping",
+            "topic.other.table",
+            "kafka.bootstrap_server",
+        ] {
+            assert!(keys.contains(&key), "{key} not in {problems:?}");
+        }
+    }
+
+    #[test]
+    fn the_engines_checks_are_said_as_flat_keys() {
+        let config = flat(&[
+            ("connector.class", PLUGIN_CLASS),
+            ("topics", "orders"),
+            ("kafka.bootstrap_servers", "b:9092"),
+            ("registry.url", "http://r:8081"),
+            ("table", "public.orders"),
+            ("topic.orders.mapping", r#"{"id":"kafka.ofset"}"#),
+        ]);
+        let problems = to_raw("shop", &config).unwrap_err();
+        assert!(
+            problems
+                .iter()
+                .any(|(k, m)| k == "topic.orders.mapping" && m.contains("ofset")),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn secrets_are_hidden_unless_references_and_kept_when_sent_back_hidden() {
+        let stored = flat(&[
+            ("kafka.password", "s3cret"),
+            ("registry.secret", "${env:REG}"),
+            ("kafka.properties.sasl.oauthbearer.client.secret", "x"),
+            ("kafka.username", "key"),
+        ]);
+        let shown = hidden(&stored);
+        assert_eq!(shown["kafka.password"], HIDDEN);
+        assert_eq!(shown["registry.secret"], "${env:REG}");
+        assert_eq!(
+            shown["kafka.properties.sasl.oauthbearer.client.secret"],
+            HIDDEN
+        );
+        assert_eq!(shown["kafka.username"], "key");
+        let mut sent = shown.clone();
+        sent.insert("kafka.username".into(), "other".into());
+        let kept = keep_hidden(sent, &stored);
+        assert_eq!(kept["kafka.password"], "s3cret");
+        assert_eq!(kept["kafka.username"], "other");
+        let masked = keep_hidden(flat(&[("kafka.password", "******")]), &stored);
+        assert_eq!(masked["kafka.password"], "s3cret");
+    }
+}

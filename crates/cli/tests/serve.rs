@@ -516,3 +516,60 @@ async fn three_workers_share_the_tasks_and_take_over_a_killed_ones() {
     }
     drop(servers);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_answers_as_its_openapi_document_says_under_schemathesis() {
+    let stream = Stream::new(1).await;
+    let server = serve(&stream, "serve.log").await;
+    let api = Api::new(&server);
+    // A connector for the generated requests to reach (stopped: nothing runs).
+    let config = connector_config(&stream, &stream.topic, "public.readings", 1);
+    let (code, _) = api
+        .post(
+            "/connectors",
+            Some(json!({"name": "st", "config": config, "initial_state": "STOPPED"})),
+        )
+        .await;
+    assert_eq!(code, StatusCode::CREATED);
+    let settings = stream.log_path("schemathesis.toml");
+    std::fs::write(
+        &settings,
+        "[parameters]\n\"path.name\" = \"st\"\n\"path.plugin\" = \"inlet.PostgresSink\"\n\"path.task\" = 0\n",
+    )
+    .unwrap();
+    let schemathesis = inlet_testkit::python().with_file_name("schemathesis");
+    assert!(
+        schemathesis.exists(),
+        "schemathesis is missing at {}: run scripts/services up (it installs it in the virtualenv)",
+        schemathesis.display()
+    );
+    let output = tokio::process::Command::new(&schemathesis)
+        .arg("--config-file")
+        .arg(&settings)
+        .args([
+            "--no-color",
+            "run",
+            &format!("{}/openapi.json", server.url),
+            "--checks",
+            "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+            "--max-examples",
+            "40",
+            "--workers",
+            "2",
+            "--seed",
+            "1",
+        ])
+        .current_dir(stream.log_path(""))
+        .output()
+        .await
+        .unwrap();
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "schemathesis found the API and its document apart:\n{report}\n{}\nserver log:\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        stream.log("serve.log")
+    );
+    assert!(report.contains("passed"), "{report}");
+    drop(server);
+}

@@ -153,12 +153,53 @@ impl From<inlet_postgres::Error> for ApiError {
     }
 }
 
+/// The API's OpenAPI 3.0 document (`GET /openapi.json`), kept by hand beside the
+/// handlers; CI checks the running server against it with schemathesis.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
 /// The API's routes, Kafka Connect's shapes.
 pub fn router(app: App) -> axum::Router {
     connectors::routes()
         .merge(plugins::routes())
+        .route(
+            "/openapi.json",
+            axum::routing::get(|| async {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    OPENAPI,
+                )
+            }),
+        )
         .with_state(app)
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "no such endpoint: see /openapi.json")
         })
+        .layer(axum::middleware::map_response(json_errors))
+}
+
+/// Every error answer in Kafka Connect's shape: what axum itself answers (a path or query
+/// it cannot parse, a method the path does not take) is text; it becomes
+/// `{"error_code", "message"}` with the same status.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let text = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let message = if text.is_empty() {
+        status
+            .canonical_reason()
+            .unwrap_or("the request was refused")
+            .to_owned()
+    } else {
+        text
+    };
+    ApiError::new(status, message).into_response()
 }

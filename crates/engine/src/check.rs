@@ -126,6 +126,16 @@ pub async fn probe_registry(
     (findings, subjects)
 }
 
+/// The latest schema id of `subject` that inlet can read (None: no such subject, no
+/// readable schema, or the registry did not answer).
+pub async fn latest_schema_id(
+    config: &inlet_registry::RegistryConfig,
+    subject: &str,
+) -> Option<u32> {
+    let registry = RegistryClient::new(config.clone()).ok()?;
+    latest_schema(&registry, subject).await.map(|(id, _)| id)
+}
+
 /// Why no table can be proposed for a topic.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -21,8 +21,8 @@ mod replay;
 mod supervisor;
 
 pub use check::{
-    Finding, KafkaProbe, ProposeError, TopicInfo, check_connector, probe_kafka, probe_registry,
-    propose_table,
+    Finding, KafkaProbe, ProposeError, TopicInfo, check_connector, latest_schema_id, probe_kafka,
+    probe_registry, propose_table,
 };
 pub use config::{Config, ConfigError, ConnectorConfig, Tolerance};
 pub use connector::{Connector, Control, RunError};

@@ -393,6 +393,39 @@ pub fn from_raw(raw: &RawConnector) -> FlatConfig {
     flat
 }
 
+/// The connector of `config` with placeholders for the keys a step does not need (a
+/// table, topics, brokers, a registry), so that each section can be checked alone: the
+/// wizard authenticates to Kafka before it has a table. Problems of the keys given are
+/// still reported.
+pub fn to_raw_lenient(
+    name: &str,
+    config: &FlatConfig,
+) -> Result<(RawConnector, i32), Vec<Problem>> {
+    let mut partial = config.clone();
+    partial
+        .entry("connector.class".into())
+        .or_insert_with(|| PLUGIN_CLASS.into());
+    for (key, placeholder) in [
+        ("table", "public.validate"),
+        ("topics", "validate"),
+        ("kafka.bootstrap_servers", "127.0.0.1:9"),
+        ("registry.url", "http://127.0.0.1:9"),
+    ] {
+        partial
+            .entry(key.into())
+            .or_insert_with(|| placeholder.into());
+    }
+    // Kafka's, the registry's and the topics' keys; batching and errors are not asked.
+    partial.retain(|k, _| {
+        k.starts_with("kafka.")
+            || k.starts_with("registry.")
+            || k.starts_with("topic.")
+            || TOPIC_KEYS.contains(&k.as_str())
+            || ["connector.class", "topics", "name"].contains(&k.as_str())
+    });
+    to_raw(name, &partial)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

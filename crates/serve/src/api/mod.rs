@@ -14,6 +14,7 @@ use inlet_engine::config::RawConnector;
 use inlet_postgres::DatabaseConfig;
 
 pub mod connectors;
+pub mod console;
 pub mod plugins;
 
 /// This build's version, as `GET /` and the plugin list give it.
@@ -55,6 +56,8 @@ pub struct App(pub(crate) Arc<Inner>);
 
 pub(crate) struct Inner {
     pub(crate) pool: Pool,
+    /// The database connectors write into (previews read its tables).
+    pub(crate) database: DatabaseConfig,
     pub(crate) worker_id: String,
     pub(crate) supervisor: Arc<Supervisor>,
     /// Connectors defined in the configuration file (`--config`): shown, not changed.
@@ -76,12 +79,13 @@ impl App {
         files: Vec<RawConnector>,
         file: Option<String>,
     ) -> Result<Self, String> {
-        let pool = Pool::builder(Connections(database))
+        let pool = Pool::builder(Connections(database.clone()))
             .max_size(8)
             .build()
             .map_err(|e| e.to_string())?;
         Ok(App(Arc::new(Inner {
             pool,
+            database,
             worker_id,
             supervisor,
             files: files.into_iter().map(|c| (c.name.clone(), c)).collect(),
@@ -161,6 +165,7 @@ pub const OPENAPI: &str = include_str!("openapi.json");
 pub fn router(app: App) -> axum::Router {
     connectors::routes()
         .merge(plugins::routes())
+        .merge(console::routes())
         .route(
             "/openapi.json",
             axum::routing::get(|| async {

@@ -318,7 +318,9 @@ async fn validate(
         Err(problems) => problems,
     };
     // Connecting, for what the keys allow: each section alone, as the wizard's steps.
-    if let Ok((raw, _)) = flat::to_raw(&name, &config).or_else(|_| lenient(&name, &config)) {
+    if let Ok((raw, _)) =
+        flat::to_raw(&name, &config).or_else(|_| flat::to_raw_lenient(&name, &config))
+    {
         // Only the topics given (the lenient form may hold a placeholder).
         let topics: Vec<String> = config
             .get("topics")
@@ -417,33 +419,4 @@ async fn validate(
         "groups": GROUPS,
         "configs": configs,
     })))
-}
-
-/// The configuration with only the keys needed to connect, and placeholders for what is
-/// missing, when the rest has problems (the wizard validates Kafka before it has a table);
-/// a section whose keys have problems is not probed.
-fn lenient(
-    name: &str,
-    config: &FlatConfig,
-) -> Result<(inlet_engine::config::RawConnector, i32), Vec<flat::Problem>> {
-    let mut partial = config.clone();
-    partial
-        .entry("connector.class".into())
-        .or_insert_with(|| PLUGIN_CLASS.into());
-    for (key, placeholder) in [
-        ("table", "public.validate"),
-        ("topics", "validate"),
-        ("kafka.bootstrap_servers", "127.0.0.1:9"),
-        ("registry.url", "http://127.0.0.1:9"),
-    ] {
-        partial
-            .entry(key.into())
-            .or_insert_with(|| placeholder.into());
-    }
-    partial.retain(|k, _| {
-        k.starts_with("kafka.")
-            || k.starts_with("registry.")
-            || ["connector.class", "topics", "table", "name"].contains(&k.as_str())
-    });
-    flat::to_raw(name, &partial)
 }

@@ -1,0 +1,332 @@
+//! inlet's own endpoints, under `/inlet/v1/`: the steps of the console's setup flow, each
+//! a call a script can make too. Each takes the configuration as far as the step needs it
+//! (Kafka Connect's flat map, as `POST /connectors` will get it): Kafka's credentials
+//! ("Authenticate"), the registry's, the cluster's topics with their subjects, the table
+//! proposed for a topic, a preview of its records as rows, and creating the table. Nothing
+//! but the last writes anything.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use inlet_engine::config::RawConnector;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{ApiError, App};
+use crate::flat::{self, FlatConfig};
+
+/// The most subjects whose latest schema `topics` looks up (one request each).
+const MAX_TOPICS_LOOKED_UP: usize = 500;
+
+pub(super) fn routes() -> axum::Router<App> {
+    axum::Router::new()
+        .route("/inlet/v1/kafka/check", post(kafka_check))
+        .route("/inlet/v1/registry/check", post(registry_check))
+        .route("/inlet/v1/topics", post(topics))
+        .route("/inlet/v1/propose", post(propose))
+        .route("/inlet/v1/preview", post(preview))
+        .route("/inlet/v1/tables", post(create_table))
+}
+
+/// A step's body: the configuration so far, and the topic the step is about.
+#[derive(Deserialize)]
+struct StepBody {
+    config: FlatConfig,
+    #[serde(default)]
+    topic: Option<String>,
+    /// How many records a preview shows.
+    #[serde(default)]
+    count: Option<usize>,
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &Bytes, what: &str) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_body(what, e))
+}
+
+/// 400 with every problem of the keys a step needs.
+fn problems(problems: Vec<flat::Problem>) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        problems
+            .iter()
+            .map(|(k, m)| format!("{k}: {m}"))
+            .collect::<Vec<_>>()
+            .join("; "),
+    )
+}
+
+/// The connector a step's keys describe, placeholders standing for what it does not need.
+fn lenient(config: &FlatConfig) -> Result<RawConnector, ApiError> {
+    let name = config
+        .get("name")
+        .cloned()
+        .unwrap_or_else(|| "console".into());
+    flat::to_raw_lenient(&name, config)
+        .map(|(raw, _)| raw)
+        .map_err(problems)
+}
+
+fn topics_of(config: &FlatConfig) -> Vec<String> {
+    config
+        .get("topics")
+        .map(|t| {
+            t.split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn findings_json(findings: &[inlet_engine::Finding]) -> Value {
+    json!(findings)
+}
+
+/// `POST /inlet/v1/kafka/check`, body: the `kafka.*` keys (and `topics`, to check them):
+/// what the console's Kafka "Authenticate" does — the brokers, the credentials, each topic
+/// and the consumer group, each failure with its fix — and the cluster's topics.
+async fn kafka_check(body: Bytes) -> Result<Json<Value>, ApiError> {
+    let config: FlatConfig = parse(&body, "a JSON object of strings")?;
+    let raw = lenient(&config)?;
+    let settings = raw
+        .kafka
+        .check(&raw.name)
+        .map_err(|e| problems(prefixed(e.problems, "kafka.")))?;
+    let probe = inlet_engine::probe_kafka(&settings, &topics_of(&config)).await;
+    Ok(Json(json!({
+        "ok": probe.findings.iter().all(|f| f.ok),
+        "findings": findings_json(&probe.findings),
+        "topics": probe.topics,
+    })))
+}
+
+/// The engine's key paths under a section, as flat keys.
+fn prefixed(problems: Vec<(String, String)>, prefix: &str) -> Vec<flat::Problem> {
+    problems
+        .into_iter()
+        .map(|(k, m)| {
+            if k.starts_with(prefix) {
+                (k, m)
+            } else {
+                (format!("{prefix}{k}"), m)
+            }
+        })
+        .collect()
+}
+
+/// `POST /inlet/v1/registry/check`, body: the `registry.*` keys (and `topics`): the
+/// registry's "Authenticate" — it answers, it takes the credentials, each topic's value
+/// subject has a schema.
+async fn registry_check(body: Bytes) -> Result<Json<Value>, ApiError> {
+    let config: FlatConfig = parse(&body, "a JSON object of strings")?;
+    let raw = lenient(&config)?;
+    let registry = raw
+        .registry
+        .check()
+        .map_err(|e| problems(prefixed(e.problems, "registry.")))?;
+    let (findings, subjects) = inlet_engine::probe_registry(&registry, &topics_of(&config)).await;
+    Ok(Json(json!({
+        "ok": findings.iter().all(|f| f.ok),
+        "findings": findings_json(&findings),
+        "subjects": subjects,
+    })))
+}
+
+/// `POST /inlet/v1/topics`, body: the `kafka.*` and `registry.*` keys: the cluster's
+/// topics, each with its partitions, whether `<topic>-value` has a schema and its latest
+/// schema id.
+async fn topics(body: Bytes) -> Result<Json<Value>, ApiError> {
+    let config: FlatConfig = parse(&body, "a JSON object of strings")?;
+    let raw = lenient(&config)?;
+    let settings = raw
+        .kafka
+        .check(&raw.name)
+        .map_err(|e| problems(prefixed(e.problems, "kafka.")))?;
+    let registry = raw
+        .registry
+        .check()
+        .map_err(|e| problems(prefixed(e.problems, "registry.")))?;
+    let probe = inlet_engine::probe_kafka(&settings, &[]).await;
+    if let Some(failed) = probe.findings.iter().find(|f| !f.ok) {
+        return Err(ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            failed.detail.clone(),
+        ));
+    }
+    let (findings, subjects) = inlet_engine::probe_registry(&registry, &[]).await;
+    if let Some(failed) = findings.iter().find(|f| !f.ok) {
+        return Err(ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            failed.detail.clone(),
+        ));
+    }
+    let subjects: std::collections::HashSet<String> = subjects.into_iter().collect();
+    let mut out = Vec::new();
+    let mut looked_up = 0;
+    for topic in &probe.topics {
+        let subject = format!("{}-value", topic.name);
+        let has_subject = subjects.contains(&subject);
+        let latest = if has_subject && looked_up < MAX_TOPICS_LOOKED_UP {
+            looked_up += 1;
+            inlet_engine::latest_schema_id(&registry, &subject).await
+        } else {
+            None
+        };
+        out.push(json!({
+            "name": topic.name,
+            "partitions": topic.partitions,
+            "value_subject": has_subject.then_some(subject),
+            "latest_schema_id": latest,
+        }));
+    }
+    Ok(Json(Value::Array(out)))
+}
+
+/// The topic a step is about: `topic`, else the configuration's only one.
+fn step_topic(body: &StepBody) -> Result<String, ApiError> {
+    if let Some(topic) = &body.topic {
+        return Ok(topic.clone());
+    }
+    match topics_of(&body.config).as_slice() {
+        [one] => Ok(one.clone()),
+        _ => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "name the topic: {\"config\": {...}, \"topic\": \"orders\"}",
+        )),
+    }
+}
+
+/// The table of `topic` in `raw`.
+fn table_of(raw: &RawConnector, topic: &str) -> Result<inlet_postgres::TableName, ApiError> {
+    let raw_topic = raw.topic.iter().find(|t| t.name == topic).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("topic {topic} is not in the configuration's topics"),
+        )
+    })?;
+    let checked = raw_topic.check().map_err(|e| problems(e.problems))?;
+    Ok(checked.table)
+}
+
+/// `POST /inlet/v1/propose`, body `{"config", "topic"}` (the `registry.*` keys, `table`,
+/// `key_columns` for an upsert): the table inlet proposes for the topic's latest schemas —
+/// columns, types, the mapping from fields, the hypertable's time column, the DDL.
+async fn propose(body: Bytes) -> Result<Json<Value>, ApiError> {
+    let body: StepBody = parse(&body, "{\"config\": {...}, \"topic\": \"...\"}")?;
+    let topic = step_topic(&body)?;
+    let mut config = body.config.clone();
+    config
+        .entry("topics".into())
+        .or_insert_with(|| topic.clone());
+    let raw = lenient(&config)?;
+    let table = table_of(&raw, &topic)?;
+    let registry = raw
+        .registry
+        .check()
+        .map_err(|e| problems(prefixed(e.problems, "registry.")))?;
+    let key_columns = raw
+        .topic
+        .iter()
+        .find(|t| t.name == topic)
+        .map(|t| t.key_columns.clone())
+        .unwrap_or_default();
+    let (proposal, ddl) = inlet_engine::propose_table(&registry, &topic, &table, &key_columns)
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::from_u16(e.fault().http_status()).unwrap_or(StatusCode::BAD_REQUEST),
+                e.to_string(),
+            )
+        })?;
+    Ok(Json(json!({
+        "schema": table.schema,
+        "table": table.table,
+        "columns": proposal.columns.iter().map(|c| json!({"name": c.name, "type": c.pg_type.to_string(), "nullable": c.nullable})).collect::<Vec<_>>(),
+        "mapping": proposal.mapping.iter().map(|m| json!({"column": m.column, "source": m.source.to_string()})).collect::<Vec<_>>(),
+        "time_column": proposal.time_column,
+        "ddl": ddl,
+    })))
+}
+
+/// `POST /inlet/v1/preview`, body `{"config", "topic", "count"}` (a whole connector's
+/// keys): the topic's latest records as the rows the connector would store, and the
+/// records that would be dead letters with the reason (`inlet_engine::preview_topic`).
+async fn preview(State(app): State<App>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let body: StepBody = parse(
+        &body,
+        "{\"config\": {...}, \"topic\": \"...\", \"count\": 10}",
+    )?;
+    let topic = step_topic(&body)?;
+    let name = body
+        .config
+        .get("name")
+        .cloned()
+        .unwrap_or_else(|| "preview".into());
+    let (raw, _) = flat::to_raw(&name, &body.config).map_err(problems)?;
+    let connector = raw.check().map_err(|e| problems(e.problems))?;
+    let preview = inlet_engine::preview_topic(
+        &connector,
+        &app.0.database,
+        &topic,
+        body.count.unwrap_or(10),
+    )
+    .await
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::from_u16(e.fault().http_status()).unwrap_or(StatusCode::BAD_REQUEST),
+            e.to_string(),
+        )
+    })?;
+    Ok(Json(json!(preview)))
+}
+
+/// `POST /inlet/v1/tables`, body `{"config", "topic"}`: creates the table `propose`
+/// showed (schema, table, primary key for an upsert); 201 with the DDL run, or 200 when
+/// the table exists already (nothing run).
+async fn create_table(
+    State(app): State<App>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let body: StepBody = parse(&body, "{\"config\": {...}, \"topic\": \"...\"}")?;
+    let topic = step_topic(&body)?;
+    let mut config = body.config.clone();
+    config
+        .entry("topics".into())
+        .or_insert_with(|| topic.clone());
+    let raw = lenient(&config)?;
+    let table = table_of(&raw, &topic)?;
+    let registry = raw
+        .registry
+        .check()
+        .map_err(|e| problems(prefixed(e.problems, "registry.")))?;
+    let key_columns = raw
+        .topic
+        .iter()
+        .find(|t| t.name == topic)
+        .map(|t| t.key_columns.clone())
+        .unwrap_or_default();
+    let (proposal, _) = inlet_engine::propose_table(&registry, &topic, &table, &key_columns)
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::from_u16(e.fault().http_status()).unwrap_or(StatusCode::BAD_REQUEST),
+                e.to_string(),
+            )
+        })?;
+    let key = (!key_columns.is_empty()).then_some(key_columns.as_slice());
+    let ddl = inlet_postgres::ddl::create_table(&table, &proposal.columns, key);
+    let mut client = app.client().await?;
+    let created = inlet_postgres::create_table(&mut client, &table, &ddl).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(json!({"table": table.to_string(), "created": created, "ddl": ddl})),
+    ))
+}

@@ -558,10 +558,11 @@ async fn the_api_answers_as_its_openapi_document_says_under_schemathesis() {
             "2",
             "--seed",
             "1",
-            // inlet's own steps connect to whatever brokers and registry a body names: with
-            // generated hosts each request waits out its time limit. They are tested above.
+            // inlet's own setup steps connect to whatever brokers and registry a body names:
+            // with generated hosts each request waits out its time limit. They are tested
+            // above; the dead letters' endpoints are fuzzed.
             "--exclude-path-regex",
-            "^/inlet/v1/",
+            "^/inlet/v1/(kafka|registry|topics|propose|preview|tables)",
         ])
         .current_dir(stream.log_path(""))
         .output()
@@ -748,6 +749,121 @@ async fn the_console_steps_authenticate_list_propose_preview_and_create_the_tabl
             .unwrap()
             .contains("kafka.security_protocol"),
         "{error}"
+    );
+    drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dead_letters_are_paged_and_after_a_fix_replayed_into_rows_exactly_once() {
+    let stream = Stream::new(1).await;
+    // device_id too narrow for most readings: dev-0 .. dev-9 fit, the rest are dead letters.
+    stream
+        .db
+        .connect()
+        .await
+        .batch_execute(
+            "CREATE TABLE readings (ts timestamptz NOT NULL, device_id varchar(5), site text, temperature double precision, humidity double precision, pressure double precision, battery real, rssi integer, ok boolean, note text)",
+        )
+        .await
+        .unwrap();
+    stream.produce(0..100).await;
+    let server = serve(&stream, "serve.log").await;
+    let api = Api::new(&server);
+    let config = connector_config(&stream, &stream.topic, "public.readings", 1);
+    let (code, _) = api
+        .post(
+            "/connectors",
+            Some(json!({"name": "narrow", "config": config})),
+        )
+        .await;
+    assert_eq!(code, StatusCode::CREATED);
+    stream
+        .wait_for(
+            "SELECT count(*) FROM inlet.dead_letters WHERE connector = 'narrow'",
+            90,
+            Duration::from_secs(60),
+            "serve.log",
+        )
+        .await;
+    assert_eq!(stream.count("SELECT count(*) FROM readings").await, 10);
+
+    // Paged, with the reasons counted.
+    let base = "/inlet/v1/connectors/narrow/dead-letters";
+    let (code, first) = api.get(&format!("{base}?limit=50")).await;
+    assert_eq!(code, StatusCode::OK, "{first}");
+    let mut ids: Vec<i64> = first["dead_letters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 50);
+    let after = first["next_after"].as_i64().expect("a next page");
+    let (_, second) = api.get(&format!("{base}?limit=50&after={after}")).await;
+    ids.extend(
+        second["dead_letters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["id"].as_i64().unwrap()),
+    );
+    assert_eq!(ids.len(), 90);
+    assert_eq!(second["next_after"], Value::Null);
+    let reasons = first["reasons"].as_array().unwrap();
+    let counted: i64 = reasons.iter().map(|r| r["count"].as_i64().unwrap()).sum();
+    assert_eq!(counted, 90, "{reasons:?}");
+    let (_, filtered) = api.get(&format!("{base}?reason=no-such-reason")).await;
+    assert_eq!(filtered["dead_letters"], json!([]));
+    // The raw value, as Kafka had it (a Confluent frame).
+    let raw = reqwest::get(format!("{}{base}/{}/value", server.url, ids[0]))
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), StatusCode::OK);
+    assert_eq!(raw.bytes().await.unwrap()[0], 0, "the magic byte");
+
+    // Before the fix a replay changes nothing: still dead, with the reason.
+    let (_, early) = api
+        .post(&format!("{base}/replay"), Some(json!({"ids": &ids[..2]})))
+        .await;
+    assert_eq!(early["results"][0]["outcome"], "still_dead", "{early}");
+    // The fix: the column widened. Two replays of the same letters at once: each record
+    // becomes a row once.
+    stream
+        .db
+        .connect()
+        .await
+        .batch_execute("ALTER TABLE readings ALTER COLUMN device_id TYPE text")
+        .await
+        .unwrap();
+    let path = format!("{base}/replay");
+    let replay = || api.post(&path, Some(json!({"ids": ids})));
+    let ((a_code, a), (b_code, b)) = tokio::join!(replay(), replay());
+    assert_eq!(
+        (a_code, b_code),
+        (StatusCode::OK, StatusCode::OK),
+        "{a} {b}"
+    );
+    let stored = |r: &Value| {
+        r["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["outcome"] == "stored")
+            .count()
+    };
+    assert_eq!(stored(&a) + stored(&b), 90, "{a}\n{b}");
+    assert_eq!(stream.count("SELECT count(*) FROM readings").await, 100);
+    assert_eq!(stream.count(EXACTLY_ONCE).await, 0);
+    let (_, left) = api.get(base).await;
+    assert_eq!(left["dead_letters"], json!([]), "{left}");
+    let (_, all) = api.get(&format!("{base}?replayed=true&limit=1000")).await;
+    assert!(
+        all["dead_letters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["replayed_at"].is_string()),
+        "{all}"
     );
     drop(server);
 }

@@ -11,6 +11,7 @@ mod batcher;
 mod check;
 pub mod config;
 mod connector;
+mod dead_letters;
 mod decode;
 mod events;
 mod metrics;
@@ -26,6 +27,7 @@ pub use check::{
 };
 pub use config::{Config, ConfigError, ConnectorConfig, Tolerance};
 pub use connector::{Connector, Control, RunError};
+pub use dead_letters::{MAX_REPLAY, replay_dead_letters};
 pub use metrics::{Progress, render as render_metrics};
 pub use preview::{Preview, PreviewError, PreviewOutcome, PreviewRecord, preview_topic};
 pub use record_file::{FileRecord, RecordFileReader, RecordFileWriter};

@@ -212,7 +212,7 @@ pub async fn preview_topic(
 /// The topic's target as a connector would have it, without creating or recording
 /// anything: the table's columns and recorded sources, or, for a table the connector would
 /// create, the proposal's columns and its DDL.
-async fn target(
+pub(crate) async fn target(
     config: &ConnectorConfig,
     topic: &TopicConfig,
     client: &tokio_postgres::Client,

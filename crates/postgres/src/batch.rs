@@ -442,73 +442,81 @@ impl Batch {
                 .filter(|(t, _)| &self.targets[*t].table == table)
                 .collect();
             for run in mine.chunk_by(|a, b| a.0 == b.0) {
-                let target = &self.targets[run[0].0];
                 let ranges: Vec<&Range<usize>> = run.iter().map(|(_, r)| *r).collect();
                 stored += ranges.len() as u64;
-                // Of several rows of one key, the last wins (ON CONFLICT may not touch a
-                // row twice in one statement); deleting a key twice is harmless.
-                let ranges = match &target.write {
-                    WriteMode::Upsert { key } => {
-                        self.last_of_each_key(&target.columns, key, ranges)
-                    }
-                    _ => ranges,
-                };
                 stages += 1;
-                let stage = format!("pg_temp.\"__inlet_stage_{stages}\"");
-                let columns = quote_list(&target.columns);
-                let action = || format!("staging rows for {}", target.table);
-                tx.batch_execute(
-                    &include_str!("sql/stage_create.sql")
-                        .replace("{stage}", &stage)
-                        .replace("{columns}", &columns)
-                        .replace("{table}", &target.table.quoted()),
-                )
-                .await
-                .map_err(|e| Error::query(action(), e))?;
-                self.copy_into(tx, &stage, &target.columns, &ranges, action)
-                    .await?;
-                let apply = match &target.write {
-                    WriteMode::Upsert { key } => {
-                        let others: Vec<String> = target
-                            .columns
-                            .iter()
-                            .filter(|c| !key.contains(c))
-                            .map(|c| format!("{} = EXCLUDED.{}", quote(c), quote(c)))
-                            .collect();
-                        let action = if others.is_empty() {
-                            "NOTHING".to_owned()
-                        } else {
-                            format!("UPDATE SET {}", others.join(", "))
-                        };
-                        include_str!("sql/stage_upsert.sql")
-                            .replace("{columns}", &columns)
-                            .replace("{key}", &quote_list(key))
-                            .replace("{action}", &action)
-                    }
-                    WriteMode::Delete => {
-                        let matches: Vec<String> = target
-                            .columns
-                            .iter()
-                            .map(|c| format!("t.{} = s.{}", quote(c), quote(c)))
-                            .collect();
-                        include_str!("sql/stage_delete.sql")
-                            .replace("{matches}", &matches.join(" AND "))
-                    }
-                    WriteMode::Append => unreachable!("append targets are copied directly"),
-                };
-                tx.execute(
-                    &apply
-                        .replace("{stage}", &stage)
-                        .replace("{table}", &target.table.quoted()),
-                    &[],
-                )
-                .await
-                .map_err(|e| {
-                    Error::query(format!("applying staged rows to {}", target.table), e)
-                })?;
+                self.keyed_run(tx, run[0].0, ranges, stages).await?;
             }
         }
         Ok(stored)
+    }
+
+    /// One run of rows of `target` (an upsert or delete target), staged in temporary table
+    /// number `stage` of the transaction and applied to the table.
+    pub(crate) async fn keyed_run(
+        &self,
+        tx: &tokio_postgres::Transaction<'_>,
+        target: usize,
+        ranges: Vec<&Range<usize>>,
+        stage: usize,
+    ) -> Result<()> {
+        let target = &self.targets[target];
+        // Of several rows of one key, the last wins (ON CONFLICT may not touch a
+        // row twice in one statement); deleting a key twice is harmless.
+        let ranges = match &target.write {
+            WriteMode::Upsert { key } => self.last_of_each_key(&target.columns, key, ranges),
+            _ => ranges,
+        };
+        let stage = format!("pg_temp.\"__inlet_stage_{stage}\"");
+        let columns = quote_list(&target.columns);
+        let action = || format!("staging rows for {}", target.table);
+        tx.batch_execute(
+            &include_str!("sql/stage_create.sql")
+                .replace("{stage}", &stage)
+                .replace("{columns}", &columns)
+                .replace("{table}", &target.table.quoted()),
+        )
+        .await
+        .map_err(|e| Error::query(action(), e))?;
+        self.copy_into(tx, &stage, &target.columns, &ranges, action)
+            .await?;
+        let apply = match &target.write {
+            WriteMode::Upsert { key } => {
+                let others: Vec<String> = target
+                    .columns
+                    .iter()
+                    .filter(|c| !key.contains(c))
+                    .map(|c| format!("{} = EXCLUDED.{}", quote(c), quote(c)))
+                    .collect();
+                let action = if others.is_empty() {
+                    "NOTHING".to_owned()
+                } else {
+                    format!("UPDATE SET {}", others.join(", "))
+                };
+                include_str!("sql/stage_upsert.sql")
+                    .replace("{columns}", &columns)
+                    .replace("{key}", &quote_list(key))
+                    .replace("{action}", &action)
+            }
+            WriteMode::Delete => {
+                let matches: Vec<String> = target
+                    .columns
+                    .iter()
+                    .map(|c| format!("t.{} = s.{}", quote(c), quote(c)))
+                    .collect();
+                include_str!("sql/stage_delete.sql").replace("{matches}", &matches.join(" AND "))
+            }
+            WriteMode::Append => unreachable!("append targets are copied directly"),
+        };
+        tx.execute(
+            &apply
+                .replace("{stage}", &stage)
+                .replace("{table}", &target.table.quoted()),
+            &[],
+        )
+        .await
+        .map_err(|e| Error::query(format!("applying staged rows to {}", target.table), e))?;
+        Ok(())
     }
 
     /// `ranges` (COPY rows of `columns`, in record order) without the rows that a later
@@ -550,7 +558,7 @@ impl Batch {
             .collect()
     }
 
-    async fn copy(
+    pub(crate) async fn copy(
         &self,
         tx: &tokio_postgres::Transaction<'_>,
         target: &CopyTarget,

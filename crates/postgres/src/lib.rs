@@ -11,6 +11,7 @@ mod catalog;
 mod connect;
 pub mod control;
 pub mod ddl;
+pub mod dead_letters;
 mod error;
 mod migrations;
 mod offsets;

@@ -27,6 +27,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "control plane",
         include_str!("sql/migrations/004_control.sql"),
     ),
+    (
+        5,
+        "dead-letter replay",
+        include_str!("sql/migrations/005_replays.sql"),
+    ),
 ];
 
 /// The version of inlet's schema this build makes: its newest migration.

@@ -15,6 +15,7 @@ use inlet_postgres::DatabaseConfig;
 
 pub mod connectors;
 pub mod console;
+pub mod dead_letters;
 pub mod plugins;
 
 /// This build's version, as `GET /` and the plugin list give it.
@@ -166,6 +167,7 @@ pub fn router(app: App) -> axum::Router {
     connectors::routes()
         .merge(plugins::routes())
         .merge(console::routes())
+        .merge(dead_letters::routes())
         .route(
             "/openapi.json",
             axum::routing::get(|| async {

@@ -1,0 +1,263 @@
+//! Dead letters as the API shows them (pages, filtered by reason or topic; the raw key and
+//! value), and their replay: a record that now converts is stored and its dead letter
+//! marked replayed in one transaction, so it becomes a row exactly once; one that still
+//! fails keeps its new reason.
+
+use tokio_postgres::{Client, GenericClient};
+
+use crate::batch::{Batch, EntryKind, WriteMode};
+use crate::error::{Error, Result};
+
+/// A dead letter, without its raw key and value (their sizes instead).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DeadLetter {
+    /// Its id (pages go by it).
+    pub id: i64,
+    /// Where the record was.
+    pub topic: String,
+    /// Where the record was.
+    pub partition: i32,
+    /// Where the record was.
+    pub offset: i64,
+    /// The record's timestamp, in milliseconds since the Unix epoch.
+    pub timestamp_ms: Option<i64>,
+    /// The raw key's size in bytes (None: a null key).
+    pub key_bytes: Option<i32>,
+    /// The raw value's size in bytes (None: a tombstone).
+    pub value_bytes: Option<i32>,
+    /// The headers, as a JSON array of `{"key", "value"}`.
+    pub headers: Option<String>,
+    /// The value's schema id, when it had a frame.
+    pub schema_id: Option<i64>,
+    /// Why it could not be stored (the latest reason, after a replay that failed).
+    pub error: String,
+    /// When it was stored, RFC 3339 in UTC.
+    pub failed_at: String,
+    /// When it was replayed into its table, RFC 3339 in UTC.
+    pub replayed_at: Option<String>,
+    /// How many replays were tried.
+    pub replays: i32,
+}
+
+/// Which dead letters a page holds.
+#[derive(Debug, Clone, Default)]
+pub struct DeadLetterFilter {
+    /// Only those whose reason contains this text.
+    pub reason: Option<String>,
+    /// Only those of this topic.
+    pub topic: Option<String>,
+    /// Those replayed too.
+    pub replayed: bool,
+    /// Ids after this one (the last id of the page before).
+    pub after: i64,
+    /// At most this many.
+    pub limit: i64,
+}
+
+fn query(action: &'static str) -> impl Fn(tokio_postgres::Error) -> Error {
+    move |e| Error::query(action, e)
+}
+
+/// A page of `connector`'s dead letters, by id.
+pub async fn dead_letters(
+    client: &impl GenericClient,
+    connector: &str,
+    filter: &DeadLetterFilter,
+) -> Result<Vec<DeadLetter>> {
+    let rows = client
+        .query(
+            include_str!("sql/dead_letters_page.sql"),
+            &[
+                &connector,
+                &filter.after,
+                &filter.reason,
+                &filter.topic,
+                &filter.replayed,
+                &filter.limit,
+            ],
+        )
+        .await
+        .map_err(query("reading dead letters"))?;
+    Ok(rows
+        .iter()
+        .map(|r| DeadLetter {
+            id: r.get(0),
+            topic: r.get(1),
+            partition: r.get(2),
+            offset: r.get(3),
+            timestamp_ms: r.get(4),
+            key_bytes: r.get(5),
+            value_bytes: r.get(6),
+            headers: r.get(7),
+            schema_id: r.get(8),
+            error: r.get(9),
+            failed_at: r.get(10),
+            replayed_at: r.get(11),
+            replays: r.get(12),
+        })
+        .collect())
+}
+
+/// `connector`'s dead letters not replayed, counted by reason, the most first (at most
+/// 100 reasons).
+pub async fn dead_letter_reasons(
+    client: &impl GenericClient,
+    connector: &str,
+) -> Result<Vec<(String, i64)>> {
+    let rows = client
+        .query(include_str!("sql/dead_letters_reasons.sql"), &[&connector])
+        .await
+        .map_err(query("counting dead letters by reason"))?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+/// The raw (key, value) of `connector`'s dead letter `id`; None: no such dead letter.
+#[allow(clippy::type_complexity)]
+pub async fn dead_letter_raw(
+    client: &impl GenericClient,
+    connector: &str,
+    id: i64,
+) -> Result<Option<(Option<Vec<u8>>, Option<Vec<u8>>)>> {
+    let row = client
+        .query_opt(include_str!("sql/dead_letter_raw.sql"), &[&connector, &id])
+        .await
+        .map_err(query("reading a dead letter"))?;
+    Ok(row.map(|r| (r.get(0), r.get(1))))
+}
+
+/// A dead letter's record, to replay.
+#[derive(Debug, Clone)]
+pub struct StoredRecord {
+    /// The dead letter's id.
+    pub id: i64,
+    /// Where the record was.
+    pub topic: String,
+    /// Where the record was.
+    pub partition: i32,
+    /// Where the record was.
+    pub offset: i64,
+    /// The record's timestamp, milliseconds since the Unix epoch.
+    pub timestamp_ms: Option<i64>,
+    /// The raw key.
+    pub key: Option<Vec<u8>>,
+    /// The raw value.
+    pub value: Option<Vec<u8>>,
+    /// The headers, a JSON array of `{"key", "value"}` (text, or `\x…` hex).
+    pub headers: Option<String>,
+}
+
+/// `connector`'s dead letters among `ids` not yet replayed, with their records, in
+/// (topic, partition, offset) order.
+pub async fn load_dead_letters(
+    client: &impl GenericClient,
+    connector: &str,
+    ids: &[i64],
+) -> Result<Vec<StoredRecord>> {
+    let rows = client
+        .query(
+            include_str!("sql/dead_letters_load.sql"),
+            &[&connector, &ids],
+        )
+        .await
+        .map_err(query("reading dead letters to replay"))?;
+    Ok(rows
+        .iter()
+        .map(|r| StoredRecord {
+            id: r.get(0),
+            topic: r.get(1),
+            partition: r.get(2),
+            offset: r.get(3),
+            timestamp_ms: r.get(4),
+            key: r.get(5),
+            value: r.get(6),
+            headers: r.get(7),
+        })
+        .collect())
+}
+
+/// What a replayed dead letter became.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Replayed {
+    /// Stored as a row (or its delete applied), and marked replayed.
+    Stored,
+    /// It still cannot be stored, for this reason (now its reason).
+    StillDead {
+        /// Why.
+        reason: String,
+    },
+    /// Another replay stored it meanwhile: nothing was written.
+    AlreadyReplayed,
+}
+
+impl Batch {
+    /// Replays entry `index` of this batch — decoded from dead letter `id`'s record — in
+    /// one transaction: its row is written (appended, upserted or deleted as its target
+    /// says) and the dead letter marked replayed; a dead letter replayed meanwhile is left
+    /// alone (nothing written). A row the database refuses, or an entry that is still a
+    /// dead letter, gives the dead letter its new reason. The batch's offsets are not
+    /// touched: a replay stores what was passed over, not what comes next.
+    ///
+    /// # Errors
+    /// [`Error::Query`] when the database fails otherwise.
+    pub async fn replay(&self, client: &mut Client, index: usize, id: i64) -> Result<Replayed> {
+        let entry = &self.entries[index];
+        let reason = match &entry.kind {
+            EntryKind::Dead { error, .. } => error.clone(),
+            EntryKind::Row { target, range, .. } => {
+                match self.replay_row(client, *target, range, id).await {
+                    Ok(outcome) => return Ok(outcome),
+                    Err(e) if is_refusal(&e) => format!("the database refused the row: {e}"),
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+        let reason = reason.replace('\0', "\\0");
+        client
+            .execute(include_str!("sql/dead_letter_still.sql"), &[&id, &reason])
+            .await
+            .map_err(query("recording a replay's new reason"))?;
+        Ok(Replayed::StillDead { reason })
+    }
+
+    async fn replay_row(
+        &self,
+        client: &mut Client,
+        target: usize,
+        range: &std::ops::Range<usize>,
+        id: i64,
+    ) -> Result<Replayed> {
+        let tx = client
+            .transaction()
+            .await
+            .map_err(query("starting a replay"))?;
+        match &self.targets[target].write {
+            WriteMode::Append => {
+                self.copy(&tx, &self.targets[target], &[range]).await?;
+            }
+            WriteMode::Upsert { .. } | WriteMode::Delete => {
+                self.keyed_run(&tx, target, vec![range], 1).await?;
+            }
+        }
+        let marked = tx
+            .execute(include_str!("sql/dead_letter_replayed.sql"), &[&id])
+            .await
+            .map_err(query("marking a dead letter replayed"))?;
+        if marked == 0 {
+            tx.rollback()
+                .await
+                .map_err(query("rolling back a replay"))?;
+            return Ok(Replayed::AlreadyReplayed);
+        }
+        tx.commit().await.map_err(query("committing a replay"))?;
+        Ok(Replayed::Stored)
+    }
+}
+
+/// A statement the server refused for the data (a conversion, a constraint): what a
+/// dead letter's reason is made of.
+fn is_refusal(error: &Error) -> bool {
+    error
+        .sqlstate()
+        .is_some_and(|code| matches!(&code[..2], "22" | "23" | "P0" | "44" | "42"))
+}

@@ -1,0 +1,206 @@
+//! `/inlet/v1/connectors/{name}/dead-letters…`: a connector's dead letters, paged and
+//! filtered by reason or topic, their raw keys and values, and their replay through the
+//! connector's current plan (a record that now converts becomes a row exactly once).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use inlet_engine::ConnectorConfig;
+use inlet_postgres::dead_letters::{DeadLetterFilter, dead_letter_raw, dead_letter_reasons};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{ApiError, App};
+use crate::flat::{self, FlatConfig};
+
+/// The most dead letters one page holds.
+const MAX_PAGE: i64 = 1_000;
+
+pub(super) fn routes() -> axum::Router<App> {
+    axum::Router::new()
+        .route("/inlet/v1/connectors/{name}/dead-letters", get(page))
+        .route(
+            "/inlet/v1/connectors/{name}/dead-letters/{id}/{part}",
+            get(raw),
+        )
+        .route(
+            "/inlet/v1/connectors/{name}/dead-letters/replay",
+            post(replay),
+        )
+}
+
+/// The connector's configuration as it runs (secret references resolved).
+async fn running_config(app: &App, name: &str) -> Result<ConnectorConfig, ApiError> {
+    let raw = match app.0.files.get(name) {
+        Some(raw) => raw.clone(),
+        None => {
+            let client = app.client().await?;
+            let stored = inlet_postgres::control::get_connector(&*client, name)
+                .await?
+                .ok_or_else(|| ApiError::no_connector(name))?;
+            let config: FlatConfig = serde_json::from_str(&stored.config)
+                .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+            flat::to_raw(name, &config)
+                .map_err(|p| {
+                    ApiError::new(
+                        StatusCode::CONFLICT,
+                        format!(
+                            "the connector's configuration does not check: {}",
+                            p.iter()
+                                .map(|(k, m)| format!("{k}: {m}"))
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        ),
+                    )
+                })?
+                .0
+        }
+    };
+    raw.check().map_err(|e| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            format!("the connector's configuration does not check: {e}"),
+        )
+    })
+}
+
+/// That the connector exists (stored or from the file).
+async fn exists(app: &App, name: &str) -> Result<(), ApiError> {
+    if app.0.files.contains_key(name) {
+        return Ok(());
+    }
+    let client = app.client().await?;
+    inlet_postgres::control::get_connector(&*client, name)
+        .await?
+        .map(|_| ())
+        .ok_or_else(|| ApiError::no_connector(name))
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    reason: Option<String>,
+    topic: Option<String>,
+    after: Option<i64>,
+    limit: Option<i64>,
+    replayed: Option<bool>,
+}
+
+/// `GET …/dead-letters[?reason=TEXT&topic=T&after=ID&limit=N&replayed=true]`: a page of
+/// dead letters by id (`next_after` is the `after` of the next page, null at the end), and
+/// the counts of those not replayed, by reason.
+async fn page(
+    State(app): State<App>,
+    Path(name): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> Result<Json<Value>, ApiError> {
+    exists(&app, &name).await?;
+    let limit = query.limit.unwrap_or(100).clamp(1, MAX_PAGE);
+    let filter = DeadLetterFilter {
+        reason: query.reason.filter(|r| !r.is_empty()),
+        topic: query.topic.filter(|t| !t.is_empty()),
+        replayed: query.replayed.unwrap_or(false),
+        after: query.after.unwrap_or(0),
+        limit,
+    };
+    let client = app.client().await?;
+    let letters = inlet_postgres::dead_letters::dead_letters(&*client, &name, &filter).await?;
+    let reasons = dead_letter_reasons(&*client, &name).await?;
+    let next = (letters.len() as i64 == limit)
+        .then(|| letters.last().map(|d| d.id))
+        .flatten();
+    Ok(Json(json!({
+        "dead_letters": letters,
+        "next_after": next,
+        "reasons": reasons.iter().map(|(r, n)| json!({"reason": r, "count": n})).collect::<Vec<_>>(),
+    })))
+}
+
+/// `GET …/dead-letters/{id}/key` or `/value`: the raw bytes, as a download.
+async fn raw(
+    State(app): State<App>,
+    Path((name, id, part)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let id: i64 = id.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no dead letter {id} of {name}"),
+        )
+    })?;
+    if part != "key" && part != "value" {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("a dead letter has a key and a value, not a {part}"),
+        ));
+    }
+    let client = app.client().await?;
+    let (key, value) = dead_letter_raw(&*client, &name, id).await?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no dead letter {id} of {name}"),
+        )
+    })?;
+    let bytes = if part == "key" { key } else { value }.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("dead letter {id} has no {part} (it was null)"),
+        )
+    })?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}-{id}.{part}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct ReplayBody {
+    ids: Vec<i64>,
+}
+
+/// `POST …/dead-letters/replay`, body `{"ids": [...]}` (at most 1000): each goes through
+/// the connector's current plan; `stored` (a row now, the dead letter marked replayed, in
+/// one transaction), `still_dead` with the new reason, or `already_replayed`.
+async fn replay(
+    State(app): State<App>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let body: ReplayBody = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_body("{\"ids\": [dead letter ids]}", e))?;
+    if body.ids.len() > inlet_engine::MAX_REPLAY {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "at most {} dead letters per replay: send them in parts",
+                inlet_engine::MAX_REPLAY
+            ),
+        ));
+    }
+    let config = running_config(&app, &name).await?;
+    let results = inlet_engine::replay_dead_letters(&config, &app.0.database, &body.ids)
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::from_u16(e.fault().http_status()).unwrap_or(StatusCode::BAD_GATEWAY),
+                e.to_string(),
+            )
+        })?;
+    let results: Vec<Value> = results
+        .into_iter()
+        .map(|(id, outcome)| {
+            let mut v = json!(outcome);
+            v["id"] = json!(id);
+            v
+        })
+        .collect();
+    Ok(Json(json!({ "results": results })))
+}

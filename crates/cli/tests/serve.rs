@@ -238,6 +238,19 @@ async fn a_connector_lives_its_whole_life_over_the_connect_api() {
         )
         .await;
 
+    // The metrics any worker answers with: what the task last reported.
+    let start = Instant::now();
+    loop {
+        let (code, m) = api.get("/inlet/v1/connectors/readings/metrics").await;
+        assert_eq!(code, StatusCode::OK, "{m}");
+        if m["rows"] == 200 && m["lag"] == 0 && m["partitions"].as_array().map_or(0, Vec::len) == 2
+        {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "{m}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
     // PATCH: the keys given change; the task starts again with them.
     let (code, patched) = api
         .send(

@@ -32,6 +32,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "dead-letter replay",
         include_str!("sql/migrations/005_replays.sql"),
     ),
+    (
+        6,
+        "task metrics",
+        include_str!("sql/migrations/006_metrics.sql"),
+    ),
 ];
 
 /// The version of inlet's schema this build makes: its newest migration.

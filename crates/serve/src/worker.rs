@@ -53,7 +53,12 @@ pub struct Worker {
     database: DatabaseConfig,
     supervisor: Arc<Supervisor>,
     running: HashMap<(String, i32), Running>,
+    /// When the tasks' counters were last sampled (every [`SAMPLE_EVERY`]).
+    sampled: Option<std::time::Instant>,
 }
+
+/// How often a worker samples its tasks' counters into `inlet.task_samples`.
+pub const SAMPLE_EVERY: Duration = Duration::from_secs(15);
 
 impl Worker {
     /// A worker `id` over `database`, running tasks in `supervisor`.
@@ -63,6 +68,7 @@ impl Worker {
             database,
             supervisor,
             running: HashMap::new(),
+            sampled: None,
         }
     }
 
@@ -202,6 +208,10 @@ impl Worker {
         for (connector, task) in gone {
             self.stop_task(&connector, task).await;
         }
+        let sample = self.sampled.is_none_or(|at| at.elapsed() >= SAMPLE_EVERY);
+        if sample {
+            self.sampled = Some(std::time::Instant::now());
+        }
         for task in &held {
             if task.target_state == "STOPPED" {
                 self.stop_task(&task.connector, task.task).await;
@@ -211,13 +221,11 @@ impl Worker {
             self.apply(task).await;
             let key = task_key(&task.connector, task.task);
             let running = self.running.get(&(task.connector.clone(), task.task));
-            let (state, trace) = match (
-                running.and_then(|r| r.problems.clone()),
-                self.supervisor.status(&key),
-            ) {
+            let status = self.supervisor.status(&key).ok();
+            let (state, trace) = match (running.and_then(|r| r.problems.clone()), &status) {
                 (Some(problems), _) => (ConnectorState::Failed, Some(problems)),
-                (None, Ok(status)) => (status.state, status.trace),
-                (None, Err(_)) => (ConnectorState::Unassigned, None),
+                (None, Some(status)) => (status.state, status.trace.clone()),
+                (None, None) => (ConnectorState::Unassigned, None),
             };
             control::report_task(
                 &*client,
@@ -232,6 +240,37 @@ impl Worker {
                 },
             )
             .await?;
+            if let Some(status) = status {
+                let metrics = serde_json::json!({
+                    "rows": status.rows,
+                    "dead_letters": status.dead_letters,
+                    "batches": status.batches,
+                    "rows_per_second": status.rows_per_second,
+                    "partitions": status.partitions,
+                    "schemas": status.schemas,
+                    "last_error": status.last_error,
+                });
+                control::report_metrics(
+                    &*client,
+                    &self.id,
+                    &task.connector,
+                    task.task,
+                    &metrics.to_string(),
+                )
+                .await?;
+                if sample {
+                    let lag = status.partitions.iter().map(|p| p.lag).sum::<Option<i64>>();
+                    control::sample_task(
+                        &*client,
+                        &task.connector,
+                        task.task,
+                        i64::try_from(status.rows).unwrap_or(i64::MAX),
+                        i64::try_from(status.dead_letters).unwrap_or(i64::MAX),
+                        lag,
+                    )
+                    .await?;
+                }
+            }
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
-//! `/inlet/v1/connectors/{name}/dead-letters…`: a connector's dead letters, paged and
-//! filtered by reason or topic, their raw keys and values, and their replay through the
-//! connector's current plan (a record that now converts becomes a row exactly once).
+//! `/inlet/v1/connectors/{name}/…`: a connector's metrics (now and over the last
+//! minutes), its dead letters, paged and filtered by reason or topic, their raw keys and
+//! values, and their replay through the connector's current plan (a record that now
+//! converts becomes a row exactly once).
 
 use axum::Json;
 use axum::body::Bytes;
@@ -30,6 +31,74 @@ pub(super) fn routes() -> axum::Router<App> {
             "/inlet/v1/connectors/{name}/dead-letters/replay",
             post(replay),
         )
+        .route("/inlet/v1/connectors/{name}/metrics", get(metrics))
+}
+
+#[derive(Deserialize)]
+struct MetricsQuery {
+    minutes: Option<i32>,
+}
+
+/// `GET …/metrics[?minutes=15]`: what the live tasks last reported, summed (rows/s, rows,
+/// dead letters; per partition its stored offset, last stable offset and lag), and per
+/// 15 s of the last minutes (at most 60) the rows/s, dead letters and lag.
+async fn metrics(
+    State(app): State<App>,
+    Path(name): Path<String>,
+    Query(query): Query<MetricsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    exists(&app, &name).await?;
+    let minutes = query.minutes.unwrap_or(15).clamp(1, 60);
+    let mut reports: Vec<Value> = Vec::new();
+    if app.0.files.contains_key(&name)
+        && let Ok(status) = app.0.supervisor.status(&name)
+    {
+        reports.push(json!({
+            "rows": status.rows, "dead_letters": status.dead_letters,
+            "batches": status.batches, "rows_per_second": status.rows_per_second,
+            "partitions": status.partitions, "schemas": status.schemas,
+            "last_error": status.last_error,
+        }));
+    }
+    let client = app.client().await?;
+    for (_, text) in inlet_postgres::control::current_metrics(&*client, &name).await? {
+        if let Ok(v) = serde_json::from_str::<Value>(&text) {
+            reports.push(v);
+        }
+    }
+    let sum = |key: &str| -> f64 { reports.iter().filter_map(|r| r[key].as_f64()).sum() };
+    let partitions: Vec<Value> = reports
+        .iter()
+        .filter_map(|r| r["partitions"].as_array())
+        .flatten()
+        .cloned()
+        .collect();
+    let lag = partitions
+        .iter()
+        .map(|p| p["lag"].as_i64())
+        .sum::<Option<i64>>();
+    let samples = inlet_postgres::control::metrics_history(&*client, &name, minutes).await?;
+    // Counters count from each task's start: the rate is the increase, never below 0.
+    let history: Vec<Value> = samples
+        .windows(2)
+        .map(|w| {
+            let seconds = ((w[1].at_ms - w[0].at_ms) as f64 / 1000.0).max(1.0);
+            json!({
+                "at_ms": w[1].at_ms,
+                "rows_per_second": ((w[1].rows - w[0].rows).max(0) as f64) / seconds,
+                "dead_letters": (w[1].dead_letters - w[0].dead_letters).max(0),
+                "lag": w[1].lag,
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "rows_per_second": sum("rows_per_second"),
+        "rows": sum("rows") as u64,
+        "dead_letters": sum("dead_letters") as u64,
+        "lag": lag,
+        "partitions": partitions,
+        "history": history,
+    })))
 }
 
 /// The connector's configuration as it runs (secret references resolved).

@@ -16,9 +16,28 @@ pub struct ServeArgs {
     /// the [database] of --config.
     #[arg(long, env = "INLET_DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
-    /// Where the API listens (loopback only for now).
+    /// Where the API listens (an address other than loopback needs tokens).
     #[arg(long, env = "INLET_LISTEN", default_value = "127.0.0.1:8083")]
     listen: SocketAddr,
+    /// The API's tokens: lines `NAME ROLE TOKEN`, ROLE `read` or `admin`, TOKEN
+    /// `sha256:<hex>` or the token itself (INLET_ADMIN_TOKEN adds an admin named `admin`).
+    /// Without any token the API is open, on loopback only.
+    #[arg(long, env = "INLET_TOKENS_FILE")]
+    tokens_file: Option<PathBuf>,
+    /// A web origin allowed to call the API from a browser (CORS), e.g.
+    /// https://console.example.com; repeat for several. None by default.
+    #[arg(
+        long = "cors-origin",
+        env = "INLET_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    cors_origins: Vec<String>,
+    /// The API's certificate chain (PEM): HTTPS, with --tls-key.
+    #[arg(long, env = "INLET_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, env = "INLET_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// This worker's id, host:port as the API shows it (default: the listen address).
     #[arg(long, env = "INLET_WORKER_ID")]
     worker_id: Option<String>,
@@ -45,6 +64,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     for connector in &files {
         connector.check()?;
     }
+    let admin = std::env::var("INLET_ADMIN_TOKEN").ok();
+    let tokens = inlet_serve::auth::Tokens::load(args.tokens_file.as_deref(), admin.as_deref())
+        .map_err(anyhow::Error::msg)?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut sigterm = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let mut sigint = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
@@ -59,6 +81,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         inlet_serve::ServeOptions {
             database,
             listen: args.listen,
+            tokens,
+            cors_origins: args.cors_origins,
+            tls: args.tls_cert.zip(args.tls_key),
             worker_id: args.worker_id,
             files,
             file: args.config.map(|p| p.display().to_string()),

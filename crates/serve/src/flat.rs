@@ -78,6 +78,21 @@ pub fn hidden(config: &FlatConfig) -> FlatConfig {
         .collect()
 }
 
+/// `config` as a read-only caller may see it: every secret [`HIDDEN`], references too.
+pub fn hidden_all(config: &FlatConfig) -> FlatConfig {
+    config
+        .iter()
+        .map(|(k, v)| {
+            let shown = if is_secret_key(k) {
+                HIDDEN.to_owned()
+            } else {
+                v.clone()
+            };
+            (k.clone(), shown)
+        })
+        .collect()
+}
+
 /// `new` with each secret sent back as [`HIDDEN`] (or `******`, what some UIs send) taken
 /// from `old`: what the user did not change stays as stored.
 pub fn keep_hidden(mut new: FlatConfig, old: &FlatConfig) -> FlatConfig {

@@ -16,6 +16,7 @@ use inlet_postgres::DatabaseConfig;
 use tokio::sync::watch;
 
 pub mod api;
+pub mod auth;
 pub mod flat;
 pub mod worker;
 
@@ -24,8 +25,14 @@ pub mod worker;
 pub struct ServeOptions {
     /// The database: inlet's schema and the connectors' tables.
     pub database: DatabaseConfig,
-    /// Where the API listens (loopback only, until API tokens exist).
+    /// Where the API listens (anything but loopback only with tokens).
     pub listen: SocketAddr,
+    /// Who may call the API (none: open, on loopback only).
+    pub tokens: auth::Tokens,
+    /// Web origins allowed to call the API (CORS); none by default.
+    pub cors_origins: Vec<String>,
+    /// The API's certificate chain and private key (PEM files): HTTPS instead of HTTP.
+    pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
     /// This worker's id, `host:port` as other workers and the API name it (default: the
     /// listen address).
     pub worker_id: Option<String>,
@@ -71,12 +78,31 @@ pub async fn serve(
     options: ServeOptions,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), ServeError> {
-    if !options.listen.ip().is_loopback() {
+    if !options.listen.ip().is_loopback() && options.tokens.is_empty() {
         return Err(ServeError::Listen {
             address: options.listen,
-            reason: "the API has no access control yet, so it listens on loopback only: use --listen 127.0.0.1:PORT (and a reverse proxy with authentication to reach it from elsewhere)".into(),
+            reason: "without tokens the API is open to anyone who reaches it, so it listens on loopback only: give --tokens-file FILE or INLET_ADMIN_TOKEN, or --listen 127.0.0.1:PORT".into(),
         });
     }
+    let tls = match &options.tls {
+        None => None,
+        Some((cert, key)) => {
+            // rustls' ring provider, as the database connections use (once per process).
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            Some(
+                axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                    .await
+                    .map_err(|e| ServeError::Listen {
+                        address: options.listen,
+                        reason: format!(
+                            "the certificate {} or key {} cannot be used: {e}",
+                            cert.display(),
+                            key.display()
+                        ),
+                    })?,
+            )
+        }
+    };
     let mut client = options.database.connect().await?;
     inlet_postgres::migrate(&mut client).await?;
     drop(client);
@@ -105,6 +131,8 @@ pub async fn serve(
         supervisor.clone(),
         options.files.clone(),
         options.file.clone(),
+        options.tokens.clone(),
+        options.cors_origins.clone(),
     )
     .map_err(|reason| ServeError::Listen {
         address: options.listen,
@@ -116,13 +144,39 @@ pub async fn serve(
         supervisor.clone(),
     );
     let worker_task = tokio::spawn(worker.run(shutdown.clone()));
-    tracing::info!(listen = %options.listen, worker = %worker_id, "serving the API");
+    tracing::info!(
+        listen = %options.listen,
+        worker = %worker_id,
+        https = tls.is_some(),
+        tokens = !options.tokens.is_empty(),
+        "serving the API"
+    );
+    let handle = axum_server::Handle::new();
     let mut api_shutdown = shutdown.clone();
-    let served = axum::serve(listener, api::router(app))
-        .with_graceful_shutdown(async move {
-            let _ = api_shutdown.wait_for(|stop| *stop).await;
-        })
-        .await;
+    let stopping = handle.clone();
+    tokio::spawn(async move {
+        let _ = api_shutdown.wait_for(|stop| *stop).await;
+        stopping.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+    });
+    let listener = listener.into_std().map_err(|e| ServeError::Listen {
+        address: options.listen,
+        reason: e.to_string(),
+    })?;
+    let service = api::router(app).into_make_service();
+    let served = match tls {
+        Some(tls) => {
+            axum_server::from_tcp_rustls(listener, tls)
+                .handle(handle)
+                .serve(service)
+                .await
+        }
+        None => {
+            axum_server::from_tcp(listener)
+                .handle(handle)
+                .serve(service)
+                .await
+        }
+    };
     if let Err(e) = served {
         tracing::warn!(error = %e, "the API server ended");
     }

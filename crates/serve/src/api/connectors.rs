@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -17,10 +17,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{ApiError, App, VERSION};
+use crate::auth::{Caller, Role};
 use crate::flat::{self, FlatConfig, PLUGIN_CLASS};
-
-/// Who a change is recorded as, until requests carry who sends them.
-const ANONYMOUS: Actor<'static> = Actor("anonymous");
 
 pub(super) fn routes() -> axum::Router<App> {
     axum::Router::new()
@@ -129,14 +127,23 @@ fn read_only(app: &App, name: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The configuration as `role` may see it: literal secrets hidden; for a read-only
+/// caller, references too.
+fn shown(config: &FlatConfig, role: Role) -> FlatConfig {
+    match role {
+        Role::Admin => flat::hidden(config),
+        Role::Read => flat::hidden_all(config),
+    }
+}
+
 /// Kafka Connect's ConnectorInfo.
-fn info_body(name: &str, found: &Found) -> Value {
+fn info_body(name: &str, found: &Found, role: Role) -> Value {
     let tasks: Vec<Value> = (0..found.tasks_max())
         .map(|t| json!({"connector": name, "task": t}))
         .collect();
     json!({
         "name": name,
-        "config": flat::hidden(found.config()),
+        "config": shown(found.config(), role),
         "tasks": tasks,
         "type": "sink",
     })
@@ -145,6 +152,7 @@ fn info_body(name: &str, found: &Found) -> Value {
 /// `GET /connectors[?expand=status&expand=info]`.
 async fn list(
     State(app): State<App>,
+    Extension(caller): Extension<Caller>,
     query: axum::extract::RawQuery,
 ) -> Result<Response, ApiError> {
     // `expand` may repeat: read the query by hand (serde_urlencoded keeps the last only).
@@ -174,7 +182,7 @@ async fn list(
         };
         let mut entry = serde_json::Map::new();
         if expand.iter().any(|e| e == "info") {
-            entry.insert("info".into(), info_body(&name, &found));
+            entry.insert("info".into(), info_body(&name, &found, caller.role));
         }
         if expand.iter().any(|e| e == "status") {
             entry.insert(
@@ -235,7 +243,11 @@ fn checked(name: &str, config: &FlatConfig) -> Result<i32, ApiError> {
 }
 
 /// `POST /connectors`: 201 with the connector's info, 409 when the name is taken.
-async fn create(State(app): State<App>, body: Bytes) -> Result<Response, ApiError> {
+async fn create(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let body: CreateBody = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_body("{\"name\", \"config\", \"initial_state\"}", e))?;
     check_name(&body.name)?;
@@ -250,11 +262,12 @@ async fn create(State(app): State<App>, body: Bytes) -> Result<Response, ApiErro
             ));
         }
     };
-    create_stored(&app, &body.name, body.config, state).await
+    create_stored(&app, &caller, &body.name, body.config, state).await
 }
 
 async fn create_stored(
     app: &App,
+    caller: &Caller,
     name: &str,
     config: FlatConfig,
     state: &str,
@@ -268,8 +281,15 @@ async fn create_stored(
     let tasks_max = checked(name, &config)?;
     let text = serde_json::to_string(&config).unwrap_or_default();
     let mut client = app.client().await?;
-    let Some(stored) =
-        control::create_connector(&mut client, name, &text, state, tasks_max, ANONYMOUS).await?
+    let Some(stored) = control::create_connector(
+        &mut client,
+        name,
+        &text,
+        state,
+        tasks_max,
+        Actor(&caller.name),
+    )
+    .await?
     else {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -283,7 +303,7 @@ async fn create_stored(
             (header::LOCATION, format!("/connectors/{name}")),
             (header::ETAG, etag(stored.version)),
         ],
-        Json(info_body(name, &found)),
+        Json(info_body(name, &found, caller.role)),
     )
         .into_response())
 }
@@ -293,9 +313,16 @@ fn etag(version: i64) -> String {
 }
 
 /// `GET /connectors/{name}`.
-async fn info(State(app): State<App>, Path(name): Path<String>) -> Result<Response, ApiError> {
+async fn info(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
     let found = find(&app, &name).await?;
-    Ok(with_etag(&found, Json(info_body(&name, &found))))
+    Ok(with_etag(
+        &found,
+        Json(info_body(&name, &found, caller.role)),
+    ))
 }
 
 fn with_etag(found: &Found, body: impl IntoResponse) -> Response {
@@ -306,9 +333,13 @@ fn with_etag(found: &Found, body: impl IntoResponse) -> Response {
 }
 
 /// `GET /connectors/{name}/config`: the configuration as stored, literal secrets hidden.
-async fn config(State(app): State<App>, Path(name): Path<String>) -> Result<Response, ApiError> {
+async fn config(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
     let found = find(&app, &name).await?;
-    Ok(with_etag(&found, Json(flat::hidden(found.config()))))
+    Ok(with_etag(&found, Json(shown(found.config(), caller.role))))
 }
 
 /// The version a write is made from: `If-Match`, else the one just read.
@@ -332,6 +363,7 @@ fn read_version(headers: &HeaderMap, stored: &StoredConnector) -> Result<i64, Ap
 /// Writes `config` over `stored`: 200 with the info, 409 when another write came first.
 async fn update(
     app: &App,
+    caller: &Caller,
     stored: &StoredConnector,
     config: FlatConfig,
     version: i64,
@@ -345,13 +377,16 @@ async fn update(
         &text,
         tasks_max,
         version,
-        ANONYMOUS,
+        Actor(&caller.name),
     )
     .await?
     {
         Versioned::Written(now) => {
             let found = Found::Stored(now, config);
-            Ok(with_etag(&found, Json(info_body(&stored.name, &found))))
+            Ok(with_etag(
+                &found,
+                Json(info_body(&stored.name, &found, caller.role)),
+            ))
         }
         Versioned::Missing => Err(ApiError::no_connector(&stored.name)),
         Versioned::Conflict => Err(ApiError::new(
@@ -367,6 +402,7 @@ async fn update(
 /// `PUT /connectors/{name}/config`: creates (201) or replaces (200) the configuration.
 async fn put_config(
     State(app): State<App>,
+    Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -380,11 +416,18 @@ async fn put_config(
         control::get_connector(&*client, &name).await?
     };
     match stored {
-        None => create_stored(&app, &name, config, "RUNNING").await,
+        None => create_stored(&app, &caller, &name, config, "RUNNING").await,
         Some(stored) => {
             let version = read_version(&headers, &stored)?;
             let old = parse_stored(&stored)?;
-            update(&app, &stored, flat::keep_hidden(config, &old), version).await
+            update(
+                &app,
+                &caller,
+                &stored,
+                flat::keep_hidden(config, &old),
+                version,
+            )
+            .await
         }
     }
 }
@@ -392,6 +435,7 @@ async fn put_config(
 /// `PATCH /connectors/{name}/config`: the keys given replace, `null` removes.
 async fn patch_config(
     State(app): State<App>,
+    Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -414,14 +458,25 @@ async fn patch_config(
             }
         }
     }
-    update(&app, &stored, flat::keep_hidden(config, &old), version).await
+    update(
+        &app,
+        &caller,
+        &stored,
+        flat::keep_hidden(config, &old),
+        version,
+    )
+    .await
 }
 
 /// `DELETE /connectors/{name}`: 204. Its offsets and dead letters stay.
-async fn delete(State(app): State<App>, Path(name): Path<String>) -> Result<Response, ApiError> {
+async fn delete(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
     read_only(&app, &name)?;
     let mut client = app.client().await?;
-    if control::delete_connector(&mut client, &name, ANONYMOUS).await? {
+    if control::delete_connector(&mut client, &name, Actor(&caller.name)).await? {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
         Err(ApiError::no_connector(&name))
@@ -523,9 +578,13 @@ async fn status(State(app): State<App>, Path(name): Path<String>) -> Result<Json
 }
 
 /// `GET /connectors/{name}/tasks`.
-async fn tasks(State(app): State<App>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn tasks(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let found = find(&app, &name).await?;
-    let mut config = flat::hidden(found.config());
+    let mut config = shown(found.config(), caller.role);
     config.insert("task.class".into(), format!("{PLUGIN_CLASS}Task"));
     let tasks: Vec<Value> = (0..found.tasks_max())
         .map(|t| json!({"id": {"connector": name, "task": t}, "config": config}))
@@ -569,6 +628,7 @@ async fn task_status(
 /// `POST /connectors/{name}/tasks/{task}/restart`: 204.
 async fn task_restart(
     State(app): State<App>,
+    Extension(caller): Extension<Caller>,
     Path((name, task)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let found = find(&app, &name).await?;
@@ -581,34 +641,46 @@ async fn task_restart(
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     let mut client = app.client().await?;
-    control::restart_tasks(&mut client, &name, false, Some(id), ANONYMOUS).await?;
+    control::restart_tasks(&mut client, &name, false, Some(id), Actor(&caller.name)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn set_state(app: &App, name: &str, state: &str) -> Result<(), ApiError> {
+async fn set_state(app: &App, caller: &Caller, name: &str, state: &str) -> Result<(), ApiError> {
     read_only(app, name)?;
     let mut client = app.client().await?;
-    control::set_target_state(&mut client, name, state, ANONYMOUS)
+    control::set_target_state(&mut client, name, state, Actor(&caller.name))
         .await?
         .map(|_| ())
         .ok_or_else(|| ApiError::no_connector(name))
 }
 
 /// `PUT /connectors/{name}/pause`: 202; its tasks keep their partitions and fetch nothing.
-async fn pause(State(app): State<App>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
-    set_state(&app, &name, "PAUSED").await?;
+async fn pause(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    set_state(&app, &caller, &name, "PAUSED").await?;
     Ok(StatusCode::ACCEPTED)
 }
 
 /// `PUT /connectors/{name}/resume`: 202; a paused or stopped connector runs again.
-async fn resume(State(app): State<App>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
-    set_state(&app, &name, "RUNNING").await?;
+async fn resume(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    set_state(&app, &caller, &name, "RUNNING").await?;
     Ok(StatusCode::ACCEPTED)
 }
 
 /// `PUT /connectors/{name}/stop`: 204; its tasks commit, stop and leave the group.
-async fn stop(State(app): State<App>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
-    set_state(&app, &name, "STOPPED").await?;
+async fn stop(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    set_state(&app, &caller, &name, "STOPPED").await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -624,6 +696,7 @@ struct RestartQuery {
 /// inlet is its tasks: restarting it restarts them, or the FAILED ones with `onlyFailed`.)
 async fn restart(
     State(app): State<App>,
+    Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
     Query(query): Query<RestartQuery>,
 ) -> Result<Response, ApiError> {
@@ -638,7 +711,7 @@ async fn restart(
     }
     let mut client = app.client().await?;
     let restarted =
-        control::restart_tasks(&mut client, &name, only_failed, None, ANONYMOUS).await?;
+        control::restart_tasks(&mut client, &name, only_failed, None, Actor(&caller.name)).await?;
     if query.include_tasks.is_none() && query.only_failed.is_none() {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
@@ -733,6 +806,7 @@ fn offsets_refused(name: &str, refused: OffsetsRefused) -> ApiError {
 /// stored offsets of the partitions given; only while STOPPED.
 async fn alter_offsets(
     State(app): State<App>,
+    Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
@@ -772,7 +846,7 @@ async fn alter_offsets(
         })
         .collect();
     let mut client = app.client().await?;
-    control::alter_offsets(&mut client, &name, Some(&offsets), ANONYMOUS)
+    control::alter_offsets(&mut client, &name, Some(&offsets), Actor(&caller.name))
         .await?
         .map_err(|r| offsets_refused(&name, r))?;
     Ok(Json(
@@ -784,11 +858,12 @@ async fn alter_offsets(
 /// again from `start_from`); only while STOPPED.
 async fn reset_offsets(
     State(app): State<App>,
+    Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     read_only(&app, &name)?;
     let mut client = app.client().await?;
-    control::alter_offsets(&mut client, &name, None, ANONYMOUS)
+    control::alter_offsets(&mut client, &name, None, Actor(&caller.name))
         .await?
         .map_err(|r| offsets_refused(&name, r))?;
     Ok(Json(

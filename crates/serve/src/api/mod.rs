@@ -65,20 +65,28 @@ pub(crate) struct Inner {
     pub(crate) files: BTreeMap<String, RawConnector>,
     /// The file they are defined in, for the message that refuses a change.
     pub(crate) file: Option<String>,
+    /// Who may call (none: the API is open, on loopback only).
+    pub(crate) tokens: crate::auth::Tokens,
+    /// Origins a browser may call the API from (none: the same origin only).
+    pub(crate) cors_origins: Vec<String>,
 }
 
 impl App {
     /// The state of an API served by worker `worker_id`, over `database`, whose
-    /// file-defined connectors (from `file`) run in `supervisor`.
+    /// file-defined connectors (from `file`) run in `supervisor`; `tokens` say who may
+    /// call, `cors_origins` from which web origins.
     ///
     /// # Errors
     /// When the pool cannot be made (never for a valid size).
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         database: DatabaseConfig,
         worker_id: String,
         supervisor: Arc<Supervisor>,
         files: Vec<RawConnector>,
         file: Option<String>,
+        tokens: crate::auth::Tokens,
+        cors_origins: Vec<String>,
     ) -> Result<Self, String> {
         let pool = Pool::builder(Connections(database.clone()))
             .max_size(8)
@@ -91,6 +99,8 @@ impl App {
             supervisor,
             files: files.into_iter().map(|c| (c.name.clone(), c)).collect(),
             file,
+            tokens,
+            cors_origins,
         })))
     }
 
@@ -162,8 +172,11 @@ impl From<inlet_postgres::Error> for ApiError {
 /// handlers; CI checks the running server against it with schemathesis.
 pub const OPENAPI: &str = include_str!("openapi.json");
 
-/// The API's routes, Kafka Connect's shapes.
+/// The API's routes, Kafka Connect's shapes, behind the token check and the CORS
+/// allow-list.
 pub fn router(app: App) -> axum::Router {
+    let cors = cors(&app.0.cors_origins);
+    let authorize = axum::middleware::from_fn_with_state(app.clone(), crate::auth::authorize);
     connectors::routes()
         .merge(plugins::routes())
         .merge(console::routes())
@@ -181,7 +194,38 @@ pub fn router(app: App) -> axum::Router {
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "no such endpoint: see /openapi.json")
         })
+        .layer(authorize)
         .layer(axum::middleware::map_response(json_errors))
+        .layer(cors)
+}
+
+/// The CORS layer: browsers on `origins` may call the API (with a token); none by
+/// default, so only pages of the API's own origin can.
+fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use axum::http::{HeaderName, HeaderValue, Method, header};
+    let allowed: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(allowed)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            HeaderName::from_static("www-authenticate"),
+        ])
 }
 
 /// Every error answer in Kafka Connect's shape: what axum itself answers (a path or query

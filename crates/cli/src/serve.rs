@@ -32,6 +32,10 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     cors_origins: Vec<String>,
+    /// The directory whose files the configurations sent over the API may name as
+    /// ${file:PATH} secrets (none by default; ${env:INLET_SECRET_…} variables always).
+    #[arg(long, env = "INLET_SECRETS_DIR")]
+    secrets_dir: Option<PathBuf>,
     /// The API's certificate chain (PEM): HTTPS, with --tls-key.
     #[arg(long, env = "INLET_TLS_CERT", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -87,6 +91,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             worker_id: args.worker_id,
             files,
             file: args.config.map(|p| p.display().to_string()),
+            secrets_dir: args.secrets_dir,
         },
         stopped,
     )

@@ -880,3 +880,204 @@ async fn dead_letters_are_paged_and_after_a_fix_replayed_into_rows_exactly_once(
     );
     drop(server);
 }
+
+/// SHA-256 of `text`, hex (what a tokens file holds instead of the token).
+fn sha256_hex(text: &str) -> String {
+    let output = Command::new("sha256sum")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write as _;
+            child.stdin.take().unwrap().write_all(text.as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    String::from_utf8(output.stdout).unwrap()[..64].to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tokens_roles_https_cors_and_secrets_that_never_leave() {
+    let stream = Stream::new(1).await;
+    let tls = inlet_testkit::inlet_home().join("tls");
+    let tokens = stream.log_path("tokens");
+    std::fs::write(
+        &tokens,
+        format!(
+            "# name role token\nconsole admin sha256:{}\ngrafana read grafana-token\n",
+            sha256_hex("console-token")
+        ),
+    )
+    .unwrap();
+
+    // Beyond loopback without a token: refused at start, with what to do.
+    let open = Command::new(env!("CARGO_BIN_EXE_inlet"))
+        .args(["serve", "--database-url", stream.db.url(), "--listen"])
+        .arg(format!("0.0.0.0:{}", free_port()))
+        .output()
+        .unwrap();
+    assert!(!open.status.success());
+    let said = String::from_utf8_lossy(&open.stderr);
+    assert!(
+        said.contains("--tokens-file") && said.contains("loopback"),
+        "{said}"
+    );
+
+    let port = free_port();
+    let log = std::fs::File::create(stream.log_path("serve.log")).unwrap();
+    let _process = Inlet(
+        Command::new(env!("CARGO_BIN_EXE_inlet"))
+            .args(["serve", "--database-url", stream.db.url()])
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--tokens-file")
+            .arg(&tokens)
+            .args(["--cors-origin", "https://console.example"])
+            .arg("--tls-cert")
+            .arg(tls.join("server.pem"))
+            .arg("--tls-key")
+            .arg(tls.join("server.key"))
+            .env("INLET_SECRET_REGISTRY", "registry-secret-value")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    );
+    let ca = reqwest::Certificate::from_pem(&std::fs::read(tls.join("ca.pem")).unwrap()).unwrap();
+    let http = reqwest::Client::builder()
+        .add_root_certificate(ca)
+        .build()
+        .unwrap();
+    let url = format!("https://localhost:{port}");
+    let start = Instant::now();
+    while http.get(format!("{url}/health")).send().await.is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no HTTPS answer:\n{}",
+            stream.log("serve.log")
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // No token: 401 with the basic challenge (the Connect UIs ask for a password then).
+    let refused = http.get(format!("{url}/connectors")).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert!(refused.headers().contains_key("www-authenticate"));
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error_code"], 401);
+
+    // A literal Kafka password and a registry secret by reference.
+    let mut config = connector_config(&stream, &stream.topic, "public.readings", 1);
+    config["kafka.security_protocol"] = json!("SASL_PLAINTEXT");
+    config["kafka.sasl_mechanism"] = json!("PLAIN");
+    config["kafka.username"] = json!("inlet-plain");
+    config["kafka.password"] = json!("kafka-secret-value");
+    config["registry.key"] = json!("reg");
+    config["registry.secret"] = json!("${env:INLET_SECRET_REGISTRY}");
+    let create = json!({"name": "guarded", "config": config, "initial_state": "STOPPED"});
+    let as_read = http
+        .post(format!("{url}/connectors"))
+        .bearer_auth("grafana-token")
+        .json(&create)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(as_read.status(), StatusCode::FORBIDDEN);
+    let as_admin = http
+        .post(format!("{url}/connectors"))
+        .basic_auth("console", Some("console-token"))
+        .json(&create)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(as_admin.status(), StatusCode::CREATED);
+    let shown: Value = as_admin.json().await.unwrap();
+    assert_eq!(shown["config"]["kafka.password"], "[hidden]");
+    assert_eq!(
+        shown["config"]["registry.secret"],
+        "${env:INLET_SECRET_REGISTRY}"
+    );
+    let read: Value = http
+        .get(format!("{url}/connectors/guarded/config"))
+        .bearer_auth("grafana-token")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        read["registry.secret"], "[hidden]",
+        "a read token sees no reference"
+    );
+
+    // The server's own variables and files are not for connectors made over the API.
+    let mut exfiltrate = config.clone();
+    exfiltrate["registry.secret"] = json!("${env:HOME}");
+    let answer = http
+        .put(format!("{url}/connectors/other/config"))
+        .bearer_auth("console-token")
+        .json(&exfiltrate)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+    let body: Value = answer.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("INLET_SECRET_"),
+        "{body}"
+    );
+    // A kept secret is not sent to a new address.
+    let moved = http
+        .patch(format!("{url}/connectors/guarded/config"))
+        .bearer_auth("console-token")
+        .json(&json!({"kafka.bootstrap_servers": "127.0.0.1:1", "kafka.password": "[hidden]"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), StatusCode::BAD_REQUEST);
+
+    // CORS: the allowed origin only.
+    for (origin, allowed) in [
+        ("https://console.example", true),
+        ("https://evil.example", false),
+    ] {
+        let preflight = http
+            .request(reqwest::Method::OPTIONS, format!("{url}/connectors"))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "PUT")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            preflight
+                .headers()
+                .get("access-control-allow-origin")
+                .is_some(),
+            allowed,
+            "{origin}"
+        );
+    }
+
+    // The audit names who, and nothing holds a secret but the stored configuration.
+    let who: Vec<String> = stream
+        .rows("SELECT who FROM inlet.audit ORDER BY id", |r| r.get(0))
+        .await;
+    assert_eq!(who, ["console"]);
+    let audit: Vec<String> = stream
+        .rows("SELECT row_to_json(a)::text FROM inlet.audit a", |r| {
+            r.get(0)
+        })
+        .await;
+    let everything = format!("{audit:?}{}", stream.log("serve.log"));
+    for secret in [
+        "kafka-secret-value",
+        "registry-secret-value",
+        "console-token",
+    ] {
+        assert!(
+            !everything.contains(secret),
+            "{secret} leaked: {everything}"
+        );
+    }
+}

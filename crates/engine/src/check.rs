@@ -284,6 +284,15 @@ impl ClientContext for Quiet {
 impl ConsumerContext for Quiet {}
 
 fn check_kafka(settings: &inlet_kafka::KafkaSettings, topics: &[String]) -> KafkaProbe {
+    let mut findings = check_kafka_unscrubbed(settings, topics);
+    // librdkafka's messages may quote a setting's value.
+    for finding in &mut findings.findings {
+        finding.detail = settings.scrub(&finding.detail);
+    }
+    findings
+}
+
+fn check_kafka_unscrubbed(settings: &inlet_kafka::KafkaSettings, topics: &[String]) -> KafkaProbe {
     let mut findings = Vec::new();
     let principal = settings.sasl.as_ref().map(|(_, user, _)| user.as_str());
     let who = match &settings.sasl {

@@ -433,7 +433,7 @@ tolerance = "some"
             .replace("${file:PASSWORD_FILE}", "p")
             .replace(
                 "group_prefix = \"tigerdata-kafka/proj\"",
-                "group_prefix = \"tigerdata-kafka/proj\"\nproperties = { \"ssl.key.password\" = \"keypass\", \"sasl.oauthbearer.client.secret\" = \"${env:INLET_TEST_OAUTH_SECRET}\", \"fetch.min.bytes\" = \"1\" }",
+                "group_prefix = \"tigerdata-kafka/proj\"\nproperties = { \"ssl.key.password\" = \"keypass\", \"ssl.keystore.password\" = \"${env:INLET_TEST_OAUTH_SECRET}\", \"fetch.min.bytes\" = \"1\" }",
             );
         let raw = RawConfig::parse(&text).unwrap();
         let shown = format!("{raw:?} {:?}", raw.connector[0].redacted());
@@ -444,7 +444,7 @@ tolerance = "some"
         assert!(
             err.problems
                 .iter()
-                .any(|(k, m)| k.contains("sasl.oauthbearer.client.secret")
+                .any(|(k, m)| k.contains("ssl.keystore.password")
                     && m.contains("INLET_TEST_OAUTH_SECRET")),
             "{err}"
         );

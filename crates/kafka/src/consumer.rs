@@ -212,11 +212,16 @@ pub fn subscribe(
         warnings: crate::Throttle::default(),
         span: tracing::Span::current(),
     };
-    let consumer: SourceConsumer = config
-        .create_with_context(context)
-        .map_err(|source| crate::Error::Consumer { source })?;
+    let consumer: SourceConsumer =
+        config
+            .create_with_context(context)
+            .map_err(|e| crate::Error::Consumer {
+                reason: settings.scrub(&e.to_string()),
+            })?;
     consumer
         .subscribe(topics)
-        .map_err(|source| crate::Error::Consumer { source })?;
+        .map_err(|e| crate::Error::Consumer {
+            reason: settings.scrub(&e.to_string()),
+        })?;
     Ok(consumer)
 }

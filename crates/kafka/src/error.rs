@@ -7,11 +7,10 @@ use rdkafka::error::KafkaError;
 #[non_exhaustive]
 pub enum Error {
     /// The consumer could not be created or subscribed (librdkafka refused a setting).
-    #[error("cannot create the Kafka consumer: {source}")]
+    #[error("cannot create the Kafka consumer: {reason}")]
     Consumer {
-        /// librdkafka's error.
-        #[source]
-        source: KafkaError,
+        /// librdkafka's reason, secrets of the settings taken out (it may quote a value).
+        reason: String,
     },
     /// A topic could not be created.
     #[error("creating topic {topic}: {reason}")]

@@ -51,7 +51,9 @@ pub fn sample(
         .consumer_config()
         .set("statistics.interval.ms", "0")
         .create()
-        .map_err(|source| Error::Consumer { source })?;
+        .map_err(|e| Error::Consumer {
+            reason: settings.scrub(&e.to_string()),
+        })?;
     let request = |what| {
         move |source| Error::Request {
             what,
@@ -85,7 +87,9 @@ pub fn sample(
         if high > low {
             assignment
                 .add_partition_offset(topic, partition, Offset::Offset(low.max(high - share)))
-                .map_err(|source| Error::Consumer { source })?;
+                .map_err(|e| Error::Consumer {
+                    reason: e.to_string(),
+                })?;
             ends.insert(partition, high);
         }
     }

@@ -88,7 +88,12 @@ pub enum StartFrom {
 /// Whether a librdkafka property holds a secret (`ssl.key.password`,
 /// `sasl.oauthbearer.client.secret`, `ssl.key.pem`…): its value is never shown.
 pub fn is_secret_property(key: &str) -> bool {
-    key.ends_with(".password") || key.contains("secret") || key == "ssl.key.pem"
+    key.ends_with(".password")
+        || key.contains("secret")
+        || key == "ssl.key.pem"
+        // A JAAS or OAUTHBEARER configuration carries credentials inside it.
+        || key.contains("jaas")
+        || key == "sasl.oauthbearer.config"
 }
 
 /// A connector's Kafka settings, checked. `Debug` never shows the password, nor the value
@@ -180,5 +185,49 @@ impl KafkaSettings {
             config.set("ssl.ca.location", ca.display().to_string());
         }
         config
+    }
+}
+
+/// Each of `properties` librdkafka refuses (an unknown property, a value it cannot take),
+/// with its reason: (property, reason). The value of a property that holds a secret is
+/// never part of the reason. No client is made.
+pub fn refused_properties(properties: &BTreeMap<String, String>) -> Vec<(String, String)> {
+    let mut refused = Vec::new();
+    for (key, value) in properties {
+        let mut config = ClientConfig::new();
+        config.set(key, value);
+        if let Err(e) = config.create_native_config() {
+            let mut reason = e.to_string();
+            if is_secret_property(key) && !value.is_empty() {
+                reason = reason.replace(value.as_str(), "[redacted]");
+            }
+            refused.push((key.clone(), reason));
+        }
+    }
+    refused
+}
+
+impl KafkaSettings {
+    /// `text` with every secret of these settings (the SASL password, the values of
+    /// properties that hold secrets) replaced by `[redacted]`: for librdkafka's messages,
+    /// which may quote a property's value.
+    pub fn scrub(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        let secrets = self
+            .sasl
+            .iter()
+            .map(|(_, _, password)| password.expose())
+            .chain(
+                self.properties
+                    .iter()
+                    .filter(|(k, _)| is_secret_property(k))
+                    .map(|(_, v)| v.as_str()),
+            );
+        for secret in secrets {
+            if !secret.is_empty() {
+                out = out.replace(secret, "[redacted]");
+            }
+        }
+        out
     }
 }

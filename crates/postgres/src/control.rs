@@ -211,7 +211,7 @@ pub async fn set_target_state(
         who,
         what,
         name,
-        Some(stored.version - 1),
+        Some(stored.version),
         Some(stored.version),
     )
     .await?;
@@ -219,8 +219,9 @@ pub async fn set_target_state(
     Ok(Some(stored))
 }
 
-/// Deletes `name` and its tasks; false: no such connector. Its offsets and dead letters
-/// stay (as Kafka Connect keeps a deleted sink's group offsets).
+/// Deletes `name`, its tasks, its stored offsets and the record of its columns' fields (a
+/// connector made again under the name starts afresh); false: no such connector. Its dead
+/// letters stay.
 pub async fn delete_connector(client: &mut Client, name: &str, who: Actor<'_>) -> Result<bool> {
     let action = "deleting a connector";
     let tx = client.transaction().await.map_err(query(action))?;
@@ -277,17 +278,58 @@ pub async fn tasks_of(client: &impl GenericClient, name: &str) -> Result<Vec<Sto
         .collect())
 }
 
-/// Worker `worker_id` is alive (its row made the first time).
-pub async fn heartbeat(client: &impl GenericClient, worker_id: &str, version: &str) -> Result<()> {
+/// Worker `worker_id` is alive (its row made the first time), running `files` from its
+/// configuration file.
+pub async fn heartbeat(
+    client: &impl GenericClient,
+    worker_id: &str,
+    version: &str,
+    files: &[String],
+) -> Result<()> {
     client
         .execute(
             include_str!("sql/control_worker_heartbeat.sql"),
-            &[&worker_id, &version],
+            &[&worker_id, &version, &files],
         )
         .await
         .map_err(query("recording the worker's heartbeat"))?;
     Ok(())
 }
+
+/// A live worker that runs connector `name` from its configuration file.
+pub async fn file_connector_holder(
+    client: &impl GenericClient,
+    name: &str,
+) -> Result<Option<String>> {
+    let row = client
+        .query_opt(
+            include_str!("sql/control_file_holder.sql"),
+            &[&name, &LIVE_SECS],
+        )
+        .await
+        .map_err(query("looking for the connector in workers' files"))?;
+    Ok(row.map(|r| r.get(0)))
+}
+
+/// Whether worker `worker_id` was heard of in the last `within_secs` seconds.
+pub async fn worker_alive(
+    client: &impl GenericClient,
+    worker_id: &str,
+    within_secs: f64,
+) -> Result<bool> {
+    let row = client
+        .query_one(
+            include_str!("sql/control_worker_alive.sql"),
+            &[&worker_id, &within_secs],
+        )
+        .await
+        .map_err(query("looking for a live worker"))?;
+    Ok(row.get(0))
+}
+
+/// How long a worker counts as alive after its last heartbeat, in seconds, for checks
+/// that do not know the worker's lease (`inlet_serve::worker::LEASE`).
+const LIVE_SECS: f64 = 15.0;
 
 /// The workers heard of in the last `within_secs` seconds.
 pub async fn live_workers(client: &impl GenericClient, within_secs: f64) -> Result<Vec<String>> {
@@ -311,13 +353,15 @@ pub async fn leave(client: &impl GenericClient, worker_id: &str) -> Result<()> {
 }
 
 /// Claims, for `worker_id`, tasks no live worker holds, at most `share(connector)` per
-/// connector counting those it holds already, each for `lease_secs` seconds. Workers that
-/// claim at once skip each other's candidates. Returns the tasks claimed.
+/// connector and `overall` in all, counting those it holds already, each for `lease_secs`
+/// seconds. Workers that claim at once skip each other's candidates. Returns the tasks
+/// claimed.
 pub async fn claim_tasks(
     client: &mut Client,
     worker_id: &str,
     lease_secs: f64,
     share: impl Fn(&str) -> i64,
+    overall: i64,
 ) -> Result<Vec<(String, i32)>> {
     let action = "claiming tasks";
     let tx = client.transaction().await.map_err(query(action))?;
@@ -335,7 +379,11 @@ pub async fn claim_tasks(
         .map_err(query(action))?;
     let mut taken: HashMap<String, i64> = HashMap::new();
     let mut claimed = Vec::new();
+    let mut total: i64 = held.values().sum();
     for row in &candidates {
+        if total >= overall {
+            break;
+        }
         let connector: String = row.get(0);
         let task: i32 = row.get(1);
         let mine = held.get(&connector).copied().unwrap_or(0)
@@ -350,6 +398,7 @@ pub async fn claim_tasks(
         .await
         .map_err(query(action))?;
         *taken.entry(connector.clone()).or_default() += 1;
+        total += 1;
         claimed.push((connector, task));
     }
     tx.commit().await.map_err(query(action))?;

@@ -37,6 +37,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "task metrics",
         include_str!("sql/migrations/006_metrics.sql"),
     ),
+    (
+        7,
+        "workers' file connectors",
+        include_str!("sql/migrations/007_worker_files.sql"),
+    ),
 ];
 
 /// The version of inlet's schema this build makes: its newest migration.

@@ -93,18 +93,120 @@ pub fn hidden_all(config: &FlatConfig) -> FlatConfig {
         .collect()
 }
 
-/// `new` with each secret sent back as [`HIDDEN`] (or `******`, what some UIs send) taken
-/// from `old`: what the user did not change stays as stored.
-pub fn keep_hidden(mut new: FlatConfig, old: &FlatConfig) -> FlatConfig {
+/// Whether a secret's value stands for "unchanged": [`HIDDEN`], or asterisks (what some
+/// UIs send back for a masked field).
+fn is_kept(value: &str) -> bool {
+    value == HIDDEN || (!value.is_empty() && value.chars().all(|c| c == '*'))
+}
+
+/// The key naming where a secret is sent: a kept secret is never sent to a new address.
+fn endpoint_of(secret_key: &str) -> &'static str {
+    if secret_key.starts_with("registry.") {
+        "registry.url"
+    } else {
+        "kafka.bootstrap_servers"
+    }
+}
+
+/// `new` with each secret sent back as [`HIDDEN`] (or `******`) taken from `old` (none for
+/// a new connector): what the user did not change stays as stored. A kept secret whose
+/// address changed (`kafka.bootstrap_servers`, `registry.url`) must be sent again, so that
+/// whoever may edit a connector cannot have its secret sent to a server of theirs; one
+/// with nothing stored to keep must be sent.
+///
+/// # Errors
+/// Every secret that must be sent, by key.
+pub fn keep_hidden(
+    mut new: FlatConfig,
+    old: Option<&FlatConfig>,
+) -> Result<FlatConfig, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let endpoints: BTreeMap<&str, Option<String>> = ["kafka.bootstrap_servers", "registry.url"]
+        .iter()
+        .map(|k| (*k, new.get(*k).cloned()))
+        .collect();
     for (key, value) in &mut new {
-        if is_secret_key(key)
-            && (value == HIDDEN || value.chars().all(|c| c == '*') && !value.is_empty())
-            && let Some(stored) = old.get(key)
-        {
-            value.clone_from(stored);
+        if !is_secret_key(key) || !is_kept(value) {
+            continue;
+        }
+        let endpoint = endpoint_of(key);
+        match old.and_then(|old| old.get(key).map(|stored| (old, stored))) {
+            None => problems.push((
+                key.clone(),
+                format!(
+                    "is {value:?} and no secret is stored for it: send the secret (or a reference)"
+                ),
+            )),
+            Some((old, _)) if old.get(endpoint) != endpoints[endpoint].as_ref() => {
+                problems.push((
+                    key.clone(),
+                    format!(
+                        "{endpoint} changed: send {key} again (a kept secret is never sent to a new address)"
+                    ),
+                ));
+            }
+            Some((_, stored)) => value.clone_from(stored),
         }
     }
-    new
+    if problems.is_empty() {
+        Ok(new)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The variables a reference over the API may name start with this: the server's other
+/// variables (`HOME`, its own database URL…) are not for connectors.
+pub const ENV_PREFIX: &str = "INLET_SECRET_";
+
+/// References of `config` the API does not resolve: over the API, `${env:NAME}` only for
+/// names starting with [`ENV_PREFIX`], and `${file:PATH}` only for files under
+/// `secrets_dir` (`inlet serve --secrets-dir`; none: no file). Otherwise whoever may edit a
+/// connector could have any file or variable of the server sent to a registry of theirs.
+pub fn reference_problems(
+    config: &FlatConfig,
+    secrets_dir: Option<&std::path::Path>,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (key, value) in config {
+        let value = value.trim();
+        if let Some(name) = value
+            .strip_prefix("${env:")
+            .and_then(|v| v.strip_suffix('}'))
+        {
+            if !name.starts_with(ENV_PREFIX) || name.len() == ENV_PREFIX.len() {
+                problems.push((
+                    key.clone(),
+                    format!("over the API, ${{env:…}} may only name variables starting with {ENV_PREFIX} (set {ENV_PREFIX}… for inlet serve)"),
+                ));
+            }
+        } else if let Some(path) = value
+            .strip_prefix("${file:")
+            .and_then(|v| v.strip_suffix('}'))
+        {
+            let path = std::path::Path::new(path);
+            let inside = secrets_dir.is_some_and(|dir| {
+                path.is_absolute()
+                    && path.starts_with(dir)
+                    && !path
+                        .components()
+                        .any(|c| matches!(c, std::path::Component::ParentDir))
+            });
+            if !inside {
+                problems.push((
+                    key.clone(),
+                    match secrets_dir {
+                        Some(dir) => format!(
+                            "over the API, ${{file:…}} may only name files under {} (inlet serve --secrets-dir)",
+                            dir.display()
+                        ),
+                        None => "over the API, ${file:…} needs inlet serve --secrets-dir DIR, and a file under it".into(),
+                    },
+                ));
+            }
+        }
+    }
+    problems
 }
 
 /// The connector `name` of `config`, and its task count; or every problem, by flat key.
@@ -288,7 +390,9 @@ pub fn to_raw(name: &str, config: &FlatConfig) -> Result<(RawConnector, i32), Ve
         let per_topic = key
             .strip_prefix("topic.")
             .is_some_and(|rest| TOPIC_KEYS.iter().any(|k| rest.ends_with(&format!(".{k}"))));
-        if !used.contains(key) && !per_topic {
+        // A topic's key given while `topics` names none is not "unknown": `topics` is said.
+        let topic_key = TOPIC_KEYS.contains(&key.as_str()) && topics.is_empty();
+        if !used.contains(key) && !per_topic && !topic_key {
             problems.push((key.clone(), "not a key inlet knows".into()));
         } else if per_topic && !used.contains(key) {
             problems.push((key.clone(), "names a topic that is not in topics".into()));
@@ -334,6 +438,10 @@ fn flat_key(path: &str, raw: &RawConnector, config: &FlatConfig) -> String {
     }
     if path == "topic" {
         return "topics".into();
+    }
+    // `kafka.properties."session.timeout.ms"` → `kafka.properties.session.timeout.ms`.
+    if let Some(property) = path.strip_prefix("kafka.properties.") {
+        return format!("kafka.properties.{}", property.trim_matches('"'));
     }
     path.to_owned()
 }
@@ -459,7 +567,10 @@ mod tests {
             ("tasks.max", "2"),
             ("topics", "orders, pay.ments"),
             ("kafka.bootstrap_servers", "b:9092"),
-            ("kafka.password", "${env:KAFKA_SECRET}"),
+            ("kafka.security_protocol", "SASL_SSL"),
+            ("kafka.sasl_mechanism", "PLAIN"),
+            ("kafka.username", "key"),
+            ("kafka.password", "secret"),
             ("kafka.properties.session.timeout.ms", "6000"),
             ("registry.url", "http://r:8081"),
             ("table", "public.${topic}"),
@@ -552,10 +663,54 @@ mod tests {
         assert_eq!(shown["kafka.username"], "key");
         let mut sent = shown.clone();
         sent.insert("kafka.username".into(), "other".into());
-        let kept = keep_hidden(sent, &stored);
+        let kept = keep_hidden(sent, Some(&stored)).unwrap();
         assert_eq!(kept["kafka.password"], "s3cret");
         assert_eq!(kept["kafka.username"], "other");
-        let masked = keep_hidden(flat(&[("kafka.password", "******")]), &stored);
+        let masked = keep_hidden(flat(&[("kafka.password", "******")]), Some(&stored)).unwrap();
         assert_eq!(masked["kafka.password"], "s3cret");
+        // Never to a new address, never a secret that was not stored.
+        let moved = flat(&[
+            ("kafka.password", HIDDEN),
+            ("kafka.bootstrap_servers", "attacker:9092"),
+        ]);
+        let problems = keep_hidden(moved, Some(&stored)).unwrap_err();
+        assert!(
+            problems[0].1.contains("kafka.bootstrap_servers changed"),
+            "{problems:?}"
+        );
+        let problems = keep_hidden(flat(&[("registry.secret", HIDDEN)]), None).unwrap_err();
+        assert!(
+            problems[0].1.contains("no secret is stored"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn references_over_the_api_reach_only_inlets_variables_and_secrets_dir() {
+        let dir = std::path::Path::new("/run/inlet-secrets");
+        let config = flat(&[
+            ("kafka.password", "${env:HOME}"),
+            ("registry.secret", "${file:/etc/shadow}"),
+            ("registry.key", "${env:INLET_SECRET_KEY}"),
+            (
+                "kafka.properties.ssl.key.password",
+                "${file:/run/inlet-secrets/../shadow}",
+            ),
+            (
+                "kafka.properties.ssl.keystore.password",
+                "${file:/run/inlet-secrets/ks}",
+            ),
+        ]);
+        let problems = reference_problems(&config, Some(dir));
+        let keys: Vec<&str> = problems.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "kafka.password",
+                "kafka.properties.ssl.key.password",
+                "registry.secret"
+            ]
+        );
+        assert_eq!(reference_problems(&config, None).len(), 4);
     }
 }

@@ -40,6 +40,9 @@ pub struct ServeOptions {
     pub files: Vec<RawConnector>,
     /// That file, for messages.
     pub file: Option<String>,
+    /// The directory `${file:…}` references of configurations sent over the API may read
+    /// from (none: no file).
+    pub secrets_dir: Option<std::path::PathBuf>,
 }
 
 /// Why `inlet serve` could not start.
@@ -54,6 +57,12 @@ pub enum ServeError {
     Listen {
         /// The address.
         address: SocketAddr,
+        /// Why.
+        reason: String,
+    },
+    /// This worker's id cannot be used.
+    #[error("{reason}")]
+    Worker {
         /// Why.
         reason: String,
     },
@@ -103,8 +112,40 @@ pub async fn serve(
             )
         }
     };
+    let worker_id = options
+        .worker_id
+        .clone()
+        .unwrap_or_else(|| options.listen.to_string());
+    if worker_id.trim().is_empty() || worker_id.trim() != worker_id {
+        return Err(ServeError::Worker {
+            reason: format!(
+                "--worker-id {worker_id:?} is empty or has spaces around it: give host:port"
+            ),
+        });
+    }
     let mut client = options.database.connect().await?;
     inlet_postgres::migrate(&mut client).await?;
+    if inlet_postgres::control::worker_alive(&client, &worker_id, worker::LEASE.as_secs_f64())
+        .await?
+    {
+        return Err(ServeError::Worker {
+            reason: format!(
+                "a worker with id {worker_id} is alive on this database: give this one another --worker-id (each worker's host:port), or wait {} s if it was just stopped",
+                worker::LEASE.as_secs()
+            ),
+        });
+    }
+    for raw in &options.files {
+        if inlet_postgres::control::get_connector(&client, &raw.name)
+            .await?
+            .is_some()
+        {
+            return Err(ServeError::File {
+                name: raw.name.clone(),
+                reason: "a connector of that name is stored in the database (made over the API): the two would share their offsets; rename the file's connector or delete the stored one".into(),
+            });
+        }
+    }
     drop(client);
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
@@ -112,10 +153,6 @@ pub async fn serve(
             address: options.listen,
             reason: format!("{e} (is another inlet serve, or another program, listening there?)"),
         })?;
-    let worker_id = options
-        .worker_id
-        .clone()
-        .unwrap_or_else(|| options.listen.to_string());
     let supervisor = Arc::new(Supervisor::new(worker_id.clone()));
     for raw in &options.files {
         supervisor
@@ -133,6 +170,7 @@ pub async fn serve(
         options.file.clone(),
         options.tokens.clone(),
         options.cors_origins.clone(),
+        options.secrets_dir.clone(),
     )
     .map_err(|reason| ServeError::Listen {
         address: options.listen,
@@ -142,6 +180,7 @@ pub async fn serve(
         worker_id.clone(),
         options.database.clone(),
         supervisor.clone(),
+        options.files.iter().map(|c| c.name.clone()).collect(),
     );
     let worker_task = tokio::spawn(worker.run(shutdown.clone()));
     tracing::info!(

@@ -53,6 +53,8 @@ pub struct Worker {
     database: DatabaseConfig,
     supervisor: Arc<Supervisor>,
     running: HashMap<(String, i32), Running>,
+    /// The connectors this worker runs from its configuration file.
+    files: Vec<String>,
     /// When the tasks' counters were last sampled (every [`SAMPLE_EVERY`]).
     sampled: Option<std::time::Instant>,
 }
@@ -61,12 +63,19 @@ pub struct Worker {
 pub const SAMPLE_EVERY: Duration = Duration::from_secs(15);
 
 impl Worker {
-    /// A worker `id` over `database`, running tasks in `supervisor`.
-    pub fn new(id: String, database: DatabaseConfig, supervisor: Arc<Supervisor>) -> Self {
+    /// A worker `id` over `database`, running tasks in `supervisor` beside the connectors
+    /// `files` of its configuration file.
+    pub fn new(
+        id: String,
+        database: DatabaseConfig,
+        supervisor: Arc<Supervisor>,
+        files: Vec<String>,
+    ) -> Self {
         Worker {
             id,
             database,
             supervisor,
+            files,
             running: HashMap::new(),
             sampled: None,
         }
@@ -161,21 +170,29 @@ impl Worker {
         client: &mut tokio_postgres::Client,
     ) -> Result<(), inlet_postgres::Error> {
         let lease = LEASE.as_secs_f64();
-        control::heartbeat(&*client, &self.id, VERSION).await?;
+        control::heartbeat(&*client, &self.id, VERSION, &self.files).await?;
         let live = control::live_workers(&*client, lease).await?.len().max(1) as i64;
-        let connectors: HashMap<String, i64> = control::list_connectors(&*client)
-            .await?
-            .into_iter()
-            .map(|c| (c.name, i64::from(c.tasks_max)))
+        let stored = control::list_connectors(&*client).await?;
+        let connectors: HashMap<String, i64> = stored
+            .iter()
+            .map(|c| (c.name.clone(), i64::from(c.tasks_max)))
             .collect();
-        // Each worker's share of a connector's tasks: ⌈tasks_max / live workers⌉.
+        // Each worker's share of a connector's tasks: ⌈tasks_max / live workers⌉; and of
+        // all tasks to run: ⌈their sum / live workers⌉, so that many one-task connectors
+        // spread too.
         let share = |connector: &str| {
             connectors
                 .get(connector)
                 .map_or(0, |tasks| (tasks + live - 1) / live)
         };
+        let total: i64 = stored
+            .iter()
+            .filter(|c| c.target_state != "STOPPED")
+            .map(|c| i64::from(c.tasks_max))
+            .sum();
+        let overall = (total + live - 1) / live;
         let mut held = control::renew_tasks(&*client, &self.id, lease).await?;
-        // Beyond the share (a worker joined): the highest tasks are given up.
+        // Beyond a share (a worker joined): the highest tasks are given up.
         held.sort_by(|a, b| (&a.connector, a.task).cmp(&(&b.connector, b.task)));
         let mut counted: HashMap<String, i64> = HashMap::new();
         let mut surplus = Vec::new();
@@ -186,13 +203,28 @@ impl Worker {
                 surplus.push((task.connector.clone(), task.task));
             }
         }
+        let running: Vec<&HeldTask> = held
+            .iter()
+            .filter(|t| {
+                t.target_state != "STOPPED" && !surplus.contains(&(t.connector.clone(), t.task))
+            })
+            .collect();
+        let beyond = running.len() as i64 - overall;
+        if beyond > 0 {
+            // The last ones, of the connectors this worker holds most of first.
+            let mut by_load: Vec<&HeldTask> = running.clone();
+            by_load.sort_by_key(|t| std::cmp::Reverse((counted[&t.connector], t.task)));
+            for task in by_load.into_iter().take(beyond as usize) {
+                surplus.push((task.connector.clone(), task.task));
+            }
+        }
         for (connector, task) in &surplus {
             self.stop_task(connector, *task).await;
             control::release_task(&*client, &self.id, connector, *task).await?;
             tracing::info!(%connector, task, "task given up to another worker");
         }
         held.retain(|t| !surplus.contains(&(t.connector.clone(), t.task)));
-        let claimed = control::claim_tasks(client, &self.id, lease, share).await?;
+        let claimed = control::claim_tasks(client, &self.id, lease, share, overall).await?;
         if !claimed.is_empty() {
             tracing::info!(tasks = ?claimed, "tasks claimed");
             held = control::renew_tasks(&*client, &self.id, lease).await?;

@@ -335,6 +335,10 @@ impl RawKafka {
                     Some("inlet stores offsets in PostgreSQL, in the transaction of the rows")
                 }
                 "sasl.password" => Some("use kafka.password"),
+                "sasl.username" => Some("use kafka.username"),
+                "sasl.mechanism" | "sasl.mechanisms" => Some("use kafka.sasl_mechanism"),
+                "bootstrap.servers" | "metadata.broker.list" => Some("use kafka.bootstrap_servers"),
+                "security.protocol" => Some("use kafka.security_protocol"),
                 "auto.offset.reset" => Some(
                     "use kafka.start_from = \"earliest\" or \"latest\" for partitions with no stored offset",
                 ),
@@ -349,6 +353,11 @@ impl RawKafka {
                     format!("is set by inlet and cannot be overridden: {instead}"),
                 );
             }
+        }
+        // A property librdkafka does not know, or a value it cannot take, is said now rather
+        // than when the consumer is made.
+        for (key, reason) in inlet_kafka::refused_properties(&self.properties) {
+            problems.add(&format!("properties.{key:?}"), reason);
         }
         // KIP-848: the group's session and assignment are the broker's.
         if self
@@ -380,6 +389,10 @@ impl RawRegistry {
     }
 
     fn check_into(&self, problems: &mut Problems<'_>) -> Option<RegistryConfig> {
+        if let Some(problem) = url_problem(&self.url) {
+            problems.add("url", problem);
+            return None;
+        }
         let mut registry = RegistryConfig::new(&self.url);
         match (&self.key, self.secret.as_ref().map(|s| s.resolve())) {
             (Some(key), Some(Ok(password))) => {
@@ -406,6 +419,31 @@ impl RawRegistry {
     }
 }
 
+/// What is wrong with a registry URL: not http(s), no host, or credentials in it (they
+/// belong in `registry.key` and `registry.secret`, which are never shown).
+fn url_problem(url: &str) -> Option<String> {
+    let Some(rest) = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+    else {
+        // Not quoted: a URL may hold credentials.
+        return Some(
+            "is not an http:// or https:// URL (e.g. https://psrc-xxxx.confluent.cloud)".into(),
+        );
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') {
+        return Some(
+            "holds credentials: put the user in registry.key and the password in registry.secret"
+                .into(),
+        );
+    }
+    if authority.is_empty() || authority.starts_with(':') {
+        return Some("has no host".into());
+    }
+    None
+}
+
 impl RawTopic {
     /// The topic's settings, its mapping's sources read (a `kafka.` word that is not a
     /// Kafka field is a problem here, not a dead letter of every record later), or every
@@ -417,11 +455,21 @@ impl RawTopic {
     fn check_into(&self, problems: &mut Problems<'_>) -> Option<TopicConfig> {
         let before = problems.count();
         let table = TableName::parse(&self.table);
-        if table.is_none() {
-            problems.add(
+        match &table {
+            None => problems.add(
                 "table",
                 format!("{:?} is not `schema.table` or `table`", self.table),
-            );
+            ),
+            // PostgreSQL would cut it (NAMEDATALEN - 1): the table inlet writes would not be
+            // the one named.
+            Some(t) if t.schema.len() > 63 || t.table.len() > 63 => problems.add(
+                "table",
+                format!(
+                    "{:?}: PostgreSQL names are at most 63 bytes (schema and table each)",
+                    self.table
+                ),
+            ),
+            Some(_) => {}
         }
         let mapping = match &self.mapping {
             RawMapping::Auto => None,

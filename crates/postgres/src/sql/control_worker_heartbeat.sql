@@ -1,4 +1,5 @@
--- Worker $1 (version $2) is alive.
-INSERT INTO inlet.workers (worker_id, version)
-VALUES ($1, $2)
-ON CONFLICT (worker_id) DO UPDATE SET heartbeat_at = now(), version = EXCLUDED.version
+-- Worker $1 (version $2, running $3 from its configuration file) is alive.
+INSERT INTO inlet.workers (worker_id, version, files)
+VALUES ($1, $2, $3)
+ON CONFLICT (worker_id) DO UPDATE
+SET heartbeat_at = now(), version = EXCLUDED.version, files = EXCLUDED.files

@@ -206,7 +206,7 @@ struct CreateBody {
 
 /// Checks a name: what Kafka Connect and inlet's tables take.
 fn check_name(name: &str) -> Result<(), ApiError> {
-    if name.is_empty()
+    if name.chars().all(|c| c == '.')
         || name.len() > 200
         || !name
             .chars()
@@ -226,20 +226,7 @@ fn check_name(name: &str) -> Result<(), ApiError> {
 fn checked(name: &str, config: &FlatConfig) -> Result<i32, ApiError> {
     flat::to_raw(name, config)
         .map(|(_, tasks)| tasks)
-        .map_err(|problems| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "Connector configuration is invalid and contains the following {} error(s):\n{}\nYou can also find the above list of errors at the endpoint `/connector-plugins/{PLUGIN_CLASS}/config/validate`",
-                    problems.len(),
-                    problems
-                        .iter()
-                        .map(|(k, m)| format!("{k}: {m}"))
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                ),
-            )
-        })
+        .map_err(|problems| ApiError::problems(&problems))
 }
 
 /// `POST /connectors`: 201 with the connector's info, 409 when the name is taken.
@@ -278,9 +265,19 @@ async fn create_stored(
             format!("Connector {name} already exists"),
         ));
     }
+    let config = flat::keep_hidden(config, None).map_err(|p| ApiError::problems(&p))?;
+    app.admit(&config)?;
     let tasks_max = checked(name, &config)?;
     let text = serde_json::to_string(&config).unwrap_or_default();
     let mut client = app.client().await?;
+    if let Some(worker) = control::file_connector_holder(&*client, name).await? {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!(
+                "Connector {name} already exists: worker {worker} runs it from its configuration file"
+            ),
+        ));
+    }
     let Some(stored) = control::create_connector(
         &mut client,
         name,
@@ -368,7 +365,17 @@ async fn update(
     config: FlatConfig,
     version: i64,
 ) -> Result<Response, ApiError> {
+    app.admit(&config)?;
     let tasks_max = checked(&stored.name, &config)?;
+    if parse_stored(stored)? == config && stored.tasks_max == tasks_max && version == stored.version
+    {
+        // Nothing changes: no new version, nothing for the workers to do.
+        let found = Found::Stored(stored.clone(), config);
+        return Ok(with_etag(
+            &found,
+            Json(info_body(&stored.name, &found, caller.role)),
+        ));
+    }
     let text = serde_json::to_string(&config).unwrap_or_default();
     let mut client = app.client().await?;
     match control::update_connector(
@@ -424,7 +431,7 @@ async fn put_config(
                 &app,
                 &caller,
                 &stored,
-                flat::keep_hidden(config, &old),
+                flat::keep_hidden(config, Some(&old)).map_err(|p| ApiError::problems(&p))?,
                 version,
             )
             .await
@@ -443,38 +450,60 @@ async fn patch_config(
     let patch: BTreeMap<String, Option<String>> = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_body("a JSON object of strings or nulls", e))?;
     read_only(&app, &name)?;
-    let Found::Stored(stored, old) = find(&app, &name).await? else {
-        return Err(ApiError::no_connector(&name));
-    };
-    let version = read_version(&headers, &stored)?;
-    let mut config = old.clone();
-    for (key, value) in patch {
-        match value {
-            Some(v) => {
-                config.insert(key, v);
-            }
-            None => {
-                config.remove(&key);
+    // Without If-Match a patch applies to whatever is stored: one that meets a concurrent
+    // write is applied again to the new version (a few times).
+    let mut attempts = 0;
+    loop {
+        let Found::Stored(stored, old) = find(&app, &name).await? else {
+            return Err(ApiError::no_connector(&name));
+        };
+        let version = read_version(&headers, &stored)?;
+        let mut config = old.clone();
+        for (key, value) in &patch {
+            match value {
+                Some(v) => {
+                    config.insert(key.clone(), v.clone());
+                }
+                None => {
+                    config.remove(key);
+                }
             }
         }
+        let config = flat::keep_hidden(config, Some(&old)).map_err(|p| ApiError::problems(&p))?;
+        match update(&app, &caller, &stored, config, version).await {
+            Err(e)
+                if e.status() == StatusCode::CONFLICT
+                    && !headers.contains_key(header::IF_MATCH)
+                    && attempts < 5 =>
+            {
+                attempts += 1;
+            }
+            answer => return answer,
+        }
     }
-    update(
-        &app,
-        &caller,
-        &stored,
-        flat::keep_hidden(config, &old),
-        version,
-    )
-    .await
 }
 
-/// `DELETE /connectors/{name}`: 204. Its offsets and dead letters stay.
+/// `DELETE /connectors/{name}`: 204. Its tasks stop, and its stored offsets go with it (a
+/// connector made again under the name starts afresh); its dead letters stay. With
+/// `If-Match`, only from that version (409 otherwise).
 async fn delete(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     read_only(&app, &name)?;
+    if headers.contains_key(header::IF_MATCH)
+        && let Found::Stored(stored, _) = find(&app, &name).await?
+        && read_version(&headers, &stored)? != stored.version
+    {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!(
+                "connector {name} was changed since the version given in If-Match: read it again"
+            ),
+        ));
+    }
     let mut client = app.client().await?;
     if control::delete_connector(&mut client, &name, Actor(&caller.name)).await? {
         Ok(StatusCode::NO_CONTENT.into_response())
@@ -640,9 +669,24 @@ async fn task_restart(
             .map_err(|e| ApiError::new(StatusCode::CONFLICT, e.to_string()))?;
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
+    if let Found::Stored(stored, _) = &found
+        && stored.target_state == "STOPPED"
+    {
+        return Err(stopped_refusal(&name));
+    }
     let mut client = app.client().await?;
     control::restart_tasks(&mut client, &name, false, Some(id), Actor(&caller.name)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// 409: a stopped connector has no task to restart.
+fn stopped_refusal(name: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        format!(
+            "connector {name} is STOPPED: it has no task to restart; resume it (PUT /connectors/{name}/resume)"
+        ),
+    )
 }
 
 async fn set_state(app: &App, caller: &Caller, name: &str, state: &str) -> Result<(), ApiError> {
@@ -708,6 +752,11 @@ async fn restart(
             .restart(&name)
             .map_err(|e| ApiError::new(StatusCode::CONFLICT, e.to_string()))?;
         return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    if let Found::Stored(stored, _) = &found
+        && stored.target_state == "STOPPED"
+    {
+        return Err(stopped_refusal(&name));
     }
     let mut client = app.client().await?;
     let restarted =
@@ -817,6 +866,41 @@ async fn alter_offsets(
         )
     })?;
     read_only(&app, &name)?;
+    let found = find(&app, &name).await?;
+    let topics: Vec<&str> = found
+        .config()
+        .get("topics")
+        .map(|t| t.split(',').map(str::trim).collect())
+        .unwrap_or_default();
+    if let Some(other) = body
+        .offsets
+        .iter()
+        .find(|o| !topics.contains(&o.partition.kafka_topic.as_str()))
+    {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "topic {:?} is not one the connector reads ({})",
+                other.partition.kafka_topic,
+                topics.join(", ")
+            ),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    if let Some(twice) = body.offsets.iter().find(|o| {
+        !seen.insert((
+            o.partition.kafka_topic.as_str(),
+            o.partition.kafka_partition,
+        ))
+    }) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "{}/{} is given twice",
+                twice.partition.kafka_topic, twice.partition.kafka_partition
+            ),
+        ));
+    }
     if body.offsets.is_empty() {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,

@@ -88,8 +88,9 @@ fn findings_json(findings: &[inlet_engine::Finding]) -> Value {
 /// `POST /inlet/v1/kafka/check`, body: the `kafka.*` keys (and `topics`, to check them):
 /// what the console's Kafka "Authenticate" does — the brokers, the credentials, each topic
 /// and the consumer group, each failure with its fix — and the cluster's topics.
-async fn kafka_check(body: Bytes) -> Result<Json<Value>, ApiError> {
+async fn kafka_check(State(app): State<App>, body: Bytes) -> Result<Json<Value>, ApiError> {
     let config: FlatConfig = parse(&body, "a JSON object of strings")?;
+    app.admit(&config)?;
     let raw = lenient(&config)?;
     let settings = raw
         .kafka
@@ -120,8 +121,9 @@ fn prefixed(problems: Vec<(String, String)>, prefix: &str) -> Vec<flat::Problem>
 /// `POST /inlet/v1/registry/check`, body: the `registry.*` keys (and `topics`): the
 /// registry's "Authenticate" — it answers, it takes the credentials, each topic's value
 /// subject has a schema.
-async fn registry_check(body: Bytes) -> Result<Json<Value>, ApiError> {
+async fn registry_check(State(app): State<App>, body: Bytes) -> Result<Json<Value>, ApiError> {
     let config: FlatConfig = parse(&body, "a JSON object of strings")?;
+    app.admit(&config)?;
     let raw = lenient(&config)?;
     let registry = raw
         .registry
@@ -138,8 +140,9 @@ async fn registry_check(body: Bytes) -> Result<Json<Value>, ApiError> {
 /// `POST /inlet/v1/topics`, body: the `kafka.*` and `registry.*` keys: the cluster's
 /// topics, each with its partitions, whether `<topic>-value` has a schema and its latest
 /// schema id.
-async fn topics(body: Bytes) -> Result<Json<Value>, ApiError> {
+async fn topics(State(app): State<App>, body: Bytes) -> Result<Json<Value>, ApiError> {
     let config: FlatConfig = parse(&body, "a JSON object of strings")?;
+    app.admit(&config)?;
     let raw = lenient(&config)?;
     let settings = raw
         .kafka
@@ -214,8 +217,9 @@ fn table_of(raw: &RawConnector, topic: &str) -> Result<inlet_postgres::TableName
 /// `POST /inlet/v1/propose`, body `{"config", "topic"}` (the `registry.*` keys, `table`,
 /// `key_columns` for an upsert): the table inlet proposes for the topic's latest schemas —
 /// columns, types, the mapping from fields, the hypertable's time column, the DDL.
-async fn propose(body: Bytes) -> Result<Json<Value>, ApiError> {
+async fn propose(State(app): State<App>, body: Bytes) -> Result<Json<Value>, ApiError> {
     let body: StepBody = parse(&body, "{\"config\": {...}, \"topic\": \"...\"}")?;
+    app.admit(&body.config)?;
     let topic = step_topic(&body)?;
     let mut config = body.config.clone();
     config
@@ -259,6 +263,7 @@ async fn preview(State(app): State<App>, body: Bytes) -> Result<Json<Value>, Api
         &body,
         "{\"config\": {...}, \"topic\": \"...\", \"count\": 10}",
     )?;
+    app.admit(&body.config)?;
     let topic = step_topic(&body)?;
     let name = body
         .config
@@ -291,6 +296,7 @@ async fn create_table(
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let body: StepBody = parse(&body, "{\"config\": {...}, \"topic\": \"...\"}")?;
+    app.admit(&body.config)?;
     let topic = step_topic(&body)?;
     let mut config = body.config.clone();
     config

@@ -69,6 +69,8 @@ pub(crate) struct Inner {
     pub(crate) tokens: crate::auth::Tokens,
     /// Origins a browser may call the API from (none: the same origin only).
     pub(crate) cors_origins: Vec<String>,
+    /// The directory `${file:…}` references of the API's configurations may read from.
+    pub(crate) secrets_dir: Option<std::path::PathBuf>,
 }
 
 impl App {
@@ -87,6 +89,7 @@ impl App {
         file: Option<String>,
         tokens: crate::auth::Tokens,
         cors_origins: Vec<String>,
+        secrets_dir: Option<std::path::PathBuf>,
     ) -> Result<Self, String> {
         let pool = Pool::builder(Connections(database.clone()))
             .max_size(8)
@@ -101,7 +104,19 @@ impl App {
             file,
             tokens,
             cors_origins,
+            secrets_dir,
         })))
+    }
+
+    /// 400 when `config` holds references the API does not resolve (see
+    /// [`crate::flat::reference_problems`]).
+    pub(crate) fn admit(&self, config: &crate::flat::FlatConfig) -> Result<(), ApiError> {
+        let problems = crate::flat::reference_problems(config, self.0.secrets_dir.as_deref());
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::problems(&problems))
+        }
     }
 
     pub(crate) async fn client(&self) -> Result<deadpool::managed::Object<Connections>, ApiError> {
@@ -131,6 +146,11 @@ impl ApiError {
         }
     }
 
+    /// Its HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
     /// What it says.
     pub fn message(&self) -> &str {
         &self.message
@@ -139,6 +159,23 @@ impl ApiError {
     /// 404: no connector `name`.
     pub fn no_connector(name: &str) -> Self {
         ApiError::new(StatusCode::NOT_FOUND, format!("Connector {name} not found"))
+    }
+
+    /// 400 with every problem of a configuration, by key, as Kafka Connect words it.
+    pub fn problems(problems: &[crate::flat::Problem]) -> Self {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "Connector configuration is invalid and contains the following {} error(s):\n{}\nYou can also find the above list of errors at the endpoint `/connector-plugins/{}/config/validate`",
+                problems.len(),
+                problems
+                    .iter()
+                    .map(|(k, m)| format!("{k}: {m}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                crate::flat::PLUGIN_CLASS
+            ),
+        )
     }
 
     /// 400: a body that is not the JSON expected.
@@ -168,6 +205,10 @@ impl From<inlet_postgres::Error> for ApiError {
     }
 }
 
+/// How long a request may take, its body included (a preview or a probe of Kafka takes
+/// up to about 20 s).
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The API's OpenAPI 3.0 document (`GET /openapi.json`), kept by hand beside the
 /// handlers; CI checks the running server against it with schemathesis.
 pub const OPENAPI: &str = include_str!("openapi.json");
@@ -195,6 +236,12 @@ pub fn router(app: App) -> axum::Router {
             ApiError::new(StatusCode::NOT_FOUND, "no such endpoint: see /openapi.json")
         })
         .layer(authorize)
+        // A request (its body included) that takes longer is answered 408: a stalled
+        // client cannot hold a connection of the pool or a worker's attention for ever.
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
         .layer(axum::middleware::map_response(json_errors))
         .layer(cors)
 }

@@ -302,7 +302,7 @@ async fn keys(Path(plugin): Path<String>) -> Result<Json<Value>, ApiError> {
 /// connector's start checks them; then Kafka and the registry are asked, when their keys
 /// are usable.
 async fn validate(
-    State(_app): State<App>,
+    State(app): State<App>,
     Path(plugin): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
@@ -317,9 +317,14 @@ async fn validate(
         Ok(_) => Vec::new(),
         Err(problems) => problems,
     };
+    // References the API does not resolve are errors, and nothing is asked with them.
+    let refused = flat::reference_problems(&config, app.0.secrets_dir.as_deref());
+    let probe = refused.is_empty();
+    errors.extend(refused);
     // Connecting, for what the keys allow: each section alone, as the wizard's steps.
-    if let Ok((raw, _)) =
-        flat::to_raw(&name, &config).or_else(|_| flat::to_raw_lenient(&name, &config))
+    if probe
+        && let Ok((raw, _)) =
+            flat::to_raw(&name, &config).or_else(|_| flat::to_raw_lenient(&name, &config))
     {
         // Only the topics given (the lenient form may hold a placeholder).
         let topics: Vec<String> = config

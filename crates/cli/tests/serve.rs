@@ -1081,3 +1081,59 @@ async fn tokens_roles_https_cors_and_secrets_that_never_leave() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connector_whose_table_is_dropped_fails_with_why_and_runs_again_after_a_restart() {
+    let stream = Stream::new(1).await;
+    stream.produce(0..50).await;
+    let server = serve(&stream, "serve.log").await;
+    let api = Api::new(&server);
+    let config = connector_config(&stream, &stream.topic, "public.readings", 1);
+    let (code, _) = api
+        .post(
+            "/connectors",
+            Some(json!({"name": "dropped", "config": config})),
+        )
+        .await;
+    assert_eq!(code, StatusCode::CREATED);
+    stream
+        .wait_for(
+            "SELECT count(*) FROM readings",
+            50,
+            Duration::from_secs(60),
+            "serve.log",
+        )
+        .await;
+    stream
+        .db
+        .connect()
+        .await
+        .batch_execute("DROP TABLE readings")
+        .await
+        .unwrap();
+    stream.produce(50..100).await;
+    let failed = api
+        .wait_status("dropped", "FAILED", |s| state(s) == "FAILED")
+        .await;
+    let trace = failed["connector"]["trace"].as_str().unwrap_or_default();
+    assert!(
+        trace.contains("readings"),
+        "the reason names the table: {failed:#}"
+    );
+    // The table is back (made again from the schema on start), and a restart runs it.
+    let (code, _) = api.post("/connectors/dropped/restart", None).await;
+    assert_eq!(code, StatusCode::NO_CONTENT);
+    api.wait_status("dropped", "RUNNING again", |s| state(s) == "RUNNING")
+        .await;
+    // The batch that met the missing table was never committed: its records come again.
+    stream
+        .wait_for(
+            "SELECT count(*) FROM readings",
+            50,
+            Duration::from_secs(60),
+            "serve.log",
+        )
+        .await;
+    assert_eq!(stream.count(EXACTLY_ONCE).await, 0);
+    drop(server);
+}

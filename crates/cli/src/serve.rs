@@ -36,6 +36,11 @@ pub struct ServeArgs {
     /// ${file:PATH} secrets (none by default; ${env:INLET_SECRET_…} variables always).
     #[arg(long, env = "INLET_SECRETS_DIR")]
     secrets_dir: Option<PathBuf>,
+    /// The key secrets sent over the API are stored under, encrypted, as ${secret:…}: a file
+    /// of 32 bytes in base64 (`head -c 32 /dev/urandom | base64`), the same on every worker
+    /// (or INLET_SECRETS_KEY). Without it they stay in the configuration as sent.
+    #[arg(long, env = "INLET_SECRETS_KEY_FILE")]
+    secrets_key_file: Option<PathBuf>,
     /// The API's certificate chain (PEM): HTTPS, with --tls-key.
     #[arg(long, env = "INLET_TLS_CERT", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -71,6 +76,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let admin = std::env::var("INLET_ADMIN_TOKEN").ok();
     let tokens = inlet_serve::auth::Tokens::load(args.tokens_file.as_deref(), admin.as_deref())
         .map_err(anyhow::Error::msg)?;
+    let secrets_key = inlet_serve::secrets::SecretsKey::load(
+        args.secrets_key_file.as_deref(),
+        std::env::var("INLET_SECRETS_KEY").ok().as_deref(),
+    )
+    .map_err(anyhow::Error::msg)?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut sigterm = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let mut sigint = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
@@ -92,6 +102,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             files,
             file: args.config.map(|p| p.display().to_string()),
             secrets_dir: args.secrets_dir,
+            secrets_key,
         },
         stopped,
     )

@@ -1135,5 +1135,129 @@ async fn a_connector_whose_table_is_dropped_fails_with_why_and_runs_again_after_
         )
         .await;
     assert_eq!(stream.count(EXACTLY_ONCE).await, 0);
+    // Deleted while it runs: its task stops first, and no offset of it comes back.
+    let (code, _) = api
+        .send(reqwest::Method::DELETE, "/connectors/dropped", None)
+        .await;
+    assert_eq!(code, StatusCode::NO_CONTENT);
+    stream.produce(100..120).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let offsets = "SELECT count(*) FROM inlet.offsets WHERE connector = 'dropped'";
+    assert_eq!(stream.count(offsets).await, 0);
+    assert_eq!(stream.count("SELECT count(*) FROM readings").await, 50);
     drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_secret_sent_over_the_api_is_stored_encrypted_and_opened_to_run() {
+    let mut stream = Stream::new(1).await;
+    let sasl = inlet_testkit::endpoints().require_kafka_sasl().to_owned();
+    stream.produce(0..30).await;
+    stream.use_kafka(&sasl);
+    let key = "aW5sZXQtdGVzdC1rZXktb2YtdGhpcnR5LXR3by1ieXQ=";
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let start_server = |log: &str, key: &str| {
+        let log = std::fs::File::create(stream.log_path(log)).unwrap();
+        Inlet(
+            Command::new(env!("CARGO_BIN_EXE_inlet"))
+                .args([
+                    "serve",
+                    "--database-url",
+                    stream.db.url(),
+                    "--listen",
+                    &listen,
+                ])
+                .env("INLET_SECRETS_KEY", key)
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .unwrap(),
+        )
+    };
+    let server = start_server("serve.log", key);
+    let api = Api {
+        http: reqwest::Client::new(),
+        url: format!("http://{listen}"),
+    };
+    let start = Instant::now();
+    while api
+        .http
+        .get(format!("{}/health", api.url))
+        .send()
+        .await
+        .is_err()
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{}",
+            stream.log("serve.log")
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let password = inlet_testkit::sasl::PASSWORD;
+    let mut config = connector_config(&stream, &stream.topic, "public.readings", 1);
+    config["kafka.security_protocol"] = json!("SASL_PLAINTEXT");
+    config["kafka.sasl_mechanism"] = json!("PLAIN");
+    config["kafka.username"] = json!(inlet_testkit::sasl::PLAIN_USER);
+    config["kafka.password"] = json!(password);
+    let (code, created) = api
+        .post(
+            "/connectors",
+            Some(json!({"name": "sealed", "config": config})),
+        )
+        .await;
+    assert_eq!(code, StatusCode::CREATED, "{created}");
+    assert_eq!(
+        created["config"]["kafka.password"],
+        "${secret:sealed/kafka.password}"
+    );
+    // Opened by the worker: the connector authenticates and stores the records.
+    stream
+        .wait_for(
+            "SELECT count(*) FROM readings",
+            30,
+            Duration::from_secs(60),
+            "serve.log",
+        )
+        .await;
+    let stored: Vec<String> = stream
+        .rows(
+            "SELECT c.config::text || encode(s.ciphertext, 'escape') FROM inlet.connectors c, inlet.secrets s",
+            |r| r.get(0),
+        )
+        .await;
+    assert_eq!(stored.len(), 1);
+    assert!(
+        !stored.concat().contains(password),
+        "the database holds the secret in clear"
+    );
+
+    // Under another key it does not open: the task fails, saying why.
+    drop(server);
+    let other = "b3RoZXIta2V5LW9mLXRoaXJ0eS10d28tYnl0ZXMtISE=";
+    let _server = start_server("serve2.log", other);
+    let start = Instant::now();
+    loop {
+        if let Ok(r) = api
+            .http
+            .get(format!("{}/connectors/sealed/status", api.url))
+            .send()
+            .await
+            && let Ok(status) = r.json::<Value>().await
+            && state(&status) == "FAILED"
+        {
+            let trace = status["connector"]["trace"].as_str().unwrap_or_default();
+            assert!(trace.contains("another key"), "{status:#}");
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{}",
+            stream.log("serve2.log")
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let logs = format!("{}{}", stream.log("serve.log"), stream.log("serve2.log"));
+    assert!(!logs.contains(password), "{logs}");
 }

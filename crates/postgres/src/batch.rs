@@ -453,7 +453,7 @@ impl Batch {
 
     /// One run of rows of `target` (an upsert or delete target), staged in temporary table
     /// number `stage` of the transaction and applied to the table.
-    pub(crate) async fn keyed_run(
+    async fn keyed_run(
         &self,
         tx: &tokio_postgres::Transaction<'_>,
         target: usize,

@@ -3,8 +3,6 @@
 //! the API shows and edits them. Every change of a connector commits with a `NOTIFY
 //! inlet_control` and an audit row in one transaction.
 
-use std::collections::HashMap;
-
 use tokio_postgres::{Client, GenericClient, Row};
 
 use crate::error::{Error, Result};
@@ -13,13 +11,13 @@ use crate::error::{Error, Result};
 /// connector changed.
 pub const CONTROL_CHANNEL: &str = "inlet_control";
 
-/// A connector as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A connector as stored. `Debug` shows no configuration (it may hold literal secrets).
+#[derive(Clone, PartialEq, Eq)]
 pub struct StoredConnector {
     /// Its name.
     pub name: String,
-    /// Its configuration as sent (Kafka Connect's flat string map, secrets as references),
-    /// as JSON text.
+    /// Its configuration as sent (Kafka Connect's flat string map; a secret as a
+    /// reference, or, when `inlet serve` has no secrets key, as sent), as JSON text.
     pub config: String,
     /// `RUNNING`, `PAUSED` or `STOPPED`.
     pub target_state: String,
@@ -27,6 +25,17 @@ pub struct StoredConnector {
     pub tasks_max: i32,
     /// Bumped by every change.
     pub version: i64,
+}
+
+impl std::fmt::Debug for StoredConnector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredConnector")
+            .field("name", &self.name)
+            .field("target_state", &self.target_state)
+            .field("tasks_max", &self.tasks_max)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
 }
 
 impl StoredConnector {
@@ -54,8 +63,8 @@ pub struct StoredTask {
     pub trace: Option<String>,
 }
 
-/// A task a worker holds, with what it is to run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A task a worker holds, with what it is to run. `Debug` shows no configuration.
+#[derive(Clone, PartialEq, Eq)]
 pub struct HeldTask {
     /// The connector.
     pub connector: String,
@@ -69,6 +78,18 @@ pub struct HeldTask {
     pub version: i64,
     /// Restarts asked of the task so far.
     pub restart_epoch: i64,
+}
+
+impl std::fmt::Debug for HeldTask {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HeldTask")
+            .field("connector", &self.connector)
+            .field("task", &self.task)
+            .field("target_state", &self.target_state)
+            .field("version", &self.version)
+            .field("restart_epoch", &self.restart_epoch)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Who made a change, for the audit: a token's name, a basic-auth user, or `anonymous`.
@@ -219,23 +240,40 @@ pub async fn set_target_state(
     Ok(Some(stored))
 }
 
-/// Deletes `name`, its tasks, its stored offsets and the record of its columns' fields (a
-/// connector made again under the name starts afresh); false: no such connector. Its dead
-/// letters stay.
-pub async fn delete_connector(client: &mut Client, name: &str, who: Actor<'_>) -> Result<bool> {
+/// Deletes `name`, its tasks, its stored offsets, the record of its columns' fields and
+/// its secrets (a connector made again under the name starts afresh), only from version
+/// `read_version` when given. Its dead letters stay. Stop its tasks first: a batch
+/// committed after would store offsets again.
+///
+/// # Errors
+/// [`Error::Query`] when the database fails.
+pub async fn delete_connector(
+    client: &mut Client,
+    name: &str,
+    read_version: Option<i64>,
+    who: Actor<'_>,
+) -> Result<Versioned> {
     let action = "deleting a connector";
     let tx = client.transaction().await.map_err(query(action))?;
     let Some(row) = tx
-        .query_opt(include_str!("sql/control_connector_delete.sql"), &[&name])
+        .query_opt(
+            include_str!("sql/control_connector_delete.sql"),
+            &[&name, &read_version],
+        )
         .await
         .map_err(query(action))?
     else {
-        return Ok(false);
+        let exists = get_connector(&tx, name).await?.is_some();
+        return Ok(if exists {
+            Versioned::Conflict
+        } else {
+            Versioned::Missing
+        });
     };
-    let version: i64 = row.get(0);
-    changed(&tx, who, "delete", name, Some(version), None).await?;
+    let gone = StoredConnector::from_row(&row);
+    changed(&tx, who, "delete", name, Some(gone.version), None).await?;
     tx.commit().await.map_err(query(action))?;
-    Ok(true)
+    Ok(Versioned::Written(gone))
 }
 
 /// Asks `name`'s tasks to restart: all of them, only the FAILED ones (`only_failed`), or
@@ -296,40 +334,36 @@ pub async fn heartbeat(
     Ok(())
 }
 
-/// A live worker that runs connector `name` from its configuration file.
+/// A worker heard of in the last `within_secs` seconds that runs connector `name` from
+/// its configuration file.
 pub async fn file_connector_holder(
     client: &impl GenericClient,
     name: &str,
+    within_secs: f64,
 ) -> Result<Option<String>> {
     let row = client
         .query_opt(
             include_str!("sql/control_file_holder.sql"),
-            &[&name, &LIVE_SECS],
+            &[&name, &within_secs],
         )
         .await
         .map_err(query("looking for the connector in workers' files"))?;
     Ok(row.map(|r| r.get(0)))
 }
 
-/// Whether worker `worker_id` was heard of in the last `within_secs` seconds.
-pub async fn worker_alive(
-    client: &impl GenericClient,
-    worker_id: &str,
-    within_secs: f64,
-) -> Result<bool> {
+/// Takes worker id `worker_id` for the session of `client` (keep the connection open while
+/// the worker runs); false when another live session holds it — two workers of one id
+/// would run the same tasks.
+///
+/// # Errors
+/// [`Error::Query`] when the database fails.
+pub async fn lock_worker_id(client: &Client, worker_id: &str) -> Result<bool> {
     let row = client
-        .query_one(
-            include_str!("sql/control_worker_alive.sql"),
-            &[&worker_id, &within_secs],
-        )
+        .query_one(include_str!("sql/control_worker_lock.sql"), &[&worker_id])
         .await
-        .map_err(query("looking for a live worker"))?;
+        .map_err(query("taking the worker's id"))?;
     Ok(row.get(0))
 }
-
-/// How long a worker counts as alive after its last heartbeat, in seconds, for checks
-/// that do not know the worker's lease (`inlet_serve::worker::LEASE`).
-const LIVE_SECS: f64 = 15.0;
 
 /// The workers heard of in the last `within_secs` seconds.
 pub async fn live_workers(client: &impl GenericClient, within_secs: f64) -> Result<Vec<String>> {
@@ -352,57 +386,63 @@ pub async fn leave(client: &impl GenericClient, worker_id: &str) -> Result<()> {
     Ok(())
 }
 
-/// Claims, for `worker_id`, tasks no live worker holds, at most `share(connector)` per
-/// connector and `overall` in all, counting those it holds already, each for `lease_secs`
-/// seconds. Workers that claim at once skip each other's candidates. Returns the tasks
+/// Claims, for `worker_id`, tasks no live worker holds, until it holds `share` tasks of
+/// connectors that run, each for `lease_secs` seconds; every connector's task 0 before any
+/// task 1. Workers that claim at once skip each other's candidates. Returns the tasks
 /// claimed.
+///
+/// # Errors
+/// [`Error::Query`] when the database fails.
 pub async fn claim_tasks(
     client: &mut Client,
     worker_id: &str,
     lease_secs: f64,
-    share: impl Fn(&str) -> i64,
-    overall: i64,
+    share: i64,
 ) -> Result<Vec<(String, i32)>> {
     let action = "claiming tasks";
     let tx = client.transaction().await.map_err(query(action))?;
-    let held: HashMap<String, i64> = tx
+    let held: i64 = tx
         .query(include_str!("sql/control_tasks_held.sql"), &[])
         .await
         .map_err(query(action))?
         .iter()
         .filter(|r| r.get::<_, String>(1) == worker_id)
-        .map(|r| (r.get(0), r.get(2)))
-        .collect();
+        .map(|r| r.get::<_, i64>(2))
+        .sum();
+    let room = (share - held).max(0);
+    if room == 0 {
+        return Ok(Vec::new());
+    }
     let candidates = tx
-        .query(include_str!("sql/control_tasks_claimable.sql"), &[])
+        .query(include_str!("sql/control_tasks_claimable.sql"), &[&room])
         .await
         .map_err(query(action))?;
-    let mut taken: HashMap<String, i64> = HashMap::new();
     let mut claimed = Vec::new();
-    let mut total: i64 = held.values().sum();
     for row in &candidates {
-        if total >= overall {
-            break;
-        }
         let connector: String = row.get(0);
         let task: i32 = row.get(1);
-        let mine = held.get(&connector).copied().unwrap_or(0)
-            + taken.get(&connector).copied().unwrap_or(0);
-        if mine >= share(&connector) {
-            continue;
-        }
         tx.execute(
             include_str!("sql/control_task_claim.sql"),
             &[&worker_id, &connector, &task, &lease_secs],
         )
         .await
         .map_err(query(action))?;
-        *taken.entry(connector.clone()).or_default() += 1;
-        total += 1;
         claimed.push((connector, task));
     }
     tx.commit().await.map_err(query(action))?;
     Ok(claimed)
+}
+
+/// Starts hearing of changes of connectors on `client` (a connection whose notifications
+/// are read: `DatabaseConfig::connect_listening`).
+///
+/// # Errors
+/// [`Error::Query`] when the database fails.
+pub async fn listen(client: &Client) -> Result<()> {
+    client
+        .batch_execute(include_str!("sql/control_listen.sql"))
+        .await
+        .map_err(query("listening for changes of connectors"))
 }
 
 /// Renews the leases of `worker_id`'s tasks for `lease_secs` seconds; returns them with what
@@ -697,4 +737,46 @@ pub async fn metrics_history(
             lag: r.get(3),
         })
         .collect())
+}
+
+/// Stores secret `name`, encrypted: its `nonce` and `ciphertext` (the database never sees
+/// the secret).
+pub async fn put_secret(
+    client: &impl GenericClient,
+    name: &str,
+    nonce: &[u8],
+    ciphertext: &[u8],
+) -> Result<()> {
+    client
+        .execute(
+            include_str!("sql/control_secret_put.sql"),
+            &[&name, &nonce, &ciphertext],
+        )
+        .await
+        .map_err(query("storing a secret"))?;
+    Ok(())
+}
+
+/// Secret `name`, encrypted: (nonce, ciphertext); None: no such secret.
+pub async fn get_secret(
+    client: &impl GenericClient,
+    name: &str,
+) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+    let row = client
+        .query_opt(include_str!("sql/control_secret_get.sql"), &[&name])
+        .await
+        .map_err(query("reading a secret"))?;
+    Ok(row.map(|r| (r.get(0), r.get(1))))
+}
+
+/// Forgets the secrets of `connector` (named `<connector>/<key>`).
+pub async fn delete_secrets(client: &impl GenericClient, connector: &str) -> Result<()> {
+    client
+        .execute(
+            include_str!("sql/control_secrets_delete.sql"),
+            &[&connector],
+        )
+        .await
+        .map_err(query("forgetting a connector's secrets"))?;
+    Ok(())
 }

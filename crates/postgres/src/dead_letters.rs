@@ -192,9 +192,9 @@ pub enum Replayed {
 
 impl Batch {
     /// Replays entry `index` of this batch — decoded from dead letter `id`'s record — in
-    /// one transaction: its row is written (appended, upserted or deleted as its target
-    /// says) and the dead letter marked replayed; a dead letter replayed meanwhile is left
-    /// alone (nothing written). A row the database refuses, or an entry that is still a
+    /// one transaction: its row is appended and the dead letter marked replayed; a dead
+    /// letter replayed meanwhile is left alone (nothing written). A row of a table written
+    /// by key (upsert, delete) is not replayed: a later record of its key may be stored. A row the database refuses, or an entry that is still a
     /// dead letter, gives the dead letter its new reason. The batch's offsets are not
     /// touched: a replay stores what was passed over, not what comes next.
     ///
@@ -204,6 +204,11 @@ impl Batch {
         let entry = &self.entries[index];
         let reason = match &entry.kind {
             EntryKind::Dead { error, .. } => error.clone(),
+            EntryKind::Row { target, .. } if self.targets[*target].write != WriteMode::Append => {
+                // A later record of the key may be stored: replaying this one would put an
+                // older row back (or delete a newer one).
+                "not replayed: its table is written by key (upsert), and a later record of the key may be stored already; replay only appends".into()
+            }
             EntryKind::Row { target, range, .. } => {
                 match self.replay_row(client, *target, range, id).await {
                     Ok(outcome) => return Ok(outcome),
@@ -231,14 +236,7 @@ impl Batch {
             .transaction()
             .await
             .map_err(query("starting a replay"))?;
-        match &self.targets[target].write {
-            WriteMode::Append => {
-                self.copy(&tx, &self.targets[target], &[range]).await?;
-            }
-            WriteMode::Upsert { .. } | WriteMode::Delete => {
-                self.keyed_run(&tx, target, vec![range], 1).await?;
-            }
-        }
+        self.copy(&tx, &self.targets[target], &[range]).await?;
         let marked = tx
             .execute(include_str!("sql/dead_letter_replayed.sql"), &[&id])
             .await

@@ -42,6 +42,7 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "workers' file connectors",
         include_str!("sql/migrations/007_worker_files.sql"),
     ),
+    (8, "secrets", include_str!("sql/migrations/008_secrets.sql")),
 ];
 
 /// The version of inlet's schema this build makes: its newest migration.

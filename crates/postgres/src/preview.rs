@@ -95,10 +95,8 @@ async fn copy_one(
         tx.execute(&insert, &[&1_i64]).await?;
         return Ok(());
     }
-    let statement = format!(
-        "COPY pg_temp.inlet_preview ({}) FROM STDIN (FORMAT binary)",
-        quote_list(row.columns)
-    );
+    let statement =
+        include_str!("sql/preview_copy.sql").replace("{columns}", &quote_list(row.columns));
     let sink = tx.copy_in(&statement).await?;
     futures_util::pin_mut!(sink);
     let mut body = Vec::with_capacity(COPY_HEADER.len() + row.tuple.len() + COPY_TRAILER.len());

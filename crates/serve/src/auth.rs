@@ -155,11 +155,10 @@ fn caller(tokens: &Tokens, headers: &HeaderMap) -> Option<Caller> {
 }
 
 /// Whether a read-only caller may make this request: reads of status, metrics and
-/// configurations; not dead letters' raw records, nor anything that changes or connects.
+/// configurations; not dead letters (their records, and reasons that quote values), nor
+/// anything that changes or connects.
 fn readable(method: &Method, path: &str) -> bool {
-    // A dead letter's raw key or value is the data itself.
-    let raw_record = path.contains("/dead-letters/");
-    method == Method::GET && !raw_record
+    method == Method::GET && !path.contains("/dead-letters")
 }
 
 /// The middleware: `/` and `/health` are open; everything else needs a token once the API
@@ -250,7 +249,8 @@ mod tests {
     #[test]
     fn a_read_token_reads_and_does_nothing_else() {
         assert!(readable(&Method::GET, "/connectors/x/status"));
-        assert!(readable(
+        assert!(readable(&Method::GET, "/inlet/v1/connectors/x/metrics"));
+        assert!(!readable(
             &Method::GET,
             "/inlet/v1/connectors/x/dead-letters"
         ));

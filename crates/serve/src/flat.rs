@@ -57,8 +57,34 @@ pub fn is_secret_key(key: &str) -> bool {
             .is_some_and(inlet_kafka::is_secret_property)
 }
 
-/// Whether a secret's value is a reference, which may be shown.
-fn is_reference(value: &str) -> bool {
+/// Problems as one sentence: `key: what; key: what`.
+pub fn say(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|(k, m)| format!("{k}: {m}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The topics of a flat configuration's `topics`, without empty entries.
+pub fn topics(config: &FlatConfig) -> Vec<&str> {
+    config
+        .get("topics")
+        .map(|t| {
+            t.split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether a secret's value is a reference, which may be shown (`${secret:…}` included).
+pub fn is_reference(value: &str) -> bool {
+    let value = value.trim();
+    if value.starts_with("${secret:") && value.ends_with('}') {
+        return true;
+    }
     RawSecret::new(value).is_reference()
 }
 
@@ -99,20 +125,22 @@ fn is_kept(value: &str) -> bool {
     value == HIDDEN || (!value.is_empty() && value.chars().all(|c| c == '*'))
 }
 
-/// The key naming where a secret is sent: a kept secret is never sent to a new address.
-fn endpoint_of(secret_key: &str) -> &'static str {
+/// The keys a secret is sent with: its section's (`kafka.`, `registry.`). A kept secret is
+/// never sent with any of them changed: another address, another protocol (SASL_SSL to
+/// SASL_PLAINTEXT sends a password in clear), another token endpoint.
+fn section_of(secret_key: &str) -> &'static str {
     if secret_key.starts_with("registry.") {
-        "registry.url"
+        "registry."
     } else {
-        "kafka.bootstrap_servers"
+        "kafka."
     }
 }
 
 /// `new` with each secret sent back as [`HIDDEN`] (or `******`) taken from `old` (none for
 /// a new connector): what the user did not change stays as stored. A kept secret whose
-/// address changed (`kafka.bootstrap_servers`, `registry.url`) must be sent again, so that
-/// whoever may edit a connector cannot have its secret sent to a server of theirs; one
-/// with nothing stored to keep must be sent.
+/// section changed (any `kafka.*` or `registry.*` key that is not a secret) must be sent
+/// again, so that whoever may edit a connector cannot have its secret sent to a server of
+/// theirs; one with nothing stored to keep must be sent.
 ///
 /// # Errors
 /// Every secret that must be sent, by key.
@@ -121,31 +149,40 @@ pub fn keep_hidden(
     old: Option<&FlatConfig>,
 ) -> Result<FlatConfig, Vec<Problem>> {
     let mut problems = Vec::new();
-    let endpoints: BTreeMap<&str, Option<String>> = ["kafka.bootstrap_servers", "registry.url"]
-        .iter()
-        .map(|k| (*k, new.get(*k).cloned()))
-        .collect();
+    let changed = |section: &str| -> Option<String> {
+        let old = old?;
+        let keys: std::collections::BTreeSet<&String> = new
+            .keys()
+            .chain(old.keys())
+            .filter(|k| k.starts_with(section) && !is_secret_key(k))
+            .collect();
+        keys.into_iter()
+            .find(|k| new.get(*k) != old.get(*k))
+            .cloned()
+    };
+    let kafka_changed = changed("kafka.");
+    let registry_changed = changed("registry.");
     for (key, value) in &mut new {
         if !is_secret_key(key) || !is_kept(value) {
             continue;
         }
-        let endpoint = endpoint_of(key);
-        match old.and_then(|old| old.get(key).map(|stored| (old, stored))) {
+        let moved = match section_of(key) {
+            "registry." => &registry_changed,
+            _ => &kafka_changed,
+        };
+        match old.and_then(|old| old.get(key)) {
             None => problems.push((
                 key.clone(),
+                format!("is {value:?} and no secret is stored for it: send the secret (or a reference)"),
+            )),
+            Some(_) if moved.is_some() => problems.push((
+                key.clone(),
                 format!(
-                    "is {value:?} and no secret is stored for it: send the secret (or a reference)"
+                    "{} changed: send {key} again (a kept secret is never sent with changed settings)",
+                    moved.as_deref().unwrap_or_default()
                 ),
             )),
-            Some((old, _)) if old.get(endpoint) != endpoints[endpoint].as_ref() => {
-                problems.push((
-                    key.clone(),
-                    format!(
-                        "{endpoint} changed: send {key} again (a kept secret is never sent to a new address)"
-                    ),
-                ));
-            }
-            Some((_, stored)) => value.clone_from(stored),
+            Some(stored) => value.clone_from(stored),
         }
     }
     if problems.is_empty() {
@@ -662,11 +699,20 @@ mod tests {
         );
         assert_eq!(shown["kafka.username"], "key");
         let mut sent = shown.clone();
-        sent.insert("kafka.username".into(), "other".into());
-        let kept = keep_hidden(sent, Some(&stored)).unwrap();
+        sent.insert("table".into(), "public.other".into());
+        let kept = keep_hidden(sent.clone(), Some(&stored)).unwrap();
         assert_eq!(kept["kafka.password"], "s3cret");
-        assert_eq!(kept["kafka.username"], "other");
-        let masked = keep_hidden(flat(&[("kafka.password", "******")]), Some(&stored)).unwrap();
+        assert_eq!(kept["table"], "public.other");
+        // Another user (or protocol, or address) for a kept password: send it again.
+        sent.insert("kafka.username".into(), "other".into());
+        let problems = keep_hidden(sent, Some(&stored)).unwrap_err();
+        assert!(
+            problems[0].1.contains("kafka.username changed"),
+            "{problems:?}"
+        );
+        let mut masked = stored.clone();
+        masked.insert("kafka.password".into(), "******".into());
+        let masked = keep_hidden(masked, Some(&stored)).unwrap();
         assert_eq!(masked["kafka.password"], "s3cret");
         // Never to a new address, never a secret that was not stored.
         let moved = flat(&[

@@ -18,6 +18,7 @@ use tokio::sync::watch;
 pub mod api;
 pub mod auth;
 pub mod flat;
+pub mod secrets;
 pub mod worker;
 
 /// How `inlet serve` runs.
@@ -43,6 +44,9 @@ pub struct ServeOptions {
     /// The directory `${file:…}` references of configurations sent over the API may read
     /// from (none: no file).
     pub secrets_dir: Option<std::path::PathBuf>,
+    /// The key secrets sent over the API are stored under (`${secret:…}`); none: they stay
+    /// in the configuration as sent.
+    pub secrets_key: Option<secrets::SecretsKey>,
 }
 
 /// Why `inlet serve` could not start.
@@ -125,13 +129,12 @@ pub async fn serve(
     }
     let mut client = options.database.connect().await?;
     inlet_postgres::migrate(&mut client).await?;
-    if inlet_postgres::control::worker_alive(&client, &worker_id, worker::LEASE.as_secs_f64())
-        .await?
-    {
+    // The id is this process's while its session lasts (however the process ends).
+    let id_lock = options.database.connect().await?;
+    if !inlet_postgres::control::lock_worker_id(&id_lock, &worker_id).await? {
         return Err(ServeError::Worker {
             reason: format!(
-                "a worker with id {worker_id} is alive on this database: give this one another --worker-id (each worker's host:port), or wait {} s if it was just stopped",
-                worker::LEASE.as_secs()
+                "another worker with id {worker_id} runs on this database: give this one another --worker-id (each worker's host:port)"
             ),
         });
     }
@@ -171,6 +174,7 @@ pub async fn serve(
         options.tokens.clone(),
         options.cors_origins.clone(),
         options.secrets_dir.clone(),
+        options.secrets_key.clone(),
     )
     .map_err(|reason| ServeError::Listen {
         address: options.listen,
@@ -181,6 +185,7 @@ pub async fn serve(
         options.database.clone(),
         supervisor.clone(),
         options.files.iter().map(|c| c.name.clone()).collect(),
+        options.secrets_key.clone(),
     );
     let worker_task = tokio::spawn(worker.run(shutdown.clone()));
     tracing::info!(
@@ -222,5 +227,6 @@ pub async fn serve(
     let _ = shutdown.wait_for(|stop| *stop).await;
     let _ = worker_task.await;
     supervisor.stop_all().await;
+    drop(id_lock);
     Ok(())
 }

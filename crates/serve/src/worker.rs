@@ -7,12 +7,15 @@
 //! claim free tasks up to its share (a worker died, a connector was made), then make the
 //! supervisor match what it holds — start, pause, resume, restart (asked, or the
 //! configuration changed), stop and give up STOPPED connectors' tasks. A lost notification
-//! only delays a change to the next beat. Exactly once holds whoever runs what: a batch
+//! only delays a change to the next beat.
+//!
+//! A worker that cannot renew its leases stops its tasks before they can end ([`FENCE`]):
+//! another worker may take them then. Exactly once holds whoever runs what anyway: a batch
 //! commits only from the stored offsets it started from.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use inlet_engine::{ConnectorState, Supervisor};
 use inlet_postgres::DatabaseConfig;
@@ -20,6 +23,7 @@ use inlet_postgres::control::{self, HeldTask, TaskReport};
 use tokio::sync::watch;
 
 use crate::flat::{self, FlatConfig};
+use crate::secrets::{self, SecretsKey};
 
 /// How often a worker beats and reconciles.
 pub const HEARTBEAT: Duration = Duration::from_secs(3);
@@ -28,11 +32,18 @@ pub const HEARTBEAT: Duration = Duration::from_secs(3);
 /// counts as alive after its last beat: a killed worker's tasks are taken over after it.
 pub const LEASE: Duration = Duration::from_secs(15);
 
+/// A worker that has not renewed its leases for this long stops its tasks: before the
+/// leases end, so that no other worker runs them meanwhile.
+pub const FENCE: Duration = Duration::from_secs(10);
+
+/// How often a worker samples its tasks' counters into `inlet.task_samples`.
+pub const SAMPLE_EVERY: Duration = Duration::from_secs(15);
+
 /// This build's version, recorded with the worker.
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// What runs here for a task.
-#[derive(Debug, Clone)]
+/// What runs here for a task. `Debug` shows no configuration (it may hold secrets).
+#[derive(Clone)]
 struct Running {
     config: String,
     target_state: String,
@@ -55,29 +66,33 @@ pub struct Worker {
     running: HashMap<(String, i32), Running>,
     /// The connectors this worker runs from its configuration file.
     files: Vec<String>,
+    /// The key of `${secret:…}` references.
+    secrets_key: Option<SecretsKey>,
     /// When the tasks' counters were last sampled (every [`SAMPLE_EVERY`]).
-    sampled: Option<std::time::Instant>,
+    sampled: Option<Instant>,
+    /// When the leases were last renewed.
+    renewed: Instant,
 }
-
-/// How often a worker samples its tasks' counters into `inlet.task_samples`.
-pub const SAMPLE_EVERY: Duration = Duration::from_secs(15);
 
 impl Worker {
     /// A worker `id` over `database`, running tasks in `supervisor` beside the connectors
-    /// `files` of its configuration file.
+    /// `files` of its configuration file; `secrets_key` opens `${secret:…}` references.
     pub fn new(
         id: String,
         database: DatabaseConfig,
         supervisor: Arc<Supervisor>,
         files: Vec<String>,
+        secrets_key: Option<SecretsKey>,
     ) -> Self {
         Worker {
             id,
             database,
             supervisor,
             files,
+            secrets_key,
             running: HashMap::new(),
             sampled: None,
+            renewed: Instant::now(),
         }
     }
 
@@ -87,6 +102,8 @@ impl Worker {
         let mut client: Option<tokio_postgres::Client> = None;
         let mut notes: Option<tokio::sync::mpsc::UnboundedReceiver<String>> = None;
         let mut _listener: Option<tokio_postgres::Client> = None;
+        // A task that changes state is reported at once, not at the next beat.
+        let mut changes = self.supervisor.changes();
         loop {
             if client
                 .as_ref()
@@ -116,6 +133,14 @@ impl Worker {
             {
                 tracing::warn!(error = %e, "reconciling the worker's tasks failed; retrying at the next beat");
             }
+            if self.renewed.elapsed() >= FENCE && !self.running.is_empty() {
+                tracing::warn!(
+                    "the worker could not renew its leases for {} s: its tasks stop, for another worker to take them",
+                    self.renewed.elapsed().as_secs()
+                );
+                let all: Vec<(String, i32)> = self.running.keys().cloned().collect();
+                self.stop_tasks(&all).await;
+            }
             let beat = tokio::time::sleep(HEARTBEAT);
             tokio::select! {
                 _ = shutdown.changed() => break,
@@ -134,6 +159,7 @@ impl Worker {
                     }
                 }
                 () = beat => {}
+                _ = changes.changed() => {}
             }
         }
         self.supervisor.stop_all().await;
@@ -154,13 +180,7 @@ impl Worker {
         inlet_postgres::Error,
     > {
         let (client, notes) = self.database.connect_listening().await?;
-        client
-            .batch_execute(&format!("LISTEN {}", control::CONTROL_CHANNEL))
-            .await
-            .map_err(|e| inlet_postgres::Error::Query {
-                action: "listening for changes of connectors".into(),
-                source: e,
-            })?;
+        control::listen(&client).await?;
         Ok((client, notes))
     }
 
@@ -173,149 +193,142 @@ impl Worker {
         control::heartbeat(&*client, &self.id, VERSION, &self.files).await?;
         let live = control::live_workers(&*client, lease).await?.len().max(1) as i64;
         let stored = control::list_connectors(&*client).await?;
-        let connectors: HashMap<String, i64> = stored
-            .iter()
-            .map(|c| (c.name.clone(), i64::from(c.tasks_max)))
-            .collect();
-        // Each worker's share of a connector's tasks: ⌈tasks_max / live workers⌉; and of
-        // all tasks to run: ⌈their sum / live workers⌉, so that many one-task connectors
-        // spread too.
-        let share = |connector: &str| {
-            connectors
-                .get(connector)
-                .map_or(0, |tasks| (tasks + live - 1) / live)
-        };
+        // A worker's share of the tasks to run: ⌈their sum / live workers⌉ — every task finds
+        // a worker. Claims take every connector's task 0 before any task 1, so that one
+        // connector's tasks spread over the workers; only what is beyond the share is given
+        // up (a worker joined).
         let total: i64 = stored
             .iter()
             .filter(|c| c.target_state != "STOPPED")
             .map(|c| i64::from(c.tasks_max))
             .sum();
-        let overall = (total + live - 1) / live;
+        let share = (total + live - 1) / live;
         let mut held = control::renew_tasks(&*client, &self.id, lease).await?;
-        // Beyond a share (a worker joined): the highest tasks are given up.
-        held.sort_by(|a, b| (&a.connector, a.task).cmp(&(&b.connector, b.task)));
-        let mut counted: HashMap<String, i64> = HashMap::new();
-        let mut surplus = Vec::new();
-        for task in &held {
-            let n = counted.entry(task.connector.clone()).or_default();
-            *n += 1;
-            if *n > share(&task.connector) {
-                surplus.push((task.connector.clone(), task.task));
-            }
-        }
+        self.renewed = Instant::now();
         let running: Vec<&HeldTask> = held
             .iter()
-            .filter(|t| {
-                t.target_state != "STOPPED" && !surplus.contains(&(t.connector.clone(), t.task))
-            })
+            .filter(|t| t.target_state != "STOPPED")
             .collect();
-        let beyond = running.len() as i64 - overall;
+        let beyond = running.len() as i64 - share;
+        let mut surplus: Vec<(String, i32)> = Vec::new();
         if beyond > 0 {
-            // The last ones, of the connectors this worker holds most of first.
-            let mut by_load: Vec<&HeldTask> = running.clone();
-            by_load.sort_by_key(|t| std::cmp::Reverse((counted[&t.connector], t.task)));
-            for task in by_load.into_iter().take(beyond as usize) {
-                surplus.push((task.connector.clone(), task.task));
+            // Of the connectors this worker holds most of first, the highest tasks.
+            let mut counted: HashMap<&str, usize> = HashMap::new();
+            for task in &running {
+                *counted.entry(task.connector.as_str()).or_default() += 1;
             }
+            let mut by_load = running.clone();
+            by_load.sort_by_key(|t| std::cmp::Reverse((counted[t.connector.as_str()], t.task)));
+            surplus = by_load
+                .into_iter()
+                .take(beyond as usize)
+                .map(|t| (t.connector.clone(), t.task))
+                .collect();
         }
-        for (connector, task) in &surplus {
-            self.stop_task(connector, *task).await;
-            control::release_task(&*client, &self.id, connector, *task).await?;
-            tracing::info!(%connector, task, "task given up to another worker");
+        if !surplus.is_empty() {
+            self.stop_tasks(&surplus).await;
+            for (connector, task) in &surplus {
+                control::release_task(&*client, &self.id, connector, *task).await?;
+                tracing::info!(%connector, task, "task given up to another worker");
+            }
+            held.retain(|t| !surplus.contains(&(t.connector.clone(), t.task)));
         }
-        held.retain(|t| !surplus.contains(&(t.connector.clone(), t.task)));
-        let claimed = control::claim_tasks(client, &self.id, lease, share, overall).await?;
+        let claimed = control::claim_tasks(client, &self.id, lease, share).await?;
         if !claimed.is_empty() {
             tracing::info!(tasks = ?claimed, "tasks claimed");
             held = control::renew_tasks(&*client, &self.id, lease).await?;
         }
-        // What runs here and is no longer held (deleted, or taken over after a lost lease).
-        let keep: Vec<(String, i32)> = held.iter().map(|t| (t.connector.clone(), t.task)).collect();
+        // What runs here and is no longer held (deleted, taken over after a lost lease), or
+        // is to stop.
         let gone: Vec<(String, i32)> = self
             .running
             .keys()
-            .filter(|k| !keep.contains(k))
+            .filter(|k| {
+                !held
+                    .iter()
+                    .any(|t| t.connector == k.0 && t.task == k.1 && t.target_state != "STOPPED")
+            })
             .cloned()
             .collect();
-        for (connector, task) in gone {
-            self.stop_task(&connector, task).await;
+        self.stop_tasks(&gone).await;
+        for task in held.iter().filter(|t| t.target_state == "STOPPED") {
+            control::release_task(&*client, &self.id, &task.connector, task.task).await?;
         }
         let sample = self.sampled.is_none_or(|at| at.elapsed() >= SAMPLE_EVERY);
         if sample {
-            self.sampled = Some(std::time::Instant::now());
+            self.sampled = Some(Instant::now());
         }
-        for task in &held {
-            if task.target_state == "STOPPED" {
-                self.stop_task(&task.connector, task.task).await;
-                control::release_task(&*client, &self.id, &task.connector, task.task).await?;
-                continue;
-            }
-            self.apply(task).await;
-            let key = task_key(&task.connector, task.task);
-            let running = self.running.get(&(task.connector.clone(), task.task));
-            let status = self.supervisor.status(&key).ok();
-            let (state, trace) = match (running.and_then(|r| r.problems.clone()), &status) {
-                (Some(problems), _) => (ConnectorState::Failed, Some(problems)),
-                (None, Some(status)) => (status.state, status.trace.clone()),
-                (None, None) => (ConnectorState::Unassigned, None),
-            };
-            control::report_task(
-                &*client,
-                &self.id,
-                &TaskReport {
-                    connector: &task.connector,
-                    task: task.task,
-                    state: &state.to_string(),
-                    trace: trace.as_deref(),
-                    applied_version: task.version,
-                    applied_restart: running.map_or(0, |r| r.restart_epoch),
-                },
+        for task in held.iter().filter(|t| t.target_state != "STOPPED") {
+            self.apply(&*client, task).await;
+            self.report(&*client, task, sample).await?;
+        }
+        Ok(())
+    }
+
+    /// Reports a held task's state, trace and counters (a sample of them when `sample`).
+    async fn report(
+        &self,
+        client: &tokio_postgres::Client,
+        task: &HeldTask,
+        sample: bool,
+    ) -> Result<(), inlet_postgres::Error> {
+        let key = task_key(&task.connector, task.task);
+        let running = self.running.get(&(task.connector.clone(), task.task));
+        let status = self.supervisor.status(&key).ok();
+        let (state, trace) = match (running.and_then(|r| r.problems.clone()), &status) {
+            (Some(problems), _) => (ConnectorState::Failed, Some(problems)),
+            (None, Some(status)) => (status.state, status.trace.clone()),
+            (None, None) => (ConnectorState::Unassigned, None),
+        };
+        control::report_task(
+            client,
+            &self.id,
+            &TaskReport {
+                connector: &task.connector,
+                task: task.task,
+                state: &state.to_string(),
+                trace: trace.as_deref(),
+                applied_version: task.version,
+                applied_restart: running.map_or(0, |r| r.restart_epoch),
+            },
+        )
+        .await?;
+        let Some(status) = status else {
+            return Ok(());
+        };
+        let metrics = crate::api::TaskMetrics::of(&status);
+        control::report_metrics(
+            client,
+            &self.id,
+            &task.connector,
+            task.task,
+            &serde_json::to_string(&metrics).unwrap_or_default(),
+        )
+        .await?;
+        if sample {
+            let lag = status.partitions.iter().map(|p| p.lag).sum::<Option<i64>>();
+            control::sample_task(
+                client,
+                &task.connector,
+                task.task,
+                i64::try_from(status.rows).unwrap_or(i64::MAX),
+                i64::try_from(status.dead_letters).unwrap_or(i64::MAX),
+                lag,
             )
             .await?;
-            if let Some(status) = status {
-                let metrics = serde_json::json!({
-                    "rows": status.rows,
-                    "dead_letters": status.dead_letters,
-                    "batches": status.batches,
-                    "rows_per_second": status.rows_per_second,
-                    "partitions": status.partitions,
-                    "schemas": status.schemas,
-                    "last_error": status.last_error,
-                });
-                control::report_metrics(
-                    &*client,
-                    &self.id,
-                    &task.connector,
-                    task.task,
-                    &metrics.to_string(),
-                )
-                .await?;
-                if sample {
-                    let lag = status.partitions.iter().map(|p| p.lag).sum::<Option<i64>>();
-                    control::sample_task(
-                        &*client,
-                        &task.connector,
-                        task.task,
-                        i64::try_from(status.rows).unwrap_or(i64::MAX),
-                        i64::try_from(status.dead_letters).unwrap_or(i64::MAX),
-                        lag,
-                    )
-                    .await?;
-                }
-            }
         }
         Ok(())
     }
 
     /// Makes the supervisor run `task` as stored.
-    async fn apply(&mut self, task: &HeldTask) {
+    async fn apply(&mut self, client: &tokio_postgres::Client, task: &HeldTask) {
         let id = (task.connector.clone(), task.task);
         let key = task_key(&task.connector, task.task);
         let paused = task.target_state == "PAUSED";
         if let Some(running) = self.running.get_mut(&id) {
             if running.config != task.config {
                 // A new configuration: the task starts again with it.
-                self.stop_task(&task.connector, task.task).await;
+                self.stop_tasks(std::slice::from_ref(&id)).await;
             } else {
                 if running.problems.is_none() {
                     if running.target_state != task.target_state {
@@ -334,26 +347,13 @@ impl Worker {
                 return;
             }
         }
-        let problems = match serde_json::from_str::<FlatConfig>(&task.config)
-            .map_err(|e| vec![("config".to_owned(), e.to_string())])
-            .and_then(|config| flat::to_raw(&task.connector, &config))
-        {
-            Ok((raw, _)) => {
-                match self
-                    .supervisor
-                    .start_task(key, raw, self.database.clone(), paused)
-                {
-                    Ok(()) => None,
-                    Err(e) => Some(e.to_string()),
-                }
-            }
-            Err(problems) => Some(
-                problems
-                    .iter()
-                    .map(|(k, m)| format!("{k}: {m}"))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
+        let problems = match self.raw(client, task).await {
+            Ok(raw) => self
+                .supervisor
+                .start_task(key, raw, self.database.clone(), paused)
+                .err()
+                .map(|e| e.to_string()),
+            Err(problems) => Some(problems),
         };
         self.running.insert(
             id,
@@ -366,10 +366,31 @@ impl Worker {
         );
     }
 
-    /// Stops a task here (its batch in flight committed) and forgets it.
-    async fn stop_task(&mut self, connector: &str, task: i32) {
-        if self.running.remove(&(connector.to_owned(), task)).is_some() {
-            let _ = self.supervisor.remove(&task_key(connector, task)).await;
+    /// The task's connector as inlet runs it: the stored flat configuration, its
+    /// `${secret:…}` opened, turned into inlet's; or why it cannot run.
+    async fn raw(
+        &self,
+        client: &tokio_postgres::Client,
+        task: &HeldTask,
+    ) -> Result<inlet_engine::config::RawConnector, String> {
+        let config: FlatConfig = serde_json::from_str(&task.config)
+            .map_err(|e| format!("the stored configuration is not a map of strings: {e}"))?;
+        let config = secrets::resolve(self.secrets_key.as_ref(), client, config).await?;
+        flat::to_raw(&task.connector, &config)
+            .map(|(raw, _)| raw)
+            .map_err(|problems| flat::say(&problems))
+    }
+
+    /// Stops these tasks here, all at once (each commits its batch in flight), and forgets
+    /// them.
+    async fn stop_tasks(&mut self, tasks: &[(String, i32)]) {
+        let mut stopping = Vec::new();
+        for (connector, task) in tasks {
+            if self.running.remove(&(connector.clone(), *task)).is_some() {
+                stopping.push(task_key(connector, *task));
+            }
         }
+        let supervisor = &self.supervisor;
+        futures_util::future::join_all(stopping.iter().map(|key| supervisor.remove(key))).await;
     }
 }

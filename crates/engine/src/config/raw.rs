@@ -43,8 +43,15 @@ impl RawSecret {
     }
 
     /// The secret: the value, the environment variable's, or the file's (its trailing
-    /// newline dropped). Errors name the variable or the file.
+    /// newline dropped). Errors name the variable or the file; a `${secret:…}` (a secret
+    /// `inlet serve` stores and opens itself) is an error here.
     pub fn resolve(&self) -> Result<Secret, String> {
+        if self.0.starts_with("${secret:") && self.0.ends_with('}') {
+            return Err(
+                "${secret:…} names a secret stored by inlet serve, which opens it itself: in a file, use ${env:NAME} or ${file:PATH}"
+                    .into(),
+            );
+        }
         if let Some(name) = self.env_name() {
             return std::env::var(name)
                 .map(Secret::new)

@@ -85,30 +85,28 @@ pub(crate) struct Kafka {
 /// A Kafka error that stops `connector`, as the connector's.
 fn kafka_error(connector: &str, error: inlet_kafka::Error) -> RunError {
     let connector = connector.to_owned();
-    {
-        match error {
-            inlet_kafka::Error::Authentication { reason } => {
-                RunError::KafkaAuthentication { connector, reason }
-            }
-            inlet_kafka::Error::Authorization { advice } => {
-                RunError::KafkaAuthorization { connector, advice }
-            }
-            inlet_kafka::Error::OffsetsAhead {
-                topic,
-                partition,
-                stored,
-            } => RunError::OffsetsAhead {
-                connector,
-                topic,
-                partition,
-                stored,
-            },
-            e @ inlet_kafka::Error::Seek { .. } => RunError::Unavailable {
-                connector,
-                message: format!("{e}: restarting, to read it from its stored offset"),
-            },
-            source => RunError::Kafka { connector, source },
+    match error {
+        inlet_kafka::Error::Authentication { reason } => {
+            RunError::KafkaAuthentication { connector, reason }
         }
+        inlet_kafka::Error::Authorization { advice } => {
+            RunError::KafkaAuthorization { connector, advice }
+        }
+        inlet_kafka::Error::OffsetsAhead {
+            topic,
+            partition,
+            stored,
+        } => RunError::OffsetsAhead {
+            connector,
+            topic,
+            partition,
+            stored,
+        },
+        e @ inlet_kafka::Error::Seek { .. } => RunError::Unavailable {
+            connector,
+            message: format!("{e}: restarting, to read it from its stored offset"),
+        },
+        source => RunError::Kafka { connector, source },
     }
 }
 

@@ -223,8 +223,15 @@ fn check_name(name: &str) -> Result<(), ApiError> {
 }
 
 /// A configuration checked as inlet runs it: its task count, or 400 with every problem.
+/// `${secret:…}` references stand for secrets here (they are opened when a task starts).
 fn checked(name: &str, config: &FlatConfig) -> Result<i32, ApiError> {
-    flat::to_raw(name, config)
+    let mut shown = config.clone();
+    for value in shown.values_mut() {
+        if value.trim().starts_with("${secret:") {
+            *value = "[stored secret]".into();
+        }
+    }
+    flat::to_raw(name, &shown)
         .map(|(_, tasks)| tasks)
         .map_err(|problems| ApiError::problems(&problems))
 }
@@ -266,11 +273,12 @@ async fn create_stored(
         ));
     }
     let config = flat::keep_hidden(config, None).map_err(|p| ApiError::problems(&p))?;
-    app.admit(&config)?;
+    app.admit(name, &config)?;
     let tasks_max = checked(name, &config)?;
-    let text = serde_json::to_string(&config).unwrap_or_default();
     let mut client = app.client().await?;
-    if let Some(worker) = control::file_connector_holder(&*client, name).await? {
+    if let Some(worker) =
+        control::file_connector_holder(&*client, name, crate::worker::LEASE.as_secs_f64()).await?
+    {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             format!(
@@ -278,6 +286,17 @@ async fn create_stored(
             ),
         ));
     }
+    // Before its secrets are stored under its name.
+    if control::get_connector(&*client, name).await?.is_some() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!("Connector {name} already exists"),
+        ));
+    }
+    let config = crate::secrets::store_literals(app.0.secrets_key.as_ref(), &*client, name, config)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    let text = serde_json::to_string(&config).unwrap_or_default();
     let Some(stored) = control::create_connector(
         &mut client,
         name,
@@ -365,7 +384,7 @@ async fn update(
     config: FlatConfig,
     version: i64,
 ) -> Result<Response, ApiError> {
-    app.admit(&config)?;
+    app.admit(&stored.name, &config)?;
     let tasks_max = checked(&stored.name, &config)?;
     if parse_stored(stored)? == config && stored.tasks_max == tasks_max && version == stored.version
     {
@@ -376,8 +395,12 @@ async fn update(
             Json(info_body(&stored.name, &found, caller.role)),
         ));
     }
-    let text = serde_json::to_string(&config).unwrap_or_default();
     let mut client = app.client().await?;
+    let config =
+        crate::secrets::store_literals(app.0.secrets_key.as_ref(), &*client, &stored.name, config)
+            .await
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    let text = serde_json::to_string(&config).unwrap_or_default();
     match control::update_connector(
         &mut client,
         &stored.name,
@@ -483,9 +506,10 @@ async fn patch_config(
     }
 }
 
-/// `DELETE /connectors/{name}`: 204. Its tasks stop, and its stored offsets go with it (a
-/// connector made again under the name starts afresh); its dead letters stay. With
-/// `If-Match`, only from that version (409 otherwise).
+/// `DELETE /connectors/{name}`: 204. Its tasks are stopped first (each commits its batch
+/// in flight and leaves the group), then the connector goes with its stored offsets, the
+/// record of its columns and its secrets (one made again under the name starts afresh);
+/// its dead letters stay. With `If-Match`, only from that version (409 otherwise).
 async fn delete(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
@@ -493,23 +517,52 @@ async fn delete(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     read_only(&app, &name)?;
-    if headers.contains_key(header::IF_MATCH)
-        && let Found::Stored(stored, _) = find(&app, &name).await?
-        && read_version(&headers, &stored)? != stored.version
-    {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            format!(
-                "connector {name} was changed since the version given in If-Match: read it again"
-            ),
-        ));
+    let Found::Stored(stored, _) = find(&app, &name).await? else {
+        return Err(ApiError::no_connector(&name));
+    };
+    let version = match headers.contains_key(header::IF_MATCH) {
+        true => Some(read_version(&headers, &stored)?),
+        false => None,
+    };
+    if version.is_some_and(|v| v != stored.version) {
+        return Err(changed_since(&name));
     }
     let mut client = app.client().await?;
-    if control::delete_connector(&mut client, &name, Actor(&caller.name)).await? {
-        Ok(StatusCode::NO_CONTENT.into_response())
-    } else {
-        Err(ApiError::no_connector(&name))
+    // Stopped first, so that no batch commits offsets after they are gone.
+    control::set_target_state(&mut client, &name, "STOPPED", Actor(&caller.name)).await?;
+    let start = std::time::Instant::now();
+    while control::tasks_of(&*client, &name)
+        .await?
+        .iter()
+        .any(|t| t.worker_id.is_some())
+    {
+        if start.elapsed() > DELETE_WAIT {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                format!(
+                    "connector {name} is STOPPED, but a worker still holds one of its tasks after {} s: retry the DELETE shortly",
+                    DELETE_WAIT.as_secs()
+                ),
+            ));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
+    match control::delete_connector(&mut client, &name, version, Actor(&caller.name)).await? {
+        Versioned::Written(_) => Ok(StatusCode::NO_CONTENT.into_response()),
+        Versioned::Missing => Err(ApiError::no_connector(&name)),
+        Versioned::Conflict => Err(changed_since(&name)),
+    }
+}
+
+/// How long a DELETE waits for the workers to stop the connector's tasks.
+const DELETE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// 409: the connector changed since the version given in `If-Match`.
+fn changed_since(name: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        format!("connector {name} was changed since the version given in If-Match: read it again"),
+    )
 }
 
 #[derive(Serialize)]
@@ -784,16 +837,7 @@ async fn restart(
 /// `GET /connectors/{name}/topics`: the topics it reads.
 async fn topics(State(app): State<App>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
     let found = find(&app, &name).await?;
-    let topics: Vec<&str> = found
-        .config()
-        .get("topics")
-        .map(|t| {
-            t.split(',')
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
+    let topics = flat::topics(found.config());
     Ok(Json(json!({ name: {"topics": topics} })))
 }
 
@@ -867,11 +911,7 @@ async fn alter_offsets(
     })?;
     read_only(&app, &name)?;
     let found = find(&app, &name).await?;
-    let topics: Vec<&str> = found
-        .config()
-        .get("topics")
-        .map(|t| t.split(',').map(str::trim).collect())
-        .unwrap_or_default();
+    let topics = flat::topics(found.config());
     if let Some(other) = body
         .offsets
         .iter()

@@ -69,16 +69,24 @@ fn lenient(config: &FlatConfig) -> Result<RawConnector, ApiError> {
 }
 
 fn topics_of(config: &FlatConfig) -> Vec<String> {
-    config
-        .get("topics")
-        .map(|t| {
-            t.split(',')
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
+    flat::topics(config)
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A step's configuration, its references admitted (see [`App::admit`]) and its
+/// `${secret:…}` opened: a step may name the secrets of the connector it edits (`name`).
+async fn prepared(app: &App, config: FlatConfig) -> Result<FlatConfig, ApiError> {
+    let name = config.get("name").cloned().unwrap_or_default();
+    app.admit(&name, &config)?;
+    if !config.values().any(|v| v.trim().starts_with("${secret:")) {
+        return Ok(config);
+    }
+    let client = app.client().await?;
+    crate::secrets::resolve(app.0.secrets_key.as_ref(), &*client, config)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e))
 }
 
 fn findings_json(findings: &[inlet_engine::Finding]) -> Value {
@@ -90,7 +98,7 @@ fn findings_json(findings: &[inlet_engine::Finding]) -> Value {
 /// and the consumer group, each failure with its fix — and the cluster's topics.
 async fn kafka_check(State(app): State<App>, body: Bytes) -> Result<Json<Value>, ApiError> {
     let config: FlatConfig = parse(&body, "a JSON object of strings")?;
-    app.admit(&config)?;
+    let config = prepared(&app, config).await?;
     let raw = lenient(&config)?;
     let settings = raw
         .kafka
@@ -123,7 +131,7 @@ fn prefixed(problems: Vec<(String, String)>, prefix: &str) -> Vec<flat::Problem>
 /// subject has a schema.
 async fn registry_check(State(app): State<App>, body: Bytes) -> Result<Json<Value>, ApiError> {
     let config: FlatConfig = parse(&body, "a JSON object of strings")?;
-    app.admit(&config)?;
+    let config = prepared(&app, config).await?;
     let raw = lenient(&config)?;
     let registry = raw
         .registry
@@ -142,7 +150,7 @@ async fn registry_check(State(app): State<App>, body: Bytes) -> Result<Json<Valu
 /// schema id.
 async fn topics(State(app): State<App>, body: Bytes) -> Result<Json<Value>, ApiError> {
     let config: FlatConfig = parse(&body, "a JSON object of strings")?;
-    app.admit(&config)?;
+    let config = prepared(&app, config).await?;
     let raw = lenient(&config)?;
     let settings = raw
         .kafka
@@ -214,14 +222,21 @@ fn table_of(raw: &RawConnector, topic: &str) -> Result<inlet_postgres::TableName
     Ok(checked.table)
 }
 
-/// `POST /inlet/v1/propose`, body `{"config", "topic"}` (the `registry.*` keys, `table`,
-/// `key_columns` for an upsert): the table inlet proposes for the topic's latest schemas —
-/// columns, types, the mapping from fields, the hypertable's time column, the DDL.
-async fn propose(State(app): State<App>, body: Bytes) -> Result<Json<Value>, ApiError> {
-    let body: StepBody = parse(&body, "{\"config\": {...}, \"topic\": \"...\"}")?;
-    app.admit(&body.config)?;
-    let topic = step_topic(&body)?;
-    let mut config = body.config.clone();
+/// The table proposed for a step's topic: (table, proposal, its DDL, the key columns).
+async fn proposed(
+    app: &App,
+    body: &StepBody,
+) -> Result<
+    (
+        inlet_postgres::TableName,
+        inlet_avro::Proposal,
+        String,
+        Vec<String>,
+    ),
+    ApiError,
+> {
+    let topic = step_topic(body)?;
+    let mut config = prepared(app, body.config.clone()).await?;
     config
         .entry("topics".into())
         .or_insert_with(|| topic.clone());
@@ -237,14 +252,17 @@ async fn propose(State(app): State<App>, body: Bytes) -> Result<Json<Value>, Api
         .find(|t| t.name == topic)
         .map(|t| t.key_columns.clone())
         .unwrap_or_default();
-    let (proposal, ddl) = inlet_engine::propose_table(&registry, &topic, &table, &key_columns)
-        .await
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::from_u16(e.fault().http_status()).unwrap_or(StatusCode::BAD_REQUEST),
-                e.to_string(),
-            )
-        })?;
+    let (proposal, ddl) =
+        inlet_engine::propose_table(&registry, &topic, &table, &key_columns).await?;
+    Ok((table, proposal, ddl, key_columns))
+}
+
+/// `POST /inlet/v1/propose`, body `{"config", "topic"}` (the `registry.*` keys, `table`,
+/// `key_columns` for an upsert): the table inlet proposes for the topic's latest schemas —
+/// columns, types, the mapping from fields, the hypertable's time column, the DDL.
+async fn propose(State(app): State<App>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let body: StepBody = parse(&body, "{\"config\": {...}, \"topic\": \"...\"}")?;
+    let (table, proposal, ddl, _) = proposed(&app, &body).await?;
     Ok(Json(json!({
         "schema": table.schema,
         "table": table.table,
@@ -263,14 +281,14 @@ async fn preview(State(app): State<App>, body: Bytes) -> Result<Json<Value>, Api
         &body,
         "{\"config\": {...}, \"topic\": \"...\", \"count\": 10}",
     )?;
-    app.admit(&body.config)?;
     let topic = step_topic(&body)?;
     let name = body
         .config
         .get("name")
         .cloned()
         .unwrap_or_else(|| "preview".into());
-    let (raw, _) = flat::to_raw(&name, &body.config).map_err(problems)?;
+    let config = prepared(&app, body.config.clone()).await?;
+    let (raw, _) = flat::to_raw(&name, &config).map_err(problems)?;
     let connector = raw.check().map_err(|e| problems(e.problems))?;
     let preview = inlet_engine::preview_topic(
         &connector,
@@ -278,13 +296,7 @@ async fn preview(State(app): State<App>, body: Bytes) -> Result<Json<Value>, Api
         &topic,
         body.count.unwrap_or(10),
     )
-    .await
-    .map_err(|e| {
-        ApiError::new(
-            StatusCode::from_u16(e.fault().http_status()).unwrap_or(StatusCode::BAD_REQUEST),
-            e.to_string(),
-        )
-    })?;
+    .await?;
     Ok(Json(json!(preview)))
 }
 
@@ -296,32 +308,7 @@ async fn create_table(
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let body: StepBody = parse(&body, "{\"config\": {...}, \"topic\": \"...\"}")?;
-    app.admit(&body.config)?;
-    let topic = step_topic(&body)?;
-    let mut config = body.config.clone();
-    config
-        .entry("topics".into())
-        .or_insert_with(|| topic.clone());
-    let raw = lenient(&config)?;
-    let table = table_of(&raw, &topic)?;
-    let registry = raw
-        .registry
-        .check()
-        .map_err(|e| problems(prefixed(e.problems, "registry.")))?;
-    let key_columns = raw
-        .topic
-        .iter()
-        .find(|t| t.name == topic)
-        .map(|t| t.key_columns.clone())
-        .unwrap_or_default();
-    let (proposal, _) = inlet_engine::propose_table(&registry, &topic, &table, &key_columns)
-        .await
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::from_u16(e.fault().http_status()).unwrap_or(StatusCode::BAD_REQUEST),
-                e.to_string(),
-            )
-        })?;
+    let (table, proposal, _, key_columns) = proposed(&app, &body).await?;
     let key = (!key_columns.is_empty()).then_some(key_columns.as_slice());
     let ddl = inlet_postgres::ddl::create_table(&table, &proposal.columns, key);
     let mut client = app.client().await?;

@@ -53,12 +53,7 @@ async fn metrics(
     if app.0.files.contains_key(&name)
         && let Ok(status) = app.0.supervisor.status(&name)
     {
-        reports.push(json!({
-            "rows": status.rows, "dead_letters": status.dead_letters,
-            "batches": status.batches, "rows_per_second": status.rows_per_second,
-            "partitions": status.partitions, "schemas": status.schemas,
-            "last_error": status.last_error,
-        }));
+        reports.push(json!(super::TaskMetrics::of(&status)));
     }
     let client = app.client().await?;
     for (_, text) in inlet_postgres::control::current_metrics(&*client, &name).await? {
@@ -112,16 +107,16 @@ async fn running_config(app: &App, name: &str) -> Result<ConnectorConfig, ApiErr
                 .ok_or_else(|| ApiError::no_connector(name))?;
             let config: FlatConfig = serde_json::from_str(&stored.config)
                 .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+            let config = crate::secrets::resolve(app.0.secrets_key.as_ref(), &*client, config)
+                .await
+                .map_err(|e| ApiError::new(StatusCode::CONFLICT, e))?;
             flat::to_raw(name, &config)
                 .map_err(|p| {
                     ApiError::new(
                         StatusCode::CONFLICT,
                         format!(
                             "the connector's configuration does not check: {}",
-                            p.iter()
-                                .map(|(k, m)| format!("{k}: {m}"))
-                                .collect::<Vec<_>>()
-                                .join("; ")
+                            flat::say(&p)
                         ),
                     )
                 })?
@@ -255,14 +250,7 @@ async fn replay(
         ));
     }
     let config = running_config(&app, &name).await?;
-    let results = inlet_engine::replay_dead_letters(&config, &app.0.database, &body.ids)
-        .await
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::from_u16(e.fault().http_status()).unwrap_or(StatusCode::BAD_GATEWAY),
-                e.to_string(),
-            )
-        })?;
+    let results = inlet_engine::replay_dead_letters(&config, &app.0.database, &body.ids).await?;
     let results: Vec<Value> = results
         .into_iter()
         .map(|(id, outcome)| {

@@ -51,6 +51,36 @@ impl deadpool::managed::Manager for Connections {
     }
 }
 
+/// What a task reports of itself each beat (`inlet.tasks.metrics`), and `GET
+/// /inlet/v1/connectors/{name}/metrics` sums: counters since the task started, rows per
+/// second over the last minute, per partition its stored offset, last stable offset and
+/// lag, the schemas met with the fields not stored, the last error.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TaskMetrics {
+    rows: u64,
+    dead_letters: u64,
+    batches: u64,
+    rows_per_second: f64,
+    partitions: Vec<inlet_engine::PartitionStatus>,
+    schemas: Vec<inlet_engine::SchemaStatus>,
+    last_error: Option<String>,
+}
+
+impl TaskMetrics {
+    /// The metrics of a task's status.
+    pub fn of(status: &inlet_engine::ConnectorStatus) -> Self {
+        TaskMetrics {
+            rows: status.rows,
+            dead_letters: status.dead_letters,
+            batches: status.batches,
+            rows_per_second: status.rows_per_second,
+            partitions: status.partitions.clone(),
+            schemas: status.schemas.clone(),
+            last_error: status.last_error.clone(),
+        }
+    }
+}
+
 /// What every request handler shares.
 #[derive(Clone)]
 pub struct App(pub(crate) Arc<Inner>);
@@ -71,6 +101,8 @@ pub(crate) struct Inner {
     pub(crate) cors_origins: Vec<String>,
     /// The directory `${file:…}` references of the API's configurations may read from.
     pub(crate) secrets_dir: Option<std::path::PathBuf>,
+    /// The key of `${secret:…}` references (none: literal secrets stay in configurations).
+    pub(crate) secrets_key: Option<crate::secrets::SecretsKey>,
 }
 
 impl App {
@@ -90,6 +122,7 @@ impl App {
         tokens: crate::auth::Tokens,
         cors_origins: Vec<String>,
         secrets_dir: Option<std::path::PathBuf>,
+        secrets_key: Option<crate::secrets::SecretsKey>,
     ) -> Result<Self, String> {
         let pool = Pool::builder(Connections(database.clone()))
             .max_size(8)
@@ -105,13 +138,19 @@ impl App {
             tokens,
             cors_origins,
             secrets_dir,
+            secrets_key,
         })))
     }
 
-    /// 400 when `config` holds references the API does not resolve (see
-    /// [`crate::flat::reference_problems`]).
-    pub(crate) fn admit(&self, config: &crate::flat::FlatConfig) -> Result<(), ApiError> {
-        let problems = crate::flat::reference_problems(config, self.0.secrets_dir.as_deref());
+    /// 400 when `config` of connector `name` holds references the API does not resolve
+    /// (see [`crate::flat::reference_problems`] and [`crate::secrets::reference_problems`]).
+    pub(crate) fn admit(
+        &self,
+        name: &str,
+        config: &crate::flat::FlatConfig,
+    ) -> Result<(), ApiError> {
+        let mut problems = crate::flat::reference_problems(config, self.0.secrets_dir.as_deref());
+        problems.extend(crate::secrets::reference_problems(name, config));
         if problems.is_empty() {
             Ok(())
         } else {
@@ -194,6 +233,22 @@ impl IntoResponse for ApiError {
             "message": self.message,
         });
         (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<inlet_engine::PreviewError> for ApiError {
+    fn from(e: inlet_engine::PreviewError) -> Self {
+        let status = StatusCode::from_u16(e.fault().http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        ApiError::new(status, e.to_string())
+    }
+}
+
+impl From<inlet_engine::ProposeError> for ApiError {
+    fn from(e: inlet_engine::ProposeError) -> Self {
+        let status = StatusCode::from_u16(e.fault().http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        ApiError::new(status, e.to_string())
     }
 }
 

@@ -307,18 +307,42 @@ async fn validate(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     check_plugin(&plugin)?;
-    let config: FlatConfig = serde_json::from_slice(&body)
+    let sent: FlatConfig = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_body("a JSON object of strings", e))?;
-    let name = config
+    let name = sent
         .get("name")
         .cloned()
         .unwrap_or_else(|| "validate".into());
+    // A UI validates an edit before it sends it: secrets it shows [hidden] are the stored
+    // connector's (when its settings are the same), opened to be tried.
+    let stored = match app.client().await {
+        Ok(client) => inlet_postgres::control::get_connector(&*client, &name)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|s| serde_json::from_str::<FlatConfig>(&s.config).ok()),
+        Err(_) => None,
+    };
+    let (config, kept) = match flat::keep_hidden(sent.clone(), stored.as_ref()) {
+        Ok(config) => (config, Vec::new()),
+        Err(problems) => (sent, problems),
+    };
+    let config = match app.client().await {
+        Ok(client) if config.values().any(|v| v.trim().starts_with("${secret:")) => {
+            crate::secrets::resolve(app.0.secrets_key.as_ref(), &*client, config.clone())
+                .await
+                .unwrap_or(config)
+        }
+        _ => config,
+    };
     let mut errors: Vec<(String, String)> = match flat::to_raw(&name, &config) {
         Ok(_) => Vec::new(),
         Err(problems) => problems,
     };
     // References the API does not resolve are errors, and nothing is asked with them.
-    let refused = flat::reference_problems(&config, app.0.secrets_dir.as_deref());
+    let mut refused = flat::reference_problems(&config, app.0.secrets_dir.as_deref());
+    refused.extend(crate::secrets::reference_problems(&name, &config));
+    refused.extend(kept);
     let probe = refused.is_empty();
     errors.extend(refused);
     // Connecting, for what the keys allow: each section alone, as the wizard's steps.

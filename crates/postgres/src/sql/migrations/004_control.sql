@@ -2,7 +2,8 @@
 -- order, under the setup lock; recorded in inlet.migrations.
 
 -- Connectors created over the API: the configuration as sent (Kafka Connect's flat string
--- map; secrets as references, never resolved values), the state they are to be in, how many
+-- map; a secret as a reference, or as sent when inlet serve has no secrets key), the state
+-- they are to be in, how many
 -- consumers (tasks) they run, and a version bumped by every change (a write names the
 -- version it read: a concurrent edit is refused).
 CREATE TABLE IF NOT EXISTS inlet.connectors (

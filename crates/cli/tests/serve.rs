@@ -30,23 +30,14 @@ fn free_port() -> u16 {
 
 /// Starts `inlet serve` over the stream's database; returns once its API answers.
 async fn serve(stream: &Stream, log: &str) -> Server {
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let log_file = std::fs::File::create(stream.log_path(log)).unwrap();
-    let process = Inlet(
-        Command::new(env!("CARGO_BIN_EXE_inlet"))
-            .args([
-                "serve",
-                "--database-url",
-                stream.db.url(),
-                "--listen",
-                &listen,
-            ])
-            .stdout(Stdio::null())
-            .stderr(log_file)
-            .spawn()
-            .expect("starting inlet serve"),
-    );
+    serve_with(stream, log, &[], &[]).await
+}
+
+/// `inlet serve` with more arguments and environment, on a port of its own (HTTP); returns
+/// once `/health` answers.
+async fn serve_with(stream: &Stream, log: &str, args: &[&str], env: &[(&str, &str)]) -> Server {
+    let listen = format!("127.0.0.1:{}", free_port());
+    let process = start_serve(stream, log, &listen, args, env);
     let url = format!("http://{listen}");
     let start = Instant::now();
     loop {
@@ -67,6 +58,33 @@ async fn serve(stream: &Stream, log: &str) -> Server {
         url,
         worker: listen,
     }
+}
+
+/// The `inlet serve` child process on `listen`, its log in the stream's `log`.
+fn start_serve(
+    stream: &Stream,
+    log: &str,
+    listen: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Inlet {
+    let log_file = std::fs::File::create(stream.log_path(log)).unwrap();
+    Inlet(
+        Command::new(env!("CARGO_BIN_EXE_inlet"))
+            .args([
+                "serve",
+                "--database-url",
+                stream.db.url(),
+                "--listen",
+                listen,
+            ])
+            .args(args)
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .spawn()
+            .expect("starting inlet serve"),
+    )
 }
 
 /// A connector of `topic` into `table`, as Kafka Connect's flat map.
@@ -924,24 +942,22 @@ async fn tokens_roles_https_cors_and_secrets_that_never_leave() {
     );
 
     let port = free_port();
-    let log = std::fs::File::create(stream.log_path("serve.log")).unwrap();
-    let _process = Inlet(
-        Command::new(env!("CARGO_BIN_EXE_inlet"))
-            .args(["serve", "--database-url", stream.db.url()])
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--tokens-file")
-            .arg(&tokens)
-            .args(["--cors-origin", "https://console.example"])
-            .arg("--tls-cert")
-            .arg(tls.join("server.pem"))
-            .arg("--tls-key")
-            .arg(tls.join("server.key"))
-            .env("INLET_SECRET_REGISTRY", "registry-secret-value")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap(),
+    let (cert, key) = (tls.join("server.pem"), tls.join("server.key"));
+    let _process = start_serve(
+        &stream,
+        "serve.log",
+        &format!("127.0.0.1:{port}"),
+        &[
+            "--tokens-file",
+            tokens.to_str().unwrap(),
+            "--cors-origin",
+            "https://console.example",
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+        &[("INLET_SECRET_REGISTRY", "registry-secret-value")],
     );
     let ca = reqwest::Certificate::from_pem(&std::fs::read(tls.join("ca.pem")).unwrap()).unwrap();
     let http = reqwest::Client::builder()
@@ -1155,46 +1171,9 @@ async fn a_secret_sent_over_the_api_is_stored_encrypted_and_opened_to_run() {
     stream.produce(0..30).await;
     stream.use_kafka(&sasl);
     let key = "aW5sZXQtdGVzdC1rZXktb2YtdGhpcnR5LXR3by1ieXQ=";
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let start_server = |log: &str, key: &str| {
-        let log = std::fs::File::create(stream.log_path(log)).unwrap();
-        Inlet(
-            Command::new(env!("CARGO_BIN_EXE_inlet"))
-                .args([
-                    "serve",
-                    "--database-url",
-                    stream.db.url(),
-                    "--listen",
-                    &listen,
-                ])
-                .env("INLET_SECRETS_KEY", key)
-                .stdout(Stdio::null())
-                .stderr(log)
-                .spawn()
-                .unwrap(),
-        )
-    };
-    let server = start_server("serve.log", key);
-    let api = Api {
-        http: reqwest::Client::new(),
-        url: format!("http://{listen}"),
-    };
-    let start = Instant::now();
-    while api
-        .http
-        .get(format!("{}/health", api.url))
-        .send()
-        .await
-        .is_err()
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "{}",
-            stream.log("serve.log")
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let server = serve_with(&stream, "serve.log", &[], &[("INLET_SECRETS_KEY", key)]).await;
+    let listen = server.worker.clone();
+    let api = Api::new(&server);
     let password = inlet_testkit::sasl::PASSWORD;
     let mut config = connector_config(&stream, &stream.topic, "public.readings", 1);
     config["kafka.security_protocol"] = json!("SASL_PLAINTEXT");
@@ -1236,7 +1215,13 @@ async fn a_secret_sent_over_the_api_is_stored_encrypted_and_opened_to_run() {
     // Under another key it does not open: the task fails, saying why.
     drop(server);
     let other = "b3RoZXIta2V5LW9mLXRoaXJ0eS10d28tYnl0ZXMtISE=";
-    let _server = start_server("serve2.log", other);
+    let _server = start_serve(
+        &stream,
+        "serve2.log",
+        &listen,
+        &[],
+        &[("INLET_SECRETS_KEY", other)],
+    );
     let start = Instant::now();
     loop {
         if let Ok(r) = api

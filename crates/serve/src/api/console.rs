@@ -100,16 +100,27 @@ async fn kafka_check(State(app): State<App>, body: Bytes) -> Result<Json<Value>,
     let config: FlatConfig = parse(&body, "a JSON object of strings")?;
     let config = prepared(&app, config).await?;
     let raw = lenient(&config)?;
-    let settings = raw
-        .kafka
-        .check(&raw.name)
-        .map_err(|e| problems(prefixed(e.problems, "kafka.")))?;
+    let settings = kafka_of(&raw)?;
     let probe = inlet_engine::probe_kafka(&settings, &topics_of(&config)).await;
     Ok(Json(json!({
         "ok": probe.findings.iter().all(|f| f.ok),
         "findings": findings_json(&probe.findings),
         "topics": probe.topics,
     })))
+}
+
+/// The Kafka settings of a step's connector, or 400 with their problems by flat key.
+fn kafka_of(raw: &RawConnector) -> Result<inlet_kafka::KafkaSettings, ApiError> {
+    raw.kafka
+        .check(&raw.name)
+        .map_err(|e| problems(prefixed(e.problems, "kafka.")))
+}
+
+/// The registry settings of a step's connector, or 400 with their problems by flat key.
+fn registry_of(raw: &RawConnector) -> Result<inlet_registry::RegistryConfig, ApiError> {
+    raw.registry
+        .check()
+        .map_err(|e| problems(prefixed(e.problems, "registry.")))
 }
 
 /// The engine's key paths under a section, as flat keys.
@@ -133,10 +144,7 @@ async fn registry_check(State(app): State<App>, body: Bytes) -> Result<Json<Valu
     let config: FlatConfig = parse(&body, "a JSON object of strings")?;
     let config = prepared(&app, config).await?;
     let raw = lenient(&config)?;
-    let registry = raw
-        .registry
-        .check()
-        .map_err(|e| problems(prefixed(e.problems, "registry.")))?;
+    let registry = registry_of(&raw)?;
     let (findings, subjects) = inlet_engine::probe_registry(&registry, &topics_of(&config)).await;
     Ok(Json(json!({
         "ok": findings.iter().all(|f| f.ok),
@@ -152,14 +160,8 @@ async fn topics(State(app): State<App>, body: Bytes) -> Result<Json<Value>, ApiE
     let config: FlatConfig = parse(&body, "a JSON object of strings")?;
     let config = prepared(&app, config).await?;
     let raw = lenient(&config)?;
-    let settings = raw
-        .kafka
-        .check(&raw.name)
-        .map_err(|e| problems(prefixed(e.problems, "kafka.")))?;
-    let registry = raw
-        .registry
-        .check()
-        .map_err(|e| problems(prefixed(e.problems, "registry.")))?;
+    let settings = kafka_of(&raw)?;
+    let registry = registry_of(&raw)?;
     let probe = inlet_engine::probe_kafka(&settings, &[]).await;
     if let Some(failed) = probe.findings.iter().find(|f| !f.ok) {
         return Err(ApiError::new(
@@ -242,10 +244,7 @@ async fn proposed(
         .or_insert_with(|| topic.clone());
     let raw = lenient(&config)?;
     let table = table_of(&raw, &topic)?;
-    let registry = raw
-        .registry
-        .check()
-        .map_err(|e| problems(prefixed(e.problems, "registry.")))?;
+    let registry = registry_of(&raw)?;
     let key_columns = raw
         .topic
         .iter()

@@ -266,7 +266,7 @@ pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 
 /// The API's OpenAPI 3.0 document (`GET /openapi.json`), kept by hand beside the
 /// handlers; CI checks the running server against it with schemathesis.
-pub const OPENAPI: &str = include_str!("openapi.json");
+pub const OPENAPI: &str = include_str!("api/openapi.json");
 
 /// The API's routes, Kafka Connect's shapes, behind the token check and the CORS
 /// allow-list.

@@ -11,6 +11,45 @@ use crate::error::{Error, Result};
 /// connector changed.
 pub const CONTROL_CHANNEL: &str = "inlet_control";
 
+/// The state a connector is to be in (Kafka Connect's words), as `inlet.connectors` holds
+/// it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetState {
+    /// Its tasks consume and write.
+    Running,
+    /// Its tasks keep their partitions and fetch nothing.
+    Paused,
+    /// It has no task running: they committed, stopped and left the group.
+    Stopped,
+}
+
+impl TargetState {
+    /// `RUNNING`, `PAUSED` or `STOPPED`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetState::Running => "RUNNING",
+            TargetState::Paused => "PAUSED",
+            TargetState::Stopped => "STOPPED",
+        }
+    }
+
+    /// The state named `RUNNING`, `PAUSED` or `STOPPED`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "RUNNING" => Some(TargetState::Running),
+            "PAUSED" => Some(TargetState::Paused),
+            "STOPPED" => Some(TargetState::Stopped),
+            _ => None,
+        }
+    }
+
+    /// From a row (the table's CHECK allows only the three; anything else reads as
+    /// stopped, which runs nothing).
+    fn from_row(text: &str) -> Self {
+        TargetState::parse(text).unwrap_or(TargetState::Stopped)
+    }
+}
+
 /// A connector as stored. `Debug` shows no configuration (it may hold literal secrets).
 #[derive(Clone, PartialEq, Eq)]
 pub struct StoredConnector {
@@ -19,8 +58,8 @@ pub struct StoredConnector {
     /// Its configuration as sent (Kafka Connect's flat string map; a secret as a
     /// reference, or, when `inlet serve` has no secrets key, as sent), as JSON text.
     pub config: String,
-    /// `RUNNING`, `PAUSED` or `STOPPED`.
-    pub target_state: String,
+    /// The state it is to be in.
+    pub target_state: TargetState,
     /// How many tasks (consumers) it runs.
     pub tasks_max: i32,
     /// Bumped by every change.
@@ -43,7 +82,7 @@ impl StoredConnector {
         StoredConnector {
             name: row.get(0),
             config: row.get(1),
-            target_state: row.get(2),
+            target_state: TargetState::from_row(row.get(2)),
             tasks_max: row.get(3),
             version: row.get(4),
         }
@@ -73,7 +112,7 @@ pub struct HeldTask {
     /// The connector's configuration (JSON text).
     pub config: String,
     /// The connector's target state.
-    pub target_state: String,
+    pub target_state: TargetState,
     /// The connector's version.
     pub version: i64,
     /// Restarts asked of the task so far.
@@ -126,7 +165,7 @@ pub async fn create_connector(
     client: &mut Client,
     name: &str,
     config: &str,
-    target_state: &str,
+    target_state: TargetState,
     tasks_max: i32,
     who: Actor<'_>,
 ) -> Result<Option<StoredConnector>> {
@@ -135,7 +174,7 @@ pub async fn create_connector(
     let Some(row) = tx
         .query_opt(
             include_str!("sql/control_connector_insert.sql"),
-            &[&name, &config, &target_state, &tasks_max],
+            &[&name, &config, &target_state.as_str(), &tasks_max],
         )
         .await
         .map_err(query(action))?
@@ -202,11 +241,11 @@ pub async fn update_connector(
     Ok(Versioned::Written(stored))
 }
 
-/// The state `name` is to be in (`RUNNING`, `PAUSED`, `STOPPED`); None: no such connector.
+/// The state `name` is to be in; None: no such connector.
 pub async fn set_target_state(
     client: &mut Client,
     name: &str,
-    state: &str,
+    state: TargetState,
     who: Actor<'_>,
 ) -> Result<Option<StoredConnector>> {
     let action = "changing a connector's state";
@@ -214,7 +253,7 @@ pub async fn set_target_state(
     let Some(row) = tx
         .query_opt(
             include_str!("sql/control_connector_state.sql"),
-            &[&name, &state],
+            &[&name, &state.as_str()],
         )
         .await
         .map_err(query(action))?
@@ -223,9 +262,9 @@ pub async fn set_target_state(
     };
     let stored = StoredConnector::from_row(&row);
     let what = match state {
-        "RUNNING" => "resume",
-        "PAUSED" => "pause",
-        _ => "stop",
+        TargetState::Running => "resume",
+        TargetState::Paused => "pause",
+        TargetState::Stopped => "stop",
     };
     changed(
         &tx,
@@ -465,7 +504,7 @@ pub async fn renew_tasks(
             connector: r.get(0),
             task: r.get(1),
             config: r.get(2),
-            target_state: r.get(3),
+            target_state: TargetState::from_row(r.get(3)),
             version: r.get(4),
             restart_epoch: r.get(5),
         })
@@ -551,7 +590,7 @@ pub enum OffsetsRefused {
     /// No such connector.
     Missing,
     /// The connector is not STOPPED (its state), or a live worker still holds a task.
-    NotStopped(String),
+    NotStopped(TargetState),
 }
 
 /// Changes connector `name`'s offsets in one transaction: each (topic, partition) set to
@@ -573,9 +612,9 @@ pub async fn alter_offsets(
     else {
         return Ok(Err(OffsetsRefused::Missing));
     };
-    let state: String = row.get(0);
+    let state = TargetState::from_row(row.get(0));
     let held: i64 = row.get(1);
-    if state != "STOPPED" || held > 0 {
+    if state != TargetState::Stopped || held > 0 {
         return Ok(Err(OffsetsRefused::NotStopped(state)));
     }
     match offsets {

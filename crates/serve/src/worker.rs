@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use inlet_engine::{ConnectorState, Supervisor};
 use inlet_postgres::DatabaseConfig;
-use inlet_postgres::control::{self, HeldTask, TaskReport};
+use inlet_postgres::control::{self, HeldTask, TargetState, TaskReport};
 use tokio::sync::watch;
 
 use crate::flat::{self, FlatConfig};
@@ -46,7 +46,7 @@ const VERSION: &str = env!("CARGO_PKG_VERSION");
 #[derive(Clone)]
 struct Running {
     config: String,
-    target_state: String,
+    target_state: TargetState,
     restart_epoch: i64,
     /// Why the configuration cannot run (it is then not in the supervisor).
     problems: Option<String>,
@@ -199,7 +199,7 @@ impl Worker {
         // up (a worker joined).
         let total: i64 = stored
             .iter()
-            .filter(|c| c.target_state != "STOPPED")
+            .filter(|c| c.target_state != TargetState::Stopped)
             .map(|c| i64::from(c.tasks_max))
             .sum();
         let share = (total + live - 1) / live;
@@ -207,7 +207,7 @@ impl Worker {
         self.renewed = Instant::now();
         let running: Vec<&HeldTask> = held
             .iter()
-            .filter(|t| t.target_state != "STOPPED")
+            .filter(|t| t.target_state != TargetState::Stopped)
             .collect();
         let beyond = running.len() as i64 - share;
         let mut surplus: Vec<(String, i32)> = Vec::new();
@@ -244,21 +244,27 @@ impl Worker {
             .running
             .keys()
             .filter(|k| {
-                !held
-                    .iter()
-                    .any(|t| t.connector == k.0 && t.task == k.1 && t.target_state != "STOPPED")
+                !held.iter().any(|t| {
+                    t.connector == k.0 && t.task == k.1 && t.target_state != TargetState::Stopped
+                })
             })
             .cloned()
             .collect();
         self.stop_tasks(&gone).await;
-        for task in held.iter().filter(|t| t.target_state == "STOPPED") {
+        for task in held
+            .iter()
+            .filter(|t| t.target_state == TargetState::Stopped)
+        {
             control::release_task(&*client, &self.id, &task.connector, task.task).await?;
         }
         let sample = self.sampled.is_none_or(|at| at.elapsed() >= SAMPLE_EVERY);
         if sample {
             self.sampled = Some(Instant::now());
         }
-        for task in held.iter().filter(|t| t.target_state != "STOPPED") {
+        for task in held
+            .iter()
+            .filter(|t| t.target_state != TargetState::Stopped)
+        {
             self.apply(&*client, task).await;
             self.report(&*client, task, sample).await?;
         }
@@ -324,7 +330,7 @@ impl Worker {
     async fn apply(&mut self, client: &tokio_postgres::Client, task: &HeldTask) {
         let id = (task.connector.clone(), task.task);
         let key = task_key(&task.connector, task.task);
-        let paused = task.target_state == "PAUSED";
+        let paused = task.target_state == TargetState::Paused;
         if let Some(running) = self.running.get_mut(&id) {
             if running.config != task.config {
                 // A new configuration: the task starts again with it.
@@ -342,7 +348,7 @@ impl Worker {
                         let _ = self.supervisor.restart(&key);
                     }
                 }
-                running.target_state.clone_from(&task.target_state);
+                running.target_state = task.target_state;
                 running.restart_epoch = task.restart_epoch;
                 return;
             }
@@ -359,7 +365,7 @@ impl Worker {
             id,
             Running {
                 config: task.config.clone(),
-                target_state: task.target_state.clone(),
+                target_state: task.target_state,
                 restart_epoch: task.restart_epoch,
                 problems,
             },

@@ -12,7 +12,9 @@ use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use inlet_postgres::control::{self, Actor, OffsetsRefused, StoredConnector, Versioned};
+use inlet_postgres::control::{
+    self, Actor, OffsetsRefused, StoredConnector, TargetState, Versioned,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -246,15 +248,13 @@ async fn create(
         .map_err(|e| ApiError::bad_body("{\"name\", \"config\", \"initial_state\"}", e))?;
     check_name(&body.name)?;
     let state = match body.initial_state.as_deref() {
-        None | Some("RUNNING") => "RUNNING",
-        Some("PAUSED") => "PAUSED",
-        Some("STOPPED") => "STOPPED",
-        Some(other) => {
-            return Err(ApiError::new(
+        None => TargetState::Running,
+        Some(text) => TargetState::parse(text).ok_or_else(|| {
+            ApiError::new(
                 StatusCode::BAD_REQUEST,
-                format!("initial_state {other:?} is not RUNNING, PAUSED or STOPPED"),
-            ));
-        }
+                format!("initial_state {text:?} is not RUNNING, PAUSED or STOPPED"),
+            )
+        })?,
     };
     create_stored(&app, &caller, &body.name, body.config, state).await
 }
@@ -264,7 +264,7 @@ async fn create_stored(
     caller: &Caller,
     name: &str,
     config: FlatConfig,
-    state: &str,
+    state: TargetState,
 ) -> Result<Response, ApiError> {
     if app.0.files.contains_key(name) {
         return Err(ApiError::new(
@@ -446,7 +446,7 @@ async fn put_config(
         control::get_connector(&*client, &name).await?
     };
     match stored {
-        None => create_stored(&app, &caller, &name, config, "RUNNING").await,
+        None => create_stored(&app, &caller, &name, config, TargetState::Running).await,
         Some(stored) => {
             let version = read_version(&headers, &stored)?;
             let old = parse_stored(&stored)?;
@@ -529,7 +529,13 @@ async fn delete(
     }
     let mut client = app.client().await?;
     // Stopped first, so that no batch commits offsets after they are gone.
-    control::set_target_state(&mut client, &name, "STOPPED", Actor(&caller.name)).await?;
+    control::set_target_state(
+        &mut client,
+        &name,
+        TargetState::Stopped,
+        Actor(&caller.name),
+    )
+    .await?;
     let start = std::time::Instant::now();
     while control::tasks_of(&*client, &name)
         .await?
@@ -596,7 +602,7 @@ async fn task_states(
                 }]
             })
             .unwrap_or_default()),
-        Found::Stored(stored, _) if stored.target_state == "STOPPED" => Ok(Vec::new()),
+        Found::Stored(stored, _) if stored.target_state == TargetState::Stopped => Ok(Vec::new()),
         Found::Stored(..) => Ok(control::tasks_of(client, name)
             .await?
             .into_iter()
@@ -628,12 +634,14 @@ async fn status_body(
     let tasks = task_states(app, client, name, found).await?;
     let live: Vec<&TaskState> = tasks.iter().filter(|t| t.state != "UNASSIGNED").collect();
     let (state, trace) = match found {
-        Found::Stored(s, _) if s.target_state == "STOPPED" => ("STOPPED".to_owned(), None),
+        Found::Stored(s, _) if s.target_state == TargetState::Stopped => {
+            ("STOPPED".to_owned(), None)
+        }
         _ if live.is_empty() => ("UNASSIGNED".to_owned(), None),
         _ if live.iter().all(|t| t.state == "FAILED") => {
             ("FAILED".to_owned(), live[0].trace.clone())
         }
-        Found::Stored(s, _) if s.target_state == "PAUSED" => ("PAUSED".to_owned(), None),
+        Found::Stored(s, _) if s.target_state == TargetState::Paused => ("PAUSED".to_owned(), None),
         _ if live.iter().all(|t| t.state == "PAUSED") => ("PAUSED".to_owned(), None),
         _ => ("RUNNING".to_owned(), None),
     };
@@ -723,7 +731,7 @@ async fn task_restart(
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     if let Found::Stored(stored, _) = &found
-        && stored.target_state == "STOPPED"
+        && stored.target_state == TargetState::Stopped
     {
         return Err(stopped_refusal(&name));
     }
@@ -742,7 +750,12 @@ fn stopped_refusal(name: &str) -> ApiError {
     )
 }
 
-async fn set_state(app: &App, caller: &Caller, name: &str, state: &str) -> Result<(), ApiError> {
+async fn set_state(
+    app: &App,
+    caller: &Caller,
+    name: &str,
+    state: TargetState,
+) -> Result<(), ApiError> {
     read_only(app, name)?;
     let mut client = app.client().await?;
     control::set_target_state(&mut client, name, state, Actor(&caller.name))
@@ -757,7 +770,7 @@ async fn pause(
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    set_state(&app, &caller, &name, "PAUSED").await?;
+    set_state(&app, &caller, &name, TargetState::Paused).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -767,7 +780,7 @@ async fn resume(
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    set_state(&app, &caller, &name, "RUNNING").await?;
+    set_state(&app, &caller, &name, TargetState::Running).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -777,7 +790,7 @@ async fn stop(
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    set_state(&app, &caller, &name, "STOPPED").await?;
+    set_state(&app, &caller, &name, TargetState::Stopped).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -807,7 +820,7 @@ async fn restart(
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     if let Found::Stored(stored, _) = &found
-        && stored.target_state == "STOPPED"
+        && stored.target_state == TargetState::Stopped
     {
         return Err(stopped_refusal(&name));
     }
@@ -889,7 +902,8 @@ fn offsets_refused(name: &str, refused: OffsetsRefused) -> ApiError {
         OffsetsRefused::NotStopped(state) => ApiError::new(
             StatusCode::BAD_REQUEST,
             format!(
-                "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint (it is {state}, or a worker has not stopped its tasks yet: retry in a few seconds)"
+                "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint (it is {}, or a worker has not stopped its tasks yet: retry in a few seconds)",
+                state.as_str()
             ),
         ),
     }

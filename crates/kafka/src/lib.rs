@@ -10,6 +10,7 @@
 mod consumer;
 mod error;
 mod permissions;
+mod probe;
 mod producer;
 mod sample;
 mod settings;
@@ -21,6 +22,7 @@ pub use consumer::{
 };
 pub use error::{Error, Result};
 pub use permissions::Denied;
+pub use probe::{Finding, KafkaProbe, TopicInfo, probe};
 pub use producer::{Counting, Deliveries, create_topic};
 pub use sample::{MAX_SAMPLE, SampledRecord, sample};
 pub use settings::{

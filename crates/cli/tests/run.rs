@@ -1088,3 +1088,30 @@ async fn a_connector_that_fails_at_once_ends_the_run_with_its_reason() {
         "{out}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_group_setting_the_brokers_refuse_fails_the_connector_with_what_to_change() {
+    let mut stream = Stream::new(1).await;
+    stream.produce(0..10).await;
+    // Below the brokers' group.min.session.timeout.ms: the group can never be joined.
+    stream.set_properties(r#""session.timeout.ms" = "1""#);
+    let config = stream.config("refused", "");
+    // A run that never fails would never end: bounded (timeout's 124 is a failure too).
+    let run = std::process::Command::new("timeout")
+        .arg("90")
+        .arg(env!("CARGO_BIN_EXE_inlet"))
+        .args(["run", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(run.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("refused the consumer group's settings") && out.contains("session.timeout.ms"),
+        "{out}"
+    );
+}

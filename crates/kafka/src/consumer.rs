@@ -33,6 +33,9 @@ pub enum ConsumerEvent {
     AuthenticationFailed(String),
     /// The brokers refused an operation to the principal (see [`crate::Denied`]).
     AuthorizationFailed(KafkaError),
+    /// The brokers refused the group's settings for good (a session timeout out of the
+    /// brokers' range, a group protocol they do not take): librdkafka's reason.
+    GroupRefused(String),
     /// These partitions are ours, starting at these stored offsets (None: none stored).
     Assigned(Vec<(String, i32, Option<i64>)>),
     /// These partitions are no longer ours.
@@ -89,6 +92,10 @@ impl ClientContext for SourceContext {
                 .send(ConsumerEvent::AuthenticationFailed(reason.to_owned()));
         } else if crate::Denied::is_authorization_failure(&error) {
             let _ = self.events.send(ConsumerEvent::AuthorizationFailed(error));
+        } else if is_group_refusal(&error) {
+            let _ = self
+                .events
+                .send(ConsumerEvent::GroupRefused(format!("{error}: {reason}")));
         } else if let Some(held) = self.warnings.admit(&format!("{error}")) {
             tracing::warn!(
                 error = %error,
@@ -180,6 +187,20 @@ impl ConsumerContext for SourceContext {
             }
         }
     }
+}
+
+/// Whether the brokers refuse the group's settings: retrying does not help, the
+/// configuration must change.
+pub(crate) fn is_group_refusal(error: &KafkaError) -> bool {
+    matches!(
+        error.rdkafka_error_code(),
+        Some(
+            RDKafkaErrorCode::InvalidSessionTimeout
+                | RDKafkaErrorCode::InconsistentGroupProtocol
+                | RDKafkaErrorCode::InvalidGroupId
+                | RDKafkaErrorCode::GroupMaxSizeReached
+        )
+    )
 }
 
 fn report(result: KafkaResult<()>, what: &str) {

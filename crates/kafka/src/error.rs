@@ -37,6 +37,15 @@ pub enum Error {
         /// The topic.
         topic: String,
     },
+    /// The brokers refused the consumer group's settings (a session timeout out of their
+    /// range, a group protocol they do not take): the configuration must change.
+    #[error(
+        "Kafka refused the consumer group's settings: {reason}. Check kafka.properties (session.timeout.ms, group.protocol, partition.assignment.strategy) against the brokers' limits"
+    )]
+    GroupRefused {
+        /// librdkafka's reason.
+        reason: String,
+    },
     /// The brokers refused the SASL credentials.
     #[error("Kafka refused the credentials: {reason}")]
     Authentication {
@@ -85,7 +94,8 @@ impl Error {
             | Error::Authentication { .. }
             | Error::Authorization { .. }
             | Error::OffsetsAhead { .. }
-            | Error::UnknownTopic { .. } => inlet_fault::Fault::Config,
+            | Error::UnknownTopic { .. }
+            | Error::GroupRefused { .. } => inlet_fault::Fault::Config,
             Error::CreateTopic { .. } | Error::Seek { .. } | Error::Request { .. } => {
                 inlet_fault::Fault::External
             }

@@ -228,6 +228,9 @@ impl KafkaSource {
                 ConsumerEvent::AuthorizationFailed(error) => {
                     refused = refused.or_else(|| partitions.denied(consumer, &error));
                 }
+                ConsumerEvent::GroupRefused(reason) => {
+                    refused = refused.or(Some(Error::GroupRefused { reason }));
+                }
                 change => partitions.apply(change),
             }
         }
@@ -236,6 +239,11 @@ impl KafkaSource {
         }
         let message = match message {
             Some(Ok(m)) => m,
+            Some(Err(e)) if crate::consumer::is_group_refusal(&e) => {
+                return Polled::Stop(Error::GroupRefused {
+                    reason: e.to_string(),
+                });
+            }
             Some(Err(e)) => {
                 return match partitions.denied(consumer, &e) {
                     Some(refused) => Polled::Stop(refused),
@@ -458,7 +466,9 @@ impl Partitions {
     /// Applies a change of the consumer's assignment.
     fn apply(&mut self, event: ConsumerEvent) {
         match event {
-            ConsumerEvent::AuthenticationFailed(_) | ConsumerEvent::AuthorizationFailed(_) => {
+            ConsumerEvent::AuthenticationFailed(_)
+            | ConsumerEvent::AuthorizationFailed(_)
+            | ConsumerEvent::GroupRefused(_) => {
                 return;
             }
             ConsumerEvent::Assigned(parts) => {

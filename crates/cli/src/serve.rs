@@ -74,8 +74,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         connector.check()?;
     }
     let admin = std::env::var("INLET_ADMIN_TOKEN").ok();
-    let tokens = inlet_serve::auth::Tokens::load(args.tokens_file.as_deref(), admin.as_deref())
-        .map_err(anyhow::Error::msg)?;
+    let tokens = inlet_serve::auth::Tokens::load(args.tokens_file.as_deref(), admin.as_deref())?;
     let secrets_key = inlet_serve::secrets::SecretsKey::load(
         args.secrets_key_file.as_deref(),
         std::env::var("INLET_SECRETS_KEY").ok().as_deref(),

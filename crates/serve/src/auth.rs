@@ -58,13 +58,45 @@ fn digest(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
+/// Why the tokens cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokensError {
+    /// The file cannot be read.
+    #[error("cannot read the tokens file {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A line is not `NAME ROLE TOKEN`.
+    #[error("{}:{line}: {reason}", path.display())]
+    Line {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The line's number, from 1.
+        line: usize,
+        /// What is wrong with it (never the token).
+        reason: String,
+    },
+}
+
+impl TokensError {
+    /// Whose fault it is: the operator's configuration.
+    pub fn fault(&self) -> inlet_fault::Fault {
+        inlet_fault::Fault::Config
+    }
+}
+
 impl Tokens {
-    /// The tokens of `file` (lines `NAME ROLE TOKEN`; `#` starts a comment) and of
-    /// `admin_token` (`INLET_ADMIN_TOKEN`).
+    /// The tokens of `file` (lines `NAME ROLE TOKEN`; a `#` at the start of a line or
+    /// after a space starts a comment) and of `admin_token` (`INLET_ADMIN_TOKEN`).
     ///
     /// # Errors
-    /// A sentence naming the file and line that cannot be read.
-    pub fn load(file: Option<&Path>, admin_token: Option<&str>) -> Result<Self, String> {
+    /// [`TokensError`]: the file cannot be read, or a line (named) is not `NAME ROLE
+    /// TOKEN`.
+    pub fn load(file: Option<&Path>, admin_token: Option<&str>) -> Result<Self, TokensError> {
         let mut tokens = Tokens::default();
         if let Some(token) = admin_token.filter(|t| !t.is_empty()) {
             tokens
@@ -74,30 +106,37 @@ impl Tokens {
         let Some(file) = file else {
             return Ok(tokens);
         };
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| format!("cannot read the tokens file {}: {e}", file.display()))?;
+        let text = std::fs::read_to_string(file).map_err(|source| TokensError::Read {
+            path: file.to_owned(),
+            source,
+        })?;
         for (i, line) in text.lines().enumerate() {
-            let line = line.split('#').next().unwrap_or("").trim();
-            if line.is_empty() {
+            let fields: Vec<&str> = line
+                .split_whitespace()
+                .take_while(|f| !f.starts_with('#'))
+                .collect();
+            if fields.is_empty() {
                 continue;
             }
-            let at = || format!("{}:{}", file.display(), i + 1);
-            let fields: Vec<&str> = line.split_whitespace().collect();
+            let refuse = |reason: String| TokensError::Line {
+                path: file.to_owned(),
+                line: i + 1,
+                reason,
+            };
             let [name, role, token] = fields[..] else {
-                return Err(format!(
-                    "{}: a line is NAME ROLE TOKEN (ROLE read or admin; TOKEN sha256:<hex> or the token)",
-                    at()
+                return Err(refuse(
+                    "a line is NAME ROLE TOKEN (ROLE read or admin; TOKEN sha256:<hex> or the token)"
+                        .into(),
                 ));
             };
             let role = match role {
                 "read" => Role::Read,
                 "admin" => Role::Admin,
-                other => return Err(format!("{}: role {other:?} is not read or admin", at())),
+                other => return Err(refuse(format!("role {other:?} is not read or admin"))),
             };
             let hash = match token.strip_prefix("sha256:") {
-                Some(hex) => parse_hex(hex).ok_or_else(|| {
-                    format!("{}: sha256: must be followed by 64 hex digits", at())
-                })?,
+                Some(hex) => parse_hex(hex)
+                    .ok_or_else(|| refuse("sha256: must be followed by 64 hex digits".into()))?,
                 None => digest(token),
             };
             tokens.entries.push((name.to_owned(), role, hash));
@@ -236,14 +275,15 @@ mod tests {
         assert!(!format!("{tokens:?}").contains(&hashed));
 
         std::fs::write(&file, "console superuser x\n").unwrap();
-        let error = Tokens::load(Some(&file), None).unwrap_err();
+        let error = Tokens::load(Some(&file), None).unwrap_err().to_string();
         assert!(error.contains(":1: role \"superuser\""), "{error}");
         std::fs::write(&file, "console admin sha256:abc\n").unwrap();
-        assert!(
-            Tokens::load(Some(&file), None)
-                .unwrap_err()
-                .contains("64 hex digits")
-        );
+        let error = Tokens::load(Some(&file), None).unwrap_err().to_string();
+        assert!(error.contains("64 hex digits"), "{error}");
+        // A # inside a token is part of it.
+        std::fs::write(&file, "ops admin to#ken # the ops team\n").unwrap();
+        let tokens = Tokens::load(Some(&file), None).unwrap();
+        assert_eq!(tokens.check(None, "to#ken").unwrap().name, "ops");
     }
 
     #[test]

@@ -572,7 +572,7 @@ async fn a_table_the_schema_cannot_fill_is_refused_before_anything_runs() {
         assert!(
             out.contains("fills none of the columns of public.readings")
                 && out.contains("the table's columns: a, b")
-                && out.contains("[connector.topic.mapping]"),
+                && out.contains("the topic's mapping"),
             "inlet {command} does not say what is wrong: {out}"
         );
         assert!(!out.contains("syntax error"), "{out}");

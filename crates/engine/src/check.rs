@@ -325,7 +325,7 @@ async fn check_table(
             ),
             (false, _) => Finding::fail(
                 "table",
-                format!("{table} does not exist: create it, or set create_table = true"),
+                format!("{table} does not exist: create it, or set create_table to true"),
             ),
         });
         return;

@@ -389,6 +389,9 @@ impl<'c, S: RecordSource> Run<'c, S> {
         tokio::pin!(linger);
         while !batcher.is_full(&limits) {
             self.publish_positions();
+            if let Some(warning) = self.source.take_warning() {
+                self.progress.note_error(&warning);
+            }
             let empty = batcher.batch.entries.is_empty();
             let held = |t: usize, partition: i32| batcher.held((t, partition), pending);
             let next = tokio::select! {

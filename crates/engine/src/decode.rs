@@ -426,7 +426,7 @@ impl Target {
         }
         for (path, column, addable) in self.auto_mapping(writer, key).unstored {
             if addable {
-                tracing::warn!(table = %self.table, schema_id, field = %path, proposed_column = %column.name, "a field of this schema is not stored: the table has no column for it (evolution = \"add-columns\" adds one, or map it in [connector.topic.mapping])");
+                tracing::warn!(table = %self.table, schema_id, field = %path, proposed_column = %column.name, "a field of this schema is not stored: the table has no column for it (evolution = \"add-columns\" adds one, or map it in the topic's mapping)");
             } else {
                 tracing::warn!(table = %self.table, schema_id, field = %path, "a field of this schema is not stored: the column recorded for it is no longer in the table (dropped or renamed); to let it take a column again, DELETE FROM inlet.columns WHERE connector = '{}' AND table_schema = '{}' AND table_name = '{}' AND source = '{path}'", self.connector, self.table.schema, self.table.table);
             }
@@ -577,7 +577,7 @@ impl Target {
         if filled.is_empty() && !fields.is_empty() && !will_add {
             let columns: Vec<&str> = self.columns.iter().map(|c| c.name.as_str()).collect();
             return Err(format!(
-                "the schema fills none of the columns of {} (its fields: {}; the table's columns: {}): map fields to columns in [connector.topic.mapping], or write the topic to another table",
+                "the schema fills none of the columns of {} (its fields: {}; the table's columns: {}): map fields to columns in the topic's mapping, or write the topic to another table",
                 self.table,
                 fields.join(", "),
                 if columns.is_empty() {
@@ -593,7 +593,7 @@ impl Target {
             .find(|c| !c.nullable && !c.has_default && !filled.contains(&c.name.as_str()))
         {
             return Err(format!(
-                "column {} of {} is NOT NULL and has no default, and the schema fills no value for it: map a field to it in [connector.topic.mapping], give it a default, or drop its NOT NULL",
+                "column {} of {} is NOT NULL and has no default, and the schema fills no value for it: map a field to it in the topic's mapping, give it a default, or drop its NOT NULL",
                 column.name, self.table
             ));
         }
@@ -681,7 +681,7 @@ pub(crate) fn key_schema(key: &Option<(u32, WriterSchema)>) -> Option<KeySchema<
 pub(crate) fn uncreatable(topic: &TopicConfig, proposal: &Proposal) -> Option<String> {
     if proposal.columns.len() > inlet_avro::MAX_TABLE_COLUMNS {
         return Some(format!(
-            "table {} does not exist, and the table inlet would make from the schema has {} columns, more than PostgreSQL's {}: create the table yourself with the columns you need and map them in [connector.topic.mapping] (a jsonb column can take a whole record: column = \"\" for the value, or a nested record's path)",
+            "table {} does not exist, and the table inlet would make from the schema has {} columns, more than PostgreSQL's {}: create the table yourself with the columns you need and map them in the topic's mapping (a jsonb column can take a whole record: column = \"\" for the value, or a nested record's path)",
             topic.table,
             proposal.columns.len(),
             inlet_avro::MAX_TABLE_COLUMNS

@@ -36,6 +36,10 @@ impl BatchCommitted {
         progress.batches.fetch_add(1, Ordering::Relaxed);
         progress.bytes.fetch_add(self.bytes, Ordering::Relaxed);
         progress.batch_seconds.observe(self.elapsed);
+        // It gets on: what held it up before is over.
+        if let Ok(mut at) = progress.error_at.lock() {
+            *at = None;
+        }
     }
 }
 

@@ -43,8 +43,10 @@ pub struct Progress {
     /// table does not store (empty when it stores every field).
     pub schemas: Mutex<BTreeMap<(String, u32), Vec<String>>>,
     /// The last error the connector met and retried (the database or the registry did not
-    /// answer), or the one it stopped for.
+    /// answer, Kafka warned), or the one it stopped for.
     pub last_error: Mutex<Option<String>>,
+    /// When `last_error` was met, until a batch commits after it (None: none since).
+    pub(crate) error_at: Mutex<Option<std::time::Instant>>,
 }
 
 impl Progress {
@@ -63,6 +65,20 @@ impl Progress {
         if let Ok(mut last) = self.last_error.lock() {
             *last = Some(error.to_string());
         }
+        if let Ok(mut at) = self.error_at.lock() {
+            *at = Some(std::time::Instant::now());
+        }
+    }
+
+    /// The last error, if it was met in the last `within` and no batch committed since:
+    /// what a connector that runs but cannot get on (brokers that do not answer, a
+    /// registry retried) is held up by.
+    pub fn recent_error(&self, within: std::time::Duration) -> Option<String> {
+        let at = self.error_at.lock().ok().and_then(|at| *at)?;
+        if at.elapsed() > within {
+            return None;
+        }
+        self.last_error.lock().ok().and_then(|e| e.clone())
     }
 
     /// Notes that a schema of `topic` was met, and the fields of it not stored.

@@ -81,7 +81,7 @@ pub enum PreviewError {
     #[error("{0}")]
     Propose(#[from] crate::ProposeError),
     /// The table does not exist and the connector would not create it.
-    #[error("table {0} does not exist: create it, or set create_table = true for the topic")]
+    #[error("table {0} does not exist: create it, or set create_table to true for the topic")]
     NoTable(String),
     /// The registry did not answer while records were decoded.
     #[error("the schema registry did not answer: {0}")]

@@ -75,6 +75,9 @@ pub struct ConnectorStatus {
     pub batches: u64,
     /// The last error it met, retried or not (None: none yet).
     pub last_error: Option<String>,
+    /// What holds it up now: the last error, met in the last minute with no batch committed
+    /// since (brokers that do not answer, a registry being retried).
+    pub held_up_by: Option<String>,
     /// The value schemas met, by topic and schema id, with the fields each carries that
     /// the table does not store.
     pub schemas: Vec<SchemaStatus>,
@@ -445,6 +448,7 @@ impl Supervisor {
             dead_letters: progress.dead_letters.load(Ordering::Relaxed),
             batches: progress.batches.load(Ordering::Relaxed),
             last_error: progress.last_error.lock().ok().and_then(|e| e.clone()),
+            held_up_by: progress.recent_error(Duration::from_secs(60)),
             schemas,
         }
     }

@@ -36,6 +36,9 @@ pub enum ConsumerEvent {
     /// The brokers refused the group's settings for good (a session timeout out of the
     /// brokers' range, a group protocol they do not take): librdkafka's reason.
     GroupRefused(String),
+    /// A warning librdkafka reported and retries (a broker that does not answer, a TLS
+    /// handshake that fails), at most one per kind every 30 s: what holds the consumer up.
+    Warning(String),
     /// These partitions are ours, starting at these stored offsets (None: none stored).
     Assigned(Vec<(String, i32, Option<i64>)>),
     /// These partitions are no longer ours.
@@ -97,6 +100,9 @@ impl ClientContext for SourceContext {
                 .events
                 .send(ConsumerEvent::GroupRefused(format!("{error}: {reason}")));
         } else if let Some(held) = self.warnings.admit(&format!("{error}")) {
+            let _ = self
+                .events
+                .send(ConsumerEvent::Warning(format!("Kafka: {error}: {reason}")));
             tracing::warn!(
                 error = %error,
                 %reason,

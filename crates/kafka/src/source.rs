@@ -157,6 +157,8 @@ struct Partitions {
     warnings: Throttle,
     /// What changed since [`KafkaSource::take_changes`] was last called.
     changes: Option<Changes>,
+    /// The last warning since [`KafkaSource::take_warning`] was last called.
+    warning: Option<String>,
 }
 
 impl KafkaSource {
@@ -192,6 +194,7 @@ impl KafkaSource {
                 unassigned_since: Some(Instant::now()),
                 warnings: Throttle::default(),
                 changes: None,
+                warning: None,
             },
         })
     }
@@ -231,6 +234,7 @@ impl KafkaSource {
                 ConsumerEvent::GroupRefused(reason) => {
                     refused = refused.or(Some(Error::GroupRefused { reason }));
                 }
+                ConsumerEvent::Warning(warning) => partitions.warning = Some(warning),
                 change => partitions.apply(change),
             }
         }
@@ -298,6 +302,12 @@ impl KafkaSource {
     /// [`KafkaSource::positions`]).
     pub fn take_changes(&mut self) -> Option<Changes> {
         self.partitions.changes.take()
+    }
+
+    /// The last warning since the last call (Kafka retries what it warns of: a broker that
+    /// does not answer, a TLS handshake that fails, a topic that does not exist yet).
+    pub fn take_warning(&mut self) -> Option<String> {
+        self.partitions.warning.take()
     }
 
     /// The stored next offset of each partition held, by (topic, partition), or the
@@ -468,7 +478,8 @@ impl Partitions {
         match event {
             ConsumerEvent::AuthenticationFailed(_)
             | ConsumerEvent::AuthorizationFailed(_)
-            | ConsumerEvent::GroupRefused(_) => {
+            | ConsumerEvent::GroupRefused(_)
+            | ConsumerEvent::Warning(_) => {
                 return;
             }
             ConsumerEvent::Assigned(parts) => {
@@ -523,10 +534,11 @@ impl Partitions {
     }
 
     /// Logs an error of the consumer that does not stop it, at most every 30 s per kind.
-    fn warn(&self, error: &KafkaError) {
+    fn warn(&mut self, error: &KafkaError) {
         let Some(held) = self.warnings.admit(&error.to_string()) else {
             return;
         };
+        self.warning = Some(format!("Kafka: {error}"));
         let missing = matches!(
             error.rdkafka_error_code(),
             Some(RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic)

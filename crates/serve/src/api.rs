@@ -54,7 +54,8 @@ impl deadpool::managed::Manager for Connections {
 /// What a task reports of itself each beat (`inlet.tasks.metrics`), and `GET
 /// /inlet/v1/connectors/{name}/metrics` sums: counters since the task started, rows per
 /// second over the last minute, per partition its stored offset, last stable offset and
-/// lag, the schemas met with the fields not stored, the last error.
+/// lag, the schemas met with the fields not stored, the last error, and what holds it up
+/// now (an error of the last minute with no batch committed since).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct TaskMetrics {
     rows: u64,
@@ -64,6 +65,7 @@ pub struct TaskMetrics {
     partitions: Vec<inlet_engine::PartitionStatus>,
     schemas: Vec<inlet_engine::SchemaStatus>,
     last_error: Option<String>,
+    held_up_by: Option<String>,
 }
 
 impl TaskMetrics {
@@ -77,6 +79,7 @@ impl TaskMetrics {
             partitions: status.partitions.clone(),
             schemas: status.schemas.clone(),
             last_error: status.last_error.clone(),
+            held_up_by: status.held_up_by.clone(),
         }
     }
 }
@@ -346,7 +349,10 @@ async fn json_errors(response: Response) -> Response {
         .await
         .map(|b| String::from_utf8_lossy(&b).into_owned())
         .unwrap_or_default();
-    let message = if text.is_empty() {
+    let message = if status == StatusCode::METHOD_NOT_ALLOWED {
+        "this path does not take this method: /openapi.json lists the methods of each path"
+            .to_owned()
+    } else if text.is_empty() {
         status
             .canonical_reason()
             .unwrap_or("the request was refused")

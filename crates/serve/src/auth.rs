@@ -219,11 +219,12 @@ pub async fn authorize(State(app): State<App>, mut request: Request, next: Next)
         if open {
             return next.run(request).await;
         }
-        let mut response = ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "this API needs a token: send Authorization: Bearer <token> (or HTTP basic with the token's name and the token)",
-        )
-        .into_response();
+        let message = if request.headers().contains_key(header::AUTHORIZATION) {
+            "the token sent is not one of this API's (with HTTP basic: the user must be the token's name, the password the token)"
+        } else {
+            "this API needs a token: send Authorization: Bearer <token> (or HTTP basic with the token's name and the token)"
+        };
+        let mut response = ApiError::new(StatusCode::UNAUTHORIZED, message).into_response();
         response.headers_mut().insert(
             header::WWW_AUTHENTICATE,
             header::HeaderValue::from_static("Basic realm=\"inlet\", charset=\"UTF-8\""),

@@ -137,10 +137,12 @@ fn section_of(secret_key: &str) -> &'static str {
 }
 
 /// `new` with each secret sent back as [`HIDDEN`] (or `******`) taken from `old` (none for
-/// a new connector): what the user did not change stays as stored. A kept secret whose
-/// section changed (any `kafka.*` or `registry.*` key that is not a secret) must be sent
-/// again, so that whoever may edit a connector cannot have its secret sent to a server of
-/// theirs; one with nothing stored to keep must be sent.
+/// a new connector): what the user did not change stays as stored. A kept secret — sent
+/// back hidden, left out of a PATCH, or its `${secret:…}` sent back — whose section changed
+/// (any `kafka.*` or `registry.*` key that is not a secret) must be sent again, so that
+/// whoever may edit a connector cannot have its secret sent to a server of theirs; one with
+/// nothing stored to keep must be sent. (`${env:…}` and `${file:…}` references are the
+/// operator's, open to every admin by design.)
 ///
 /// # Errors
 /// Every secret that must be sent, by key.
@@ -163,26 +165,38 @@ pub fn keep_hidden(
     let kafka_changed = changed("kafka.");
     let registry_changed = changed("registry.");
     for (key, value) in &mut new {
-        if !is_secret_key(key) || !is_kept(value) {
+        if !is_secret_key(key) {
             continue;
         }
         let moved = match section_of(key) {
             "registry." => &registry_changed,
             _ => &kafka_changed,
         };
-        match old.and_then(|old| old.get(key)) {
-            None => problems.push((
-                key.clone(),
-                format!("is {value:?} and no secret is stored for it: send the secret (or a reference)"),
-            )),
-            Some(_) if moved.is_some() => problems.push((
+        let stored = old.and_then(|old| old.get(key));
+        let again = |moved: &str| {
+            (
                 key.clone(),
                 format!(
-                    "{} changed: send {key} again (a kept secret is never sent with changed settings)",
-                    moved.as_deref().unwrap_or_default()
+                    "{moved} changed: send {key} again (a kept secret is never sent with changed settings)"
                 ),
-            )),
-            Some(stored) => value.clone_from(stored),
+            )
+        };
+        if is_kept(value) {
+            match (stored, moved) {
+                (None, _) => problems.push((
+                    key.clone(),
+                    format!("is {value:?} and no secret is stored for it: send the secret (or a reference)"),
+                )),
+                (Some(_), Some(moved)) => problems.push(again(moved)),
+                (Some(stored), None) => value.clone_from(stored),
+            }
+        } else if let (Some(moved), Some(stored)) = (moved, stored)
+            && stored == value
+            && !RawSecret::new(value.clone()).is_reference()
+        {
+            // The stored secret (left out of a PATCH, or its ${secret:…} sent back) with
+            // changed settings: as good as kept.
+            problems.push(again(moved));
         }
     }
     if problems.is_empty() {

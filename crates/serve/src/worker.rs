@@ -283,7 +283,11 @@ impl Worker {
         let status = self.supervisor.status(&key).ok();
         let (state, trace) = match (running.and_then(|r| r.problems.clone()), &status) {
             (Some(problems), _) => (ConnectorState::Failed, Some(problems)),
-            (None, Some(status)) => (status.state, status.trace.clone()),
+            // A running task that cannot get on says why (Connect's UIs show the trace).
+            (None, Some(status)) => (
+                status.state,
+                status.trace.clone().or_else(|| status.held_up_by.clone()),
+            ),
             (None, None) => (ConnectorState::Unassigned, None),
         };
         control::report_task(

@@ -50,6 +50,11 @@ pub(crate) trait RecordSource {
     /// What changed since the last call: the partitions held, or their positions.
     fn take_changes(&mut self) -> Option<Changes>;
 
+    /// The last warning since the last call: what holds the source up (retried).
+    fn take_warning(&mut self) -> Option<String> {
+        None
+    }
+
     /// Each held partition's stored next offset (or the position an idle one passed it
     /// by), for lag.
     fn positions(&self) -> BTreeMap<(String, i32), i64>;
@@ -139,6 +144,10 @@ impl RecordSource for Kafka {
 
     fn take_changes(&mut self) -> Option<Changes> {
         self.source.take_changes()
+    }
+
+    fn take_warning(&mut self) -> Option<String> {
+        self.source.take_warning()
     }
 
     fn positions(&self) -> BTreeMap<(String, i32), i64> {

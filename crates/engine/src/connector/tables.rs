@@ -66,7 +66,7 @@ impl Connector {
         }
         if !topic.create_table {
             return Err(table_error(format!(
-                "table {} does not exist: create it, or set create_table = true for topic {}",
+                "table {} does not exist: create it, or set create_table to true for topic {}",
                 topic.table, topic.topic
             )));
         }

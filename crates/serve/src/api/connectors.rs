@@ -536,22 +536,14 @@ async fn delete(
         Actor(&caller.name),
     )
     .await?;
-    let start = std::time::Instant::now();
-    while control::tasks_of(&*client, &name)
-        .await?
-        .iter()
-        .any(|t| t.worker_id.is_some())
-    {
-        if start.elapsed() > DELETE_WAIT {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                format!(
-                    "connector {name} is STOPPED, but a worker still holds one of its tasks after {} s: retry the DELETE shortly",
-                    DELETE_WAIT.as_secs()
-                ),
-            ));
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    if !released(&client, &name, DELETE_WAIT).await? {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!(
+                "connector {name} is STOPPED, but a worker still holds one of its tasks after {} s: retry the DELETE shortly",
+                DELETE_WAIT.as_secs()
+            ),
+        ));
     }
     match control::delete_connector(&mut client, &name, version, Actor(&caller.name)).await? {
         Versioned::Written(_) => Ok(StatusCode::NO_CONTENT.into_response()),
@@ -784,14 +776,42 @@ async fn resume(
     Ok(StatusCode::ACCEPTED)
 }
 
-/// `PUT /connectors/{name}/stop`: 204; its tasks commit, stop and leave the group.
+/// `PUT /connectors/{name}/stop`: 204 once its tasks have committed, stopped and left the
+/// group (or after [`STOP_WAIT`], when a worker is slow to): offsets can be changed then.
 async fn stop(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     set_state(&app, &caller, &name, TargetState::Stopped).await?;
+    let client = app.client().await?;
+    released(&client, &name, STOP_WAIT).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// How long a stop waits for the workers to let the connector's tasks go.
+const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Waits until no live worker holds a task of `name`, at most `limit`; whether none does.
+async fn released(
+    client: &tokio_postgres::Client,
+    name: &str,
+    limit: std::time::Duration,
+) -> Result<bool, ApiError> {
+    let start = std::time::Instant::now();
+    loop {
+        if !control::tasks_of(client, name)
+            .await?
+            .iter()
+            .any(|t| t.worker_id.is_some())
+        {
+            return Ok(true);
+        }
+        if start.elapsed() > limit {
+            return Ok(false);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 #[derive(Deserialize)]
@@ -899,10 +919,16 @@ struct SinkOffset {
 fn offsets_refused(name: &str, refused: OffsetsRefused) -> ApiError {
     match refused {
         OffsetsRefused::Missing => ApiError::no_connector(name),
+        OffsetsRefused::NotStopped(TargetState::Stopped) => ApiError::new(
+            StatusCode::CONFLICT,
+            format!(
+                "connector {name} is STOPPED, but a worker has not let one of its tasks go yet: retry in a few seconds"
+            ),
+        ),
         OffsetsRefused::NotStopped(state) => ApiError::new(
             StatusCode::BAD_REQUEST,
             format!(
-                "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint (it is {}, or a worker has not stopped its tasks yet: retry in a few seconds)",
+                "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint (it is {})",
                 state.as_str()
             ),
         ),

@@ -175,6 +175,19 @@ async fn page(
     let next = (letters.len() as i64 == limit)
         .then(|| letters.last().map(|d| d.id))
         .flatten();
+    // Headers as the JSON they are, not a string of it.
+    let letters: Vec<Value> = letters
+        .into_iter()
+        .map(|d| {
+            let headers = d
+                .headers
+                .as_deref()
+                .and_then(|h| serde_json::from_str::<Value>(h).ok());
+            let mut v = json!(d);
+            v["headers"] = headers.unwrap_or(Value::Null);
+            v
+        })
+        .collect();
     Ok(Json(json!({
         "dead_letters": letters,
         "next_after": next,
@@ -251,7 +264,7 @@ async fn replay(
     }
     let config = running_config(&app, &name).await?;
     let results = inlet_engine::replay_dead_letters(&config, &app.0.database, &body.ids).await?;
-    let results: Vec<Value> = results
+    let mut results: Vec<Value> = results
         .into_iter()
         .map(|(id, outcome)| {
             let mut v = json!(outcome);
@@ -259,5 +272,18 @@ async fn replay(
             v
         })
         .collect();
+    // The ids asked for that no waiting dead letter of the connector has.
+    let mut asked = body.ids.clone();
+    asked.sort_unstable();
+    asked.dedup();
+    for id in asked {
+        if !results.iter().any(|r| r["id"] == id) {
+            results.push(json!({
+                "id": id,
+                "outcome": "skipped",
+                "reason": "no dead letter of this connector with this id waits: replayed already, or another connector's",
+            }));
+        }
+    }
     Ok(Json(json!({ "results": results })))
 }

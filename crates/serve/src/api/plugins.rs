@@ -369,9 +369,7 @@ async fn validate(
                 let key = match f.what {
                     "topic" => "topics",
                     "group" => "kafka.group_prefix",
-                    _ if f.detail.contains("credentials") || f.detail.contains("SASL") => {
-                        "kafka.password"
-                    }
+                    _ if f.detail.contains("the credentials were refused") => "kafka.password",
                     _ => "kafka.bootstrap_servers",
                 };
                 errors.push((key.into(), f.detail.clone()));

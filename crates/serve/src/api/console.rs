@@ -153,9 +153,10 @@ async fn registry_check(State(app): State<App>, body: Bytes) -> Result<Json<Valu
     })))
 }
 
-/// `POST /inlet/v1/topics`, body: the `kafka.*` and `registry.*` keys: the cluster's
-/// topics, each with its partitions, whether `<topic>-value` has a schema and its latest
-/// schema id.
+/// `POST /inlet/v1/topics`, body: the `kafka.*` and `registry.*` keys (and `topics`, to
+/// list only those): the cluster's topics by name, each with its partitions, whether
+/// `<topic>-value` has a schema and its latest schema id (looked up for the first
+/// [`MAX_TOPICS_LOOKED_UP`] with a subject).
 async fn topics(State(app): State<App>, body: Bytes) -> Result<Json<Value>, ApiError> {
     let config: FlatConfig = parse(&body, "a JSON object of strings")?;
     let config = prepared(&app, config).await?;
@@ -177,9 +178,17 @@ async fn topics(State(app): State<App>, body: Bytes) -> Result<Json<Value>, ApiE
         ));
     }
     let subjects: std::collections::HashSet<String> = subjects.into_iter().collect();
+    // Only the topics named in `topics`, when it names some.
+    let wanted = topics_of(&config);
+    let mut listed: Vec<&inlet_engine::TopicInfo> = probe
+        .topics
+        .iter()
+        .filter(|t| wanted.is_empty() || wanted.contains(&t.name))
+        .collect();
+    listed.sort_by(|a, b| a.name.cmp(&b.name));
     let mut out = Vec::new();
     let mut looked_up = 0;
-    for topic in &probe.topics {
+    for topic in listed {
         let subject = format!("{}-value", topic.name);
         let has_subject = subjects.contains(&subject);
         let latest = if has_subject && looked_up < MAX_TOPICS_LOOKED_UP {

@@ -351,16 +351,10 @@ async fn validate(
             flat::to_raw(&name, &config).or_else(|_| flat::to_raw_lenient(&name, &config))
     {
         // Only the topics given (the lenient form may hold a placeholder).
-        let topics: Vec<String> = config
-            .get("topics")
-            .map(|t| {
-                t.split(',')
-                    .map(str::trim)
-                    .filter(|t| !t.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let topics: Vec<String> = flat::topics(&config)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
         if !errors.iter().any(|(k, _)| k.starts_with("kafka."))
             && let Ok(settings) = raw.kafka.check(&name)
         {

@@ -18,6 +18,7 @@ mod plan;
 mod propose;
 mod reader;
 mod schema;
+mod sources;
 
 pub use copy::{COPY_HEADER, COPY_TRAILER};
 pub use error::{DecodeError, PlanError, RecordError};
@@ -30,6 +31,7 @@ pub use plan::{
 pub use propose::{MAX_TABLE_COLUMNS, Proposal, column_type};
 pub use reader::{IndexKind, Reader, write_long};
 pub use schema::{AvroType, NodeId, TimeUnit, WriterSchema};
+pub use sources::{MAX_SOURCES, SourceChoice, source_choices};
 
 /// The canonical event, `inlet.bench.Reading`: what `inlet generate` produces and every
 /// benchmark of the project measures.

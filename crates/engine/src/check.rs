@@ -115,6 +115,24 @@ pub async fn propose_table(
     key_columns: &[String],
 ) -> Result<(Proposal, String), ProposeError> {
     let registry = RegistryClient::new(config.clone())?;
+    let value = latest_value_schema(&registry, topic).await?;
+    let key = latest_schema(&registry, &format!("{topic}-key")).await;
+    let proposal = Proposal::for_topic(&value, key.as_ref().map(|(_, k)| k), key_columns);
+    let mut ddl =
+        inlet_postgres::ddl::create_table(table, &proposal.columns, key_columns_of(key_columns));
+    if let Some(time) = &proposal.time_column
+        && key_columns_of(key_columns).is_none_or(|key| key.contains(time))
+    {
+        ddl.push_str(&inlet_postgres::ddl::hypertable_comment(table, time));
+    }
+    Ok((proposal, ddl))
+}
+
+/// The latest schema of `<topic>-value`, parsed.
+async fn latest_value_schema(
+    registry: &RegistryClient,
+    topic: &str,
+) -> Result<WriterSchema, ProposeError> {
     let subject = format!("{topic}-value");
     let latest = match registry.subject_version(&subject, "latest").await {
         Ok(latest) => latest,
@@ -127,22 +145,30 @@ pub async fn propose_table(
         Err(e) => return Err(e.into()),
     };
     let resolved = registry.resolve(latest.id).await?;
-    let value = WriterSchema::parse(&resolved.schema, &resolved.dependencies).map_err(|e| {
+    WriterSchema::parse(&resolved.schema, &resolved.dependencies).map_err(|e| {
         ProposeError::NoSchema {
-            subject: subject.clone(),
+            subject,
             reason: Some(e.to_string()),
         }
-    })?;
+    })
+}
+
+/// What a column of `topic`'s table can be filled from — each field path of its latest
+/// value schema (and key schema), union branches and Kafka metadata — with the PostgreSQL
+/// types inlet converts each to ([`inlet_avro::source_choices`]): the console's column
+/// mapping offers these.
+///
+/// # Errors
+/// As [`propose_table`]: the registry, or no readable schema.
+pub async fn topic_sources(
+    config: &inlet_registry::RegistryConfig,
+    topic: &str,
+) -> Result<Vec<inlet_avro::SourceChoice>, ProposeError> {
+    let registry = RegistryClient::new(config.clone())?;
+    let value = latest_value_schema(&registry, topic).await?;
     let key = latest_schema(&registry, &format!("{topic}-key")).await;
-    let proposal = Proposal::for_topic(&value, key.as_ref().map(|(_, k)| k), key_columns);
-    let mut ddl =
-        inlet_postgres::ddl::create_table(table, &proposal.columns, key_columns_of(key_columns));
-    if let Some(time) = &proposal.time_column
-        && key_columns_of(key_columns).is_none_or(|key| key.contains(time))
-    {
-        ddl.push_str(&inlet_postgres::ddl::hypertable_comment(table, time));
-    }
-    Ok((proposal, ddl))
+    let key = key.as_ref().map(|(id, schema)| inlet_avro::KeySchema { id: *id, schema });
+    Ok(inlet_avro::source_choices(&value, key))
 }
 
 /// An upsert's key columns as the primary key of a table made for it (none: append).

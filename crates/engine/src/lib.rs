@@ -23,13 +23,13 @@ mod supervisor;
 
 pub use check::{
     Finding, KafkaProbe, ProposeError, TopicInfo, check_connector, latest_schema_id, probe_kafka,
-    probe_registry, propose_table,
+    probe_registry, propose_table, topic_sources,
 };
 pub use config::{Config, ConfigError, ConnectorConfig, Tolerance};
 pub use connector::{Connector, Control, RunError};
 pub use dead_letters::{MAX_REPLAY, replay_dead_letters};
 pub use metrics::{Progress, render as render_metrics};
-pub use preview::{Preview, PreviewError, PreviewOutcome, PreviewRecord, preview_topic};
+pub use preview::{Preview, PreviewError, PreviewOutcome, PreviewRecord, preview_designed, preview_topic};
 pub use record_file::{FileRecord, RecordFileReader, RecordFileWriter};
 pub use replay::ReplaySummary;
 pub use supervisor::{

@@ -118,6 +118,22 @@ pub async fn preview_topic(
     topic: &str,
     limit: usize,
 ) -> Result<Preview, PreviewError> {
+    preview_designed(config, database, topic, limit, None).await
+}
+
+/// [`preview_topic`], for a table not created yet that will have the columns `design`
+/// (as the console's "Map columns" step designs it) rather than the proposal's; a table
+/// that exists is previewed as it is, whatever `design` says.
+///
+/// # Errors
+/// As [`preview_topic`].
+pub async fn preview_designed(
+    config: &ConnectorConfig,
+    database: &DatabaseConfig,
+    topic: &str,
+    limit: usize,
+    design: Option<Vec<inlet_avro::TableColumn>>,
+) -> Result<Preview, PreviewError> {
     let topic_config = config
         .topics
         .iter()
@@ -125,7 +141,7 @@ pub async fn preview_topic(
         .ok_or_else(|| PreviewError::NotATopic(topic.to_owned()))?;
     let registry = RegistryClient::new(config.registry.clone())?;
     let mut client = database.connect().await?;
-    let (mut target, ddl) = target(config, topic_config, &client, &registry).await?;
+    let (mut target, ddl) = target(config, topic_config, &client, &registry, design).await?;
     let kafka = config.kafka.clone();
     let owned = topic.to_owned();
     let records = tokio::task::spawn_blocking(move || {
@@ -217,6 +233,7 @@ pub(crate) async fn target(
     topic: &TopicConfig,
     client: &tokio_postgres::Client,
     registry: &RegistryClient,
+    design: Option<Vec<inlet_avro::TableColumn>>,
 ) -> Result<(Target, Option<String>), PreviewError> {
     let key = latest_schema(registry, &format!("{}-key", topic.topic)).await;
     if let Some(columns) = table_columns(client, &topic.table).await? {
@@ -238,19 +255,28 @@ pub(crate) async fn target(
         return Err(PreviewError::NoTable(topic.table.to_string()));
     }
     let key_columns = topic.insert.key().unwrap_or_default();
-    let (proposal, ddl) =
+    let (proposal, mut ddl) =
         crate::propose_table(&config.registry, &topic.topic, &topic.table, key_columns).await?;
+    let columns = match design {
+        Some(columns) => {
+            let key = (!key_columns.is_empty()).then_some(key_columns);
+            ddl = inlet_postgres::ddl::create_table(&topic.table, &columns, key);
+            columns
+        }
+        None => proposal.columns,
+    };
     let sources = if topic.mapping.is_none() {
         proposal
             .mapping
             .iter()
             .filter(|m| !matches!(m.source, inlet_avro::ColumnSource::Kafka(_)))
+            .filter(|m| columns.iter().any(|c| c.name == m.column))
             .map(|m| (m.column.clone(), m.source.to_string()))
             .collect()
     } else {
         Default::default()
     };
-    let target = Target::new(&config.name, topic.clone(), proposal.columns, sources)
+    let target = Target::new(&config.name, topic.clone(), columns, sources)
         .with_key_subject(key.is_some());
     Ok((target, Some(ddl)))
 }

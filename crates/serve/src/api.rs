@@ -17,6 +17,7 @@ pub mod connectors;
 pub mod console;
 pub mod dead_letters;
 pub mod plugins;
+pub mod web;
 
 /// This build's version, as `GET /` and the plugin list give it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -280,6 +281,7 @@ pub fn router(app: App) -> axum::Router {
         .merge(plugins::routes())
         .merge(console::routes())
         .merge(dead_letters::routes())
+        .route("/console/{*file}", axum::routing::get(web::file))
         .route(
             "/openapi.json",
             axum::routing::get(|| async {

@@ -200,7 +200,8 @@ fn readable(method: &Method, path: &str) -> bool {
     method == Method::GET && !path.contains("/dead-letters")
 }
 
-/// The middleware: `/` and `/health` are open; everything else needs a token once the API
+/// The middleware: `/`, `/health`, `/openapi.json` and the console's files (`/console/…`)
+/// are open; everything else needs a token once the API
 /// has one (401 without, 403 for a read token on what only an admin may do). The caller
 /// goes into the request's extensions, for the handlers and the audit.
 pub async fn authorize(State(app): State<App>, mut request: Request, next: Next) -> Response {
@@ -214,7 +215,10 @@ pub async fn authorize(State(app): State<App>, mut request: Request, next: Next)
     } else {
         caller(tokens, request.headers())
     };
-    let open = path == "/" || path == "/health" || path == "/openapi.json";
+    let open = path == "/"
+        || path == "/health"
+        || path == "/openapi.json"
+        || path.starts_with("/console/");
     let Some(found) = found else {
         if open {
             return next.run(request).await;

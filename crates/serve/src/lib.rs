@@ -195,6 +195,14 @@ pub async fn serve(
         tokens = !options.tokens.is_empty(),
         "serving the API"
     );
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    if api::web::console_built() {
+        tracing::info!("the console: {scheme}://{}/", options.listen);
+    } else {
+        tracing::warn!(
+            "this binary was built without the console's files: run scripts/console, then build inlet again (the API works without them)"
+        );
+    }
     let handle = axum_server::Handle::new();
     let mut api_shutdown = shutdown.clone();
     let stopping = handle.clone();

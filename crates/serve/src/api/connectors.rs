@@ -51,8 +51,11 @@ pub(super) fn routes() -> axum::Router<App> {
 }
 
 /// `GET /`: the server's version (Kafka Connect's ServerInfo).
-async fn root() -> Json<Value> {
-    Json(json!({"version": VERSION, "commit": "", "kafka_cluster_id": ""}))
+async fn root(headers: axum::http::HeaderMap) -> Response {
+    if super::web::wants_html(&headers) {
+        return super::web::index();
+    }
+    Json(json!({"version": VERSION, "commit": "", "kafka_cluster_id": ""})).into_response()
 }
 
 /// `GET /health`: healthy when the database answers.

@@ -39,6 +39,67 @@ struct StepBody {
     /// How many records a preview shows.
     #[serde(default)]
     count: Option<usize>,
+    /// The table as the console designs it, when it is not the proposal's: its columns in
+    /// order (for `propose`'s DDL, `preview` and `tables`).
+    #[serde(default)]
+    columns: Option<Vec<DesignedColumn>>,
+}
+
+/// A column of a table designed in the console: `{"name", "type", "nullable"}`.
+#[derive(Deserialize)]
+struct DesignedColumn {
+    name: String,
+    #[serde(rename = "type")]
+    pg_type: String,
+    #[serde(default = "yes")]
+    nullable: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The most columns a designed table may have (PostgreSQL's own limit).
+const MAX_COLUMNS: usize = inlet_avro::MAX_TABLE_COLUMNS;
+
+/// A step's designed columns as the table's, or 400 naming each column whose type inlet
+/// does not write or whose name is empty or repeated.
+fn design(body: &StepBody) -> Result<Option<Vec<inlet_avro::TableColumn>>, ApiError> {
+    let Some(columns) = &body.columns else {
+        return Ok(None);
+    };
+    if columns.is_empty() || columns.len() > MAX_COLUMNS {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("columns: a table needs 1 to {MAX_COLUMNS} columns"),
+        ));
+    }
+    let mut out: Vec<inlet_avro::TableColumn> = Vec::with_capacity(columns.len());
+    let mut wrong = Vec::new();
+    for c in columns {
+        if c.name.trim().is_empty() || c.name.len() > 63 {
+            wrong.push(("columns".to_owned(), format!("{:?}: a column name has 1 to 63 bytes", c.name)));
+        } else if out.iter().any(|o| o.name == c.name) {
+            wrong.push((format!("columns.{}", c.name), "is named twice".to_owned()));
+        }
+        match inlet_avro::PgType::parse(&c.pg_type) {
+            Some(pg_type) => out.push(inlet_avro::TableColumn {
+                name: c.name.clone(),
+                pg_type,
+                nullable: c.nullable,
+                has_default: false,
+            }),
+            None => wrong.push((
+                format!("columns.{}", c.name),
+                format!("{:?} is not a type inlet writes (boolean, smallint, integer, bigint, real, double precision, numeric(p,s), text, varchar(n), bytea, jsonb, uuid, date, time, timestamp, timestamptz, interval, or an array of one)", c.pg_type),
+            )),
+        }
+    }
+    if wrong.is_empty() {
+        Ok(Some(out))
+    } else {
+        Err(problems(wrong))
+    }
 }
 
 fn parse<T: serde::de::DeserializeOwned>(body: &Bytes, what: &str) -> Result<T, ApiError> {
@@ -260,18 +321,37 @@ async fn proposed(
         .find(|t| t.name == topic)
         .map(|t| t.key_columns.clone())
         .unwrap_or_default();
-    let (proposal, ddl) =
+    let (mut proposal, mut ddl) =
         inlet_engine::propose_table(&registry, &topic, &table, &key_columns).await?;
+    if let Some(columns) = design(body)? {
+        let key = (!key_columns.is_empty()).then_some(key_columns.as_slice());
+        ddl = inlet_postgres::ddl::create_table(&table, &columns, key);
+        proposal.columns = columns;
+    }
     Ok((table, proposal, ddl, key_columns))
 }
 
-/// `POST /inlet/v1/propose`, body `{"config", "topic"}` (the `registry.*` keys, `table`,
-/// `key_columns` for an upsert): the table inlet proposes for the topic's latest schemas —
-/// columns, types, the mapping from fields, the hypertable's time column, the DDL.
+/// `POST /inlet/v1/propose`, body `{"config", "topic", "columns"?}` (the `registry.*`
+/// keys, `table`, `key_columns` for an upsert): the table inlet proposes for the topic's
+/// latest schemas — columns, types, the mapping from fields, the hypertable's time column,
+/// the DDL (of `columns` when given: the table as the console designs it), whether the
+/// table exists already and TimescaleDB is installed — and every source a column can take
+/// with the types inlet converts it to.
 async fn propose(State(app): State<App>, body: Bytes) -> Result<Json<Value>, ApiError> {
     let body: StepBody = parse(&body, "{\"config\": {...}, \"topic\": \"...\"}")?;
     let (table, proposal, ddl, _) = proposed(&app, &body).await?;
+    let config = prepared(&app, body.config.clone()).await?;
+    let raw = lenient(&config)?;
+    let registry = registry_of(&raw)?;
+    let sources = inlet_engine::topic_sources(&registry, &step_topic(&body)?).await?;
+    let client = app.client().await?;
+    let existing = inlet_postgres::table_columns(&client, &table).await?;
+    let timescaledb = inlet_postgres::timescaledb_present(&client).await?;
     Ok(Json(json!({
+        "sources": sources,
+        "exists": existing.is_some(),
+        "existing_columns": existing.map(|columns| columns.iter().map(|c| json!({"name": c.name, "type": c.pg_type.to_string(), "nullable": c.nullable, "has_default": c.has_default})).collect::<Vec<_>>()),
+        "timescaledb": timescaledb,
         "schema": table.schema,
         "table": table.table,
         "columns": proposal.columns.iter().map(|c| json!({"name": c.name, "type": c.pg_type.to_string(), "nullable": c.nullable})).collect::<Vec<_>>(),
@@ -298,19 +378,21 @@ async fn preview(State(app): State<App>, body: Bytes) -> Result<Json<Value>, Api
     let config = prepared(&app, body.config.clone()).await?;
     let (raw, _) = flat::to_raw(&name, &config).map_err(problems)?;
     let connector = raw.check().map_err(|e| problems(e.problems))?;
-    let preview = inlet_engine::preview_topic(
+    let preview = inlet_engine::preview_designed(
         &connector,
         &app.0.database,
         &topic,
         body.count.unwrap_or(10),
+        design(&body)?,
     )
     .await?;
     Ok(Json(json!(preview)))
 }
 
-/// `POST /inlet/v1/tables`, body `{"config", "topic"}`: creates the table `propose`
-/// showed (schema, table, primary key for an upsert); 201 with the DDL run, or 200 when
-/// the table exists already (nothing run).
+/// `POST /inlet/v1/tables`, body `{"config", "topic", "columns"?}`: creates the table
+/// `propose` showed (schema, table, primary key for an upsert; `columns` when given), and
+/// makes it a hypertable on `time_column` (`chunk_interval`) when TimescaleDB is
+/// installed; 201 with the DDL run, or 200 when the table exists already (nothing run).
 async fn create_table(
     State(app): State<App>,
     body: Bytes,
@@ -321,6 +403,18 @@ async fn create_table(
     let ddl = inlet_postgres::ddl::create_table(&table, &proposal.columns, key);
     let mut client = app.client().await?;
     let created = inlet_postgres::create_table(&mut client, &table, &ddl).await?;
+    let config = prepared(&app, body.config.clone()).await?;
+    let time_column = config.get("time_column").filter(|t| !t.is_empty());
+    let mut hypertable = false;
+    if let Some(time) = time_column.filter(|t| created && key.is_none_or(|k| k.contains(t)))
+        && inlet_postgres::timescaledb_present(&client).await?
+    {
+        let interval = config
+            .get("chunk_interval")
+            .map_or("7 days", String::as_str);
+        inlet_postgres::create_hypertable(&client, &table, time, interval).await?;
+        hypertable = true;
+    }
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -328,6 +422,6 @@ async fn create_table(
     };
     Ok((
         status,
-        Json(json!({"table": table.to_string(), "created": created, "ddl": ddl})),
+        Json(json!({"table": table.to_string(), "created": created, "hypertable": hypertable, "ddl": ddl})),
     ))
 }

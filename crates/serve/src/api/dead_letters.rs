@@ -40,8 +40,9 @@ struct MetricsQuery {
 }
 
 /// `GET …/metrics[?minutes=15]`: what the live tasks last reported, summed (rows/s, rows,
-/// dead letters; per partition its stored offset, last stable offset and lag), and per
-/// 15 s of the last minutes (at most 60) the rows/s, dead letters and lag.
+/// dead letters; per partition its stored offset, last stable offset and lag; the value
+/// schemas met with their fields not stored; a task's last error and what holds one up
+/// now), and per 15 s of the last minutes (at most 60) the rows/s, dead letters and lag.
 async fn metrics(
     State(app): State<App>,
     Path(name): Path<String>,
@@ -68,6 +69,17 @@ async fn metrics(
         .flatten()
         .cloned()
         .collect();
+    let mut schemas: Vec<Value> = Vec::new();
+    for schema in reports
+        .iter()
+        .filter_map(|r| r["schemas"].as_array())
+        .flatten()
+    {
+        if !schemas.contains(schema) {
+            schemas.push(schema.clone());
+        }
+    }
+    let first = |key: &str| reports.iter().find_map(|r| r[key].as_str().map(str::to_owned));
     let lag = partitions
         .iter()
         .map(|p| p["lag"].as_i64())
@@ -92,6 +104,9 @@ async fn metrics(
         "dead_letters": sum("dead_letters") as u64,
         "lag": lag,
         "partitions": partitions,
+        "schemas": schemas,
+        "last_error": first("last_error"),
+        "held_up_by": first("held_up_by"),
         "history": history,
     })))
 }

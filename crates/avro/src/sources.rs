@@ -1,0 +1,221 @@
+//! What a column can be filled from, and with which PostgreSQL types: the choices of the
+//! console's "Map columns" step. Each source is a field path of the value (through records
+//! and `["null", T]`), a branch of a multi-type union (`choice[string]`), a field of the key,
+//! or Kafka metadata; its types are the ones a [`DecodePlan`] compiles for it, so the
+//! console offers exactly the conversions inlet makes.
+
+use crate::pg_type::PgType;
+use crate::plan::{ColumnMapping, ColumnSource, DecodePlan, KeySchema, PlanOptions, TableColumn};
+use crate::schema::{AvroType, NodeId, WriterSchema};
+
+/// The most sources listed for one schema (a schema of thousands of fields lists its
+/// first ones).
+pub const MAX_SOURCES: usize = 2_000;
+
+/// How deep nested records are followed.
+const MAX_DEPTH: usize = 16;
+
+/// A source a column can take, with the PostgreSQL types inlet converts it to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SourceChoice {
+    /// As a mapping writes it: `a.b`, `choice[string]`, `kafka.key.id`, `kafka.offset`.
+    pub source: String,
+    /// The Avro type it reads (`long`, `["null", string]`, `timestamp-micros`…), or the
+    /// metadata's kind.
+    pub avro_type: String,
+    /// The column types inlet converts it to, in a fixed order (`text[]` for arrays).
+    pub types: Vec<String>,
+}
+
+/// The column types tried for each source: every scalar inlet writes and its array.
+fn candidates() -> Vec<PgType> {
+    let scalars = [
+        PgType::Bool,
+        PgType::Int2,
+        PgType::Int4,
+        PgType::Int8,
+        PgType::Float4,
+        PgType::Float8,
+        PgType::Numeric {
+            precision: None,
+            scale: None,
+        },
+        PgType::Text,
+        PgType::Varchar(None),
+        PgType::Bytea,
+        PgType::Jsonb,
+        PgType::Uuid,
+        PgType::Date,
+        PgType::Time,
+        PgType::Timestamp,
+        PgType::Timestamptz,
+        PgType::Interval,
+    ];
+    let arrays: Vec<PgType> = scalars
+        .iter()
+        .map(|s| PgType::Array(Box::new(s.clone())))
+        .collect();
+    scalars.into_iter().chain(arrays).collect()
+}
+
+/// The sources of `value` (and of `key`, when the topic's keys are Avro), each with the
+/// types a column filled from it may have; at most [`MAX_SOURCES`]. Kafka metadata comes
+/// last. A source no type takes (a map into nothing, say) is left out.
+pub fn source_choices(value: &WriterSchema, key: Option<KeySchema<'_>>) -> Vec<SourceChoice> {
+    let mut paths = Vec::new();
+    walk(value, value.root(), String::new(), 0, &mut paths);
+    let mut sources: Vec<(String, String)> = paths
+        .into_iter()
+        .map(|(path, node)| (path, value.type_name(node)))
+        .collect();
+    if let Some(key) = key {
+        let mut key_paths = Vec::new();
+        walk(key.schema, key.schema.root(), String::new(), 0, &mut key_paths);
+        sources.extend(
+            key_paths
+                .into_iter()
+                .map(|(path, node)| (format!("kafka.key.{path}"), key.schema.type_name(node))),
+        );
+    }
+    for (source, kind) in [
+        ("kafka.topic", "string"),
+        ("kafka.partition", "int"),
+        ("kafka.offset", "long"),
+        ("kafka.timestamp", "timestamp-millis"),
+        ("kafka.key", "bytes"),
+        ("kafka.headers", "map"),
+    ] {
+        sources.push((source.to_owned(), kind.to_owned()));
+    }
+    let candidates = candidates();
+    let options = PlanOptions::default();
+    sources
+        .into_iter()
+        .take(MAX_SOURCES)
+        .filter_map(|(source, avro_type)| {
+            let mapping = [ColumnMapping {
+                column: "c".into(),
+                source: ColumnSource::parse(&source),
+            }];
+            let types: Vec<String> = candidates
+                .iter()
+                .filter(|pg_type| {
+                    let table = [TableColumn {
+                        name: "c".into(),
+                        pg_type: (*pg_type).clone(),
+                        nullable: true,
+                        has_default: false,
+                    }];
+                    DecodePlan::compile_keyed(value, key, &table, &mapping, &options).is_ok()
+                })
+                .map(ToString::to_string)
+                .collect();
+            (!types.is_empty()).then_some(SourceChoice {
+                source,
+                avro_type,
+                types,
+            })
+        })
+        .collect()
+}
+
+/// Collects the paths under `node` (reached by `path`): a record's fields (and nested
+/// records' fields, through `["null", record]`), each union's branches as `path[branch]`
+/// beside the union itself, and the whole record as `path` when it is not the root.
+fn walk(
+    schema: &WriterSchema,
+    node: NodeId,
+    path: String,
+    depth: usize,
+    out: &mut Vec<(String, NodeId)>,
+) {
+    if out.len() >= MAX_SOURCES || depth > MAX_DEPTH {
+        return;
+    }
+    let inner = schema.nullable(node).map_or(node, |(_, t)| t);
+    match schema.node(inner) {
+        AvroType::Record { fields, .. } => {
+            if !path.is_empty() {
+                out.push((path.clone(), node));
+            }
+            for (name, field) in fields {
+                let child = if path.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{path}.{name}")
+                };
+                walk(schema, *field, child, depth + 1, out);
+            }
+        }
+        AvroType::Union(branches) if !path.is_empty() => {
+            out.push((path.clone(), node));
+            for branch in branches {
+                let label = match schema.node(*branch) {
+                    AvroType::Null => continue,
+                    AvroType::Record { name, .. } => {
+                        name.rsplit('.').next().unwrap_or(name).to_owned()
+                    }
+                    _ => schema.type_name(*branch),
+                };
+                out.push((format!("{path}[{label}]"), *branch));
+            }
+        }
+        _ if !path.is_empty() => out.push((path, node)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn choices(schema: &str) -> Vec<SourceChoice> {
+        let schema = WriterSchema::parse(schema, &[]).unwrap();
+        source_choices(&schema, None)
+    }
+
+    fn types_of<'a>(choices: &'a [SourceChoice], source: &str) -> &'a [String] {
+        &choices
+            .iter()
+            .find(|c| c.source == source)
+            .unwrap_or_else(|| panic!("no source {source} in {choices:?}"))
+            .types
+    }
+
+    #[test]
+    fn a_long_takes_the_integer_and_numeric_types_but_not_a_timestamp() {
+        let c = choices(
+            r#"{"type":"record","name":"R","fields":[{"name":"n","type":"long"},
+                {"name":"ts","type":{"type":"long","logicalType":"timestamp-micros"}}]}"#,
+        );
+        let n = types_of(&c, "n");
+        assert!(n.contains(&"bigint".to_owned()), "{n:?}");
+        assert!(!n.contains(&"uuid".to_owned()), "{n:?}");
+        let ts = types_of(&c, "ts");
+        assert!(ts.contains(&"timestamp with time zone".to_owned()), "{ts:?}");
+        assert!(!ts.contains(&"boolean".to_owned()), "{ts:?}");
+    }
+
+    #[test]
+    fn nested_records_unions_and_metadata_are_listed() {
+        let c = choices(
+            r#"{"type":"record","name":"R","fields":[
+                {"name":"geo","type":["null",{"type":"record","name":"Geo","fields":[{"name":"lat","type":"double"}]}]},
+                {"name":"choice","type":["null","string","long",{"type":"record","name":"Other","fields":[{"name":"x","type":"int"}]}]}]}"#,
+        );
+        let sources: Vec<&str> = c.iter().map(|c| c.source.as_str()).collect();
+        for want in [
+            "geo",
+            "geo.lat",
+            "choice",
+            "choice[string]",
+            "choice[long]",
+            "kafka.offset",
+        ] {
+            assert!(sources.contains(&want), "{want} missing from {sources:?}");
+        }
+        assert!(types_of(&c, "choice").contains(&"jsonb".to_owned()));
+        assert!(types_of(&c, "choice[long]").contains(&"bigint".to_owned()));
+        assert!(types_of(&c, "geo").contains(&"jsonb".to_owned()));
+    }
+}

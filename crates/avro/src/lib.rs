@@ -13,6 +13,7 @@ mod copy;
 mod error;
 mod frame;
 mod json;
+pub use json::value_json;
 mod pg_type;
 mod plan;
 mod propose;

@@ -22,7 +22,7 @@ pub use consumer::{
 };
 pub use error::{Error, Result};
 pub use permissions::Denied;
-pub use probe::{Finding, KafkaProbe, TopicInfo, probe};
+pub use probe::{Finding, KafkaProbe, PartitionBounds, TopicInfo, partition_bounds, probe};
 pub use producer::{Counting, Deliveries, create_topic};
 pub use sample::{MAX_SAMPLE, SampledRecord, sample};
 pub use settings::{

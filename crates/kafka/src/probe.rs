@@ -108,6 +108,75 @@ pub fn probe(settings: &KafkaSettings, topics: &[String]) -> KafkaProbe {
     findings
 }
 
+/// A partition's earliest and latest offsets: Kafka's low and high watermarks (the next
+/// offset to be written).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PartitionBounds {
+    /// The topic.
+    pub topic: String,
+    /// The partition.
+    pub partition: i32,
+    /// The earliest offset retained.
+    pub earliest: i64,
+    /// The offset the next record will get.
+    pub latest: i64,
+}
+
+/// The bounds of every partition of `topics`, in (topic, partition) order: where an offset
+/// reset to earliest or latest puts a partition. Blocking (librdkafka): call it from a
+/// blocking thread.
+///
+/// # Errors
+/// A message that says what to do (secrets scrubbed): the settings unusable, the brokers
+/// not answering, a topic absent or not readable.
+pub fn partition_bounds(
+    settings: &KafkaSettings,
+    topics: &[String],
+) -> std::result::Result<Vec<PartitionBounds>, String> {
+    let consumer: BaseConsumer<Quiet> = settings
+        .consumer_config()
+        .create_with_context(Quiet::default())
+        .map_err(|e| settings.scrub(&format!("the Kafka settings are not usable: {e}")))?;
+    let mut bounds = Vec::new();
+    for topic in topics {
+        let metadata = consumer
+            .fetch_metadata(Some(topic), KAFKA_TIMEOUT)
+            .map_err(|e| {
+                settings.scrub(&format!(
+                    "{topic}: the brokers did not describe it ({e}): check kafka.bootstrap_servers and the credentials"
+                ))
+            })?;
+        let partitions: Vec<i32> = metadata
+            .topics()
+            .iter()
+            .filter(|t| t.name() == topic && t.error().is_none())
+            .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+            .collect();
+        if partitions.is_empty() {
+            return Err(format!(
+                "{topic} does not exist on this cluster (or is not visible to this user)"
+            ));
+        }
+        for partition in partitions {
+            let (earliest, latest) = consumer
+                .fetch_watermarks(topic, partition, KAFKA_TIMEOUT)
+                .map_err(|e| {
+                    settings.scrub(&format!(
+                        "{topic}/{partition}: its offsets cannot be read ({e}): grant READ on the topic"
+                    ))
+                })?;
+            bounds.push(PartitionBounds {
+                topic: topic.clone(),
+                partition,
+                earliest,
+                latest,
+            });
+        }
+    }
+    bounds.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
+    Ok(bounds)
+}
+
 fn probe_unscrubbed(settings: &KafkaSettings, topics: &[String]) -> KafkaProbe {
     let mut findings = Vec::new();
     let principal = settings.sasl.as_ref().map(|(_, user, _)| user.as_str());

@@ -1,5 +1,5 @@
 //! `/inlet/v1/connectors/{name}/…`: a connector's metrics (now and over the last
-//! minutes), its dead letters, paged and filtered by reason or topic, their raw keys and
+//! minutes), its partitions' earliest and latest offsets, its dead letters, paged and filtered by reason or topic, their raw keys and
 //! values, and their replay through the connector's current plan (a record that now
 //! converts becomes a row exactly once).
 
@@ -32,6 +32,24 @@ pub(super) fn routes() -> axum::Router<App> {
             post(replay),
         )
         .route("/inlet/v1/connectors/{name}/metrics", get(metrics))
+        .route("/inlet/v1/connectors/{name}/partitions", get(partitions))
+}
+
+/// `GET …/partitions`: each partition of the connector's topics with its earliest and
+/// latest offsets (Kafka's watermarks, read with the connector's own credentials): where
+/// an offset reset to earliest or latest puts it.
+async fn partitions(
+    State(app): State<App>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let config = running_config(&app, &name).await?;
+    let topics: Vec<String> = config.topics.iter().map(|t| t.topic.clone()).collect();
+    let kafka = config.kafka.clone();
+    let bounds = tokio::task::spawn_blocking(move || inlet_kafka::partition_bounds(&kafka, &topics))
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+        .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, e))?;
+    Ok(Json(json!({ "partitions": bounds })))
 }
 
 #[derive(Deserialize)]
@@ -221,11 +239,14 @@ async fn raw(
             format!("no dead letter {id} of {name}"),
         )
     })?;
-    if part != "key" && part != "value" {
+    if part != "key" && part != "value" && part != "decoded" {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
-            format!("a dead letter has a key and a value, not a {part}"),
+            format!("a dead letter has a key, a value and their decoding, not a {part}"),
         ));
+    }
+    if part == "decoded" {
+        return decoded(&app, &name, id).await.map(IntoResponse::into_response);
     }
     let client = app.client().await?;
     let (key, value) = dead_letter_raw(&*client, &name, id).await?.ok_or_else(|| {
@@ -251,6 +272,49 @@ async fn raw(
         bytes,
     )
         .into_response())
+}
+
+/// `GET …/dead-letters/{id}/decoded`: the key and the value as JSON where they are
+/// Confluent-framed Avro whose schema the registry has (`{"key", "value"}`, null when
+/// absent), or why not (`key_error`, `value_error`).
+async fn decoded(app: &App, name: &str, id: i64) -> Result<Json<Value>, ApiError> {
+    let (key, value) = {
+        let client = app.client().await?;
+        dead_letter_raw(&*client, name, id).await?.ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("no dead letter {id} of {name}"),
+            )
+        })?
+    };
+    let config = running_config(app, name).await?;
+    let registry = inlet_registry::RegistryClient::new(config.registry.clone())
+        .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, e.to_string()))?;
+    let mut out = json!({"key": null, "value": null});
+    for (part, bytes) in [("key", key), ("value", value)] {
+        let Some(bytes) = bytes else { continue };
+        match decode_json(&registry, &bytes).await {
+            Ok(v) => out[part] = v,
+            Err(e) => out[format!("{part}_error")] = json!(e),
+        }
+    }
+    Ok(Json(out))
+}
+
+/// A Confluent-framed Avro value as JSON, or why it is not one.
+async fn decode_json(
+    registry: &inlet_registry::RegistryClient,
+    bytes: &[u8],
+) -> Result<Value, String> {
+    let frame = inlet_avro::Frame::parse(bytes).map_err(|e| format!("not Confluent-framed Avro: {e}"))?;
+    let resolved = registry
+        .resolve(frame.schema_id.0)
+        .await
+        .map_err(|e| e.to_string())?;
+    let schema = inlet_avro::WriterSchema::parse(&resolved.schema, &resolved.dependencies)
+        .map_err(|e| e.to_string())?;
+    let text = inlet_avro::value_json(&schema, frame.body)?;
+    serde_json::from_str(&text).map_err(|e| e.to_string())
 }
 
 #[derive(Deserialize)]

@@ -312,3 +312,93 @@ pub fn terminate(child: &mut Child) -> std::process::ExitStatus {
 
 /// The rows stored twice (0 when exactly once).
 pub const EXACTLY_ONCE: &str = "SELECT count(*) - count(DISTINCT device_id) FROM readings";
+
+/// An `inlet serve` child process and its API's base URL.
+pub struct Server {
+    pub process: Inlet,
+    pub url: String,
+    pub worker: String,
+}
+
+/// A free loopback port (bound and let go).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `inlet serve` over the stream's database; returns once its API answers.
+pub async fn serve(stream: &Stream, log: &str) -> Server {
+    serve_with(stream, log, &[], &[]).await
+}
+
+/// `inlet serve` with more arguments and environment, on a port of its own (HTTP); returns
+/// once `/health` answers.
+pub async fn serve_with(stream: &Stream, log: &str, args: &[&str], env: &[(&str, &str)]) -> Server {
+    let listen = format!("127.0.0.1:{}", free_port());
+    let process = start_serve(stream, log, &listen, args, env);
+    let url = format!("http://{listen}");
+    let start = Instant::now();
+    loop {
+        if let Ok(r) = reqwest::get(format!("{url}/health")).await
+            && r.status() == reqwest::StatusCode::OK
+        {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "inlet serve did not answer in 30 s:\n{}",
+            stream.log(log)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Server {
+        process,
+        url,
+        worker: listen,
+    }
+}
+
+/// The `inlet serve` child process on `listen`, its log in the stream's `log`.
+pub fn start_serve(
+    stream: &Stream,
+    log: &str,
+    listen: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Inlet {
+    let log_file = std::fs::File::create(stream.log_path(log)).unwrap();
+    Inlet(
+        Command::new(env!("CARGO_BIN_EXE_inlet"))
+            .args([
+                "serve",
+                "--database-url",
+                stream.db.url(),
+                "--listen",
+                listen,
+            ])
+            .args(args)
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .spawn()
+            .expect("starting inlet serve"),
+    )
+}
+
+/// A connector of `topic` into `table`, as Kafka Connect's flat map.
+pub fn connector_config(stream: &Stream, topic: &str, table: &str, tasks: u32) -> serde_json::Value {
+    serde_json::json!({
+        "connector.class": "inlet.PostgresSink",
+        "tasks.max": tasks.to_string(),
+        "topics": topic,
+        "kafka.bootstrap_servers": stream.kafka(),
+        "kafka.group_prefix": topic,
+        "kafka.properties.session.timeout.ms": "6000",
+        "registry.url": stream.registry(),
+        "table": table,
+        "batch.linger_ms": "100",
+    })
+}

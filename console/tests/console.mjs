@@ -1,0 +1,338 @@
+// The console in a real browser: Debian's Chromium, headless, driven by playwright-core.
+// Run by crates/cli/tests/console.rs, which starts inlet serve, makes the topics, records,
+// tables and the "narrow" connector (one poison record), and passes them in the
+// environment. Each step asserts what a user would see; the database is read (pg) to check
+// what the console claims. Prints the page's load time (not asserted) and saves a
+// screenshot of each wizard step and of the pages to $SCREENSHOTS.
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+import pg from "pg";
+
+const env = process.env;
+for (const key of ["INLET_URL", "DATABASE_URL", "TOPIC", "KAFKA_SASL", "SASL_USER", "SASL_PASSWORD", "REGISTRY", "LOCKED_REGISTRY", "LOCKED_REGISTRY_KEY", "NARROW", "SCREENSHOTS", "CHROMIUM"]) {
+  if (!env[key]) throw new Error(`${key} is not set: run this through cargo nextest (crates/cli/tests/console.rs)`);
+}
+const URL = env.INLET_URL;
+const NAME = "readings-console";
+
+// The flags the machine notes give: no sandbox as root, and no background connections
+// (this machine's network refuses them).
+const browser = await chromium.launch({
+  executablePath: env.CHROMIUM,
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const db = new pg.Client({ connectionString: env.DATABASE_URL });
+await db.connect();
+
+const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+const page = await context.newPage();
+page.setDefaultTimeout(30_000);
+const offsite = [];
+page.on("request", (r) => {
+  if (!r.url().startsWith(URL) && !r.url().startsWith("data:")) offsite.push(r.url());
+});
+const pageErrors = [];
+page.on("pageerror", (e) => pageErrors.push(String(e)));
+
+async function count(sql) {
+  return Number((await db.query(sql)).rows[0].count);
+}
+async function shot(name, p = page) {
+  await p.screenshot({ path: `${env.SCREENSHOTS}/${name}.png`, fullPage: true });
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function eventually(what, check, ms = 60_000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const got = await check();
+    if (got) return got;
+    if (Date.now() > until) throw new Error(`not within ${ms / 1000} s: ${what}`);
+    await sleep(500);
+  }
+}
+async function step(name, body) {
+  const started = Date.now();
+  process.stdout.write(`console: ${name} … `);
+  await body();
+  console.log(`ok (${Date.now() - started} ms)`);
+}
+const heading = (text) => page.getByRole("heading", { name: text, exact: false });
+
+await step("the page loads from the server alone and lists the connectors", async () => {
+  await page.goto(`${URL}/`);
+  await heading("Connectors").first().waitFor();
+  await page.locator('tr[data-connector="narrow"]').waitFor();
+  const timing = await page.evaluate(() => {
+    const n = performance.getEntriesByType("navigation")[0];
+    return { load: n.loadEventEnd - n.startTime, dom: n.domContentLoadedEventEnd - n.startTime };
+  });
+  console.log(`\n  page load on loopback: ${timing.load.toFixed(0)} ms (DOM ready ${timing.dom.toFixed(0)} ms) — printed, not asserted`);
+});
+
+await step("keyboard: Tab reaches the navigation with a visible focus ring", async () => {
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Tab");
+  const focused = await page.evaluate(() => {
+    const el = document.activeElement;
+    const style = getComputedStyle(el);
+    return { tag: el.tagName, outline: style.outlineStyle, width: style.outlineWidth };
+  });
+  assert.equal(focused.tag, "A", `Tab landed on ${focused.tag}`);
+  assert.notEqual(focused.outline, "none", "the focused link shows no outline");
+});
+
+await step("name: a taken name is refused on the field, a free one goes on (keyboard: Enter)", async () => {
+  await page.getByRole("link", { name: "New connector" }).first().click();
+  await heading("1. Name").waitFor();
+  const name = page.getByLabel("Connector name");
+  await name.fill("narrow");
+  await name.press("Enter");
+  await page.locator("#name-error").filter({ hasText: "exists already" }).waitFor();
+  await name.fill("no spaces allowed");
+  await name.press("Enter");
+  await page.locator("#name-error").filter({ hasText: "letters, digits" }).waitFor();
+  await name.fill(NAME);
+  await shot("1-name");
+  await name.press("Enter");
+  await heading("2. Kafka").waitFor();
+});
+
+await step("kafka: a wrong API secret is shown on the secret field, with the fix", async () => {
+  await page.getByLabel("Bootstrap servers").fill(env.KAFKA_SASL);
+  await page.getByLabel("Security protocol").selectOption("SASL_PLAINTEXT");
+  await page.getByLabel("SASL mechanism").selectOption("PLAIN");
+  await page.getByLabel("API key").fill(env.SASL_USER);
+  await page.getByLabel("API secret").fill("not-the-secret");
+  await page.getByRole("button", { name: "Authenticate" }).click();
+  const error = page.locator("#kafka-password-error");
+  await error.waitFor({ timeout: 60_000 });
+  const text = await error.textContent();
+  assert.match(text, /credentials were refused/, text);
+  assert.match(text, /kafka\.password/, "the message says what to check");
+  assert.equal(await page.getByLabel("API secret").getAttribute("aria-invalid"), "true");
+  assert.ok(await page.getByRole("button", { name: "Next" }).isDisabled(), "Next is open after a failed check");
+  await shot("2-kafka-wrong-secret");
+});
+
+await step("kafka: the right secret authenticates and shows the cluster", async () => {
+  await page.getByLabel("API secret").fill(env.SASL_PASSWORD);
+  await page.getByRole("button", { name: "Authenticate" }).click();
+  await page.locator("[data-kafka-ok]").waitFor({ timeout: 60_000 });
+  assert.match(await page.locator("[data-kafka-ok]").textContent(), /topic\(s\) visible/);
+  await shot("2-kafka");
+  await page.getByRole("button", { name: "Next" }).click();
+  await heading("3. Schema Registry").waitFor();
+});
+
+await step("registry: a wrong secret is shown on the secret field", async () => {
+  await page.getByLabel("Schema Registry URL").fill(env.LOCKED_REGISTRY);
+  await page.getByLabel("API key (optional)").fill(env.LOCKED_REGISTRY_KEY);
+  await page.getByLabel("API secret (optional)").fill("not-the-secret");
+  await page.getByRole("button", { name: "Authenticate" }).click();
+  const error = page.locator("#registry-secret-error");
+  await error.waitFor();
+  assert.match(await error.textContent(), /refused the credentials/);
+  await shot("3-registry-wrong-secret");
+});
+
+await step("registry: the topics' registry authenticates", async () => {
+  await page.getByLabel("Schema Registry URL").fill(env.REGISTRY);
+  await page.getByLabel("API key (optional)").fill("");
+  await page.getByLabel("API secret (optional)").fill("");
+  await page.getByRole("button", { name: "Authenticate" }).click();
+  await page.locator("[data-registry-ok]").waitFor();
+  await shot("3-registry");
+  await page.getByRole("button", { name: "Next" }).click();
+  await heading("4. Topics").waitFor();
+});
+
+await step("topics: the cluster's topics with partitions and value schema; pick one", async () => {
+  await page.getByLabel("Filter topics").fill(env.TOPIC);
+  const row = page.locator("tr", { has: page.getByLabel(env.TOPIC, { exact: true }) });
+  await row.waitFor({ timeout: 60_000 });
+  assert.match(await row.textContent(), new RegExp(`2.*${env.TOPIC}-value, latest schema id \\d+`));
+  await page.getByLabel(env.TOPIC, { exact: true }).check();
+  await shot("4-topics");
+  await page.getByRole("button", { name: "Next" }).click();
+  await heading("5. Schema and table").waitFor();
+});
+
+await step("table: a new table from the schema, its DDL shown before it runs", async () => {
+  await page.getByLabel("Table", { exact: true }).fill("readings_console");
+  await page.locator("[data-table-state]").filter({ hasText: "does not exist" }).waitFor();
+  const ddl = await page.locator("[data-ddl]").textContent();
+  assert.match(ddl, /CREATE TABLE "public"\."readings_console"/, ddl);
+  assert.equal(await count("SELECT count(*) FROM pg_tables WHERE tablename = 'readings_console'"), 0, "the table was made before Create");
+  await shot("5-table");
+  await page.getByRole("button", { name: "Next" }).click();
+  await heading("6. Map columns").waitFor();
+});
+
+const previewCell = async (column) => {
+  const headers = await page.locator("table.preview thead th").allTextContents();
+  const index = headers.findIndex((h) => h.startsWith(column));
+  assert.ok(index >= 0, `no preview column ${column} in ${headers}`);
+  return { type: headers[index].slice(column.length), value: await page.locator(`table.preview tbody tr:not(.dead) >> nth=0 >> td >> nth=${index}`).textContent() };
+};
+
+await step("map: the preview shows real records as rows; a change of source and type shows in it", async () => {
+  await page.locator("[data-preview-summary]").filter({ hasText: "row(s)" }).waitFor({ timeout: 60_000 });
+  assert.equal((await previewCell("site")).value, "lyon");
+  assert.equal((await previewCell("rssi")).type, "integer");
+  await page.getByLabel("Source of column site").selectOption("kafka.topic");
+  await page.getByLabel("Type of column rssi").selectOption("bigint");
+  await eventually("the preview shows the new source and type", async () => {
+    try {
+      return (await previewCell("site")).value === env.TOPIC && (await previewCell("rssi")).type === "bigint";
+    } catch {
+      return false;
+    }
+  }, 30_000);
+  await shot("6-map");
+});
+
+await step("map: a NOT NULL column without a source blocks Create with the reason", async () => {
+  await page.getByLabel("Source of column note").selectOption("");
+  await page.getByLabel("Column note allows NULL").uncheck();
+  const error = page.locator("tr.invalid small.error");
+  await error.waitFor();
+  assert.match(await error.textContent(), /note is NOT NULL and has no source/);
+  assert.ok(await page.getByRole("button", { name: "Next" }).isDisabled(), "Next stays open with an unsound column");
+  await shot("6-map-blocked");
+  await page.getByLabel("Column note allows NULL").check();
+  await page.getByLabel("Source of column note").selectOption("note");
+  await page.locator("[data-preview-summary]").waitFor();
+  await page.getByRole("button", { name: "Next" }).click();
+  await heading("7. Create").waitFor();
+});
+
+await step("create and start: the table is made, the connector runs, rows arrive", async () => {
+  await page.getByText("Advanced").click();
+  await page.getByLabel("Insert mode").waitFor();
+  await shot("7-create");
+  await page.getByRole("button", { name: "Create and start" }).click();
+  await page.waitForURL(`**/#/connectors/${NAME}`);
+  await page.locator(".state", { hasText: "RUNNING" }).first().waitFor({ timeout: 60_000 });
+  const rows = await eventually("200 rows in public.readings_console", async () => {
+    const n = await count("SELECT count(*) FROM public.readings_console");
+    return n >= 200 && n;
+  });
+  const site = (await db.query("SELECT site FROM public.readings_console LIMIT 1")).rows[0].site;
+  assert.equal(site, env.TOPIC, "site is filled from kafka.topic, as mapped");
+  const rssi = (await db.query("SELECT data_type FROM information_schema.columns WHERE table_name = 'readings_console' AND column_name = 'rssi'")).rows[0].data_type;
+  assert.equal(rssi, "bigint");
+  console.log(`\n  ${rows} rows stored`);
+});
+
+await step("the connector page: figures, partitions, chart, schemas", async () => {
+  await eventually("the page shows rows", async () => (await page.locator('[data-figure="rows"]').textContent()) !== "–");
+  await page.getByRole("heading", { name: "Partitions" }).waitFor();
+  await page.locator("figure.chart").waitFor();
+  await shot("connector");
+});
+
+await step("pause: no rows while paused, then resume and rows arrive again", async () => {
+  await page.getByRole("button", { name: "Pause", exact: true }).click();
+  await page.locator("h1 .state", { hasText: "PAUSED" }).waitFor();
+  await eventually("every task PAUSED", async () => {
+    const states = await page.locator("table tbody .state").allTextContents();
+    return states.length > 0 && states.every((s) => s === "PAUSED");
+  });
+  const before = await count("SELECT count(*) FROM public.readings_console");
+  await sleep(5000);
+  const after = await count("SELECT count(*) FROM public.readings_console");
+  assert.equal(after, before, "rows were stored while paused");
+  await shot("connector-paused");
+  await page.getByRole("button", { name: "Resume" }).click();
+  await page.locator("h1 .state", { hasText: "RUNNING" }).waitFor();
+  await eventually("rows arrive after resume", async () => (await count("SELECT count(*) FROM public.readings_console")) > after);
+});
+
+await step("the list shows the new connector RUNNING", async () => {
+  await page.goto(`${URL}/#/`);
+  const row = page.locator(`tr[data-connector="${NAME}"]`);
+  await row.locator(".state", { hasText: "RUNNING" }).waitFor();
+  await shot("connectors");
+});
+
+await step("dead letters: the poison record with its reason, as hex and JSON", async () => {
+  await page.goto(`${URL}/#/connectors/${env.NARROW}/dead-letters`);
+  await heading("Dead letters of").waitFor();
+  const row = page.locator("tr[data-dead-letter]").first();
+  await eventually("the poison record is a dead letter", async () => {
+    if (await row.count()) return true;
+    await page.reload();
+    await heading("Dead letters of").waitFor();
+    return false;
+  });
+  assert.match(await row.locator("td.reason").textContent(), /character varying\(8\)/);
+  await row.getByRole("button", { name: "Show record" }).click();
+  const json = page.getByLabel("Value as JSON");
+  await json.waitFor();
+  assert.match(await json.textContent(), /"device_id": "dev-123456"/);
+  assert.match(await page.getByLabel("Value as hex").textContent(), /^000000 {2}00 00 00 00/);
+  await shot("dead-letters");
+});
+
+await step("replay before the fix: still a dead letter, with the reason", async () => {
+  await page.locator("tr[data-dead-letter]").first().getByRole("checkbox").check();
+  await page.getByRole("button", { name: /Replay 1 selected/ }).click();
+  const results = page.locator("[data-replay-results]");
+  await results.waitFor();
+  assert.match(await results.textContent(), /0 stored as rows, 1 not/);
+  assert.match(await results.textContent(), /still cannot be stored/);
+});
+
+await step("widen the column, replay: the row lands once", async () => {
+  await db.query("ALTER TABLE narrow ALTER COLUMN device_id TYPE text");
+  await page.locator("tr[data-dead-letter]").first().getByRole("checkbox").check();
+  await page.getByRole("button", { name: /Replay 1 selected/ }).click();
+  await page.locator("[data-replay-results]").filter({ hasText: "1 stored as rows" }).waitFor();
+  assert.equal(await count("SELECT count(*) FROM narrow WHERE device_id = 'dev-123456'"), 1);
+  await page.locator("p.empty", { hasText: "No dead letter waits" }).waitFor();
+  await shot("dead-letters-replayed");
+});
+
+await step("stop, then offsets: earliest and latest per partition; reset one", async () => {
+  await page.goto(`${URL}/#/connectors/${NAME}`);
+  await page.getByRole("button", { name: "Stop", exact: true }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Stop" }).click();
+  await page.locator("h1 .state", { hasText: "STOPPED" }).waitFor({ timeout: 60_000 });
+  await page.getByRole("heading", { name: "Offsets" }).waitFor();
+  const input = page.getByLabel(`New offset of ${env.TOPIC} partition 0`);
+  await input.waitFor();
+  await page.locator("tr", { has: input }).getByRole("button", { name: "Earliest" }).click();
+  assert.equal(await input.inputValue(), "0");
+  await page.getByRole("button", { name: "Change 1 offset" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Change offsets" }).click();
+  await page.getByText("Offsets of 1 partition(s) changed").waitFor();
+  const stored = await eventually("offset 0 stored", async () => {
+    const r = await db.query("SELECT next_offset FROM inlet.offsets WHERE connector = $1 AND topic = $2 AND partition = 0", [NAME, env.TOPIC]);
+    return r.rows.length && String(r.rows[0].next_offset) === "0" ? "0" : false;
+  }, 10_000);
+  assert.equal(stored, "0");
+  await shot("connector-offsets");
+  await page.getByRole("button", { name: "Start", exact: true }).click();
+  await page.locator("h1 .state", { hasText: "RUNNING" }).waitFor({ timeout: 60_000 });
+});
+
+await step("a phone's width: no sideways scrolling on the list and the wizard", async () => {
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+  const small = await phone.newPage();
+  for (const hash of ["#/", "#/new"]) {
+    await small.goto(`${URL}/${hash}`);
+    await small.getByRole("heading").first().waitFor();
+    await sleep(300);
+    const width = await small.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 391, `the page is ${width} px wide at 390 px (${hash})`);
+  }
+  await shot("phone-wizard", small);
+  await phone.close();
+});
+
+assert.deepEqual(offsite, [], "the page asked for something outside the server");
+assert.deepEqual(pageErrors, [], "the page threw");
+await db.end();
+await browser.close();
+console.log("console: every step passed");

@@ -317,6 +317,15 @@ await step("stop, then offsets: earliest and latest per partition; reset one", a
   await page.locator("h1 .state", { hasText: "RUNNING" }).waitFor({ timeout: 60_000 });
 });
 
+await step("the connector page's chart, for the README's screenshot (waits for samples; not asserted)", async () => {
+  await page.goto(`${URL}/#/connectors/${NAME}`);
+  const caption = page.locator("figure.chart figcaption");
+  await caption.waitFor();
+  const until = Date.now() + 45_000;
+  while (Date.now() < until && !(await caption.textContent()).includes("last:")) await sleep(1000);
+  await shot("connector");
+});
+
 await step("a phone's width: no sideways scrolling on the list and the wizard", async () => {
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
   const small = await phone.newPage();

@@ -85,3 +85,28 @@ fn with_headers(body: Vec<u8>, content_type: &'static str) -> Response {
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn browsers_get_the_page_and_tools_get_json() {
+        let mut headers = HeaderMap::new();
+        assert!(!wants_html(&headers), "no Accept: Connect's ServerInfo");
+        headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        assert!(!wants_html(&headers));
+        headers.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("text/html,application/xhtml+xml,*/*;q=0.8"),
+        );
+        assert!(wants_html(&headers));
+    }
+
+    #[test]
+    fn a_binary_without_the_console_says_how_to_build_it() {
+        assert!(NOT_BUILT.contains("scripts/console"));
+        assert!(NOT_BUILT.contains("cargo build --release"));
+        assert_eq!(content_type("app.js"), "text/javascript; charset=utf-8");
+    }
+}

@@ -508,6 +508,28 @@ impl std::fmt::Write for Buf<'_> {
     }
 }
 
+/// The Avro binary `body` of a value of `schema`, as the JSON text a jsonb column would hold
+/// (the rendering above): what the console shows of a dead letter that decodes.
+///
+/// # Errors
+/// A message: the bytes do not decode with the schema, a value JSON cannot hold, or bytes
+/// left over after the value.
+pub fn value_json(schema: &WriterSchema, body: &[u8]) -> Result<String, String> {
+    let mut reader = Reader::new(body);
+    let mut out = Vec::new();
+    write_json(schema, schema.root(), &mut reader, &mut out, 0).map_err(|e| match e {
+        JsonError::Decode(e) => e.to_string(),
+        JsonError::Value(m) => m,
+    })?;
+    if reader.remaining() > 0 {
+        return Err(format!(
+            "{} byte(s) left after the value: not written with this schema",
+            reader.remaining()
+        ));
+    }
+    String::from_utf8(out).map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -535,26 +557,4 @@ mod tests {
         assert_eq!(String::from_utf8(out).unwrap(), r#""a\"b\\c\n\u0001é""#);
         assert!(write_string("x\0y", &mut Vec::new()).is_err());
     }
-}
-
-/// The Avro binary `body` of a value of `schema`, as the JSON text a jsonb column would hold
-/// (the rendering above): what the console shows of a dead letter that decodes.
-///
-/// # Errors
-/// A message: the bytes do not decode with the schema, a value JSON cannot hold, or bytes
-/// left over after the value.
-pub fn value_json(schema: &WriterSchema, body: &[u8]) -> Result<String, String> {
-    let mut reader = Reader::new(body);
-    let mut out = Vec::new();
-    write_json(schema, schema.root(), &mut reader, &mut out, 0).map_err(|e| match e {
-        JsonError::Decode(e) => e.to_string(),
-        JsonError::Value(m) => m,
-    })?;
-    if reader.remaining() > 0 {
-        return Err(format!(
-            "{} byte(s) left after the value: not written with this schema",
-            reader.remaining()
-        ));
-    }
-    String::from_utf8(out).map_err(|e| e.to_string())
 }

@@ -70,7 +70,13 @@ pub fn source_choices(value: &WriterSchema, key: Option<KeySchema<'_>>) -> Vec<S
         .collect();
     if let Some(key) = key {
         let mut key_paths = Vec::new();
-        walk(key.schema, key.schema.root(), String::new(), 0, &mut key_paths);
+        walk(
+            key.schema,
+            key.schema.root(),
+            String::new(),
+            0,
+            &mut key_paths,
+        );
         sources.extend(
             key_paths
                 .into_iter()
@@ -192,7 +198,10 @@ mod tests {
         assert!(n.contains(&"bigint".to_owned()), "{n:?}");
         assert!(!n.contains(&"uuid".to_owned()), "{n:?}");
         let ts = types_of(&c, "ts");
-        assert!(ts.contains(&"timestamp with time zone".to_owned()), "{ts:?}");
+        assert!(
+            ts.contains(&"timestamp with time zone".to_owned()),
+            "{ts:?}"
+        );
         assert!(!ts.contains(&"boolean".to_owned()), "{ts:?}");
     }
 

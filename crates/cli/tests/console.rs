@@ -74,8 +74,7 @@ async fn the_console_sets_up_watches_pauses_and_replays_in_a_real_browser() {
         let registry = stream.registry().to_owned();
         let topic = stream.topic.clone();
         tokio::spawn(async move {
-            let producer =
-                inlet_testkit::AvroProducer::new(&kafka_config(&kafka), &registry);
+            let producer = inlet_testkit::AvroProducer::new(&kafka_config(&kafka), &registry);
             let schema = producer.register(&format!("{topic}-value"), READING).await;
             let mut i = 200;
             loop {
@@ -165,7 +164,10 @@ async fn the_console_sets_up_watches_pauses_and_replays_in_a_real_browser() {
         .env("DATABASE_URL", stream.db.url())
         .env("TOPIC", &stream.topic)
         .env("KAFKA", stream.kafka())
-        .env("KAFKA_SASL", inlet_testkit::endpoints().require_kafka_sasl())
+        .env(
+            "KAFKA_SASL",
+            inlet_testkit::endpoints().require_kafka_sasl(),
+        )
         .env("SASL_USER", sasl::PLAIN_USER)
         .env("SASL_PASSWORD", sasl::PASSWORD)
         .env("REGISTRY", stream.registry())
@@ -201,7 +203,9 @@ async fn the_console_sets_up_watches_pauses_and_replays_in_a_real_browser() {
         !config.contains(sasl::PASSWORD),
         "the secret is stored in the clear"
     );
-    let rows = stream.count("SELECT count(*) FROM public.readings_console").await;
+    let rows = stream
+        .count("SELECT count(*) FROM public.readings_console")
+        .await;
     assert!(rows >= 200, "the wizard's table holds {rows} rows");
     // The replayed poison record, once.
     assert_eq!(

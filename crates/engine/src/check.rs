@@ -167,7 +167,9 @@ pub async fn topic_sources(
     let registry = RegistryClient::new(config.clone())?;
     let value = latest_value_schema(&registry, topic).await?;
     let key = latest_schema(&registry, &format!("{topic}-key")).await;
-    let key = key.as_ref().map(|(id, schema)| inlet_avro::KeySchema { id: *id, schema });
+    let key = key
+        .as_ref()
+        .map(|(id, schema)| inlet_avro::KeySchema { id: *id, schema });
     Ok(inlet_avro::source_choices(&value, key))
 }
 

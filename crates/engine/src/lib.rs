@@ -29,7 +29,9 @@ pub use config::{Config, ConfigError, ConnectorConfig, Tolerance};
 pub use connector::{Connector, Control, RunError};
 pub use dead_letters::{MAX_REPLAY, replay_dead_letters};
 pub use metrics::{Progress, render as render_metrics};
-pub use preview::{Preview, PreviewError, PreviewOutcome, PreviewRecord, preview_designed, preview_topic};
+pub use preview::{
+    Preview, PreviewError, PreviewOutcome, PreviewRecord, preview_designed, preview_topic,
+};
 pub use record_file::{FileRecord, RecordFileReader, RecordFileWriter};
 pub use replay::ReplaySummary;
 pub use supervisor::{

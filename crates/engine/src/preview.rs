@@ -276,8 +276,8 @@ pub(crate) async fn target(
     } else {
         Default::default()
     };
-    let target = Target::new(&config.name, topic.clone(), columns, sources)
-        .with_key_subject(key.is_some());
+    let target =
+        Target::new(&config.name, topic.clone(), columns, sources).with_key_subject(key.is_some());
     Ok((target, Some(ddl)))
 }
 

@@ -389,7 +389,12 @@ pub fn start_serve(
 }
 
 /// A connector of `topic` into `table`, as Kafka Connect's flat map.
-pub fn connector_config(stream: &Stream, topic: &str, table: &str, tasks: u32) -> serde_json::Value {
+pub fn connector_config(
+    stream: &Stream,
+    topic: &str,
+    table: &str,
+    tasks: u32,
+) -> serde_json::Value {
     serde_json::json!({
         "connector.class": "inlet.PostgresSink",
         "tasks.max": tasks.to_string(),

@@ -78,7 +78,10 @@ fn design(body: &StepBody) -> Result<Option<Vec<inlet_avro::TableColumn>>, ApiEr
     let mut wrong = Vec::new();
     for c in columns {
         if c.name.trim().is_empty() || c.name.len() > 63 {
-            wrong.push(("columns".to_owned(), format!("{:?}: a column name has 1 to 63 bytes", c.name)));
+            wrong.push((
+                "columns".to_owned(),
+                format!("{:?}: a column name has 1 to 63 bytes", c.name),
+            ));
         } else if out.iter().any(|o| o.name == c.name) {
             wrong.push((format!("columns.{}", c.name), "is named twice".to_owned()));
         }
@@ -422,6 +425,8 @@ async fn create_table(
     };
     Ok((
         status,
-        Json(json!({"table": table.to_string(), "created": created, "hypertable": hypertable, "ddl": ddl})),
+        Json(
+            json!({"table": table.to_string(), "created": created, "hypertable": hypertable, "ddl": ddl}),
+        ),
     ))
 }

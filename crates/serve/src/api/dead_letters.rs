@@ -45,10 +45,11 @@ async fn partitions(
     let config = running_config(&app, &name).await?;
     let topics: Vec<String> = config.topics.iter().map(|t| t.topic.clone()).collect();
     let kafka = config.kafka.clone();
-    let bounds = tokio::task::spawn_blocking(move || inlet_kafka::partition_bounds(&kafka, &topics))
-        .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-        .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, e))?;
+    let bounds =
+        tokio::task::spawn_blocking(move || inlet_kafka::partition_bounds(&kafka, &topics))
+            .await
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+            .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, e))?;
     Ok(Json(json!({ "partitions": bounds })))
 }
 
@@ -97,7 +98,11 @@ async fn metrics(
             schemas.push(schema.clone());
         }
     }
-    let first = |key: &str| reports.iter().find_map(|r| r[key].as_str().map(str::to_owned));
+    let first = |key: &str| {
+        reports
+            .iter()
+            .find_map(|r| r[key].as_str().map(str::to_owned))
+    };
     let lag = partitions
         .iter()
         .map(|p| p["lag"].as_i64())
@@ -246,7 +251,9 @@ async fn raw(
         ));
     }
     if part == "decoded" {
-        return decoded(&app, &name, id).await.map(IntoResponse::into_response);
+        return decoded(&app, &name, id)
+            .await
+            .map(IntoResponse::into_response);
     }
     let client = app.client().await?;
     let (key, value) = dead_letter_raw(&*client, &name, id).await?.ok_or_else(|| {
@@ -306,7 +313,8 @@ async fn decode_json(
     registry: &inlet_registry::RegistryClient,
     bytes: &[u8],
 ) -> Result<Value, String> {
-    let frame = inlet_avro::Frame::parse(bytes).map_err(|e| format!("not Confluent-framed Avro: {e}"))?;
+    let frame =
+        inlet_avro::Frame::parse(bytes).map_err(|e| format!("not Confluent-framed Avro: {e}"))?;
     let resolved = registry
         .resolve(frame.schema_id.0)
         .await

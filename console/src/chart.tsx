@@ -1,5 +1,6 @@
 // Throughput and lag over the last 15 minutes, drawn by uPlot (a small, well-kept charting
-// library: canvas, no dependencies), with the figures also in a table for screen readers.
+// library: canvas, no dependencies). The canvas is hidden from screen readers; the caption
+// says the last sample's figures, and the page's figures and partition table say the rest.
 import uPlot from "uplot";
 import { useEffect, useRef } from "preact/hooks";
 import type { Metrics } from "./api";

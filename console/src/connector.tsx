@@ -50,7 +50,8 @@ export function ConnectorPage({ name }: { name: string }) {
   const [notice, setNotice] = useState<string | undefined>();
   const confirm = useConfirm();
 
-  const act = async (label: string, method: string, path: string, done: string) => {
+  /** Runs an action; resolves to whether it succeeded (its failure is shown). */
+  const act = async (label: string, method: string, path: string, done: string): Promise<boolean> => {
     setActing(label);
     setActionError(undefined);
     setNotice(undefined);
@@ -58,8 +59,10 @@ export function ConnectorPage({ name }: { name: string }) {
       await api(method, path);
       setNotice(done);
       reload();
+      return true;
     } catch (e) {
       setActionError(`${label} failed: ${message(e)}`);
+      return false;
     } finally {
       setActing(null);
     }
@@ -140,8 +143,7 @@ export function ConnectorPage({ name }: { name: string }) {
                 "Its tasks stop and its configuration, stored offsets and secrets are deleted. The table and its rows stay, and so do its dead letters. A connector made again with this name starts from kafka.start_from.",
                 "Delete",
                 async () => {
-                  await act("Delete", "DELETE", base, "Deleted.");
-                  location.hash = "#/";
+                  if (await act("Delete", "DELETE", base, "Deleted.")) location.hash = "#/";
                 },
               )
             }
@@ -151,6 +153,7 @@ export function ConnectorPage({ name }: { name: string }) {
         </div>
       </div>
       <p class="lead">{STATE_WORDS[state] ?? state}</p>
+      <Alert>{error && `The page could not refresh (what it shows may be old): ${error}`}</Alert>
       <div aria-live="polite">
         {notice && <p class="notice">{notice}</p>}
       </div>
@@ -527,15 +530,17 @@ function Offsets({ name, onChanged }: { name: string; onChanged: () => void }) {
                         <input
                           id={id}
                           inputMode="numeric"
+                          aria-invalid={invalid === r}
+                          aria-describedby={invalid === r ? "offset-invalid" : undefined}
                           size={10}
                           value={wanted[k] ?? ""}
                           placeholder={r.stored === null ? "" : String(r.stored)}
                           onInput={(e) => setWanted({ ...wanted, [k]: (e.target as HTMLInputElement).value })}
                         />
-                        <button type="button" class="small" disabled={r.earliest === null} onClick={() => setWanted({ ...wanted, [k]: String(r.earliest) })}>
+                        <button type="button" class="small" disabled={r.earliest === null} aria-label={`Earliest offset for ${r.topic} partition ${r.partition}`} onClick={() => setWanted({ ...wanted, [k]: String(r.earliest) })}>
                           Earliest
                         </button>
-                        <button type="button" class="small" disabled={r.latest === null} onClick={() => setWanted({ ...wanted, [k]: String(r.latest) })}>
+                        <button type="button" class="small" disabled={r.latest === null} aria-label={`Latest offset for ${r.topic} partition ${r.partition}`} onClick={() => setWanted({ ...wanted, [k]: String(r.latest) })}>
                           Latest
                         </button>
                       </td>
@@ -545,7 +550,7 @@ function Offsets({ name, onChanged }: { name: string; onChanged: () => void }) {
               </tbody>
             </table>
           </div>
-          {invalid && <p class="error">An offset is a whole number of 0 or more.</p>}
+          {invalid && <p class="error" id="offset-invalid">An offset is a whole number of 0 or more.</p>}
           <div class="actions">
             <button class="primary" disabled={changes.length === 0 || !!invalid} onClick={apply}>
               Change {changes.length || ""} offset{changes.length === 1 ? "" : "s"}

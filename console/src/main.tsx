@@ -24,6 +24,8 @@ function App() {
     const changed = () => {
       setParts(route());
       window.scrollTo(0, 0);
+      // A new page: focus goes to its start, as after a page load.
+      document.getElementById("main")?.focus();
     };
     window.addEventListener("hashchange", changed);
     return () => window.removeEventListener("hashchange", changed);

@@ -76,7 +76,7 @@ export function useConfirm() {
     setPending(null);
   };
   const element = (
-    <dialog ref={ref} aria-labelledby="confirm-title" onClose={() => setPending(null)}>
+    <dialog ref={ref} aria-labelledby="confirm-title" aria-describedby="confirm-detail" onClose={() => setPending(null)}>
       {pending && (
         <form
           method="dialog"
@@ -88,12 +88,12 @@ export function useConfirm() {
           }}
         >
           <h2 id="confirm-title">{pending.title}</h2>
-          <p>{pending.detail}</p>
+          <p id="confirm-detail">{pending.detail}</p>
           <div class="actions">
-            <button type="button" onClick={close}>
+            <button type="button" onClick={close} autoFocus>
               Cancel
             </button>
-            <button type="submit" class="danger" autoFocus>
+            <button type="submit" class="danger">
               {pending.confirm}
             </button>
           </div>

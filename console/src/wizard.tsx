@@ -151,12 +151,14 @@ function problemsByKey(e: unknown, keys: string[]): Record<string, string> {
   return out;
 }
 
-/** The field a failed Kafka finding is about, by what it says. */
-function kafkaField(f: Finding): string {
+/** The field a failed Kafka finding is about, by what it says; always one on the form
+ * (`sasl`: the SASL fields are shown; `tls`: the CA field is). */
+function kafkaField(f: Finding, sasl: boolean, tls: boolean): string {
   const d = f.detail.toLowerCase();
-  if (f.what === "group" || f.what === "topic" || /acl|authoriz|grant /.test(d)) return "kafka.username";
-  if (/credentials were refused|authentication|sasl/.test(d)) return "kafka.password";
-  if (/certificate|tls|ssl handshake|ca_file/.test(d)) return "kafka.ca_file";
+  if (/credentials were refused|authentication failed|invalid username or password/.test(d))
+    return sasl ? "kafka.password" : "kafka.security_protocol";
+  if ((f.what === "group" || f.what === "topic" || /acl|authoriz|grant /.test(d)) && sasl) return "kafka.username";
+  if (/certificate|ssl handshake|tls handshake/.test(d) && tls) return "kafka.ca_file";
   return "kafka.bootstrap_servers";
 }
 
@@ -303,7 +305,7 @@ function KafkaStep({ d, change, next }: StepProps) {
       const answer = await api<{ ok: boolean; findings: Finding[]; topics: { name: string }[] }>("POST", "/inlet/v1/kafka/check", config);
       setResult(answer);
       const failed: Record<string, string> = {};
-      for (const f of answer.findings.filter((f) => !f.ok)) failed[kafkaField(f)] ??= f.detail;
+      for (const f of answer.findings.filter((f) => !f.ok)) failed[kafkaField(f, sasl, tls)] ??= f.detail;
       setErrors(failed);
     } catch (err) {
       const byKey = problemsByKey(err, keys);
@@ -369,7 +371,12 @@ function KafkaStep({ d, change, next }: StepProps) {
         {ok && (
           <div class="success" data-kafka-ok>
             {result!.findings.map((f, i) => <p key={i}>✓ {f.detail}</p>)}
-            <p>{result!.topics.length} topic(s) visible.</p>
+            <p>
+              {result!.topics.length} topic(s) visible
+              {result!.topics.length > 0 &&
+                `: ${result!.topics.slice(0, 12).map((t) => t.name).join(", ")}${result!.topics.length > 12 ? ", …" : ""}`}
+              .
+            </p>
           </div>
         )}
       </div>
@@ -452,11 +459,28 @@ function TopicsStep({ d, change, next }: StepProps) {
   const [topics, setTopics] = useState<TopicRow[] | null>(null);
   const [error, setError] = useState<string | undefined>();
   const [filter, setFilter] = useState("");
+  const [checking, setChecking] = useState(false);
+  const [refused, setRefused] = useState<string[]>([]);
   useEffect(() => {
     const config = flat(d, null);
     delete config.topics;
     api<TopicRow[]>("POST", "/inlet/v1/topics", config).then(setTopics, (e) => setError(message(e)));
   }, []);
+  /** The chosen topics and the consumer group, checked with the credentials (READ, DESCRIBE, the group's ACL). */
+  const check = async () => {
+    setChecking(true);
+    setRefused([]);
+    try {
+      const answer = await api<{ ok: boolean; findings: Finding[] }>("POST", "/inlet/v1/kafka/check", flat(d, null));
+      const failed = answer.findings.filter((f) => !f.ok).map((f) => f.detail);
+      setRefused(failed);
+      if (failed.length === 0) next();
+    } catch (e) {
+      setRefused([message(e)]);
+    } finally {
+      setChecking(false);
+    }
+  };
   const toggle = (name: string) => {
     const chosen = d.topics.includes(name) ? d.topics.filter((t) => t !== name) : [...d.topics, name];
     const table = d.table || (chosen[0] ?? "").replace(/[^A-Za-z0-9_]/g, "_").toLowerCase();
@@ -465,7 +489,11 @@ function TopicsStep({ d, change, next }: StepProps) {
   const shown = (topics ?? []).filter((t) => t.name.toLowerCase().includes(filter.toLowerCase()));
   return (
     <div>
-      <p class="lead">The topics to store. Each needs an Avro value schema under its subject (topic-value).</p>
+      <p class="lead">
+        The topics to store. Each needs an Avro value schema under its subject (topic-value). Several topics go into one
+        table: their schemas must fit it (the preview shows each one's records). Next checks that the credentials may
+        read them and use the consumer group.
+      </p>
       <Alert>{error}</Alert>
       {!topics && !error && <p aria-busy="true">Reading the cluster's topics…</p>}
       {topics && (
@@ -514,9 +542,16 @@ function TopicsStep({ d, change, next }: StepProps) {
           </fieldset>
         </>
       )}
+      <div aria-live="polite">
+        {refused.map((r, i) => (
+          <p key={i} class="alert" role="alert" data-topics-refused>
+            {r}
+          </p>
+        ))}
+      </div>
       <div class="actions">
-        <button class="primary" type="button" disabled={d.topics.length === 0} onClick={next}>
-          Next
+        <button class="primary" type="button" disabled={d.topics.length === 0 || checking} onClick={check}>
+          {checking ? "Checking the topics and the group…" : "Next"}
         </button>
         {d.topics.length > 0 && <span>Chosen: {d.topics.join(", ")}</span>}
       </div>
@@ -527,18 +562,24 @@ function TopicsStep({ d, change, next }: StepProps) {
 function TableStep({ d, change, next, proposal, setProposal }: StepProps) {
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
+  // Only the answer to the latest request counts (a slow one for an older name is dropped).
+  const latest = useRef(0);
   const propose = async () => {
+    const ticket = ++latest.current;
     setBusy(true);
     setError(undefined);
     try {
-      const p = await api<Proposal>("POST", "/inlet/v1/propose", { config: flat({ ...d, columns: [] }, null), topic: d.topics[0] });
+      const p = await api<Proposal>("POST", "/inlet/v1/propose", { config: flat({ ...d, columns: [], time_column: "" }, null), topic: d.topics[0] });
+      if (ticket !== latest.current) return;
       setProposal(p);
-      if (!d.time_column && p.time_column && !p.exists) change(4, { time_column: p.time_column });
+      const timestamps = p.columns.filter((c) => c.type.startsWith("timestamp")).map((c) => c.name);
+      if (!p.exists && !timestamps.includes(d.time_column)) change(4, { time_column: p.time_column ?? "" });
     } catch (e) {
+      if (ticket !== latest.current) return;
       setProposal(null);
       setError(message(e));
     } finally {
-      setBusy(false);
+      if (ticket === latest.current) setBusy(false);
     }
   };
   useEffect(() => {
@@ -664,7 +705,10 @@ function MapStep({ d, change, next, proposal }: StepProps) {
   const isNew = !proposal?.exists;
   const key = JSON.stringify([d.columns, topic]);
   useEffect(() => {
-    if (!sound) return;
+    if (!sound) {
+      setLoading(false);
+      return;
+    }
     let live = true;
     const t = window.setTimeout(async () => {
       setLoading(true);
@@ -680,7 +724,10 @@ function MapStep({ d, change, next, proposal }: StepProps) {
           setPreviewError(undefined);
         }
       } catch (e) {
-        if (live) setPreviewError(message(e));
+        if (live) {
+          setPreview(null);
+          setPreviewError(message(e));
+        }
       } finally {
         if (live) setLoading(false);
       }
@@ -688,6 +735,7 @@ function MapStep({ d, change, next, proposal }: StepProps) {
     return () => {
       live = false;
       window.clearTimeout(t);
+      setLoading(false);
     };
   }, [key, sound]);
   const setColumn = (i: number, patch: Partial<Column>) => {
@@ -738,6 +786,7 @@ function MapStep({ d, change, next, proposal }: StepProps) {
                     <td>
                       {isNew ? (
                         <select id={`${id}-type`} aria-label={`Type of column ${c.name}`} value={c.type}
+                          aria-invalid={!!err} aria-describedby={err ? `${id}-error` : undefined}
                           onChange={(e) => setColumn(i, { type: (e.target as HTMLSelectElement).value })}>
                           {typesFor(c).map((t) => <option key={t}>{t}</option>)}
                         </select>
@@ -747,6 +796,7 @@ function MapStep({ d, change, next, proposal }: StepProps) {
                     </td>
                     <td>
                       <select id={`${id}-source`} aria-label={`Source of column ${c.name}`} value={c.source}
+                        aria-invalid={!!err} aria-describedby={err ? `${id}-error` : undefined}
                         onChange={(e) => {
                           const source = (e.target as HTMLSelectElement).value;
                           const s = sources.find((s) => s.source === source);
@@ -863,29 +913,44 @@ function show(v: unknown): string {
   return typeof v === "string" ? v : JSON.stringify(v);
 }
 
+const ADVANCED_KEYS = ["insert", "key_columns", "errors.tolerance", "kafka.start_from", "batch.max_rows", "batch.linger_ms", "tasks.max", "time_column", "chunk_interval"];
+
 function CreateStep({ d, change, proposal }: StepProps) {
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | undefined>();
+  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
   const [ddl, setDdl] = useState<string | null>(null);
+  const [ddlError, setDdlError] = useState<string | undefined>();
+  const latest = useRef(0);
   const isNew = !proposal?.exists;
   const keyed = d.insert !== "append";
   const keyProblem = keyed && d.key_columns.length === 0 ? "Choose the key columns of the upsert (a unique index on them is made with the table)." : undefined;
   useEffect(() => {
+    const ticket = ++latest.current;
+    setDdl(null);
+    setDdlError(undefined);
     if (!isNew || keyProblem) return;
     api<Proposal>("POST", "/inlet/v1/propose", { config: flat(d, proposal), topic: d.topics[0], columns: design(d) }).then(
-      (p) => setDdl(p.ddl),
-      (e) => setError(message(e)),
+      (p) => ticket === latest.current && setDdl(p.ddl),
+      (e) => ticket === latest.current && setDdlError(message(e)),
     );
-  }, [d.insert, d.key_columns.join(",")]);
+  }, [d.insert, d.key_columns.join(","), d.time_column]);
   const create = async (state: "RUNNING" | "STOPPED") => {
     setBusy(state);
     setError(undefined);
+    setFieldErrors({});
     try {
       const config = flat(d, proposal);
       if (isNew) await api("POST", "/inlet/v1/tables", { config, topic: d.topics[0], columns: design(d) });
       await api("POST", "/connectors", { name: d.name, config, initial_state: state });
       location.hash = `#/connectors/${enc(d.name)}`;
     } catch (e) {
+      const byKey = problemsByKey(e, ADVANCED_KEYS);
+      setFieldErrors(byKey);
+      if (Object.keys(byKey).length) {
+        const details = document.querySelector<HTMLDetailsElement>("details.advanced");
+        if (details) details.open = true;
+      }
       setError(message(e));
     } finally {
       setBusy(null);
@@ -902,20 +967,20 @@ function CreateStep({ d, change, proposal }: StepProps) {
       <details class="advanced">
         <summary>Advanced</summary>
         <div class="row">
-          <Field id="insert" label="Insert mode" hint="append: every record a new row; upsert: one row per key, the last wins; upsert with delete: a tombstone deletes the key's row">
+          <Field id="insert" label="Insert mode" hint="append: every record a new row; upsert: one row per key, the last wins; upsert with delete: a tombstone deletes the key's row" error={fieldErrors["insert"]}>
             <select id="insert" value={d.insert} aria-describedby="insert-hint" onChange={(e) => change(6, { insert: (e.target as HTMLSelectElement).value })}>
               <option value="append">append</option>
               <option value="upsert">upsert</option>
               <option value="upsert-delete">upsert with delete</option>
             </select>
           </Field>
-          <Field id="tolerance" label="Errors" hint="all: a record that cannot be stored becomes a dead letter and the connector goes on; none: it stops at the first">
+          <Field id="tolerance" label="Errors" hint="all: a record that cannot be stored becomes a dead letter and the connector goes on; none: it stops at the first" error={fieldErrors["errors.tolerance"]}>
             <select id="tolerance" value={d.tolerance} aria-describedby="tolerance-hint" onChange={(e) => change(6, { tolerance: (e.target as HTMLSelectElement).value })}>
               <option value="all">dead-letter and go on (all)</option>
               <option value="none">stop (none)</option>
             </select>
           </Field>
-          <Field id="start-from" label="Start from" hint="Where a partition with no stored offset starts">
+          <Field id="start-from" label="Start from" hint="Where a partition with no stored offset starts" error={fieldErrors["kafka.start_from"]}>
             <select id="start-from" value={d.start_from} aria-describedby="start-from-hint" onChange={(e) => change(6, { start_from: (e.target as HTMLSelectElement).value })}>
               <option value="earliest">earliest</option>
               <option value="latest">latest</option>
@@ -933,16 +998,17 @@ function CreateStep({ d, change, proposal }: StepProps) {
               </label>
             ))}
             {keyProblem && <p class="error">{keyProblem}</p>}
+            {fieldErrors["key_columns"] && <p class="error">{fieldErrors["key_columns"]}</p>}
           </fieldset>
         )}
         <div class="row">
-          <Field id="max-rows" label="Batch: most rows" hint="Records per transaction (default 50,000)">
+          <Field id="max-rows" label="Batch: most rows" hint="Records per transaction (default 50,000)" error={fieldErrors["batch.max_rows"]}>
             <input id="max-rows" inputMode="numeric" value={d.max_rows} aria-describedby="max-rows-hint" onInput={(e) => change(6, { max_rows: (e.target as HTMLInputElement).value })} />
           </Field>
-          <Field id="linger" label="Batch: longest wait (ms)" hint="For a fuller batch (default 200)">
+          <Field id="linger" label="Batch: longest wait (ms)" hint="For a fuller batch (default 200)" error={fieldErrors["batch.linger_ms"]}>
             <input id="linger" inputMode="numeric" value={d.linger_ms} aria-describedby="linger-hint" onInput={(e) => change(6, { linger_ms: (e.target as HTMLInputElement).value })} />
           </Field>
-          <Field id="tasks-max" label="Tasks" hint="Consumers of the group, spread over the workers">
+          <Field id="tasks-max" label="Tasks" hint="Consumers of the group, spread over the workers" error={fieldErrors["tasks.max"]}>
             <input id="tasks-max" inputMode="numeric" value={d.tasks_max} aria-describedby="tasks-max-hint" onInput={(e) => change(6, { tasks_max: (e.target as HTMLInputElement).value })} />
           </Field>
         </div>
@@ -953,6 +1019,7 @@ function CreateStep({ d, change, proposal }: StepProps) {
           <pre class="ddl">{ddl}</pre>
         </details>
       )}
+      {isNew && ddlError && <p class="error">The table cannot be made so: {ddlError}</p>}
       <details>
         <summary>The configuration (Kafka Connect's flat map)</summary>
         <pre class="json">{JSON.stringify(shown, null, 2)}</pre>

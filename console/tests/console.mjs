@@ -98,6 +98,15 @@ await step("name: a taken name is refused on the field, a free one goes on (keyb
   await heading("2. Kafka").waitFor();
 });
 
+await step("kafka: brokers that do not answer are shown on the servers field", async () => {
+  await page.getByLabel("Security protocol").selectOption("PLAINTEXT");
+  await page.getByLabel("Bootstrap servers").fill("127.0.0.1:1");
+  await page.getByRole("button", { name: "Authenticate" }).click();
+  const error = page.locator("#kafka-bootstrap_servers-error");
+  await error.waitFor({ timeout: 60_000 });
+  assert.match(await error.textContent(), /no answer.*Check kafka\.bootstrap_servers/s);
+});
+
 await step("kafka: a wrong API secret is shown on the secret field, with the fix", async () => {
   await page.getByLabel("Bootstrap servers").fill(env.KAFKA_SASL);
   await page.getByLabel("Security protocol").selectOption("SASL_PLAINTEXT");
@@ -329,7 +338,7 @@ await step("the connector page's chart, for the README's screenshot (waits for s
 await step("a phone's width: no sideways scrolling on the list and the wizard", async () => {
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
   const small = await phone.newPage();
-  for (const hash of ["#/", "#/new"]) {
+  for (const hash of ["#/", "#/new", `#/connectors/${NAME}`, `#/connectors/${env.NARROW}/dead-letters`]) {
     await small.goto(`${URL}/${hash}`);
     await small.getByRole("heading").first().waitFor();
     await sleep(300);

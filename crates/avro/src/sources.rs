@@ -64,8 +64,10 @@ fn candidates() -> Vec<PgType> {
 pub fn source_choices(value: &WriterSchema, key: Option<KeySchema<'_>>) -> Vec<SourceChoice> {
     let mut paths = Vec::new();
     walk(value, value.root(), String::new(), 0, &mut paths);
+    // The empty path (a value that is not a record) would read as "no source" in a form.
     let mut sources: Vec<(String, String)> = paths
         .into_iter()
+        .filter(|(path, _)| !path.is_empty())
         .map(|(path, node)| (path, value.type_name(node)))
         .collect();
     if let Some(key) = key {
@@ -126,8 +128,11 @@ pub fn source_choices(value: &WriterSchema, key: Option<KeySchema<'_>>) -> Vec<S
 }
 
 /// Collects the paths under `node` (reached by `path`): a record's fields (and nested
-/// records' fields, through `["null", record]`), each union's branches as `path[branch]`
-/// beside the union itself, and the whole record as `path` when it is not the root.
+/// records' fields, through `["null", record]`), each union beside its branches as
+/// `path[branch]` and the fields of its record branches as `path[Branch].field`, the whole
+/// record as `path` when it is not the root, and a root that is a union of records by its
+/// branches (`[Click].url`). A root that is neither (a key that is one `long`) is the empty
+/// path.
 fn walk(
     schema: &WriterSchema,
     node: NodeId,
@@ -153,8 +158,10 @@ fn walk(
                 walk(schema, *field, child, depth + 1, out);
             }
         }
-        AvroType::Union(branches) if !path.is_empty() => {
-            out.push((path.clone(), node));
+        AvroType::Union(branches) => {
+            if !path.is_empty() {
+                out.push((path.clone(), node));
+            }
             for branch in branches {
                 let label = match schema.node(*branch) {
                     AvroType::Null => continue,
@@ -163,11 +170,15 @@ fn walk(
                     }
                     _ => schema.type_name(*branch),
                 };
-                out.push((format!("{path}[{label}]"), *branch));
+                let branch_path = format!("{path}[{label}]");
+                if matches!(schema.node(*branch), AvroType::Record { .. }) {
+                    walk(schema, *branch, branch_path, depth + 1, out);
+                } else {
+                    out.push((branch_path, *branch));
+                }
             }
         }
-        _ if !path.is_empty() => out.push((path, node)),
-        _ => {}
+        _ => out.push((path, node)),
     }
 }
 
@@ -219,6 +230,8 @@ mod tests {
             "choice",
             "choice[string]",
             "choice[long]",
+            "choice[Other]",
+            "choice[Other].x",
             "kafka.offset",
         ] {
             assert!(sources.contains(&want), "{want} missing from {sources:?}");
@@ -226,5 +239,24 @@ mod tests {
         assert!(types_of(&c, "choice").contains(&"jsonb".to_owned()));
         assert!(types_of(&c, "choice[long]").contains(&"bigint".to_owned()));
         assert!(types_of(&c, "geo").contains(&"jsonb".to_owned()));
+        assert!(types_of(&c, "choice[Other].x").contains(&"integer".to_owned()));
+    }
+
+    #[test]
+    fn a_union_of_records_lists_each_branch_fields_and_a_plain_key_its_value() {
+        let c = choices(
+            r#"[{"type":"record","name":"shop.Click","fields":[{"name":"url","type":"string"}]},
+                {"type":"record","name":"shop.View","fields":[{"name":"ms","type":"long"}]}]"#,
+        );
+        assert!(types_of(&c, "[Click].url").contains(&"text".to_owned()), "{c:?}");
+        assert!(types_of(&c, "[View].ms").contains(&"bigint".to_owned()), "{c:?}");
+        let value = WriterSchema::parse(
+            r#"{"type":"record","name":"R","fields":[{"name":"n","type":"long"}]}"#,
+            &[],
+        )
+        .unwrap();
+        let key = WriterSchema::parse(r#""long""#, &[]).unwrap();
+        let c = source_choices(&value, Some(KeySchema { id: 7, schema: &key }));
+        assert!(types_of(&c, "kafka.key.").contains(&"bigint".to_owned()), "{c:?}");
     }
 }

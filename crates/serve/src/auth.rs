@@ -197,7 +197,7 @@ fn caller(tokens: &Tokens, headers: &HeaderMap) -> Option<Caller> {
 /// configurations; not dead letters (their records, and reasons that quote values), nor
 /// anything that changes or connects.
 fn readable(method: &Method, path: &str) -> bool {
-    method == Method::GET && !path.contains("/dead-letters")
+    method == Method::GET && !path.contains("/dead-letters") && !path.ends_with("/partitions")
 }
 
 /// The middleware: `/`, `/health`, `/openapi.json` and the console's files (`/console/…`)

@@ -329,6 +329,24 @@ async fn proposed(
     if let Some(columns) = design(body)? {
         let key = (!key_columns.is_empty()).then_some(key_columns.as_slice());
         ddl = inlet_postgres::ddl::create_table(&table, &columns, key);
+        let time = config.get("time_column").filter(|t| !t.is_empty());
+        if let Some(time) = time {
+            let column = columns.iter().find(|c| &c.name == time);
+            if !column.is_some_and(|c| {
+                matches!(
+                    c.pg_type,
+                    inlet_avro::PgType::Timestamptz | inlet_avro::PgType::Timestamp
+                )
+            }) {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("time_column: {time} is not a timestamp column of the table: choose one of its timestamp columns, or none"),
+                ));
+            }
+            if key.is_none_or(|k| k.contains(time)) {
+                ddl.push_str(&inlet_postgres::ddl::hypertable_comment(&table, time));
+            }
+        }
         proposal.columns = columns;
     }
     Ok((table, proposal, ddl, key_columns))

@@ -21,7 +21,7 @@ const NOT_BUILT: &str = "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\
 <p>This inlet binary was built without the web console's files. The API works (see \
 <a href=\"/openapi.json\">/openapi.json</a>).</p><p>To have the console: run \
 <code>scripts/console</code> (it runs <code>npm ci</code> and <code>npm run build</code> in \
-<code>console/</code>, Node.js 20 or later), then build inlet again \
+<code>console/</code>, Node.js 18 or later), then build inlet again \
 (<code>cargo build --release</code>).</p></body></html>";
 
 /// Whether this binary holds the console.
@@ -107,9 +107,14 @@ mod tests {
     }
 
     #[test]
-    fn a_binary_without_the_console_says_how_to_build_it() {
-        assert!(NOT_BUILT.contains("scripts/console"));
-        assert!(NOT_BUILT.contains("cargo build --release"));
+    fn the_page_is_html_kept_to_its_own_origin() {
+        let response = index();
+        let headers = response.headers();
+        assert_eq!(headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
+        let policy = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(policy.contains("default-src 'self'"), "{policy}");
+        assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
         assert_eq!(content_type("app.js"), "text/javascript; charset=utf-8");
+        assert_eq!(content_type("app.css"), "text/css; charset=utf-8");
     }
 }

@@ -19,6 +19,12 @@ export function HistoryChart({ history }: { history: Metrics["history"] }) {
     const options: uPlot.Options = {
       width: width(),
       height: 220,
+      // Always the last 15 minutes, however few samples there are.
+      scales: {
+        x: { time: true, range: () => [Date.now() / 1000 - 900, Date.now() / 1000] },
+        y: { range: (_u, _min, max) => [0, Math.max(10, max * 1.1)] },
+        lag: { range: (_u, _min, max) => [0, Math.max(10, max * 1.1)] },
+      },
       series: [
         {},
         { label: "rows/s", stroke: "#2563eb", width: 2, value: (_u, v) => (v == null ? "–" : v.toFixed(0)) },

@@ -248,15 +248,30 @@ mod tests {
             r#"[{"type":"record","name":"shop.Click","fields":[{"name":"url","type":"string"}]},
                 {"type":"record","name":"shop.View","fields":[{"name":"ms","type":"long"}]}]"#,
         );
-        assert!(types_of(&c, "[Click].url").contains(&"text".to_owned()), "{c:?}");
-        assert!(types_of(&c, "[View].ms").contains(&"bigint".to_owned()), "{c:?}");
+        assert!(
+            types_of(&c, "[Click].url").contains(&"text".to_owned()),
+            "{c:?}"
+        );
+        assert!(
+            types_of(&c, "[View].ms").contains(&"bigint".to_owned()),
+            "{c:?}"
+        );
         let value = WriterSchema::parse(
             r#"{"type":"record","name":"R","fields":[{"name":"n","type":"long"}]}"#,
             &[],
         )
         .unwrap();
         let key = WriterSchema::parse(r#""long""#, &[]).unwrap();
-        let c = source_choices(&value, Some(KeySchema { id: 7, schema: &key }));
-        assert!(types_of(&c, "kafka.key.").contains(&"bigint".to_owned()), "{c:?}");
+        let c = source_choices(
+            &value,
+            Some(KeySchema {
+                id: 7,
+                schema: &key,
+            }),
+        );
+        assert!(
+            types_of(&c, "kafka.key.").contains(&"bigint".to_owned()),
+            "{c:?}"
+        );
     }
 }

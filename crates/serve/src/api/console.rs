@@ -340,7 +340,9 @@ async fn proposed(
             }) {
                 return Err(ApiError::new(
                     StatusCode::BAD_REQUEST,
-                    format!("time_column: {time} is not a timestamp column of the table: choose one of its timestamp columns, or none"),
+                    format!(
+                        "time_column: {time} is not a timestamp column of the table: choose one of its timestamp columns, or none"
+                    ),
                 ));
             }
             if key.is_none_or(|k| k.contains(time)) {

@@ -679,14 +679,15 @@ function columnProblems(d: Draft, sources: SourceChoice[]): Record<number, strin
   const out: Record<number, string> = {};
   const names = new Set<string>();
   d.columns.forEach((c, i) => {
-    if (!IDENTIFIER.test(c.name)) out[i] = "A column name has 1 to 63 characters, no spaces or double quotes.";
+    // An existing table's names are its own (PostgreSQL quotes any): only new ones are checked.
+    if (!c.existing && !IDENTIFIER.test(c.name)) out[i] = "A column name has 1 to 63 characters, no spaces or double quotes.";
     else if (names.has(c.name)) out[i] = `${c.name} is named twice.`;
     else if (!c.source && !c.nullable && !c.hasDefault)
       out[i] = `${c.name} is NOT NULL and has no source: choose a source, or allow NULL.`;
     else if (c.source) {
       const s = sources.find((s) => s.source === c.source);
-      const base = c.type.replace(/\(.*\)/, "").replace("character varying", "character varying");
-      if (s && !s.types.some((t) => t === c.type || t === base))
+      const base = c.type.replace(/\(.*\)/, "");
+      if (s && s.types.length > 0 && !s.types.some((t) => t === c.type || t === base))
         out[i] = `${c.source} (${s.avro_type}) does not convert to ${c.type}: choose one of ${s.types.slice(0, 6).join(", ")}${s.types.length > 6 ? "…" : ""}.`;
     }
     names.add(c.name);
@@ -744,7 +745,7 @@ function MapStep({ d, change, next, proposal }: StepProps) {
   };
   const typesFor = (c: Column): string[] => {
     const s = sources.find((s) => s.source === c.source);
-    const list = s ? s.types : ["text", "bigint", "integer", "double precision", "boolean", "jsonb", "timestamp with time zone", "bytea"];
+    const list = s && s.types.length > 0 ? s.types : ["text", "bigint", "integer", "double precision", "boolean", "jsonb", "timestamp with time zone", "bytea"];
     return list.includes(c.type) ? list : [c.type, ...list];
   };
   const rows = preview?.records ?? [];

@@ -12,6 +12,10 @@ use crate::schema::{AvroType, NodeId, WriterSchema};
 /// first ones).
 pub const MAX_SOURCES: usize = 2_000;
 
+/// The most plans compiled to find the sources' types (each distinct Avro type costs one
+/// per candidate type): the cost of a schema of many distinct types stays bounded.
+pub const MAX_COMPILES: usize = 4_000;
+
 /// How deep nested records are followed.
 const MAX_DEPTH: usize = 16;
 
@@ -23,7 +27,9 @@ pub struct SourceChoice {
     /// The Avro type it reads (`long`, `["null", string]`, `timestamp-micros`…), or the
     /// metadata's kind.
     pub avro_type: String,
-    /// The column types inlet converts it to, in a fixed order (`text[]` for arrays).
+    /// The column types inlet converts it to, in a fixed order (`text[]` for arrays);
+    /// empty when the schema has more distinct types than are looked into
+    /// ([`MAX_COMPILES`]).
     pub types: Vec<String>,
 }
 
@@ -59,8 +65,8 @@ fn candidates() -> Vec<PgType> {
 }
 
 /// The sources of `value` (and of `key`, when the topic's keys are Avro), each with the
-/// types a column filled from it may have; at most [`MAX_SOURCES`]. Kafka metadata comes
-/// last. A source no type takes (a map into nothing, say) is left out.
+/// types a column filled from it may have: at most [`MAX_SOURCES`] of the value's and the
+/// key's, then the Kafka metadata. A source no type takes is left out.
 pub fn source_choices(value: &WriterSchema, key: Option<KeySchema<'_>>) -> Vec<SourceChoice> {
     let mut paths = Vec::new();
     walk(value, value.root(), String::new(), 0, &mut paths);
@@ -95,30 +101,53 @@ pub fn source_choices(value: &WriterSchema, key: Option<KeySchema<'_>>) -> Vec<S
     ] {
         sources.push((source.to_owned(), kind.to_owned()));
     }
+    // The types a source takes depend on its Avro type only: compiled once per type (a
+    // schema of thousands of `int` fields costs one type's compiles), at most
+    // MAX_COMPILES plans in all; a source of a type met after that lists no types.
     let candidates = candidates();
     let options = PlanOptions::default();
+    let mut by_type: std::collections::HashMap<String, Vec<String>> = Default::default();
+    let mut compiles = 0;
     sources
         .into_iter()
-        .take(MAX_SOURCES)
         .filter_map(|(source, avro_type)| {
-            let mapping = [ColumnMapping {
-                column: "c".into(),
-                source: ColumnSource::parse(&source),
-            }];
-            let types: Vec<String> = candidates
-                .iter()
-                .filter(|pg_type| {
-                    let table = [TableColumn {
-                        name: "c".into(),
-                        pg_type: (*pg_type).clone(),
-                        nullable: true,
-                        has_default: false,
+            let kind = if source.starts_with("kafka.") {
+                source.clone()
+            } else {
+                avro_type.clone()
+            };
+            let types = match by_type.get(&kind) {
+                Some(types) if types.is_empty() => return None,
+                Some(types) => types.clone(),
+                None if compiles + candidates.len() > MAX_COMPILES => Vec::new(),
+                None => {
+                    compiles += candidates.len();
+                    let mapping = [ColumnMapping {
+                        column: "c".into(),
+                        source: ColumnSource::parse(&source),
                     }];
-                    DecodePlan::compile_keyed(value, key, &table, &mapping, &options).is_ok()
-                })
-                .map(ToString::to_string)
-                .collect();
-            (!types.is_empty()).then_some(SourceChoice {
+                    let types: Vec<String> = candidates
+                        .iter()
+                        .filter(|pg_type| {
+                            let table = [TableColumn {
+                                name: "c".into(),
+                                pg_type: (*pg_type).clone(),
+                                nullable: true,
+                                has_default: false,
+                            }];
+                            DecodePlan::compile_keyed(value, key, &table, &mapping, &options)
+                                .is_ok()
+                        })
+                        .map(ToString::to_string)
+                        .collect();
+                    by_type.insert(kind, types.clone());
+                    if types.is_empty() {
+                        return None;
+                    }
+                    types
+                }
+            };
+            Some(SourceChoice {
                 source,
                 avro_type,
                 types,
@@ -240,6 +269,28 @@ mod tests {
         assert!(types_of(&c, "choice[long]").contains(&"bigint".to_owned()));
         assert!(types_of(&c, "geo").contains(&"jsonb".to_owned()));
         assert!(types_of(&c, "choice[Other].x").contains(&"integer".to_owned()));
+    }
+
+    #[test]
+    fn a_wide_schema_costs_one_compile_per_type_and_keeps_every_source() {
+        let fields: Vec<String> = (0..2_000)
+            .map(|i| format!(r#"{{"name":"f{i}","type":"int"}}"#))
+            .collect();
+        let schema = format!(
+            r#"{{"type":"record","name":"Wide","fields":[{}]}}"#,
+            fields.join(",")
+        );
+        let started = std::time::Instant::now();
+        let c = choices(&schema);
+        assert_eq!(
+            c.len(),
+            MAX_SOURCES + 6,
+            "the first fields, and the metadata"
+        );
+        assert!(types_of(&c, "kafka.offset").contains(&"bigint".to_owned()));
+        assert!(types_of(&c, "f1999").contains(&"integer".to_owned()));
+        // Not a timing assertion: a quadratic walk would take minutes here, not seconds.
+        eprintln!("2,000 int fields: {:?}", started.elapsed());
     }
 
     #[test]

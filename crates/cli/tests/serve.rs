@@ -1140,6 +1140,38 @@ async fn a_secret_sent_over_the_api_is_stored_encrypted_and_opened_to_run() {
         "the database holds the secret in clear"
     );
 
+    // The setup steps use a stored secret only in its own key, with its own settings: not
+    // to be shown in an answer (as a user name), nor sent to another address.
+    let reference = "${secret:sealed/kafka.password}";
+    let mut step: Value = created["config"].clone();
+    step["name"] = json!("sealed");
+    let (code, answer) = api.post("/inlet/v1/kafka/check", Some(step.clone())).await;
+    assert_eq!(code, StatusCode::OK, "its own settings: {answer}");
+    assert_eq!(answer["ok"], true, "{answer}");
+    let mut shown = step.clone();
+    shown["kafka.username"] = json!(reference);
+    let (code, answer) = api.post("/inlet/v1/kafka/check", Some(shown)).await;
+    assert_eq!(code, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(!answer.to_string().contains(password), "{answer}");
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("kafka.username"),
+        "{answer}"
+    );
+    let mut elsewhere = step.clone();
+    elsewhere["kafka.bootstrap_servers"] = json!("127.0.0.1:1");
+    let (code, answer) = api.post("/inlet/v1/kafka/check", Some(elsewhere)).await;
+    assert_eq!(code, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("kafka.bootstrap_servers changed"),
+        "{answer}"
+    );
+
     // Under another key it does not open: the task fails, saying why.
     drop(server);
     let other = "b3RoZXIta2V5LW9mLXRoaXJ0eS10d28tYnl0ZXMtISE=";

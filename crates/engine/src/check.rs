@@ -167,10 +167,18 @@ pub async fn topic_sources(
     let registry = RegistryClient::new(config.clone())?;
     let value = latest_value_schema(&registry, topic).await?;
     let key = latest_schema(&registry, &format!("{topic}-key")).await;
-    let key = key
-        .as_ref()
-        .map(|(id, schema)| inlet_avro::KeySchema { id: *id, schema });
-    Ok(inlet_avro::source_choices(&value, key))
+    // Up to thousands of plans compiled: off the async threads.
+    tokio::task::spawn_blocking(move || {
+        let key = key
+            .as_ref()
+            .map(|(id, schema)| inlet_avro::KeySchema { id: *id, schema });
+        inlet_avro::source_choices(&value, key)
+    })
+    .await
+    .map_err(|e| ProposeError::NoSchema {
+        subject: format!("{topic}-value"),
+        reason: Some(format!("listing its fields failed: {e}")),
+    })
 }
 
 /// An upsert's key columns as the primary key of a table made for it (none: append).

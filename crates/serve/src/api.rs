@@ -107,7 +107,13 @@ pub(crate) struct Inner {
     pub(crate) secrets_dir: Option<std::path::PathBuf>,
     /// The key of `${secret:…}` references (none: literal secrets stay in configurations).
     pub(crate) secrets_key: Option<crate::secrets::SecretsKey>,
+    /// Setup steps running at once (each may connect to Kafka, the registry and the
+    /// database of its own): at most [`MAX_STEPS`], the others wait their turn.
+    pub(crate) steps: tokio::sync::Semaphore,
 }
+
+/// The most setup steps (`/inlet/v1/kafka/check`, `preview`…) served at once.
+pub const MAX_STEPS: usize = 4;
 
 impl App {
     /// The state of an API served by worker `worker_id`, over `database`, whose
@@ -143,6 +149,7 @@ impl App {
             cors_origins,
             secrets_dir,
             secrets_key,
+            steps: tokio::sync::Semaphore::new(MAX_STEPS),
         })))
     }
 
@@ -160,6 +167,15 @@ impl App {
         } else {
             Err(ApiError::problems(&problems))
         }
+    }
+
+    /// A turn to run a setup step (see [`MAX_STEPS`]).
+    pub(crate) async fn step_turn(&self) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
+        self.0
+            .steps
+            .acquire()
+            .await
+            .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "inlet serve is stopping"))
     }
 
     pub(crate) async fn client(&self) -> Result<deadpool::managed::Object<Connections>, ApiError> {

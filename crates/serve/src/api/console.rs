@@ -62,6 +62,87 @@ fn yes() -> bool {
 /// The most columns a designed table may have (PostgreSQL's own limit).
 const MAX_COLUMNS: usize = inlet_avro::MAX_TABLE_COLUMNS;
 
+/// The longest `varchar(n)` PostgreSQL takes, and the most digits of a `numeric(p, s)`.
+const MAX_VARCHAR: u32 = 10_485_760;
+const MAX_NUMERIC_PRECISION: u32 = 1_000;
+
+/// A designed column's type, written as PostgreSQL writes it (`integer`, `varchar(20)`,
+/// `numeric(10,2)`, `timestamp with time zone`, `text[]`…), with the lengths and precisions
+/// PostgreSQL accepts; anything else is refused with what inlet writes.
+fn strict_type(sql: &str) -> Result<inlet_avro::PgType, String> {
+    let refused = || {
+        format!(
+            "{sql:?} is not a type inlet writes (boolean, smallint, integer, bigint, real, double precision, numeric or numeric(p,s), text, varchar or varchar(n), bytea, jsonb, uuid, date, time, timestamp, timestamptz, interval, or an array of one: text[])"
+        )
+    };
+    let lower = sql.trim().to_ascii_lowercase();
+    let element = lower.strip_suffix("[]").unwrap_or(&lower).trim_end();
+    let (base, args) = match element.split_once('(') {
+        Some((base, rest)) => (
+            base.trim_end(),
+            Some(rest.strip_suffix(')').ok_or_else(refused)?),
+        ),
+        None => (element, None),
+    };
+    const BASES: &[&str] = &[
+        "bool",
+        "boolean",
+        "int2",
+        "smallint",
+        "int",
+        "int4",
+        "integer",
+        "int8",
+        "bigint",
+        "float4",
+        "real",
+        "float8",
+        "double precision",
+        "numeric",
+        "decimal",
+        "text",
+        "varchar",
+        "character varying",
+        "bytea",
+        "jsonb",
+        "uuid",
+        "date",
+        "time",
+        "time without time zone",
+        "timestamp",
+        "timestamp without time zone",
+        "timestamptz",
+        "timestamp with time zone",
+        "interval",
+    ];
+    if !BASES.contains(&base) {
+        return Err(refused());
+    }
+    if let Some(args) = args {
+        let numbers: Vec<u32> = args
+            .split(',')
+            .map(|n| n.trim().parse::<u32>().map_err(|_| refused()))
+            .collect::<Result<_, _>>()?;
+        match (base, numbers.as_slice()) {
+            ("varchar" | "character varying", [n]) if (1..=MAX_VARCHAR).contains(n) => {}
+            ("varchar" | "character varying", _) => {
+                return Err(format!("{sql:?}: a varchar's length is 1 to {MAX_VARCHAR}"));
+            }
+            ("numeric" | "decimal", [p] | [p, _]) if !(1..=MAX_NUMERIC_PRECISION).contains(p) => {
+                return Err(format!(
+                    "{sql:?}: a numeric's precision is 1 to {MAX_NUMERIC_PRECISION}"
+                ));
+            }
+            ("numeric" | "decimal", [p, s]) if s > p => {
+                return Err(format!("{sql:?}: a numeric's scale is 0 to its precision"));
+            }
+            ("numeric" | "decimal", [_] | [_, _]) => {}
+            _ => return Err(refused()),
+        }
+    }
+    inlet_avro::PgType::parse(&lower).ok_or_else(refused)
+}
+
 /// A step's designed columns as the table's, or 400 naming each column whose type inlet
 /// does not write or whose name is empty or repeated.
 fn design(body: &StepBody) -> Result<Option<Vec<inlet_avro::TableColumn>>, ApiError> {
@@ -77,25 +158,25 @@ fn design(body: &StepBody) -> Result<Option<Vec<inlet_avro::TableColumn>>, ApiEr
     let mut out: Vec<inlet_avro::TableColumn> = Vec::with_capacity(columns.len());
     let mut wrong = Vec::new();
     for c in columns {
-        if c.name.trim().is_empty() || c.name.len() > 63 {
+        if c.name.trim().is_empty() || c.name.len() > 63 || c.name.chars().any(char::is_control) {
             wrong.push((
                 "columns".to_owned(),
-                format!("{:?}: a column name has 1 to 63 bytes", c.name),
+                format!(
+                    "{:?}: a column name has 1 to 63 bytes, and no control characters",
+                    c.name
+                ),
             ));
         } else if out.iter().any(|o| o.name == c.name) {
             wrong.push((format!("columns.{}", c.name), "is named twice".to_owned()));
         }
-        match inlet_avro::PgType::parse(&c.pg_type) {
-            Some(pg_type) => out.push(inlet_avro::TableColumn {
+        match strict_type(&c.pg_type) {
+            Ok(pg_type) => out.push(inlet_avro::TableColumn {
                 name: c.name.clone(),
                 pg_type,
                 nullable: c.nullable,
                 has_default: false,
             }),
-            None => wrong.push((
-                format!("columns.{}", c.name),
-                format!("{:?} is not a type inlet writes (boolean, smallint, integer, bigint, real, double precision, numeric(p,s), text, varchar(n), bytea, jsonb, uuid, date, time, timestamp, timestamptz, interval, or an array of one)", c.pg_type),
-            )),
+            Err(why) => wrong.push((format!("columns.{}", c.name), why)),
         }
     }
     if wrong.is_empty() {
@@ -140,7 +221,10 @@ fn topics_of(config: &FlatConfig) -> Vec<String> {
 }
 
 /// A step's configuration, its references admitted (see [`App::admit`]) and its
-/// `${secret:…}` opened: a step may name the secrets of the connector it edits (`name`).
+/// `${secret:…}` opened. A step may use the stored secrets of the connector it edits
+/// (`name`) only as that connector stores them: each in its own key, with the settings of
+/// its section (`kafka.*`, `registry.*`) unchanged ([`flat::keep_hidden`]'s rule) — so that
+/// a step cannot send a stored secret to another address, or show it in an answer.
 async fn prepared(app: &App, config: FlatConfig) -> Result<FlatConfig, ApiError> {
     let name = config.get("name").cloned().unwrap_or_default();
     app.admit(&name, &config)?;
@@ -148,6 +232,25 @@ async fn prepared(app: &App, config: FlatConfig) -> Result<FlatConfig, ApiError>
         return Ok(config);
     }
     let client = app.client().await?;
+    let stored: FlatConfig = match inlet_postgres::control::get_connector(&*client, &name).await? {
+        Some(stored) => serde_json::from_str(&stored.config)
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?,
+        None => FlatConfig::new(),
+    };
+    let misplaced: Vec<flat::Problem> = config
+        .iter()
+        .filter(|(key, value)| value.trim().starts_with("${secret:") && stored.get(*key) != Some(*value))
+        .map(|(key, _)| {
+            (
+                key.clone(),
+                format!("a stored secret may only stand in the key {name} stores it in: type the secret itself"),
+            )
+        })
+        .collect();
+    if !misplaced.is_empty() {
+        return Err(problems(misplaced));
+    }
+    let config = flat::keep_hidden(config, Some(&stored)).map_err(problems)?;
     crate::secrets::resolve(app.0.secrets_key.as_ref(), &*client, config)
         .await
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e))
@@ -161,6 +264,7 @@ fn findings_json(findings: &[inlet_engine::Finding]) -> Value {
 /// what the console's Kafka "Authenticate" does — the brokers, the credentials, each topic
 /// and the consumer group, each failure with its fix — and the cluster's topics.
 async fn kafka_check(State(app): State<App>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let _turn = app.step_turn().await?;
     let config: FlatConfig = parse(&body, "a JSON object of strings")?;
     let config = prepared(&app, config).await?;
     let raw = lenient(&config)?;
@@ -205,6 +309,7 @@ fn prefixed(problems: Vec<(String, String)>, prefix: &str) -> Vec<flat::Problem>
 /// registry's "Authenticate" — it answers, it takes the credentials, each topic's value
 /// subject has a schema.
 async fn registry_check(State(app): State<App>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let _turn = app.step_turn().await?;
     let config: FlatConfig = parse(&body, "a JSON object of strings")?;
     let config = prepared(&app, config).await?;
     let raw = lenient(&config)?;
@@ -222,6 +327,7 @@ async fn registry_check(State(app): State<App>, body: Bytes) -> Result<Json<Valu
 /// `<topic>-value` has a schema and its latest schema id (looked up for the first
 /// [`MAX_TOPICS_LOOKED_UP`] with a subject).
 async fn topics(State(app): State<App>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let _turn = app.step_turn().await?;
     let config: FlatConfig = parse(&body, "a JSON object of strings")?;
     let config = prepared(&app, config).await?;
     let raw = lenient(&config)?;
@@ -327,6 +433,21 @@ async fn proposed(
     let (mut proposal, mut ddl) =
         inlet_engine::propose_table(&registry, &topic, &table, &key_columns).await?;
     if let Some(columns) = design(body)? {
+        let missing: Vec<flat::Problem> = key_columns
+            .iter()
+            .filter(|k| !columns.iter().any(|c| &c.name == *k))
+            .map(|k| {
+                (
+                    "key_columns".to_owned(),
+                    format!(
+                        "{k} is not a column of the table: choose key columns among its columns"
+                    ),
+                )
+            })
+            .collect();
+        if !missing.is_empty() {
+            return Err(problems(missing));
+        }
         let key = (!key_columns.is_empty()).then_some(key_columns.as_slice());
         ddl = inlet_postgres::ddl::create_table(&table, &columns, key);
         let time = config.get("time_column").filter(|t| !t.is_empty());
@@ -361,6 +482,7 @@ async fn proposed(
 /// table exists already and TimescaleDB is installed — and every source a column can take
 /// with the types inlet converts it to.
 async fn propose(State(app): State<App>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let _turn = app.step_turn().await?;
     let body: StepBody = parse(&body, "{\"config\": {...}, \"topic\": \"...\"}")?;
     let (table, proposal, ddl, _) = proposed(&app, &body).await?;
     let config = prepared(&app, body.config.clone()).await?;
@@ -388,6 +510,7 @@ async fn propose(State(app): State<App>, body: Bytes) -> Result<Json<Value>, Api
 /// keys): the topic's latest records as the rows the connector would store, and the
 /// records that would be dead letters with the reason (`inlet_engine::preview_topic`).
 async fn preview(State(app): State<App>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let _turn = app.step_turn().await?;
     let body: StepBody = parse(
         &body,
         "{\"config\": {...}, \"topic\": \"...\", \"count\": 10}",
@@ -409,7 +532,28 @@ async fn preview(State(app): State<App>, body: Bytes) -> Result<Json<Value>, Api
         design(&body)?,
     )
     .await?;
-    Ok(Json(json!(preview)))
+    Ok(Json(json!(cut_reasons(preview))))
+}
+
+/// The longest reason a preview answers for one record (PostgreSQL's own can quote a
+/// whole row of a wide table).
+const MAX_REASON: usize = 2_000;
+
+/// `preview` with each reason longer than [`MAX_REASON`] bytes cut.
+fn cut_reasons(mut preview: inlet_engine::Preview) -> inlet_engine::Preview {
+    for record in &mut preview.records {
+        if let inlet_engine::PreviewOutcome::DeadLetter { reason } = &mut record.outcome
+            && reason.len() > MAX_REASON
+        {
+            let mut end = MAX_REASON;
+            while !reason.is_char_boundary(end) {
+                end -= 1;
+            }
+            reason.truncate(end);
+            reason.push_str("… (cut)");
+        }
+    }
+    preview
 }
 
 /// `POST /inlet/v1/tables`, body `{"config", "topic", "columns"?}`: creates the table
@@ -420,6 +564,7 @@ async fn create_table(
     State(app): State<App>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let _turn = app.step_turn().await?;
     let body: StepBody = parse(&body, "{\"config\": {...}, \"topic\": \"...\"}")?;
     let (table, proposal, _, key_columns) = proposed(&app, &body).await?;
     let key = (!key_columns.is_empty()).then_some(key_columns.as_slice());
@@ -449,4 +594,39 @@ async fn create_table(
             json!({"table": table.to_string(), "created": created, "hypertable": hypertable, "ddl": ddl}),
         ),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn designed_types_are_the_ones_postgresql_takes_as_inlet_writes_them() {
+        for ok in [
+            "integer",
+            "varchar(20)",
+            "character varying(20)",
+            "numeric(10,2)",
+            "NUMERIC( 10 , 2 )",
+            "timestamp with time zone",
+            "text[]",
+            "varchar(10485760)",
+        ] {
+            assert!(strict_type(ok).is_ok(), "{ok} refused");
+        }
+        for (bad, says) in [
+            ("varchar(0)", "length is 1 to"),
+            ("varchar(99999999)", "length is 1 to"),
+            ("numeric(2000,1)", "precision is 1 to"),
+            ("numeric(0)", "precision is 1 to"),
+            ("numeric(5,6)", "scale is 0 to"),
+            ("varchar(3) ); DROP TABLE x; --", "not a type inlet writes"),
+            ("int(); DROP--[]", "not a type inlet writes"),
+            ("text(5)", "not a type inlet writes"),
+            ("money", "not a type inlet writes"),
+        ] {
+            let why = strict_type(bad).expect_err(bad);
+            assert!(why.contains(says), "{bad}: {why}");
+        }
+    }
 }

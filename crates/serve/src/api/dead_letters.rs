@@ -42,6 +42,7 @@ async fn partitions(
     State(app): State<App>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    let _turn = app.step_turn().await?;
     let config = running_config(&app, &name).await?;
     let topics: Vec<String> = config.topics.iter().map(|t| t.topic.clone()).collect();
     let kafka = config.kafka.clone();

@@ -19,6 +19,8 @@ export function HistoryChart({ history }: { history: Metrics["history"] }) {
     const options: uPlot.Options = {
       width: width(),
       height: 220,
+      // The series' names only: the caption says the figures.
+      legend: { live: false },
       // Always the last 15 minutes, however few samples there are.
       scales: {
         x: { time: true, range: () => [Date.now() / 1000 - 900, Date.now() / 1000] },

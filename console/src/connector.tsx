@@ -232,7 +232,10 @@ export function ConnectorPage({ name }: { name: string }) {
                   <td>{p.topic}</td>
                   <td class="num">{p.partition}</td>
                   <td class="num">{count(p.next_offset)}</td>
-                  <td class="num">{count(p.last_stable_offset)}</td>
+                  {/* Sampled every few seconds: never shown below what is stored since. */}
+                  <td class="num">
+                    {count(p.last_stable_offset === null ? null : Math.max(p.last_stable_offset, p.next_offset))}
+                  </td>
                   <td class="num">{count(p.lag)}</td>
                 </tr>
               ))}

@@ -66,7 +66,7 @@ export function ConnectorList() {
               <tr>
                 <th scope="col">Name</th>
                 <th scope="col">State</th>
-                <th scope="col">Topics → table</th>
+                <th scope="col" class="topics">Topics → table</th>
                 <th scope="col" class="num">Rows/s</th>
                 <th scope="col" class="num">Rows</th>
                 <th scope="col" class="num">Lag</th>
@@ -82,7 +82,7 @@ export function ConnectorList() {
                   <td>
                     <StateBadge state={c.state} />
                   </td>
-                  <td>
+                  <td class="topics">
                     {c.topics} → {c.table}
                   </td>
                   <td class="num">{rate(c.metrics?.rows_per_second)}</td>

@@ -70,6 +70,9 @@ pub struct KafkaProbe {
 #[derive(Default)]
 struct Quiet {
     authentication: std::sync::Mutex<Option<String>>,
+    /// The last transport failure librdkafka reported (a name that does not resolve, a
+    /// refused connection, a failed TLS handshake): why the brokers did not answer.
+    transport: std::sync::Mutex<Option<String>>,
     /// The last authorization failure the brokers reported (a missing ACL).
     denied: std::sync::Mutex<Option<KafkaError>>,
 }
@@ -89,6 +92,19 @@ impl ClientContext for Quiet {
             && let Ok(mut slot) = self.denied.lock()
         {
             *slot = Some(error.clone());
+        }
+        if matches!(
+            error.rdkafka_error_code(),
+            Some(
+                RDKafkaErrorCode::BrokerTransportFailure
+                    | RDKafkaErrorCode::Resolve
+                    | RDKafkaErrorCode::SSL
+                    | RDKafkaErrorCode::AllBrokersDown
+            )
+        ) && !reason.contains("brokers are down")
+            && let Ok(mut slot) = self.transport.lock()
+        {
+            *slot = Some(reason.to_owned());
         }
         tracing::debug!(%error, %reason, "Kafka");
     }
@@ -238,16 +254,38 @@ fn probe_unscrubbed(settings: &KafkaSettings, topics: &[String]) -> KafkaProbe {
             };
         }
         Err(e) => {
+            // librdkafka's own words for the last failure say which of these it is.
+            let why = consumer
+                .context()
+                .transport
+                .lock()
+                .ok()
+                .and_then(|t| t.clone())
+                .unwrap_or_else(|| e.to_string());
+            let lower = why.to_ascii_lowercase();
+            let advice = if lower.contains("resolve") {
+                "the host name does not resolve: check kafka.bootstrap_servers (host:port)"
+                    .to_owned()
+            } else if lower.contains("ssl")
+                || lower.contains("handshake")
+                || lower.contains("certificate")
+            {
+                format!(
+                    "the TLS handshake failed: check kafka.security_protocol ({}) against the port, and kafka.ca_file when the brokers' certificate is not from a public CA",
+                    settings.security_protocol.as_str()
+                )
+            } else if lower.contains("refused") {
+                "nothing accepts connections there: check the host and port of kafka.bootstrap_servers".to_owned()
+            } else if settings.sasl.is_some() {
+                "check kafka.bootstrap_servers and kafka.security_protocol, then kafka.sasl_mechanism, kafka.username and kafka.password (for Confluent Cloud: an API key and its secret, SASL_SSL, PLAIN)".to_owned()
+            } else {
+                "check kafka.bootstrap_servers and kafka.security_protocol (Confluent Cloud needs SASL_SSL with an API key and secret)".to_owned()
+            };
             findings.push(Finding::fail(
                 "kafka",
                 format!(
-                    "{}{who}: no answer within {KAFKA_TIMEOUT:?}: {e}. Check kafka.bootstrap_servers and kafka.security_protocol, and with SASL kafka.sasl_mechanism, kafka.username and kafka.password (for Confluent Cloud: an API key and its secret){}",
+                    "{}{who}: no answer within {KAFKA_TIMEOUT:?} ({why}): {advice}",
                     settings.bootstrap_servers,
-                    if settings.security_protocol.as_str().ends_with("SSL") {
-                        ", and kafka.ca_file when the brokers' certificate is not from a public CA"
-                    } else {
-                        ""
-                    }
                 ),
             ));
             return KafkaProbe {

@@ -16,7 +16,10 @@ pub enum Error {
     #[error("could not set up the HTTP client for the schema registry: {0}")]
     Client(#[source] reqwest::Error),
     /// No answer: connection refused, DNS, TLS or a time-out.
-    #[error("schema registry at {url} did not answer: {source}")]
+    #[error(
+        "schema registry at {url} did not answer ({}): check the registry's URL (registry.url) and that the registry runs",
+        causes(source)
+    )]
     Unreachable {
         /// The URL requested.
         url: String,
@@ -99,3 +102,20 @@ impl Error {
 
 /// A result whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error and its causes, the deepest last (`error sending request: client error
+/// (Connect): tcp connect error: Connection refused`): reqwest's own message alone does
+/// not say why.
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut next = error.source();
+    while let Some(cause) = next {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        next = cause.source();
+    }
+    text
+}

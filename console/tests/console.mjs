@@ -338,14 +338,14 @@ await step("the connector page's chart, for the README's screenshot (waits for s
 await step("a phone's width: no sideways scrolling on the list and the wizard", async () => {
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
   const small = await phone.newPage();
-  for (const hash of ["#/", "#/new", `#/connectors/${NAME}`, `#/connectors/${env.NARROW}/dead-letters`]) {
+  for (const [hash, name] of [["#/", "list"], ["#/new", "wizard"], [`#/connectors/${NAME}`, "connector"], [`#/connectors/${env.NARROW}/dead-letters`, "dead-letters"]]) {
     await small.goto(`${URL}/${hash}`);
     await small.getByRole("heading").first().waitFor();
     await sleep(300);
     const width = await small.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 391, `the page is ${width} px wide at 390 px (${hash})`);
+    await shot(`phone-${name}`, small);
   }
-  await shot("phone-wizard", small);
   await phone.close();
 });
 

@@ -292,6 +292,12 @@ impl Setup<'_> {
             Kind::ReplayAppend | Kind::ReplayUpsert | Kind::ReplayPoison => {
                 self.replay(kind, round).await
             }
+            Kind::ReplayUpsertHalf => {
+                self.database
+                    .store_half(UPSERT_TABLE, &self.work.copy_file(), count)
+                    .await?;
+                self.replay(kind, round).await
+            }
         }
     }
 

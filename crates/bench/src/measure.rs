@@ -31,8 +31,10 @@ pub enum Kind {
     EndToEndUpsert,
     /// e. `inlet run`, append with poison records.
     EndToEndPoison,
-    /// The replay, upsert.
+    /// The replay, upsert: every key new.
     ReplayUpsert,
+    /// The replay, upsert, about half the keys stored already (updated).
+    ReplayUpsertHalf,
     /// The replay, with poison records.
     ReplayPoison,
 }
@@ -40,7 +42,7 @@ pub enum Kind {
 impl Kind {
     /// In the order of each round: the two sides of each ratio next to each other, so
     /// that a machine whose speed drifts during a run affects both alike.
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::CopyLimit,
         Kind::CopyWire,
         Kind::ReplayAppend,
@@ -49,6 +51,7 @@ impl Kind {
         Kind::EndToEndUpsert,
         Kind::EndToEndPoison,
         Kind::ReplayUpsert,
+        Kind::ReplayUpsertHalf,
         Kind::ReplayPoison,
     ];
 
@@ -63,6 +66,7 @@ impl Kind {
             Kind::EndToEndUpsert => "e_inlet_upsert",
             Kind::EndToEndPoison => "e_inlet_dead_letters",
             Kind::ReplayUpsert => "d_inlet_write_path_upsert",
+            Kind::ReplayUpsertHalf => "d_inlet_write_path_upsert_half",
             Kind::ReplayPoison => "d_inlet_write_path_dead_letters",
         }
     }
@@ -76,7 +80,8 @@ impl Kind {
             Kind::ReplayAppend => "d. inlet write path (replay)",
             Kind::EndToEndUpsert => "e. inlet end to end, upsert",
             Kind::EndToEndPoison => "e. inlet end to end, dead letters",
-            Kind::ReplayUpsert => "d. write path, upsert",
+            Kind::ReplayUpsert => "d. write path, upsert (new keys)",
+            Kind::ReplayUpsertHalf => "d. write path, upsert (half the keys stored)",
             Kind::ReplayPoison => "d. write path, dead letters",
         }
     }
@@ -100,7 +105,10 @@ impl Kind {
     }
 
     pub fn upsert(self) -> bool {
-        matches!(self, Kind::EndToEndUpsert | Kind::ReplayUpsert)
+        matches!(
+            self,
+            Kind::EndToEndUpsert | Kind::ReplayUpsert | Kind::ReplayUpsertHalf
+        )
     }
 
     pub fn poisoned(self) -> bool {
@@ -237,6 +245,16 @@ impl Database {
             .batch_execute(include_str!("sql/reset.sql"))
             .await
             .context("emptying the benchmark's tables")
+    }
+
+    /// `table` (the upsert table) holding about half of the rows of `file`: the rest of a
+    /// replay's records update stored keys.
+    pub async fn store_half(&self, table: &str, file: &Path, count: u64) -> anyhow::Result<()> {
+        self.copy_from_file(table, file, count).await?;
+        self.client
+            .batch_execute(&include_str!("sql/half_keys.sql").replace("{table}", &quote(table)))
+            .await
+            .with_context(|| format!("keeping half the keys in {table}"))
     }
 
     /// The server writes `table` to `file` (COPY BINARY).

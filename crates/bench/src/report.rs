@@ -124,9 +124,15 @@ impl Report {
             },
             Ratio {
                 name: "d_upsert/d",
-                what: "upsert vs append, write path",
+                what: "upsert of new keys vs append, write path",
                 value: median(Kind::ReplayUpsert) / d,
-                target: None,
+                target: Some(0.90),
+            },
+            Ratio {
+                name: "d_upsert_half/d",
+                what: "upsert with half the keys stored vs append, write path",
+                value: median(Kind::ReplayUpsertHalf) / d,
+                target: Some(0.50),
             },
             Ratio {
                 name: "d_dead_letters/d",

@@ -464,7 +464,17 @@ impl Batch {
         // Of several rows of one key, the last wins (ON CONFLICT may not touch a
         // row twice in one statement); deleting a key twice is harmless.
         let ranges = match &target.write {
-            WriteMode::Upsert { key } => self.last_of_each_key(&target.columns, key, ranges),
+            WriteMode::Upsert { key } => {
+                let before = ranges.len();
+                let ranges = self.last_of_each_key(&target.columns, key, ranges);
+                // New keys, one record each (time series, events): COPY straight into the
+                // table; a key already stored fails the COPY (unique violation), which is
+                // undone to its savepoint and the run staged as below.
+                if ranges.len() == before && self.copy_new_keys(tx, target, &ranges).await? {
+                    return Ok(());
+                }
+                ranges
+            }
             _ => ranges,
         };
         let stage = format!("pg_temp.\"__inlet_stage_{stage}\"");
@@ -517,6 +527,46 @@ impl Batch {
         .await
         .map_err(|e| Error::query(format!("applying staged rows to {}", target.table), e))?;
         Ok(())
+    }
+
+    /// Upsert rows of distinct keys COPYed into `target`'s table under a savepoint: true
+    /// when every key was new (the rows are stored, as the staged `INSERT … ON CONFLICT`
+    /// would store them), false when one was stored already (PostgreSQL's unique violation,
+    /// 23505: everything since the savepoint is undone, for the staged way to apply).
+    ///
+    /// # Errors
+    /// Any other failure of the COPY, as the staged way would meet it.
+    async fn copy_new_keys(
+        &self,
+        tx: &tokio_postgres::Transaction<'_>,
+        target: &CopyTarget,
+        ranges: &[&Range<usize>],
+    ) -> Result<bool> {
+        if target.columns.is_empty() {
+            return Ok(false);
+        }
+        let action = || format!("copying rows of new keys into {}", target.table);
+        tx.batch_execute(include_str!("sql/savepoint_new_keys.sql"))
+            .await
+            .map_err(|e| Error::query(action(), e))?;
+        match self
+            .copy_into(tx, &target.table.quoted(), &target.columns, ranges, action)
+            .await
+        {
+            Ok(_) => {
+                tx.batch_execute(include_str!("sql/savepoint_new_keys_release.sql"))
+                    .await
+                    .map_err(|e| Error::query(action(), e))?;
+                Ok(true)
+            }
+            Err(e) if e.sqlstate() == Some(UNIQUE_VIOLATION) => {
+                tx.batch_execute(include_str!("sql/savepoint_new_keys_rollback.sql"))
+                    .await
+                    .map_err(|e| Error::query(action(), e))?;
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// `ranges` (COPY rows of `columns`, in record order) without the rows that a later
@@ -638,6 +688,9 @@ fn row_key(row: &[u8], positions: &[usize]) -> Option<Vec<u8>> {
     }
     Some(key)
 }
+
+/// PostgreSQL's unique_violation: a key stored already.
+const UNIQUE_VIOLATION: &str = "23505";
 
 /// Whether the database refused the data (rather than failing): data exceptions (22),
 /// integrity constraints (23), a trigger's raise (P0), check option (44).

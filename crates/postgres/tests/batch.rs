@@ -471,3 +471,92 @@ async fn a_missing_database_is_named_with_what_to_do() {
         "{error}"
     );
 }
+
+/// A batch upserting `(id, v)` rows into `t`, from `offset` on.
+fn upserts(rows: &[(i32, &str)], offset: i64) -> Batch {
+    let mut batch = Batch {
+        connector: "test".into(),
+        topics: vec!["events".into()],
+        targets: vec![CopyTarget {
+            table: TableName::parse("public.t").unwrap(),
+            columns: vec!["id".into(), "v".into()],
+            write: WriteMode::Upsert {
+                key: vec!["id".into()],
+            },
+        }],
+        ..Batch::default()
+    };
+    for (i, (id, v)) in rows.iter().enumerate() {
+        let range = row(*id, v, &mut batch.rows);
+        let raw = raw(&mut batch);
+        batch.entries.push(Entry {
+            topic: 0,
+            partition: 0,
+            offset: offset + i as i64,
+            kind: EntryKind::Row {
+                target: 0,
+                range,
+                raw,
+            },
+        });
+    }
+    batch.starts.insert((0, 0), (offset > 0).then_some(offset));
+    batch
+}
+
+async fn stored_rows(client: &tokio_postgres::Client) -> Vec<(i32, String)> {
+    client
+        .query("SELECT id, v FROM t ORDER BY id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
+}
+
+#[tokio::test]
+async fn upserts_of_new_keys_are_copied_and_a_stored_key_among_them_still_updates() {
+    let (_db, mut client) = setup().await;
+    // Every key new: straight in.
+    let outcome = upserts(&[(1, "a"), (2, "b"), (3, "c")], 0)
+        .write(&mut client)
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, Outcome::Committed { rows: 3, .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        stored_rows(&client).await,
+        [(1, "a".into()), (2, "b".into()), (3, "c".into())]
+    );
+    // New keys and a stored one: the COPY meets the stored key, is undone, and the run
+    // is applied by key: the stored row updated, the new ones inserted, nothing twice.
+    let outcome = upserts(&[(4, "d"), (2, "B"), (5, "e")], 3)
+        .write(&mut client)
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, Outcome::Committed { rows: 3, .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        stored_rows(&client).await,
+        [
+            (1, "a".into()),
+            (2, "B".into()),
+            (3, "c".into()),
+            (4, "d".into()),
+            (5, "e".into())
+        ]
+    );
+    let stored: i64 = client
+        .query_one(
+            "SELECT next_offset FROM inlet.offsets WHERE connector = 'test'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(stored, 6, "the offsets commit with the rows");
+}

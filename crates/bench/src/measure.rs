@@ -251,10 +251,16 @@ impl Database {
     /// replay's records update stored keys.
     pub async fn store_half(&self, table: &str, file: &Path, count: u64) -> anyhow::Result<()> {
         self.copy_from_file(table, file, count).await?;
-        self.client
-            .batch_execute(&include_str!("sql/half_keys.sql").replace("{table}", &quote(table)))
-            .await
-            .with_context(|| format!("keeping half the keys in {table}"))
+        for statement in [
+            include_str!("sql/half_keys.sql"),
+            include_str!("sql/vacuum_analyze.sql"),
+        ] {
+            self.client
+                .batch_execute(&statement.replace("{table}", &quote(table)))
+                .await
+                .with_context(|| format!("keeping half the keys in {table}"))?;
+        }
+        Ok(())
     }
 
     /// The server writes `table` to `file` (COPY BINARY).

@@ -21,6 +21,7 @@
 
 mod cpu;
 mod data;
+mod instructions;
 mod measure;
 mod report;
 
@@ -99,6 +100,19 @@ pub struct BenchArgs {
     /// Directory for the results (one JSON file per run).
     #[arg(long, default_value = "bench/results")]
     out: PathBuf,
+    /// Count the instructions per record of the write path (append, upsert, dead letters)
+    /// under valgrind's callgrind, replaying this many records (and a tenth as many, to
+    /// leave start-up out); 0: not counted.
+    #[arg(long, default_value_t = 0)]
+    instructions: u64,
+    /// (Used by --instructions.) Only replay `--replay-file` with the configuration in this
+    /// file, `--count` records, then exit.
+    #[arg(long, hide = true)]
+    replay_only: Option<PathBuf>,
+    #[arg(long, hide = true)]
+    replay_topic: Option<String>,
+    #[arg(long, hide = true)]
+    replay_file: Option<PathBuf>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -113,7 +127,14 @@ fn main() -> std::process::ExitCode {
         .init();
     let result = tokio::runtime::Runtime::new()
         .map_err(|e| anyhow::anyhow!("could not start the async runtime: {e}"))
-        .and_then(|rt| rt.block_on(run(args)));
+        .and_then(|rt| {
+            rt.block_on(async {
+                match &args.replay_only {
+                    Some(config) => replay_only(&args, config).await,
+                    None => run(args).await,
+                }
+            })
+        });
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
@@ -156,6 +177,17 @@ fn property(text: &str) -> Result<(String, String), String> {
 /// The tables every measurement writes to.
 const APPEND_TABLE: &str = "readings";
 const UPSERT_TABLE: &str = "readings_upsert";
+
+/// `--replay-only`: one replay of `--replay-file` (what `--instructions` counts).
+async fn replay_only(args: &BenchArgs, config: &std::path::Path) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(config).with_context(|| format!("reading {}", config.display()))?;
+    let (Some(topic), Some(file)) = (&args.replay_topic, &args.replay_file) else {
+        bail!("--replay-only needs --replay-topic and --replay-file");
+    };
+    measure::replay(Config::parse(&text)?, topic, file, args.count).await?;
+    Ok(())
+}
 
 /// Runs the benchmark: produces the data, measures every kind `args.reps` times, checks
 /// what each stored, prints the figures and writes the results file.
@@ -240,8 +272,14 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
             result.runs.push(run);
         }
     }
+    let counted = if args.instructions > 0 {
+        setup.count_instructions(args.instructions).await?
+    } else {
+        Vec::new()
+    };
     data::delete_topics(&args, &[&topic, &poison_topic]).await;
-    let report = report::Report::new(&args, &database, produced, &results).await?;
+    let mut report = report::Report::new(&args, &database, produced, &results).await?;
+    report.with_instructions(&counted);
     report.print();
     let path = report.write(&args.out)?;
     println!("results: {}", path.display());
@@ -317,6 +355,37 @@ impl Setup<'_> {
         let run = measure::replay(config, topic, &file, self.args.count).await?;
         self.verify(kind).await?;
         Ok(run)
+    }
+
+    /// The instructions per record of each of [`instructions::KINDS`]: (kind, records,
+    /// instructions per record).
+    async fn count_instructions(&self, large: u64) -> anyhow::Result<Vec<(Kind, u64, f64)>> {
+        let mut counted = Vec::new();
+        for (i, kind) in instructions::KINDS.into_iter().enumerate() {
+            let config = self.work.path(&format!("{}-callgrind.toml", kind.name()));
+            data::write_private(&config, &self.config(kind, 900 + i))?;
+            let (records, topic) = if kind == Kind::ReplayPoison {
+                (self.work.poison_records(), self.poison_topic)
+            } else {
+                (self.work.records(), self.topic)
+            };
+            let mut points = Vec::new();
+            for n in [large / 10, large] {
+                let file = self.work.path(&format!("{}-{n}.records", kind.name()));
+                let n = instructions::head(&records, &file, n)?;
+                self.database.reset().await?;
+                let out = self.work.path(&format!("{}-{n}.callgrind", kind.name()));
+                let ir = instructions::count(&config, topic, &file, n, &out).await?;
+                points.push((n, ir));
+            }
+            let per_record = instructions::per_record(points[0], points[1])?;
+            println!(
+                "callgrind: {:<34} {per_record:>10.0} instructions per record",
+                kind.title()
+            );
+            counted.push((kind, points[1].0, per_record));
+        }
+        Ok(counted)
     }
 
     /// The rows and dead letters `kind` should have stored are there.

@@ -180,13 +180,27 @@ impl Report {
             let Some(s) = Spread::of(&rates) else {
                 continue;
             };
+            // inlet's CPU per record: its cores busy × the run's seconds ÷ the records.
+            let per_record: Vec<f64> = m
+                .runs
+                .iter()
+                .filter(|_| m.kind.process() == "inlet")
+                .filter_map(|r| {
+                    r.cpu
+                        .map(|c| c.inlet * r.seconds / (r.count.max(1) as f64) * 1e6)
+                })
+                .collect();
+            let cpu_median = Spread::of(&per_record).map(|p| p.median);
             lines.push(format!(
-                "{:<36} {:>12.0} {:>12.0} {:>12.0}  {}",
+                "{:<36} {:>12.0} {:>12.0} {:>12.0}  {}{}",
                 m.kind.title(),
                 s.min,
                 s.median,
                 s.max,
-                m.kind.unit()
+                m.kind.unit(),
+                cpu_median
+                    .map(|us| format!("; inlet {us:.2} µs of CPU per record"))
+                    .unwrap_or_default()
             ));
             let rss: Vec<u64> = m.runs.iter().filter_map(|r| r.rss_bytes).collect();
             let startup: Vec<f64> = m.runs.iter().filter_map(|r| r.startup_seconds).collect();
@@ -207,6 +221,8 @@ impl Report {
                         "process": round3(c.inlet),
                     }))).collect::<Vec<_>>(),
                     "startup_seconds": startup,
+                    "inlet_cpu_us_per_record": per_record.iter().map(|us| round3(*us)).collect::<Vec<_>>(),
+                    "median_inlet_cpu_us_per_record": cpu_median.map(round3),
                 }),
             );
         }
@@ -280,6 +296,25 @@ impl Report {
             "produced_records_per_s": produced_per_s.round(),
         });
         Ok(Report { json, lines })
+    }
+
+    /// Adds the instructions per record of each replay (callgrind: the same whatever the
+    /// machine's load) to the figures and the results.
+    pub fn with_instructions(&mut self, counted: &[(Kind, u64, f64)]) {
+        if counted.is_empty() {
+            return;
+        }
+        self.lines.push(String::new());
+        let mut json = serde_json::Map::new();
+        for (kind, records, per_record) in counted {
+            self.lines.push(format!(
+                "{:<36} {:>12.0} instructions per record (callgrind, inlet only, {records} records)",
+                kind.title(),
+                per_record
+            ));
+            json.insert(kind.name().to_owned(), json!(per_record.round()));
+        }
+        self.json["instructions_per_record"] = Value::Object(json);
     }
 
     pub fn print(&self) {

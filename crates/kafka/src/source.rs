@@ -281,12 +281,28 @@ impl KafkaSource {
             && !held.in_flight
         {
             // Placed at its stored offset, the partition delivered an earlier one: Kafka
-            // reset it to its start because the stored offset is past its end.
-            return Polled::Stop(Error::OffsetsAhead {
-                topic: partitions.topics[t].clone(),
+            // reset it to its start because the stored offset is past its end — or, under a
+            // takeover, a record fetched before the placement took hold (from Kafka's
+            // committed offset, which lags the stored one): that one is stored already and
+            // skipped below. A reset starts at the log's start, and leaves the stored
+            // offset past the log's end; a stale fetch does neither.
+            let (low, high) = consumer
+                .fetch_watermarks(&partitions.topics[t], partition, Duration::from_secs(5))
+                .unwrap_or((i64::MAX, i64::MIN));
+            if offset <= low || stored > high {
+                return Polled::Stop(Error::OffsetsAhead {
+                    topic: partitions.topics[t].clone(),
+                    partition,
+                    stored,
+                });
+            }
+            tracing::debug!(
+                topic = %partitions.topics[t],
                 partition,
+                offset,
                 stored,
-            });
+                "a record fetched before the partition was placed: stored already, skipped"
+            );
         }
         if offset < floor {
             return Polled::Nothing; // stored already

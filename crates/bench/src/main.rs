@@ -363,7 +363,14 @@ impl Setup<'_> {
         let mut counted = Vec::new();
         for (i, kind) in instructions::KINDS.into_iter().enumerate() {
             let config = self.work.path(&format!("{}-callgrind.toml", kind.name()));
-            data::write_private(&config, &self.config(kind, 900 + i))?;
+            // Batches close on size, not on the timer: under valgrind the process runs tens
+            // of times slower, and a 200 ms linger would cut batches by the machine's speed.
+            let mut text = self.config(kind, 900 + i);
+            text.push_str("linger_ms = 3600000\n");
+            if self.args.max_rows.is_none() {
+                text.push_str(&format!("max_rows = {}\n", large.max(50_000)));
+            }
+            data::write_private(&config, &text)?;
             let (records, topic) = if kind == Kind::ReplayPoison {
                 (self.work.poison_records(), self.poison_topic)
             } else {

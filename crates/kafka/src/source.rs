@@ -45,6 +45,9 @@ struct Position {
     stored: Option<i64>,
     /// Placed (assigned or sought) and no record seen since.
     placed: bool,
+    /// Sought back to its stored offset once already, after a record below it arrived
+    /// right after a placement.
+    rechecked: bool,
     /// The consumer's position, when it was seen past `stored` with no record of the
     /// partition waiting: the offsets between hold nothing to store (transaction markers,
     /// aborted records). For lag only; the stored offset does not move.
@@ -56,6 +59,7 @@ impl Position {
         Position {
             stored,
             placed: true,
+            rechecked: false,
             passed: None,
         }
     }
@@ -267,6 +271,7 @@ impl KafkaSource {
             return Polled::Nothing; // not (or no longer) ours
         };
         let placed = std::mem::replace(&mut position.placed, false);
+        let rechecked = position.rechecked;
         position.passed = None;
         let stored = position.stored;
         let held = held(t, partition);
@@ -281,28 +286,32 @@ impl KafkaSource {
             && !held.in_flight
         {
             // Placed at its stored offset, the partition delivered an earlier one: Kafka
-            // reset it to its start because the stored offset is past its end — or, under a
-            // takeover, a record fetched before the placement took hold (from Kafka's
-            // committed offset, which lags the stored one): that one is stored already and
-            // skipped below. A reset starts at the log's start, and leaves the stored
-            // offset past the log's end; a stale fetch does neither.
-            let (low, high) = consumer
-                .fetch_watermarks(&partitions.topics[t], partition, Duration::from_secs(5))
-                .unwrap_or((i64::MAX, i64::MIN));
-            if offset <= low || stored > high {
-                return Polled::Stop(Error::OffsetsAhead {
-                    topic: partitions.topics[t].clone(),
-                    partition,
-                    stored,
-                });
+            // reset it to its start because the stored offset is past its end — or, under
+            // a takeover, a record was fetched before the placement took hold. Sought back
+            // to the stored offset once: a stale fetch is dropped by the seek, while a
+            // partition whose stored offset is past its end is reset again, and stops.
+            let topic = partitions.topics[t].clone();
+            if !rechecked
+                && consumer
+                    .seek(
+                        &topic,
+                        partition,
+                        Offset::Offset(stored),
+                        Duration::from_secs(10),
+                    )
+                    .is_ok()
+                && let Some(position) = partitions.positions.get_mut(&(t, partition))
+            {
+                position.placed = true;
+                position.rechecked = true;
+                tracing::debug!(%topic, partition, offset, stored, "a record below the stored offset after a placement: sought back to it once");
+                return Polled::Nothing;
             }
-            tracing::debug!(
-                topic = %partitions.topics[t],
+            return Polled::Stop(Error::OffsetsAhead {
+                topic,
                 partition,
-                offset,
                 stored,
-                "a record fetched before the partition was placed: stored already, skipped"
-            );
+            });
         }
         if offset < floor {
             return Polled::Nothing; // stored already

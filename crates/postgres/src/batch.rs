@@ -531,11 +531,12 @@ impl Batch {
 
     /// Upsert rows of distinct keys COPYed into `target`'s table under a savepoint: true
     /// when every key was new (the rows are stored, as the staged `INSERT … ON CONFLICT`
-    /// would store them), false when one was stored already (PostgreSQL's unique violation,
-    /// 23505: everything since the savepoint is undone, for the staged way to apply).
+    /// would store them), false when the COPY failed — a key stored already (PostgreSQL's
+    /// unique violation, 23505) or anything else: everything since the savepoint is undone,
+    /// for the staged way to apply.
     ///
     /// # Errors
-    /// Any other failure of the COPY, as the staged way would meet it.
+    /// The database unreachable (the savepoint cannot be set or rolled back to).
     async fn copy_new_keys(
         &self,
         tx: &tokio_postgres::Transaction<'_>,
@@ -559,13 +560,23 @@ impl Batch {
                     .map_err(|e| Error::query(action(), e))?;
                 Ok(true)
             }
-            Err(e) if e.sqlstate() == Some(UNIQUE_VIOLATION) => {
-                tx.batch_execute(include_str!("sql/savepoint_new_keys_rollback.sql"))
-                    .await
-                    .map_err(|e| Error::query(action(), e))?;
-                Ok(false)
-            }
-            Err(e) => Err(e),
+            // A stored key (unique violation), or anything else COPY may meet where the
+            // staged INSERT would not (row-level security refusing COPY, an exclusion
+            // constraint checked before the key's index): undone to the savepoint, and the
+            // staged way gives the answer — rows, rejections and errors as before.
+            Err(e) => match tx
+                .batch_execute(include_str!("sql/savepoint_new_keys_rollback.sql"))
+                .await
+            {
+                Ok(()) => {
+                    if e.sqlstate() != Some(UNIQUE_VIOLATION) {
+                        tracing::debug!(table = %target.table, error = %e, "COPY of new keys refused: staged instead");
+                    }
+                    Ok(false)
+                }
+                // The connection itself failed: the error of the COPY says why.
+                Err(_) => Err(e),
+            },
         }
     }
 

@@ -482,9 +482,23 @@ function TopicsStep({ d, change, next }: StepProps) {
     }
   };
   const toggle = (name: string) => {
-    const chosen = d.topics.includes(name) ? d.topics.filter((t) => t !== name) : [...d.topics, name];
+    const adding = !d.topics.includes(name);
+    const chosen = adding ? [...d.topics, name] : d.topics.filter((t) => t !== name);
     const table = d.table || (chosen[0] ?? "").replace(/[^A-Za-z0-9_]/g, "_").toLowerCase();
     change(3, { topics: chosen, table, columns: [] });
+    // The latest schema id of a chosen topic, looked up by name (the whole list looks up
+    // the first few hundred only, on clusters of thousands of topics).
+    const row = topics?.find((t) => t.name === name);
+    if (adding && row && row.value_subject && row.latest_schema_id === null) {
+      const config = { ...flat(d, null), topics: name };
+      api<TopicRow[]>("POST", "/inlet/v1/topics", config).then(
+        (found) => {
+          const id = found.find((t) => t.name === name)?.latest_schema_id ?? null;
+          setTopics((all) => all && all.map((t) => (t.name === name ? { ...t, latest_schema_id: id } : t)));
+        },
+        () => undefined,
+      );
+    }
   };
   const shown = (topics ?? []).filter((t) => t.name.toLowerCase().includes(filter.toLowerCase()));
   return (

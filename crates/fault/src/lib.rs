@@ -41,6 +41,23 @@ impl std::fmt::Display for Fault {
     }
 }
 
+/// An error and its causes, the deepest last, each said once (`error sending request:
+/// client error (Connect): tcp connect error: Connection refused`): the `Display` of many
+/// drivers' errors (reqwest, tokio-postgres) does not say why on its own.
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut next = error.source();
+    while let Some(cause) = next {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        next = cause.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,7 @@ pub enum Error {
     /// No answer: connection refused, DNS, TLS or a time-out.
     #[error(
         "schema registry at {url} did not answer ({}): check the registry's URL (registry.url) and that the registry runs",
-        causes(source)
+        inlet_fault::with_causes(source)
     )]
     Unreachable {
         /// The URL requested.
@@ -102,20 +102,3 @@ impl Error {
 
 /// A result whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// An error and its causes, the deepest last (`error sending request: client error
-/// (Connect): tcp connect error: Connection refused`): reqwest's own message alone does
-/// not say why.
-fn causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut next = error.source();
-    while let Some(cause) = next {
-        let said = cause.to_string();
-        if !text.contains(&said) {
-            text.push_str(": ");
-            text.push_str(&said);
-        }
-        next = cause.source();
-    }
-    text
-}

@@ -637,12 +637,19 @@ function TableStep({ d, change, next, proposal, setProposal }: StepProps) {
       <div class="row">
         <Field id="table-schema" label="Schema" hint="A PostgreSQL schema; created if missing">
           <input id="table-schema" value={d.schema} spellcheck={false} aria-describedby="table-schema-hint"
-            onInput={(e) => change(4, { schema: (e.target as HTMLInputElement).value.trim(), columns: [] })} />
+            onInput={(e) => {
+              setProposal(null);
+              change(4, { schema: (e.target as HTMLInputElement).value.trim(), columns: [] });
+            }} />
         </Field>
         <Field id="table-name" label="Table" hint="Created from the schema unless it exists" error={d.table ? tableError : undefined}>
           <input id="table-name" value={d.table} spellcheck={false} aria-invalid={!!(d.table && tableError)}
             aria-describedby={described("table-name", "x", d.table ? tableError : undefined)}
-            onInput={(e) => change(4, { table: (e.target as HTMLInputElement).value.trim(), columns: [] })} />
+            onInput={(e) => {
+              // The proposal shown is for the name typed, never an earlier one's.
+              setProposal(null);
+              change(4, { table: (e.target as HTMLInputElement).value.trim(), columns: [] });
+            }} />
         </Field>
       </div>
       <div aria-live="polite">

@@ -448,6 +448,12 @@ impl DecodePlan {
         self.columns.iter().map(|c| c.name.as_str())
     }
 
+    /// Whether a column stores the record's headers (`kafka.headers`): only then does
+    /// [`DecodePlan::write_row`] read [`RecordMeta::headers`].
+    pub fn reads_headers(&self) -> bool {
+        self.meta.iter().any(|(_, f)| *f == KafkaField::Headers)
+    }
+
     /// Decodes `body` (the Avro part of a record value) and appends one COPY BINARY row to
     /// `out`. On error `out` is left as it was.
     pub fn write_row(

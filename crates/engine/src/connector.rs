@@ -43,6 +43,11 @@ use retry::{RETRY_MAX, RETRY_START, connect, wait};
 pub(crate) use source::{FileSource, RecordSource};
 pub(crate) use writer::{InFlight, write_batch};
 
+/// Records a batch takes from its source without waiting in between, while the source
+/// holds them already; then the loop waits once, and so looks at shutdown, pause and the
+/// batch's linger time.
+const TAKE_WITHOUT_WAIT: usize = 512;
+
 /// What the owner of a running connector asks of it (see [`crate::Supervisor`]).
 #[derive(Debug, Clone)]
 pub struct Control {
@@ -387,30 +392,48 @@ impl<'c, S: RecordSource> Run<'c, S> {
         // One timer for the whole batch (a new one per record costs a timer registration).
         let linger = tokio::time::sleep(limits.linger);
         tokio::pin!(linger);
+        // Records taken since the last wait: while the source holds more, they are taken
+        // without waiting, up to TAKE_WITHOUT_WAIT, so a fetch of many records costs one
+        // wake-up, not one per record.
+        let mut taken = 0;
         while !batcher.is_full(&limits) {
-            self.publish_positions();
-            if let Some(warning) = self.source.take_warning() {
-                self.progress.note_error(&warning);
-            }
-            let empty = batcher.batch.entries.is_empty();
-            let held = |t: usize, partition: i32| batcher.held((t, partition), pending);
-            let next = tokio::select! {
-                _ = shutdown.changed() => break,
-                // Paused: the batch so far is written, then fetching stops. (A pause whose
-                // sender is gone is not looked at again.)
-                changed = self.pause.changed(), if self.pause.has_changed().is_ok() => {
-                    if changed.is_err() || *self.pause.borrow() { break } else { continue }
-                }
-                _ = &mut linger, if !empty => break,
-                // The batch in flight is written and nothing waits: take its outcome.
-                _ = async {
-                    match &written {
-                        Some(done) => done.notified().await,
-                        None => std::future::pending().await,
-                    }
-                }, if empty => break,
-                next = self.source.next(held) => next,
+            let ready = if taken > 0 && taken < TAKE_WITHOUT_WAIT {
+                let held = |t: usize, partition: i32| batcher.held((t, partition), pending);
+                self.source.try_next(held)
+            } else {
+                None
             };
+            let next = match ready {
+                Some(next) => next,
+                none => {
+                    drop(none); // nothing ready: its borrow of the source ends here
+                    taken = 0;
+                    self.publish_positions();
+                    if let Some(warning) = self.source.take_warning() {
+                        self.progress.note_error(&warning);
+                    }
+                    let empty = batcher.batch.entries.is_empty();
+                    let held = |t: usize, partition: i32| batcher.held((t, partition), pending);
+                    tokio::select! {
+                        _ = shutdown.changed() => break,
+                        // Paused: the batch so far is written, then fetching stops. (A pause
+                        // whose sender is gone is not looked at again.)
+                        changed = self.pause.changed(), if self.pause.has_changed().is_ok() => {
+                            if changed.is_err() || *self.pause.borrow() { break } else { continue }
+                        }
+                        _ = &mut linger, if !empty => break,
+                        // The batch in flight is written and nothing waits: take its outcome.
+                        _ = async {
+                            match &written {
+                                Some(done) => done.notified().await,
+                                None => std::future::pending().await,
+                            }
+                        }, if empty => break,
+                        next = self.source.next(held) => next,
+                    }
+                }
+            };
+            taken += 1;
             let incoming = match next {
                 source::Next::Record(incoming) => incoming,
                 source::Next::Nothing => continue,

@@ -10,7 +10,7 @@ use inlet_registry::RegistryClient;
 
 use crate::batcher::Batcher;
 use crate::config::{ConnectorConfig, Tolerance};
-use crate::decode::{Record, Target, decode};
+use crate::decode::{Headers, Record, Target, decode};
 use crate::preview::PreviewError;
 
 /// The most dead letters one replay takes.
@@ -75,10 +75,12 @@ pub async fn replay_dead_letters(
             timestamp_ms: stored.timestamp_ms,
             key: stored.key.as_deref(),
             value: stored.value.as_deref(),
-            headers: headers
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_deref()))
-                .collect(),
+            headers: Headers::parsed(
+                headers
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_deref()))
+                    .collect(),
+            ),
         };
         let start = batcher.batch.rows.len();
         let decoded = decode(

@@ -728,28 +728,77 @@ pub(crate) struct Record<'a> {
     pub(crate) timestamp_ms: Option<i64>,
     pub(crate) key: Option<&'a [u8]>,
     pub(crate) value: Option<&'a [u8]>,
-    pub(crate) headers: Vec<(&'a str, Option<&'a [u8]>)>,
+    pub(crate) headers: Headers<'a>,
+}
+
+/// A record's headers as its source holds them, parsed when asked for.
+pub(crate) trait RawHeaders {
+    /// The headers, in order: (name, raw value; None for a null value).
+    fn parse(&self) -> Vec<(&str, Option<&[u8]>)>;
+}
+
+/// A record's headers, parsed on first use: librdkafka allocates to parse them, so a
+/// record whose headers no column and no dead letter needs costs nothing for them.
+pub(crate) struct Headers<'a> {
+    parsed: std::sync::OnceLock<Vec<(&'a str, Option<&'a [u8]>)>>,
+    raw: Option<&'a (dyn RawHeaders + Sync)>,
+}
+
+impl<'a> Headers<'a> {
+    /// Headers parsed already.
+    pub(crate) fn parsed(list: Vec<(&'a str, Option<&'a [u8]>)>) -> Self {
+        Headers {
+            parsed: std::sync::OnceLock::from(list),
+            raw: None,
+        }
+    }
+
+    /// No headers.
+    pub(crate) fn none() -> Self {
+        Headers::parsed(Vec::new())
+    }
+
+    /// The headers of `raw`, parsed when asked for.
+    pub(crate) fn raw(raw: &'a (dyn RawHeaders + Sync)) -> Self {
+        Headers {
+            parsed: std::sync::OnceLock::new(),
+            raw: Some(raw),
+        }
+    }
+
+    /// The headers, in order.
+    pub(crate) fn list(&self) -> &[(&'a str, Option<&'a [u8]>)] {
+        self.parsed
+            .get_or_init(|| self.raw.map(RawHeaders::parse).unwrap_or_default())
+    }
 }
 
 impl Record<'_> {
     /// Keeps the record's raw parts in `batch`, for a dead letter.
     pub(crate) fn keep(&self, batch: &mut Batch, schema_id: Option<u32>) -> RawRecord {
-        let headers = if self.headers.is_empty() {
+        let headers = self.headers.list();
+        let headers = if headers.is_empty() {
             String::new()
         } else {
-            headers_json(&self.headers)
+            headers_json(headers)
         };
         batch.keep_raw(self.timestamp_ms, self.key, self.value, &headers, schema_id)
     }
 
-    pub(crate) fn meta(&self) -> RecordMeta<'_> {
+    /// The record's Kafka side for `plan`'s metadata columns (its headers only if one of
+    /// them stores them).
+    pub(crate) fn meta(&self, plan: &DecodePlan) -> RecordMeta<'_> {
         RecordMeta {
             topic: self.topic,
             partition: self.partition,
             offset: self.offset,
             timestamp_ms: self.timestamp_ms,
             key: self.key,
-            headers: &self.headers,
+            headers: if plan.reads_headers() {
+                self.headers.list()
+            } else {
+                &[]
+            },
         }
     }
 }
@@ -817,7 +866,7 @@ pub(crate) async fn decode(
         Err(reason) => return Ok(Decoded::Dead(Some(id), reason)),
     };
     Ok(
-        match plan.write_row(frame.body, &record.meta(), scratch, out) {
+        match plan.write_row(frame.body, &record.meta(&plan), scratch, out) {
             Ok(()) => Decoded::Row(plan),
             Err(e) => Decoded::Dead(Some(id), e.to_string()),
         },
@@ -864,7 +913,7 @@ async fn tombstone(
         Ok(plan) => plan,
         Err(reason) => return Ok(Decoded::Dead(schema_id, reason)),
     };
-    Ok(match plan.write_row(body, &record.meta(), scratch, out) {
+    Ok(match plan.write_row(body, &record.meta(&plan), scratch, out) {
         Ok(()) => Decoded::Delete(plan),
         Err(e) => Decoded::Dead(schema_id, format!("the tombstone's key: {e}")),
     })

@@ -12,7 +12,7 @@ use inlet_postgres::{DatabaseConfig, PreviewRow, PreviewShape, preview_rows, tab
 use inlet_registry::RegistryClient;
 
 use crate::config::{ConnectorConfig, TopicConfig};
-use crate::decode::{Decoded, Record, Target, decode, latest_schema};
+use crate::decode::{Decoded, Headers, Record, Target, decode, latest_schema};
 
 /// How long reading the records may take.
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -290,10 +290,11 @@ fn record<'a>(topic: &'a str, r: &'a SampledRecord) -> Record<'a> {
         timestamp_ms: r.timestamp_ms,
         key: r.key.as_deref(),
         value: r.value.as_deref(),
-        headers: r
-            .headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_deref()))
-            .collect(),
+        headers: Headers::parsed(
+            r.headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_deref()))
+                .collect(),
+        ),
     }
 }

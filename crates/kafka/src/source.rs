@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use rdkafka::Message;
 use rdkafka::consumer::{CommitMode, Consumer};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Headers};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -219,108 +219,37 @@ impl KafkaSource {
             }
             message = self.consumer.recv() => Some(message),
         };
-        let consumer = &self.consumer;
-        let partitions = &mut self.partitions;
-        // Assignment changes first: a message may be from a partition just assigned.
-        let mut events: Vec<ConsumerEvent> = event.into_iter().collect();
-        while let Ok(e) = self.events.try_recv() {
-            events.push(e);
-        }
-        let mut refused = None;
-        for e in events {
-            match e {
-                ConsumerEvent::AuthenticationFailed(reason) => {
-                    refused = refused.or(Some(Error::Authentication { reason }));
-                }
-                ConsumerEvent::AuthorizationFailed(error) => {
-                    refused = refused.or_else(|| partitions.denied(consumer, &error));
-                }
-                ConsumerEvent::GroupRefused(reason) => {
-                    refused = refused.or(Some(Error::GroupRefused { reason }));
-                }
-                ConsumerEvent::Warning(warning) => partitions.warning = Some(warning),
-                change => partitions.apply(change),
-            }
-        }
-        if let Some(refused) = refused {
-            return Polled::Stop(refused);
-        }
-        let message = match message {
-            Some(Ok(m)) => m,
-            Some(Err(e)) if crate::consumer::is_group_refusal(&e) => {
-                return Polled::Stop(Error::GroupRefused {
-                    reason: e.to_string(),
-                });
-            }
-            Some(Err(e)) => {
-                return match partitions.denied(consumer, &e) {
-                    Some(refused) => Polled::Stop(refused),
-                    None => {
-                        partitions.warn(&e);
-                        Polled::Nothing
-                    }
-                };
-            }
-            None => return Polled::Nothing,
-        };
-        let Some(t) = partitions.topics.iter().position(|t| t == message.topic()) else {
-            return Polled::Nothing;
-        };
-        let partition = message.partition();
-        let Some(position) = partitions.positions.get_mut(&(t, partition)) else {
-            return Polled::Nothing; // not (or no longer) ours
-        };
-        let placed = std::mem::replace(&mut position.placed, false);
-        let rechecked = position.rechecked;
-        position.passed = None;
-        let stored = position.stored;
-        let held = held(t, partition);
-        let floor = held.next.or(stored).unwrap_or(i64::MIN);
-        let offset = message.offset();
-        if placed && stored.is_some() && offset > floor {
-            partitions.report_gap(consumer, t, partition, floor, offset);
-        }
-        if placed
-            && let Some(stored) = stored
-            && offset < stored
-            && !held.in_flight
-        {
-            // Placed at its stored offset, the partition delivered an earlier one: Kafka
-            // reset it to its start because the stored offset is past its end — or, under
-            // a takeover, a record was fetched before the placement took hold. Sought back
-            // to the stored offset once: a stale fetch is dropped by the seek, while a
-            // partition whose stored offset is past its end is reset again, and stops.
-            let topic = partitions.topics[t].clone();
-            if !rechecked
-                && consumer
-                    .seek(
-                        &topic,
-                        partition,
-                        Offset::Offset(stored),
-                        Duration::from_secs(10),
-                    )
-                    .is_ok()
-                && let Some(position) = partitions.positions.get_mut(&(t, partition))
-            {
-                position.placed = true;
-                position.rechecked = true;
-                tracing::debug!(%topic, partition, offset, stored, "a record below the stored offset after a placement: sought back to it once");
-                return Polled::Nothing;
-            }
-            return Polled::Stop(Error::OffsetsAhead {
-                topic,
-                partition,
-                stored,
-            });
-        }
-        if offset < floor {
-            return Polled::Nothing; // stored already
-        }
-        Polled::Record(Incoming {
-            topic: t,
-            stored,
+        judge(
+            &self.consumer,
+            &mut self.events,
+            &mut self.partitions,
+            event,
             message,
-        })
+            held,
+        )
+    }
+
+    /// The next record the consumer already holds, judged as [`KafkaSource::next`] does,
+    /// without waiting: None when it holds none now (then wait with `next`). A loop that
+    /// takes the records of a fetch this way pays for one wake-up per fetch, not one per
+    /// record.
+    pub fn try_next(&mut self, held: impl Fn(usize, i32) -> Held) -> Option<Polled<'_>> {
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        let message = {
+            let mut recv = std::pin::pin!(self.consumer.recv());
+            match recv.as_mut().poll(&mut context) {
+                std::task::Poll::Ready(message) => message,
+                std::task::Poll::Pending => return None,
+            }
+        };
+        Some(judge(
+            &self.consumer,
+            &mut self.events,
+            &mut self.partitions,
+            None,
+            Some(message),
+            held,
+        ))
     }
 
     /// What changed since the last call: the partitions held, or their positions (see
@@ -487,6 +416,120 @@ impl KafkaSource {
             tracing::warn!(error = %e, fetching, "pausing or resuming the partitions failed");
         }
     }
+}
+
+/// What a message (or its absence: an event, a tick) means for the partitions held: the
+/// assignment changes waiting are applied first (the message may be of a partition just
+/// assigned), then the message is handed over if it is at or above its partition's floor.
+fn judge<'a>(
+    consumer: &'a SourceConsumer,
+    events: &mut UnboundedReceiver<ConsumerEvent>,
+    partitions: &mut Partitions,
+    event: Option<ConsumerEvent>,
+    message: Option<KafkaResult<BorrowedMessage<'a>>>,
+    held: impl Fn(usize, i32) -> Held,
+) -> Polled<'a> {
+    // Assignment changes first: a message may be from a partition just assigned.
+    let mut refused = None;
+    for e in event.into_iter().chain(std::iter::from_fn(|| events.try_recv().ok())) {
+        match e {
+            ConsumerEvent::AuthenticationFailed(reason) => {
+                refused = refused.or(Some(Error::Authentication { reason }));
+            }
+            ConsumerEvent::AuthorizationFailed(error) => {
+                refused = refused.or_else(|| partitions.denied(consumer, &error));
+            }
+            ConsumerEvent::GroupRefused(reason) => {
+                refused = refused.or(Some(Error::GroupRefused { reason }));
+            }
+            ConsumerEvent::Warning(warning) => partitions.warning = Some(warning),
+            change => partitions.apply(change),
+        }
+    }
+    if let Some(refused) = refused {
+        return Polled::Stop(refused);
+    }
+    let message = match message {
+        Some(Ok(m)) => m,
+        Some(Err(e)) if crate::consumer::is_group_refusal(&e) => {
+            return Polled::Stop(Error::GroupRefused {
+                reason: e.to_string(),
+            });
+        }
+        Some(Err(e)) => {
+            return match partitions.denied(consumer, &e) {
+                Some(refused) => Polled::Stop(refused),
+                None => {
+                    partitions.warn(&e);
+                    Polled::Nothing
+                }
+            };
+        }
+        None => return Polled::Nothing,
+    };
+    // The consumer is subscribed to these topics only: with one, no name is compared.
+    let t = match partitions.topics.len() {
+        1 => 0,
+        _ => match partitions.topics.iter().position(|t| t == message.topic()) {
+            Some(t) => t,
+            None => return Polled::Nothing,
+        },
+    };
+    let partition = message.partition();
+    let Some(position) = partitions.positions.get_mut(&(t, partition)) else {
+        return Polled::Nothing; // not (or no longer) ours
+    };
+    let placed = std::mem::replace(&mut position.placed, false);
+    let rechecked = position.rechecked;
+    position.passed = None;
+    let stored = position.stored;
+    let held = held(t, partition);
+    let floor = held.next.or(stored).unwrap_or(i64::MIN);
+    let offset = message.offset();
+    if placed && stored.is_some() && offset > floor {
+        partitions.report_gap(consumer, t, partition, floor, offset);
+    }
+    if placed
+        && let Some(stored) = stored
+        && offset < stored
+        && !held.in_flight
+    {
+        // Placed at its stored offset, the partition delivered an earlier one: Kafka
+        // reset it to its start because the stored offset is past its end — or, under
+        // a takeover, a record was fetched before the placement took hold. Sought back
+        // to the stored offset once: a stale fetch is dropped by the seek, while a
+        // partition whose stored offset is past its end is reset again, and stops.
+        let topic = partitions.topics[t].clone();
+        if !rechecked
+            && consumer
+                .seek(
+                    &topic,
+                    partition,
+                    Offset::Offset(stored),
+                    Duration::from_secs(10),
+                )
+                .is_ok()
+            && let Some(position) = partitions.positions.get_mut(&(t, partition))
+        {
+            position.placed = true;
+            position.rechecked = true;
+            tracing::debug!(%topic, partition, offset, stored, "a record below the stored offset after a placement: sought back to it once");
+            return Polled::Nothing;
+        }
+        return Polled::Stop(Error::OffsetsAhead {
+            topic,
+            partition,
+            stored,
+        });
+    }
+    if offset < floor {
+        return Polled::Nothing; // stored already
+    }
+    Polled::Record(Incoming {
+        topic: t,
+        stored,
+        message,
+    })
 }
 
 impl Partitions {

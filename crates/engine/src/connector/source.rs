@@ -9,7 +9,7 @@ use std::io::Read;
 use inlet_kafka::{Changes, Held, Incoming, KafkaSource, Polled};
 
 use super::RunError;
-use crate::decode::Record;
+use crate::decode::{Headers, RawHeaders, Record};
 use crate::record_file::{FileRecord, RecordFileReader};
 
 /// What a source met.
@@ -43,6 +43,10 @@ pub(crate) trait RecordSource {
     /// Waits for the next record at or above its partition's floor: `held(topic index,
     /// partition)`'s next offset, else the stored one. Cancel-safe.
     async fn next(&mut self, held: impl Fn(usize, i32) -> Held) -> Next<Self::Incoming<'_>>;
+
+    /// The next record the source holds already, as `next` would hand it over, without
+    /// waiting: None when it holds none now.
+    fn try_next(&mut self, held: impl Fn(usize, i32) -> Held) -> Option<Next<Self::Incoming<'_>>>;
 
     /// The record in `incoming`.
     fn item<'a>(incoming: &'a Self::Incoming<'_>) -> Item<'a>;
@@ -115,15 +119,32 @@ fn kafka_error(connector: &str, error: inlet_kafka::Error) -> RunError {
     }
 }
 
+/// What the consumer met, as the loop takes it.
+fn polled_next<'a>(connector: &str, polled: Polled<'a>) -> Next<Incoming<'a>> {
+    match polled {
+        Polled::Record(incoming) => Next::Record(incoming),
+        Polled::Nothing => Next::Nothing,
+        Polled::Stop(e) => Next::Stop(kafka_error(connector, e)),
+    }
+}
+
+impl RawHeaders for Incoming<'_> {
+    fn parse(&self) -> Vec<(&str, Option<&[u8]>)> {
+        self.headers()
+    }
+}
+
 impl RecordSource for Kafka {
     type Incoming<'a> = Incoming<'a>;
 
     async fn next(&mut self, held: impl Fn(usize, i32) -> Held) -> Next<Incoming<'_>> {
-        match self.source.next(held).await {
-            Polled::Record(incoming) => Next::Record(incoming),
-            Polled::Nothing => Next::Nothing,
-            Polled::Stop(e) => Next::Stop(kafka_error(&self.connector, e)),
-        }
+        let polled = self.source.next(held).await;
+        polled_next(&self.connector, polled)
+    }
+
+    fn try_next(&mut self, held: impl Fn(usize, i32) -> Held) -> Option<Next<Incoming<'_>>> {
+        let polled = self.source.try_next(held)?;
+        Some(polled_next(&self.connector, polled))
     }
 
     fn item<'a>(incoming: &'a Incoming<'_>) -> Item<'a> {
@@ -137,7 +158,7 @@ impl RecordSource for Kafka {
                 timestamp_ms: incoming.timestamp_ms(),
                 key: incoming.key(),
                 value: incoming.value(),
-                headers: incoming.headers(),
+                headers: Headers::raw(incoming),
             },
         }
     }
@@ -204,13 +225,9 @@ pub(crate) struct FileIncoming<'a> {
     stored: Option<i64>,
 }
 
-impl<R: Read> RecordSource for FileSource<R> {
-    type Incoming<'a>
-        = FileIncoming<'a>
-    where
-        R: 'a;
-
-    async fn next(&mut self, held: impl Fn(usize, i32) -> Held) -> Next<FileIncoming<'_>> {
+impl<R: Read> FileSource<R> {
+    /// The file's next record, judged as [`RecordSource::next`] says.
+    fn read(&mut self, held: impl Fn(usize, i32) -> Held) -> Next<FileIncoming<'_>> {
         let (t, ref name) = self.topic;
         match self.file.next_record() {
             Err(e) => Next::Stop(RunError::Replay {
@@ -234,6 +251,21 @@ impl<R: Read> RecordSource for FileSource<R> {
             }
         }
     }
+}
+
+impl<R: Read> RecordSource for FileSource<R> {
+    type Incoming<'a>
+        = FileIncoming<'a>
+    where
+        R: 'a;
+
+    async fn next(&mut self, held: impl Fn(usize, i32) -> Held) -> Next<FileIncoming<'_>> {
+        self.read(held)
+    }
+
+    fn try_next(&mut self, held: impl Fn(usize, i32) -> Held) -> Option<Next<FileIncoming<'_>>> {
+        Some(self.read(held))
+    }
 
     fn item<'a>(incoming: &'a FileIncoming<'_>) -> Item<'a> {
         let r = &incoming.record;
@@ -247,7 +279,7 @@ impl<R: Read> RecordSource for FileSource<R> {
                 timestamp_ms: r.timestamp_ms,
                 key: r.key,
                 value: r.value,
-                headers: Vec::new(),
+                headers: Headers::none(),
             },
         }
     }

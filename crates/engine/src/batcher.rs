@@ -2,7 +2,6 @@
 //! dead letter), and each partition's start (the stored offset the fence checks) and the
 //! next offset it accepts are tracked. The connector's loop and the replay share it.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use inlet_avro::DecodePlan;
@@ -12,6 +11,7 @@ use inlet_postgres::{Batch, CopyTarget, Entry, EntryKind, WriteMode};
 use crate::config::{BatchConfig, InsertMode, Tolerance};
 use crate::connector::RunError;
 use crate::decode::{Decoded, Record, Target};
+use rustc_hash::FxHashMap;
 
 /// Records between two yields of the loop that fills a batch.
 const YIELD_EVERY: usize = 256;
@@ -24,7 +24,7 @@ pub(crate) struct Batcher {
     /// fill different columns.
     copy_plans: Vec<Arc<DecodePlan>>,
     /// (topic index, partition) → the next offset this batch accepts.
-    pub(crate) accepted: HashMap<(usize, i32), i64>,
+    pub(crate) accepted: FxHashMap<(usize, i32), i64>,
 }
 
 impl Batcher {
@@ -43,7 +43,7 @@ impl Batcher {
         Batcher {
             batch,
             copy_plans: Vec::new(),
-            accepted: HashMap::new(),
+            accepted: FxHashMap::default(),
         }
     }
 
@@ -66,7 +66,7 @@ impl Batcher {
     /// Where the batches hold partition `key`, for the source: the next offset it accepts
     /// after this batch's last record of it, else where the batch in flight (`pending`)
     /// ends; and whether the batch in flight holds records of it.
-    pub(crate) fn held(&self, key: (usize, i32), pending: &HashMap<(usize, i32), i64>) -> Held {
+    pub(crate) fn held(&self, key: (usize, i32), pending: &FxHashMap<(usize, i32), i64>) -> Held {
         Held {
             next: self.accepted.get(&key).or(pending.get(&key)).copied(),
             in_flight: pending.contains_key(&key),
@@ -86,7 +86,7 @@ impl Batcher {
         record: &Record<'_>,
         decoded: Decoded,
         row_start: usize,
-        pending: &HashMap<(usize, i32), i64>,
+        pending: &FxHashMap<(usize, i32), i64>,
         stored: Option<i64>,
         tolerance: Tolerance,
     ) -> Result<(), RunError> {

@@ -8,7 +8,6 @@
 //! the one the batch started from. A batch that loses that race stores nothing, and the
 //! partitions are read again from their stored offsets.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -40,6 +39,7 @@ mod writer;
 
 pub use error::RunError;
 use retry::{RETRY_MAX, RETRY_START, connect, wait};
+use rustc_hash::FxHashMap;
 pub(crate) use source::{FileSource, RecordSource};
 pub(crate) use writer::{InFlight, write_batch};
 
@@ -249,11 +249,11 @@ impl<'c, S: RecordSource> Run<'c, S> {
                 || *shutdown.borrow()
                 || shutdown.has_changed().is_err();
             let pausing = !stopping && *self.pause.borrow() && self.pause.has_changed().is_ok();
-            let empty = HashMap::new();
+            let empty = FxHashMap::default();
             let pending = in_flight.as_ref().map_or(&empty, |f| &f.ends);
             let done = in_flight.as_ref().map(|f| f.done.clone());
             let (mut batch, accepted, new_stop) = if stopping || pausing {
-                (Batch::default(), HashMap::new(), None)
+                (Batch::default(), FxHashMap::default(), None)
             } else {
                 self.fill(shutdown, pending, done).await
             };
@@ -354,7 +354,7 @@ impl<'c, S: RecordSource> Run<'c, S> {
                 Some(c) => {
                     // Each partition's first record in the two batches: where one with no
                     // stored offset is read again from.
-                    let mut first: HashMap<(usize, i32), i64> = HashMap::new();
+                    let mut first: FxHashMap<(usize, i32), i64> = FxHashMap::default();
                     for e in batch.entries.iter().chain(&next_batch.entries) {
                         let at = first.entry((e.topic, e.partition)).or_insert(e.offset);
                         *at = (*at).min(e.offset);
@@ -381,9 +381,9 @@ impl<'c, S: RecordSource> Run<'c, S> {
     async fn fill(
         &mut self,
         shutdown: &mut watch::Receiver<bool>,
-        pending: &HashMap<(usize, i32), i64>,
+        pending: &FxHashMap<(usize, i32), i64>,
         written: Option<Arc<tokio::sync::Notify>>,
-    ) -> (Batch, HashMap<(usize, i32), i64>, Option<RunError>) {
+    ) -> (Batch, FxHashMap<(usize, i32), i64>, Option<RunError>) {
         let limits = self.connector.config.batch;
         let tolerance = self.connector.config.tolerance;
         let spare = self.spare.take();

@@ -49,7 +49,7 @@ pub async fn replay_dead_letters(
     let mut out = Vec::with_capacity(records.len());
     // Entry index in the batch of each record that has one.
     let mut entries: Vec<(i64, usize)> = Vec::new();
-    let pending = std::collections::HashMap::new();
+    let pending = rustc_hash::FxHashMap::default();
     for stored in &records {
         let Some(t) = targets.iter().position(|t| t.config.topic == stored.topic) else {
             let reason = unusable

@@ -913,10 +913,12 @@ async fn tombstone(
         Ok(plan) => plan,
         Err(reason) => return Ok(Decoded::Dead(schema_id, reason)),
     };
-    Ok(match plan.write_row(body, &record.meta(&plan), scratch, out) {
-        Ok(()) => Decoded::Delete(plan),
-        Err(e) => Decoded::Dead(schema_id, format!("the tombstone's key: {e}")),
-    })
+    Ok(
+        match plan.write_row(body, &record.meta(&plan), scratch, out) {
+            Ok(()) => Decoded::Delete(plan),
+            Err(e) => Decoded::Dead(schema_id, format!("the tombstone's key: {e}")),
+        },
+    )
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 //! says where it holds each partition ([`Held`]); this module knows nothing of batches or
 //! tables.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,6 +23,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::consumer::{ConsumerEvent, PartitionEnds, SourceConsumer, StoredOffsets, subscribe};
 use crate::{Denied, Error, KafkaSettings, Throttle};
+use rustc_hash::FxHashMap;
 
 /// How long a worker may hold no partition before it says so.
 const UNASSIGNED: Duration = Duration::from_secs(60);
@@ -154,7 +155,7 @@ struct Partitions {
     /// The SASL user, for the advice when Kafka refuses a permission.
     principal: Option<String>,
     /// (topic index, partition) → where it is. Only assigned partitions are here.
-    positions: HashMap<(usize, i32), Position>,
+    positions: FxHashMap<(usize, i32), Position>,
     /// Since when this worker holds no partition (None: it holds some, or said so already).
     unassigned_since: Option<Instant>,
     /// The consumer's repeated errors, logged every 30 s.
@@ -194,7 +195,7 @@ impl KafkaSource {
                 topics,
                 group: settings.group_id.clone(),
                 principal: settings.sasl.as_ref().map(|(_, user, _)| user.clone()),
-                positions: HashMap::new(),
+                positions: FxHashMap::default(),
                 unassigned_since: Some(Instant::now()),
                 warnings: Throttle::default(),
                 changes: None,
@@ -288,7 +289,7 @@ impl KafkaSource {
     /// The stored offsets after a commit: `next` is (topic index, partition) → next offset.
     /// They also go to Kafka as the group's committed offsets, for lag tools (inlet never
     /// reads them).
-    pub fn advance(&mut self, next: &HashMap<(usize, i32), i64>) {
+    pub fn advance(&mut self, next: &FxHashMap<(usize, i32), i64>) {
         let mut tpl = TopicPartitionList::new();
         for (&(t, partition), &offset) in next {
             if let Some(position) = self.partitions.positions.get_mut(&(t, partition)) {
@@ -359,7 +360,7 @@ impl KafkaSource {
     /// # Errors
     /// The first [`Error::Seek`] of a partition that could not be sought back.
     pub async fn pause_until(&mut self, resume: impl Future<Output = ()>) -> crate::Result<()> {
-        let mut let_go: HashMap<(usize, i32), i64> = HashMap::new();
+        let mut let_go: FxHashMap<(usize, i32), i64> = FxHashMap::default();
         self.set_fetching(false);
         tokio::pin!(resume);
         loop {
@@ -431,7 +432,10 @@ fn judge<'a>(
 ) -> Polled<'a> {
     // Assignment changes first: a message may be from a partition just assigned.
     let mut refused = None;
-    for e in event.into_iter().chain(std::iter::from_fn(|| events.try_recv().ok())) {
+    for e in event
+        .into_iter()
+        .chain(std::iter::from_fn(|| events.try_recv().ok()))
+    {
         match e {
             ConsumerEvent::AuthenticationFailed(reason) => {
                 refused = refused.or(Some(Error::Authentication { reason }));

@@ -18,6 +18,7 @@ use tokio_postgres::Client;
 use crate::catalog::TableName;
 use crate::ddl::{quote, quote_list};
 use crate::error::{Error, Result};
+use rustc_hash::FxHashMap;
 
 /// A target table of a batch and the columns its rows fill, in COPY order.
 #[derive(Debug, Clone)]
@@ -113,7 +114,7 @@ pub struct Batch {
     pub raw: Vec<u8>,
     /// For each (topic index, partition) of the batch: the `next_offset` stored when the
     /// batch was read (None: no offset stored yet).
-    pub starts: HashMap<(usize, i32), Option<i64>>,
+    pub starts: FxHashMap<(usize, i32), Option<i64>>,
 }
 
 /// How a write ended.
@@ -126,7 +127,7 @@ pub enum Outcome {
         /// Dead letters stored (the decoder's and the database's).
         dead_letters: u64,
         /// (topic index, partition) → next offset.
-        next: HashMap<(usize, i32), i64>,
+        next: FxHashMap<(usize, i32), i64>,
     },
     /// Another worker stored some of these offsets first (a rebalance): nothing of the rest
     /// of the batch was stored; read the offsets again and seek.
@@ -136,7 +137,7 @@ pub enum Outcome {
         /// Dead letters stored by those parts.
         dead_letters: u64,
         /// Offsets advanced by those parts.
-        next: HashMap<(usize, i32), i64>,
+        next: FxHashMap<(usize, i32), i64>,
     },
 }
 
@@ -188,7 +189,7 @@ impl Batch {
     pub async fn write(&self, client: &mut Client) -> Result<Outcome> {
         let mut starts = self.starts.clone();
         let mut totals = (0u64, 0u64);
-        let mut next = HashMap::new();
+        let mut next = FxHashMap::default();
         let entries: Vec<&Entry> = self.entries.iter().collect();
         let fenced = self
             .write_part(client, &entries, &mut starts, &mut totals, &mut next)
@@ -214,9 +215,9 @@ impl Batch {
         &self,
         client: &mut Client,
         entries: &[&Entry],
-        starts: &mut HashMap<(usize, i32), Option<i64>>,
+        starts: &mut FxHashMap<(usize, i32), Option<i64>>,
         totals: &mut (u64, u64),
-        next: &mut HashMap<(usize, i32), i64>,
+        next: &mut FxHashMap<(usize, i32), i64>,
     ) -> Result<bool> {
         // Iterative over a stack of parts, so that splitting needs no recursion of futures.
         let mut stack: Vec<Vec<&Entry>> = vec![entries.to_vec()];
@@ -287,7 +288,7 @@ impl Batch {
         &self,
         client: &mut Client,
         part: &[&Entry],
-        starts: &HashMap<(usize, i32), Option<i64>>,
+        starts: &FxHashMap<(usize, i32), Option<i64>>,
     ) -> Result<Option<(u64, u64, Vec<((usize, i32), i64)>)>> {
         let tx = client
             .transaction()

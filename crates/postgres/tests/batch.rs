@@ -2,8 +2,6 @@
 //! together; rows the database refuses are isolated and dead-lettered; a stale worker's batch
 //! stores nothing. Needs `scripts/services up`.
 
-use std::collections::HashMap;
-
 use inlet_postgres::{
     Batch, CopyTarget, DatabaseConfig, Entry, EntryKind, Outcome, RawRecord, TableName, WriteMode,
     ensure_inlet_schema, load_offsets, table_columns,
@@ -102,7 +100,7 @@ async fn refused_rows_are_isolated_and_the_rest_lands() {
         Outcome::Committed {
             rows: 4,
             dead_letters: 3,
-            next: HashMap::from([((0, 0), 17)]),
+            next: rustc_hash::FxHashMap::from_iter([((0, 0), 17)]),
         }
     );
     let ids: Vec<i32> = client
@@ -282,7 +280,7 @@ async fn upserts_and_deletes_apply_in_record_order() {
         Outcome::Committed {
             rows: 8,
             dead_letters: 1,
-            next: HashMap::from([((0, 0), 9)]),
+            next: rustc_hash::FxHashMap::from_iter([((0, 0), 9)]),
         }
     );
     let rows: Vec<(i32, String)> = client

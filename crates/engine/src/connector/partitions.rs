@@ -3,6 +3,7 @@
 //! from their stored offsets after a fence.
 
 use super::*;
+use rustc_hash::FxHashMap;
 
 impl<S: RecordSource> Run<'_, S> {
     /// Paused, with nothing in flight, until resumed or stopped: the source stops fetching,
@@ -48,7 +49,7 @@ impl<S: RecordSource> Run<'_, S> {
     /// first record when none is stored.
     pub(super) async fn reseek(
         &mut self,
-        keys: &HashMap<(usize, i32), i64>,
+        keys: &FxHashMap<(usize, i32), i64>,
         client: &tokio_postgres::Client,
     ) -> Result<(), RunError> {
         let mut topics: Vec<usize> = keys.keys().map(|(t, _)| *t).collect();

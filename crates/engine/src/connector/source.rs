@@ -11,6 +11,7 @@ use inlet_kafka::{Changes, Held, Incoming, KafkaSource, Polled};
 use super::RunError;
 use crate::decode::{Headers, RawHeaders, Record};
 use crate::record_file::{FileRecord, RecordFileReader};
+use rustc_hash::FxHashMap;
 
 /// What a source met.
 pub(crate) enum Next<I> {
@@ -67,7 +68,7 @@ pub(crate) trait RecordSource {
     fn holds(&self, t: usize, partition: i32) -> bool;
 
     /// The stored offsets after a commit: (topic index, partition) → next offset.
-    fn advance(&mut self, next: &HashMap<(usize, i32), i64>);
+    fn advance(&mut self, next: &FxHashMap<(usize, i32), i64>);
 
     /// Reads partition `partition` of topic index `t` again from `stored`, or, with none
     /// stored, from `first` (`i64::MAX`: left where it is); after a fence.
@@ -179,7 +180,7 @@ impl RecordSource for Kafka {
         self.source.holds(t, partition)
     }
 
-    fn advance(&mut self, next: &HashMap<(usize, i32), i64>) {
+    fn advance(&mut self, next: &FxHashMap<(usize, i32), i64>) {
         self.source.advance(next);
     }
 
@@ -296,7 +297,7 @@ impl<R: Read> RecordSource for FileSource<R> {
         t == self.topic.0
     }
 
-    fn advance(&mut self, next: &HashMap<(usize, i32), i64>) {
+    fn advance(&mut self, next: &FxHashMap<(usize, i32), i64>) {
         for (&(t, partition), &offset) in next {
             if t == self.topic.0 {
                 self.stored.insert(partition, offset);

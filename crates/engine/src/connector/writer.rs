@@ -2,11 +2,12 @@
 //! reconnecting and retrying while the database is unreachable.
 
 use super::*;
+use rustc_hash::FxHashMap;
 
 /// A batch being written.
 pub(crate) struct InFlight {
     /// Its partitions' ends: where the next batch starts them.
-    pub(crate) ends: HashMap<(usize, i32), i64>,
+    pub(crate) ends: FxHashMap<(usize, i32), i64>,
     pub(crate) handle: tokio::task::JoinHandle<Written>,
     /// Notified when the write is over, so that an idle reader takes the outcome at once.
     pub(crate) done: Arc<tokio::sync::Notify>,

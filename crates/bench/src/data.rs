@@ -98,12 +98,26 @@ pub fn kafka_consumer(args: &BenchArgs) -> ClientConfig {
 /// Produces the readings with `inlet generate` (as fast as the broker takes them);
 /// returns its rate, records/s.
 pub async fn produce_readings(args: &BenchArgs, topic: &str) -> anyhow::Result<f64> {
+    produce(args, topic, args.count, args.partitions, 0).await
+}
+
+/// Produces `count` readings to `topic`, made with `partitions` partitions, with `inlet
+/// generate`, each with a note of `note_bytes` bytes (0: the canonical readings); returns
+/// its rate, records/s.
+pub async fn produce(
+    args: &BenchArgs,
+    topic: &str,
+    count: u64,
+    partitions: i32,
+    note_bytes: u64,
+) -> anyhow::Result<f64> {
     let exe = crate::inlet_binary(args)?;
     let started = Instant::now();
     let status = tokio::process::Command::new(exe)
         .args(["generate", "--topic", topic, "--rate", "0"])
-        .args(["--count", &args.count.to_string()])
-        .args(["--partitions", &args.partitions.to_string()])
+        .args(["--count", &count.to_string()])
+        .args(["--partitions", &partitions.to_string()])
+        .args(["--note-bytes", &note_bytes.to_string()])
         .args(["--bootstrap", &args.endpoints.bootstrap])
         .args(["--registry", &args.endpoints.registry])
         .status()
@@ -112,7 +126,7 @@ pub async fn produce_readings(args: &BenchArgs, topic: &str) -> anyhow::Result<f
     if !status.success() {
         bail!("inlet generate failed ({status}): are the services up? scripts/services up");
     }
-    Ok(args.count as f64 / started.elapsed().as_secs_f64())
+    Ok(count as f64 / started.elapsed().as_secs_f64())
 }
 
 /// Deletes the benchmark's topics (a broker keeping them in memory would grow run after

@@ -24,6 +24,7 @@ mod data;
 mod instructions;
 mod measure;
 mod report;
+mod scale;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -105,6 +106,15 @@ pub struct BenchArgs {
     /// leave start-up out); 0: not counted.
     #[arg(long, default_value_t = 0)]
     instructions: u64,
+    /// Also measure how cost grows: one `inlet run` of 1, 10 and 100 connectors (each its own
+    /// topic and table), one connector over 1, 4, 32 and 256 partitions, and records of about
+    /// 75 B, 1 KiB, 100 KiB and 1 MiB, each storing `--scale-count` readings in all (at most
+    /// 256 MiB of them), then watched idle (`--only scale`: only these).
+    #[arg(long)]
+    scale: bool,
+    /// Readings each scale scenario stores, spread over its topics.
+    #[arg(long, default_value_t = 500_000)]
+    scale_count: u64,
     /// (Used by --instructions.) Only replay `--replay-file` with the configuration in this
     /// file, `--count` records, then exit.
     #[arg(long, hide = true)]
@@ -174,6 +184,21 @@ fn property(text: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("{text:?} is not NAME=VALUE"))
 }
 
+/// The scale scenarios: (connectors in one `inlet run`, partitions of each one's topic,
+/// bytes of each reading's note). Records of 1 MiB: the broker's default largest, less the
+/// reading's other fields and the batch's framing.
+const SCALE: [(usize, i32, u64); 9] = [
+    (1, 1, 0),
+    (10, 1, 0),
+    (100, 1, 0),
+    (1, 4, 0),
+    (1, 32, 0),
+    (1, 256, 0),
+    (1, 4, 1024),
+    (1, 4, 100 << 10),
+    (1, 4, (1 << 20) - 128),
+];
+
 /// The tables every measurement writes to.
 const APPEND_TABLE: &str = "readings";
 const UPSERT_TABLE: &str = "readings_upsert";
@@ -234,9 +259,10 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
                     .any(|o| k.name() == o || (o.len() == 1 && k.name().starts_with(o.as_str())))
         })
         .collect();
-    if kinds.is_empty() {
+    let scale_only = args.only.iter().any(|o| o == "scale");
+    if kinds.is_empty() && !scale_only {
         bail!(
-            "--only {} names no measurement (a, b, c, d, e, or a name such as d_inlet_write_path)",
+            "--only {} names no measurement (a, b, c, d, e, a name such as d_inlet_write_path, or scale)",
             args.only.join(",")
         );
     }
@@ -278,8 +304,31 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
         Vec::new()
     };
     data::delete_topics(&args, &[&topic, &poison_topic]).await;
+    let mut scaled = Vec::new();
+    if args.scale || scale_only {
+        for (connectors, partitions, note_bytes) in SCALE {
+            let scenario = scale::Scenario {
+                connectors,
+                partitions,
+                note_bytes,
+            };
+            let measured = scale::measure(
+                &args,
+                &inlet_binary(&args)?,
+                &database,
+                &proposal,
+                &work,
+                scenario,
+                args.scale_count,
+            )
+            .await?;
+            println!("scale: {}", measured.line());
+            scaled.push(measured);
+        }
+    }
     let mut report = report::Report::new(&args, &database, produced, &results).await?;
     report.with_instructions(&counted);
+    report.with_scale(&scaled);
     report.print();
     let path = report.write(&args.out)?;
     println!("results: {}", path.display());
@@ -473,4 +522,4 @@ create_table = false
 }
 
 /// How long a measurement may go without progress before the benchmark gives up.
-const STALL: Duration = Duration::from_secs(120);
+pub(crate) const STALL: Duration = Duration::from_secs(120);

@@ -215,26 +215,36 @@ impl Database {
     /// The proposal's table twice: `readings`, with an index on ts, and `readings_upsert`,
     /// with a primary key on (ts, device_id) (its index on ts); and inlet's own schema.
     pub async fn create_tables(&self, proposal: &Proposal) -> anyhow::Result<()> {
-        for (table, index) in [
-            (APPEND_TABLE, include_str!("sql/index_ts.sql")),
-            (UPSERT_TABLE, include_str!("sql/primary_key.sql")),
-        ] {
-            let name = inlet_postgres::TableName {
-                schema: "public".to_owned(),
-                table: table.to_owned(),
-            };
-            let ddl = inlet_postgres::ddl::create_table(&name, &proposal.columns, None);
-            self.client
-                .batch_execute(&ddl)
-                .await
-                .with_context(|| format!("creating table {table}"))?;
-            self.client
-                .batch_execute(&index.replace("{table}", &quote(table)))
-                .await
-                .with_context(|| format!("indexing {table}"))?;
-        }
+        self.create_table(proposal, APPEND_TABLE, include_str!("sql/index_ts.sql"))
+            .await?;
+        self.create_table(proposal, UPSERT_TABLE, include_str!("sql/primary_key.sql"))
+            .await?;
         let mut client = self.config.connect().await?;
         inlet_postgres::ensure_inlet_schema(&mut client).await?;
+        Ok(())
+    }
+
+    /// `public.<table>` of the proposal's columns, indexed by `index` (a statement with
+    /// `{table}` in it).
+    pub async fn create_table(
+        &self,
+        proposal: &Proposal,
+        table: &str,
+        index: &str,
+    ) -> anyhow::Result<()> {
+        let name = inlet_postgres::TableName {
+            schema: "public".to_owned(),
+            table: table.to_owned(),
+        };
+        let ddl = inlet_postgres::ddl::create_table(&name, &proposal.columns, None);
+        self.client
+            .batch_execute(&ddl)
+            .await
+            .with_context(|| format!("creating table {table}"))?;
+        self.client
+            .batch_execute(&index.replace("{table}", &quote(table)))
+            .await
+            .with_context(|| format!("indexing {table}"))?;
         Ok(())
     }
 
@@ -342,8 +352,39 @@ impl Database {
         Ok(())
     }
 
+    /// The rows of `public.<table>`.
+    pub async fn rows(&self, table: &str) -> anyhow::Result<u64> {
+        let rows: i64 = self
+            .client
+            .query_one(
+                &include_str!("sql/count_rows.sql").replace("{table}", &quote(table)),
+                &[],
+            )
+            .await?
+            .get(0);
+        Ok(rows as u64)
+    }
+
+    /// Drops `public.<table>` and forgets every stored offset.
+    pub async fn drop_table(&self, table: &str) -> anyhow::Result<()> {
+        self.client
+            .batch_execute(&include_str!("sql/drop_table.sql").replace("{table}", &quote(table)))
+            .await
+            .with_context(|| format!("dropping {table}"))
+    }
+
+    /// The records stored by the connectors whose names match `pattern` (SQL LIKE).
+    pub async fn stored_like(&self, pattern: &str) -> anyhow::Result<u64> {
+        let sum: i64 = self
+            .client
+            .query_one(include_str!("sql/stored_offsets_like.sql"), &[&pattern])
+            .await?
+            .get(0);
+        Ok(sum as u64)
+    }
+
     /// The sum of the next offsets stored for `connector`: the records it has stored.
-    async fn stored(&self, connector: &str) -> anyhow::Result<u64> {
+    pub(crate) async fn stored(&self, connector: &str) -> anyhow::Result<u64> {
         let sum: i64 = self
             .client
             .query_one(include_str!("sql/stored_offsets.sql"), &[&connector])
@@ -521,7 +562,7 @@ pub async fn replay(config: Config, topic: &str, file: &Path, count: u64) -> any
 }
 
 /// The peak resident set of process `pid` (VmHWM), bytes.
-fn peak_rss(pid: u32) -> Option<u64> {
+pub(crate) fn peak_rss(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
@@ -529,22 +570,35 @@ fn peak_rss(pid: u32) -> Option<u64> {
 }
 
 /// A loopback port nothing listens on now.
-fn free_port() -> anyhow::Result<std::net::SocketAddr> {
+pub(crate) fn free_port() -> anyhow::Result<std::net::SocketAddr> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(listener.local_addr()?)
 }
 
 /// `inlet_rebalances_total` of `connector`, from `inlet run`'s metrics.
 async fn rebalances(addr: std::net::SocketAddr, connector: &str) -> anyhow::Result<u64> {
-    let mut stream = tokio::net::TcpStream::connect(addr).await?;
-    stream
-        .write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
-        .await?;
-    let mut text = String::new();
-    stream.take(1 << 20).read_to_string(&mut text).await?;
+    rebalances_in(&metrics(addr).await?, connector).context("no rebalance counter")
+}
+
+/// `inlet run`'s metrics page, in Prometheus's text format.
+pub(crate) async fn metrics(addr: std::net::SocketAddr) -> anyhow::Result<String> {
+    tokio::time::timeout(Duration::from_secs(5), async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await?;
+        stream
+            .write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
+            .await?;
+        let mut text = String::new();
+        stream.take(16 << 20).read_to_string(&mut text).await?;
+        anyhow::Ok(text)
+    })
+    .await
+    .context("inlet run's metrics did not answer within 5 s")?
+}
+
+/// `inlet_rebalances_total` of `connector` in the metrics page `text`.
+pub(crate) fn rebalances_in(text: &str, connector: &str) -> Option<u64> {
     let prefix = format!("inlet_rebalances_total{{connector=\"{connector}\"}} ");
     text.lines()
         .find_map(|l| l.strip_prefix(&prefix))
         .and_then(|v| v.trim().parse().ok())
-        .context("no rebalance counter")
 }

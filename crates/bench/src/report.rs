@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::BenchArgs;
 use super::measure::{Database, Kind, Measurement};
+use super::scale;
 
 /// min, median, max of rates.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -245,10 +246,7 @@ impl Report {
                 r.value,
                 r.what,
                 verdict
-                    .map(|(t, met)| format!(
-                        " — target ≥ {t:.2}: {}",
-                        if met { "met" } else { "NOT met" }
-                    ))
+                    .map(|(t, ok)| format!(" — target ≥ {t:.2}: {}", met(ok)))
                     .unwrap_or_default()
             ));
             ratio_json.insert(r.name.to_owned(), json!(round3(r.value)));
@@ -315,6 +313,47 @@ impl Report {
             json.insert(kind.name().to_owned(), json!(per_record.round()));
         }
         self.json["instructions_per_record"] = Value::Object(json);
+    }
+
+    /// Adds the scale scenarios: each one's figures, and how 10 busy connectors add up
+    /// against one, and what 100 idle ones cost, against the targets.
+    pub fn with_scale(&mut self, scaled: &[scale::Measured]) {
+        if scaled.is_empty() {
+            return;
+        }
+        self.lines.push(String::new());
+        for m in scaled {
+            self.lines.push(m.line());
+        }
+        let find = |connectors: usize, partitions: i32| {
+            scaled.iter().find(|m| {
+                m.scenario.connectors == connectors && m.scenario.partitions == partitions
+            })
+        };
+        let mut ratios = serde_json::Map::new();
+        if let (Some(one), Some(ten)) = (find(1, 1), find(10, 1)) {
+            let ratio = ten.rate() / one.rate().max(1e-9);
+            self.lines.push(format!(
+                "10 busy connectors / 1   {ratio:.3}  the same total data — target ≥ 0.90: {}",
+                met(ratio >= 0.90)
+            ));
+            ratios.insert(
+                "ten_busy_vs_one".into(),
+                json!((ratio * 1000.0).round() / 1000.0),
+            );
+        }
+        if let Some(hundred) = find(100, 1) {
+            let (mb, cores) = (hundred.idle_rss >> 20, hundred.idle_cores);
+            self.lines.push(format!(
+                "100 idle connectors      {mb} MB, {cores:.3} cores — targets ≤ 300 MB: {}; ≤ 0.02 cores: {}",
+                met(mb <= 300),
+                met(cores <= 0.02)
+            ));
+        }
+        self.json["scale"] = json!({
+            "scenarios": scaled.iter().map(scale::Measured::json).collect::<Vec<_>>(),
+            "ratios": ratios,
+        });
     }
 
     pub fn print(&self) {
@@ -411,4 +450,9 @@ mod tests {
         assert_eq!(Spread::of(&[4.0, 1.0]).map(|s| s.median), Some(2.5));
         assert_eq!(Spread::of(&[]), None);
     }
+}
+
+/// A target's verdict, as the figures print it.
+fn met(met: bool) -> &'static str {
+    if met { "met" } else { "NOT met" }
 }

@@ -35,6 +35,10 @@ pub struct GenerateArgs {
     /// Distinct devices (`dev-0` … ); the device id is also the record key.
     #[arg(long, default_value_t = 1000)]
     devices: u64,
+    /// Every reading carries a note of this many bytes (0: one reading in a hundred
+    /// carries a short one), for measuring larger records; the schema stays the same.
+    #[arg(long, default_value_t = 0)]
+    note_bytes: usize,
     /// Take Kafka (security included) and the registry from the first connector of this
     /// configuration file instead of --bootstrap / --registry.
     #[arg(long, env = "INLET_CONFIG")]
@@ -74,6 +78,8 @@ pub async fn run(args: GenerateArgs) -> anyhow::Result<()> {
         .set("linger.ms", "20")
         .set("batch.size", "1000000")
         .set("compression.type", "none")
+        // A record as large as the broker takes (1 MiB by default), not librdkafka's 1 MB.
+        .set("message.max.bytes", "2000000")
         .create_with_context(Counting(deliveries.clone()))
         .context("creating the Kafka producer")?;
 
@@ -92,8 +98,9 @@ pub async fn run(args: GenerateArgs) -> anyhow::Result<()> {
     let live = std::io::stderr().is_terminal();
     let started = Instant::now();
     let mut last_report = started;
-    let mut event = Vec::with_capacity(128);
-    let mut framed = Vec::with_capacity(160);
+    let note = (args.note_bytes > 0).then(|| note_of(args.note_bytes));
+    let mut event = Vec::with_capacity(128 + args.note_bytes);
+    let mut framed = Vec::with_capacity(160 + args.note_bytes);
     let mut sent = 0u64;
     let base_ts = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -120,7 +127,7 @@ pub async fn run(args: GenerateArgs) -> anyhow::Result<()> {
             base_ts + sent as i64
         };
         let key = format!("dev-{device}");
-        reading(sent, device, &key, ts, &mut event);
+        reading(sent, device, &key, ts, note.as_deref(), &mut event);
         framed.clear();
         encode_frame(SchemaId(id), &event, &mut framed);
         let mut record = BaseRecord::to(&args.topic).key(&key).payload(&framed);
@@ -184,9 +191,15 @@ fn report(live: bool, sent: u64, deliveries: &Deliveries, started: Instant) {
     }
 }
 
+/// A note of `bytes` bytes of text.
+fn note_of(bytes: usize) -> String {
+    "maintenance due; ".chars().cycle().take(bytes).collect()
+}
+
 /// Reading number `n` of device `device` (its id `device_id`) at `ts` (µs), Avro-encoded
-/// into `out`. Values vary deterministically; one reading in a hundred carries a note.
-fn reading(n: u64, device: u64, device_id: &str, ts: i64, out: &mut Vec<u8>) {
+/// into `out`. Values vary deterministically; with no `note`, one reading in a hundred
+/// carries one.
+fn reading(n: u64, device: u64, device_id: &str, ts: i64, note: Option<&str>, out: &mut Vec<u8>) {
     const SITES: [&str; 4] = ["lyon", "oslo", "austin", "pune"];
     out.clear();
     let wave = ((n % 360) as f64).to_radians().sin();
@@ -199,7 +212,10 @@ fn reading(n: u64, device: u64, device_id: &str, ts: i64, out: &mut Vec<u8>) {
     out.extend_from_slice(&(3.7f32 - (n % 100) as f32 / 1000.0).to_le_bytes());
     write_long(-((device % 60) as i64) - 30, out);
     out.push(u8::from(!n.is_multiple_of(97)));
-    if n.is_multiple_of(100) {
+    if let Some(note) = note {
+        write_long(1, out);
+        string(note, out);
+    } else if n.is_multiple_of(100) {
         write_long(1, out);
         string("maintenance due", out);
     } else {
@@ -230,6 +246,7 @@ mod tests {
                 n % 7,
                 &device_id,
                 1_700_000_000_000_000 + n as i64,
+                None,
                 &mut out,
             );
             let value = reader.read_value(&mut out.as_slice()).unwrap();

@@ -1,7 +1,9 @@
 //! The stored offsets, read for the consumer's rebalance callback. That callback runs on
 //! librdkafka's polling thread inside the async runtime, so the read happens on a thread of
 //! its own with its own small runtime and connection, and is retried until it succeeds:
-//! partitions must never start anywhere but at their stored offsets.
+//! partitions must never start anywhere but at their stored offsets. Meanwhile the
+//! runtime's other tasks (the worker's other connectors, its API) move to another thread:
+//! a database that does not answer holds up the rebalancing connector only.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -17,6 +19,19 @@ pub(crate) struct DbOffsets {
 
 impl StoredOffsets for DbOffsets {
     fn load(&self, topic: &str) -> HashMap<i32, i64> {
+        let multi_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if multi_thread {
+            tokio::task::block_in_place(|| self.load_blocking(topic))
+        } else {
+            self.load_blocking(topic)
+        }
+    }
+}
+
+impl DbOffsets {
+    /// [`StoredOffsets::load`], blocking the calling thread until it has an answer.
+    fn load_blocking(&self, topic: &str) -> HashMap<i32, i64> {
         let mut delay = Duration::from_millis(200);
         loop {
             let attempt = std::thread::scope(|scope| {

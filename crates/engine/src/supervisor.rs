@@ -7,7 +7,7 @@
 //! without asking the task.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -173,6 +173,9 @@ pub struct Supervisor {
     connectors: Mutex<BTreeMap<String, Handle>>,
     /// Bumped on every state change, for waiters ([`Supervisor::changes`]).
     changes: watch::Sender<u64>,
+    /// How many connectors (and tasks) this worker holds: their consumers share the
+    /// worker's prefetch memory ([`inlet_kafka::WORKER_QUEUE_BUDGET_KIB`]).
+    consumers: Arc<AtomicUsize>,
 }
 
 impl Supervisor {
@@ -183,6 +186,7 @@ impl Supervisor {
             worker_id: worker_id.into(),
             connectors: Mutex::new(BTreeMap::new()),
             changes: watch::channel(0).0,
+            consumers: Arc::new(AtomicUsize::new(0)),
         }
     }
 
@@ -257,6 +261,7 @@ impl Supervisor {
                 shared.clone(),
                 receiver,
                 self.changes.clone(),
+                self.consumers.clone(),
             )
             .instrument(span),
         );
@@ -268,6 +273,7 @@ impl Supervisor {
                 task,
             },
         );
+        self.consumers.store(connectors.len(), Ordering::Relaxed);
         self.changed();
         Ok(())
     }
@@ -309,7 +315,12 @@ impl Supervisor {
     /// Stops `name` and forgets it: returns once its supervising task (and its run) ended.
     pub async fn remove(&self, name: &str) -> Result<(), SupervisorError> {
         self.stop(name).await?;
-        let handle = self.lock().remove(name);
+        let handle = {
+            let mut connectors = self.lock();
+            let handle = connectors.remove(name);
+            self.consumers.store(connectors.len(), Ordering::Relaxed);
+            handle
+        };
         if let Some(handle) = handle {
             // Its commands close with the handle: a stopped task ends, a running one (a
             // resume came in between) is stopped first.
@@ -532,6 +543,7 @@ async fn supervise(
     shared: Arc<Shared>,
     mut commands: mpsc::UnboundedReceiver<Command>,
     changes: watch::Sender<u64>,
+    consumers: Arc<AtomicUsize>,
 ) {
     let name = match &definition {
         Definition::Checked(config) => config.name.clone(),
@@ -562,6 +574,11 @@ async fn supervise(
         };
         // Every log line of the connector, in this crate and below, carries its name (the
         // supervising task runs in the same span).
+        let mut config = config;
+        // Its share of the worker's prefetch memory, as many as the worker holds now.
+        config.kafka = config
+            .kafka
+            .sharing_queue(consumers.load(Ordering::Relaxed));
         let mut run = tokio::spawn(
             Connector::new(config, database.clone())
                 .run(control, shared.progress.clone())

@@ -75,6 +75,19 @@ pub const CONSUMER_TUNING: [(&str, &str); 2] = [
     ("topic.metadata.refresh.interval.ms", "30000"),
 ];
 
+/// The prefetch memory of all the consumers of one worker, in KiB. librdkafka's
+/// `queued.max.messages.kbytes` bounds each consumer's queue of fetched records (65536 KiB by
+/// default): 100 connectors with a backlog could hold 6.4 GB. A worker divides this budget
+/// among its consumers instead ([`KafkaSettings::sharing_queue`]).
+pub const WORKER_QUEUE_BUDGET_KIB: usize = 256 * 1024;
+
+/// A consumer's prefetch queue is never cut below this, in KiB: one fetch of one partition
+/// (`max.partition.fetch.bytes`, 1 MiB by default) still fits.
+const MIN_QUEUE_KIB: usize = 1024;
+
+/// librdkafka's default `queued.max.messages.kbytes`: one consumer alone keeps it.
+const DEFAULT_QUEUE_KIB: usize = 65536;
+
 /// Where a partition with no stored offset starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum StartFrom {
@@ -143,6 +156,18 @@ impl std::fmt::Debug for KafkaSettings {
 }
 
 impl KafkaSettings {
+    /// These settings for one of the `consumers` consumers of a worker: its prefetch queue
+    /// (`queued.max.messages.kbytes`) is its share of [`WORKER_QUEUE_BUDGET_KIB`], between
+    /// 1 MiB and librdkafka's default of 64 MiB. A value in `kafka.properties` wins.
+    pub fn sharing_queue(mut self, consumers: usize) -> Self {
+        let share =
+            (WORKER_QUEUE_BUDGET_KIB / consumers.max(1)).clamp(MIN_QUEUE_KIB, DEFAULT_QUEUE_KIB);
+        self.properties
+            .entry("queued.max.messages.kbytes".to_owned())
+            .or_insert_with(|| share.to_string());
+        self
+    }
+
     /// The librdkafka configuration of a consumer: auto-commit and offset storing off (the
     /// offsets of record are in PostgreSQL).
     pub fn consumer_config(&self) -> ClientConfig {

@@ -433,6 +433,11 @@ async fn machine(database: &Database) -> Value {
     })
 }
 
+/// A target's verdict, as the figures print it.
+fn met(met: bool) -> &'static str {
+    if met { "met" } else { "NOT met" }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Spread;
@@ -450,9 +455,4 @@ mod tests {
         assert_eq!(Spread::of(&[4.0, 1.0]).map(|s| s.median), Some(2.5));
         assert_eq!(Spread::of(&[]), None);
     }
-}
-
-/// A target's verdict, as the figures print it.
-fn met(met: bool) -> &'static str {
-    if met { "met" } else { "NOT met" }
 }

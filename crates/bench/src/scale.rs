@@ -51,7 +51,7 @@ pub struct Measured {
     pub scenario: Scenario,
     /// Readings stored, in all.
     pub records: u64,
-    /// From every connector's assignment until every record is stored.
+    /// From the first connector's assignment until every record is stored.
     pub seconds: f64,
     /// Cores busy meanwhile.
     pub busy: cpu::Usage,
@@ -190,8 +190,10 @@ async fn run(
     let pid = child.id().context("inlet run has no process id")?;
     let fail = |what: String| anyhow::anyhow!("{what}; its log: {}", log.display());
     let spawned = Instant::now();
-    // Every connector assigned its partitions.
+    // Timed from the first connector's assignment (the others join meanwhile, and read as
+    // soon as they do) until every record is stored.
     let mut waiting: Vec<&String> = names.iter().collect();
+    let mut assigned = None;
     while !waiting.is_empty() {
         if let Ok(Some(status)) = child.try_wait() {
             return Err(fail(format!("inlet run exited early ({status})")));
@@ -205,9 +207,12 @@ async fn run(
         }
         let page = crate::measure::metrics(metrics).await.unwrap_or_default();
         waiting.retain(|name| rebalances_in(&page, &connector(name)).unwrap_or(0) == 0);
+        if assigned.is_none() && waiting.len() < names.len() {
+            assigned = Some(cpu::Sample::take(pid));
+        }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let assigned = cpu::Sample::take(pid);
+    let assigned = assigned.unwrap_or_else(|| cpu::Sample::take(pid));
     let mut last = (0, Instant::now());
     let done = loop {
         let stored = database.stored_like("scale_%").await?;

@@ -737,16 +737,19 @@ pub(crate) trait RawHeaders {
     fn parse(&self) -> Vec<(&str, Option<&[u8]>)>;
 }
 
+/// Headers in order: (name, raw value; None for a null value).
+pub(crate) type HeaderList<'a> = Vec<(&'a str, Option<&'a [u8]>)>;
+
 /// A record's headers, parsed on first use: librdkafka allocates to parse them, so a
 /// record whose headers no column and no dead letter needs costs nothing for them.
 pub(crate) struct Headers<'a> {
-    parsed: std::sync::OnceLock<Vec<(&'a str, Option<&'a [u8]>)>>,
+    parsed: std::sync::OnceLock<HeaderList<'a>>,
     raw: Option<&'a (dyn RawHeaders + Sync)>,
 }
 
 impl<'a> Headers<'a> {
     /// Headers parsed already.
-    pub(crate) fn parsed(list: Vec<(&'a str, Option<&'a [u8]>)>) -> Self {
+    pub(crate) fn parsed(list: HeaderList<'a>) -> Self {
         Headers {
             parsed: std::sync::OnceLock::from(list),
             raw: None,

@@ -115,6 +115,9 @@ pub struct BenchArgs {
     /// Readings each scale scenario stores, spread over its topics.
     #[arg(long, default_value_t = 500_000)]
     scale_count: u64,
+    /// Seconds each scale scenario is watched idle, after its records are stored.
+    #[arg(long, default_value_t = 10)]
+    scale_idle_seconds: u64,
     /// (Used by --instructions.) Only replay `--replay-file` with the configuration in this
     /// file, `--count` records, then exit.
     #[arg(long, hide = true)]

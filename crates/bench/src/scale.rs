@@ -3,7 +3,7 @@
 //! 75 bytes to 1 MiB (readings whose note is that long). The scenarios of one kind store
 //! the same total of readings (larger records: at most [`MAX_BYTES`] of them); the process
 //! is measured while it stores them (rate, CPU per record, peak RSS), then idle for
-//! [`IDLE`] (cores busy, RSS, threads).
+//! `--scale-idle-seconds` (cores busy, RSS, threads).
 
 use std::path::Path;
 use std::process::Stdio;
@@ -22,10 +22,8 @@ const MAX_BYTES: u64 = 256 << 20;
 /// A reading's size without its note, bytes (Confluent framing included), about.
 const READING_BYTES: u64 = 75;
 
-/// How long an idle worker is watched.
-const IDLE: Duration = Duration::from_secs(10);
-
-/// Before the idle watch: the last batch committed, the consumers settle.
+/// Before the idle watch: the last batch committed, the consumers settle (at most as long
+/// as the watch itself).
 const SETTLE: Duration = Duration::from_secs(5);
 
 /// One `inlet run`: `connectors` connectors, each reading a topic of `partitions`
@@ -57,7 +55,7 @@ pub struct Measured {
     pub busy: cpu::Usage,
     /// Peak resident set of the process (VmHWM), bytes.
     pub peak_rss: u64,
-    /// Cores busy while idle, over [`IDLE`].
+    /// Cores busy while idle, over `--scale-idle-seconds`.
     pub idle_cores: f64,
     /// Resident set while idle, bytes.
     pub idle_rss: u64,
@@ -149,7 +147,11 @@ pub async fn measure(
     let config = work.path(&format!("{tag}.toml"));
     data::write_private(&config, &config_text(args, database, &names))?;
     let log = work.path(&format!("{tag}.log"));
-    let result = run(inlet, &config, &log, database, &names, records, scenario).await;
+    let idle = Duration::from_secs(args.scale_idle_seconds.max(1));
+    let result = run(
+        inlet, &config, &log, database, &names, records, scenario, idle,
+    )
+    .await;
     let topics: Vec<&str> = names.iter().map(String::as_str).collect();
     data::delete_topics(args, &topics).await;
     let measured = result?;
@@ -164,7 +166,9 @@ pub async fn measure(
     Ok(measured)
 }
 
-/// `inlet run` over `config` until the connectors `names` have stored `records`, then idle.
+/// `inlet run` over `config` until the connectors `names` have stored `records`, then idle
+/// for `idle`.
+#[allow(clippy::too_many_arguments)]
 async fn run(
     inlet: &Path,
     config: &Path,
@@ -173,6 +177,7 @@ async fn run(
     names: &[String],
     records: u64,
     scenario: Scenario,
+    idle: Duration,
 ) -> anyhow::Result<Measured> {
     let metrics = free_port()?;
     let mut child = tokio::process::Command::new(inlet)
@@ -232,9 +237,9 @@ async fn run(
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     let peak = peak_rss(pid).unwrap_or(0);
-    tokio::time::sleep(SETTLE).await;
+    tokio::time::sleep(SETTLE.min(idle)).await;
     let before = cpu::Sample::take(pid);
-    tokio::time::sleep(IDLE).await;
+    tokio::time::sleep(idle).await;
     let after = cpu::Sample::take(pid);
     let (idle_rss, threads) = status(pid);
     let term = tokio::process::Command::new("kill")

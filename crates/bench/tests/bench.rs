@@ -77,6 +77,74 @@ async fn the_benchmark_measures_everything_and_stores_exactly_what_it_should() {
     drop_database(&env.database_url, &database).await;
 }
 
+/// `--only scale` with a handful of records per scenario: every scenario (1, 10 and 100
+/// connectors in one `inlet run`, 1 to 256 partitions, records up to 1 MiB) stores exactly
+/// its records (the benchmark counts the rows of every table) and is watched idle.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_scale_scenarios_store_every_record_and_report_each_worker() {
+    let env = endpoints();
+    let kafka = env.require_kafka().to_owned();
+    let registry = env.require_registry().await.to_owned();
+    let database = unique("bench_scale");
+    let url = format!(
+        "{}/{database}",
+        env.database_url
+            .rsplit_once('/')
+            .map_or(env.database_url.as_str(), |(server, _)| server)
+    );
+    let out = std::env::temp_dir().join(unique("inlet-bench-scale"));
+    let bench = std::path::Path::new(env!("CARGO_BIN_EXE_inlet-bench"));
+    let output = Command::new(bench)
+        .arg("--inlet")
+        .arg(bench.with_file_name("inlet"))
+        .args(["--count", "500", "--partitions", "1", "--reps", "1"])
+        .args(["--only", "scale", "--scale-count", "300"])
+        .args(["--scale-idle-seconds", "1"])
+        .args(["--database-url", &url, "--bootstrap", &kafka])
+        .args(["--registry", &registry])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("running inlet bench");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "inlet bench --only scale failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+    );
+    let files: Vec<_> = std::fs::read_dir(&out).unwrap().flatten().collect();
+    let results: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(files[0].path()).unwrap()).unwrap();
+    let scenarios = results["scale"]["scenarios"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no scale scenarios: {results}"));
+    let shapes: Vec<(u64, u64, u64)> = scenarios
+        .iter()
+        .map(|s| {
+            assert!(s["rows_per_s"].as_f64().unwrap() > 0.0, "{s}");
+            assert!(s["idle_rss_mb"].as_u64().unwrap() > 1, "{s}");
+            assert!(s["threads"].as_u64().unwrap() > 1, "{s}");
+            (
+                s["connectors"].as_u64().unwrap(),
+                s["partitions_per_topic"].as_u64().unwrap(),
+                s["record_bytes"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    for shape in [(100, 1, 75), (1, 256, 75), (1, 4, 1_048_523)] {
+        assert!(shapes.contains(&shape), "{shape:?} not in {shapes:?}");
+    }
+    assert!(
+        results["scale"]["ratios"]["ten_busy_vs_one"]
+            .as_f64()
+            .is_some(),
+        "{results}"
+    );
+    assert!(stdout.contains("100 idle connectors"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&out);
+    drop_database(&env.database_url, &database).await;
+}
+
 fn num_cores() -> u64 {
     std::thread::available_parallelism().map_or(0, |n| n.get() as u64)
 }

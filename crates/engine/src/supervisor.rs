@@ -572,13 +572,14 @@ async fn supervise(
             stop,
             pause: pause.clone(),
         };
-        // Every log line of the connector, in this crate and below, carries its name (the
-        // supervising task runs in the same span).
         let mut config = config;
-        // Its share of the worker's prefetch memory, as many as the worker holds now.
+        // Its share of the worker's prefetch memory and statistics, as many as the worker
+        // holds now.
         config.kafka = config
             .kafka
-            .sharing_queue(consumers.load(Ordering::Relaxed));
+            .sharing_worker(consumers.load(Ordering::Relaxed));
+        // Every log line of the connector, in this crate and below, carries its name (the
+        // supervising task runs in the same span).
         let mut run = tokio::spawn(
             Connector::new(config, database.clone())
                 .run(control, shared.progress.clone())

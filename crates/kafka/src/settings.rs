@@ -78,7 +78,7 @@ pub const CONSUMER_TUNING: [(&str, &str); 2] = [
 /// The prefetch memory of all the consumers of one worker, in KiB. librdkafka's
 /// `queued.max.messages.kbytes` bounds each consumer's queue of fetched records (65536 KiB by
 /// default): 100 connectors with a backlog could hold 6.4 GB. A worker divides this budget
-/// among its consumers instead ([`KafkaSettings::sharing_queue`]).
+/// among its consumers instead ([`KafkaSettings::sharing_worker`]).
 pub const WORKER_QUEUE_BUDGET_KIB: usize = 256 * 1024;
 
 /// A consumer's prefetch queue is never cut below this, in KiB: one fetch of one partition
@@ -87,6 +87,10 @@ const MIN_QUEUE_KIB: usize = 1024;
 
 /// librdkafka's default `queued.max.messages.kbytes`: one consumer alone keeps it.
 const DEFAULT_QUEUE_KIB: usize = 65536;
+
+/// How often librdkafka's statistics (the partitions' ends, for lag) come, ms, for a
+/// consumer of a worker of at most 10.
+const STATISTICS_MS: usize = 5000;
 
 /// Where a partition with no stored offset starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -156,15 +160,24 @@ impl std::fmt::Debug for KafkaSettings {
 }
 
 impl KafkaSettings {
-    /// These settings for one of the `consumers` consumers of a worker: its prefetch queue
-    /// (`queued.max.messages.kbytes`) is its share of [`WORKER_QUEUE_BUDGET_KIB`], between
-    /// 1 MiB and librdkafka's default of 64 MiB. A value in `kafka.properties` wins.
-    pub fn sharing_queue(mut self, consumers: usize) -> Self {
-        let share =
-            (WORKER_QUEUE_BUDGET_KIB / consumers.max(1)).clamp(MIN_QUEUE_KIB, DEFAULT_QUEUE_KIB);
-        self.properties
-            .entry("queued.max.messages.kbytes".to_owned())
-            .or_insert_with(|| share.to_string());
+    /// These settings for one of the `consumers` consumers of a worker, which share its
+    /// memory and its idle CPU: the prefetch queue (`queued.max.messages.kbytes`) is its
+    /// share of [`WORKER_QUEUE_BUDGET_KIB`], between 1 MiB and librdkafka's default of
+    /// 64 MiB; librdkafka's statistics (the partitions' ends, for lag) come every 5 s per
+    /// 10 consumers, at most every minute (100 idle connectors spent a third of their CPU
+    /// on them at 5 s). A value in `kafka.properties` wins.
+    pub fn sharing_worker(mut self, consumers: usize) -> Self {
+        let consumers = consumers.max(1);
+        let share = (WORKER_QUEUE_BUDGET_KIB / consumers).clamp(MIN_QUEUE_KIB, DEFAULT_QUEUE_KIB);
+        let statistics_ms = (STATISTICS_MS * consumers.div_ceil(10)).min(60_000);
+        for (key, value) in [
+            ("queued.max.messages.kbytes", share),
+            ("statistics.interval.ms", statistics_ms),
+        ] {
+            self.properties
+                .entry(key.to_owned())
+                .or_insert_with(|| value.to_string());
+        }
         self
     }
 
@@ -183,7 +196,7 @@ impl KafkaSettings {
             .set("auto.offset.reset", "earliest")
             .set("enable.partition.eof", "false")
             // High watermarks for the lag metrics.
-            .set("statistics.interval.ms", "5000");
+            .set("statistics.interval.ms", STATISTICS_MS.to_string());
         for (key, value) in CONSUMER_TUNING {
             config.set(key, value);
         }
@@ -254,5 +267,66 @@ impl KafkaSettings {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(properties: &[(&str, &str)]) -> KafkaSettings {
+        KafkaSettings {
+            bootstrap_servers: "127.0.0.1:9092".into(),
+            security_protocol: SecurityProtocol::Plaintext,
+            sasl: None,
+            ca_file: None,
+            group_id: "inlet/test".into(),
+            start_from: StartFrom::Earliest,
+            properties: properties
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        }
+    }
+
+    fn property(settings: &KafkaSettings, key: &str) -> Option<String> {
+        settings.consumer_config().get(key).map(str::to_owned)
+    }
+
+    #[test]
+    fn a_worker_shares_its_prefetch_memory_and_statistics_among_its_consumers() {
+        let alone = settings(&[]).sharing_worker(1);
+        assert_eq!(
+            property(&alone, "queued.max.messages.kbytes").as_deref(),
+            Some("65536")
+        );
+        assert_eq!(
+            property(&alone, "statistics.interval.ms").as_deref(),
+            Some("5000")
+        );
+        let hundred = settings(&[]).sharing_worker(100);
+        assert_eq!(
+            property(&hundred, "queued.max.messages.kbytes").as_deref(),
+            Some("2621")
+        );
+        assert_eq!(
+            property(&hundred, "statistics.interval.ms").as_deref(),
+            Some("50000")
+        );
+        let many = settings(&[]).sharing_worker(10_000);
+        assert_eq!(
+            property(&many, "queued.max.messages.kbytes").as_deref(),
+            Some("1024")
+        );
+        assert_eq!(
+            property(&many, "statistics.interval.ms").as_deref(),
+            Some("60000")
+        );
+        // kafka.properties wins.
+        let set = settings(&[("queued.max.messages.kbytes", "4096")]).sharing_worker(100);
+        assert_eq!(
+            property(&set, "queued.max.messages.kbytes").as_deref(),
+            Some("4096")
+        );
     }
 }

@@ -141,7 +141,7 @@ pub struct RecordMeta<'a> {
     pub timestamp_ms: Option<i64>,
     /// The key.
     pub key: Option<&'a [u8]>,
-    /// Headers, in order.
+    /// Headers, in order (may be left empty when [`DecodePlan::reads_headers`] is false).
     pub headers: &'a [(&'a str, Option<&'a [u8]>)],
 }
 
@@ -206,6 +206,8 @@ pub struct DecodePlan {
     key: Option<KeyPlan>,
     columns: Vec<PlannedColumn>,
     meta: Vec<(usize, KafkaField)>,
+    /// A column stores the record's headers.
+    reads_headers: bool,
     options: PlanOptions,
     /// The same plan as a flat program, when the table's columns are the top-level fields
     /// in writer order (what a proposal gives): rows are then written straight into the
@@ -437,6 +439,7 @@ impl DecodePlan {
             root,
             key,
             columns,
+            reads_headers: meta.iter().any(|(_, f)| *f == KafkaField::Headers),
             meta,
             options: options.clone(),
             direct,
@@ -451,7 +454,7 @@ impl DecodePlan {
     /// Whether a column stores the record's headers (`kafka.headers`): only then does
     /// [`DecodePlan::write_row`] read [`RecordMeta::headers`].
     pub fn reads_headers(&self) -> bool {
-        self.meta.iter().any(|(_, f)| *f == KafkaField::Headers)
+        self.reads_headers
     }
 
     /// Decodes `body` (the Avro part of a record value) and appends one COPY BINARY row to

@@ -199,7 +199,7 @@ const SCALE: [(usize, i32, u64); 9] = [
     (1, 256, 0),
     (1, 4, 1024),
     (1, 4, 100 << 10),
-    (1, 4, (1 << 20) - 128),
+    (1, 4, (1 << 20) - 256),
 ];
 
 /// The tables every measurement writes to.

@@ -365,12 +365,21 @@ impl Database {
         Ok(rows as u64)
     }
 
-    /// Drops `public.<table>` and forgets every stored offset.
+    /// Drops `public.<table>`.
     pub async fn drop_table(&self, table: &str) -> anyhow::Result<()> {
         self.client
             .batch_execute(&include_str!("sql/drop_table.sql").replace("{table}", &quote(table)))
             .await
             .with_context(|| format!("dropping {table}"))
+    }
+
+    /// Forgets the stored offsets of the connectors whose names match `pattern` (SQL LIKE).
+    pub async fn forget_offsets_like(&self, pattern: &str) -> anyhow::Result<()> {
+        self.client
+            .execute(include_str!("sql/forget_offsets_like.sql"), &[&pattern])
+            .await
+            .context("forgetting the scale scenario's offsets")?;
+        Ok(())
     }
 
     /// The records stored by the connectors whose names match `pattern` (SQL LIKE).

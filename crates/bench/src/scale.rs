@@ -26,13 +26,15 @@ const READING_BYTES: u64 = 75;
 /// as the watch itself).
 const SETTLE: Duration = Duration::from_secs(5);
 
-/// One `inlet run`: `connectors` connectors, each reading a topic of `partitions`
-/// partitions into a table of its own, every reading with a note of `note_bytes` bytes
-/// (0: the canonical reading, about 75 bytes).
+/// One `inlet run` of `connectors` connectors, each reading a topic of its own into a table
+/// of its own.
 #[derive(Debug, Clone, Copy)]
 pub struct Scenario {
+    /// Connectors in the one `inlet run`.
     pub connectors: usize,
+    /// Partitions of each connector's topic.
     pub partitions: i32,
+    /// Bytes of every reading's note (0: the canonical reading, about 75 bytes).
     pub note_bytes: u64,
 }
 
@@ -46,6 +48,7 @@ impl Scenario {
 /// What a scenario measured.
 #[derive(Debug, Clone, Copy)]
 pub struct Measured {
+    /// What was measured.
     pub scenario: Scenario,
     /// Readings stored, in all.
     pub records: u64,
@@ -64,6 +67,7 @@ pub struct Measured {
 }
 
 impl Measured {
+    /// Rows stored per second.
     pub fn rate(&self) -> f64 {
         self.records as f64 / self.seconds.max(1e-9)
     }
@@ -73,6 +77,7 @@ impl Measured {
         self.busy.inlet * self.seconds / self.records.max(1) as f64 * 1e6
     }
 
+    /// The figures, for the results file.
     pub fn json(&self) -> Value {
         json!({
             "connectors": self.scenario.connectors,
@@ -144,131 +149,162 @@ pub async fn measure(
             .create_table(proposal, name, include_str!("sql/index_ts.sql"))
             .await?;
     }
+    let pattern = format!("{}\\_%", connector(&format!("bench_{tag}")));
     let config = work.path(&format!("{tag}.toml"));
     data::write_private(&config, &config_text(args, database, &names))?;
     let log = work.path(&format!("{tag}.log"));
     let idle = Duration::from_secs(args.scale_idle_seconds.max(1));
-    let result = run(
-        inlet, &config, &log, database, &names, records, scenario, idle,
-    )
-    .await;
+    let watched = Watched {
+        inlet,
+        config: &config,
+        log: &log,
+        database,
+        names: &names,
+        pattern: &pattern,
+        records,
+        scenario,
+        idle,
+    };
+    let result = watched.run().await;
     let topics: Vec<&str> = names.iter().map(String::as_str).collect();
     data::delete_topics(args, &topics).await;
-    let measured = result?;
     let mut stored = 0;
     for name in &names {
         stored += database.rows(name).await?;
         database.drop_table(name).await?;
     }
+    database.forget_offsets_like(&pattern).await?;
+    let measured = result?;
     if stored != records {
         bail!("{n} connector(s) stored {stored} rows of {records}");
     }
     Ok(measured)
 }
 
-/// `inlet run` over `config` until the connectors `names` have stored `records`, then idle
-/// for `idle`.
-#[allow(clippy::too_many_arguments)]
-async fn run(
-    inlet: &Path,
-    config: &Path,
-    log: &Path,
-    database: &Database,
-    names: &[String],
+/// One `inlet run` of a scenario, watched.
+struct Watched<'a> {
+    /// The `inlet` binary.
+    inlet: &'a Path,
+    /// Its configuration file, and its log.
+    config: &'a Path,
+    log: &'a Path,
+    database: &'a Database,
+    /// The topics (and tables) of its connectors.
+    names: &'a [String],
+    /// The connectors' names, as a LIKE pattern.
+    pattern: &'a str,
+    /// Records in all its topics.
     records: u64,
     scenario: Scenario,
+    /// How long it is watched idle.
     idle: Duration,
-) -> anyhow::Result<Measured> {
-    let metrics = free_port()?;
-    let mut child = tokio::process::Command::new(inlet)
-        .arg("run")
-        .arg("--config")
-        .arg(config)
-        .args(["--metrics", &metrics.to_string()])
-        .args(["--log-format", "json"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(log)?)
-        .kill_on_drop(true)
-        .spawn()
-        .context("starting inlet run")?;
-    let pid = child.id().context("inlet run has no process id")?;
-    let fail = |what: String| anyhow::anyhow!("{what}; its log: {}", log.display());
-    let spawned = Instant::now();
-    // Timed from the first connector's assignment (the others join meanwhile, and read as
-    // soon as they do) until every record is stored.
-    let mut waiting: Vec<&String> = names.iter().collect();
-    let mut assigned = None;
-    while !waiting.is_empty() {
-        if let Ok(Some(status)) = child.try_wait() {
-            return Err(fail(format!("inlet run exited early ({status})")));
+}
+
+impl Watched<'_> {
+    /// `inlet run` until the connectors have stored every record, then watched idle.
+    async fn run(&self) -> anyhow::Result<Measured> {
+        let Watched {
+            inlet,
+            config,
+            log,
+            database,
+            names,
+            pattern,
+            records,
+            scenario,
+            idle,
+        } = *self;
+        let metrics = free_port()?;
+        let mut child = tokio::process::Command::new(inlet)
+            .arg("run")
+            .arg("--config")
+            .arg(config)
+            .args(["--metrics", &metrics.to_string()])
+            .args(["--log-format", "json"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(log)?)
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting inlet run")?;
+        let pid = child.id().context("inlet run has no process id")?;
+        let fail = |what: String| anyhow::anyhow!("{what}; its log: {}", log.display());
+        let spawned = Instant::now();
+        // Timed from the first connector's assignment (the others join meanwhile, and read as
+        // soon as they do) until every record is stored.
+        let mut waiting: Vec<&String> = names.iter().collect();
+        let mut assigned = None;
+        while !waiting.is_empty() {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(fail(format!("inlet run exited early ({status})")));
+            }
+            if spawned.elapsed() > STALL {
+                return Err(fail(format!(
+                    "{} of {} connectors were not assigned their partitions",
+                    waiting.len(),
+                    names.len()
+                )));
+            }
+            let page = crate::measure::metrics(metrics).await.unwrap_or_default();
+            waiting.retain(|name| rebalances_in(&page, &connector(name)).unwrap_or(0) == 0);
+            if assigned.is_none() && waiting.len() < names.len() {
+                assigned = Some(cpu::Sample::take(pid));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        if spawned.elapsed() > STALL {
-            return Err(fail(format!(
-                "{} of {} connectors were not assigned their partitions",
-                waiting.len(),
-                names.len()
-            )));
+        let assigned = assigned.unwrap_or_else(|| cpu::Sample::take(pid));
+        let mut last = (0, Instant::now());
+        let done = loop {
+            let stored = database.stored_like(pattern).await?;
+            if stored >= records {
+                break cpu::Sample::take(pid);
+            }
+            if stored != last.0 {
+                last = (stored, Instant::now());
+            } else if last.1.elapsed() > STALL {
+                return Err(fail(format!(
+                    "inlet run stored no record for {STALL:?} ({stored} of {records})"
+                )));
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(fail(format!("inlet run exited early ({status})")));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        let peak = peak_rss(pid).unwrap_or(0);
+        tokio::time::sleep(SETTLE.min(idle)).await;
+        let before = cpu::Sample::take(pid);
+        tokio::time::sleep(idle).await;
+        let after = cpu::Sample::take(pid);
+        let (idle_rss, threads) = rss_and_threads(pid);
+        let term = tokio::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .await?;
+        if !term.success() {
+            bail!("could not send SIGTERM to inlet run ({pid})");
         }
-        let page = crate::measure::metrics(metrics).await.unwrap_or_default();
-        waiting.retain(|name| rebalances_in(&page, &connector(name)).unwrap_or(0) == 0);
-        if assigned.is_none() && waiting.len() < names.len() {
-            assigned = Some(cpu::Sample::take(pid));
+        let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
+            .await
+            .map_err(|_| fail("inlet run did not stop within 60 s of SIGTERM".into()))??;
+        if !status.success() {
+            return Err(fail(format!("inlet run ended with {status} after SIGTERM")));
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        Ok(Measured {
+            scenario,
+            records,
+            seconds: done.seconds_since(&assigned),
+            busy: assigned.until(&done),
+            peak_rss: peak.max(idle_rss),
+            idle_cores: before.until(&after).inlet,
+            idle_rss,
+            threads,
+        })
     }
-    let assigned = assigned.unwrap_or_else(|| cpu::Sample::take(pid));
-    let mut last = (0, Instant::now());
-    let done = loop {
-        let stored = database.stored_like("scale_%").await?;
-        if stored >= records {
-            break cpu::Sample::take(pid);
-        }
-        if stored != last.0 {
-            last = (stored, Instant::now());
-        } else if last.1.elapsed() > STALL {
-            return Err(fail(format!(
-                "inlet run stored no record for {STALL:?} ({stored} of {records})"
-            )));
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            return Err(fail(format!("inlet run exited early ({status})")));
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    let peak = peak_rss(pid).unwrap_or(0);
-    tokio::time::sleep(SETTLE.min(idle)).await;
-    let before = cpu::Sample::take(pid);
-    tokio::time::sleep(idle).await;
-    let after = cpu::Sample::take(pid);
-    let (idle_rss, threads) = status(pid);
-    let term = tokio::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .await?;
-    if !term.success() {
-        bail!("could not send SIGTERM to inlet run ({pid})");
-    }
-    let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
-        .await
-        .map_err(|_| fail("inlet run did not stop within 60 s of SIGTERM".into()))??;
-    if !status.success() {
-        return Err(fail(format!("inlet run ended with {status} after SIGTERM")));
-    }
-    Ok(Measured {
-        scenario,
-        records,
-        seconds: done.seconds_since(&assigned),
-        busy: assigned.until(&done),
-        peak_rss: peak.max(idle_rss),
-        idle_cores: before.until(&after).inlet,
-        idle_rss,
-        threads,
-    })
 }
 
 /// The resident set (VmRSS, bytes) and the threads of process `pid`, from /proc.
-fn status(pid: u32) -> (u64, u64) {
+fn rss_and_threads(pid: u32) -> (u64, u64) {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| {
         text.lines()

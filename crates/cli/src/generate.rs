@@ -36,9 +36,10 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 1000)]
     devices: u64,
     /// Every reading carries a note of this many bytes (0: one reading in a hundred
-    /// carries a short one), for measuring larger records; the schema stays the same.
-    #[arg(long, default_value_t = 0)]
-    note_bytes: usize,
+    /// carries a short one), for measuring larger records; the schema stays the same. At
+    /// most 1 MiB (the broker's default largest record).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1_048_576))]
+    note_bytes: u32,
     /// Take Kafka (security included) and the registry from the first connector of this
     /// configuration file instead of --bootstrap / --registry.
     #[arg(long, env = "INLET_CONFIG")]
@@ -98,9 +99,10 @@ pub async fn run(args: GenerateArgs) -> anyhow::Result<()> {
     let live = std::io::stderr().is_terminal();
     let started = Instant::now();
     let mut last_report = started;
-    let note = (args.note_bytes > 0).then(|| note_of(args.note_bytes));
-    let mut event = Vec::with_capacity(128 + args.note_bytes);
-    let mut framed = Vec::with_capacity(160 + args.note_bytes);
+    let note_bytes = args.note_bytes as usize;
+    let note = (note_bytes > 0).then(|| note_of(note_bytes));
+    let mut event = Vec::with_capacity(128 + note_bytes);
+    let mut framed = Vec::with_capacity(160 + note_bytes);
     let mut sent = 0u64;
     let base_ts = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

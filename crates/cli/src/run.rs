@@ -32,6 +32,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let supervisor = Arc::new(Supervisor::new(worker_id()));
     // Subscribed before the starts, so that no change is missed.
     let mut changes = supervisor.changes();
+    supervisor.expect(raw.connector.len());
     for connector in raw.connector {
         supervisor.start_raw(connector, config.database.clone(), false)?;
     }

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use inlet_avro::DecodePlan;
 use inlet_kafka::Held;
 use inlet_postgres::{Batch, CopyTarget, Entry, EntryKind, WriteMode};
+use rustc_hash::FxHashMap;
 
 use crate::config::{BatchConfig, InsertMode, Tolerance};
 use crate::connector::RunError;
 use crate::decode::{Decoded, Record, Target};
-use rustc_hash::FxHashMap;
 
 /// Records between two yields of the loop that fills a batch.
 const YIELD_EVERY: usize = 256;

@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use crate::decode::{key_schema, latest_schema};
 use inlet_avro::{Proposal, RowScratch, WriterSchema};
 use inlet_kafka::KafkaSource;
 use inlet_postgres::{
@@ -20,12 +19,13 @@ use inlet_postgres::{
     load_column_sources, load_offsets, table_columns, timescaledb_present, unique_keys,
 };
 use inlet_registry::RegistryClient;
+use rustc_hash::FxHashMap;
 use tokio::sync::watch;
 use tracing::Instrument as _;
 
 use crate::batcher::Batcher;
 use crate::config::ConnectorConfig;
-use crate::decode::{Target, decode};
+use crate::decode::{Target, decode, key_schema, latest_schema};
 use crate::events::{BatchCommitted, BatchFenced, Rebalanced, Retried};
 use crate::metrics::Progress;
 use crate::offsets::DbOffsets;
@@ -39,7 +39,6 @@ mod writer;
 
 pub use error::RunError;
 use retry::{RETRY_MAX, RETRY_START, connect, wait};
-use rustc_hash::FxHashMap;
 pub(crate) use source::{FileSource, RecordSource};
 pub(crate) use writer::{InFlight, write_batch};
 
@@ -374,7 +373,9 @@ impl<'c, S: RecordSource> Run<'c, S> {
         Ok(fenced)
     }
 
-    /// Reads records into a batch until it is full, its linger time is over, or shutdown;
+    /// Reads records into a batch until it is full, its linger time is over, or shutdown
+    /// (seen when it waits: up to `TAKE_WITHOUT_WAIT` records the source held already may
+    /// come after them);
     /// `pending` holds the ends of the batch being written meanwhile (its records are
     /// skipped, and its ends are where this batch's partitions start). The error, if any,
     /// stops the connector once the batch (the records before the cause) is written.

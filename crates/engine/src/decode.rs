@@ -731,14 +731,14 @@ pub(crate) struct Record<'a> {
     pub(crate) headers: Headers<'a>,
 }
 
-/// A record's headers as its source holds them, parsed when asked for.
-pub(crate) trait RawHeaders {
-    /// The headers, in order: (name, raw value; None for a null value).
-    fn parse(&self) -> Vec<(&str, Option<&[u8]>)>;
-}
-
 /// Headers in order: (name, raw value; None for a null value).
 pub(crate) type HeaderList<'a> = Vec<(&'a str, Option<&'a [u8]>)>;
+
+/// A record's headers as its source holds them, parsed when asked for.
+pub(crate) trait RawHeaders {
+    /// The headers.
+    fn parse(&self) -> HeaderList<'_>;
+}
 
 /// A record's headers, parsed on first use: librdkafka allocates to parse them, so a
 /// record whose headers no column and no dead letter needs costs nothing for them.

@@ -173,9 +173,12 @@ pub struct Supervisor {
     connectors: Mutex<BTreeMap<String, Handle>>,
     /// Bumped on every state change, for waiters ([`Supervisor::changes`]).
     changes: watch::Sender<u64>,
-    /// How many connectors (and tasks) this worker holds: their consumers share the
-    /// worker's prefetch memory ([`inlet_kafka::WORKER_QUEUE_BUDGET_KIB`]).
+    /// How many connectors (and tasks) this worker holds, or is to hold
+    /// ([`Supervisor::expect`]) when that is more: their consumers share the worker's
+    /// prefetch memory ([`inlet_kafka::WORKER_QUEUE_BUDGET_KIB`]) and statistics.
     consumers: Arc<AtomicUsize>,
+    /// How many the owner said it will start ([`Supervisor::expect`]).
+    expected: AtomicUsize,
 }
 
 impl Supervisor {
@@ -187,7 +190,18 @@ impl Supervisor {
             connectors: Mutex::new(BTreeMap::new()),
             changes: watch::channel(0).0,
             consumers: Arc::new(AtomicUsize::new(0)),
+            expected: AtomicUsize::new(0),
         }
+    }
+
+    /// Says that this worker is about to hold `n` connectors (and tasks) in all: each
+    /// consumer started from now on takes its share of the worker's prefetch memory for that
+    /// many, even before the others have started (a consumer keeps the share it started
+    /// with).
+    pub fn expect(&self, n: usize) {
+        self.expected.store(n, Ordering::Relaxed);
+        let held = self.lock().len();
+        self.consumers.store(held.max(n), Ordering::Relaxed);
     }
 
     /// This worker's id.
@@ -252,6 +266,11 @@ impl Supervisor {
             samples: Mutex::new(VecDeque::new()),
         });
         let (commands, receiver) = mpsc::unbounded_channel();
+        // Counted before its task starts, which reads the count.
+        self.consumers.store(
+            (connectors.len() + 1).max(self.expected.load(Ordering::Relaxed)),
+            Ordering::Relaxed,
+        );
         // The field is `connector` (not `name`, which JSON logs use for the span's own).
         let span = tracing::info_span!("connector", connector = %name);
         let task = tokio::spawn(
@@ -273,7 +292,6 @@ impl Supervisor {
                 task,
             },
         );
-        self.consumers.store(connectors.len(), Ordering::Relaxed);
         self.changed();
         Ok(())
     }
@@ -318,7 +336,10 @@ impl Supervisor {
         let handle = {
             let mut connectors = self.lock();
             let handle = connectors.remove(name);
-            self.consumers.store(connectors.len(), Ordering::Relaxed);
+            self.consumers.store(
+                connectors.len().max(self.expected.load(Ordering::Relaxed)),
+                Ordering::Relaxed,
+            );
             handle
         };
         if let Some(handle) = handle {

@@ -18,8 +18,9 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::settings::{KafkaSettings, StartFrom};
 
-/// The offsets stored with the rows. Called from librdkafka's rebalance callback, on its
-/// thread: it blocks until it has an answer, retrying as it sees fit.
+/// The offsets stored with the rows. Called from librdkafka's rebalance callback, on the
+/// thread that polls the consumer (a tokio worker): it blocks until it has an answer,
+/// retrying as it sees fit.
 pub trait StoredOffsets: Send + Sync + 'static {
     /// partition → next offset to read, for the partitions of `topic` that have one.
     fn load(&self, topic: &str) -> HashMap<i32, i64>;

@@ -26,8 +26,8 @@ pub use probe::{Finding, KafkaProbe, PartitionBounds, TopicInfo, partition_bound
 pub use producer::{Counting, Deliveries, create_topic};
 pub use sample::{MAX_SAMPLE, SampledRecord, sample};
 pub use settings::{
-    CONSUMER_TUNING, KafkaSettings, Mechanism, SecurityProtocol, StartFrom, is_secret_property,
-    refused_properties,
+    CONSUMER_TUNING, KafkaSettings, Mechanism, SecurityProtocol, StartFrom,
+    WORKER_QUEUE_BUDGET_KIB, is_secret_property, refused_properties,
 };
 pub use source::{Changes, Held, Incoming, KafkaSource, Polled};
 pub use throttle::Throttle;

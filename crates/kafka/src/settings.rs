@@ -75,10 +75,12 @@ pub const CONSUMER_TUNING: [(&str, &str); 2] = [
     ("topic.metadata.refresh.interval.ms", "30000"),
 ];
 
-/// The prefetch memory of all the consumers of one worker, in KiB. librdkafka's
+/// The prefetch memory a worker aims its consumers at, in KiB. librdkafka's
 /// `queued.max.messages.kbytes` bounds each consumer's queue of fetched records (65536 KiB by
-/// default): 100 connectors with a backlog could hold 6.4 GB. A worker divides this budget
-/// among its consumers instead ([`KafkaSettings::sharing_worker`]).
+/// default) and `queued.min.messages` (100,000 per partition) how many it prefetches: 100
+/// connectors with a backlog could hold gigabytes. A worker divides both among the
+/// consumers it expects to hold ([`KafkaSettings::sharing_worker`]); a consumer keeps the
+/// share it started with, and past 256 consumers the 1 MiB floor goes over the target.
 pub const WORKER_QUEUE_BUDGET_KIB: usize = 256 * 1024;
 
 /// A consumer's prefetch queue is never cut below this, in KiB: one fetch of one partition
@@ -87,6 +89,12 @@ const MIN_QUEUE_KIB: usize = 1024;
 
 /// librdkafka's default `queued.max.messages.kbytes`: one consumer alone keeps it.
 const DEFAULT_QUEUE_KIB: usize = 65536;
+
+/// librdkafka's default `queued.min.messages`: one consumer alone keeps it.
+const DEFAULT_MIN_MESSAGES: usize = 100_000;
+
+/// A consumer's `queued.min.messages` is never cut below this.
+const MIN_MIN_MESSAGES: usize = 1000;
 
 /// How often librdkafka's statistics (the partitions' ends, for lag) come, ms, for a
 /// consumer of a worker of at most 10.
@@ -163,15 +171,19 @@ impl KafkaSettings {
     /// These settings for one of the `consumers` consumers of a worker, which share its
     /// memory and its idle CPU: the prefetch queue (`queued.max.messages.kbytes`) is its
     /// share of [`WORKER_QUEUE_BUDGET_KIB`], between 1 MiB and librdkafka's default of
-    /// 64 MiB; librdkafka's statistics (the partitions' ends, for lag) come every 5 s per
-    /// 10 consumers, at most every minute (100 idle connectors spent a third of their CPU
-    /// on them at 5 s). A value in `kafka.properties` wins.
+    /// 64 MiB, and it prefetches its share of librdkafka's default `queued.min.messages`
+    /// (100,000, at least 1,000: small records cost more in librdkafka's bookkeeping than
+    /// in bytes); librdkafka's statistics (the partitions' ends, for lag) come every 5 s
+    /// per 10 consumers, at most every minute (100 idle connectors spent a third of their
+    /// CPU on them at 5 s), so lag is that old. A value in `kafka.properties` wins.
     pub fn sharing_worker(mut self, consumers: usize) -> Self {
         let consumers = consumers.max(1);
         let share = (WORKER_QUEUE_BUDGET_KIB / consumers).clamp(MIN_QUEUE_KIB, DEFAULT_QUEUE_KIB);
         let statistics_ms = (STATISTICS_MS * consumers.div_ceil(10)).min(60_000);
+        let min_messages = (DEFAULT_MIN_MESSAGES / consumers).max(MIN_MIN_MESSAGES);
         for (key, value) in [
             ("queued.max.messages.kbytes", share),
+            ("queued.min.messages", min_messages),
             ("statistics.interval.ms", statistics_ms),
         ] {
             self.properties
@@ -312,6 +324,10 @@ mod tests {
         assert_eq!(
             property(&hundred, "statistics.interval.ms").as_deref(),
             Some("50000")
+        );
+        assert_eq!(
+            property(&hundred, "queued.min.messages").as_deref(),
+            Some("1000")
         );
         let many = settings(&[]).sharing_worker(10_000);
         assert_eq!(

@@ -19,11 +19,11 @@ use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Headers};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use rustc_hash::FxHashMap;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::consumer::{ConsumerEvent, PartitionEnds, SourceConsumer, StoredOffsets, subscribe};
 use crate::{Denied, Error, KafkaSettings, Throttle};
-use rustc_hash::FxHashMap;
 
 /// How long a worker may hold no partition before it says so.
 const UNASSIGNED: Duration = Duration::from_secs(60);
@@ -66,7 +66,8 @@ impl Position {
     }
 }
 
-/// A record handed over by [`KafkaSource::next`], at or above its partition's floor.
+/// A record handed over by [`KafkaSource::next`] or [`KafkaSource::try_next`], at or above
+/// its partition's floor.
 pub struct Incoming<'a> {
     /// The index of its topic in the connector's topics.
     pub topic: usize,
@@ -116,7 +117,7 @@ impl<'a> Incoming<'a> {
     }
 }
 
-/// What [`KafkaSource::next`] met.
+/// What [`KafkaSource::next`] or [`KafkaSource::try_next`] met.
 pub enum Polled<'a> {
     /// A record to store.
     Record(Incoming<'a>),
@@ -421,7 +422,10 @@ impl KafkaSource {
 
 /// What a message (or its absence: an event, a tick) means for the partitions held: the
 /// assignment changes waiting are applied first (the message may be of a partition just
-/// assigned), then the message is handed over if it is at or above its partition's floor.
+/// assigned); a refused credential, permission or group stops the connector; then the
+/// message is handed over if it is at or above its partition's floor. The first message
+/// after a placement reports a gap past the stored offset, and one below it seeks the
+/// partition back to it once, then stops the connector (`OffsetsAhead`).
 fn judge<'a>(
     consumer: &'a SourceConsumer,
     events: &mut UnboundedReceiver<ConsumerEvent>,

@@ -13,12 +13,12 @@ use std::ops::Range;
 use bytes::Bytes;
 use futures_util::SinkExt;
 use inlet_avro::{COPY_HEADER, COPY_TRAILER};
+use rustc_hash::FxHashMap;
 use tokio_postgres::Client;
 
 use crate::catalog::TableName;
 use crate::ddl::{quote, quote_list};
 use crate::error::{Error, Result};
-use rustc_hash::FxHashMap;
 
 /// A target table of a batch and the columns its rows fill, in COPY order.
 #[derive(Debug, Clone)]

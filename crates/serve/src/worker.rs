@@ -203,6 +203,9 @@ impl Worker {
             .map(|c| i64::from(c.tasks_max))
             .sum();
         let share = (total + live - 1) / live;
+        // Their consumers share the worker's prefetch memory as that many, with the file's.
+        self.supervisor
+            .expect(usize::try_from(share).unwrap_or(0) + self.files.len());
         let mut held = control::renew_tasks(&*client, &self.id, lease).await?;
         self.renewed = Instant::now();
         let running: Vec<&HeldTask> = held

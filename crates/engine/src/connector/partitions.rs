@@ -3,7 +3,6 @@
 //! from their stored offsets after a fence.
 
 use super::*;
-use rustc_hash::FxHashMap;
 
 impl<S: RecordSource> Run<'_, S> {
     /// Paused, with nothing in flight, until resumed or stopped: the source stops fetching,

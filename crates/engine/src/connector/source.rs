@@ -7,11 +7,11 @@ use std::future::Future;
 use std::io::Read;
 
 use inlet_kafka::{Changes, Held, Incoming, KafkaSource, Polled};
+use rustc_hash::FxHashMap;
 
 use super::RunError;
-use crate::decode::{Headers, RawHeaders, Record};
+use crate::decode::{HeaderList, Headers, RawHeaders, Record};
 use crate::record_file::{FileRecord, RecordFileReader};
-use rustc_hash::FxHashMap;
 
 /// What a source met.
 pub(crate) enum Next<I> {
@@ -130,7 +130,7 @@ fn polled_next<'a>(connector: &str, polled: Polled<'a>) -> Next<Incoming<'a>> {
 }
 
 impl RawHeaders for Incoming<'_> {
-    fn parse(&self) -> Vec<(&str, Option<&[u8]>)> {
+    fn parse(&self) -> HeaderList<'_> {
         self.headers()
     }
 }

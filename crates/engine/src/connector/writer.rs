@@ -2,7 +2,6 @@
 //! reconnecting and retrying while the database is unreachable.
 
 use super::*;
-use rustc_hash::FxHashMap;
 
 /// A batch being written.
 pub(crate) struct InFlight {

@@ -596,6 +596,12 @@ function TableStep({ d, change, next, proposal, setProposal }: StepProps) {
       if (ticket === latest.current) setBusy(false);
     }
   };
+  // A name typed: the proposal shown, and any answer still on its way, are an earlier name's.
+  const forget = () => {
+    latest.current++;
+    setProposal(null);
+    setBusy(false);
+  };
   useEffect(() => {
     if (IDENTIFIER.test(d.schema) && IDENTIFIER.test(d.table)) {
       const t = window.setTimeout(propose, 300);
@@ -638,7 +644,7 @@ function TableStep({ d, change, next, proposal, setProposal }: StepProps) {
         <Field id="table-schema" label="Schema" hint="A PostgreSQL schema; created if missing">
           <input id="table-schema" value={d.schema} spellcheck={false} aria-describedby="table-schema-hint"
             onInput={(e) => {
-              setProposal(null);
+              forget();
               change(4, { schema: (e.target as HTMLInputElement).value.trim(), columns: [] });
             }} />
         </Field>
@@ -646,8 +652,7 @@ function TableStep({ d, change, next, proposal, setProposal }: StepProps) {
           <input id="table-name" value={d.table} spellcheck={false} aria-invalid={!!(d.table && tableError)}
             aria-describedby={described("table-name", "x", d.table ? tableError : undefined)}
             onInput={(e) => {
-              // The proposal shown is for the name typed, never an earlier one's.
-              setProposal(null);
+              forget();
               change(4, { table: (e.target as HTMLInputElement).value.trim(), columns: [] });
             }} />
         </Field>

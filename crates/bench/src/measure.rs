@@ -331,20 +331,13 @@ impl Database {
 
     /// `table` holds `rows` rows and `inlet.dead_letters` `dead` records.
     pub async fn verify(&self, table: &str, rows: u64, dead: u64) -> anyhow::Result<()> {
-        let stored: i64 = self
-            .client
-            .query_one(
-                &include_str!("sql/count_rows.sql").replace("{table}", &quote(table)),
-                &[],
-            )
-            .await?
-            .get(0);
+        let stored = self.rows(table).await?;
         let letters: i64 = self
             .client
             .query_one(include_str!("sql/count_dead_letters.sql"), &[])
             .await?
             .get(0);
-        if (stored as u64, letters as u64) != (rows, dead) {
+        if (stored, letters as u64) != (rows, dead) {
             bail!(
                 "{table} holds {stored} rows and inlet.dead_letters {letters}; expected {rows} and {dead}"
             );
@@ -464,21 +457,8 @@ pub async fn end_to_end(
     count: u64,
 ) -> anyhow::Result<Run> {
     let exe = crate::inlet_binary_at(inlet)?;
-    let metrics = free_port()?;
-    let log_file = std::fs::File::create(log)?;
     let spawned = Instant::now();
-    let mut child = tokio::process::Command::new(exe)
-        .arg("run")
-        .arg("--config")
-        .arg(config)
-        .args(["--metrics", &metrics.to_string()])
-        .args(["--log-format", "json"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log_file)
-        .kill_on_drop(true)
-        .spawn()
-        .context("starting inlet run")?;
+    let (mut child, metrics) = spawn_run(&exe, config, log)?;
     let pid = child.id().context("inlet run has no process id")?;
     let fail = |what: String| {
         let tail = std::fs::read_to_string(log).unwrap_or_default();
@@ -502,25 +482,81 @@ pub async fn end_to_end(
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     };
+    let done = until_stored(&mut child, &fail, count, || database.stored(connector)).await?;
+    let rss = peak_rss(pid);
+    terminate(&mut child, &fail).await?;
+    Ok(Run {
+        count,
+        seconds: done.seconds_since(&assigned),
+        rss_bytes: rss,
+        startup_seconds: Some(assigned.seconds_since_instant(spawned)),
+        cpu: Some(assigned.until(&done)),
+    })
+}
+
+/// Starts `inlet run --config <config>` (the binary `inlet`), its log (JSON lines) into
+/// `log`, its metrics on a free loopback port; the process and that address.
+pub(crate) fn spawn_run(
+    inlet: &Path,
+    config: &Path,
+    log: &Path,
+) -> anyhow::Result<(tokio::process::Child, std::net::SocketAddr)> {
+    let metrics = free_port()?;
+    let child = tokio::process::Command::new(inlet)
+        .arg("run")
+        .arg("--config")
+        .arg(config)
+        .args(["--metrics", &metrics.to_string()])
+        .args(["--log-format", "json"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log)?)
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting inlet run")?;
+    Ok((child, metrics))
+}
+
+/// Waits until `stored()` reaches `count` records, while `child` (`inlet run`) runs; the
+/// CPU sample then. An error, made by `fail`, when nothing is stored for [`STALL`] or the
+/// process ends first.
+pub(crate) async fn until_stored<F>(
+    child: &mut tokio::process::Child,
+    fail: &impl Fn(String) -> anyhow::Error,
+    count: u64,
+    stored: impl Fn() -> F,
+) -> anyhow::Result<cpu::Sample>
+where
+    F: std::future::Future<Output = anyhow::Result<u64>>,
+{
+    let pid = child.id().context("inlet run has no process id")?;
     let mut last = (0, Instant::now());
-    let done = loop {
-        let stored = database.stored(connector).await?;
-        if stored >= count {
-            break cpu::Sample::take(pid);
+    loop {
+        let now = stored().await?;
+        if now >= count {
+            return Ok(cpu::Sample::take(pid));
         }
-        if stored != last.0 {
-            last = (stored, Instant::now());
+        if now != last.0 {
+            last = (now, Instant::now());
         } else if last.1.elapsed() > STALL {
             return Err(fail(format!(
-                "inlet run stored no record for {STALL:?} ({stored} of {count})"
+                "inlet run stored no record for {STALL:?} ({now} of {count})"
             )));
         }
         if let Ok(Some(status)) = child.try_wait() {
             return Err(fail(format!("inlet run exited early ({status})")));
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    let rss = peak_rss(pid);
+    }
+}
+
+/// Stops `child` (`inlet run`) with SIGTERM, which must end it cleanly within 60 s; the
+/// error, made by `fail`, says how it did not.
+pub(crate) async fn terminate(
+    child: &mut tokio::process::Child,
+    fail: &impl Fn(String) -> anyhow::Error,
+) -> anyhow::Result<()> {
+    let pid = child.id().context("inlet run has no process id")?;
     let term = tokio::process::Command::new("kill")
         .args(["-TERM", &pid.to_string()])
         .status()
@@ -534,13 +570,7 @@ pub async fn end_to_end(
     if !status.success() {
         return Err(fail(format!("inlet run ended with {status} after SIGTERM")));
     }
-    Ok(Run {
-        count,
-        seconds: done.seconds_since(&assigned),
-        rss_bytes: rss,
-        startup_seconds: Some(assigned.seconds_since_instant(spawned)),
-        cpu: Some(assigned.until(&done)),
-    })
+    Ok(())
 }
 
 /// d. The record file through `Connector::replay`, timed from its first record (its tables
@@ -579,7 +609,7 @@ pub(crate) fn peak_rss(pid: u32) -> Option<u64> {
 }
 
 /// A loopback port nothing listens on now.
-pub(crate) fn free_port() -> anyhow::Result<std::net::SocketAddr> {
+fn free_port() -> anyhow::Result<std::net::SocketAddr> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(listener.local_addr()?)
 }

@@ -6,14 +6,13 @@
 //! `--scale-idle-seconds` (cores busy, RSS, threads).
 
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use inlet_avro::Proposal;
 use serde_json::{Value, json};
 
-use crate::measure::{Database, free_port, peak_rss, rebalances_in};
+use crate::measure::{Database, peak_rss, rebalances_in, spawn_run, terminate, until_stored};
 use crate::{BenchArgs, STALL, cpu, data};
 
 /// The most record bytes a scenario produces: larger records are fewer.
@@ -214,19 +213,7 @@ impl Watched<'_> {
             scenario,
             idle,
         } = *self;
-        let metrics = free_port()?;
-        let mut child = tokio::process::Command::new(inlet)
-            .arg("run")
-            .arg("--config")
-            .arg(config)
-            .args(["--metrics", &metrics.to_string()])
-            .args(["--log-format", "json"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(log)?)
-            .kill_on_drop(true)
-            .spawn()
-            .context("starting inlet run")?;
+        let (mut child, metrics) = spawn_run(inlet, config, log)?;
         let pid = child.id().context("inlet run has no process id")?;
         let fail = |what: String| anyhow::anyhow!("{what}; its log: {}", log.display());
         let spawned = Instant::now();
@@ -253,43 +240,15 @@ impl Watched<'_> {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let assigned = assigned.unwrap_or_else(|| cpu::Sample::take(pid));
-        let mut last = (0, Instant::now());
-        let done = loop {
-            let stored = database.stored_like(pattern).await?;
-            if stored >= records {
-                break cpu::Sample::take(pid);
-            }
-            if stored != last.0 {
-                last = (stored, Instant::now());
-            } else if last.1.elapsed() > STALL {
-                return Err(fail(format!(
-                    "inlet run stored no record for {STALL:?} ({stored} of {records})"
-                )));
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                return Err(fail(format!("inlet run exited early ({status})")));
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        };
+        let done =
+            until_stored(&mut child, &fail, records, || database.stored_like(pattern)).await?;
         let peak = peak_rss(pid).unwrap_or(0);
         tokio::time::sleep(SETTLE.min(idle)).await;
         let before = cpu::Sample::take(pid);
         tokio::time::sleep(idle).await;
         let after = cpu::Sample::take(pid);
         let (idle_rss, threads) = rss_and_threads(pid);
-        let term = tokio::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()
-            .await?;
-        if !term.success() {
-            bail!("could not send SIGTERM to inlet run ({pid})");
-        }
-        let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
-            .await
-            .map_err(|_| fail("inlet run did not stop within 60 s of SIGTERM".into()))??;
-        if !status.success() {
-            return Err(fail(format!("inlet run ended with {status} after SIGTERM")));
-        }
+        terminate(&mut child, &fail).await?;
         Ok(Measured {
             scenario,
             records,

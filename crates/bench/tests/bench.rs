@@ -8,40 +8,11 @@ use inlet_testkit::{endpoints, unique};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_benchmark_measures_everything_and_stores_exactly_what_it_should() {
-    let env = endpoints();
-    let kafka = env.require_kafka().to_owned();
-    let registry = env.require_registry().await.to_owned();
-    let database = unique("bench");
-    let url = format!(
-        "{}/{database}",
-        env.database_url
-            .rsplit_once('/')
-            .map_or(env.database_url.as_str(), |(server, _)| server)
-    );
-    let out = std::env::temp_dir().join(unique("inlet-bench-results"));
-    // The inlet binary the workspace built beside this one.
-    let bench = std::path::Path::new(env!("CARGO_BIN_EXE_inlet-bench"));
-    let inlet = bench.with_file_name("inlet");
-    let output = Command::new(bench)
-        .arg("--inlet")
-        .arg(&inlet)
-        .args(["--count", "3000", "--partitions", "2", "--reps", "1"])
-        .args(["--database-url", &url, "--bootstrap", &kafka])
-        .args(["--registry", &registry])
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .expect("running inlet bench");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "inlet bench failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
-    );
-    let files: Vec<_> = std::fs::read_dir(&out).unwrap().flatten().collect();
-    assert_eq!(files.len(), 1, "one results file in {}", out.display());
-    let results: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(files[0].path()).unwrap()).unwrap();
+    let (results, stdout) = bench(
+        "bench",
+        &["--count", "3000", "--partitions", "2", "--reps", "1"],
+    )
+    .await;
     for name in [
         "a_copy_limit",
         "a_copy_over_the_wire",
@@ -73,8 +44,6 @@ async fn the_benchmark_measures_everything_and_stores_exactly_what_it_should() {
     }
     assert_eq!(results["machine"]["cores"].as_u64(), Some(num_cores()));
     assert!(stdout.contains("c/min(a,b)"), "{stdout}");
-    let _ = std::fs::remove_dir_all(&out);
-    drop_database(&env.database_url, &database).await;
 }
 
 /// `--only scale` with a handful of records per scenario: every scenario (1, 10 and 100
@@ -82,39 +51,24 @@ async fn the_benchmark_measures_everything_and_stores_exactly_what_it_should() {
 /// its records (the benchmark counts the rows of every table) and is watched idle.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_scale_scenarios_store_every_record_and_report_each_worker() {
-    let env = endpoints();
-    let kafka = env.require_kafka().to_owned();
-    let registry = env.require_registry().await.to_owned();
-    let database = unique("bench_scale");
-    let url = format!(
-        "{}/{database}",
-        env.database_url
-            .rsplit_once('/')
-            .map_or(env.database_url.as_str(), |(server, _)| server)
-    );
-    let out = std::env::temp_dir().join(unique("inlet-bench-scale"));
-    let bench = std::path::Path::new(env!("CARGO_BIN_EXE_inlet-bench"));
-    let output = Command::new(bench)
-        .arg("--inlet")
-        .arg(bench.with_file_name("inlet"))
-        .args(["--count", "500", "--partitions", "1", "--reps", "1"])
-        .args(["--only", "scale", "--scale-count", "300"])
-        .args(["--scale-idle-seconds", "1"])
-        .args(["--database-url", &url, "--bootstrap", &kafka])
-        .args(["--registry", &registry])
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .expect("running inlet bench");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "inlet bench --only scale failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
-    );
-    let files: Vec<_> = std::fs::read_dir(&out).unwrap().flatten().collect();
-    let results: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(files[0].path()).unwrap()).unwrap();
+    let (results, stdout) = bench(
+        "bench_scale",
+        &[
+            "--count",
+            "500",
+            "--partitions",
+            "1",
+            "--reps",
+            "1",
+            "--only",
+            "scale",
+            "--scale-count",
+            "300",
+            "--scale-idle-seconds",
+            "1",
+        ],
+    )
+    .await;
     let scenarios = results["scale"]["scenarios"]
         .as_array()
         .unwrap_or_else(|| panic!("no scale scenarios: {results}"));
@@ -141,8 +95,46 @@ async fn the_scale_scenarios_store_every_record_and_report_each_worker() {
         "{results}"
     );
     assert!(stdout.contains("100 idle connectors"), "{stdout}");
+}
+
+/// Runs `inlet-bench` with `args` against the local services, in a database of its own
+/// (named after `name`, dropped after); its results file and its output.
+async fn bench(name: &str, args: &[&str]) -> (serde_json::Value, String) {
+    let env = endpoints();
+    let kafka = env.require_kafka().to_owned();
+    let registry = env.require_registry().await.to_owned();
+    let database = unique(name);
+    let url = format!(
+        "{}/{database}",
+        env.database_url
+            .rsplit_once('/')
+            .map_or(env.database_url.as_str(), |(server, _)| server)
+    );
+    let out = std::env::temp_dir().join(unique("inlet-bench-results"));
+    // The inlet binary the workspace built beside this one.
+    let bench = std::path::Path::new(env!("CARGO_BIN_EXE_inlet-bench"));
+    let output = Command::new(bench)
+        .arg("--inlet")
+        .arg(bench.with_file_name("inlet"))
+        .args(args)
+        .args(["--database-url", &url, "--bootstrap", &kafka])
+        .args(["--registry", &registry])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("running inlet bench");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "inlet bench {args:?} failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+    );
+    let files: Vec<_> = std::fs::read_dir(&out).unwrap().flatten().collect();
+    assert_eq!(files.len(), 1, "one results file in {}", out.display());
+    let results = serde_json::from_slice(&std::fs::read(files[0].path()).unwrap()).unwrap();
     let _ = std::fs::remove_dir_all(&out);
     drop_database(&env.database_url, &database).await;
+    (results, stdout)
 }
 
 fn num_cores() -> u64 {

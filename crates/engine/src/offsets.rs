@@ -1,9 +1,10 @@
 //! The stored offsets, read for the consumer's rebalance callback. That callback runs on
-//! the thread that polls the consumer, a worker of the async runtime, so the read happens on a thread of
-//! its own with its own small runtime and connection, and is retried until it succeeds:
-//! partitions must never start anywhere but at their stored offsets. Meanwhile the
-//! runtime's other tasks (the worker's other connectors, its API) move to another thread:
-//! a database that does not answer holds up the rebalancing connector only.
+//! the thread that polls the consumer, a worker of the async runtime, so the read happens
+//! on a thread of its own with its own small runtime and connection, and is retried until
+//! it succeeds: partitions must never start anywhere but at their stored offsets.
+//! Meanwhile the runtime's other tasks (the worker's other connectors, its API) move to
+//! another thread: a database that does not answer holds up the rebalancing connector
+//! only.
 
 use std::collections::HashMap;
 use std::time::Duration;

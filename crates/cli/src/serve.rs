@@ -32,6 +32,11 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     cors_origins: Vec<String>,
+    /// A name the server is called by (a request's Host), besides loopback, localhost and
+    /// the listen address, e.g. inlet.example.com; repeat for several. Other names are
+    /// refused (421), so a page on another site cannot reach the API by DNS rebinding.
+    #[arg(long = "host-name", env = "INLET_HOST_NAMES", value_delimiter = ',')]
+    host_names: Vec<String>,
     /// The directory whose files the configurations sent over the API may name as
     /// ${file:PATH} secrets (none by default; ${env:INLET_SECRET_…} variables always).
     #[arg(long, env = "INLET_SECRETS_DIR")]
@@ -96,6 +101,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             listen: args.listen,
             tokens,
             cors_origins: args.cors_origins,
+            host_names: args.host_names,
             tls: args.tls_cert.zip(args.tls_key),
             worker_id: args.worker_id,
             files,

@@ -75,6 +75,24 @@ struct Quiet {
     transport: std::sync::Mutex<Option<String>>,
     /// The last authorization failure the brokers reported (a missing ACL).
     denied: std::sync::Mutex<Option<KafkaError>>,
+    /// librdkafka said every bootstrap broker is down (each refused or dropped the
+    /// connection): no need to wait out the probe's time limit.
+    all_down: std::sync::atomic::AtomicBool,
+}
+
+impl Quiet {
+    /// Whether what librdkafka reported so far will not get better by waiting: refused
+    /// credentials, a failed TLS handshake, every broker down.
+    fn hopeless(&self) -> bool {
+        let tls = self.transport.lock().ok().is_some_and(|t| {
+            t.as_deref().is_some_and(|t| {
+                let t = t.to_ascii_lowercase();
+                t.contains("ssl") || t.contains("handshake") || t.contains("certificate")
+            })
+        });
+        tls || self.all_down.load(std::sync::atomic::Ordering::Relaxed)
+            || self.authentication.lock().is_ok_and(|a| a.is_some())
+    }
 }
 
 impl ClientContext for Quiet {
@@ -92,6 +110,19 @@ impl ClientContext for Quiet {
             && let Ok(mut slot) = self.denied.lock()
         {
             *slot = Some(error.clone());
+        }
+        if matches!(
+            error.rdkafka_error_code(),
+            Some(
+                RDKafkaErrorCode::BrokerTransportFailure
+                    | RDKafkaErrorCode::Resolve
+                    | RDKafkaErrorCode::SSL
+                    | RDKafkaErrorCode::AllBrokersDown
+            )
+        ) && reason.contains("brokers are down")
+        {
+            self.all_down
+                .store(true, std::sync::atomic::Ordering::Relaxed);
         }
         if matches!(
             error.rdkafka_error_code(),
@@ -220,11 +251,23 @@ fn probe_unscrubbed(settings: &KafkaSettings, topics: &[String]) -> KafkaProbe {
             };
         }
     };
-    let metadata = consumer.fetch_metadata(None, KAFKA_TIMEOUT);
-    if metadata.is_err() {
+    // Asked in steps of a second, so that a refusal librdkafka reports (credentials, TLS,
+    // every broker down) answers at once instead of after the whole time limit.
+    let deadline = std::time::Instant::now() + KAFKA_TIMEOUT;
+    let metadata = loop {
+        let step = deadline
+            .saturating_duration_since(std::time::Instant::now())
+            .min(Duration::from_secs(1));
+        let metadata = consumer.fetch_metadata(None, step);
+        if metadata.is_ok() {
+            break metadata;
+        }
         // Errors reach the context when the consumer is polled.
-        let _ = consumer.poll(Duration::from_millis(200));
-    }
+        let _ = consumer.poll(Duration::from_millis(50));
+        if consumer.context().hopeless() || std::time::Instant::now() >= deadline {
+            break metadata;
+        }
+    };
     let metadata = match metadata {
         Ok(m) => m,
         Err(_)
@@ -274,8 +317,22 @@ fn probe_unscrubbed(settings: &KafkaSettings, topics: &[String]) -> KafkaProbe {
                     "the TLS handshake failed: check kafka.security_protocol ({}) against the port, and kafka.ca_file when the brokers' certificate is not from a public CA",
                     settings.security_protocol.as_str()
                 )
-            } else if lower.contains("refused") {
-                "nothing accepts connections there: check the host and port of kafka.bootstrap_servers".to_owned()
+            } else if lower.contains("refused")
+                || lower.contains("timed out")
+                || lower.contains("unreachable")
+            {
+                // One sentence for a refused port and a host that cannot be reached, and
+                // librdkafka's words left out: the step is not a port scanner.
+                return KafkaProbe {
+                    findings: vec![Finding::fail(
+                        "kafka",
+                        format!(
+                            "{}{who}: no Kafka broker answered: nothing accepts connections there or the host cannot be reached; check the host and port of kafka.bootstrap_servers, and that inlet may reach them",
+                            settings.bootstrap_servers
+                        ),
+                    )],
+                    topics: Vec::new(),
+                };
             } else if settings.sasl.is_some() {
                 "check kafka.bootstrap_servers and kafka.security_protocol, then kafka.sasl_mechanism, kafka.username and kafka.password (for Confluent Cloud: an API key and its secret, SASL_SSL, PLAIN)".to_owned()
             } else {

@@ -144,6 +144,7 @@ impl RegistryClient {
             base.set_path(&path);
         }
         let http = reqwest::Client::builder()
+            .redirect(same_origin_redirects())
             .timeout(config.timeout)
             .connect_timeout(config.timeout)
             .user_agent(concat!("inlet/", env!("CARGO_PKG_VERSION")))
@@ -326,7 +327,7 @@ impl RegistryClient {
                 Ok(ErrorBody {
                     error_code,
                     message: Some(message),
-                }) => (error_code, message),
+                }) => (error_code, shorten(&message)),
                 _ => (None, shorten(&String::from_utf8_lossy(&bytes))),
             };
             return Err(Error::Api {
@@ -362,6 +363,22 @@ fn into_registered(body: SchemaBody, id: Option<u32>, base: &Url) -> Result<Regi
     })
 }
 
+/// Redirects followed only within the registry's own origin (scheme, host and port), at
+/// most 5: a redirect elsewhere is answered as the 3xx it is, so the credentials and the
+/// requests inlet sends to a registry never go to a host its URL does not name.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let first = attempt.previous().first();
+        let same = first.is_some_and(|first| first.origin() == attempt.url().origin());
+        if same && attempt.previous().len() <= 5 {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
+}
+
+/// A remote text as a message may quote it: at most 200 characters.
 fn shorten(text: &str) -> String {
     const MAX: usize = 200;
     match text.char_indices().nth(MAX) {

@@ -103,6 +103,8 @@ pub(crate) struct Inner {
     pub(crate) tokens: crate::auth::Tokens,
     /// Origins a browser may call the API from (none: the same origin only).
     pub(crate) cors_origins: Vec<String>,
+    /// The names a request's `Host` may carry.
+    pub(crate) hosts: crate::guard::Hosts,
     /// The directory `${file:…}` references of the API's configurations may read from.
     pub(crate) secrets_dir: Option<std::path::PathBuf>,
     /// The key of `${secret:…}` references (none: literal secrets stay in configurations).
@@ -115,24 +117,35 @@ pub(crate) struct Inner {
 /// The most setup steps (`/inlet/v1/kafka/check`, `preview`…) served at once.
 pub const MAX_STEPS: usize = 4;
 
+/// How the API lets callers in, and what their configurations may reference.
+#[derive(Debug, Clone, Default)]
+pub struct ApiOptions {
+    /// Who may call (none: the API is open, on loopback only).
+    pub tokens: crate::auth::Tokens,
+    /// Web origins a browser may call the API from besides its own (CORS).
+    pub cors_origins: Vec<String>,
+    /// The names a request's `Host` may carry ([`crate::guard`]).
+    pub hosts: crate::guard::Hosts,
+    /// The directory `${file:…}` references of the API's configurations may read from.
+    pub secrets_dir: Option<std::path::PathBuf>,
+    /// The key of `${secret:…}` references (none: literal secrets stay in configurations).
+    pub secrets_key: Option<crate::secrets::SecretsKey>,
+}
+
 impl App {
     /// The state of an API served by worker `worker_id`, over `database`, whose
-    /// file-defined connectors (from `file`) run in `supervisor`; `tokens` say who may
-    /// call, `cors_origins` from which web origins.
+    /// file-defined connectors (from `file`) run in `supervisor`; `options` say who may
+    /// call and from where.
     ///
     /// # Errors
     /// When the pool cannot be made (never for a valid size).
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         database: DatabaseConfig,
         worker_id: String,
         supervisor: Arc<Supervisor>,
         files: Vec<RawConnector>,
         file: Option<String>,
-        tokens: crate::auth::Tokens,
-        cors_origins: Vec<String>,
-        secrets_dir: Option<std::path::PathBuf>,
-        secrets_key: Option<crate::secrets::SecretsKey>,
+        options: ApiOptions,
     ) -> Result<Self, String> {
         let pool = Pool::builder(Connections(database.clone()))
             .max_size(8)
@@ -145,25 +158,34 @@ impl App {
             supervisor,
             files: files.into_iter().map(|c| (c.name.clone(), c)).collect(),
             file,
-            tokens,
-            cors_origins,
-            secrets_dir,
-            secrets_key,
+            tokens: options.tokens,
+            cors_origins: options.cors_origins,
+            hosts: options.hosts,
+            secrets_dir: options.secrets_dir,
+            secrets_key: options.secrets_key,
             steps: tokio::sync::Semaphore::new(MAX_STEPS),
         })))
     }
 
-    /// 400 when `config` of connector `name` holds references the API does not resolve
-    /// (see [`crate::flat::reference_problems`] and [`crate::secrets::reference_problems`]).
+    /// `config` of connector `name` as it may be stored or used: each secret sent back
+    /// hidden taken from `stored` (the connector as stored; none for a new one) unless its
+    /// section changed ([`crate::flat::keep_hidden`]), and every reference where the rule of
+    /// [`crate::references`] lets it stand. Nothing is read or resolved.
+    ///
+    /// # Errors
+    /// 400 with every problem, by key.
     pub(crate) fn admit(
         &self,
         name: &str,
-        config: &crate::flat::FlatConfig,
-    ) -> Result<(), ApiError> {
-        let mut problems = crate::flat::reference_problems(config, self.0.secrets_dir.as_deref());
-        problems.extend(crate::secrets::reference_problems(name, config));
+        config: crate::flat::FlatConfig,
+        stored: Option<&crate::flat::FlatConfig>,
+    ) -> Result<crate::flat::FlatConfig, ApiError> {
+        let config =
+            crate::flat::keep_hidden(config, stored).map_err(|p| ApiError::problems(&p))?;
+        let problems =
+            crate::references::problems(name, &config, stored, self.0.secrets_dir.as_deref());
         if problems.is_empty() {
-            Ok(())
+            Ok(config)
         } else {
             Err(ApiError::problems(&problems))
         }
@@ -220,18 +242,15 @@ impl ApiError {
         ApiError::new(StatusCode::NOT_FOUND, format!("Connector {name} not found"))
     }
 
-    /// 400 with every problem of a configuration, by key, as Kafka Connect words it.
+    /// 400 with every problem of a configuration, by key, as Kafka Connect words it (the
+    /// first [`crate::flat::MAX_PROBLEMS_LISTED`], then how many more).
     pub fn problems(problems: &[crate::flat::Problem]) -> Self {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             format!(
                 "Connector configuration is invalid and contains the following {} error(s):\n{}\nYou can also find the above list of errors at the endpoint `/connector-plugins/{}/config/validate`",
                 problems.len(),
-                problems
-                    .iter()
-                    .map(|(k, m)| format!("{k}: {m}"))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
+                crate::flat::listed(problems).join("\n"),
                 crate::flat::PLUGIN_CLASS
             ),
         )
@@ -293,6 +312,7 @@ pub const OPENAPI: &str = include_str!("api/openapi.json");
 pub fn router(app: App) -> axum::Router {
     let cors = cors(&app.0.cors_origins);
     let authorize = axum::middleware::from_fn_with_state(app.clone(), crate::auth::authorize);
+    let guard = axum::middleware::from_fn_with_state(app.clone(), crate::guard::guard);
     connectors::routes()
         .merge(plugins::routes())
         .merge(console::routes())
@@ -312,6 +332,7 @@ pub fn router(app: App) -> axum::Router {
             ApiError::new(StatusCode::NOT_FOUND, "no such endpoint: see /openapi.json")
         })
         .layer(authorize)
+        .layer(guard)
         // A request (its body included) that takes longer is answered 408: a stalled
         // client cannot hold a connection of the pool or a worker's attention for ever.
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

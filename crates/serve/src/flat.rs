@@ -57,13 +57,27 @@ pub fn is_secret_key(key: &str) -> bool {
             .is_some_and(inlet_kafka::is_secret_property)
 }
 
-/// Problems as one sentence: `key: what; key: what`.
+/// Problems as one sentence: `key: what; key: what` (keys shortened, at most
+/// [`MAX_PROBLEMS_LISTED`] and then how many more).
 pub fn say(problems: &[Problem]) -> String {
-    problems
+    listed(problems).join("; ")
+}
+
+/// Each problem as `key: what` (the key shortened), the first [`MAX_PROBLEMS_LISTED`], then
+/// `… and N more problems` when there are more.
+pub fn listed(problems: &[Problem]) -> Vec<String> {
+    let mut lines: Vec<String> = problems
         .iter()
-        .map(|(k, m)| format!("{k}: {m}"))
-        .collect::<Vec<_>>()
-        .join("; ")
+        .take(MAX_PROBLEMS_LISTED)
+        .map(|(k, m)| format!("{}: {m}", shorten(k)))
+        .collect();
+    if problems.len() > MAX_PROBLEMS_LISTED {
+        lines.push(format!(
+            "… and {} more problems",
+            problems.len() - MAX_PROBLEMS_LISTED
+        ));
+    }
+    lines
 }
 
 /// The topics of a flat configuration's `topics`, without empty entries.
@@ -81,12 +95,23 @@ pub fn topics(config: &FlatConfig) -> Vec<&str> {
 
 /// Whether a secret's value is a reference, which may be shown (`${secret:…}` included).
 pub fn is_reference(value: &str) -> bool {
-    let value = value.trim();
-    if value.starts_with("${secret:") && value.ends_with('}') {
-        return true;
-    }
-    RawSecret::new(value).is_reference()
+    crate::references::Reference::of(value).is_some()
 }
+
+/// The longest key or value echoed in an answer, in characters; longer ones are cut.
+pub const ECHOED_CHARS: usize = 120;
+
+/// `text` as an answer may echo it: at most [`ECHOED_CHARS`] characters, then `…` (a
+/// megabyte of key name is not sent back, nor logged).
+pub fn shorten(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(ECHOED_CHARS) {
+        None => text.into(),
+        Some((end, _)) => format!("{}…", &text[..end]).into(),
+    }
+}
+
+/// The most problems an answer lists one by one; the rest are counted.
+pub const MAX_PROBLEMS_LISTED: usize = 100;
 
 /// `config` as it may be shown: secrets that are references as written, others
 /// [`HIDDEN`].
@@ -121,7 +146,7 @@ pub fn hidden_all(config: &FlatConfig) -> FlatConfig {
 
 /// Whether a secret's value stands for "unchanged": [`HIDDEN`], or asterisks (what some
 /// UIs send back for a masked field).
-fn is_kept(value: &str) -> bool {
+pub fn is_kept(value: &str) -> bool {
     value == HIDDEN || (!value.is_empty() && value.chars().all(|c| c == '*'))
 }
 
@@ -192,7 +217,10 @@ pub fn keep_hidden(
             }
         } else if let (Some(moved), Some(stored)) = (moved, stored)
             && stored == value
-            && !RawSecret::new(value.clone()).is_reference()
+            && !matches!(
+                crate::references::Reference::of(value),
+                Some(crate::references::Reference::Env(_) | crate::references::Reference::File(_))
+            )
         {
             // The stored secret (left out of a PATCH, or its ${secret:…} sent back) with
             // changed settings: as good as kept.
@@ -204,60 +232,6 @@ pub fn keep_hidden(
     } else {
         Err(problems)
     }
-}
-
-/// The variables a reference over the API may name start with this: the server's other
-/// variables (`HOME`, its own database URL…) are not for connectors.
-pub const ENV_PREFIX: &str = "INLET_SECRET_";
-
-/// References of `config` the API does not resolve: over the API, `${env:NAME}` only for
-/// names starting with [`ENV_PREFIX`], and `${file:PATH}` only for files under
-/// `secrets_dir` (`inlet serve --secrets-dir`; none: no file). Otherwise whoever may edit a
-/// connector could have any file or variable of the server sent to a registry of theirs.
-pub fn reference_problems(
-    config: &FlatConfig,
-    secrets_dir: Option<&std::path::Path>,
-) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    for (key, value) in config {
-        let value = value.trim();
-        if let Some(name) = value
-            .strip_prefix("${env:")
-            .and_then(|v| v.strip_suffix('}'))
-        {
-            if !name.starts_with(ENV_PREFIX) || name.len() == ENV_PREFIX.len() {
-                problems.push((
-                    key.clone(),
-                    format!("over the API, ${{env:…}} may only name variables starting with {ENV_PREFIX} (set {ENV_PREFIX}… for inlet serve)"),
-                ));
-            }
-        } else if let Some(path) = value
-            .strip_prefix("${file:")
-            .and_then(|v| v.strip_suffix('}'))
-        {
-            let path = std::path::Path::new(path);
-            let inside = secrets_dir.is_some_and(|dir| {
-                path.is_absolute()
-                    && path.starts_with(dir)
-                    && !path
-                        .components()
-                        .any(|c| matches!(c, std::path::Component::ParentDir))
-            });
-            if !inside {
-                problems.push((
-                    key.clone(),
-                    match secrets_dir {
-                        Some(dir) => format!(
-                            "over the API, ${{file:…}} may only name files under {} (inlet serve --secrets-dir)",
-                            dir.display()
-                        ),
-                        None => "over the API, ${file:…} needs inlet serve --secrets-dir DIR, and a file under it".into(),
-                    },
-                ));
-            }
-        }
-    }
-    problems
 }
 
 /// The connector `name` of `config`, and its task count; or every problem, by flat key.
@@ -274,14 +248,17 @@ pub fn to_raw(name: &str, config: &FlatConfig) -> Result<(RawConnector, i32), Ve
     {
         problems.push((
             "name".into(),
-            format!("{n:?} is not the connector's name {name:?}"),
+            format!("{:?} is not the connector's name {name:?}", shorten(&n)),
         ));
     }
     match take("connector.class") {
         Some(c) if c == PLUGIN_CLASS || c == "PostgresSink" => {}
         Some(c) => problems.push((
             "connector.class".into(),
-            format!("{c:?} is not a plugin of inlet: use {PLUGIN_CLASS}"),
+            format!(
+                "{:?} is not a plugin of inlet: use {PLUGIN_CLASS}",
+                shorten(&c)
+            ),
         )),
         None => problems.push((
             "connector.class".into(),
@@ -295,7 +272,7 @@ pub fn to_raw(name: &str, config: &FlatConfig) -> Result<(RawConnector, i32), Ve
             _ => {
                 problems.push((
                     "tasks.max".into(),
-                    format!("{t:?} is not a whole number from 1 to 1000"),
+                    format!("{:?} is not a whole number from 1 to 1000", shorten(&t)),
                 ));
                 1
             }
@@ -392,7 +369,10 @@ pub fn to_raw(name: &str, config: &FlatConfig) -> Result<(RawConnector, i32), Ve
             Some("true") => true,
             Some("false") => false,
             Some(other) => {
-                problems.push((create_key, format!("{other:?} is not true or false")));
+                problems.push((
+                    create_key,
+                    format!("{:?} is not true or false", shorten(other)),
+                ));
                 true
             }
         };
@@ -420,7 +400,10 @@ pub fn to_raw(name: &str, config: &FlatConfig) -> Result<(RawConnector, i32), Ve
         match take(key) {
             None => default,
             Some(v) => v.trim().parse().unwrap_or_else(|_| {
-                problems.push((key.to_owned(), format!("{v:?} is not a whole number")));
+                problems.push((
+                    key.to_owned(),
+                    format!("{:?} is not a whole number", shorten(&v)),
+                ));
                 default
             }),
         }
@@ -743,34 +726,5 @@ mod tests {
             problems[0].1.contains("no secret is stored"),
             "{problems:?}"
         );
-    }
-
-    #[test]
-    fn references_over_the_api_reach_only_inlets_variables_and_secrets_dir() {
-        let dir = std::path::Path::new("/run/inlet-secrets");
-        let config = flat(&[
-            ("kafka.password", "${env:HOME}"),
-            ("registry.secret", "${file:/etc/shadow}"),
-            ("registry.key", "${env:INLET_SECRET_KEY}"),
-            (
-                "kafka.properties.ssl.key.password",
-                "${file:/run/inlet-secrets/../shadow}",
-            ),
-            (
-                "kafka.properties.ssl.keystore.password",
-                "${file:/run/inlet-secrets/ks}",
-            ),
-        ]);
-        let problems = reference_problems(&config, Some(dir));
-        let keys: Vec<&str> = problems.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(
-            keys,
-            [
-                "kafka.password",
-                "kafka.properties.ssl.key.password",
-                "registry.secret"
-            ]
-        );
-        assert_eq!(reference_problems(&config, None).len(), 4);
     }
 }

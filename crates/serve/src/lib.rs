@@ -18,6 +18,8 @@ use tokio::sync::watch;
 pub mod api;
 pub mod auth;
 pub mod flat;
+pub mod guard;
+pub mod references;
 pub mod secrets;
 pub mod worker;
 
@@ -32,6 +34,9 @@ pub struct ServeOptions {
     pub tokens: auth::Tokens,
     /// Web origins allowed to call the API (CORS); none by default.
     pub cors_origins: Vec<String>,
+    /// Names the server is called by besides loopback, `localhost` and the listen address
+    /// (see [`guard::Hosts`]).
+    pub host_names: Vec<String>,
     /// The API's certificate chain and private key (PEM files): HTTPS instead of HTTP.
     pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
     /// This worker's id, `host:port` as other workers and the API name it (default: the
@@ -78,6 +83,21 @@ pub enum ServeError {
         /// Why.
         reason: String,
     },
+}
+
+/// How long a connection may take to send a request's headers: a client that opens
+/// connections and sends nothing (or a byte at a time) holds none for longer.
+pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// `server` with its connections' limits: [`HEADER_READ_TIMEOUT`] (hyper applies it only
+/// with a timer).
+fn bounded<A>(mut server: axum_server::Server<A>) -> axum_server::Server<A> {
+    server
+        .http_builder()
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    server
 }
 
 /// Serves until `shutdown` turns true: brings inlet's schema up to date, starts the file's
@@ -171,10 +191,13 @@ pub async fn serve(
         supervisor.clone(),
         options.files.clone(),
         options.file.clone(),
-        options.tokens.clone(),
-        options.cors_origins.clone(),
-        options.secrets_dir.clone(),
-        options.secrets_key.clone(),
+        api::ApiOptions {
+            tokens: options.tokens.clone(),
+            cors_origins: options.cors_origins.clone(),
+            hosts: guard::Hosts::new(options.listen, &options.host_names),
+            secrets_dir: options.secrets_dir.clone(),
+            secrets_key: options.secrets_key.clone(),
+        },
     )
     .map_err(|reason| ServeError::Listen {
         address: options.listen,
@@ -217,13 +240,13 @@ pub async fn serve(
     let service = api::router(app).into_make_service();
     let served = match tls {
         Some(tls) => {
-            axum_server::from_tcp_rustls(listener, tls)
+            bounded(axum_server::from_tcp_rustls(listener, tls))
                 .handle(handle)
                 .serve(service)
                 .await
         }
         None => {
-            axum_server::from_tcp(listener)
+            bounded(axum_server::from_tcp(listener))
                 .handle(handle)
                 .serve(service)
                 .await

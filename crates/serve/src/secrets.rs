@@ -11,7 +11,8 @@ use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 use inlet_postgres::control;
 
-use crate::flat::{self, FlatConfig, Problem};
+use crate::flat::{self, FlatConfig};
+use crate::references::{self, Reference};
 
 /// The key secrets are encrypted with. `Debug` shows nothing of it.
 #[derive(Clone)]
@@ -88,31 +89,12 @@ impl SecretsKey {
     }
 }
 
-/// The name of connector `connector`'s secret under flat key `key`.
-fn secret_name(connector: &str, key: &str) -> String {
-    format!("{connector}/{key}")
-}
-
 /// The name a `${secret:NAME}` value names.
 fn named(value: &str) -> Option<&str> {
-    value.trim().strip_prefix("${secret:")?.strip_suffix('}')
-}
-
-/// Problems of `${secret:…}` references of `connector`'s configuration: each may only name
-/// one of the connector's own secrets (one connector cannot send another's elsewhere).
-pub fn reference_problems(connector: &str, config: &FlatConfig) -> Vec<Problem> {
-    config
-        .iter()
-        .filter_map(|(key, value)| {
-            let name = named(value)?;
-            (!name.starts_with(&format!("{connector}/"))).then(|| {
-                (
-                    key.clone(),
-                    format!("${{secret:{name}}} is not one of this connector's secrets (they are named {connector}/<key>)"),
-                )
-            })
-        })
-        .collect()
+    match Reference::of(value)? {
+        Reference::Secret(name) => Some(name),
+        _ => None,
+    }
 }
 
 /// `config` with each literal secret (not a reference, not kept hidden) stored encrypted
@@ -134,7 +116,7 @@ pub async fn store_literals(
         if !flat::is_secret_key(flat_key) || flat::is_reference(value) || named(value).is_some() {
             continue;
         }
-        let name = secret_name(connector, flat_key);
+        let name = references::secret_name(connector, flat_key);
         let (nonce, ciphertext) = key.seal(&name, value)?;
         control::put_secret(client, &name, &nonce, &ciphertext)
             .await
@@ -144,20 +126,27 @@ pub async fn store_literals(
     Ok(config)
 }
 
-/// `config` with each `${secret:…}` replaced by the secret, for a task to start (or a
-/// preview, a replay).
+/// `config` of connector `connector` with each `${secret:…}` replaced by the secret, for a
+/// task to start (or a preview, a replay). A `${secret:…}` is opened only in the secret key
+/// it was stored for, of its own connector ([`references::sealed_problem`]); anywhere else
+/// it is refused, never opened.
 ///
 /// # Errors
-/// A sentence: no key given, no such secret, a secret stored under another key.
+/// A sentence: a reference out of its place, no key given, no such secret, a secret stored
+/// under another key.
 pub async fn resolve(
     key: Option<&SecretsKey>,
     client: &impl tokio_postgres::GenericClient,
+    connector: &str,
     mut config: FlatConfig,
 ) -> Result<FlatConfig, String> {
     for (flat_key, value) in &mut config {
         let Some(name) = named(value).map(str::to_owned) else {
             continue;
         };
+        if let Some(problem) = references::sealed_problem(connector, flat_key, &name) {
+            return Err(format!("{}: {problem}", flat::shorten(flat_key)));
+        }
         let Some(key) = key else {
             return Err(format!(
                 "{flat_key} is ${{secret:{name}}}, and this worker has no secrets key: give it INLET_SECRETS_KEY or --secrets-key-file (the same on every worker)"
@@ -210,23 +199,5 @@ mod tests {
                 .unwrap_err()
                 .contains("16 bytes")
         );
-    }
-
-    #[test]
-    fn a_connector_names_only_its_own_secrets() {
-        let config: FlatConfig = [
-            (
-                "kafka.password".to_owned(),
-                "${secret:orders/kafka.password}".to_owned(),
-            ),
-            (
-                "registry.secret".to_owned(),
-                "${secret:payments/registry.secret}".to_owned(),
-            ),
-        ]
-        .into();
-        let problems = reference_problems("orders", &config);
-        assert_eq!(problems.len(), 1);
-        assert_eq!(problems[0].0, "registry.secret");
     }
 }

@@ -388,7 +388,8 @@ impl Worker {
     ) -> Result<inlet_engine::config::RawConnector, String> {
         let config: FlatConfig = serde_json::from_str(&task.config)
             .map_err(|e| format!("the stored configuration is not a map of strings: {e}"))?;
-        let config = secrets::resolve(self.secrets_key.as_ref(), client, config).await?;
+        let config =
+            secrets::resolve(self.secrets_key.as_ref(), client, &task.connector, config).await?;
         flat::to_raw(&task.connector, &config)
             .map(|(raw, _)| raw)
             .map_err(|problems| flat::say(&problems))

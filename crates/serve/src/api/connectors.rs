@@ -275,8 +275,7 @@ async fn create_stored(
             format!("Connector {name} already exists"),
         ));
     }
-    let config = flat::keep_hidden(config, None).map_err(|p| ApiError::problems(&p))?;
-    app.admit(name, &config)?;
+    let config = app.admit(name, config, None)?;
     let tasks_max = checked(name, &config)?;
     let mut client = app.client().await?;
     if let Some(worker) =
@@ -361,25 +360,34 @@ async fn config(
     Ok(with_etag(&found, Json(shown(found.config(), caller.role))))
 }
 
-/// The version a write is made from: `If-Match`, else the one just read.
+/// The version a write is made from: `If-Match`, else the one just read. `If-Match`
+/// compares strongly (RFC 9110 §13.1.1): a weak tag (`W/"3"`) matches no version, 412.
 fn read_version(headers: &HeaderMap, stored: &StoredConnector) -> Result<i64, ApiError> {
-    match headers.get(header::IF_MATCH) {
-        None => Ok(stored.version),
-        Some(v) => v
-            .to_str()
-            .ok()
-            .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "If-Match is not a version this API gave (its ETag, e.g. \"3\")",
-                )
-            }),
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(stored.version);
+    };
+    let value = value.to_str().map(str::trim).unwrap_or_default();
+    if value.starts_with("W/") {
+        return Err(ApiError::new(
+            StatusCode::PRECONDITION_FAILED,
+            "If-Match compares strongly: a weak tag (W/\"…\") matches no version; send the ETag as this API gave it (e.g. \"3\")",
+        ));
     }
+    // The quoted ETag, or its bare number as a script may write it.
+    let version = value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .unwrap_or(value);
+    version.parse().ok().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "If-Match is not a version this API gave (its ETag, e.g. \"3\")",
+        )
+    })
 }
 
-/// Writes `config` over `stored`: 200 with the info, 409 when another write came first.
+/// Writes `config` (admitted by [`App::admit`]) over `stored`: 200 with the info, 409 when
+/// another write came first.
 async fn update(
     app: &App,
     caller: &Caller,
@@ -387,7 +395,6 @@ async fn update(
     config: FlatConfig,
     version: i64,
 ) -> Result<Response, ApiError> {
-    app.admit(&stored.name, &config)?;
     let tasks_max = checked(&stored.name, &config)?;
     if parse_stored(stored)? == config && stored.tasks_max == tasks_max && version == stored.version
     {
@@ -457,7 +464,7 @@ async fn put_config(
                 &app,
                 &caller,
                 &stored,
-                flat::keep_hidden(config, Some(&old)).map_err(|p| ApiError::problems(&p))?,
+                app.admit(&name, config, Some(&old))?,
                 version,
             )
             .await
@@ -495,7 +502,7 @@ async fn patch_config(
                 }
             }
         }
-        let config = flat::keep_hidden(config, Some(&old)).map_err(|p| ApiError::problems(&p))?;
+        let config = app.admit(&name, config, Some(&old))?;
         match update(&app, &caller, &stored, config, version).await {
             Err(e)
                 if e.status() == StatusCode::CONFLICT

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use super::{ApiError, App};
 use crate::flat::{self, FlatConfig};
+use crate::references::Reference;
 
 /// The most subjects whose latest schema `topics` looks up (one request each).
 const MAX_TOPICS_LOOKED_UP: usize = 500;
@@ -220,38 +221,32 @@ fn topics_of(config: &FlatConfig) -> Vec<String> {
         .collect()
 }
 
-/// A step's configuration, its references admitted (see [`App::admit`]) and its
-/// `${secret:…}` opened. A step may use the stored secrets of the connector it edits
-/// (`name`) only as that connector stores them: each in its own key, with the settings of
-/// its section (`kafka.*`, `registry.*`) unchanged ([`flat::keep_hidden`]'s rule) — so that
-/// a step cannot send a stored secret to another address, or show it in an answer.
+/// A step's configuration, admitted as a write of the connector it edits (`name`) would
+/// be ([`App::admit`]: the rule of [`crate::references`]), its `${secret:…}` opened: a
+/// step may use a stored secret only in the key that connector stores it in, with the
+/// settings of its section (`kafka.*`, `registry.*`) unchanged — so that a step cannot send
+/// a stored secret to another address, or show it in an answer.
 async fn prepared(app: &App, config: FlatConfig) -> Result<FlatConfig, ApiError> {
     let name = config.get("name").cloned().unwrap_or_default();
-    app.admit(&name, &config)?;
-    if !config.values().any(|v| v.trim().starts_with("${secret:")) {
-        return Ok(config);
+    // The stored connector matters only to a secret sent as stored or as hidden.
+    let uses_stored = config.iter().any(|(key, value)| {
+        matches!(Reference::of(value), Some(Reference::Secret(_)))
+            || (flat::is_secret_key(key) && flat::is_kept(value))
+    });
+    if !uses_stored {
+        return app.admit(&name, config, None);
     }
     let client = app.client().await?;
-    let stored: FlatConfig = match inlet_postgres::control::get_connector(&*client, &name).await? {
-        Some(stored) => serde_json::from_str(&stored.config)
-            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?,
-        None => FlatConfig::new(),
-    };
-    let misplaced: Vec<flat::Problem> = config
-        .iter()
-        .filter(|(key, value)| value.trim().starts_with("${secret:") && stored.get(*key) != Some(*value))
-        .map(|(key, _)| {
-            (
-                key.clone(),
-                format!("a stored secret may only stand in the key {name} stores it in: type the secret itself"),
-            )
-        })
-        .collect();
-    if !misplaced.is_empty() {
-        return Err(problems(misplaced));
-    }
-    let config = flat::keep_hidden(config, Some(&stored)).map_err(problems)?;
-    crate::secrets::resolve(app.0.secrets_key.as_ref(), &*client, config)
+    let stored: Option<FlatConfig> =
+        match inlet_postgres::control::get_connector(&*client, &name).await? {
+            Some(stored) => Some(
+                serde_json::from_str(&stored.config)
+                    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?,
+            ),
+            None => None,
+        };
+    let config = app.admit(&name, config, stored.as_ref())?;
+    crate::secrets::resolve(app.0.secrets_key.as_ref(), &*client, &name, config)
         .await
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e))
 }

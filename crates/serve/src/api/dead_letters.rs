@@ -146,9 +146,10 @@ async fn running_config(app: &App, name: &str) -> Result<ConnectorConfig, ApiErr
                 .ok_or_else(|| ApiError::no_connector(name))?;
             let config: FlatConfig = serde_json::from_str(&stored.config)
                 .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-            let config = crate::secrets::resolve(app.0.secrets_key.as_ref(), &*client, config)
-                .await
-                .map_err(|e| ApiError::new(StatusCode::CONFLICT, e))?;
+            let config =
+                crate::secrets::resolve(app.0.secrets_key.as_ref(), &*client, name, config)
+                    .await
+                    .map_err(|e| ApiError::new(StatusCode::CONFLICT, e))?;
             flat::to_raw(name, &config)
                 .map_err(|p| {
                     ApiError::new(

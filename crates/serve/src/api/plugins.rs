@@ -3,6 +3,8 @@
 //! connects to Kafka and the registry (what the console's "Authenticate" buttons do) and
 //! puts each failure on the key it concerns. Nothing is stored.
 
+use std::collections::BTreeSet;
+
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -12,6 +14,7 @@ use serde_json::{Value, json};
 
 use super::{ApiError, App, VERSION};
 use crate::flat::{self, FlatConfig, PLUGIN_CLASS};
+use crate::references::{self, Reference};
 
 pub(super) fn routes() -> axum::Router<App> {
     axum::Router::new()
@@ -298,23 +301,28 @@ async fn keys(Path(plugin): Path<String>) -> Result<Json<Value>, ApiError> {
 }
 
 /// `PUT /connector-plugins/{plugin}/config/validate`: each key with its errors (200 even
-/// when some have errors), in Kafka Connect's ConfigInfos shape. The keys are checked as a
-/// connector's start checks them; then Kafka and the registry are asked, when their keys
-/// are usable.
+/// when some have errors), in Kafka Connect's ConfigInfos shape. The rule of
+/// [`crate::references`] comes first and nothing it refuses is read or resolved; the keys
+/// are checked as a connector's start checks them (with a stand-in for each stored secret,
+/// so no error can hold one); then Kafka and the registry are asked, when their keys are
+/// usable and nothing was refused. Validations take turns with the setup steps
+/// ([`super::MAX_STEPS`] at once); at most [`flat::MAX_PROBLEMS_LISTED`] keys outside the
+/// plugin's list get an entry of their own (`error_count` counts them all).
 async fn validate(
     State(app): State<App>,
     Path(plugin): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     check_plugin(&plugin)?;
+    let _turn = app.step_turn().await?;
     let sent: FlatConfig = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_body("a JSON object of strings", e))?;
     let name = sent
         .get("name")
         .cloned()
         .unwrap_or_else(|| "validate".into());
-    // A UI validates an edit before it sends it: secrets it shows [hidden] are the stored
-    // connector's (when its settings are the same), opened to be tried.
+    // A UI validates an edit before it sends it: secrets it shows [hidden], or as their
+    // ${secret:…}, are the stored connector's (when its settings are the same).
     let stored = match app.client().await {
         Ok(client) => inlet_postgres::control::get_connector(&*client, &name)
             .await
@@ -323,80 +331,78 @@ async fn validate(
             .and_then(|s| serde_json::from_str::<FlatConfig>(&s.config).ok()),
         Err(_) => None,
     };
-    let (config, kept) = match flat::keep_hidden(sent.clone(), stored.as_ref()) {
+    let (config, mut refused) = match flat::keep_hidden(sent.clone(), stored.as_ref()) {
         Ok(config) => (config, Vec::new()),
         Err(problems) => (sent, problems),
     };
-    let config = match app.client().await {
-        Ok(client) if config.values().any(|v| v.trim().starts_with("${secret:")) => {
-            crate::secrets::resolve(app.0.secrets_key.as_ref(), &*client, config.clone())
-                .await
-                .unwrap_or(config)
-        }
-        _ => config,
-    };
-    let mut errors: Vec<(String, String)> = match flat::to_raw(&name, &config) {
+    refused.extend(references::problems(
+        &name,
+        &config,
+        stored.as_ref(),
+        app.0.secrets_dir.as_deref(),
+    ));
+    let refused_keys: BTreeSet<String> = refused.iter().map(|(k, _)| k.clone()).collect();
+    // The keys' own checks, on a copy where each refused value and each ${secret:…} is a
+    // stand-in: nothing refused is read, and no sentence can quote a stored secret.
+    let stand_in: FlatConfig = config
+        .iter()
+        .map(|(k, v)| {
+            let stand =
+                refused_keys.contains(k) || matches!(Reference::of(v), Some(Reference::Secret(_)));
+            (
+                k.clone(),
+                if stand {
+                    STAND_IN.to_owned()
+                } else {
+                    v.clone()
+                },
+            )
+        })
+        .collect();
+    let mut errors: Vec<(String, String)> = match flat::to_raw(&name, &stand_in) {
         Ok(_) => Vec::new(),
-        Err(problems) => problems,
+        Err(problems) => problems
+            .into_iter()
+            .filter(|(k, _)| !refused_keys.contains(k))
+            .collect(),
     };
-    // References the API does not resolve are errors, and nothing is asked with them.
-    let mut refused = flat::reference_problems(&config, app.0.secrets_dir.as_deref());
-    refused.extend(crate::secrets::reference_problems(&name, &config));
-    refused.extend(kept);
     let probe = refused.is_empty();
     errors.extend(refused);
     // Connecting, for what the keys allow: each section alone, as the wizard's steps.
-    if probe
+    let sealed = config
+        .values()
+        .any(|v| matches!(Reference::of(v), Some(Reference::Secret(_))));
+    let resolved = match (probe, sealed) {
+        (false, _) => None,
+        (true, false) => Some(config.clone()),
+        (true, true) => match app.client().await {
+            Ok(client) => {
+                crate::secrets::resolve(app.0.secrets_key.as_ref(), &*client, &name, config.clone())
+                    .await
+                    .ok()
+            }
+            Err(_) => None,
+        },
+    };
+    if let Some(resolved) = resolved
         && let Ok((raw, _)) =
-            flat::to_raw(&name, &config).or_else(|_| flat::to_raw_lenient(&name, &config))
+            flat::to_raw(&name, &resolved).or_else(|_| flat::to_raw_lenient(&name, &resolved))
     {
-        // Only the topics given (the lenient form may hold a placeholder).
-        let topics: Vec<String> = flat::topics(&config)
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
-        if !errors.iter().any(|(k, _)| k.starts_with("kafka."))
-            && let Ok(settings) = raw.kafka.check(&name)
-        {
-            let probe = inlet_engine::probe_kafka(&settings, &topics).await;
-            for f in probe.findings.iter().filter(|f| !f.ok) {
-                let key = match f.what {
-                    "topic" => "topics",
-                    "group" => "kafka.group_prefix",
-                    _ if f.detail.contains("the credentials were refused") => "kafka.password",
-                    _ => "kafka.bootstrap_servers",
-                };
-                errors.push((key.into(), f.detail.clone()));
-            }
-        }
-        if !errors.iter().any(|(k, _)| k.starts_with("registry."))
-            && let Ok(registry) = raw.registry.check()
-        {
-            let (findings, _) = inlet_engine::probe_registry(&registry, &topics).await;
-            for f in findings.iter().filter(|f| !f.ok) {
-                let key = match f.what {
-                    "subject" => "topics",
-                    _ if f.detail.contains("401") || f.detail.contains("credentials") => {
-                        "registry.secret"
-                    }
-                    _ => "registry.url",
-                };
-                errors.push((key.into(), f.detail.clone()));
-            }
-        }
+        probe_sections(&name, &raw, &flat::topics(&config), &mut errors).await;
     }
+    let shown = |key: &str| {
+        config.get(key).map(|v| {
+            if flat::is_secret_key(key) {
+                flat::hidden(&FlatConfig::from([(key.to_owned(), v.clone())]))[key].clone()
+            } else {
+                flat::shorten(v).into_owned()
+            }
+        })
+    };
     let mut configs: Vec<Value> = KEYS
         .iter()
         .enumerate()
         .map(|(i, k)| {
-            let value = config.get(k.name).map(|v| {
-                if flat::is_secret_key(k.name) {
-                    flat::hidden(&FlatConfig::from([(k.name.to_owned(), v.clone())]))[k.name]
-                        .clone()
-                } else {
-                    v.clone()
-                }
-            });
             let mine: Vec<&str> = errors
                 .iter()
                 .filter(|(key, _)| key == k.name)
@@ -406,7 +412,7 @@ async fn validate(
                 "definition": definition(k, i + 1),
                 "value": {
                     "name": k.name,
-                    "value": value.or(k.default.map(str::to_owned)),
+                    "value": shown(k.name).or(k.default.map(str::to_owned)),
                     "recommended_values": [],
                     "errors": mine,
                     "visible": true,
@@ -414,25 +420,22 @@ async fn validate(
             })
         })
         .collect();
-    // Errors of keys not in the list (per-topic keys, unknown keys) get an entry of their own.
-    for (key, message) in &errors {
-        if KEYS.iter().any(|k| k.name == key) {
-            continue;
-        }
-        configs.push(json!({
-            "definition": {
-                "name": key, "type": "STRING", "required": false, "default_value": null,
-                "importance": "LOW", "documentation": "", "group": "Common",
-                "order_in_group": 0, "width": "NONE", "display_name": key, "dependents": [],
-            },
-            "value": {
-                "name": key,
-                "value": config.get(key).map(|v| if flat::is_secret_key(key) { flat::HIDDEN.to_owned() } else { v.clone() }),
-                "recommended_values": [],
-                "errors": [message],
-                "visible": true,
-            },
-        }));
+    // Errors of keys not in the list (per-topic keys, unknown keys) get an entry of their
+    // own: the first ones, and one entry that counts the rest.
+    let others: Vec<&(String, String)> = errors
+        .iter()
+        .filter(|(key, _)| !KEYS.iter().any(|k| k.name == key))
+        .collect();
+    for (key, message) in others.iter().take(flat::MAX_PROBLEMS_LISTED) {
+        configs.push(other_entry(&flat::shorten(key), shown(key), message));
+    }
+    if others.len() > flat::MAX_PROBLEMS_LISTED {
+        let more = others.len() - flat::MAX_PROBLEMS_LISTED;
+        configs.push(other_entry(
+            "…",
+            None,
+            &format!("and {more} more keys with errors, not listed one by one"),
+        ));
     }
     Ok(Json(json!({
         "name": PLUGIN_CLASS,
@@ -440,4 +443,66 @@ async fn validate(
         "groups": GROUPS,
         "configs": configs,
     })))
+}
+
+/// What stands for a refused value or a stored secret while the keys are checked.
+const STAND_IN: &str = "[stand-in]";
+
+/// An entry of ConfigInfos for a key outside the plugin's list.
+fn other_entry(key: &str, value: Option<String>, message: &str) -> Value {
+    json!({
+        "definition": {
+            "name": key, "type": "STRING", "required": false, "default_value": null,
+            "importance": "LOW", "documentation": "", "group": "Common",
+            "order_in_group": 0, "width": "NONE", "display_name": key, "dependents": [],
+        },
+        "value": {
+            "name": key,
+            "value": value,
+            "recommended_values": [],
+            "errors": [message],
+            "visible": true,
+        },
+    })
+}
+
+/// Kafka and the registry asked with `raw`'s settings, each when none of its keys has an
+/// error yet; each failure put on the key it concerns.
+async fn probe_sections(
+    name: &str,
+    raw: &inlet_engine::config::RawConnector,
+    topics: &[&str],
+    errors: &mut Vec<(String, String)>,
+) {
+    // Only the topics given (the lenient form may hold a placeholder).
+    let topics: Vec<String> = topics.iter().map(|t| (*t).to_owned()).collect();
+    if !errors.iter().any(|(k, _)| k.starts_with("kafka."))
+        && let Ok(settings) = raw.kafka.check(name)
+    {
+        let probe = inlet_engine::probe_kafka(&settings, &topics).await;
+        for f in probe.findings.iter().filter(|f| !f.ok) {
+            let key = match f.what {
+                "topic" => "topics",
+                "group" => "kafka.group_prefix",
+                _ if f.detail.contains("the credentials were refused") => "kafka.password",
+                _ => "kafka.bootstrap_servers",
+            };
+            errors.push((key.into(), f.detail.clone()));
+        }
+    }
+    if !errors.iter().any(|(k, _)| k.starts_with("registry."))
+        && let Ok(registry) = raw.registry.check()
+    {
+        let (findings, _) = inlet_engine::probe_registry(&registry, &topics).await;
+        for f in findings.iter().filter(|f| !f.ok) {
+            let key = match f.what {
+                "subject" => "topics",
+                _ if f.detail.contains("401") || f.detail.contains("credentials") => {
+                    "registry.secret"
+                }
+                _ => "registry.url",
+            };
+            errors.push((key.into(), f.detail.clone()));
+        }
+    }
 }

@@ -79,9 +79,14 @@ fn host_name(host: &str) -> &str {
     }
 }
 
+/// Whether `method` is one whose body the API reads.
+fn writes(method: &Method) -> bool {
+    matches!(*method, Method::POST | Method::PUT | Method::PATCH)
+}
+
 /// Whether a request of `method` with these headers carries a body.
 fn has_body(method: &Method, headers: &HeaderMap) -> bool {
-    if !matches!(*method, Method::POST | Method::PUT | Method::PATCH) {
+    if !writes(method) {
         return false;
     }
     let length = headers
@@ -148,7 +153,10 @@ pub async fn guard(State(app): State<App>, request: Request, next: Next) -> Resp
             .into_response();
         }
     }
-    if has_body(request.method(), headers) && !is_json(headers) {
+    let sized = axum::body::HttpBody::size_hint(request.body()).upper() != Some(0);
+    if (has_body(request.method(), headers) || (writes(request.method()) && sized))
+        && !is_json(headers)
+    {
         return ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "the request body must be JSON, sent with Content-Type: application/json",

@@ -1,0 +1,587 @@
+//! The API against a caller who holds a token and wants another connector's secret, or a
+//! web page that wants to drive the API: in process (`router(app).oneshot`), over a real
+//! PostgreSQL, with spy HTTP servers on loopback that record every request they get — so
+//! a secret sent where its connector does not send it shows in what they saw.
+
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use inlet_engine::Supervisor;
+use inlet_postgres::DatabaseConfig;
+use inlet_serve::api::{ApiOptions, App, router};
+use inlet_serve::secrets::SecretsKey;
+use inlet_testkit::TestDatabase;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tower::ServiceExt;
+
+const KAFKA_PASSWORD: &str = "victim-kafka-password-7f3a";
+const REGISTRY_SECRET: &str = "victim-registry-secret-91c2";
+
+/// An HTTP server on loopback that records each request's head and answers `answer`.
+#[derive(Clone)]
+struct Spy {
+    url: String,
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+impl Spy {
+    async fn start(answer: String) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let log = log.clone();
+                let answer = answer.clone();
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 65536 {
+                        match socket.read(&mut buf).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    log.lock()
+                        .unwrap()
+                        .push(String::from_utf8_lossy(&head).into_owned());
+                    let _ = socket.write_all(answer.as_bytes()).await;
+                });
+            }
+        });
+        Spy { url, seen }
+    }
+
+    /// A registry that has no subjects.
+    async fn registry() -> Self {
+        Spy::start(http(
+            "200 OK",
+            "application/vnd.schemaregistry.v1+json",
+            "[]",
+        ))
+        .await
+    }
+
+    /// Each request's head as it came, with its basic-auth credentials decoded after it.
+    fn heads(&self) -> Vec<String> {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|head| {
+                let mut text = head.clone();
+                for line in head.lines() {
+                    let lower = line.to_ascii_lowercase();
+                    if lower.starts_with("authorization: basic ") {
+                        let decoded = base64_decode(line["authorization: basic ".len()..].trim());
+                        text.push_str(&format!("[decoded: {decoded}]\n"));
+                    }
+                }
+                text
+            })
+            .collect()
+    }
+
+    /// Every request it got, as [`Spy::heads`].
+    fn requests(&self) -> String {
+        self.heads().concat()
+    }
+
+    fn count(&self) -> usize {
+        self.seen.lock().unwrap().len()
+    }
+}
+
+fn http(status: &str, content_type: &str, body: &str) -> String {
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+fn base64_decode(text: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for c in text.bytes().filter(|c| *c != b'=') {
+        let Some(v) = ALPHABET.iter().position(|a| *a == c) else {
+            continue;
+        };
+        bits = (bits << 6) | v as u32;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+struct Api {
+    app: axum::Router,
+    db: TestDatabase,
+}
+
+impl Api {
+    async fn new(secrets_dir: Option<std::path::PathBuf>) -> Self {
+        let db = TestDatabase::create("hostile").await;
+        let database = DatabaseConfig::parse(db.url()).unwrap();
+        let mut client = database.connect().await.unwrap();
+        inlet_postgres::migrate(&mut client).await.unwrap();
+        let key =
+            SecretsKey::load(None, Some("BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=")).unwrap();
+        let app = App::new(
+            database,
+            "hostile:1".into(),
+            Arc::new(Supervisor::new("hostile:1")),
+            Vec::new(),
+            None,
+            ApiOptions {
+                secrets_key: key,
+                secrets_dir,
+                ..ApiOptions::default()
+            },
+        )
+        .unwrap();
+        Api {
+            app: router(app),
+            db,
+        }
+    }
+
+    async fn call(&self, request: Request<Body>) -> (StatusCode, String) {
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), 64 * 1024 * 1024)
+            .await
+            .unwrap();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    async fn send(&self, method: &str, path: &str, body: &Value) -> (StatusCode, String) {
+        self.call(
+            Request::builder()
+                .method(method)
+                .uri(path)
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+    }
+
+    async fn validate(&self, config: &Value) -> (StatusCode, String) {
+        self.send(
+            "PUT",
+            "/connector-plugins/inlet.PostgresSink/config/validate",
+            config,
+        )
+        .await
+    }
+
+    async fn stored_config(&self, name: &str) -> String {
+        self.db
+            .connect()
+            .await
+            .query_one(
+                "SELECT config::text FROM inlet.connectors WHERE name = $1",
+                &[&name],
+            )
+            .await
+            .unwrap()
+            .get(0)
+    }
+}
+
+/// The victim's configuration: its own registry is `registry`.
+fn victim(registry: &str) -> Value {
+    json!({
+        "connector.class": "inlet.PostgresSink",
+        "topics": "orders",
+        "table": "public.orders",
+        "kafka.bootstrap_servers": "127.0.0.1:1",
+        "kafka.security_protocol": "SASL_PLAINTEXT",
+        "kafka.sasl_mechanism": "PLAIN",
+        "kafka.username": "victim",
+        "kafka.password": KAFKA_PASSWORD,
+        "registry.url": registry,
+        "registry.key": "victim-key",
+        "registry.secret": REGISTRY_SECRET,
+    })
+}
+
+fn with(mut config: Value, changes: &[(&str, &str)]) -> Value {
+    for (k, v) in changes {
+        config[*k] = json!(v);
+    }
+    config
+}
+
+async fn create_victim(api: &Api, registry: &str) {
+    let (code, body) = api
+        .send(
+            "POST",
+            "/connectors",
+            &json!({"name": "victim", "config": victim(registry), "initial_state": "STOPPED"}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::CREATED, "{body}");
+    assert!(!body.contains(KAFKA_PASSWORD) && !body.contains(REGISTRY_SECRET));
+}
+
+fn sealed(key: &str) -> String {
+    format!("${{secret:victim/{key}}}")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stored_secret_never_leaves_its_own_key_of_its_own_connector() {
+    let own = Spy::registry().await;
+    let attacker = Spy::registry().await;
+    let api = Api::new(None).await;
+    create_victim(&api, &own.url).await;
+    let stored = api.stored_config("victim").await;
+    assert!(stored.contains(&sealed("registry.secret")), "{stored}");
+
+    // Its own validation, as a UI sends it back: the secret goes to its own registry (the
+    // spy sees it, so the spy would see a leak too).
+    let mut as_shown = victim(&own.url);
+    as_shown["name"] = json!("victim");
+    as_shown["kafka.password"] = json!("[hidden]");
+    as_shown["registry.secret"] = json!(sealed("registry.secret"));
+    let (code, body) = api.validate(&as_shown).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    assert!(
+        !body.contains(REGISTRY_SECRET) && !body.contains(KAFKA_PASSWORD),
+        "{body}"
+    );
+    assert!(
+        own.requests().contains(REGISTRY_SECRET),
+        "the connector's own registry was not asked with its secret: {}",
+        own.requests()
+    );
+
+    // 1. A reference in a key that is not a secret: refused, never resolved nor echoed.
+    for name in ["victim", "attacker"] {
+        let probe = with(
+            victim(&own.url),
+            &[
+                ("name", name),
+                ("table", &sealed("registry.secret")),
+                ("topic.orders.table", &sealed("kafka.password")),
+                ("kafka.username", &sealed("kafka.password")),
+                ("kafka.password", "x"),
+                ("registry.secret", "x"),
+            ],
+        );
+        let (code, body) = api.validate(&probe).await;
+        assert_eq!(code, StatusCode::OK, "{body}");
+        assert!(
+            !body.contains(REGISTRY_SECRET) && !body.contains(KAFKA_PASSWORD),
+            "{body}"
+        );
+        assert!(body.contains("may stand only in a secret key"), "{body}");
+    }
+
+    // 2. Another connector's secret, or this one's sent to a host of the caller's: refused,
+    // and the caller's host gets nothing.
+    for (name, url) in [
+        ("attacker", attacker.url.as_str()),
+        ("victim", attacker.url.as_str()),
+        ("victim", &format!("{}/elsewhere", own.url)),
+    ] {
+        let probe = with(
+            victim(url),
+            &[
+                ("name", name),
+                ("kafka.password", "x"),
+                ("registry.secret", &sealed("registry.secret")),
+            ],
+        );
+        let (code, body) = api.validate(&probe).await;
+        assert_eq!(code, StatusCode::OK, "{body}");
+        assert!(!body.contains(REGISTRY_SECRET), "{body}");
+        let value: Value = serde_json::from_str(&body).unwrap();
+        assert!(value["error_count"].as_u64().unwrap() >= 1, "{body}");
+        // The setup steps apply the same rule.
+        let (code, body) = api.send("POST", "/inlet/v1/registry/check", &probe).await;
+        assert_eq!(code, StatusCode::BAD_REQUEST, "{body}");
+    }
+    assert!(
+        !attacker.requests().contains(REGISTRY_SECRET),
+        "the victim's secret reached the caller's host: {}",
+        attacker.requests()
+    );
+    assert!(
+        !own.heads()
+            .iter()
+            .any(|r| r.contains("/elsewhere") && r.contains(REGISTRY_SECRET)),
+        "{}",
+        own.requests()
+    );
+
+    // 3. The stored connector rewired to send its Kafka password to the caller's registry.
+    let rewired = with(
+        victim(&attacker.url),
+        &[
+            ("kafka.password", "[hidden]"),
+            ("registry.secret", &sealed("kafka.password")),
+        ],
+    );
+    let (code, body) = api.send("PUT", "/connectors/victim/config", &rewired).await;
+    assert_eq!(code, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body.contains("not the secret stored for registry.secret"),
+        "{body}"
+    );
+    let (code, body) = api
+        .send(
+            "PATCH",
+            "/connectors/victim/config",
+            &json!({"registry.url": attacker.url, "registry.secret": sealed("kafka.password")}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::BAD_REQUEST, "{body}");
+    // A key removed and its reference named again (the row is still there): refused.
+    let (code, body) = api
+        .send(
+            "PATCH",
+            "/connectors/victim/config",
+            &json!({"registry.secret": null, "registry.key": null}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let (code, body) = api
+        .send(
+            "PATCH",
+            "/connectors/victim/config",
+            &json!({"registry.url": attacker.url, "registry.key": "k", "registry.secret": sealed("registry.secret")}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("send the secret itself"), "{body}");
+    assert!(!api.stored_config("victim").await.contains(&attacker.url));
+
+    // 4. A reference in a table name is refused on create: no table, nothing logged.
+    let (code, body) = api
+        .send(
+            "POST",
+            "/connectors",
+            &json!({"name": "thief", "config": with(victim(&own.url), &[("table", "${secret:victim/kafka.password}")])}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::BAD_REQUEST, "{body}");
+    assert!(!body.contains(KAFKA_PASSWORD));
+    assert!(
+        !attacker.requests().contains(KAFKA_PASSWORD),
+        "{}",
+        attacker.requests()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_reference_is_refused_by_its_text_alone() {
+    let dir = std::env::temp_dir().join(format!("inlet-hostile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let api = Api::new(Some(dir.clone())).await;
+    let own = Spy::registry().await;
+    let answer = |path: &str| {
+        with(
+            victim(&own.url),
+            &[
+                ("kafka.password", &format!("${{file:{path}}}")),
+                ("registry.secret", "x"),
+            ],
+        )
+    };
+    // 5. A file that exists and one that does not, outside the secrets dir: the same words.
+    let errors_of = |body: &str| -> Value {
+        let value: Value = serde_json::from_str(body).unwrap();
+        value["configs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["value"]["name"] == "kafka.password")
+            .unwrap()["value"]["errors"]
+            .clone()
+    };
+    let (_, exists) = api.validate(&answer("/etc/hostname")).await;
+    let (_, missing) = api.validate(&answer("/etc/no-such-file-here")).await;
+    assert_eq!(errors_of(&exists), errors_of(&missing));
+    assert!(!exists.contains("No such file") && !missing.contains("No such file"));
+    let (_, env_set) = api
+        .validate(&with(
+            victim(&own.url),
+            &[("kafka.password", "${env:HOME}")],
+        ))
+        .await;
+    let (_, env_unset) = api
+        .validate(&with(
+            victim(&own.url),
+            &[("kafka.password", "${env:NO_SUCH_VAR_X}")],
+        ))
+        .await;
+    assert_eq!(errors_of(&env_set), errors_of(&env_unset));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_of_another_site_cannot_drive_the_api() {
+    let api = Api::new(None).await;
+    let own = Spy::registry().await;
+    let create = json!({"name": "csrf", "config": victim(&own.url), "initial_state": "STOPPED"});
+    let request = |content_type: &str, origin: Option<&str>, host: Option<&str>| {
+        let mut r = Request::builder()
+            .method("POST")
+            .uri("/connectors")
+            .header("content-type", content_type);
+        if let Some(origin) = origin {
+            r = r.header("origin", origin);
+        }
+        if let Some(host) = host {
+            r = r.header("host", host);
+        }
+        r.body(Body::from(create.to_string())).unwrap()
+    };
+    // 6. A simple cross-site request (text/plain), a foreign origin, a rebinding host.
+    let (code, body) = api.call(request("text/plain", None, None)).await;
+    assert_eq!(code, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{body}");
+    assert!(body.contains("application/json"), "{body}");
+    let (code, body) = api
+        .call(request(
+            "application/json",
+            Some("http://evil.example"),
+            Some("127.0.0.1:8083"),
+        ))
+        .await;
+    assert_eq!(code, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.contains("--cors-origin"), "{body}");
+    let (code, body) = api
+        .call(request(
+            "application/json",
+            Some("http://attacker.example:8083"),
+            Some("attacker.example:8083"),
+        ))
+        .await;
+    assert_eq!(code, StatusCode::MISDIRECTED_REQUEST, "{body}");
+    assert!(body.contains("--host-name"), "{body}");
+    let stored: i64 = api
+        .db
+        .connect()
+        .await
+        .query_one("SELECT count(*) FROM inlet.connectors", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(stored, 0, "a refused request created a connector");
+    // The console's own page: its origin is the server's.
+    let (code, body) = api
+        .call(request(
+            "application/json",
+            Some("http://127.0.0.1:8083"),
+            Some("127.0.0.1:8083"),
+        ))
+        .await;
+    assert_eq!(code, StatusCode::CREATED, "{body}");
+    // 9. A weak tag never matches.
+    let (code, body) = api
+        .call(
+            Request::builder()
+                .method("PATCH")
+                .uri("/connectors/csrf/config")
+                .header("content-type", "application/json")
+                .header("if-match", "W/\"1\"")
+                .body(Body::from(r#"{"batch.linger_ms":"100"}"#))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(code, StatusCode::PRECONDITION_FAILED, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_huge_validation_gets_a_bounded_answer() {
+    let api = Api::new(None).await;
+    let own = Spy::registry().await;
+    // 8. 100,000 unknown keys, and one whose name is 10,000 characters long.
+    let mut config = victim(&own.url);
+    for i in 0..100_000 {
+        config[format!("x{i}")] = json!("v");
+    }
+    let long = "k".repeat(10_000);
+    config[long.as_str()] = json!("v");
+    let (code, body) = api.validate(&config).await;
+    assert_eq!(code, StatusCode::OK);
+    assert!(
+        body.len() < 200_000,
+        "the answer is {} bytes for a 1.5 MB request",
+        body.len()
+    );
+    let value: Value = serde_json::from_str(&body).unwrap();
+    assert!(
+        value["error_count"].as_u64().unwrap() >= 100_001,
+        "{}",
+        &body[..500]
+    );
+    assert!(
+        body.contains("more keys with errors"),
+        "{}",
+        &body[body.len() - 500..]
+    );
+    assert!(!body.contains(&long[..200]));
+    // The same as a create: a bounded 400.
+    let (code, body) = api
+        .send(
+            "POST",
+            "/connectors",
+            &json!({"name": "huge", "config": config}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::BAD_REQUEST);
+    assert!(body.len() < 100_000, "{} bytes", body.len());
+    assert!(
+        body.contains("more problems"),
+        "{}",
+        &body[body.len() - 300..]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_registry_check_follows_no_redirect_to_another_host_and_quotes_little() {
+    let api = Api::new(None).await;
+    let elsewhere = Spy::registry().await;
+    let redirecting = Spy::start(format!(
+        "HTTP/1.1 302 Found\r\nLocation: {}/subjects\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        elsewhere.url
+    ))
+    .await;
+    // 7. A redirect to another host is not followed: the credentials stay.
+    let config = json!({
+        "registry.url": redirecting.url,
+        "registry.key": "k",
+        "registry.secret": "redirected-secret-5521",
+    });
+    let (code, body) = api.send("POST", "/inlet/v1/registry/check", &config).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    assert!(redirecting.count() >= 1);
+    assert_eq!(elsewhere.count(), 0, "{}", elsewhere.requests());
+    assert!(body.contains("302"), "{body}");
+    // A remote error body is quoted shortly, never whole.
+    let chatty = Spy::start(http(
+        "500 Internal Server Error",
+        "text/html",
+        &"<p>internal page</p>".repeat(200),
+    ))
+    .await;
+    let (_, body) = api
+        .send(
+            "POST",
+            "/inlet/v1/registry/check",
+            &json!({"registry.url": chatty.url}),
+        )
+        .await;
+    assert!(body.contains("internal page"), "{body}");
+    assert!(body.len() < 2_000, "{} bytes: {body}", body.len());
+}

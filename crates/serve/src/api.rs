@@ -299,6 +299,23 @@ impl From<inlet_postgres::Error> for ApiError {
     }
 }
 
+/// A boolean query parameter as Kafka Connect (JAX-RS) reads one: `true` or `false` in any
+/// case (`?includeTasks=True`).
+pub(crate) fn query_bool<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<bool>, D::Error> {
+    let text: Option<String> = serde::Deserialize::deserialize(deserializer)?;
+    match text {
+        None => Ok(None),
+        Some(t) if t.eq_ignore_ascii_case("true") => Ok(Some(true)),
+        Some(t) if t.eq_ignore_ascii_case("false") => Ok(Some(false)),
+        Some(t) => Err(serde::de::Error::custom(format!(
+            "{:?} is not true or false",
+            crate::flat::shorten(&t)
+        ))),
+    }
+}
+
 /// How long a request may take, its body included (a preview or a probe of Kafka takes
 /// up to about 20 s).
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
@@ -313,7 +330,7 @@ pub fn router(app: App) -> axum::Router {
     let cors = cors(&app.0.cors_origins);
     let authorize = axum::middleware::from_fn_with_state(app.clone(), crate::auth::authorize);
     let guard = axum::middleware::from_fn_with_state(app.clone(), crate::guard::guard);
-    connectors::routes()
+    let routes = connectors::routes()
         .merge(plugins::routes())
         .merge(console::routes())
         .merge(dead_letters::routes())
@@ -340,7 +357,11 @@ pub fn router(app: App) -> axum::Router {
             REQUEST_TIMEOUT,
         ))
         .layer(axum::middleware::map_response(json_errors))
-        .layer(cors)
+        .layer(cors);
+    // `/connectors/` and `/connectors/{name}/status/` are the paths without the slash, as
+    // Kafka Connect's (Jersey's) answer them: trimmed before the routes are matched.
+    axum::Router::new()
+        .fallback_service(tower_http::normalize_path::NormalizePath::trim_trailing_slash(routes))
 }
 
 /// The CORS layer: browsers on `origins` may call the API (with a token); none by

@@ -45,6 +45,37 @@ const TOPIC_KEYS: &[&str] = &[
     "evolution",
 ];
 
+/// A flat configuration from a JSON object whose values are strings, or numbers and
+/// booleans, taken as their text as Kafka Connect's JSON binding takes them (`"tasks.max":
+/// 2` is `"2"`): the `deserialize_with` of a body's configuration.
+///
+/// # Errors
+/// A value that is null, an array or an object, named by its key.
+pub fn strings<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<FlatConfig, D::Error> {
+    let values: BTreeMap<String, serde_json::Value> =
+        serde::Deserialize::deserialize(deserializer)?;
+    values
+        .into_iter()
+        .map(|(key, value)| match value {
+            serde_json::Value::String(s) => Ok((key, s)),
+            serde_json::Value::Number(n) => Ok((key, n.to_string())),
+            serde_json::Value::Bool(b) => Ok((key, b.to_string())),
+            _ => Err(serde::de::Error::custom(format!(
+                "the value of {} is not a string, a number or a boolean",
+                shorten(&key)
+            ))),
+        })
+        .collect()
+}
+
+/// [`strings`] of a JSON body.
+///
+/// # Errors
+/// serde_json's, naming what is wrong.
+pub fn parse(body: &[u8]) -> Result<FlatConfig, serde_json::Error> {
+    strings(&mut serde_json::Deserializer::from_slice(body))
+}
+
 /// A problem with a key of a flat configuration: (key, what is wrong).
 pub type Problem = (String, String);
 

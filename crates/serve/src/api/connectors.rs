@@ -44,6 +44,7 @@ pub(super) fn routes() -> axum::Router<App> {
         .route("/connectors/{name}/stop", put(stop))
         .route("/connectors/{name}/restart", post(restart))
         .route("/connectors/{name}/topics", get(topics))
+        .route("/connectors/{name}/topics/reset", put(reset_topics))
         .route(
             "/connectors/{name}/offsets",
             get(offsets).patch(alter_offsets).delete(reset_offsets),
@@ -168,6 +169,15 @@ async fn list(
         .filter_map(|p| p.strip_prefix("expand="))
         .map(str::to_owned)
         .collect();
+    if let Some(other) = expand
+        .iter()
+        .find(|e| !["status", "info"].contains(&e.as_str()))
+    {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("expand={} is not status or info", flat::shorten(other)),
+        ));
+    }
     let client = app.client().await?;
     let stored = control::list_connectors(&*client).await?;
     let mut names: Vec<String> = stored.iter().map(|s| s.name.clone()).collect();
@@ -203,7 +213,7 @@ async fn list(
 #[derive(Deserialize)]
 struct CreateBody {
     name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "flat::strings")]
     config: FlatConfig,
     #[serde(default)]
     initial_state: Option<String>,
@@ -447,8 +457,8 @@ async fn put_config(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let config: FlatConfig = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_body("a JSON object of strings", e))?;
+    let config =
+        flat::parse(&body).map_err(|e| ApiError::bad_body("a JSON object of strings", e))?;
     check_name(&name)?;
     read_only(&app, &name)?;
     let stored = {
@@ -480,8 +490,25 @@ async fn patch_config(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let patch: BTreeMap<String, Option<String>> = serde_json::from_slice(&body)
+    let patch: BTreeMap<String, Value> = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_body("a JSON object of strings or nulls", e))?;
+    // Numbers and booleans as their text, as Kafka Connect's binding takes them.
+    let patch: BTreeMap<String, Option<String>> = patch
+        .into_iter()
+        .map(|(key, value)| match value {
+            Value::Null => Ok((key, None)),
+            Value::String(s) => Ok((key, Some(s))),
+            Value::Number(n) => Ok((key, Some(n.to_string()))),
+            Value::Bool(b) => Ok((key, Some(b.to_string()))),
+            _ => Err(ApiError::bad_body(
+                "a JSON object of strings or nulls",
+                format!(
+                    "the value of {} is an array or an object",
+                    flat::shorten(&key)
+                ),
+            )),
+        })
+        .collect::<Result<_, _>>()?;
     read_only(&app, &name)?;
     // Without If-Match a patch applies to whatever is stored: one that meets a concurrent
     // write is applied again to the new version (a few times).
@@ -827,7 +854,9 @@ async fn released(
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RestartQuery {
+    #[serde(default, deserialize_with = "super::query_bool")]
     include_tasks: Option<bool>,
+    #[serde(default, deserialize_with = "super::query_bool")]
     only_failed: Option<bool>,
 }
 
@@ -882,6 +911,18 @@ async fn topics(State(app): State<App>, Path(name): Path<String>) -> Result<Json
     let found = find(&app, &name).await?;
     let topics = flat::topics(found.config());
     Ok(Json(json!({ name: {"topics": topics} })))
+}
+
+/// `PUT /connectors/{name}/topics/reset`: 202. Kafka Connect forgets the topics a
+/// connector has used; an inlet connector's topics are its configuration's, so there is
+/// nothing to forget (the call is taken, for the clients that make it).
+async fn reset_topics(
+    State(app): State<App>,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    read_only(&app, &name)?;
+    find(&app, &name).await?;
+    Ok(StatusCode::ACCEPTED)
 }
 
 /// `GET /connectors/{name}/offsets`: the stored next offsets, in the sink shape.

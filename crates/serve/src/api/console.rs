@@ -34,6 +34,7 @@ pub(super) fn routes() -> axum::Router<App> {
 /// A step's body: the configuration so far, and the topic the step is about.
 #[derive(Deserialize)]
 struct StepBody {
+    #[serde(deserialize_with = "flat::strings")]
     config: FlatConfig,
     #[serde(default)]
     topic: Option<String>,
@@ -260,7 +261,8 @@ fn findings_json(findings: &[inlet_engine::Finding]) -> Value {
 /// and the consumer group, each failure with its fix — and the cluster's topics.
 async fn kafka_check(State(app): State<App>, body: Bytes) -> Result<Json<Value>, ApiError> {
     let _turn = app.step_turn().await?;
-    let config: FlatConfig = parse(&body, "a JSON object of strings")?;
+    let config =
+        flat::parse(&body).map_err(|e| ApiError::bad_body("a JSON object of strings", e))?;
     let config = prepared(&app, config).await?;
     let raw = lenient(&config)?;
     let settings = kafka_of(&raw)?;
@@ -305,7 +307,8 @@ fn prefixed(problems: Vec<(String, String)>, prefix: &str) -> Vec<flat::Problem>
 /// subject has a schema.
 async fn registry_check(State(app): State<App>, body: Bytes) -> Result<Json<Value>, ApiError> {
     let _turn = app.step_turn().await?;
-    let config: FlatConfig = parse(&body, "a JSON object of strings")?;
+    let config =
+        flat::parse(&body).map_err(|e| ApiError::bad_body("a JSON object of strings", e))?;
     let config = prepared(&app, config).await?;
     let raw = lenient(&config)?;
     let registry = registry_of(&raw)?;
@@ -323,7 +326,8 @@ async fn registry_check(State(app): State<App>, body: Bytes) -> Result<Json<Valu
 /// [`MAX_TOPICS_LOOKED_UP`] with a subject).
 async fn topics(State(app): State<App>, body: Bytes) -> Result<Json<Value>, ApiError> {
     let _turn = app.step_turn().await?;
-    let config: FlatConfig = parse(&body, "a JSON object of strings")?;
+    let config =
+        flat::parse(&body).map_err(|e| ApiError::bad_body("a JSON object of strings", e))?;
     let config = prepared(&app, config).await?;
     let raw = lenient(&config)?;
     let settings = kafka_of(&raw)?;

@@ -315,8 +315,20 @@ async fn validate(
 ) -> Result<Json<Value>, ApiError> {
     check_plugin(&plugin)?;
     let _turn = app.step_turn().await?;
-    let sent: FlatConfig = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_body("a JSON object of strings", e))?;
+    let sent = flat::parse(&body).map_err(|e| ApiError::bad_body("a JSON object of strings", e))?;
+    // Kafka Connect's refusal of a configuration of another plugin.
+    if let Some(class) = sent.get("connector.class")
+        && class != PLUGIN_CLASS
+        && class != "PostgresSink"
+    {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "Included connector type {} does not match request type {plugin}",
+                flat::shorten(class)
+            ),
+        ));
+    }
     let name = sent
         .get("name")
         .cloned()

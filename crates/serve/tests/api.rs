@@ -1,7 +1,8 @@
-//! The API against a caller who holds a token and wants another connector's secret, or a
-//! web page that wants to drive the API: in process (`router(app).oneshot`), over a real
-//! PostgreSQL, with spy HTTP servers on loopback that record every request they get — so
-//! a secret sent where its connector does not send it shows in what they saw.
+//! The API in process (`router(app).oneshot`), over a real PostgreSQL: against a caller who
+//! holds a token and wants another connector's secret, or a web page that wants to drive
+//! the API — with spy HTTP servers on loopback that record every request they get, so a
+//! secret sent where its connector does not send it shows in what they saw — and as the
+//! clients made for Kafka Connect call it.
 
 use std::sync::{Arc, Mutex};
 
@@ -128,7 +129,7 @@ struct Api {
 
 impl Api {
     async fn new(secrets_dir: Option<std::path::PathBuf>) -> Self {
-        let db = TestDatabase::create("hostile").await;
+        let db = TestDatabase::create("api").await;
         let database = DatabaseConfig::parse(db.url()).unwrap();
         let mut client = database.connect().await.unwrap();
         inlet_postgres::migrate(&mut client).await.unwrap();
@@ -584,4 +585,76 @@ async fn the_registry_check_follows_no_redirect_to_another_host_and_quotes_littl
         .await;
     assert!(body.contains("internal page"), "{body}");
     assert!(body.len() < 2_000, "{} bytes: {body}", body.len());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn clients_made_for_kafka_connect_are_answered_as_connect_answers_them() {
+    let api = Api::new(None).await;
+    let own = Spy::registry().await;
+    // Values as JSON numbers and booleans, as Connect's binding takes them.
+    let mut config = victim(&own.url);
+    config["tasks.max"] = json!(2);
+    config["create_table"] = json!(false);
+    let (code, body) = api
+        .send(
+            "POST",
+            "/connectors",
+            &json!({"name": "edges", "config": config, "initial_state": "PAUSED"}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::CREATED, "{body}");
+    let stored = api.stored_config("edges").await;
+    assert!(
+        stored.contains(r#""create_table": "false""#)
+            || stored.contains(r#""create_table":"false""#),
+        "{stored}"
+    );
+    let (code, body) = api
+        .send(
+            "PATCH",
+            "/connectors/edges/config",
+            &json!({"batch.linger_ms": 50}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let get = |path: &str| Request::builder().uri(path).body(Body::empty()).unwrap();
+    // Trailing slashes.
+    for path in [
+        "/connectors/",
+        "/connectors/edges/",
+        "/connectors/edges/status/",
+    ] {
+        let (code, body) = api.call(get(path)).await;
+        assert_eq!(code, StatusCode::OK, "{path}: {body}");
+        assert!(body.contains("edges"), "{path}: {body}");
+    }
+    // Booleans in any case.
+    let (code, body) = api
+        .call(
+            Request::builder()
+                .method("POST")
+                .uri("/connectors/edges/restart?includeTasks=True&onlyFailed=False")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(code, StatusCode::ACCEPTED, "{body}");
+    let (code, body) = api
+        .call(
+            Request::builder()
+                .method("PUT")
+                .uri("/connectors/edges/topics/reset")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(code, StatusCode::ACCEPTED, "{body}");
+    // Another plugin's configuration, and an expand that is not one.
+    let (code, body) = api
+        .validate(&json!({"connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector"}))
+        .await;
+    assert_eq!(code, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("does not match request type"), "{body}");
+    let (code, body) = api.call(get("/connectors?expand=garbage")).await;
+    assert_eq!(code, StatusCode::BAD_REQUEST, "{body}");
 }

@@ -170,21 +170,23 @@ pub struct PartitionBounds {
 }
 
 /// The bounds of every partition of `topics`, in (topic, partition) order: where an offset
-/// reset to earliest or latest puts a partition. Blocking (librdkafka): call it from a
-/// blocking thread.
+/// reset to earliest or latest puts a partition; and the topics of `topics` the cluster
+/// does not have (or does not show this user), which have none. Blocking (librdkafka):
+/// call it from a blocking thread.
 ///
 /// # Errors
 /// A message that says what to do (secrets scrubbed): the settings unusable, the brokers
-/// not answering, a topic absent or not readable.
+/// not answering, a topic not readable.
 pub fn partition_bounds(
     settings: &KafkaSettings,
     topics: &[String],
-) -> std::result::Result<Vec<PartitionBounds>, String> {
+) -> std::result::Result<(Vec<PartitionBounds>, Vec<String>), String> {
     let consumer: BaseConsumer<Quiet> = settings
         .consumer_config()
         .create_with_context(Quiet::default())
         .map_err(|e| settings.scrub(&format!("the Kafka settings are not usable: {e}")))?;
     let mut bounds = Vec::new();
+    let mut missing = Vec::new();
     for topic in topics {
         let metadata = consumer
             .fetch_metadata(Some(topic), KAFKA_TIMEOUT)
@@ -200,9 +202,8 @@ pub fn partition_bounds(
             .flat_map(|t| t.partitions().iter().map(|p| p.id()))
             .collect();
         if partitions.is_empty() {
-            return Err(format!(
-                "{topic} does not exist on this cluster (or is not visible to this user)"
-            ));
+            missing.push(topic.clone());
+            continue;
         }
         for partition in partitions {
             let (earliest, latest) = consumer
@@ -221,7 +222,7 @@ pub fn partition_bounds(
         }
     }
     bounds.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
-    Ok(bounds)
+    Ok((bounds, missing))
 }
 
 fn probe_unscrubbed(settings: &KafkaSettings, topics: &[String]) -> KafkaProbe {

@@ -46,12 +46,14 @@ async fn partitions(
     let config = running_config(&app, &name).await?;
     let topics: Vec<String> = config.topics.iter().map(|t| t.topic.clone()).collect();
     let kafka = config.kafka.clone();
-    let bounds =
+    let (bounds, missing) =
         tokio::task::spawn_blocking(move || inlet_kafka::partition_bounds(&kafka, &topics))
             .await
             .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
             .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, e))?;
-    Ok(Json(json!({ "partitions": bounds })))
+    Ok(Json(
+        json!({ "partitions": bounds, "missing_topics": missing }),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -69,7 +71,13 @@ async fn metrics(
     Query(query): Query<MetricsQuery>,
 ) -> Result<Json<Value>, ApiError> {
     exists(&app, &name).await?;
-    let minutes = query.minutes.unwrap_or(15).clamp(1, 60);
+    let minutes = query.minutes.unwrap_or(15);
+    if !(1..=60).contains(&minutes) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("minutes={minutes} is not 1 to 60"),
+        ));
+    }
     let mut reports: Vec<Value> = Vec::new();
     if app.0.files.contains_key(&name)
         && let Ok(status) = app.0.supervisor.status(&name)
@@ -201,7 +209,13 @@ async fn page(
     Query(query): Query<PageQuery>,
 ) -> Result<Json<Value>, ApiError> {
     exists(&app, &name).await?;
-    let limit = query.limit.unwrap_or(100).clamp(1, MAX_PAGE);
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("limit={limit} is not 1 to {MAX_PAGE}"),
+        ));
+    }
     let filter = DeadLetterFilter {
         reason: query.reason.filter(|r| !r.is_empty()),
         topic: query.topic.filter(|t| !t.is_empty()),

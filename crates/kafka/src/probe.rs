@@ -111,7 +111,7 @@ impl ClientContext for Quiet {
         {
             *slot = Some(error.clone());
         }
-        if matches!(
+        let transport = matches!(
             error.rdkafka_error_code(),
             Some(
                 RDKafkaErrorCode::BrokerTransportFailure
@@ -119,20 +119,14 @@ impl ClientContext for Quiet {
                     | RDKafkaErrorCode::SSL
                     | RDKafkaErrorCode::AllBrokersDown
             )
-        ) && reason.contains("brokers are down")
-        {
+        );
+        let all_down = reason.contains("brokers are down");
+        if transport && all_down {
             self.all_down
                 .store(true, std::sync::atomic::Ordering::Relaxed);
         }
-        if matches!(
-            error.rdkafka_error_code(),
-            Some(
-                RDKafkaErrorCode::BrokerTransportFailure
-                    | RDKafkaErrorCode::Resolve
-                    | RDKafkaErrorCode::SSL
-                    | RDKafkaErrorCode::AllBrokersDown
-            )
-        ) && !reason.contains("brokers are down")
+        if transport
+            && !all_down
             && let Ok(mut slot) = self.transport.lock()
         {
             *slot = Some(reason.to_owned());

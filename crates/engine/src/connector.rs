@@ -25,7 +25,7 @@ use tracing::Instrument as _;
 
 use crate::batcher::Batcher;
 use crate::config::ConnectorConfig;
-use crate::decode::{Target, decode, key_schema, latest_schema};
+use crate::decode::{Target, decode, key_schema, latest_schema_or_retry};
 use crate::events::{BatchCommitted, BatchFenced, Rebalanced, Retried};
 use crate::metrics::Progress;
 use crate::offsets::DbOffsets;

@@ -669,6 +669,29 @@ pub(crate) async fn latest_schema(
     Some((latest.id, writer))
 }
 
+/// As [`latest_schema`], but a registry that does not answer (down, timing out, an answer
+/// that is not its API's) is an error to retry rather than no schema: a connector must not
+/// start without the key's fields, or without the coverage check, because of a time-out.
+pub(crate) async fn latest_schema_or_retry(
+    registry: &RegistryClient,
+    subject: &str,
+) -> Result<Option<(u32, WriterSchema)>, inlet_registry::Error> {
+    let retry = |e: inlet_registry::Error| if e.is_retriable() { Err(e) } else { Ok(None) };
+    let latest = match registry.subject_version(subject, "latest").await {
+        Ok(latest) => latest,
+        Err(e) => return retry(e),
+    };
+    let resolved = match registry.resolve(latest.id).await {
+        Ok(resolved) => resolved,
+        Err(e) => return retry(e),
+    };
+    Ok(
+        WriterSchema::parse(&resolved.schema, &resolved.dependencies)
+            .ok()
+            .map(|writer| (latest.id, writer)),
+    )
+}
+
 /// `(id, schema)` as a plan's key schema.
 pub(crate) fn key_schema(key: &Option<(u32, WriterSchema)>) -> Option<KeySchema<'_>> {
     key.as_ref()

@@ -1,7 +1,7 @@
 //! Dead letters as the API shows them (pages, filtered by reason or topic; the raw key and
 //! value), and their replay: a record that now converts is stored and its dead letter
 //! marked replayed in one transaction, so it becomes a row exactly once; one that still
-//! fails keeps its new reason.
+//! fails keeps its new reason, with one more attempt.
 
 use tokio_postgres::{Client, GenericClient};
 
@@ -31,8 +31,14 @@ pub struct DeadLetter {
     pub schema_id: Option<i64>,
     /// Why it could not be stored (the latest reason, after a replay that failed).
     pub error: String,
-    /// When it was stored, RFC 3339 in UTC.
+    /// When it was first stored, RFC 3339 in UTC.
     pub failed_at: String,
+    /// When its record last failed (read again after an offset reset, or replayed), RFC
+    /// 3339 in UTC; `failed_at` when it failed once.
+    pub last_seen: String,
+    /// How many times its record failed: 1, and one more each time it is met again or a
+    /// replay fails.
+    pub attempts: i32,
     /// When it was replayed into its table, RFC 3339 in UTC.
     pub replayed_at: Option<String>,
     /// How many replays were tried.
@@ -94,6 +100,8 @@ pub async fn dead_letters(
             failed_at: r.get(10),
             replayed_at: r.get(11),
             replays: r.get(12),
+            attempts: r.get(13),
+            last_seen: r.get(14),
         })
         .collect())
 }
@@ -194,8 +202,9 @@ impl Batch {
     /// Replays entry `index` of this batch — decoded from dead letter `id`'s record — in
     /// one transaction: its row is appended and the dead letter marked replayed; a dead
     /// letter replayed meanwhile is left alone (nothing written). A row of a table written
-    /// by key (upsert, delete) is not replayed: a later record of its key may be stored. A row the database refuses, or an entry that is still a
-    /// dead letter, gives the dead letter its new reason. The batch's offsets are not
+    /// by key (upsert, delete) is not replayed: a later record of its key may be stored. A row
+    /// the database refuses, or an entry that is still a dead letter, gives the dead letter
+    /// its new reason, a new `last_seen` and one more attempt. The batch's offsets are not
     /// touched: a replay stores what was passed over, not what comes next.
     ///
     /// # Errors

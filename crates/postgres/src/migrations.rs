@@ -43,6 +43,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         include_str!("sql/migrations/007_worker_files.sql"),
     ),
     (8, "secrets", include_str!("sql/migrations/008_secrets.sql")),
+    (
+        9,
+        "dead letters met again",
+        include_str!("sql/migrations/009_dead_letter_attempts.sql"),
+    ),
 ];
 
 /// The version of inlet's schema this build makes: its newest migration.

@@ -558,3 +558,239 @@ async fn upserts_of_new_keys_are_copied_and_a_stored_key_among_them_still_update
         .get(0);
     assert_eq!(stored, 6, "the offsets commit with the rows");
 }
+
+/// A dead letter as the table holds it: (offset, error, attempts, last_seen after
+/// failed_at, replayed).
+async fn stored_dead_letters(
+    client: &tokio_postgres::Client,
+) -> Vec<(i64, String, i32, bool, bool)> {
+    client
+        .query(
+            r#"SELECT "offset", error, attempts, last_seen > failed_at, replayed_at IS NOT NULL
+               FROM inlet.dead_letters ORDER BY "offset""#,
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+        .collect()
+}
+
+/// Offsets reset to earliest over dead-lettered records: the records are met again, and
+/// each dead letter takes the new reason, a later `last_seen` and one more attempt; the
+/// batch commits (it used to fail on the dead letters' unique key, at every restart).
+#[tokio::test]
+async fn a_record_dead_lettered_again_after_an_offset_reset_updates_its_dead_letter() {
+    let (_db, mut client) = setup().await;
+    let values = [
+        (10, Some("a")),
+        (11, None),
+        (12, Some("bad")),
+        (13, Some("b")),
+    ];
+    let first = batch(&values, None).write(&mut client).await.unwrap();
+    assert!(
+        matches!(
+            first,
+            Outcome::Committed {
+                rows: 2,
+                dead_letters: 2,
+                ..
+            }
+        ),
+        "{first:?}"
+    );
+    // The reset: the connector's offsets go back to the partition's start.
+    client
+        .execute("UPDATE inlet.offsets SET next_offset = 10", &[])
+        .await
+        .unwrap();
+    client.execute("DELETE FROM t", &[]).await.unwrap();
+    // Met again, the undecodable record fails for another reason this time.
+    let mut again = batch(&values, Some(10));
+    if let EntryKind::Dead { error, .. } = &mut again.entries[1].kind {
+        *error = "unknown schema id 7".into();
+    }
+    let second = again.write(&mut client).await.unwrap();
+    assert_eq!(
+        second,
+        Outcome::Committed {
+            rows: 2,
+            dead_letters: 2,
+            next: rustc_hash::FxHashMap::from_iter([((0, 0), 14)]),
+        }
+    );
+    let dead = stored_dead_letters(&client).await;
+    assert_eq!(dead.len(), 2, "one dead letter per record: {dead:?}");
+    assert_eq!(
+        (dead[0].0, dead[0].1.as_str(), dead[0].2, dead[0].3),
+        (11, "unknown schema id 7", 2, true)
+    );
+    assert_eq!((dead[1].0, dead[1].2, dead[1].3), (12, 2, true));
+    assert!(dead[1].1.contains("t_v_check"), "{}", dead[1].1);
+    assert_eq!(
+        load_offsets(&client, "test", "events").await.unwrap()[&0],
+        14
+    );
+}
+
+/// Two workers storing the same dead letter at once (a rebalance while offsets were being
+/// reset): the second waits for the first's transaction, then updates its row; both
+/// commit, and there is one dead letter with two attempts.
+#[tokio::test]
+async fn two_transactions_storing_one_dead_letter_at_once_both_commit() {
+    let (db, mut client) = setup().await;
+    let mut other = DatabaseConfig::parse(db.url())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let one = batch(&[(5, None)], None);
+    // The other worker has stored the same dead letter and not committed yet.
+    let hold = other.transaction().await.unwrap();
+    hold.batch_execute(
+        r#"INSERT INTO inlet.dead_letters (connector, topic, "partition", "offset", error)
+           VALUES ('test', 'events', 0, 5, 'first')"#,
+    )
+    .await
+    .unwrap();
+    let (written, ()) = tokio::join!(one.write(&mut client), async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        hold.commit().await.unwrap();
+    });
+    assert!(
+        matches!(
+            written.unwrap(),
+            Outcome::Committed {
+                dead_letters: 1,
+                ..
+            }
+        ),
+        "the waiting transaction commits"
+    );
+    let dead = stored_dead_letters(&client).await;
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!((dead[0].1.as_str(), dead[0].2), ("malformed Avro body", 2));
+}
+
+/// The id of the dead letter at `offset`.
+async fn dead_letter_id(client: &tokio_postgres::Client, offset: i64) -> i64 {
+    client
+        .query_one(
+            r#"SELECT id FROM inlet.dead_letters WHERE "offset" = $1"#,
+            &[&offset],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// A replay that fails again gives the dead letter its new reason, a later `last_seen` and
+/// one more attempt; one that stores its row marks it replayed, and meeting that same record
+/// again (an offset reset) keeps it replayed — its row is stored — while a different record
+/// at that offset (the topic made again) is a dead letter to replay anew.
+#[tokio::test]
+async fn a_replayed_dead_letter_that_fails_again_keeps_one_dead_letter_with_its_new_reason() {
+    use inlet_postgres::dead_letters::Replayed;
+    let (_db, mut client) = setup().await;
+    let values = [(10, None), (11, Some("bad")), (12, None)];
+    batch(&values, None).write(&mut client).await.unwrap();
+    let (ten, eleven, twelve) = (
+        dead_letter_id(&client, 10).await,
+        dead_letter_id(&client, 11).await,
+        dead_letter_id(&client, 12).await,
+    );
+    // The replay: 10 still does not decode, 11 is still refused, 12 now converts.
+    let mut replay = batch(&[(10, None), (11, Some("bad")), (12, Some("ok"))], None);
+    if let EntryKind::Dead { error, .. } = &mut replay.entries[0].kind {
+        *error = "unknown schema id 7".into();
+    }
+    let outcomes = [
+        replay.replay(&mut client, 0, ten).await.unwrap(),
+        replay.replay(&mut client, 1, eleven).await.unwrap(),
+        replay.replay(&mut client, 2, twelve).await.unwrap(),
+    ];
+    assert!(
+        matches!(&outcomes[0], Replayed::StillDead { reason } if reason == "unknown schema id 7"),
+        "{outcomes:?}"
+    );
+    assert!(matches!(&outcomes[1], Replayed::StillDead { reason } if reason.contains("t_v_check")));
+    assert_eq!(outcomes[2], Replayed::Stored);
+    let dead = stored_dead_letters(&client).await;
+    assert_eq!(
+        dead.iter()
+            .map(|d| (d.0, d.2, d.3, d.4))
+            .collect::<Vec<_>>(),
+        [
+            (10, 2, true, false),
+            (11, 2, true, false),
+            (12, 1, false, true)
+        ]
+    );
+    assert_eq!(dead[0].1, "unknown schema id 7");
+    let replays: Vec<i32> = client
+        .query(
+            r#"SELECT replays FROM inlet.dead_letters ORDER BY "offset""#,
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(replays, [1, 1, 1]);
+
+    // The offsets reset: 12, met again as it was, fails again (its row stays stored by the
+    // replay); then the topic is made again and offset 12 holds another record.
+    client
+        .execute("UPDATE inlet.offsets SET next_offset = 12", &[])
+        .await
+        .unwrap();
+    batch(&[(12, None)], Some(12))
+        .write(&mut client)
+        .await
+        .unwrap();
+    let dead = stored_dead_letters(&client).await;
+    assert_eq!(
+        (dead[2].0, dead[2].2, dead[2].4),
+        (12, 2, true),
+        "still replayed"
+    );
+    client
+        .execute("UPDATE inlet.offsets SET next_offset = 12", &[])
+        .await
+        .unwrap();
+    let mut other = Batch {
+        connector: "test".into(),
+        topics: vec!["events".into()],
+        ..Batch::default()
+    };
+    let raw = other.keep_raw(None, None, Some(b"another record"), "", None);
+    other.entries.push(Entry {
+        topic: 0,
+        partition: 0,
+        offset: 12,
+        kind: EntryKind::Dead {
+            raw,
+            error: "malformed Avro body".into(),
+        },
+    });
+    other.starts.insert((0, 0), Some(12));
+    other.write(&mut client).await.unwrap();
+    let dead = stored_dead_letters(&client).await;
+    assert_eq!(
+        (dead[2].0, dead[2].2, dead[2].4),
+        (12, 3, false),
+        "to replay anew"
+    );
+    let value: Vec<u8> = client
+        .query_one(
+            r#"SELECT value FROM inlet.dead_letters WHERE "offset" = 12"#,
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(value, b"another record");
+}

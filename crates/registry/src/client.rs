@@ -337,9 +337,11 @@ impl RegistryClient {
                 message,
             });
         }
-        serde_json::from_slice(&bytes).map_err(|e| Error::InvalidResponse {
+        serde_json::from_slice(&bytes).map_err(|e| Error::Garbled {
             url: url_text,
+            status: status.as_u16(),
             reason: e.to_string(),
+            excerpt: shorten(&String::from_utf8_lossy(&bytes)),
         })
     }
 }

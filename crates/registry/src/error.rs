@@ -57,6 +57,22 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// A success status with a body that is not the JSON the Confluent API returns (a
+    /// proxy's page, a truncated answer): the registry or what stands in front of it is at
+    /// fault, and a later request may be answered properly.
+    #[error(
+        "schema registry at {url} answered HTTP {status} with a body that is not the JSON of the Confluent API ({reason}); it began: {excerpt}. Check that registry.url is the registry itself, not a proxy or a web page; inlet retries"
+    )]
+    Garbled {
+        /// The URL requested.
+        url: String,
+        /// The HTTP status (a success).
+        status: u16,
+        /// What the JSON parser said.
+        reason: String,
+        /// The body's start, shortened.
+        excerpt: String,
+    },
     /// A schema's references nest deeper than inlet follows (or form a cycle).
     #[error(
         "schema {id} has references nested deeper than {max} levels (or a cycle of references)"
@@ -70,10 +86,11 @@ pub enum Error {
 }
 
 impl Error {
-    /// Whether the same request may succeed later (registry down, overloaded, timing out).
+    /// Whether the same request may succeed later (registry down, overloaded, timing out,
+    /// answering with something that is not its API's JSON).
     pub fn is_retriable(&self) -> bool {
         match self {
-            Error::Unreachable { .. } => true,
+            Error::Unreachable { .. } | Error::Garbled { .. } => true,
             Error::Api { status, .. } => *status >= 500 || *status == 429,
             _ => false,
         }

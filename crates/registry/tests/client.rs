@@ -149,3 +149,43 @@ async fn errors_say_what_happened_and_whether_to_retry() {
     assert!(matches!(err, Error::Unreachable { .. }), "{err:?}");
     assert!(err.is_retriable());
 }
+
+/// A registry that answers every request with `body` after `delay`, HTTP 200.
+async fn serve_answer(delay: Duration, body: &'static str) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = axum::Router::new().fallback(move || async move {
+        tokio::time::sleep(delay).await;
+        body
+    });
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    format!("http://{addr}")
+}
+
+/// A registry (or the proxy before it) that answers 200 with a web page, and one that
+/// answers too slowly: both are the registry's fault and retried, and the first says what
+/// came back.
+#[tokio::test]
+async fn a_garbled_or_slow_answer_is_the_registrys_fault_and_retried() {
+    let url = serve_answer(Duration::ZERO, "<html><body>Bad gateway</body></html>").await;
+    let err = client(&url, None).resolve(1).await.unwrap_err();
+    assert!(matches!(err, Error::Garbled { status: 200, .. }), "{err:?}");
+    assert!(err.is_retriable(), "{err:?}");
+    assert_eq!(err.fault(), inlet_fault::Fault::External);
+    let text = err.to_string();
+    assert!(
+        text.contains("not the JSON") && text.contains("<html><body>Bad gateway"),
+        "{text}"
+    );
+
+    let url = serve_answer(Duration::from_secs(5), "{}").await;
+    let mut config = RegistryConfig::new(url);
+    config.timeout = Duration::from_millis(300);
+    let err = RegistryClient::new(config)
+        .unwrap()
+        .resolve(1)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Unreachable { .. }), "{err:?}");
+    assert!(err.is_retriable());
+}

@@ -41,7 +41,13 @@ impl Connector {
             source,
         };
         // The key's latest schema: its fields can fill columns the value does not.
-        let key = latest_schema(registry, &format!("{}-key", topic.topic)).await;
+        let unavailable = |e: inlet_registry::Error| RunError::Unavailable {
+            connector: self.config.name.clone(),
+            message: e.to_string(),
+        };
+        let key = latest_schema_or_retry(registry, &format!("{}-key", topic.topic))
+            .await
+            .map_err(unavailable)?;
         if let Some(columns) = table_columns(client, &topic.table)
             .await
             .map_err(db_error)?
@@ -54,7 +60,9 @@ impl Connector {
             // than every record dead-lettered (or rows of NULLs); without the registry the
             // records are checked schema by schema as they come.
             if let Some((id, writer)) =
-                latest_schema(registry, &format!("{}-value", topic.topic)).await
+                latest_schema_or_retry(registry, &format!("{}-value", topic.topic))
+                    .await
+                    .map_err(unavailable)?
                 && let Some(reason) = target.coverage_problem(&writer, key_schema(&key))
             {
                 return Err(table_error(format!(
@@ -83,10 +91,17 @@ impl Connector {
                 "table {} does not exist, and the schema to create it from cannot be read: subject {subject}: {e}. Produce to the topic with a registered schema first, or create the table",
                 topic.table
             ))})?;
-        let resolved = registry
-            .resolve(latest.id)
-            .await
-            .map_err(|e| table_error(format!("schema id {}: {e}", latest.id)))?;
+        let resolved = registry.resolve(latest.id).await.map_err(|e| {
+            let message = format!("schema id {} of subject {subject}: {e}", latest.id);
+            if e.is_retriable() {
+                RunError::Unavailable {
+                    connector: self.config.name.clone(),
+                    message,
+                }
+            } else {
+                table_error(message)
+            }
+        })?;
         let writer = WriterSchema::parse(&resolved.schema, &resolved.dependencies)
             .map_err(|e| table_error(format!("schema id {}: {e}", latest.id)))?;
         // Columns the value lacks may come from the key's fields (its latest schema).

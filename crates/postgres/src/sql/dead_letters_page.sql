@@ -5,7 +5,8 @@ SELECT id, topic, "partition", "offset",
        octet_length(key), octet_length(value), headers::text, schema_id, error,
        to_char(failed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
        to_char(replayed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-       replays
+       replays, attempts,
+       to_char(last_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
 FROM inlet.dead_letters
 WHERE connector = $1 AND id > $2
   AND ($3::text IS NULL OR strpos(error, $3) > 0)

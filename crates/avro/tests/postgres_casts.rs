@@ -322,13 +322,44 @@ fn jsonb_case(rng: &mut Rng) -> Case {
                 .collect(),
         );
     }
-    Case::new(
+    // Nesting: up to 128 levels stored as PostgreSQL stores them, deeper refused by inlet
+    // (PostgreSQL stores 129 and 200 and fails the statement at 100,000: its stack).
+    for depth in [127, 128, 129, 200, 100_000] {
+        inputs.push(format!("{}{}", "[".repeat(depth), "]".repeat(depth)));
+        inputs.push(format!(
+            "{}1{}",
+            r#"{"a":"#.repeat(depth),
+            "}".repeat(depth)
+        ));
+    }
+    inputs.push(format!(r#"[{}]"#, r#""[[[[""#.repeat(200)));
+    let mut case = Case::new(
         "string into jsonb",
         r#""string""#,
         "jsonb",
         "$2::text::jsonb",
         strings(&inputs),
-    )
+    );
+    case.stricter = Some(|text| nesting(text) > 128);
+    case
+}
+
+/// How deep arrays and objects nest in `text` (which holds no brackets inside strings but
+/// for the one input made to check that such brackets do not count).
+fn nesting(text: &str) -> usize {
+    let (mut depth, mut deepest, mut in_string) = (0usize, 0, false);
+    for c in text.chars() {
+        match c {
+            '"' => in_string = !in_string,
+            '[' | '{' if !in_string => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ']' | '}' if !in_string => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 fn date_case(rng: &mut Rng) -> Case {

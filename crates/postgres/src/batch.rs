@@ -236,7 +236,7 @@ impl Batch {
                 }
                 Ok(None) => return Ok(true),
                 Err(e)
-                    if is_rejection(&e)
+                    if e.is_row_refusal()
                         && part.iter().any(|e| matches!(e.kind, EntryKind::Row { .. })) =>
                 {
                     if part.len() == 1 {
@@ -703,14 +703,6 @@ fn row_key(row: &[u8], positions: &[usize]) -> Option<Vec<u8>> {
 
 /// PostgreSQL's unique_violation: a key stored already.
 const UNIQUE_VIOLATION: &str = "23505";
-
-/// Whether the database refused the data (rather than failing): data exceptions (22),
-/// integrity constraints (23), a trigger's raise (P0), check option (44).
-fn is_rejection(error: &Error) -> bool {
-    error
-        .sqlstate()
-        .is_some_and(|code| matches!(&code[..2], "22" | "23" | "P0" | "44"))
-}
 
 #[cfg(test)]
 mod tests {

@@ -261,10 +261,8 @@ impl Batch {
     }
 }
 
-/// A statement the server refused for the data (a conversion, a constraint): what a
-/// dead letter's reason is made of.
+/// A statement the server refused for the row (a conversion, a constraint, a limit) or for
+/// the table as it is now (a column gone: class 42): what a failed replay's reason is made of.
 fn is_refusal(error: &Error) -> bool {
-    error
-        .sqlstate()
-        .is_some_and(|code| matches!(&code[..2], "22" | "23" | "P0" | "44" | "42"))
+    error.is_row_refusal() || error.sqlstate().is_some_and(|code| code.starts_with("42"))
 }

@@ -80,6 +80,21 @@ impl Error {
         }
     }
 
+    /// Whether one row can have caused this refusal, so that the batch is split until the
+    /// row is found and dead-lettered: a data exception (SQLSTATE class 22), an integrity
+    /// constraint (23), a trigger's raise or its routine's failure (P0, 2F, 38, 39), a view's
+    /// check option (44), or a limit the row exceeded (54: a row too big for a page, a value
+    /// nested past the server's stack). A refusal of the statement whatever its rows (a
+    /// missing column, a permission) is not: every row would be dead-lettered.
+    pub fn is_row_refusal(&self) -> bool {
+        self.sqlstate().is_some_and(|code| {
+            matches!(
+                code.get(..2),
+                Some("22" | "23" | "2F" | "38" | "39" | "44" | "54" | "P0")
+            )
+        })
+    }
+
     /// Whether trying again later may succeed (the server is restarting, the network is
     /// down) rather than needing a change of configuration (wrong password, untrusted
     /// certificate, no such database).

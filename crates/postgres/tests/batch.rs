@@ -138,6 +138,68 @@ async fn refused_rows_are_isolated_and_the_rest_lands() {
     );
 }
 
+/// A limit one row exceeds (SQLSTATE class 54) is that row's fault, like a constraint: the
+/// batch is split, the row dead-lettered with the server's sentence, the others stored.
+#[tokio::test]
+async fn a_row_past_the_servers_limits_is_dead_lettered_and_the_rest_lands() {
+    let (_db, mut client) = setup().await;
+    // A value kept inline (no TOAST) past a page: "row is too big" (54000). A trigger that
+    // reads the value as jsonb, nested 100,000 deep: "stack depth limit exceeded" (54001).
+    client
+        .batch_execute(
+            "ALTER TABLE t ALTER COLUMN v SET STORAGE PLAIN;
+             CREATE FUNCTION as_json() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+               IF left(NEW.v, 1) = '[' THEN PERFORM NEW.v::jsonb; END IF;
+               RETURN NEW;
+             END $$;
+             CREATE TRIGGER as_json BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION as_json();",
+        )
+        .await
+        .unwrap();
+    let wide = "x".repeat(9000);
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let values = [
+        (10, Some("a")),
+        (11, Some(wide.as_str())),
+        (12, Some("b")),
+        (13, Some(deep.as_str())),
+        (14, Some("c")),
+    ];
+    let outcome = batch(&values, None).write(&mut client).await.unwrap();
+    assert_eq!(
+        outcome,
+        Outcome::Committed {
+            rows: 3,
+            dead_letters: 2,
+            next: rustc_hash::FxHashMap::from_iter([((0, 0), 15)]),
+        }
+    );
+    let ids: Vec<i32> = client
+        .query("SELECT id FROM t ORDER BY id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(ids, [10, 12, 14]);
+    let dead: Vec<(i64, String)> = client
+        .query(
+            r#"SELECT "offset", error FROM inlet.dead_letters ORDER BY "offset""#,
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(dead.len(), 2, "{dead:?}");
+    assert_eq!(dead[0].0, 11);
+    assert!(dead[0].1.contains("row is too big"), "{}", dead[0].1);
+    assert_eq!(dead[1].0, 13);
+    assert!(dead[1].1.contains("stack depth"), "{}", dead[1].1);
+}
+
 #[tokio::test]
 async fn a_stale_batch_stores_nothing() {
     let (_db, mut client) = setup().await;

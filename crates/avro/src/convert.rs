@@ -664,35 +664,6 @@ fn emit_array(
     Ok(())
 }
 
-/// Whether valid JSON `text` nests arrays and objects more than `max` deep (brackets inside
-/// strings do not count).
-fn nests_deeper(text: &[u8], max: usize) -> bool {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for &byte in text {
-        if in_string {
-            match byte {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match byte {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > max {
-                    return true;
-                }
-            }
-            b']' | b'}' => depth -= 1,
-            _ => {}
-        }
-    }
-    false
-}
-
 /// How deep a JSON text may nest (arrays and objects) to go into a jsonb column. PostgreSQL's
 /// own limit is its stack (`max_stack_depth`): past it, the whole statement fails with SQLSTATE
 /// 54001, so inlet refuses deeper documents itself, record by record.
@@ -704,7 +675,7 @@ fn check_json(text: &str) -> Result<(), ConvError> {
     if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
         return Err(bad(text, format!("not valid JSON: {e}")));
     }
-    if nests_deeper(text.as_bytes(), MAX_JSON_DEPTH) {
+    if json::depth(text.as_bytes()) > MAX_JSON_DEPTH {
         return Err(bad(
             text,
             format!("JSON nested deeper than {MAX_JSON_DEPTH} levels, which inlet does not store"),

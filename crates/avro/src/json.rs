@@ -20,6 +20,33 @@ use crate::schema::{AvroType, NodeId, TimeUnit, WriterSchema};
 /// How deep values may nest (recursive types) before a record is refused.
 pub(crate) const MAX_DEPTH: usize = 64;
 
+/// How deep arrays and objects nest in valid JSON `text` (`1` → 0, `[]` → 1, `{"a":[1]}` →
+/// 2); brackets inside strings do not count. One pass, no allocation.
+pub(crate) fn depth(text: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0, false, false);
+    for &byte in text {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 /// Why a value could not be rendered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum JsonError {

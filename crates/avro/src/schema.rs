@@ -11,6 +11,19 @@ use apache_avro::Schema;
 use apache_avro::schema::{InnerDecimalSchema, Name, UuidSchema};
 
 use crate::error::PlanError;
+use crate::json;
+
+/// How deep schema JSON may nest: serde_json's own limit, under apache-avro's parser.
+pub const PARSER_DEPTH: usize = 128;
+
+/// How deep the JSON of a schema without references may nest: it is then parsed without
+/// serde_json's limit, on a stack of [`DEEP_PARSE_STACK`] bytes (about 300 nested records).
+pub const MAX_SCHEMA_DEPTH: usize = 1024;
+
+/// The stack of the thread that parses a schema nested deeper than [`PARSER_DEPTH`], in
+/// bytes: serde_json's, apache-avro's and the arena builder's recursion at
+/// [`MAX_SCHEMA_DEPTH`] levels took between 4 and 16 MiB in a debug build; four times that.
+const DEEP_PARSE_STACK: usize = 64 << 20;
 
 /// An index into [`WriterSchema`]'s arena.
 pub type NodeId = usize;
@@ -101,10 +114,60 @@ pub struct WriterSchema {
 
 impl WriterSchema {
     /// Parses `schema` with the texts of the schemas it references (dependencies first).
+    ///
+    /// Schema JSON may nest [`MAX_SCHEMA_DEPTH`] levels deep (a record nested in a record
+    /// takes three: its object, its fields array, the field's object), one with references
+    /// [`PARSER_DEPTH`]. Errors: [`PlanError::Schema`] with what apache-avro (and serde_json
+    /// under it) said, or the depth and its limit.
     pub fn parse(schema: &str, dependencies: &[String]) -> Result<Self, PlanError> {
-        let (root, dependencies) = Schema::parse_str_with_list(schema, dependencies)
-            .map_err(|e| PlanError::Schema(e.to_string()))?;
-        Self::from_avro(&root, &dependencies)
+        let deepest = std::iter::once(schema)
+            .chain(dependencies.iter().map(String::as_str))
+            .map(|text| json::depth(text.as_bytes()))
+            .max()
+            .unwrap_or(0);
+        if deepest <= PARSER_DEPTH {
+            let (root, dependencies) = Schema::parse_str_with_list(schema, dependencies)
+                .map_err(|e| PlanError::Schema(inlet_fault::with_causes(&e)))?;
+            return Self::from_avro(&root, &dependencies);
+        }
+        if !dependencies.is_empty() || deepest > MAX_SCHEMA_DEPTH {
+            let limit = if dependencies.is_empty() {
+                MAX_SCHEMA_DEPTH
+            } else {
+                PARSER_DEPTH
+            };
+            return Err(PlanError::Schema(format!(
+                "its JSON nests {deepest} levels deep, and inlet reads schemas nested at most \
+                 {limit} levels{} (each nested record takes three: its object, its fields and \
+                 the field)",
+                if dependencies.is_empty() {
+                    ""
+                } else {
+                    " when they have references"
+                }
+            )));
+        }
+        // Deeper than serde_json's default limit: parsed without it, on a thread whose stack
+        // holds the parsers' recursion at MAX_SCHEMA_DEPTH levels.
+        let text = schema.to_owned();
+        std::thread::Builder::new()
+            .name("deep schema".into())
+            .stack_size(DEEP_PARSE_STACK)
+            .spawn(move || {
+                let mut reader = serde_json::Deserializer::from_str(&text);
+                reader.disable_recursion_limit();
+                let value: serde_json::Value = serde::Deserialize::deserialize(&mut reader)
+                    .map_err(|e| PlanError::Schema(format!("not JSON: {e}")))?;
+                reader
+                    .end()
+                    .map_err(|e| PlanError::Schema(format!("not JSON: {e}")))?;
+                let root = Schema::parse(&value)
+                    .map_err(|e| PlanError::Schema(inlet_fault::with_causes(&e)))?;
+                Self::from_avro(&root, &[])
+            })
+            .map_err(|e| PlanError::Schema(format!("no thread to parse it on: {e}")))?
+            .join()
+            .unwrap_or_else(|_| Err(PlanError::Schema("its parser failed".into())))
     }
 
     /// Flattens a parsed schema; `dependencies` define the named types it refers to.
@@ -370,6 +433,62 @@ mod tests {
         };
         let (null_index, inner) = schema.nullable(fields[1].1).unwrap();
         assert_eq!((null_index, inner), (0, schema.root()));
+    }
+
+    /// A record nested `levels` deep: `{"type":"record","name":"R0","fields":[{"name":"v",
+    /// "type":"long"},{"name":"inner","type":{… R1 …}}]}`, three JSON levels a record.
+    fn nested(levels: usize) -> String {
+        let mut schema = String::from(r#""long""#);
+        for level in (0..levels).rev() {
+            schema = format!(
+                r#"{{"type":"record","name":"R{level}","fields":[{{"name":"v","type":"long"}},{{"name":"inner","type":{schema}}}]}}"#
+            );
+        }
+        schema
+    }
+
+    #[test]
+    fn schemas_nested_past_serde_jsons_limit_are_read_up_to_the_documented_depth() {
+        // 200 records: 600 JSON levels (serde_json alone stops at 128).
+        let schema = WriterSchema::parse(&nested(200), &[]).unwrap();
+        let mut node = schema.root();
+        let mut records = 0;
+        while let AvroType::Record { fields, .. } = schema.node(node) {
+            records += 1;
+            node = fields[1].1;
+        }
+        assert_eq!(records, 200);
+        assert_eq!(json::depth(nested(341).as_bytes()), 1023);
+        WriterSchema::parse(&nested(341), &[]).unwrap();
+
+        let error = WriterSchema::parse(&nested(400), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("nests 1200 levels deep") && error.contains("at most 1024"),
+            "{error}"
+        );
+        let with_reference = nested(50).replace(r#""long""#, r#""geo.Address""#);
+        let address = r#"{"type":"record","name":"Address","namespace":"geo","fields":[{"name":"city","type":"string"}]}"#;
+        let error = WriterSchema::parse(&with_reference, &[address.to_owned()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("nests 150 levels deep")
+                && error.contains("at most 128 levels when they have references"),
+            "{error}"
+        );
+        // Below the limit, apache-avro's own reason, with serde_json's under it.
+        let error = WriterSchema::parse(
+            r#"{"type":"record","name":"R","fields":[{"name":"v"}]}"#,
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.starts_with("the writer schema is not valid Avro: "),
+            "{error}"
+        );
     }
 
     #[test]

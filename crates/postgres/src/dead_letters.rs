@@ -119,6 +119,72 @@ pub async fn dead_letter_reasons(
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
+/// How many of `connector`'s dead letters wait (not replayed), counted in the table: what
+/// the connector's figures show, whether its tasks run or not.
+pub async fn dead_letters_waiting(client: &impl GenericClient, connector: &str) -> Result<i64> {
+    let row = client
+        .query_one(include_str!("sql/dead_letters_waiting.sql"), &[&connector])
+        .await
+        .map_err(query("counting dead letters"))?;
+    Ok(row.get(0))
+}
+
+/// Which of a connector's dead letters to discard.
+#[derive(Debug, Clone, Copy)]
+pub enum Discard<'a> {
+    /// These ids (replayed or not); ids of no dead letter of the connector are passed over.
+    Ids(&'a [i64]),
+    /// Every one not replayed whose reason is this text, as [`dead_letter_reasons`] gives it.
+    Reason(&'a str),
+}
+
+/// Removes `connector`'s dead letters chosen by `which`, and records who did in
+/// `inlet.audit` (action `discard N dead letters`), in one transaction. Returns how many
+/// went. The records stay in Kafka: an offset reset reads them again.
+///
+/// # Errors
+/// [`Error::Query`] when the database fails.
+pub async fn discard_dead_letters(
+    client: &mut Client,
+    connector: &str,
+    which: Discard<'_>,
+    who: crate::control::Actor<'_>,
+) -> Result<u64> {
+    let action = "discarding dead letters";
+    let tx = client.transaction().await.map_err(query(action))?;
+    let discarded = match which {
+        Discard::Ids(ids) => {
+            tx.execute(
+                include_str!("sql/dead_letters_discard_ids.sql"),
+                &[&connector, &ids],
+            )
+            .await
+        }
+        Discard::Reason(reason) => {
+            tx.execute(
+                include_str!("sql/dead_letters_discard_reason.sql"),
+                &[&connector, &reason],
+            )
+            .await
+        }
+    }
+    .map_err(query(action))?;
+    if discarded > 0 {
+        let what = match which {
+            Discard::Ids(_) => format!("discard {discarded} dead letters"),
+            Discard::Reason(_) => format!("discard {discarded} dead letters of one reason"),
+        };
+        tx.execute(
+            include_str!("sql/control_audit.sql"),
+            &[&who.0, &what, &connector, &None::<i64>, &None::<i64>],
+        )
+        .await
+        .map_err(query("recording the discard in inlet.audit"))?;
+    }
+    tx.commit().await.map_err(query(action))?;
+    Ok(discarded)
+}
+
 /// The raw (key, value) of `connector`'s dead letter `id`; None: no such dead letter.
 #[allow(clippy::type_complexity)]
 pub async fn dead_letter_raw(

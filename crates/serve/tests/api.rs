@@ -658,3 +658,156 @@ async fn clients_made_for_kafka_connect_are_answered_as_connect_answers_them() {
     let (code, body) = api.call(get("/connectors?expand=garbage")).await;
     assert_eq!(code, StatusCode::BAD_REQUEST, "{body}");
 }
+
+/// The dead letters of connector `name`, (id, reason) by id.
+async fn dead_letters_of(api: &Api, name: &str) -> Vec<(i64, String)> {
+    api.db
+        .connect()
+        .await
+        .query(
+            "SELECT id, error FROM inlet.dead_letters WHERE connector = $1 ORDER BY id",
+            &[&name],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dead_letters_are_counted_in_the_table_discarded_with_an_audit_and_go_with_their_connector()
+{
+    let api = Api::new(None).await;
+    let registry = Spy::registry().await;
+    create_victim(&api, &registry.url).await;
+    let (code, body) = api
+        .send(
+            "POST",
+            "/connectors",
+            &json!({"name": "other", "config": victim(&registry.url), "initial_state": "STOPPED"}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::CREATED, "{body}");
+    let client = api.db.connect().await;
+    for (connector, offset, reason) in [
+        ("victim", 1i64, "malformed Avro body"),
+        ("victim", 2, "malformed Avro body"),
+        ("victim", 3, "unknown schema id 9"),
+        ("victim", 4, "unknown schema id 9"),
+        ("victim", 5, "unknown schema id 9"),
+        ("other", 1, "unknown schema id 9"),
+    ] {
+        client
+            .execute(
+                r#"INSERT INTO inlet.dead_letters (connector, topic, "partition", "offset", error)
+                   VALUES ($1, 'orders', 0, $2, $3)"#,
+                &[&connector, &offset, &reason],
+            )
+            .await
+            .unwrap();
+    }
+    // A stopped connector's figures count what its table holds.
+    let metrics = |name: &'static str| {
+        let api = &api;
+        async move {
+            let (code, body) = api
+                .call(
+                    Request::get(format!("/inlet/v1/connectors/{name}/metrics"))
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await;
+            assert_eq!(code, StatusCode::OK, "{body}");
+            serde_json::from_str::<Value>(&body).unwrap()["dead_letters"].clone()
+        }
+    };
+    assert_eq!(metrics("victim").await, json!(5));
+
+    let ids: Vec<i64> = dead_letters_of(&api, "victim")
+        .await
+        .iter()
+        .map(|d| d.0)
+        .collect();
+    let others: Vec<i64> = dead_letters_of(&api, "other")
+        .await
+        .iter()
+        .map(|d| d.0)
+        .collect();
+    let discard = |body: Value| {
+        let api = &api;
+        async move {
+            api.send(
+                "POST",
+                "/inlet/v1/connectors/victim/dead-letters/discard",
+                &body,
+            )
+            .await
+        }
+    };
+    // By id: its own only (another connector's id is passed over).
+    let (code, body) = discard(json!({"ids": [ids[0], others[0]]})).await;
+    assert_eq!(
+        (code, body.as_str()),
+        (StatusCode::OK, r#"{"discarded":1}"#)
+    );
+    assert_eq!(dead_letters_of(&api, "other").await.len(), 1);
+    // By reason: every waiting one of it.
+    let (code, body) = discard(json!({"reason": "unknown schema id 9"})).await;
+    assert_eq!(
+        (code, body.as_str()),
+        (StatusCode::OK, r#"{"discarded":3}"#)
+    );
+    assert_eq!(
+        dead_letters_of(&api, "victim").await,
+        [(ids[1], "malformed Avro body".to_owned())]
+    );
+    assert_eq!(metrics("victim").await, json!(1));
+    assert_eq!(metrics("other").await, json!(1));
+    for (wrong, says) in [
+        (json!({}), "give ids or a reason"),
+        (json!({"ids": [1], "reason": "x"}), "give ids or a reason"),
+        (json!({"reason": ""}), "give ids or a reason"),
+        (
+            json!({"ids": (0..1001).collect::<Vec<_>>()}),
+            "at most 1000",
+        ),
+        (json!({"everything": true}), "unknown field"),
+    ] {
+        let (code, body) = discard(wrong.clone()).await;
+        assert_eq!(code, StatusCode::BAD_REQUEST, "{wrong}: {body}");
+        assert!(body.contains(says), "{wrong}: {body}");
+    }
+    let audit: Vec<(String, String)> = client
+        .query(
+            "SELECT who, action FROM inlet.audit WHERE action LIKE 'discard%' ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(
+        audit,
+        [
+            ("anonymous".to_owned(), "discard 1 dead letters".to_owned()),
+            (
+                "anonymous".to_owned(),
+                "discard 3 dead letters of one reason".to_owned()
+            ),
+        ]
+    );
+
+    // A deleted connector takes its dead letters with it; the other keeps its own.
+    let (code, body) = api
+        .call(
+            Request::delete("/connectors/victim")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(code, StatusCode::NO_CONTENT, "{body}");
+    assert!(dead_letters_of(&api, "victim").await.is_empty());
+    assert_eq!(dead_letters_of(&api, "other").await.len(), 1);
+}

@@ -545,8 +545,8 @@ async fn patch_config(
 
 /// `DELETE /connectors/{name}`: 204. Its tasks are stopped first (each commits its batch
 /// in flight and leaves the group), then the connector goes with its stored offsets, the
-/// record of its columns and its secrets (one made again under the name starts afresh);
-/// its dead letters stay. With `If-Match`, only from that version (409 otherwise).
+/// record of its columns, its secrets and its dead letters (one made again under the name
+/// starts afresh). With `If-Match`, only from that version (409 otherwise).
 async fn delete(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,

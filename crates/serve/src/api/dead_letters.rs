@@ -1,20 +1,25 @@
 //! `/inlet/v1/connectors/{name}/…`: a connector's metrics (now and over the last
 //! minutes), its partitions' earliest and latest offsets, its dead letters, paged and filtered by reason or topic, their raw keys and
-//! values, and their replay through the connector's current plan (a record that now
-//! converts becomes a row exactly once).
+//! values, their replay through the connector's current plan (a record that now converts
+//! becomes a row exactly once), and their discard (audited).
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use inlet_engine::ConnectorConfig;
-use inlet_postgres::dead_letters::{DeadLetterFilter, dead_letter_raw, dead_letter_reasons};
+use inlet_postgres::control::Actor;
+use inlet_postgres::dead_letters::{
+    DeadLetterFilter, Discard, dead_letter_raw, dead_letter_reasons, dead_letters_waiting,
+    discard_dead_letters,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ApiError, App};
+use crate::auth::Caller;
 use crate::flat::{self, FlatConfig};
 
 /// The most dead letters one page holds.
@@ -30,6 +35,10 @@ pub(super) fn routes() -> axum::Router<App> {
         .route(
             "/inlet/v1/connectors/{name}/dead-letters/replay",
             post(replay),
+        )
+        .route(
+            "/inlet/v1/connectors/{name}/dead-letters/discard",
+            post(discard),
         )
         .route("/inlet/v1/connectors/{name}/metrics", get(metrics))
         .route("/inlet/v1/connectors/{name}/partitions", get(partitions))
@@ -61,10 +70,11 @@ struct MetricsQuery {
     minutes: Option<i32>,
 }
 
-/// `GET …/metrics[?minutes=15]`: what the live tasks last reported, summed (rows/s, rows,
-/// dead letters; per partition its stored offset, last stable offset and lag; the value
+/// `GET …/metrics[?minutes=15]`: what the live tasks last reported, summed (rows/s, rows;
+/// per partition its stored offset, last stable offset and lag; the value
 /// schemas met with their fields not stored; a task's last error and what holds one up
-/// now), and per 15 s of the last minutes (at most 60) the rows/s, dead letters and lag.
+/// now), the dead letters waiting (counted in the table, running or not), and per 15 s of
+/// the last minutes (at most 60) the rows/s, dead letters met and lag.
 async fn metrics(
     State(app): State<App>,
     Path(name): Path<String>,
@@ -117,6 +127,8 @@ async fn metrics(
         .map(|p| p["lag"].as_i64())
         .sum::<Option<i64>>();
     let samples = inlet_postgres::control::metrics_history(&*client, &name, minutes).await?;
+    // Counted in the table: a stopped connector's dead letters, less those replayed.
+    let waiting = dead_letters_waiting(&*client, &name).await?;
     // Counters count from each task's start: the rate is the increase, never below 0.
     let history: Vec<Value> = samples
         .windows(2)
@@ -133,7 +145,7 @@ async fn metrics(
     Ok(Json(json!({
         "rows_per_second": sum("rows_per_second"),
         "rows": sum("rows") as u64,
-        "dead_letters": sum("dead_letters") as u64,
+        "dead_letters": waiting,
         "lag": lag,
         "partitions": partitions,
         "schemas": schemas,
@@ -389,4 +401,44 @@ async fn replay(
         }
     }
     Ok(Json(json!({ "results": results })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DiscardBody {
+    ids: Option<Vec<i64>>,
+    reason: Option<String>,
+}
+
+/// `POST …/dead-letters/discard`, body `{"ids": [...]}` (at most 1000) or `{"reason":
+/// TEXT}` (every waiting one of that reason, as the page's `reasons` list it): removes them,
+/// recorded in `inlet.audit` with the caller's name. Answers `{"discarded": N}`. The records
+/// stay in Kafka: resetting the connector's offsets reads them again.
+async fn discard(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let shape = "{\"ids\": [dead letter ids]} or {\"reason\": \"a reason as listed\"}";
+    let body: DiscardBody =
+        serde_json::from_slice(&body).map_err(|e| ApiError::bad_body(shape, e))?;
+    let which = match (&body.ids, &body.reason) {
+        (Some(ids), None) if ids.len() <= inlet_engine::MAX_REPLAY => Discard::Ids(ids),
+        (Some(_), None) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "at most {} dead letters per discard by id: send them in parts, or discard by reason",
+                    inlet_engine::MAX_REPLAY
+                ),
+            ));
+        }
+        (None, Some(reason)) if !reason.is_empty() => Discard::Reason(reason),
+        _ => return Err(ApiError::bad_body(shape, "give ids or a reason, not both")),
+    };
+    exists(&app, &name).await?;
+    let mut client = app.client().await?;
+    let discarded = discard_dead_letters(&mut client, &name, which, Actor(&caller.name)).await?;
+    Ok(Json(json!({ "discarded": discarded })))
 }

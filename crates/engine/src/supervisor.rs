@@ -330,9 +330,18 @@ impl Supervisor {
         futures_util::future::join_all(stops).await;
     }
 
-    /// Stops `name` and forgets it: returns once its supervising task (and its run) ended.
-    pub async fn remove(&self, name: &str) -> Result<(), SupervisorError> {
-        self.stop(name).await?;
+    /// Stops `name` and forgets it. Returns `Ok(true)` once its supervising task (and its
+    /// run) ended within `within`; `Ok(false)` when it did not (it waits on a registry, a
+    /// broker or the database that does not answer): it is then abandoned — its task is
+    /// aborted at its next await, so its batch in flight never commits (and could not past
+    /// the offsets' fence anyway) — and the caller goes on. Errors:
+    /// [`SupervisorError::NotFound`].
+    pub async fn remove(&self, name: &str, within: Duration) -> Result<bool, SupervisorError> {
+        let deadline = tokio::time::Instant::now() + within;
+        let stopped = tokio::time::timeout_at(deadline, self.stop(name)).await;
+        if let Ok(Err(e)) = stopped {
+            return Err(e);
+        }
         let handle = {
             let mut connectors = self.lock();
             let handle = connectors.remove(name);
@@ -342,14 +351,24 @@ impl Supervisor {
             );
             handle
         };
+        let mut ended = stopped.is_ok();
         if let Some(handle) = handle {
             // Its commands close with the handle: a stopped task ends, a running one (a
             // resume came in between) is stopped first.
             drop(handle.commands);
-            let _ = handle.task.await;
+            let mut task = handle.task;
+            ended = ended && tokio::time::timeout_at(deadline, &mut task).await.is_ok();
+            if !ended {
+                task.abort();
+                tracing::warn!(
+                    connector = name,
+                    seconds = within.as_secs_f64(),
+                    "the task did not stop in time (it waits on a system that does not answer): abandoned, its batch in flight is not committed"
+                );
+            }
         }
         self.changed();
-        Ok(())
+        Ok(ended)
     }
 
     /// The status of `name`.

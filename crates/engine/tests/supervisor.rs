@@ -269,6 +269,89 @@ table = "public.unfit"
     supervisor.restart("unfit").unwrap();
     supervisor.stop_all().await;
     supervisor.restart("unfit").unwrap();
-    supervisor.remove("unfit").await.unwrap();
+    assert!(
+        supervisor
+            .remove("unfit", Duration::from_secs(30))
+            .await
+            .unwrap()
+    );
     assert!(supervisor.status("unfit").is_err(), "removed");
+}
+
+/// A connector whose registry accepts connections and never answers cannot stop in time:
+/// it is abandoned after the wait given, and the others of the process keep running.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_task_that_will_not_stop_in_time_is_abandoned_and_the_others_run_on() {
+    let env = endpoints();
+    let kafka = env.require_kafka().to_owned();
+    let registry = env.require_registry().await.to_owned();
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_url = format!("http://{}", silent.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket); // read nothing, answer nothing
+        }
+    });
+    let topic = unique("abandoned");
+    create_topic(&kafka_config(&kafka), &topic, 1).await;
+    let db = TestDatabase::create("supervisor_abandoned").await;
+    let connector = |name: &str, registry: &str| {
+        format!(
+            r#"
+[[connector]]
+name = "{name}"
+[connector.kafka]
+bootstrap_servers = "{kafka}"
+group_prefix = "{topic}-{name}"
+[connector.registry]
+url = "{registry}"
+[[connector.topic]]
+name = "{topic}"
+table = "public.{name}"
+[connector.batch]
+linger_ms = 50
+"#
+        )
+    };
+    let config = Config::parse(&format!(
+        "[database]\nurl = \"{}\"\n{}{}",
+        db.url(),
+        connector("ticks", &registry),
+        connector("stuck", &silent_url)
+    ))
+    .unwrap();
+    let setup = Setup {
+        db,
+        topic,
+        producer: AvroProducer::new(&kafka_config(&kafka), &registry),
+        supervisor: Supervisor::new("test:3"),
+    };
+    setup.produce(0..50).await;
+    for connector in config.connectors {
+        setup
+            .supervisor
+            .start(connector, config.database.clone(), false)
+            .unwrap();
+    }
+    setup.wait_rows(50).await;
+    // It waits on the silent registry: not stopped within the wait, so abandoned.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let stopped = setup
+        .supervisor
+        .remove("stuck", Duration::from_secs(2))
+        .await
+        .unwrap();
+    assert!(
+        !stopped,
+        "a task waiting on a silent registry stopped in time"
+    );
+    assert!(setup.supervisor.status("stuck").is_err(), "forgotten");
+    // The other runs on.
+    setup.produce(50..80).await;
+    setup.wait_rows(80).await;
+    assert_eq!(
+        setup.supervisor.status("ticks").unwrap().state,
+        ConnectorState::Running
+    );
 }

@@ -9,7 +9,8 @@
 //! configuration changed), stop and give up STOPPED connectors' tasks. A lost notification
 //! only delays a change to the next beat.
 //!
-//! A worker that cannot renew its leases stops its tasks before they can end ([`FENCE`]):
+//! A task that does not stop within [`STOP_WAIT`] is abandoned, so that renewing the leases
+//! never waits on one task. A worker that cannot renew its leases stops its tasks before they can end ([`FENCE`]):
 //! another worker may take them then. Exactly once holds whoever runs what anyway: a batch
 //! commits only from the stored offsets it started from.
 
@@ -35,6 +36,11 @@ pub const LEASE: Duration = Duration::from_secs(15);
 /// A worker that has not renewed its leases for this long stops its tasks: before the
 /// leases end, so that no other worker runs them meanwhile.
 pub const FENCE: Duration = Duration::from_secs(10);
+
+/// How long a worker waits for a task to stop (commit its batch in flight) before it
+/// abandons it: shorter than [`FENCE`] less a [`HEARTBEAT`], so that a task stuck on a
+/// system that does not answer never keeps the worker from renewing its other leases.
+pub const STOP_WAIT: Duration = Duration::from_secs(4);
 
 /// How often a worker samples its tasks' counters into `inlet.task_samples`.
 pub const SAMPLE_EVERY: Duration = Duration::from_secs(15);
@@ -396,7 +402,8 @@ impl Worker {
     }
 
     /// Stops these tasks here, all at once (each commits its batch in flight), and forgets
-    /// them.
+    /// them; one that has not stopped after [`STOP_WAIT`] is abandoned (its batch in flight
+    /// is not committed), so that the others and the leases go on.
     async fn stop_tasks(&mut self, tasks: &[(String, i32)]) {
         let mut stopping = Vec::new();
         for (connector, task) in tasks {
@@ -405,6 +412,9 @@ impl Worker {
             }
         }
         let supervisor = &self.supervisor;
-        futures_util::future::join_all(stopping.iter().map(|key| supervisor.remove(key))).await;
+        futures_util::future::join_all(
+            stopping.iter().map(|key| supervisor.remove(key, STOP_WAIT)),
+        )
+        .await;
     }
 }

@@ -1244,3 +1244,60 @@ async fn a_running_connector_that_cannot_reach_its_brokers_says_why() {
     );
     drop(server);
 }
+
+/// A worker's id is a session-level lock: when the sessions of a worker are terminated, it
+/// takes its id again or stops — a second worker with the same id never runs beside it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_whose_sessions_are_terminated_keeps_its_id_or_stops() {
+    let stream = Stream::new(1).await;
+    let first = serve_with(&stream, "first.log", &["--worker-id", "w:1"], &[]).await;
+    let client = stream.db.connect().await;
+    let terminated: i64 = client
+        .query_one(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(
+        terminated >= 1,
+        "no session of the first worker to terminate"
+    );
+    // A second worker with the same id, at once.
+    let listen = format!("127.0.0.1:{}", free_port());
+    let second = start_serve(&stream, "second.log", &listen, &["--worker-id", "w:1"], &[]);
+    let mut workers = [(first.process, "first.log"), (second, "second.log")];
+    let start = Instant::now();
+    let stopped = loop {
+        if let Some(i) = workers
+            .iter_mut()
+            .position(|(p, _)| p.try_wait().unwrap().is_some())
+        {
+            break i;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "two workers run with the id w:1; first:\n{}\nsecond:\n{}",
+            stream.log("first.log"),
+            stream.log("second.log")
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let (process, log) = &mut workers[stopped];
+    assert!(!process.try_wait().unwrap().unwrap().success());
+    let said = stream.log(log);
+    assert!(
+        said.contains("another worker") && said.contains("w:1") && said.contains("--worker-id"),
+        "{log}:\n{said}"
+    );
+    // The other runs on, past several checks of its id.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let (other, other_log) = &mut workers[1 - stopped];
+    assert!(
+        other.try_wait().unwrap().is_none(),
+        "both stopped; {other_log}:\n{}",
+        stream.log(other_log)
+    );
+}

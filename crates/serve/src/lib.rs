@@ -109,7 +109,7 @@ fn bounded<A>(mut server: axum_server::Server<A>) -> axum_server::Server<A> {
 /// is taken, a connector of the file is refused.
 pub async fn serve(
     options: ServeOptions,
-    mut shutdown: watch::Receiver<bool>,
+    mut outside: watch::Receiver<bool>,
 ) -> Result<(), ServeError> {
     if !options.listen.ip().is_loopback() && options.tokens.is_empty() {
         return Err(ServeError::Listen {
@@ -158,6 +158,22 @@ pub async fn serve(
             ),
         });
     }
+    // Stops on the caller's shutdown, or when the id's lock is lost to another worker.
+    let (stop, mut shutdown) = watch::channel(false);
+    let keeper = tokio::spawn(keep_worker_id(
+        options.database.clone(),
+        worker_id.clone(),
+        id_lock,
+        shutdown.clone(),
+    ));
+    let lost = tokio::spawn(async move {
+        let lost = tokio::select! {
+            _ = outside.wait_for(|stop| *stop) => None,
+            lost = keeper => lost.ok().flatten(),
+        };
+        let _ = stop.send(true);
+        lost
+    });
     for raw in &options.files {
         if inlet_postgres::control::get_connector(&client, &raw.name)
             .await?
@@ -258,6 +274,62 @@ pub async fn serve(
     let _ = shutdown.wait_for(|stop| *stop).await;
     let _ = worker_task.await;
     supervisor.stop_all().await;
-    drop(id_lock);
-    Ok(())
+    match lost.await {
+        Ok(Some(reason)) => Err(ServeError::Worker { reason }),
+        _ => Ok(()),
+    }
+}
+
+/// How often a worker checks that its id's lock still stands: the lock lasts as long as its
+/// database session, which may end under it (a restart of the server, `pg_terminate_backend`).
+pub const ID_LOCK_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Keeps `worker_id`'s lock, held by `lock`'s session, until `shutdown`: every
+/// [`ID_LOCK_CHECK`] the session must answer; when it has ended, a new session takes the
+/// lock again. Returns why the worker must stop: another worker took the id meanwhile
+/// (two workers with one id would run the same tasks).
+async fn keep_worker_id(
+    database: DatabaseConfig,
+    worker_id: String,
+    mut lock: tokio_postgres::Client,
+    mut shutdown: watch::Receiver<bool>,
+) -> Option<String> {
+    loop {
+        tokio::select! {
+            _ = shutdown.wait_for(|stop| *stop) => return None,
+            () = tokio::time::sleep(ID_LOCK_CHECK) => {}
+        }
+        let answers = !lock.is_closed()
+            && tokio::time::timeout(ID_LOCK_CHECK * 5, lock.simple_query("SELECT 1"))
+                .await
+                .is_ok_and(|answer| answer.is_ok());
+        if answers {
+            continue;
+        }
+        let taken = match database.connect().await {
+            Ok(client) => inlet_postgres::control::lock_worker_id(&client, &worker_id)
+                .await
+                .map(|taken| (taken, client)),
+            Err(e) => Err(e),
+        };
+        match taken {
+            Ok((true, client)) => {
+                tracing::warn!(
+                    worker = %worker_id,
+                    "the database session holding this worker's id ended; the id is taken again"
+                );
+                lock = client;
+            }
+            Ok((false, _)) => {
+                let reason = format!(
+                    "another worker took id {worker_id} while this one's database session was down: this one stops (give each worker its own --worker-id)"
+                );
+                tracing::error!("{reason}");
+                return Some(reason);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, worker = %worker_id, "the database session holding this worker's id ended and no new one can take it yet; retrying");
+            }
+        }
+    }
 }

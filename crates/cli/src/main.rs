@@ -76,16 +76,28 @@ enum Command {
 }
 
 fn main() -> std::process::ExitCode {
-    let filter = || {
-        tracing_subscriber::EnvFilter::try_from_default_env()
-            .unwrap_or_else(|_| "info,rdkafka=warn,librdkafka=warn,tokio_postgres=warn".into())
-    };
+    let directives = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|d| tracing_subscriber::EnvFilter::try_new(d).is_ok())
+        .unwrap_or_else(|| "info,rdkafka=warn,librdkafka=warn,tokio_postgres=warn".into());
+    let (filter, reload) =
+        tracing_subscriber::reload::Layer::new(tracing_subscriber::EnvFilter::new(&directives));
+    // `inlet serve` changes the levels while it runs (`/admin/loggers`).
+    let apply: inlet_serve::loggers::ApplyFilter = Box::new(move |directives| {
+        let filter =
+            tracing_subscriber::EnvFilter::try_new(directives).map_err(|e| e.to_string())?;
+        reload.reload(filter).map_err(|e| e.to_string())
+    });
+    let log = inlet_serve::loggers::Loggers::new(&directives, apply);
     let cli = Cli::parse();
     if cli.log_format == LogFormat::Json {
-        tracing_subscriber::fmt()
-            .json()
-            .with_env_filter(filter())
-            .with_writer(std::io::stderr)
+        tracing_subscriber::registry()
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_writer(std::io::stderr)
+                    .with_filter(filter),
+            )
             .init();
     } else if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         // On a terminal, log lines are written above the live progress lines (`inlet run`
@@ -96,15 +108,18 @@ fn main() -> std::process::ExitCode {
             .with(
                 tracing_subscriber::fmt::layer()
                     .with_writer(progress.get_stderr_writer())
-                    .with_filter(filter()),
+                    .with_filter(filter),
             )
             .with(progress.with_filter(IndicatifFilter::new(false)))
             .init();
     } else {
-        tracing_subscriber::fmt()
-            .with_env_filter(filter())
-            .with_ansi(false)
-            .with_writer(std::io::stderr)
+        tracing_subscriber::registry()
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(false)
+                    .with_writer(std::io::stderr)
+                    .with_filter(filter),
+            )
             .init();
     }
     match cli.command {
@@ -115,7 +130,7 @@ fn main() -> std::process::ExitCode {
         }
         Command::Peek(args) => report(runtime().and_then(|rt| rt.block_on(peek::run(args)))),
         Command::Preview(args) => report(runtime().and_then(|rt| rt.block_on(preview::run(args)))),
-        Command::Serve(args) => report(runtime().and_then(|rt| rt.block_on(serve::run(args)))),
+        Command::Serve(args) => report(runtime().and_then(|rt| rt.block_on(serve::run(args, log)))),
         Command::Run(args) => report(runtime().and_then(|rt| rt.block_on(run::run(args)))),
     }
 }

@@ -61,7 +61,7 @@ pub struct ServeArgs {
     config: Option<PathBuf>,
 }
 
-pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+pub async fn run(args: ServeArgs, log: inlet_serve::loggers::Loggers) -> anyhow::Result<()> {
     let raw = args.config.as_deref().map(RawConfig::load).transpose()?;
     let database = match (&args.database_url, &raw) {
         (Some(url), _) => RawDatabase {
@@ -108,6 +108,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             file: args.config.map(|p| p.display().to_string()),
             secrets_dir: args.secrets_dir,
             secrets_key,
+            loggers: Some(std::sync::Arc::new(log)),
         },
         stopped,
     )

@@ -137,6 +137,19 @@ async fn a_connector_lives_its_whole_life_over_the_connect_api() {
             "serve.log",
         )
         .await;
+    // The build's commit, and the cluster of the first connector's brokers.
+    let (_, info) = api.get("/").await;
+    let commit = info["commit"].as_str().unwrap();
+    assert!(
+        commit.len() == 40 && commit.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{info}"
+    );
+    assert!(
+        info["kafka_cluster_id"]
+            .as_str()
+            .is_some_and(|id| id.len() >= 16),
+        "{info}"
+    );
 
     // The list as the UIs ask for it.
     let (code, list) = api.get("/connectors?expand=status&expand=info").await;
@@ -157,6 +170,21 @@ async fn a_connector_lives_its_whole_life_over_the_connect_api() {
     stream.produce(100..200).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(stream.count("SELECT count(*) FROM readings").await, 100);
+    // Log levels as Connect's /admin/loggers sets them: the batches show at DEBUG.
+    let (code, loggers) = api.get("/admin/loggers").await;
+    assert_eq!(code, StatusCode::OK, "{loggers}");
+    assert_eq!(loggers["root"]["level"], "INFO", "{loggers}");
+    assert!(!stream.log("serve.log").contains("batch written"));
+    let (code, changed) = api
+        .put(
+            "/admin/loggers/inlet_engine",
+            Some(json!({"level": "debug"})),
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{changed}");
+    assert_eq!(changed, json!(["inlet_engine"]));
+    let (_, level) = api.get("/admin/loggers/inlet_engine::connector").await;
+    assert_eq!(level["level"], "DEBUG", "{level}");
     let (code, _) = api.put("/connectors/readings/resume", None).await;
     assert_eq!(code, StatusCode::ACCEPTED);
     stream
@@ -167,6 +195,11 @@ async fn a_connector_lives_its_whole_life_over_the_connect_api() {
             "serve.log",
         )
         .await;
+    assert!(stream.log("serve.log").contains("batch written"));
+    let (code, _) = api
+        .put("/admin/loggers/root", Some(json!({"level": "INFO"})))
+        .await;
+    assert_eq!(code, StatusCode::OK);
 
     // The metrics any worker answers with: what the task last reported.
     let start = Instant::now();
@@ -494,7 +527,7 @@ async fn the_api_answers_as_its_openapi_document_says_under_schemathesis() {
     let settings = stream.log_path("schemathesis.toml");
     std::fs::write(
         &settings,
-        "[parameters]\n\"path.name\" = \"st\"\n\"path.plugin\" = \"inlet.PostgresSink\"\n\"path.task\" = 0\n",
+        "[parameters]\n\"path.name\" = \"st\"\n\"path.plugin\" = \"inlet.PostgresSink\"\n\"path.task\" = 0\n\"path.logger\" = \"inlet_serve\"\n",
     )
     .unwrap();
     let schemathesis = inlet_testkit::python().with_file_name("schemathesis");

@@ -22,7 +22,9 @@ pub use consumer::{
 };
 pub use error::{Error, Result};
 pub use permissions::Denied;
-pub use probe::{Finding, KafkaProbe, PartitionBounds, TopicInfo, partition_bounds, probe};
+pub use probe::{
+    Finding, KafkaProbe, PartitionBounds, TopicInfo, cluster_id, partition_bounds, probe,
+};
 pub use producer::{Counting, Deliveries, create_topic};
 pub use sample::{MAX_SAMPLE, SampledRecord, sample};
 pub use settings::{

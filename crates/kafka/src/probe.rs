@@ -163,6 +163,17 @@ pub struct PartitionBounds {
     pub latest: i64,
 }
 
+/// The id of the cluster `settings` reach (what Kafka Connect's `GET /` calls
+/// `kafka_cluster_id`), or None when no broker answers within `timeout`. Blocking: call it
+/// from a blocking thread.
+pub fn cluster_id(settings: &KafkaSettings, timeout: Duration) -> Option<String> {
+    let consumer: BaseConsumer<Quiet> = settings
+        .consumer_config()
+        .create_with_context(Quiet::default())
+        .ok()?;
+    consumer.client().fetch_cluster_id(timeout)
+}
+
 /// The bounds of every partition of `topics`, in (topic, partition) order: where an offset
 /// reset to earliest or latest puts a partition; and the topics of `topics` the cluster
 /// does not have (or does not show this user), which have none. Blocking (librdkafka):

@@ -13,6 +13,7 @@ use inlet_engine::Supervisor;
 use inlet_engine::config::RawConnector;
 use inlet_postgres::DatabaseConfig;
 
+pub mod admin;
 pub mod connectors;
 pub mod console;
 pub mod dead_letters;
@@ -109,6 +110,10 @@ pub(crate) struct Inner {
     pub(crate) secrets_dir: Option<std::path::PathBuf>,
     /// The key of `${secret:…}` references (none: literal secrets stay in configurations).
     pub(crate) secrets_key: Option<crate::secrets::SecretsKey>,
+    /// This process's log levels (none: they cannot change while it runs).
+    pub(crate) loggers: Option<Arc<crate::loggers::Loggers>>,
+    /// The Kafka cluster id `GET /` answers, and when it was looked up.
+    pub(crate) cluster_id: tokio::sync::Mutex<Option<(Option<String>, std::time::Instant)>>,
     /// Setup steps running at once (each may connect to Kafka, the registry and the
     /// database of its own): at most [`MAX_STEPS`], the others wait their turn.
     pub(crate) steps: tokio::sync::Semaphore,
@@ -130,6 +135,8 @@ pub struct ApiOptions {
     pub secrets_dir: Option<std::path::PathBuf>,
     /// The key of `${secret:…}` references (none: literal secrets stay in configurations).
     pub secrets_key: Option<crate::secrets::SecretsKey>,
+    /// This process's log levels, for `/admin/loggers` (none: they cannot change).
+    pub loggers: Option<Arc<crate::loggers::Loggers>>,
 }
 
 impl App {
@@ -163,6 +170,8 @@ impl App {
             hosts: options.hosts,
             secrets_dir: options.secrets_dir,
             secrets_key: options.secrets_key,
+            loggers: options.loggers,
+            cluster_id: tokio::sync::Mutex::new(None),
             steps: tokio::sync::Semaphore::new(MAX_STEPS),
         })))
     }
@@ -334,6 +343,7 @@ pub fn router(app: App) -> axum::Router {
         .merge(plugins::routes())
         .merge(console::routes())
         .merge(dead_letters::routes())
+        .merge(admin::routes())
         .route("/console/{*file}", axum::routing::get(web::file))
         .route(
             "/openapi.json",

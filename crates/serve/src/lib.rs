@@ -19,6 +19,7 @@ pub mod api;
 pub mod auth;
 pub mod flat;
 pub mod guard;
+pub mod loggers;
 pub mod references;
 pub mod secrets;
 pub mod worker;
@@ -52,6 +53,8 @@ pub struct ServeOptions {
     /// The key secrets sent over the API are stored under (`${secret:…}`); none: they stay
     /// in the configuration as sent.
     pub secrets_key: Option<secrets::SecretsKey>,
+    /// This process's log levels, changed over `/admin/loggers` (none: they cannot be).
+    pub loggers: Option<Arc<loggers::Loggers>>,
 }
 
 /// Why `inlet serve` could not start.
@@ -213,6 +216,7 @@ pub async fn serve(
             hosts: guard::Hosts::new(options.listen, &options.host_names),
             secrets_dir: options.secrets_dir.clone(),
             secrets_key: options.secrets_key.clone(),
+            loggers: options.loggers.clone(),
         },
     )
     .map_err(|reason| ServeError::Listen {

@@ -52,11 +52,58 @@ pub(super) fn routes() -> axum::Router<App> {
 }
 
 /// `GET /`: the server's version (Kafka Connect's ServerInfo).
-async fn root(headers: axum::http::HeaderMap) -> Response {
+async fn root(State(app): State<App>, headers: axum::http::HeaderMap) -> Response {
     if super::web::wants_html(&headers) {
         return super::web::index();
     }
-    Json(json!({"version": VERSION, "commit": "", "kafka_cluster_id": ""})).into_response()
+    let cluster = kafka_cluster_id(&app).await.unwrap_or_default();
+    Json(json!({"version": VERSION, "commit": COMMIT, "kafka_cluster_id": cluster})).into_response()
+}
+
+/// The commit this build is from (empty when built outside a git checkout).
+pub const COMMIT: &str = env!("INLET_COMMIT");
+
+/// How long `GET /` keeps the cluster id it found (or that it found none).
+const CLUSTER_ID_KEPT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// The id of the Kafka cluster of the first connector (by name: the file's, then the
+/// stored ones), asked once per [`CLUSTER_ID_KEPT`] with that connector's own settings, at
+/// most 2 s; None when there is no connector or its brokers do not answer (kept as long:
+/// `GET /` is open, and never makes more than one lookup per period). inlet has no cluster
+/// of its own: each connector names its brokers.
+async fn kafka_cluster_id(app: &App) -> Option<String> {
+    let mut kept = app.0.cluster_id.lock().await;
+    if let Some((id, at)) = kept.as_ref()
+        && at.elapsed() < CLUSTER_ID_KEPT
+    {
+        return id.clone();
+    }
+    let first = match app.0.files.keys().next() {
+        Some(name) => Some(name.clone()),
+        None => {
+            let client = app.client().await.ok()?;
+            control::list_connectors(&*client)
+                .await
+                .ok()?
+                .into_iter()
+                .map(|c| c.name)
+                .min()
+        }
+    };
+    let mut id = None;
+    // No connector: nothing to ask, and nothing kept (the next one made is asked).
+    let name = first?;
+    if let Ok(config) = super::dead_letters::running_config(app, &name).await {
+        let kafka = config.kafka.clone();
+        id = tokio::task::spawn_blocking(move || {
+            inlet_kafka::cluster_id(&kafka, std::time::Duration::from_secs(2))
+        })
+        .await
+        .ok()
+        .flatten();
+    }
+    *kept = Some((id.clone(), std::time::Instant::now()));
+    id
 }
 
 /// `GET /health`: healthy when the database answers.

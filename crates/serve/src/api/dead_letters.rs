@@ -156,7 +156,7 @@ async fn metrics(
 }
 
 /// The connector's configuration as it runs (secret references resolved).
-async fn running_config(app: &App, name: &str) -> Result<ConnectorConfig, ApiError> {
+pub(super) async fn running_config(app: &App, name: &str) -> Result<ConnectorConfig, ApiError> {
     let raw = match app.0.files.get(name) {
         Some(raw) => raw.clone(),
         None => {

@@ -1334,3 +1334,77 @@ async fn a_worker_whose_sessions_are_terminated_keeps_its_id_or_stops() {
         stream.log(other_log)
     );
 }
+
+/// Four clients made for Kafka Connect's REST API — kafka-connect-py, kafka-connect-api and
+/// lsst-sqre's kafkaconnect (PyPI), org.sourcelab's kafka-connect-client (Maven Central) —
+/// each take a connector through its whole life with their own calls, unchanged.
+#[tokio::test(flavor = "multi_thread")]
+async fn clients_made_for_kafka_connect_drive_inlet_unchanged() {
+    let stream = Stream::new(1).await;
+    stream.produce(0..50).await;
+    let server = serve(&stream, "serve.log").await;
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let config = connector_config(&stream, &stream.topic, "public.clients", 1);
+
+    let python = tokio::process::Command::new(inlet_testkit::python())
+        .arg(fixtures.join("connect_clients.py"))
+        .arg(&server.url)
+        .arg(config.to_string())
+        .output()
+        .await
+        .unwrap();
+    let said = String::from_utf8_lossy(&python.stdout);
+    assert!(
+        python.status.success() && said.contains("all clients passed"),
+        "the Python clients:\n{said}\n{}\nserver log:\n{}",
+        String::from_utf8_lossy(&python.stderr),
+        stream.log("serve.log")
+    );
+
+    let classpath_file = inlet_testkit::inlet_home().join("connect-client-java.classpath");
+    let classpath = std::fs::read_to_string(&classpath_file).unwrap_or_else(|_| {
+        panic!(
+            "{} is missing: run scripts/services up (it fetches org.sourcelab:kafka-connect-client)",
+            classpath_file.display()
+        )
+    });
+    let pairs: Vec<String> = config
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            let v = v.as_str().unwrap();
+            match k.as_str() {
+                "table" => format!("{k}=public.clients_java"),
+                _ => format!("{k}={v}"),
+            }
+        })
+        .collect();
+    let java = tokio::process::Command::new("java")
+        .arg("-cp")
+        .arg(classpath.trim())
+        .arg(fixtures.join("connect-client-java/ConnectClient.java"))
+        .arg(&server.url)
+        .arg("java-client")
+        .args(&pairs)
+        .output()
+        .await
+        .unwrap();
+    let said = String::from_utf8_lossy(&java.stdout);
+    assert!(
+        java.status.success() && said.contains("the Java client passed"),
+        "the Java client:\n{said}\n{}\nserver log:\n{}",
+        String::from_utf8_lossy(&java.stderr),
+        stream.log("serve.log")
+    );
+    // Every client's connector stored the topic's records, once.
+    for client in ["py", "api", "lsst", "java"] {
+        let rows = stream
+            .count(&format!(
+                "SELECT count(DISTINCT device_id) FROM clients_{client}"
+            ))
+            .await;
+        assert_eq!(rows, 50, "clients_{client}");
+    }
+    drop(server);
+}

@@ -10,7 +10,7 @@ use inlet_postgres::{DatabaseConfig, table_columns, unique_keys};
 use inlet_registry::RegistryClient;
 
 use crate::config::{ConnectorConfig, TopicConfig};
-use crate::decode::{Target, latest_schema};
+use crate::decode::{Target, latest_schema, latest_schema_or_retry};
 
 /// The Kafka probe: connects with `settings`, says whether the brokers answer and accept
 /// the credentials, whether each of `topics` exists and can be read, and whether the
@@ -68,14 +68,61 @@ pub async fn probe_registry(
     (findings, subjects)
 }
 
-/// The latest schema id of `subject` that inlet can read (None: no such subject, no
-/// readable schema, or the registry did not answer).
-pub async fn latest_schema_id(
+/// What the lookup of one subject's latest schema id came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LatestId {
+    /// The id of its latest schema, which inlet can read.
+    Id(u32),
+    /// No version, or none inlet can read.
+    None,
+    /// Not known: the registry did not answer in time, or failed (why, to show).
+    Unread(String),
+}
+
+/// The latest schema ids of `subjects`, in their order: at most `at_once` lookups in flight
+/// over one client, all answered by `within` (a lookup still waiting then is
+/// [`LatestId::Unread`], saying the registry is slow). A registry that answers 5 s a
+/// request thus costs `within`, not 5 s a subject.
+pub async fn latest_schema_ids(
     config: &inlet_registry::RegistryConfig,
+    subjects: &[String],
+    at_once: usize,
+    within: std::time::Duration,
+) -> Vec<LatestId> {
+    use futures_util::StreamExt as _;
+    let registry = match RegistryClient::new(config.clone()) {
+        Ok(registry) => registry,
+        Err(e) => return vec![LatestId::Unread(e.to_string()); subjects.len()],
+    };
+    let deadline = tokio::time::Instant::now() + within;
+    let slow = format!(
+        "the schema registry at {} did not answer within {} s: it is slow or overloaded; check registry.url and the registry's health, or pick the topic to look it up alone",
+        registry.url(),
+        within.as_secs()
+    );
+    let lookups: Vec<_> = subjects
+        .iter()
+        .map(|subject| latest_id_by(&registry, subject, deadline, &slow))
+        .collect();
+    futures_util::stream::iter(lookups)
+        .buffered(at_once.max(1))
+        .collect()
+        .await
+}
+
+/// One lookup of [`latest_schema_ids`]: answered by `deadline`, `slow` when it was not.
+async fn latest_id_by(
+    registry: &RegistryClient,
     subject: &str,
-) -> Option<u32> {
-    let registry = RegistryClient::new(config.clone()).ok()?;
-    latest_schema(&registry, subject).await.map(|(id, _)| id)
+    deadline: tokio::time::Instant,
+    slow: &str,
+) -> LatestId {
+    match tokio::time::timeout_at(deadline, latest_schema_or_retry(registry, subject)).await {
+        Err(_) => LatestId::Unread(slow.to_owned()),
+        Ok(Err(e)) => LatestId::Unread(e.to_string()),
+        Ok(Ok(Some((id, _)))) => LatestId::Id(id),
+        Ok(Ok(None)) => LatestId::None,
+    }
 }
 
 /// Why no table can be proposed for a topic.

@@ -22,8 +22,8 @@ mod replay;
 mod supervisor;
 
 pub use check::{
-    Finding, KafkaProbe, ProposeError, TopicInfo, check_connector, latest_schema_id, probe_kafka,
-    probe_registry, propose_table, topic_sources,
+    Finding, KafkaProbe, LatestId, ProposeError, TopicInfo, check_connector, latest_schema_ids,
+    probe_kafka, probe_registry, propose_table, topic_sources,
 };
 pub use config::{Config, ConfigError, ConnectorConfig, Tolerance};
 pub use connector::{Connector, Control, RunError};

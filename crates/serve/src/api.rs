@@ -422,6 +422,11 @@ async fn json_errors(response: Response) -> Response {
     let message = if status == StatusCode::METHOD_NOT_ALLOWED {
         "this path does not take this method: /openapi.json lists the methods of each path"
             .to_owned()
+    } else if status == StatusCode::REQUEST_TIMEOUT {
+        format!(
+            "the request took more than {} s: its body came too slowly, or inlet waited on a system that answers slowly (Kafka, the schema registry, the database); try again, and check them if it happens again",
+            REQUEST_TIMEOUT.as_secs()
+        )
     } else if text.is_empty() {
         status
             .canonical_reason()

@@ -811,3 +811,69 @@ async fn dead_letters_are_counted_in_the_table_discarded_with_an_audit_and_go_wi
     assert!(dead_letters_of(&api, "victim").await.is_empty());
     assert_eq!(dead_letters_of(&api, "other").await.len(), 1);
 }
+
+/// A registry that lists `subjects` at once and answers every other request after
+/// `delay`: slow, as an overloaded one is.
+async fn slow_registry(subjects: &[String], delay: std::time::Duration) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let listing = serde_json::to_string(subjects).unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let listing = listing.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 65536 {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                if !head.starts_with("GET /subjects ") {
+                    tokio::time::sleep(delay).await;
+                }
+                let answer = http("200 OK", "application/vnd.schemaregistry.v1+json", &listing);
+                let _ = socket.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_slow_registry_lists_the_topics_within_the_steps_budget_and_says_it_is_slow() {
+    let api = Api::new(None).await;
+    let env = inlet_testkit::endpoints();
+    let kafka = env.require_kafka().to_owned();
+    let topics: Vec<String> = (0..3).map(|_| inlet_testkit::unique("slowreg")).collect();
+    for topic in &topics {
+        inlet_testkit::create_topic(&inlet_testkit::kafka_config(&kafka), topic, 1).await;
+    }
+    let subjects: Vec<String> = topics.iter().map(|t| format!("{t}-value")).collect();
+    let registry = slow_registry(&subjects, std::time::Duration::from_secs(60)).await;
+    let (code, body) = api
+        .send(
+            "POST",
+            "/inlet/v1/topics",
+            &json!({
+                "kafka.bootstrap_servers": kafka,
+                "registry.url": registry,
+                "topics": topics.join(","),
+            }),
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let listed: Vec<Value> = serde_json::from_str(&body).unwrap();
+    assert_eq!(listed.len(), 3, "{body}");
+    for topic in &listed {
+        assert!(topic["value_subject"].is_string(), "{topic}");
+        assert!(topic["latest_schema_id"].is_null(), "{topic}");
+        let why = topic["latest_schema_error"].as_str().unwrap_or_default();
+        assert!(
+            why.contains("did not answer within 8 s") && why.contains("registry.url"),
+            "{topic}"
+        );
+    }
+}

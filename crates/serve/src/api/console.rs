@@ -29,6 +29,50 @@ pub(super) fn routes() -> axum::Router<App> {
         .route("/inlet/v1/propose", post(propose))
         .route("/inlet/v1/preview", post(preview))
         .route("/inlet/v1/tables", post(create_table))
+        .route_layer(axum::middleware::from_fn(within_step_deadline))
+}
+
+/// How long a setup step may take before it is answered 504, saying which systems it
+/// waits on: under the API's [`super::REQUEST_TIMEOUT`], above a preview's own limit.
+pub const STEP_DEADLINE: std::time::Duration = std::time::Duration::from_secs(40);
+
+/// Answers a setup step that has not finished within [`STEP_DEADLINE`] with a 504 that
+/// names the step, the systems it waits on and what to check.
+async fn within_step_deadline(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let path = request.uri().path().to_owned();
+    match tokio::time::timeout(STEP_DEADLINE, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            let (step, systems) = match path.as_str() {
+                "/inlet/v1/kafka/check" => ("checking Kafka", "Kafka's brokers"),
+                "/inlet/v1/registry/check" => {
+                    ("checking the schema registry", "the schema registry")
+                }
+                "/inlet/v1/topics" => (
+                    "reading the topics",
+                    "Kafka's brokers or the schema registry",
+                ),
+                "/inlet/v1/propose" => ("proposing a table", "the schema registry or the database"),
+                "/inlet/v1/preview" => (
+                    "previewing records",
+                    "Kafka's brokers, the schema registry or the database",
+                ),
+                _ => ("creating the table", "the schema registry or the database"),
+            };
+            ApiError::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                format!(
+                    "{step} took more than {} s: {systems} answer too slowly; check that they are up and not overloaded (kafka.bootstrap_servers, registry.url, the database's load), then try again",
+                    STEP_DEADLINE.as_secs()
+                ),
+            )
+            .into_response()
+        }
+    }
 }
 
 /// A step's body: the configuration so far, and the topic the step is about.
@@ -323,7 +367,8 @@ async fn registry_check(State(app): State<App>, body: Bytes) -> Result<Json<Valu
 /// `POST /inlet/v1/topics`, body: the `kafka.*` and `registry.*` keys (and `topics`, to
 /// list only those): the cluster's topics by name, each with its partitions, whether
 /// `<topic>-value` has a schema and its latest schema id (looked up for the first
-/// [`MAX_TOPICS_LOOKED_UP`] with a subject).
+/// [`MAX_TOPICS_LOOKED_UP`] with a subject, [`LOOKUPS_AT_ONCE`] at once, within
+/// [`LOOKUP_BUDGET`]; one not read has `latest_schema_error`, why).
 async fn topics(State(app): State<App>, body: Bytes) -> Result<Json<Value>, ApiError> {
     let _turn = app.step_turn().await?;
     let config =
@@ -355,26 +400,46 @@ async fn topics(State(app): State<App>, body: Bytes) -> Result<Json<Value>, ApiE
         .filter(|t| wanted.is_empty() || wanted.contains(&t.name))
         .collect();
     listed.sort_by(|a, b| a.name.cmp(&b.name));
+    // The latest ids of the first subjects, looked up at once (a few in flight) and all
+    // answered within the budget: a slow registry costs the budget, not a wait per topic.
+    let looked_up: Vec<String> = listed
+        .iter()
+        .map(|t| format!("{}-value", t.name))
+        .filter(|s| subjects.contains(s))
+        .take(MAX_TOPICS_LOOKED_UP)
+        .collect();
+    let ids =
+        inlet_engine::latest_schema_ids(&registry, &looked_up, LOOKUPS_AT_ONCE, LOOKUP_BUDGET)
+            .await;
     let mut out = Vec::new();
-    let mut looked_up = 0;
     for topic in listed {
         let subject = format!("{}-value", topic.name);
         let has_subject = subjects.contains(&subject);
-        let latest = if has_subject && looked_up < MAX_TOPICS_LOOKED_UP {
-            looked_up += 1;
-            inlet_engine::latest_schema_id(&registry, &subject).await
-        } else {
-            None
+        let (latest, unread) = match looked_up.iter().position(|s| *s == subject) {
+            Some(i) => match &ids[i] {
+                inlet_engine::LatestId::Id(id) => (Some(*id), None),
+                inlet_engine::LatestId::None => (None, None),
+                inlet_engine::LatestId::Unread(why) => (None, Some(why.clone())),
+            },
+            None => (None, None),
         };
         out.push(json!({
             "name": topic.name,
             "partitions": topic.partitions,
             "value_subject": has_subject.then_some(subject),
             "latest_schema_id": latest,
+            "latest_schema_error": unread,
         }));
     }
     Ok(Json(Value::Array(out)))
 }
+
+/// How many latest schema ids `topics` asks the registry for at once.
+const LOOKUPS_AT_ONCE: usize = 8;
+
+/// How long `topics` waits for the latest schema ids, all of them together: those not read
+/// by then are listed without, with why (`latest_schema_error`).
+const LOOKUP_BUDGET: std::time::Duration = std::time::Duration::from_secs(8);
 
 /// The topic a step is about: `topic`, else the configuration's only one.
 fn step_topic(body: &StepBody) -> Result<String, ApiError> {

@@ -110,6 +110,8 @@ pub enum AvroType {
 pub struct WriterSchema {
     nodes: Vec<AvroType>,
     root: NodeId,
+    /// The `aliases` of the fields of each record that has some: record → (alias, field).
+    aliases: HashMap<NodeId, Vec<(String, String)>>,
 }
 
 impl WriterSchema {
@@ -180,12 +182,59 @@ impl WriterSchema {
             nodes: Vec::new(),
             ids: HashMap::new(),
             names: &names,
+            aliases: HashMap::new(),
         };
         let root = builder.build(root)?;
         Ok(Self {
             nodes: builder.nodes,
             root,
+            aliases: builder.aliases,
         })
+    }
+
+    /// `path` (`a.b.c`, fields through records and nullable unions) as this schema names
+    /// it when some of its fields were renamed with an Avro alias (`{"name": "c2",
+    /// "aliases": ["c"]}`): `a.b.c2`. None when the path needs no alias, or some field of
+    /// it is in the schema under neither its name nor an alias (or it names a branch).
+    pub fn renamed_path(&self, path: &str) -> Option<String> {
+        if path.is_empty() || path.contains('[') {
+            return None;
+        }
+        let mut node = self.root;
+        let mut renamed = Vec::new();
+        for name in path.split('.') {
+            let (current, next) = self.field_or_alias(node, name, 0)?;
+            renamed.push(current);
+            node = next;
+        }
+        let renamed = renamed.join(".");
+        (renamed != path).then_some(renamed)
+    }
+
+    /// The field of record `node` (or of a record branch of union `node`) named `name`, or
+    /// whose aliases hold it: (its name, its type).
+    fn field_or_alias(&self, node: NodeId, name: &str, depth: usize) -> Option<(String, NodeId)> {
+        if depth > 8 {
+            return None;
+        }
+        match self.node(node) {
+            AvroType::Record { fields, .. } => {
+                let field = |wanted: &str| {
+                    fields
+                        .iter()
+                        .find(|(f, _)| f == wanted)
+                        .map(|(f, id)| (f.clone(), *id))
+                };
+                field(name).or_else(|| {
+                    let (_, current) = self.aliases.get(&node)?.iter().find(|(a, _)| a == name)?;
+                    field(current)
+                })
+            }
+            AvroType::Union(branches) => branches
+                .iter()
+                .find_map(|&branch| self.field_or_alias(branch, name, depth + 1)),
+            _ => None,
+        }
     }
 
     /// The root type.
@@ -296,6 +345,7 @@ struct Builder<'a> {
     nodes: Vec<AvroType>,
     ids: HashMap<Name, NodeId>,
     names: &'a HashMap<Name, &'a Schema>,
+    aliases: HashMap<NodeId, Vec<(String, String)>>,
 }
 
 impl Builder<'_> {
@@ -377,6 +427,12 @@ impl Builder<'_> {
                 let mut fields = Vec::with_capacity(record.fields.len());
                 for field in &record.fields {
                     fields.push((field.name.clone(), self.build(&field.schema)?));
+                    for alias in &field.aliases {
+                        self.aliases
+                            .entry(id)
+                            .or_default()
+                            .push((alias.clone(), field.name.clone()));
+                    }
                 }
                 self.nodes[id] = AvroType::Record {
                     name: record.name.fullname(None),
@@ -488,6 +544,38 @@ mod tests {
         assert!(
             error.starts_with("the writer schema is not valid Avro: "),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn a_path_follows_field_aliases_through_records_and_nullable_unions() {
+        let schema = WriterSchema::parse(
+            r#"{"type":"record","name":"R","fields":[
+                {"name":"id","type":"int"},
+                {"name":"place","aliases":["geo"],"type":["null",{"type":"record","name":"P","fields":[
+                    {"name":"latitude","type":"double","aliases":["lat","y"]}]}]}]}"#,
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            schema.renamed_path("geo.lat").as_deref(),
+            Some("place.latitude")
+        );
+        assert_eq!(
+            schema.renamed_path("place.y").as_deref(),
+            Some("place.latitude")
+        );
+        assert_eq!(
+            schema.renamed_path("place.latitude"),
+            None,
+            "no alias needed"
+        );
+        assert_eq!(schema.renamed_path("id"), None);
+        assert_eq!(schema.renamed_path("geo.lon"), None, "no such field");
+        assert_eq!(
+            schema.renamed_path("[P].lat"),
+            None,
+            "branches are not followed"
         );
     }
 

@@ -1115,3 +1115,81 @@ async fn a_group_setting_the_brokers_refuse_fails_the_connector_with_what_to_cha
         "{out}"
     );
 }
+
+/// `note` renamed `remark` with `"aliases": ["note"]` in version 2, then `comment` without
+/// an alias in version 3: each version's field named by its own schema.
+fn renamed(version: u32) -> String {
+    let field = match version {
+        1 => r#"{"name":"note","type":["null","string"]}"#,
+        2 => r#"{"name":"remark","type":["null","string"],"aliases":["note"]}"#,
+        _ => r#"{"name":"comment","type":["null","string"]}"#,
+    };
+    format!(
+        r#"{{"type":"record","name":"Noted","namespace":"inlet.test","fields":[{{"name":"id","type":"int"}},{field}]}}"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_field_renamed_with_an_alias_keeps_filling_its_column() {
+    let stream = Stream::new(1).await;
+    let subject = format!("{}-value", stream.topic);
+    let config = stream.config_topic("renamed", "", "evolution = \"add-columns\"");
+    let mut inlet = None;
+    for (version, text) in [(1, "a"), (2, "b"), (3, "c")] {
+        let schema = stream.producer.register(&subject, &renamed(version)).await;
+        let name = ["note", "remark", "comment"][version as usize - 1];
+        let record = Value::Record(vec![
+            ("id".into(), Value::Int(version as i32)),
+            (
+                name.into(),
+                Value::Union(1, Box::new(Value::String(text.into()))),
+            ),
+        ]);
+        stream
+            .producer
+            .send_avro(&stream.topic, Some(0), None, (schema.0, &schema.1), record)
+            .await;
+        if inlet.is_none() {
+            inlet = Some(stream.start(&config, "renamed.log"));
+        }
+        stream
+            .wait_for(
+                "SELECT count(*) FROM readings",
+                i64::from(version),
+                Duration::from_secs(60),
+                "renamed.log",
+            )
+            .await;
+    }
+    assert!(terminate(&mut inlet.unwrap()).success());
+    let columns: Vec<String> = stream
+        .rows(
+            "SELECT column_name::text FROM information_schema.columns WHERE table_name = 'readings' ORDER BY ordinal_position",
+            |r| r.get(0),
+        )
+        .await;
+    // No column for `remark`: the alias says it is `note`. `comment` (no alias) is new.
+    assert_eq!(columns, ["id", "note", "comment"]);
+    let rows: Vec<(i32, Option<String>, Option<String>)> = stream
+        .rows("SELECT id, note, comment FROM readings ORDER BY id", |r| {
+            (r.get(0), r.get(1), r.get(2))
+        })
+        .await;
+    assert_eq!(
+        rows,
+        [
+            (1, Some("a".into()), None),
+            (2, Some("b".into()), None),
+            (3, None, Some("c".into())),
+        ]
+    );
+    let log = stream.log("renamed.log");
+    assert!(
+        log.contains("renamed with an alias fills its column") && log.contains("remark"),
+        "{log}"
+    );
+    assert!(
+        log.contains("this schema has no field for the column") && log.contains("aliases"),
+        "{log}"
+    );
+}

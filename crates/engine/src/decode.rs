@@ -62,6 +62,12 @@ struct AutoMapping {
     /// Fields the table does not store: (path, the proposal's column for it, whether
     /// add-columns may add one for it).
     unstored: Vec<(String, TableColumn, bool)>,
+    /// Columns whose recorded field this version renamed with an Avro alias, filled from
+    /// its new name: (column, recorded path, path now).
+    renamed: Vec<(String, String, String)>,
+    /// Columns whose recorded field this version does not have, under its name or an
+    /// alias: they stay NULL for its records (column, recorded path).
+    lost: Vec<(String, String)>,
 }
 
 impl Target {
@@ -150,6 +156,8 @@ impl Target {
             mapping: Vec::new(),
             record: Vec::new(),
             unstored: Vec::new(),
+            renamed: Vec::new(),
+            lost: Vec::new(),
         };
         let proposed: std::collections::HashSet<String> = proposal
             .mapping
@@ -160,6 +168,8 @@ impl Target {
         // a value into its column, keeps it: a field now in several branches of a union
         // (`url` where the proposal says `[ns.Click].url`), a key field whose name a new
         // value field took.
+        // A recorded field this version renamed with an alias (Avro's schema resolution)
+        // fills its column from its new name; one it lacks under both leaves it NULL.
         for (column, path) in &self.sources {
             if has(column) && !proposed.contains(path) {
                 let source = ColumnSource::parse(path);
@@ -168,14 +178,30 @@ impl Target {
                         column: column.clone(),
                         source,
                     });
+                } else if let Some(now) = writer.renamed_path(path)
+                    && self.reads(writer, key, column, &ColumnSource::Field(now.clone()))
+                {
+                    auto.mapping.push(ColumnMapping {
+                        column: column.clone(),
+                        source: ColumnSource::Field(now.clone()),
+                    });
+                    auto.renamed.push((column.clone(), path.clone(), now));
+                } else if matches!(source, ColumnSource::Field(_)) {
+                    auto.lost.push((column.clone(), path.clone()));
                 }
             }
         }
+        let renamed: std::collections::HashSet<String> =
+            auto.renamed.iter().map(|(_, _, now)| now.clone()).collect();
         for m in proposal.mapping {
             if let ColumnSource::Kafka(_) = m.source {
                 continue;
             }
             let path = &m.source.to_string();
+            // Under its new name, a renamed field fills its old column already.
+            if renamed.contains(path) {
+                continue;
+            }
             let proposed = || {
                 proposal
                     .columns
@@ -424,7 +450,14 @@ impl Target {
                 }
             }
         }
-        for (path, column, addable) in self.auto_mapping(writer, key).unstored {
+        let auto = self.auto_mapping(writer, key);
+        for (column, recorded, now) in &auto.renamed {
+            tracing::info!(table = %self.table, schema_id, %column, field = %now, alias = %recorded, "a field renamed with an alias fills its column as before");
+        }
+        for (column, recorded) in &auto.lost {
+            tracing::warn!(table = %self.table, schema_id, %column, field = %recorded, "this schema has no field for the column (renamed without an alias, or removed): its records leave it NULL; give the new field \"aliases\": [\"{recorded}\"] in the schema to keep filling it");
+        }
+        for (path, column, addable) in auto.unstored {
             if addable {
                 tracing::warn!(table = %self.table, schema_id, field = %path, proposed_column = %column.name, "a field of this schema is not stored: the table has no column for it (evolution = \"add-columns\" adds one, or map it in the topic's mapping)");
             } else {

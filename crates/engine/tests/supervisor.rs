@@ -279,7 +279,8 @@ table = "public.unfit"
 }
 
 /// A connector whose registry accepts connections and never answers cannot stop in time:
-/// it is abandoned after the wait given, and the others of the process keep running.
+/// it is abandoned after the wait given, and the others of the process keep running; one
+/// left to wait sees the registry time out, and is held up by it (retried), not FAILED.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_task_that_will_not_stop_in_time_is_abandoned_and_the_others_run_on() {
     let env = endpoints();
@@ -315,10 +316,11 @@ linger_ms = 50
         )
     };
     let config = Config::parse(&format!(
-        "[database]\nurl = \"{}\"\n{}{}",
+        "[database]\nurl = \"{}\"\n{}{}{}",
         db.url(),
         connector("ticks", &registry),
-        connector("stuck", &silent_url)
+        connector("stuck", &silent_url),
+        connector("slow", &silent_url),
     ))
     .unwrap();
     let setup = Setup {
@@ -336,7 +338,6 @@ linger_ms = 50
     }
     setup.wait_rows(50).await;
     // It waits on the silent registry: not stopped within the wait, so abandoned.
-    tokio::time::sleep(Duration::from_millis(500)).await;
     let stopped = setup
         .supervisor
         .remove("stuck", Duration::from_secs(2))
@@ -347,6 +348,26 @@ linger_ms = 50
         "a task waiting on a silent registry stopped in time"
     );
     assert!(setup.supervisor.status("stuck").is_err(), "forgotten");
+    // A registry that times out is an external fault: retried, and said in the status,
+    // never FAILED as if the configuration were wrong.
+    let start = Instant::now();
+    loop {
+        let status = setup.supervisor.status("slow").unwrap();
+        assert_ne!(status.state, ConnectorState::Failed, "{status:?}");
+        let said = status
+            .held_up_by
+            .clone()
+            .or(status.trace.clone())
+            .unwrap_or_default();
+        if said.contains(&silent_url) {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the registry's time-out is not said: {status:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     // The other runs on.
     setup.produce(50..80).await;
     setup.wait_rows(80).await;

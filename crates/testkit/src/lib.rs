@@ -14,9 +14,11 @@ mod endpoints;
 mod kafka;
 mod names;
 mod postgres;
+mod timescaledb;
 
 pub use broker::{KAFKA_VERSION, KafkaCluster, kafka_libs};
 pub use endpoints::{Endpoints, ServiceDown, endpoints, inlet_home, python, sasl};
 pub use kafka::{AvroProducer, consumer, create_topic, framed_avro, kafka_config};
 pub use names::unique;
 pub use postgres::TestDatabase;
+pub use timescaledb::TimescaleDb;

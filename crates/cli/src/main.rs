@@ -90,13 +90,15 @@ fn main() -> std::process::ExitCode {
     });
     let log = inlet_serve::loggers::Loggers::new(&directives, apply);
     let cli = Cli::parse();
+    // The filter is the registry's first layer (a per-layer filter behind a reload handle
+    // loses the spans' context in the lines).
+    let registry = tracing_subscriber::registry().with(filter);
     if cli.log_format == LogFormat::Json {
-        tracing_subscriber::registry()
+        registry
             .with(
                 tracing_subscriber::fmt::layer()
                     .json()
-                    .with_writer(std::io::stderr)
-                    .with_filter(filter),
+                    .with_writer(std::io::stderr),
             )
             .init();
     } else if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
@@ -104,21 +106,16 @@ fn main() -> std::process::ExitCode {
         // shows one per connector, as spans marked `indicatif.pb_show`), never across them.
         let progress = IndicatifLayer::new()
             .with_span_field_formatter(hide_indicatif_span_fields(DefaultFields::new()));
-        tracing_subscriber::registry()
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .with_writer(progress.get_stderr_writer())
-                    .with_filter(filter),
-            )
+        registry
+            .with(tracing_subscriber::fmt::layer().with_writer(progress.get_stderr_writer()))
             .with(progress.with_filter(IndicatifFilter::new(false)))
             .init();
     } else {
-        tracing_subscriber::registry()
+        registry
             .with(
                 tracing_subscriber::fmt::layer()
                     .with_ansi(false)
-                    .with_writer(std::io::stderr)
-                    .with_filter(filter),
+                    .with_writer(std::io::stderr),
             )
             .init();
     }

@@ -137,17 +137,23 @@ async fn a_connector_lives_its_whole_life_over_the_connect_api() {
             "serve.log",
         )
         .await;
-    // The build's commit, and the cluster of the first connector's brokers.
-    let (_, info) = api.get("/").await;
+    // The build's commit, and the cluster of the first connector's brokers (asked again
+    // after 30 s when they did not answer in time).
+    let start = Instant::now();
+    let info = loop {
+        let (_, info) = api.get("/").await;
+        if info["kafka_cluster_id"]
+            .as_str()
+            .is_some_and(|id| id.len() >= 16)
+        {
+            break info;
+        }
+        assert!(start.elapsed() < Duration::from_secs(90), "{info}");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    };
     let commit = info["commit"].as_str().unwrap();
     assert!(
         commit.len() == 40 && commit.bytes().all(|b| b.is_ascii_hexdigit()),
-        "{info}"
-    );
-    assert!(
-        info["kafka_cluster_id"]
-            .as_str()
-            .is_some_and(|id| id.len() >= 16),
         "{info}"
     );
 

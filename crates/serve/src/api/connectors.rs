@@ -63,20 +63,28 @@ async fn root(State(app): State<App>, headers: axum::http::HeaderMap) -> Respons
 /// The commit this build is from (empty when built outside a git checkout).
 pub const COMMIT: &str = env!("INLET_COMMIT");
 
-/// How long `GET /` keeps the cluster id it found (or that it found none).
+/// How long `GET /` keeps the cluster id it found.
 const CLUSTER_ID_KEPT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// How long `GET /` keeps that the brokers did not answer before it asks again.
+const NO_CLUSTER_ID_KEPT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The id of the Kafka cluster of the first connector (by name: the file's, then the
 /// stored ones), asked once per [`CLUSTER_ID_KEPT`] with that connector's own settings, at
-/// most 2 s; None when there is no connector or its brokers do not answer (kept as long:
-/// `GET /` is open, and never makes more than one lookup per period). inlet has no cluster
+/// most 5 s; None when there is no connector or its brokers do not answer (kept for
+/// [`NO_CLUSTER_ID_KEPT`]: `GET /` is open, and makes at most one lookup at a time). inlet has no cluster
 /// of its own: each connector names its brokers.
 async fn kafka_cluster_id(app: &App) -> Option<String> {
     let mut kept = app.0.cluster_id.lock().await;
-    if let Some((id, at)) = kept.as_ref()
-        && at.elapsed() < CLUSTER_ID_KEPT
-    {
-        return id.clone();
+    if let Some((id, at)) = kept.as_ref() {
+        let kept_for = if id.is_some() {
+            CLUSTER_ID_KEPT
+        } else {
+            NO_CLUSTER_ID_KEPT
+        };
+        if at.elapsed() < kept_for {
+            return id.clone();
+        }
     }
     let first = match app.0.files.keys().next() {
         Some(name) => Some(name.clone()),
@@ -96,7 +104,7 @@ async fn kafka_cluster_id(app: &App) -> Option<String> {
     if let Ok(config) = super::dead_letters::running_config(app, &name).await {
         let kafka = config.kafka.clone();
         id = tokio::task::spawn_blocking(move || {
-            inlet_kafka::cluster_id(&kafka, std::time::Duration::from_secs(2))
+            inlet_kafka::cluster_id(&kafka, std::time::Duration::from_secs(5))
         })
         .await
         .ok()

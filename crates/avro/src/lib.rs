@@ -26,8 +26,8 @@ pub use error::{DecodeError, PlanError, RecordError};
 pub use frame::{Frame, FrameError, MAGIC_BYTE, SchemaId, encode_frame};
 pub use pg_type::PgType;
 pub use plan::{
-    ColumnMapping, ColumnSource, DecodePlan, KafkaField, KeySchema, NanosPolicy, PlanOptions,
-    RecordMeta, RowScratch, TableColumn, copy_stream,
+    ColumnMapping, ColumnSource, DecodePlan, Generated, KafkaField, KeySchema, NanosPolicy,
+    PlanOptions, RecordMeta, RowScratch, TableColumn, copy_stream,
 };
 pub use propose::{MAX_TABLE_COLUMNS, Proposal, column_type};
 pub use reader::{IndexKind, Reader, write_long};

@@ -117,6 +117,7 @@ impl Proposal {
                 pg_type: column_type(key, node),
                 nullable,
                 has_default: false,
+                generated: None,
             });
             self.mapping.push(ColumnMapping {
                 column: (*column).clone(),
@@ -309,6 +310,7 @@ impl Proposal {
             pg_type,
             nullable: nullable || is_null,
             has_default: false,
+            generated: None,
         });
         // The root itself (a schema that is not a record) has the empty path.
         self.mapping.push(ColumnMapping {

@@ -134,6 +134,7 @@ pub fn source_choices(value: &WriterSchema, key: Option<KeySchema<'_>>) -> Vec<S
                                 pg_type: (*pg_type).clone(),
                                 nullable: true,
                                 has_default: false,
+                                generated: None,
                             }];
                             DecodePlan::compile_keyed(value, key, &table, &mapping, &options)
                                 .is_ok()

@@ -638,12 +638,14 @@ async fn inlet_side(client: &tokio_postgres::Client, table: &str, case: &Case) -
             pg_type: PgType::parse("integer").unwrap(),
             nullable: false,
             has_default: false,
+            generated: None,
         },
         TableColumn {
             name: "v".into(),
             pg_type: PgType::parse(case.column).unwrap_or_else(|| column_type(case.column)),
             nullable: true,
             has_default: false,
+            generated: None,
         },
     ];
     let mapping: Vec<ColumnMapping> = ["id", "v"]

@@ -241,6 +241,7 @@ fn table() -> Vec<TableColumn> {
             pg_type: PgType::parse(sql).unwrap_or_else(|| enum_type.clone()),
             nullable: true,
             has_default: false,
+            generated: None,
         })
         .collect()
 }
@@ -414,6 +415,7 @@ async fn nanosecond_policies_through_postgres() {
         pg_type: PgType::Timestamptz,
         nullable: true,
         has_default: false,
+        generated: None,
     }];
     let mapping = [ColumnMapping {
         column: "ts".into(),

@@ -366,6 +366,10 @@ async fn check_table(
         });
         return;
     };
+    if let Some(reason) = crate::decode::mapping_problem(topic, &columns) {
+        findings.push(Finding::fail("table", reason));
+        return;
+    }
     if let Some(key) = topic.insert.key() {
         let mut wanted = key.to_vec();
         wanted.sort();

@@ -145,7 +145,12 @@ impl Target {
     /// columns the value's fields do not name ([`Proposal::with_key`]).
     fn auto_mapping(&self, writer: &WriterSchema, key: Option<&WriterSchema>) -> AutoMapping {
         let proposal = self.proposal(writer, key);
-        let has = |name: &str| self.columns.iter().any(|c| c.name == name);
+        // A column PostgreSQL fills (generated, identity GENERATED ALWAYS) takes no field.
+        let has = |name: &str| {
+            self.columns
+                .iter()
+                .any(|c| c.name == name && c.generated.is_none())
+        };
         let mut auto = AutoMapping {
             mapping: Vec::new(),
             record: Vec::new(),
@@ -451,11 +456,16 @@ impl Target {
         };
         let key = self.config.insert.key().unwrap_or_default();
         let plan = writer.and_then(|writer| {
+            // A delete's key goes into a staging table, where even an identity column
+            // GENERATED ALWAYS takes values.
             let columns: Vec<TableColumn> = self
                 .columns
                 .iter()
                 .filter(|c| key.contains(&c.name))
-                .cloned()
+                .map(|c| TableColumn {
+                    generated: None,
+                    ..c.clone()
+                })
                 .collect();
             let proposal = Proposal::for_schema(&writer).mapping;
             let mapping: Vec<ColumnMapping> = match proposal.as_slice() {
@@ -741,6 +751,43 @@ pub(crate) fn uncreatable(topic: &TopicConfig, proposal: &Proposal) -> Option<St
                 .join(", ")
         )
     })
+}
+
+/// Why `topic`'s explicit mapping or key columns cannot go into the table of `columns`
+/// whatever the schema: they name a column PostgreSQL fills itself (a stored generated
+/// column, an identity column GENERATED ALWAYS). `inlet check` fails with it, and
+/// `inlet run` refuses to start.
+pub(crate) fn mapping_problem(topic: &TopicConfig, columns: &[TableColumn]) -> Option<String> {
+    let generated = |name: &str| {
+        columns
+            .iter()
+            .find(|c| c.name == name)
+            .and_then(|c| c.generated)
+    };
+    if let Some((column, kind)) = topic
+        .mapping
+        .iter()
+        .flatten()
+        .find_map(|(column, _)| generated(column).map(|kind| (column, kind)))
+    {
+        return Some(format!(
+            "{}: {}",
+            topic.table,
+            inlet_avro::PlanError::Generated {
+                column: column.clone(),
+                kind,
+            }
+        ));
+    }
+    let key = topic.insert.key().unwrap_or_default();
+    key.iter()
+        .find_map(|column| generated(column).map(|kind| (column, kind)))
+        .map(|(column, kind)| {
+            format!(
+                "key column {column} of {} is {kind}: an upsert writes the key's values, which PostgreSQL makes there; choose key_columns the records fill",
+                topic.table
+            )
+        })
 }
 
 /// A Kafka record, borrowed.

@@ -1,6 +1,6 @@
 //! What the database holds: inlet's own tables, the target tables' columns, TimescaleDB.
 
-use inlet_avro::{PgType, TableColumn};
+use inlet_avro::{Generated, PgType, TableColumn};
 use tokio_postgres::Client;
 
 use crate::ddl::quote;
@@ -72,7 +72,9 @@ pub async fn create_table(client: &mut Client, table: &TableName, ddl: &str) -> 
 }
 
 /// The columns of `table`, or `None` when it does not exist. Types that plans cannot write
-/// are reported with the column's name.
+/// are reported with the column's name. A stored generated column and a `GENERATED ALWAYS`
+/// identity column are marked [`TableColumn::generated`]: rows leave them out. A `BY
+/// DEFAULT` identity column is a column with a default.
 pub async fn table_columns(client: &Client, table: &TableName) -> Result<Option<Vec<TableColumn>>> {
     let read = || async {
         client
@@ -116,11 +118,20 @@ pub async fn table_columns(client: &Client, table: &TableName) -> Result<Option<
                 sql_type: sql_type.clone(),
             })?
         };
+        let generated = match (
+            row.get::<_, String>(6).as_str(),
+            row.get::<_, String>(7).as_str(),
+        ) {
+            ("s", _) => Some(Generated::Stored),
+            (_, "a") => Some(Generated::AlwaysIdentity),
+            _ => None,
+        };
         columns.push(TableColumn {
             name,
             pg_type,
             nullable: row.get(2),
             has_default: row.get(3),
+            generated,
         });
     }
     Ok(Some(columns))

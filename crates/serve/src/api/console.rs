@@ -177,6 +177,7 @@ fn design(body: &StepBody) -> Result<Option<Vec<inlet_avro::TableColumn>>, ApiEr
                 pg_type,
                 nullable: c.nullable,
                 has_default: false,
+                generated: None,
             }),
             Err(why) => wrong.push((format!("columns.{}", c.name), why)),
         }

@@ -89,6 +89,8 @@ pub(crate) fn conversion(
     options: &PlanOptions,
 ) -> Option<Conv> {
     let _ = options;
+    // A domain's values are its base type's.
+    let pg = pg.base();
     let avro = schema.node(node);
     let text = |pg: &PgType| match pg {
         PgType::Text | PgType::Enum { .. } => Some(Conv::Text { max_chars: None }),

@@ -530,7 +530,7 @@ impl DecodePlan {
             let start = scratch.buf.len();
             let column = &self.columns[slot];
             let written =
-                crate::convert::write_meta(field, &column.pg_type, meta, &mut scratch.buf)
+                crate::convert::write_meta(field, column.pg_type.base(), meta, &mut scratch.buf)
                     .map_err(|e| self.convert_error(slot, e))?;
             if written {
                 scratch.slots[slot] = Some((start, scratch.buf.len()));
@@ -723,16 +723,15 @@ impl DecodePlan {
 }
 
 fn check_meta(field: KafkaField, column: &TableColumn) -> Result<(), PlanError> {
-    let ok = match field {
-        KafkaField::Topic => matches!(column.pg_type, PgType::Text | PgType::Varchar(_)),
-        KafkaField::Partition => matches!(column.pg_type, PgType::Int4 | PgType::Int8),
-        KafkaField::Offset => matches!(column.pg_type, PgType::Int8),
-        KafkaField::Timestamp => matches!(
-            column.pg_type,
-            PgType::Timestamptz | PgType::Timestamp | PgType::Int8
-        ),
-        KafkaField::Key => matches!(column.pg_type, PgType::Bytea | PgType::Text),
-        KafkaField::Headers => matches!(column.pg_type, PgType::Jsonb),
+    let ok = match (field, column.pg_type.base()) {
+        (KafkaField::Topic, pg) => matches!(pg, PgType::Text | PgType::Varchar(_)),
+        (KafkaField::Partition, pg) => matches!(pg, PgType::Int4 | PgType::Int8),
+        (KafkaField::Offset, pg) => matches!(pg, PgType::Int8),
+        (KafkaField::Timestamp, pg) => {
+            matches!(pg, PgType::Timestamptz | PgType::Timestamp | PgType::Int8)
+        }
+        (KafkaField::Key, pg) => matches!(pg, PgType::Bytea | PgType::Text),
+        (KafkaField::Headers, pg) => matches!(pg, PgType::Jsonb),
     };
     if ok {
         Ok(())
@@ -820,7 +819,7 @@ impl Compiler<'_> {
             for &branch in branches {
                 if *self.schema.node(branch) == AvroType::Null {
                     steps.push(Step::Skip(branch));
-                } else if multi_type && column.pg_type == PgType::Jsonb {
+                } else if multi_type && *column.pg_type.base() == PgType::Jsonb {
                     steps.push(Step::Emit {
                         slot,
                         node: branch,

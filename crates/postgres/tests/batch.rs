@@ -234,6 +234,56 @@ async fn table_columns_mark_the_columns_postgresql_fills() {
     );
 }
 
+#[tokio::test]
+async fn table_columns_read_domains_by_their_base_types() {
+    let (_db, client) = setup().await;
+    client
+        .batch_execute(
+            "CREATE DOMAIN code AS varchar(3) CHECK (VALUE ~ '^[A-Z]+$'); \
+             CREATE DOMAIN code2 AS code NOT NULL DEFAULT 'AAA'; \
+             CREATE DOMAIN price AS numeric(8,2); CREATE TYPE mood AS ENUM ('a'); \
+             CREATE TABLE d (c code, c2 code2, p price[], m mood[])",
+        )
+        .await
+        .unwrap();
+    let columns = table_columns(&client, &TableName::parse("d").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let described: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} over {} {} {}",
+                c.name,
+                c.pg_type,
+                c.pg_type.base(),
+                c.nullable,
+                c.has_default
+            )
+        })
+        .collect();
+    assert_eq!(
+        described,
+        [
+            "c code over character varying(3) true false",
+            "c2 code2 over character varying(3) false true",
+            "p price[] over price[] true false",
+            "m mood[] over mood[] true false",
+        ]
+    );
+    let inlet_avro::PgType::Array(element) = &columns[2].pg_type else {
+        panic!("{:?}", columns[2].pg_type)
+    };
+    assert_eq!(element.base().to_string(), "numeric(8,2)");
+    let oid: u32 = client
+        .query_one("SELECT 'price'::regtype::oid", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(element.oid(), oid, "an array of a domain names the domain");
+}
+
 /// A COPY BINARY row of (id integer): a delete's key.
 fn key_row(id: i32, out: &mut Vec<u8>) -> std::ops::Range<usize> {
     let start = out.len();

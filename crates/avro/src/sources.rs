@@ -247,6 +247,18 @@ mod tests {
     }
 
     #[test]
+    fn an_array_of_arrays_offers_multi_dimensional_arrays_and_jsonb() {
+        let choices = choices(
+            r#"{"type":"record","name":"G","fields":[
+                {"name":"cells","type":{"type":"array","items":{"type":"array","items":"int"}}}]}"#,
+        );
+        let types = types_of(&choices, "cells");
+        assert!(types.contains(&"integer[]".to_owned()), "{types:?}");
+        assert!(types.contains(&"jsonb".to_owned()), "{types:?}");
+        assert!(!types.contains(&"integer".to_owned()), "{types:?}");
+    }
+
+    #[test]
     fn nested_records_unions_and_metadata_are_listed() {
         let c = choices(
             r#"{"type":"record","name":"R","fields":[

@@ -274,3 +274,64 @@ async fn domain_columns_take_their_base_type_and_a_refused_value_is_a_dead_lette
         );
     }
 }
+
+const GRID: &str = r#"{"type":"record","name":"Grid","namespace":"inlet.test","fields":[
+ {"name":"id","type":"long"},
+ {"name":"cells","type":{"type":"array","items":{"type":"array","items":"int"}}}]}"#;
+
+fn grid(id: i64, rows: &[&[i32]]) -> Value {
+    Value::Record(vec![
+        ("id".into(), Value::Long(id)),
+        (
+            "cells".into(),
+            Value::Array(
+                rows.iter()
+                    .map(|r| Value::Array(r.iter().map(|v| Value::Int(*v)).collect()))
+                    .collect(),
+            ),
+        ),
+    ])
+}
+
+/// Nested Avro arrays into an existing `integer[]` column: a rectangular value is the
+/// multi-dimensional array an INSERT of its text stores, the empty one `{}`, and a ragged
+/// one (or one with an empty row) a dead letter that says why. Before, no record of the
+/// schema could be stored (PostgreSQL arrays were taken for one-dimensional).
+#[tokio::test(flavor = "multi_thread")]
+async fn nested_arrays_fill_multi_dimensional_arrays_and_ragged_ones_are_dead_letters() {
+    let setup = Setup::new(GRID, "CREATE TABLE t (id bigint, cells integer[])", "").await;
+    assert!(setup.table_finding().await.ok);
+    let summary = setup
+        .replay(vec![
+            grid(0, &[&[1, 2], &[3, 4]]),
+            grid(1, &[&[1, 2], &[3]]),
+            grid(2, &[]),
+            grid(3, &[&[]]),
+            grid(4, &[&[5], &[6], &[7]]),
+        ])
+        .await
+        .unwrap();
+    assert_eq!((summary.rows, summary.dead_letters), (3, 2), "{summary:?}");
+    assert_eq!(
+        setup
+            .rows(
+                "SELECT id::text, cells::text, array_dims(cells), \
+                 (cells = '{{1,2},{3,4}}'::integer[])::text FROM t ORDER BY id"
+            )
+            .await,
+        [
+            "0|{{1,2},{3,4}}|[1:2][1:2]|true",
+            "2|{}|NULL|false",
+            "4|{{5},{6},{7}}|[1:3][1:1]|false"
+        ]
+    );
+    let dead = setup.dead_letters().await;
+    assert!(
+        dead[0].starts_with("1|") && dead[0].contains("a ragged array"),
+        "{dead:?}"
+    );
+    assert!(
+        dead[1].starts_with("3|") && dead[1].contains("an empty array at dimension 2"),
+        "{dead:?}"
+    );
+}

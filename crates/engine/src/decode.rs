@@ -381,26 +381,25 @@ impl Target {
             })
             .collect();
         if add {
-            // PostgreSQL's limit on columns: the fields past it are not stored, said once.
-            let room = inlet_avro::MAX_TABLE_COLUMNS.saturating_sub(self.columns.len());
-            let addable: Vec<_> = auto
-                .unstored
-                .iter()
-                .filter(|(_, _, addable)| *addable)
-                .collect();
-            for (path, _, _) in addable.iter().skip(room) {
-                tracing::error!(table = %self.table, schema_id, field = %path, "evolution cannot add a column for this field: the table has {} columns, PostgreSQL's most; it is not stored (map such fields into a jsonb column of a table of your own)", self.columns.len());
+            // PostgreSQL's limits on columns and on a row's size: a field whose column
+            // would pass them is not stored, said once.
+            let mut widened = self.columns.clone();
+            for (path, column, _) in auto.unstored.iter().filter(|(_, _, addable)| *addable) {
+                widened.push(TableColumn {
+                    nullable: true,
+                    ..column.clone()
+                });
+                if let Err(too_wide) = inlet_avro::check_table_width(&widened) {
+                    widened.pop();
+                    tracing::error!(table = %self.table, schema_id, field = %path, "evolution cannot add a column for this field: the table would have {too_wide}; it is not stored (map such fields into a jsonb column of a table of your own)");
+                    continue;
+                }
+                claims.push(ColumnClaim {
+                    path: path.clone(),
+                    column: column.name.clone(),
+                    add: Some(column.pg_type.clone()),
+                });
             }
-            claims.extend(
-                addable
-                    .into_iter()
-                    .take(room)
-                    .map(|(path, column, _)| ColumnClaim {
-                        path: path.clone(),
-                        column: column.name.clone(),
-                        add: Some(column.pg_type.clone()),
-                    }),
-            );
         }
         if let (false, Some(client)) = (claims.is_empty(), client) {
             match claim_columns(client, &self.connector, &self.table, &claims, false).await {
@@ -712,12 +711,11 @@ pub(crate) fn key_schema(key: &Option<(u32, WriterSchema)>) -> Option<KeySchema<
 /// key columns name columns the proposal does not make (a table made from the schema has
 /// the proposal's column names).
 pub(crate) fn uncreatable(topic: &TopicConfig, proposal: &Proposal) -> Option<String> {
-    if proposal.columns.len() > inlet_avro::MAX_TABLE_COLUMNS {
+    if let Err(too_wide) = inlet_avro::check_table_width(&proposal.columns) {
         return Some(format!(
-            "table {} does not exist, and the table inlet would make from the schema has {} columns, more than PostgreSQL's {}: create the table yourself with the columns you need and map them in the topic's mapping (a jsonb column can take a whole record: column = \"\" for the value, or a nested record's path)",
+            "table {} does not exist, and the table inlet would make from the schema has {too_wide}: {}",
             topic.table,
-            proposal.columns.len(),
-            inlet_avro::MAX_TABLE_COLUMNS
+            crate::check::TOO_WIDE_WAY_OUT
         ));
     }
     let has = |c: &str| proposal.columns.iter().any(|p| p.name == c);

@@ -11,7 +11,8 @@ use inlet_engine::{
 use inlet_testkit::{AvroProducer, TestDatabase, endpoints, framed_avro, kafka_config, unique};
 
 /// A topic's schema registered, a test database holding `ddl`, and a connector of that
-/// topic into `public.t` with the extra topic keys `topic_keys` (TOML lines).
+/// topic into `public.t` with the extra topic keys `topic_keys` (TOML lines); with no
+/// `ddl`, the connector creates the table.
 struct Setup {
     db: TestDatabase,
     topic: String,
@@ -26,7 +27,10 @@ impl Setup {
         let registry = env.require_registry().await.to_owned();
         let topic = unique("tables");
         let db = TestDatabase::create("tables").await;
-        db.connect().await.batch_execute(ddl).await.unwrap();
+        if !ddl.is_empty() {
+            db.connect().await.batch_execute(ddl).await.unwrap();
+        }
+        let create = ddl.is_empty();
         let schema = AvroProducer::new(&kafka_config(&kafka), &registry)
             .register(&format!("{topic}-value"), schema)
             .await;
@@ -43,7 +47,7 @@ url = "{registry}"
 [[connector.topic]]
 name = "{topic}"
 table = "public.t"
-create_table = false
+create_table = {create}
 {topic_keys}
 [connector.errors]
 tolerance = "all"
@@ -334,4 +338,63 @@ async fn nested_arrays_fill_multi_dimensional_arrays_and_ragged_ones_are_dead_le
         dead[1].starts_with("3|") && dead[1].contains("an empty array at dimension 2"),
         "{dead:?}"
     );
+}
+
+/// A schema of `fields` doubles.
+fn doubles(fields: usize) -> String {
+    let fields: Vec<String> = (0..fields)
+        .map(|i| format!(r#"{{"name":"f{i}","type":"double"}}"#))
+        .collect();
+    format!(
+        r#"{{"type":"record","name":"Wide","namespace":"inlet.test","fields":[{}]}}"#,
+        fields.join(",")
+    )
+}
+
+/// A table PostgreSQL cannot store the rows of is never created: 1,500 doubles make rows of
+/// 12,024 bytes where a page holds 8,160 (before, the table was created and every row then
+/// failed with `row is too big: size 12024, maximum size 8160`, the connector FAILED), and
+/// 5,000 fields are more than PostgreSQL's 1,600 columns. `inlet check` fails with the same
+/// sentence, which says what to do; 1,000 doubles fit and are created and stored.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_table_too_wide_for_postgresql_is_refused_before_it_is_created() {
+    for (fields, says) in [
+        (
+            1500,
+            "has rows of up to 12024 bytes (1500 columns of fixed width take 12000 bytes, and each of 0 of variable width keeps up to 24 once TOAST moved longer values out of line), more than the 8160 bytes PostgreSQL stores of a row",
+        ),
+        (5000, "has 5000 columns, more than PostgreSQL's 1600"),
+    ] {
+        let setup = Setup::new(&doubles(fields), "", "").await;
+        let finding = setup.table_finding().await;
+        assert!(!finding.ok, "{finding:?}");
+        assert!(finding.detail.contains(says), "{}", finding.detail);
+        assert!(
+            finding.detail.contains("with a jsonb column for the rest"),
+            "{}",
+            finding.detail
+        );
+        let record = Value::Record(
+            (0..fields)
+                .map(|i| (format!("f{i}"), Value::Double(i as f64)))
+                .collect(),
+        );
+        let refused = setup.replay(vec![record]).await.unwrap_err();
+        assert!(refused.to_string().contains(says), "{refused}");
+        assert_eq!(
+            setup
+                .rows("SELECT (to_regclass('public.t') IS NULL)::text")
+                .await,
+            ["true"],
+            "no table was created"
+        );
+    }
+    let setup = Setup::new(&doubles(1000), "", "").await;
+    assert!(setup.table_finding().await.ok);
+    let record = Value::Record(
+        (0..1000)
+            .map(|i| (format!("f{i}"), Value::Double(i as f64)))
+            .collect(),
+    );
+    assert_eq!(setup.replay(vec![record]).await.unwrap().rows, 1);
 }

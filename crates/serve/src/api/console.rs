@@ -472,6 +472,10 @@ async fn proposed(
         }
         proposal.columns = columns;
     }
+    // Only a table PostgreSQL can store every row of is proposed or created.
+    if let Err(reason) = inlet_avro::check_table_width(&proposal.columns) {
+        return Err(inlet_engine::ProposeError::TooWide { topic, reason }.into());
+    }
     Ok((table, proposal, ddl, key_columns))
 }
 

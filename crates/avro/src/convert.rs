@@ -42,12 +42,20 @@ pub(crate) enum Conv {
     /// timestamptz and timestamp: microseconds since 2000-01-01.
     Timestamp,
     Interval,
+    /// An Avro array, or arrays nested `levels.len()` deep, into a PostgreSQL array of
+    /// that many dimensions (at most [`MAX_DIMENSIONS`]).
     Array {
-        item: NodeId,
+        /// The item type of each level, outermost first (a `["null", T]` union, or T).
+        levels: Vec<NodeId>,
+        /// The conversion of the innermost items.
         element: Box<Conv>,
+        /// The element type's OID, as the array's binary form names it.
         oid: u32,
     },
 }
+
+/// PostgreSQL's most array dimensions (MAXDIM).
+pub(crate) const MAX_DIMENSIONS: usize = 6;
 
 /// Why one value could not be converted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +97,8 @@ pub(crate) fn conversion(
     options: &PlanOptions,
 ) -> Option<Conv> {
     let _ = options;
+    // A domain's values are its base type's.
+    let pg = pg.base();
     let avro = schema.node(node);
     let text = |pg: &PgType| match pg {
         PgType::Text | PgType::Enum { .. } => Some(Conv::Text { max_chars: None }),
@@ -142,13 +152,20 @@ pub(crate) fn conversion(
         (A::Timestamp { .. }, P::Int8) => Conv::Int8,
         (A::Duration, P::Interval) => Conv::Interval,
         (A::Array(item), P::Array(element)) => {
-            let inner = schema.nullable(*item).map_or(*item, |(_, t)| t);
-            let element_conv = conversion(schema, inner, element, options)?;
-            if matches!(element_conv, Conv::Array { .. }) {
-                return None; // PostgreSQL arrays are not nested
+            // Arrays of arrays are one array of more dimensions: PostgreSQL's `integer[]`
+            // holds `{{1,2},{3,4}}`; into `jsonb[]` each item is one JSON value.
+            let mut levels = vec![*item];
+            let mut inner = schema.nullable(*item).map_or(*item, |(_, t)| t);
+            while let (A::Array(next), false) = (schema.node(inner), *element.base() == P::Jsonb) {
+                if levels.len() == MAX_DIMENSIONS {
+                    return None;
+                }
+                levels.push(*next);
+                inner = schema.nullable(*next).map_or(*next, |(_, t)| t);
             }
+            let element_conv = conversion(schema, inner, element, options)?;
             Conv::Array {
-                item: *item,
+                levels,
                 element: Box::new(element_conv),
                 oid: element.oid(),
             }
@@ -400,8 +417,15 @@ pub(crate) fn emit(
             out.extend_from_slice(&months.to_be_bytes());
             end_field(out, at);
         }
-        (Conv::Array { item, element, oid }, _) => {
-            emit_array(schema, *item, element, *oid, options, reader, out)?;
+        (
+            Conv::Array {
+                levels,
+                element,
+                oid,
+            },
+            _,
+        ) => {
+            emit_array(schema, levels, element, *oid, options, reader, out)?;
         }
         (conv, avro) => {
             // compile() only pairs conversions with the types they read.
@@ -609,28 +633,87 @@ fn emit_numeric(
     })
 }
 
+/// Writes an Avro array (arrays nested `levels.len()` deep) as a PostgreSQL array of that
+/// many dimensions: the lengths of each dimension, then the innermost items in row-major
+/// order. An empty array is `{}` (no dimension); a ragged value (sub-arrays of different
+/// lengths), an empty or a null sub-array are refused, as PostgreSQL refuses
+/// `'{{1,2},{3}}'`, `'{{}}'` and `'{{1,2},NULL}'`.
 fn emit_array(
     schema: &WriterSchema,
-    item: NodeId,
+    levels: &[NodeId],
     element: &Conv,
     oid: u32,
     options: &PlanOptions,
     reader: &mut Reader<'_>,
     out: &mut Vec<u8>,
 ) -> Result<(), ConvError> {
-    let nullable = schema.nullable(item);
-    let inner = nullable.map_or(item, |(_, t)| t);
     let at = begin_field(out);
-    out.extend_from_slice(&1i32.to_be_bytes()); // dimensions
+    let ndim = levels.len();
+    out.extend_from_slice(&(ndim as i32).to_be_bytes());
     let flags_at = out.len();
     out.extend_from_slice(&0i32.to_be_bytes()); // has nulls
     out.extend_from_slice(&oid.to_be_bytes());
-    let count_at = out.len();
-    out.extend_from_slice(&0i32.to_be_bytes()); // length, patched below
-    out.extend_from_slice(&1i32.to_be_bytes()); // lower bound
-    let mut count: i64 = 0;
-    let mut has_nulls = false;
+    let dims_at = out.len();
+    for _ in 0..ndim {
+        out.extend_from_slice(&0i32.to_be_bytes()); // length, patched below
+        out.extend_from_slice(&1i32.to_be_bytes()); // lower bound
+    }
+    let mut shape = Shape {
+        lengths: vec![None; ndim],
+        has_nulls: false,
+        elements: 0,
+    };
+    let count = emit_level(schema, levels, 0, element, options, &mut shape, reader, out)?;
+    if count == 0 {
+        // An empty array has no dimensions.
+        out.truncate(at + 4);
+        out.extend_from_slice(&0i32.to_be_bytes());
+        out.extend_from_slice(&0i32.to_be_bytes());
+        out.extend_from_slice(&oid.to_be_bytes());
+    } else {
+        for (i, length) in shape.lengths.iter().enumerate() {
+            let length = length.unwrap_or(0);
+            let length =
+                i32::try_from(length).map_err(|_| bad(length, "too many array elements"))?;
+            out[dims_at + 8 * i..dims_at + 8 * i + 4].copy_from_slice(&length.to_be_bytes());
+        }
+        out[flags_at..flags_at + 4].copy_from_slice(&i32::from(shape.has_nulls).to_be_bytes());
+    }
+    end_field(out, at);
+    Ok(())
+}
+
+/// What the levels of an array read so far say about its shape.
+struct Shape {
+    /// Each dimension's length, from the first (sub-)array met at that level.
+    lengths: Vec<Option<u64>>,
+    has_nulls: bool,
+    /// Innermost items written.
+    elements: u64,
+}
+
+/// PostgreSQL's most elements in one array (MaxArraySize).
+const MAX_ARRAY_ELEMENTS: u64 = (1 << 30) / 8 - 1;
+
+/// Reads the array of level `level` (its items of type `levels[level]`), writing its
+/// innermost items; its item count.
+#[allow(clippy::too_many_arguments)]
+fn emit_level(
+    schema: &WriterSchema,
+    levels: &[NodeId],
+    level: usize,
+    element: &Conv,
+    options: &PlanOptions,
+    shape: &mut Shape,
+    reader: &mut Reader<'_>,
+    out: &mut Vec<u8>,
+) -> Result<u64, ConvError> {
+    let item = levels[level];
+    let nullable = schema.nullable(item);
+    let inner = nullable.map_or(item, |(_, t)| t);
+    let innermost = level + 1 == levels.len();
     let min = json::min_size(schema, item);
+    let mut count: u64 = 0;
     loop {
         let block = reader.read_block_count(min)?;
         if block == 0 {
@@ -641,27 +724,67 @@ fn emit_array(
             if let Some((null_index, _)) = nullable {
                 let index = reader.read_index(2, IndexKind::UnionBranch)?;
                 if index == null_index {
-                    has_nulls = true;
+                    if !innermost {
+                        return Err(bad(
+                            "(nested array)",
+                            format!(
+                                "a null where an array of dimension {} is expected: PostgreSQL's multi-dimensional arrays hold no null sub-array (map the field to jsonb to keep such values)",
+                                level + 2
+                            ),
+                        ));
+                    }
+                    shape.has_nulls = true;
+                    shape.elements += 1;
                     null_field(out);
                     continue;
                 }
             }
-            emit(schema, inner, element, options, reader, out)?;
+            if innermost {
+                shape.elements += 1;
+                if shape.elements > MAX_ARRAY_ELEMENTS {
+                    return Err(bad(
+                        "(array)",
+                        format!("more than PostgreSQL's {MAX_ARRAY_ELEMENTS} array elements"),
+                    ));
+                }
+                emit(schema, inner, element, options, reader, out)?;
+            } else {
+                emit_level(
+                    schema,
+                    levels,
+                    level + 1,
+                    element,
+                    options,
+                    shape,
+                    reader,
+                    out,
+                )?;
+            }
         }
     }
-    if count == 0 {
-        // An empty array has no dimensions.
-        out.truncate(at + 4);
-        out.extend_from_slice(&0i32.to_be_bytes());
-        out.extend_from_slice(&0i32.to_be_bytes());
-        out.extend_from_slice(&oid.to_be_bytes());
-    } else {
-        let count = i32::try_from(count).map_err(|_| bad(count, "too many array elements"))?;
-        out[count_at..count_at + 4].copy_from_slice(&count.to_be_bytes());
-        out[flags_at..flags_at + 4].copy_from_slice(&i32::from(has_nulls).to_be_bytes());
+    match shape.lengths[level] {
+        // An empty sub-array has no place in a rectangle of elements (PostgreSQL refuses
+        // '{{}}'); only the whole array may be empty.
+        None if count == 0 && level > 0 => Err(bad(
+            "(nested array)",
+            format!(
+                "an empty array at dimension {}: PostgreSQL's multi-dimensional arrays have no empty sub-array (map the field to jsonb to keep such values)",
+                level + 1
+            ),
+        )),
+        None => {
+            shape.lengths[level] = Some(count);
+            Ok(count)
+        }
+        Some(first) if first == count => Ok(count),
+        Some(first) => Err(bad(
+            "(nested array)",
+            format!(
+                "a ragged array: at dimension {} an array of {count} items where the first had {first}; PostgreSQL's multi-dimensional arrays are rectangular (map the field to jsonb to keep such values)",
+                level + 1
+            ),
+        )),
     }
-    end_field(out, at);
-    Ok(())
 }
 
 /// How deep a JSON text may nest (arrays and objects) to go into a jsonb column. PostgreSQL's

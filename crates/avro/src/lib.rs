@@ -20,19 +20,23 @@ mod propose;
 mod reader;
 mod schema;
 mod sources;
+mod width;
 
 pub use copy::{COPY_HEADER, COPY_TRAILER};
 pub use error::{DecodeError, PlanError, RecordError};
 pub use frame::{Frame, FrameError, MAGIC_BYTE, SchemaId, encode_frame};
 pub use pg_type::PgType;
 pub use plan::{
-    ColumnMapping, ColumnSource, DecodePlan, KafkaField, KeySchema, NanosPolicy, PlanOptions,
-    RecordMeta, RowScratch, TableColumn, copy_stream,
+    ColumnMapping, ColumnSource, DecodePlan, Generated, KafkaField, KeySchema, NanosPolicy,
+    PlanOptions, RecordMeta, RowScratch, TableColumn, copy_stream,
 };
 pub use propose::{MAX_TABLE_COLUMNS, Proposal, column_type};
 pub use reader::{IndexKind, Reader, write_long};
 pub use schema::{AvroType, NodeId, TimeUnit, WriterSchema};
 pub use sources::{MAX_SOURCES, SourceChoice, source_choices};
+pub use width::{
+    MAX_INLINE_VARIABLE_BYTES, MAX_ROW_BYTES, TableTooWide, check_table_width, widest_row,
+};
 
 /// The canonical event, `inlet.bench.Reading`: what `inlet generate` produces and every
 /// benchmark of the project measures.

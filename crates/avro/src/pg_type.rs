@@ -51,8 +51,19 @@ pub enum PgType {
         /// Its OID (needed for arrays of it).
         oid: u32,
     },
-    /// A one-dimensional array of the element type.
+    /// An array of the element type: PostgreSQL's arrays of one type have any number of
+    /// dimensions (`integer[]` holds `{1,2}` and `{{1,2},{3,4}}` alike).
     Array(Box<PgType>),
+    /// A domain (`CREATE DOMAIN name AS base CHECK (…)`): written as its base type; the
+    /// domain's constraints are PostgreSQL's to check when the row is stored.
+    Domain {
+        /// The domain's name, as `format_type()` prints it.
+        name: String,
+        /// Its OID (an array of a domain names the domain as its element type).
+        oid: u32,
+        /// The type it is over, followed through domains of domains.
+        base: Box<PgType>,
+    },
 }
 
 impl PgType {
@@ -99,9 +110,19 @@ impl PgType {
         })
     }
 
-    /// The type's OID, as the binary array format needs for elements.
+    /// The type values are written as: a domain's base type, any other type itself.
+    pub fn base(&self) -> &PgType {
+        match self {
+            PgType::Domain { base, .. } => base.base(),
+            other => other,
+        }
+    }
+
+    /// The type's OID, as the binary array format needs for elements (a domain's own OID:
+    /// PostgreSQL checks an array's element type against the column's).
     pub fn oid(&self) -> u32 {
         match self {
+            PgType::Domain { oid, .. } => *oid,
             PgType::Bool => 16,
             PgType::Int2 => 21,
             PgType::Int4 => 23,
@@ -170,7 +191,7 @@ impl fmt::Display for PgType {
             PgType::Timestamp => f.write_str("timestamp without time zone"),
             PgType::Timestamptz => f.write_str("timestamp with time zone"),
             PgType::Interval => f.write_str("interval"),
-            PgType::Enum { name, .. } => f.write_str(name),
+            PgType::Enum { name, .. } | PgType::Domain { name, .. } => f.write_str(name),
             PgType::Array(element) => write!(f, "{element}[]"),
         }
     }

@@ -117,6 +117,7 @@ impl Proposal {
                 pg_type: column_type(key, node),
                 nullable,
                 has_default: false,
+                generated: None,
             });
             self.mapping.push(ColumnMapping {
                 column: (*column).clone(),
@@ -309,6 +310,7 @@ impl Proposal {
             pg_type,
             nullable: nullable || is_null,
             has_default: false,
+            generated: None,
         });
         // The root itself (a schema that is not a record) has the empty path.
         self.mapping.push(ColumnMapping {
@@ -372,6 +374,8 @@ pub fn column_type(schema: &WriterSchema, node: NodeId) -> PgType {
         A::Double => PgType::Float8,
         A::Bytes | A::Fixed(_) => PgType::Bytea,
         A::String | A::Enum(_) => PgType::Text,
+        // An array of arrays is jsonb: a multi-dimensional array would refuse the ragged
+        // values Avro allows (a table of one's own with `integer[]` takes the others).
         A::Array(item) => {
             let inner = schema.nullable(*item).map_or(*item, |(_, t)| t);
             match column_type(schema, inner) {
@@ -483,6 +487,26 @@ mod tests {
             ColumnSource::Field("geo.lat".into())
         );
         assert_eq!(proposal.time_column.as_deref(), Some("ts"));
+    }
+
+    /// Arrays of arrays are proposed as jsonb: Avro does not promise rectangular values,
+    /// which PostgreSQL's multi-dimensional arrays must be, and a proposal must take every
+    /// value of its schema. A table of one's own with `integer[]` takes them as arrays.
+    #[test]
+    fn nested_arrays_are_proposed_as_jsonb() {
+        let schema = WriterSchema::parse(
+            r#"{"type":"record","name":"G","fields":[
+                {"name":"cells","type":{"type":"array","items":{"type":"array","items":"int"}}},
+                {"name":"row","type":{"type":"array","items":"int"}}]}"#,
+            &[],
+        )
+        .unwrap();
+        let types: Vec<String> = Proposal::for_schema(&schema)
+            .columns
+            .iter()
+            .map(|c| c.pg_type.to_string())
+            .collect();
+        assert_eq!(types, ["jsonb", "integer[]"]);
     }
 
     #[test]

@@ -134,6 +134,7 @@ pub fn source_choices(value: &WriterSchema, key: Option<KeySchema<'_>>) -> Vec<S
                                 pg_type: (*pg_type).clone(),
                                 nullable: true,
                                 has_default: false,
+                                generated: None,
                             }];
                             DecodePlan::compile_keyed(value, key, &table, &mapping, &options)
                                 .is_ok()
@@ -243,6 +244,18 @@ mod tests {
             "{ts:?}"
         );
         assert!(!ts.contains(&"boolean".to_owned()), "{ts:?}");
+    }
+
+    #[test]
+    fn an_array_of_arrays_offers_multi_dimensional_arrays_and_jsonb() {
+        let choices = choices(
+            r#"{"type":"record","name":"G","fields":[
+                {"name":"cells","type":{"type":"array","items":{"type":"array","items":"int"}}}]}"#,
+        );
+        let types = types_of(&choices, "cells");
+        assert!(types.contains(&"integer[]".to_owned()), "{types:?}");
+        assert!(types.contains(&"jsonb".to_owned()), "{types:?}");
+        assert!(!types.contains(&"integer".to_owned()), "{types:?}");
     }
 
     #[test]

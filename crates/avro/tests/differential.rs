@@ -776,6 +776,7 @@ fn plans_agree_with_apache_avro_on_random_schemas() {
             pg_type: PgType::Int8,
             nullable: false,
             has_default: false,
+            generated: None,
         });
         mapping.push(ColumnMapping {
             column: "kafka_offset".into(),

@@ -95,6 +95,7 @@ fn direct_and_general_programs_write_the_same_fields() {
         pg_type: inlet_avro::PgType::Int4,
         nullable: false,
         has_default: false,
+        generated: None,
     });
     let mut mapping = proposal.mapping.clone();
     mapping.push(ColumnMapping {
@@ -204,6 +205,7 @@ fn a_double_fills_a_real_column_rounded_or_refused_beyond_its_range() {
         pg_type: inlet_avro::PgType::Float4,
         nullable: false,
         has_default: false,
+        generated: None,
     };
     let plan = DecodePlan::compile(
         &writer,
@@ -560,6 +562,7 @@ fn a_time_out_of_a_day_is_refused_in_jsonb_too() {
         pg_type: inlet_avro::PgType::Jsonb,
         nullable: false,
         has_default: false,
+        generated: None,
     }];
     let mapping = [ColumnMapping {
         column: "j".into(),

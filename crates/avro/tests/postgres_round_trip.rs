@@ -241,6 +241,7 @@ fn table() -> Vec<TableColumn> {
             pg_type: PgType::parse(sql).unwrap_or_else(|| enum_type.clone()),
             nullable: true,
             has_default: false,
+            generated: None,
         })
         .collect()
 }
@@ -414,6 +415,7 @@ async fn nanosecond_policies_through_postgres() {
         pg_type: PgType::Timestamptz,
         nullable: true,
         has_default: false,
+        generated: None,
     }];
     let mapping = [ColumnMapping {
         column: "ts".into(),
@@ -517,4 +519,109 @@ async fn proposed_table_is_created_and_filled() {
     assert_eq!(row.get::<_, &str>(3), "sad");
     assert_eq!(row.get::<_, &str>(4), "-1234.56");
     assert_eq!(row.get::<_, &str>(5), "1969-12-31 23:59:59.999999+00");
+}
+
+/// The widest row inlet counts for a proposal bounds what PostgreSQL counts, tightly: a
+/// proposal of NOT NULL fields of every width (1, 4, 8, 16 bytes, aligned; strings at the
+/// 24 bytes TOAST leaves inline), as many as fit, is created and takes its widest row
+/// through COPY; one field more is refused by `check_table_width`, and PostgreSQL refuses
+/// that widest row (`row is too big: size N`, N within inlet's bound).
+#[tokio::test]
+async fn the_widest_row_of_a_proposal_is_what_postgresql_can_store() {
+    let db = TestDatabase::create("avro_width").await;
+    let client = db.connect().await;
+    let kinds = [
+        (r#""boolean""#, Value::Boolean(true)),
+        (r#""long""#, Value::Long(i64::MAX)),
+        // 23 characters: 24 bytes with the short header, which TOAST leaves in the row.
+        (r#""string""#, Value::String("x".repeat(23))),
+        (r#""int""#, Value::Int(7)),
+        (
+            r#"{"type":"string","logicalType":"uuid"}"#,
+            Value::Uuid(Uuid::nil()),
+        ),
+        (
+            r#"{"type":"long","logicalType":"timestamp-micros"}"#,
+            Value::TimestampMicros(0),
+        ),
+        (r#""double""#, Value::Double(0.5)),
+    ];
+    let schema_of = |fields: usize| {
+        let fields: Vec<String> = (0..fields)
+            .map(|i| format!(r#"{{"name":"f{i}","type":{}}}"#, kinds[i % kinds.len()].0))
+            .collect();
+        format!(
+            r#"{{"type":"record","name":"Wide","fields":[{}]}}"#,
+            fields.join(",")
+        )
+    };
+    let widest = |fields: usize| {
+        let writer = WriterSchema::parse(&schema_of(fields), &[]).unwrap();
+        inlet_avro::widest_row(&Proposal::for_schema(&writer).columns)
+    };
+    let fits = (1..1600)
+        .take_while(|&n| widest(n) <= inlet_avro::MAX_ROW_BYTES)
+        .last()
+        .unwrap();
+    for (n, stored) in [(fits, true), (fits + 1, false)] {
+        let text = schema_of(n);
+        let writer = WriterSchema::parse(&text, &[]).unwrap();
+        let schema = Schema::parse_str(&text).unwrap();
+        let proposal = Proposal::for_schema(&writer);
+        assert_eq!(
+            inlet_avro::check_table_width(&proposal.columns).is_ok(),
+            stored,
+            "{n} fields: {:?}",
+            inlet_avro::check_table_width(&proposal.columns)
+        );
+        let table = format!("wide_{n}");
+        client
+            .batch_execute(&inlet_postgres::ddl::create_table(
+                &inlet_postgres::TableName::parse(&table).unwrap(),
+                &proposal.columns,
+                None,
+            ))
+            .await
+            .unwrap();
+        let plan = DecodePlan::compile(
+            &writer,
+            &proposal.columns,
+            &proposal.mapping,
+            &PlanOptions::default(),
+        )
+        .unwrap();
+        let record = Value::Record(
+            (0..n)
+                .map(|i| (format!("f{i}"), kinds[i % kinds.len()].1.clone()))
+                .collect(),
+        );
+        let mut row = Vec::new();
+        plan.write_row(
+            &encode(&schema, record),
+            &RecordMeta::default(),
+            &mut RowScratch::default(),
+            &mut row,
+        )
+        .unwrap();
+        match copy_rows(&client, &table, &plan, &row).await {
+            Ok(rows) => assert!(stored && rows == 1, "{n} fields: stored"),
+            Err(e) => {
+                let message = e.as_db_error().map(|d| d.message().to_owned());
+                assert!(!stored, "{n} fields: {message:?}");
+                // PostgreSQL's size of this row is within inlet's bound, which allows 3
+                // bytes of alignment for each value TOAST could keep compressed in the row.
+                let size: usize = message
+                    .as_deref()
+                    .and_then(|m| m.strip_prefix("row is too big: size "))
+                    .and_then(|m| m.split(',').next())
+                    .and_then(|m| m.parse().ok())
+                    .unwrap_or_else(|| panic!("{message:?}"));
+                assert!(
+                    size > inlet_avro::MAX_ROW_BYTES && size <= widest(n),
+                    "{message:?}, inlet's bound {}",
+                    widest(n)
+                );
+            }
+        }
+    }
 }

@@ -87,11 +87,9 @@ fn propose(args: ProposeArgs) -> anyhow::Result<()> {
             table: default_table(&schema),
         },
     };
-    if proposal.columns.len() > inlet_avro::MAX_TABLE_COLUMNS {
+    if let Err(too_wide) = inlet_avro::check_table_width(&proposal.columns) {
         eprintln!(
-            "warning: the proposed table has {} columns; PostgreSQL allows at most {}: map the fields you need into a table of your own (a jsonb column takes a whole record)",
-            proposal.columns.len(),
-            inlet_avro::MAX_TABLE_COLUMNS
+            "warning: the proposed table would have {too_wide}, so inlet will not create it: map the fields you need into a table of your own, with a jsonb column for the rest (a jsonb column takes a whole record, and TOAST keeps a long value out of the row)"
         );
     }
     if let Some(missing) = args

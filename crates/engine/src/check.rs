@@ -125,6 +125,9 @@ async fn latest_id_by(
     }
 }
 
+/// What to do when the table inlet would make for a schema is more than PostgreSQL stores.
+pub(crate) const TOO_WIDE_WAY_OUT: &str = "create the table yourself with the columns you need and map them in the topic's mapping, with a jsonb column for the rest (a jsonb column takes a whole record, column = \"\" for the value or a nested record's path, and TOAST keeps a long value out of the row)";
+
 /// Why no table can be proposed for a topic.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -140,6 +143,15 @@ pub enum ProposeError {
         /// The parse error, when there is a schema.
         reason: Option<String>,
     },
+    /// The table proposed (or designed) is more than PostgreSQL can store: too many
+    /// columns, or rows too wide for a page.
+    #[error("the table for topic {topic} would have {reason}: {TOO_WIDE_WAY_OUT}")]
+    TooWide {
+        /// The topic.
+        topic: String,
+        /// By how much.
+        reason: inlet_avro::TableTooWide,
+    },
 }
 
 impl ProposeError {
@@ -147,7 +159,9 @@ impl ProposeError {
     pub fn fault(&self) -> inlet_fault::Fault {
         match self {
             ProposeError::Registry(e) => e.fault(),
-            ProposeError::NoSchema { .. } => inlet_fault::Fault::Config,
+            ProposeError::NoSchema { .. } | ProposeError::TooWide { .. } => {
+                inlet_fault::Fault::Config
+            }
         }
     }
 }
@@ -413,6 +427,10 @@ async fn check_table(
         });
         return;
     };
+    if let Some(reason) = crate::decode::mapping_problem(topic, &columns) {
+        findings.push(Finding::fail("table", reason));
+        return;
+    }
     if let Some(key) = topic.insert.key() {
         let mut wanted = key.to_vec();
         wanted.sort();

@@ -151,7 +151,12 @@ impl Target {
     /// columns the value's fields do not name ([`Proposal::with_key`]).
     fn auto_mapping(&self, writer: &WriterSchema, key: Option<&WriterSchema>) -> AutoMapping {
         let proposal = self.proposal(writer, key);
-        let has = |name: &str| self.columns.iter().any(|c| c.name == name);
+        // A column PostgreSQL fills (generated, identity GENERATED ALWAYS) takes no field.
+        let has = |name: &str| {
+            self.columns
+                .iter()
+                .any(|c| c.name == name && c.generated.is_none())
+        };
         let mut auto = AutoMapping {
             mapping: Vec::new(),
             record: Vec::new(),
@@ -402,26 +407,25 @@ impl Target {
             })
             .collect();
         if add {
-            // PostgreSQL's limit on columns: the fields past it are not stored, said once.
-            let room = inlet_avro::MAX_TABLE_COLUMNS.saturating_sub(self.columns.len());
-            let addable: Vec<_> = auto
-                .unstored
-                .iter()
-                .filter(|(_, _, addable)| *addable)
-                .collect();
-            for (path, _, _) in addable.iter().skip(room) {
-                tracing::error!(table = %self.table, schema_id, field = %path, "evolution cannot add a column for this field: the table has {} columns, PostgreSQL's most; it is not stored (map such fields into a jsonb column of a table of your own)", self.columns.len());
+            // PostgreSQL's limits on columns and on a row's size: a field whose column
+            // would pass them is not stored, said once.
+            let mut widened = self.columns.clone();
+            for (path, column, _) in auto.unstored.iter().filter(|(_, _, addable)| *addable) {
+                widened.push(TableColumn {
+                    nullable: true,
+                    ..column.clone()
+                });
+                if let Err(too_wide) = inlet_avro::check_table_width(&widened) {
+                    widened.pop();
+                    tracing::error!(table = %self.table, schema_id, field = %path, "evolution cannot add a column for this field: the table would have {too_wide}; it is not stored (map such fields into a jsonb column of a table of your own)");
+                    continue;
+                }
+                claims.push(ColumnClaim {
+                    path: path.clone(),
+                    column: column.name.clone(),
+                    add: Some(column.pg_type.clone()),
+                });
             }
-            claims.extend(
-                addable
-                    .into_iter()
-                    .take(room)
-                    .map(|(path, column, _)| ColumnClaim {
-                        path: path.clone(),
-                        column: column.name.clone(),
-                        add: Some(column.pg_type.clone()),
-                    }),
-            );
         }
         if let (false, Some(client)) = (claims.is_empty(), client) {
             match claim_columns(client, &self.connector, &self.table, &claims, false).await {
@@ -484,11 +488,16 @@ impl Target {
         };
         let key = self.config.insert.key().unwrap_or_default();
         let plan = writer.and_then(|writer| {
+            // A delete's key goes into a staging table, where even an identity column
+            // GENERATED ALWAYS takes values.
             let columns: Vec<TableColumn> = self
                 .columns
                 .iter()
                 .filter(|c| key.contains(&c.name))
-                .cloned()
+                .map(|c| TableColumn {
+                    generated: None,
+                    ..c.clone()
+                })
                 .collect();
             let proposal = Proposal::for_schema(&writer).mapping;
             let mapping: Vec<ColumnMapping> = match proposal.as_slice() {
@@ -735,12 +744,11 @@ pub(crate) fn key_schema(key: &Option<(u32, WriterSchema)>) -> Option<KeySchema<
 /// key columns name columns the proposal does not make (a table made from the schema has
 /// the proposal's column names).
 pub(crate) fn uncreatable(topic: &TopicConfig, proposal: &Proposal) -> Option<String> {
-    if proposal.columns.len() > inlet_avro::MAX_TABLE_COLUMNS {
+    if let Err(too_wide) = inlet_avro::check_table_width(&proposal.columns) {
         return Some(format!(
-            "table {} does not exist, and the table inlet would make from the schema has {} columns, more than PostgreSQL's {}: create the table yourself with the columns you need and map them in the topic's mapping (a jsonb column can take a whole record: column = \"\" for the value, or a nested record's path)",
+            "table {} does not exist, and the table inlet would make from the schema has {too_wide}: {}",
             topic.table,
-            proposal.columns.len(),
-            inlet_avro::MAX_TABLE_COLUMNS
+            crate::check::TOO_WIDE_WAY_OUT
         ));
     }
     let has = |c: &str| proposal.columns.iter().any(|p| p.name == c);
@@ -774,6 +782,43 @@ pub(crate) fn uncreatable(topic: &TopicConfig, proposal: &Proposal) -> Option<St
                 .join(", ")
         )
     })
+}
+
+/// Why `topic`'s explicit mapping or key columns cannot go into the table of `columns`
+/// whatever the schema: they name a column PostgreSQL fills itself (a stored generated
+/// column, an identity column GENERATED ALWAYS). `inlet check` fails with it, and
+/// `inlet run` refuses to start.
+pub(crate) fn mapping_problem(topic: &TopicConfig, columns: &[TableColumn]) -> Option<String> {
+    let generated = |name: &str| {
+        columns
+            .iter()
+            .find(|c| c.name == name)
+            .and_then(|c| c.generated)
+    };
+    if let Some((column, kind)) = topic
+        .mapping
+        .iter()
+        .flatten()
+        .find_map(|(column, _)| generated(column).map(|kind| (column, kind)))
+    {
+        return Some(format!(
+            "{}: {}",
+            topic.table,
+            inlet_avro::PlanError::Generated {
+                column: column.clone(),
+                kind,
+            }
+        ));
+    }
+    let key = topic.insert.key().unwrap_or_default();
+    key.iter()
+        .find_map(|column| generated(column).map(|kind| (column, kind)))
+        .map(|(column, kind)| {
+            format!(
+                "key column {column} of {} is {kind}: an upsert writes the key's values, which PostgreSQL makes there; choose key_columns the records fill",
+                topic.table
+            )
+        })
 }
 
 /// A Kafka record, borrowed.

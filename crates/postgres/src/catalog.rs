@@ -1,6 +1,6 @@
 //! What the database holds: inlet's own tables, the target tables' columns, TimescaleDB.
 
-use inlet_avro::{PgType, TableColumn};
+use inlet_avro::{Generated, PgType, TableColumn};
 use tokio_postgres::Client;
 
 use crate::ddl::quote;
@@ -72,7 +72,11 @@ pub async fn create_table(client: &mut Client, table: &TableName, ddl: &str) -> 
 }
 
 /// The columns of `table`, or `None` when it does not exist. Types that plans cannot write
-/// are reported with the column's name.
+/// are reported with the column's name. A stored generated column and a `GENERATED ALWAYS`
+/// identity column are marked [`TableColumn::generated`]: rows leave them out. A `BY
+/// DEFAULT` identity column is a column with a default. A domain's column is
+/// [`PgType::Domain`] over its base type (an array of domains, an array of
+/// [`PgType::Domain`]s), NOT NULL when the domain is.
 pub async fn table_columns(client: &Client, table: &TableName) -> Result<Option<Vec<TableColumn>>> {
     let read = || async {
         client
@@ -101,26 +105,69 @@ pub async fn table_columns(client: &Client, table: &TableName) -> Result<Option<
     let mut columns = Vec::with_capacity(rows.len());
     for row in rows {
         let name: String = row.get(0);
-        let sql_type: String = row.get(1);
-        let is_enum: bool = row.get(4);
-        let oid: i64 = row.get(5);
-        let pg_type = if is_enum {
-            PgType::Enum {
-                name: sql_type.clone(),
-                oid: u32::try_from(oid).unwrap_or(0),
+        let declared: String = row.get(1);
+        let unsupported = |stored: &str| Error::UnsupportedColumn {
+            table: table.to_string(),
+            column: name.clone(),
+            sql_type: if stored == declared {
+                declared.clone()
+            } else {
+                format!("{declared} (over {stored})")
+            },
+        };
+        // A type as values are written: an enum by its name and OID, else by its spelling.
+        let scalar = |sql: &str, is_enum: bool, oid: i64| {
+            if is_enum {
+                Some(PgType::Enum {
+                    name: sql.to_owned(),
+                    oid: u32::try_from(oid).unwrap_or(0),
+                })
+            } else {
+                PgType::parse(sql)
+            }
+        };
+        let stored: String = row.get(6);
+        let pg_type = match row.get::<_, Option<i64>>(9) {
+            // An array: of its element, which may be a domain itself.
+            Some(element_oid) => {
+                let element_base: String = row.get(12);
+                let base = scalar(&element_base, row.get(13), row.get(14))
+                    .ok_or_else(|| unsupported(&stored))?;
+                PgType::Array(Box::new(if row.get::<_, bool>(10) {
+                    PgType::Domain {
+                        name: row.get(11),
+                        oid: u32::try_from(element_oid).unwrap_or(0),
+                        base: Box::new(base),
+                    }
+                } else {
+                    base
+                }))
+            }
+            None => scalar(&stored, row.get(7), row.get(8)).ok_or_else(|| unsupported(&stored))?,
+        };
+        let pg_type = if row.get::<_, bool>(15) {
+            PgType::Domain {
+                name: declared.clone(),
+                oid: u32::try_from(row.get::<_, i64>(16)).unwrap_or(0),
+                base: Box::new(pg_type),
             }
         } else {
-            PgType::parse(&sql_type).ok_or_else(|| Error::UnsupportedColumn {
-                table: table.to_string(),
-                column: name.clone(),
-                sql_type: sql_type.clone(),
-            })?
+            pg_type
+        };
+        let generated = match (
+            row.get::<_, String>(4).as_str(),
+            row.get::<_, String>(5).as_str(),
+        ) {
+            ("s", _) => Some(Generated::Stored),
+            (_, "a") => Some(Generated::AlwaysIdentity),
+            _ => None,
         };
         columns.push(TableColumn {
             name,
             pg_type,
             nullable: row.get(2),
             has_default: row.get(3),
+            generated,
         });
     }
     Ok(Some(columns))

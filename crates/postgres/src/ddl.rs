@@ -94,12 +94,14 @@ mod tests {
                 pg_type: PgType::Timestamptz,
                 nullable: false,
                 has_default: false,
+                generated: None,
             },
             TableColumn {
                 name: "a b".into(),
                 pg_type: PgType::Text,
                 nullable: true,
                 has_default: false,
+                generated: None,
             },
         ];
         let sql = create_table(&table, &columns, Some(&["ts".to_owned()]));

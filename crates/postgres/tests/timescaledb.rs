@@ -19,6 +19,7 @@ fn column(name: &str, pg_type: PgType, nullable: bool) -> TableColumn {
         pg_type,
         nullable,
         has_default: false,
+        generated: None,
     }
 }
 

@@ -877,3 +877,53 @@ async fn a_slow_registry_lists_the_topics_within_the_steps_budget_and_says_it_is
         );
     }
 }
+
+/// The console's table step proposes and creates only a table PostgreSQL can store every
+/// row of: for a schema of 1,500 doubles (rows of 12,024 bytes, a page holds 8,160) and one
+/// of 5,000 fields, `propose` and `tables` answer 400 with what to do, and nothing is
+/// created; a table designed narrower than that is created.
+#[tokio::test]
+async fn the_table_step_refuses_a_table_too_wide_for_postgresql() {
+    let env = inlet_testkit::endpoints();
+    let kafka = env.require_kafka().to_owned();
+    let registry = env.require_registry().await.to_owned();
+    let api = Api::new(None).await;
+    let producer =
+        inlet_testkit::AvroProducer::new(&inlet_testkit::kafka_config(&kafka), &registry);
+    for (fields, says) in [
+        (
+            1500,
+            "would have rows of up to 12024 bytes (1500 columns of fixed width take 12000 bytes",
+        ),
+        (5000, "would have 5000 columns, more than PostgreSQL's 1600"),
+    ] {
+        let topic = inlet_testkit::unique("wide");
+        let schema = json!({"type": "record", "name": "Wide", "fields": (0..fields)
+            .map(|i| json!({"name": format!("f{i}"), "type": "double"}))
+            .collect::<Vec<_>>()});
+        producer
+            .register(&format!("{topic}-value"), &schema.to_string())
+            .await;
+        let step =
+            json!({"config": {"registry.url": registry, "table": "public.wide"}, "topic": topic});
+        for path in ["/inlet/v1/propose", "/inlet/v1/tables"] {
+            let (code, body) = api.send("POST", path, &step).await;
+            assert_eq!(code, StatusCode::BAD_REQUEST, "{path}: {body}");
+            assert!(
+                body.contains(says) && body.contains("with a jsonb column for the rest"),
+                "{path}: {body}"
+            );
+        }
+        let mut narrow = step.clone();
+        narrow["columns"] =
+            json!([{"name": "f0", "type": "double precision"}, {"name": "rest", "type": "jsonb"}]);
+        let (code, body) = api.send("POST", "/inlet/v1/tables", &narrow).await;
+        assert_eq!(code, StatusCode::CREATED, "{body}");
+        api.db
+            .connect()
+            .await
+            .batch_execute("DROP TABLE public.wide")
+            .await
+            .unwrap();
+    }
+}

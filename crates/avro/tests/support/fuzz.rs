@@ -83,6 +83,7 @@ fn plans() -> &'static [DecodePlan] {
                 pg_type: PgType::Jsonb,
                 nullable: true,
                 has_default: false,
+                generated: None,
             });
             mapping.push(ColumnMapping {
                 column: "headers".into(),
@@ -98,6 +99,7 @@ fn plans() -> &'static [DecodePlan] {
                 pg_type: PgType::Jsonb,
                 nullable: true,
                 has_default: false,
+                generated: None,
             }];
             let mapping = [ColumnMapping {
                 column: "doc".into(),

@@ -52,6 +52,9 @@ impl Connector {
             .await
             .map_err(db_error)?
         {
+            if let Some(reason) = crate::decode::mapping_problem(topic, &columns) {
+                return Err(table_error(reason));
+            }
             self.check_key(client, topic).await?;
             let sources = self.column_sources(client, topic).await?;
             let target = Target::new(&self.config.name, topic.clone(), columns, sources)

@@ -221,6 +221,7 @@ fn design(body: &StepBody) -> Result<Option<Vec<inlet_avro::TableColumn>>, ApiEr
                 pg_type,
                 nullable: c.nullable,
                 has_default: false,
+                generated: None,
             }),
             Err(why) => wrong.push((format!("columns.{}", c.name), why)),
         }
@@ -535,6 +536,10 @@ async fn proposed(
             }
         }
         proposal.columns = columns;
+    }
+    // Only a table PostgreSQL can store every row of is proposed or created.
+    if let Err(reason) = inlet_avro::check_table_width(&proposal.columns) {
+        return Err(inlet_engine::ProposeError::TooWide { topic, reason }.into());
     }
     Ok((table, proposal, ddl, key_columns))
 }

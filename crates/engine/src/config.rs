@@ -64,6 +64,17 @@ pub struct TopicConfig {
     pub insert: InsertMode,
     /// Whether new fields become new columns.
     pub evolution: Evolution,
+    /// TimescaleDB's columnstore on a hypertable inlet creates (None: off).
+    pub columnstore: Option<Columnstore>,
+}
+
+/// TimescaleDB's columnstore settings of a hypertable inlet creates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Columnstore {
+    /// `segmentby` columns (empty: none).
+    pub segment_by: Vec<String>,
+    /// How old a chunk is when the policy converts it, a PostgreSQL interval.
+    pub after: String,
 }
 
 /// topic.insert.
@@ -353,6 +364,45 @@ tolerance = "some"
             }
         );
         assert_eq!(topic.evolution, Evolution::AddColumns);
+    }
+
+    #[test]
+    fn the_columnstore_segments_by_the_key_but_its_time_column_and_its_settings_need_it_on() {
+        let with = |topic: &str| {
+            Config::parse(
+                &GOOD
+                    .replace(
+                        "table = \"iot.readings\"",
+                        &format!("table = \"iot.readings\"\n{topic}"),
+                    )
+                    .replace("${file:PASSWORD_FILE}", "p"),
+            )
+        };
+        let config = with(
+            "insert = \"upsert\"\nkey_columns = [\"device_id\", \"ts\"]\ntime_column = \"ts\"\ncolumnstore = true",
+        )
+        .unwrap();
+        assert_eq!(
+            config.connectors[0].topics[0].columnstore,
+            Some(Columnstore {
+                segment_by: vec!["device_id".into()],
+                after: "7 days".into()
+            })
+        );
+        let config = with("columnstore = true\ncolumnstore_segment_by = [\"site\"]\ncolumnstore_after = \"1 day\"").unwrap();
+        assert_eq!(
+            config.connectors[0].topics[0].columnstore,
+            Some(Columnstore {
+                segment_by: vec!["site".into()],
+                after: "1 day".into()
+            })
+        );
+        assert_eq!(with("").unwrap().connectors[0].topics[0].columnstore, None);
+        let err = with("columnstore_after = \"1 day\"").unwrap_err();
+        assert_eq!(
+            err.problems[0].0, "connector[0].topic[0].columnstore",
+            "{err}"
+        );
     }
 
     #[test]

@@ -15,8 +15,9 @@ use std::time::{Duration, Instant};
 use inlet_avro::{Proposal, RowScratch, WriterSchema};
 use inlet_kafka::KafkaSource;
 use inlet_postgres::{
-    Batch, DatabaseConfig, Outcome, create_hypertable, create_table, ensure_inlet_schema,
-    load_column_sources, load_offsets, table_columns, timescaledb_present, unique_keys,
+    Batch, DatabaseConfig, Outcome, create_hypertable, create_table, enable_columnstore,
+    ensure_inlet_schema, load_column_sources, load_offsets, table_columns, timescaledb_present,
+    unique_keys,
 };
 use inlet_registry::RegistryClient;
 use rustc_hash::FxHashMap;

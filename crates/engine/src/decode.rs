@@ -1053,6 +1053,7 @@ mod tests {
             chunk_interval: "7 days".into(),
             insert: InsertMode::Append,
             evolution: Evolution::AddColumns,
+            columnstore: None,
         };
         (Target::new("c", config, proposal.columns, sources), writer)
     }

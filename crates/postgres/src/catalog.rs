@@ -199,6 +199,49 @@ pub async fn create_hypertable(
         .map_err(|e| Error::query(format!("making {table} a hypertable on {time_column}"), e))
 }
 
+/// Turns on TimescaleDB's columnstore for hypertable `table`: segmented by `segment_by`
+/// (none when empty), ordered by `time_column` newest first, and a policy that converts
+/// chunks older than `after` (a PostgreSQL interval). Idempotent.
+///
+/// # Errors
+/// [`Error::Query`] with TimescaleDB's reason (a column that is not there, an interval it
+/// cannot read, a TimescaleDB without the columnstore).
+pub async fn enable_columnstore(
+    client: &Client,
+    table: &TableName,
+    time_column: &str,
+    segment_by: &[String],
+    after: &str,
+) -> Result<()> {
+    let action = || format!("turning on the columnstore of {table}");
+    let ddl = include_str!("sql/columnstore_enable.sql")
+        .lines()
+        .filter(|l| !l.starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("{table}", &table.quoted())
+        .replace(
+            "{segmentby}",
+            &crate::ddl::literal(&crate::ddl::quote_list(segment_by)),
+        )
+        .replace(
+            "{orderby}",
+            &crate::ddl::literal(&format!("{} DESC", crate::ddl::quote(time_column))),
+        );
+    client
+        .batch_execute(&ddl)
+        .await
+        .map_err(|e| Error::query(action(), e))?;
+    client
+        .execute(
+            include_str!("sql/columnstore_policy.sql"),
+            &[&table.quoted(), &after],
+        )
+        .await
+        .map(drop)
+        .map_err(|e| Error::query(action(), e))
+}
+
 /// The column sets (each sorted) of `table`'s unique indexes, the primary key included.
 pub async fn unique_keys(client: &Client, table: &TableName) -> Result<Vec<Vec<String>>> {
     let rows = client

@@ -12,6 +12,13 @@ pub fn quote(identifier: &str) -> String {
     format!("\"{}\"", identifier.replace('"', "\"\""))
 }
 
+/// `'it''s'`: a string literal, for the few statements that take no parameters
+/// (`ALTER TABLE … SET (…)`); PostgreSQL's standard_conforming_strings (on by default since
+/// 9.1) reads backslashes as themselves.
+pub fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
 /// `"a", "b"`: identifiers quoted and joined, for column lists.
 pub fn quote_list(identifiers: &[String]) -> String {
     identifiers

@@ -20,8 +20,8 @@ mod preview;
 pub use batch::{Batch, CopyTarget, Entry, EntryKind, Outcome, RawRecord, WriteMode};
 pub use catalog::{
     ColumnClaim, TableName, add_column, claim_columns, create_hypertable, create_table,
-    ensure_inlet_schema, load_column_sources, record_column_sources, table_columns,
-    timescaledb_present, unique_keys,
+    enable_columnstore, ensure_inlet_schema, load_column_sources, record_column_sources,
+    table_columns, timescaledb_present, unique_keys,
 };
 pub use connect::{DatabaseConfig, SslMode};
 pub use error::{Error, Result};

@@ -8,8 +8,8 @@
 
 use inlet_avro::{PgType, TableColumn};
 use inlet_postgres::{
-    DatabaseConfig, TableName, create_hypertable, create_table, ensure_inlet_schema, table_columns,
-    timescaledb_present, unique_keys,
+    DatabaseConfig, TableName, create_hypertable, create_table, enable_columnstore,
+    ensure_inlet_schema, table_columns, timescaledb_present, unique_keys,
 };
 use inlet_testkit::TimescaleDb;
 
@@ -139,4 +139,104 @@ async fn timescaledb_refuses_a_hypertable_whose_unique_key_leaves_out_the_time_c
         .unwrap_err()
         .to_string();
     assert!(refused.contains("partitioning"), "{refused}");
+}
+
+/// The columnstore: segmented by the key but its time column, ordered by the time column
+/// newest first, a policy converting older chunks; rows upserted into a converted chunk
+/// land (what inlet's upsert mode does, by INSERT … ON CONFLICT from its staging table).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hypertable_gets_the_columnstore_and_takes_upserts_into_converted_chunks() {
+    let timescale = TimescaleDb::start();
+    let mut client = DatabaseConfig::parse(timescale.url())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    client
+        .batch_execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
+        .await
+        .unwrap();
+    let table = TableName::parse("public.Readings").unwrap();
+    let columns = [
+        column("device id", PgType::Text, false),
+        column("ts", PgType::parse("timestamptz").unwrap(), false),
+        column("v", PgType::Float8, true),
+    ];
+    let key = ["device id".to_owned(), "ts".to_owned()];
+    let ddl = inlet_postgres::ddl::create_table(&table, &columns, Some(&key));
+    create_table(&mut client, &table, &ddl).await.unwrap();
+    create_hypertable(&client, &table, "ts", "1 day")
+        .await
+        .unwrap();
+    let segment_by = ["device id".to_owned()];
+    enable_columnstore(&client, &table, "ts", &segment_by, "3 days")
+        .await
+        .unwrap();
+    enable_columnstore(&client, &table, "ts", &segment_by, "3 days")
+        .await
+        .unwrap();
+    // (column, segmentby index, orderby index, ascending)
+    type Setting = (String, Option<i16>, Option<i16>, Option<bool>);
+    let settings: Vec<Setting> = client
+        .query(
+            "SELECT attname::text, segmentby_column_index, orderby_column_index, orderby_asc
+             FROM timescaledb_information.compression_settings
+             WHERE hypertable_name = 'Readings' ORDER BY attname",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect();
+    assert_eq!(
+        settings,
+        [
+            ("device id".into(), Some(1), None, None),
+            ("ts".into(), None, Some(1), Some(false)),
+        ]
+    );
+    let policy: String = client
+        .query_one(
+            "SELECT config->>'compress_after' FROM timescaledb_information.jobs
+             WHERE hypertable_name = 'Readings' AND proc_name = 'policy_compression'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(policy, "3 days");
+    client
+        .batch_execute(
+            r#"INSERT INTO "Readings" VALUES ('a', '2026-01-01 00:00+00', 1), ('b', '2026-01-02 00:00+00', 2);
+               SELECT compress_chunk(c) FROM show_chunks('"Readings"') c;
+               INSERT INTO "Readings" VALUES ('a', '2026-01-01 00:00+00', 5), ('c', '2026-01-01 01:00+00', 6)
+                 ON CONFLICT ("device id", ts) DO UPDATE SET v = excluded.v;"#,
+        )
+        .await
+        .unwrap();
+    let rows: Vec<(String, f64)> = client
+        .query(
+            r#"SELECT "device id", v FROM "Readings" ORDER BY ts, "device id""#,
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(
+        rows,
+        [("a".into(), 5.0), ("c".into(), 6.0), ("b".into(), 2.0)]
+    );
+    // Without segmentby columns (append, no key): ordered only.
+    let plain = TableName::parse("public.plain").unwrap();
+    let ddl = inlet_postgres::ddl::create_table(&plain, &columns, None);
+    create_table(&mut client, &plain, &ddl).await.unwrap();
+    create_hypertable(&client, &plain, "ts", "1 day")
+        .await
+        .unwrap();
+    enable_columnstore(&client, &plain, "ts", &[], "7 days")
+        .await
+        .unwrap();
 }

@@ -8,7 +8,7 @@
 //! | `topics` | the topics, separated by commas |
 //! | `kafka.<key>` | `[connector.kafka]` `<key>` (`kafka.properties.<librdkafka key>` for `properties`) |
 //! | `registry.<key>` | `[connector.registry]` `<key>` |
-//! | `table`, `mapping`, `insert`, `key_columns`, `create_table`, `time_column`, `chunk_interval`, `evolution` | each topic's `[[connector.topic]]` key |
+//! | `table`, `mapping`, `insert`, `key_columns`, `create_table`, `time_column`, `chunk_interval`, `evolution`, `columnstore`, `columnstore_segment_by`, `columnstore_after` | each topic's `[[connector.topic]]` key |
 //! | `topic.<topic>.<key>` | the same key for one topic, over the one without a topic |
 //! | `batch.<key>`, `errors.<key>` | `[connector.batch]`, `[connector.errors]` |
 //!
@@ -43,6 +43,9 @@ const TOPIC_KEYS: &[&str] = &[
     "time_column",
     "chunk_interval",
     "evolution",
+    "columnstore",
+    "columnstore_segment_by",
+    "columnstore_after",
 ];
 
 /// A flat configuration from a JSON object whose values are strings, or numbers and
@@ -410,6 +413,20 @@ pub fn to_raw(name: &str, config: &FlatConfig) -> Result<(RawConnector, i32), Ve
         let (_, time_column) = value("time_column");
         let (_, chunk_interval) = value("chunk_interval");
         let (_, evolution) = value("evolution");
+        let (columnstore_key, columnstore) = value("columnstore");
+        let columnstore = match columnstore.as_deref().map(str::trim) {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                problems.push((
+                    columnstore_key,
+                    format!("{:?} is not true or false", shorten(other)),
+                ));
+                false
+            }
+        };
+        let (_, segment_by) = value("columnstore_segment_by");
+        let (_, columnstore_after) = value("columnstore_after");
         topic_configs.push(RawTopic {
             name: topic.clone(),
             table,
@@ -425,6 +442,14 @@ pub fn to_raw(name: &str, config: &FlatConfig) -> Result<(RawConnector, i32), Ve
             time_column,
             chunk_interval: chunk_interval.unwrap_or_else(|| "7 days".into()),
             evolution: evolution.unwrap_or_else(|| "off".into()),
+            columnstore,
+            columnstore_segment_by: segment_by
+                .unwrap_or_default()
+                .split(',')
+                .map(|c| c.trim().to_owned())
+                .filter(|c| !c.is_empty())
+                .collect(),
+            columnstore_after: columnstore_after.unwrap_or_else(|| "7 days".into()),
         });
     }
     let mut number = |key: &str, default: u64| -> u64 {
@@ -573,6 +598,16 @@ pub fn from_raw(raw: &RawConnector) -> FlatConfig {
         }
         put(&key("chunk_interval"), t.chunk_interval.clone());
         put(&key("evolution"), t.evolution.clone());
+        if t.columnstore {
+            put(&key("columnstore"), "true".into());
+            if !t.columnstore_segment_by.is_empty() {
+                put(
+                    &key("columnstore_segment_by"),
+                    t.columnstore_segment_by.join(","),
+                );
+            }
+            put(&key("columnstore_after"), t.columnstore_after.clone());
+        }
     }
     put("batch.max_rows", raw.batch.max_rows.to_string());
     put("batch.max_bytes", raw.batch.max_bytes.to_string());

@@ -15,8 +15,8 @@ use super::raw::{
     RawSecret, RawTopic,
 };
 use super::{
-    BatchConfig, Config, ConfigError, ConnectorConfig, Evolution, InsertMode, Tolerance,
-    TopicConfig,
+    BatchConfig, Columnstore, Config, ConfigError, ConnectorConfig, Evolution, InsertMode,
+    Tolerance, TopicConfig,
 };
 
 /// Problems found so far, each under the key path `at` starts it with.
@@ -535,6 +535,32 @@ impl RawTopic {
                     .into(),
             );
         }
+        let columnstore = self.columnstore.then(|| {
+            let segment_by = if self.columnstore_segment_by.is_empty() {
+                // The key but its time column: a device id, an account.
+                insert
+                    .key()
+                    .unwrap_or_default()
+                    .iter()
+                    .filter(|k| Some(*k) != self.time_column.as_ref())
+                    .cloned()
+                    .collect()
+            } else {
+                self.columnstore_segment_by.clone()
+            };
+            Columnstore {
+                segment_by,
+                after: self.columnstore_after.clone(),
+            }
+        });
+        if !self.columnstore
+            && (!self.columnstore_segment_by.is_empty() || self.columnstore_after != "7 days")
+        {
+            problems.add(
+                "columnstore",
+                "columnstore_segment_by and columnstore_after need columnstore = true".into(),
+            );
+        }
         if problems.count() > before {
             return None;
         }
@@ -547,6 +573,7 @@ impl RawTopic {
             chunk_interval: self.chunk_interval.clone(),
             insert,
             evolution,
+            columnstore,
         })
     }
 }

@@ -262,6 +262,22 @@ pub struct RawTopic {
     /// a new nullable column (with the auto mapping).
     #[serde(default = "default_evolution")]
     pub evolution: String,
+    /// With TimescaleDB, a hypertable inlet creates gets the columnstore (default false):
+    /// chunks older than `columnstore_after` are converted, segmented by
+    /// `columnstore_segment_by` and ordered by the time column, newest first.
+    #[serde(default)]
+    pub columnstore: bool,
+    /// The columnstore's `segmentby` columns (default: the key columns but the time
+    /// column; none for append).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columnstore_segment_by: Vec<String>,
+    /// How old a chunk is when the columnstore policy converts it (default "7 days").
+    #[serde(default = "default_columnstore_after")]
+    pub columnstore_after: String,
+}
+
+fn default_columnstore_after() -> String {
+    "7 days".into()
 }
 
 fn default_insert() -> String {

@@ -135,6 +135,18 @@ impl Connector {
                     .await
                     .map_err(db_error)?;
                 tracing::info!(table = %topic.table, %time, "hypertable created");
+                if let Some(columnstore) = &topic.columnstore {
+                    enable_columnstore(
+                        client,
+                        &topic.table,
+                        &time,
+                        &columnstore.segment_by,
+                        &columnstore.after,
+                    )
+                    .await
+                    .map_err(db_error)?;
+                    tracing::info!(table = %topic.table, segment_by = ?columnstore.segment_by, after = %columnstore.after, "columnstore on: older chunks are converted");
+                }
             } else {
                 tracing::info!(table = %topic.table, "TimescaleDB is not installed: a plain table");
             }

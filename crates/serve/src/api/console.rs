@@ -627,8 +627,8 @@ fn cut_reasons(mut preview: inlet_engine::Preview) -> inlet_engine::Preview {
 
 /// `POST /inlet/v1/tables`, body `{"config", "topic", "columns"?}`: creates the table
 /// `propose` showed (schema, table, primary key for an upsert; `columns` when given), and
-/// makes it a hypertable on `time_column` (`chunk_interval`) when TimescaleDB is
-/// installed; 201 with the DDL run, or 200 when the table exists already (nothing run).
+/// makes it a hypertable on `time_column` (`chunk_interval`), with the columnstore when
+/// `columnstore` is true, when TimescaleDB is installed; 201 with the DDL run, or 200 when the table exists already (nothing run).
 async fn create_table(
     State(app): State<App>,
     body: Bytes,
@@ -651,6 +651,24 @@ async fn create_table(
             .map_or("7 days", String::as_str);
         inlet_postgres::create_hypertable(&client, &table, time, interval).await?;
         hypertable = true;
+        // The columnstore, as the connector would turn it on for a table it creates.
+        let topic = step_topic(&body)?;
+        let columnstore = lenient(&config)?
+            .topic
+            .iter()
+            .find(|t| t.name == topic)
+            .and_then(|t| t.check().ok())
+            .and_then(|t| t.columnstore);
+        if let Some(columnstore) = columnstore {
+            inlet_postgres::enable_columnstore(
+                &client,
+                &table,
+                time,
+                &columnstore.segment_by,
+                &columnstore.after,
+            )
+            .await?;
+        }
     }
     let status = if created {
         StatusCode::CREATED

@@ -19,12 +19,23 @@ export async function api<T = unknown>(
   method: string,
   path: string,
   body?: unknown,
+  headers: Record<string, string> = {},
 ): Promise<T> {
+  return (await apiWithEtag<T>(method, path, body, headers)).json;
+}
+
+/** As [`api`], with the answer's `ETag` (the connector's version, `"7"`; null without). */
+export async function apiWithEtag<T = unknown>(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ json: T; etag: string | null }> {
   let response: Response;
   try {
     response = await fetch(path, {
       method,
-      headers: body === undefined ? {} : { "Content-Type": "application/json" },
+      headers: body === undefined ? headers : { "Content-Type": "application/json", ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (e) {
@@ -46,7 +57,7 @@ export async function api<T = unknown>(
         : `${response.status} ${response.statusText}`;
     throw new ApiError(response.status, message);
   }
-  return json as T;
+  return { json: json as T, etag: response.headers.get("ETag") };
 }
 
 /** A check's finding (`/inlet/v1/kafka/check`, `/inlet/v1/registry/check`). */
@@ -61,6 +72,8 @@ export interface TopicRow {
   partitions: number;
   value_subject: string | null;
   latest_schema_id: number | null;
+  /** Why the latest schema id was not read (a slow or failing registry); null when read. */
+  latest_schema_error?: string | null;
 }
 
 export interface SourceChoice {
@@ -150,6 +163,10 @@ export interface DeadLetter {
   schema_id: number | null;
   error: string;
   failed_at: string;
+  /** When its record last failed (met again after an offset reset, or a replay failed). */
+  last_seen: string;
+  /** How many times its record failed. */
+  attempts: number;
   replayed_at: string | null;
   replays: number;
 }

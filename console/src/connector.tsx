@@ -2,7 +2,7 @@
 // partition offsets and lag, the schemas met, and what can be done to it: pause, resume,
 // stop, restart, delete, edit the configuration, change offsets (when stopped).
 import { useState } from "preact/hooks";
-import { api, enc, type ConnectorInfo, type ConnectorStatus, type FlatConfig, type Metrics } from "./api";
+import { ApiError, api, apiWithEtag, enc, type ConnectorInfo, type ConnectorStatus, type FlatConfig, type Metrics } from "./api";
 import { HistoryChart } from "./chart";
 import { Alert, StateBadge, count, message, rate, useConfirm, usePoll } from "./ui";
 
@@ -140,7 +140,7 @@ export function ConnectorPage({ name }: { name: string }) {
             onClick={() =>
               confirm.ask(
                 `Delete ${name}?`,
-                "Its tasks stop and its configuration, stored offsets and secrets are deleted. The table and its rows stay, and so do its dead letters. A connector made again with this name starts from kafka.start_from.",
+                "Its tasks stop and its configuration, stored offsets, secrets and dead letters are deleted. The table and its rows stay. A connector made again with this name starts from kafka.start_from.",
                 "Delete",
                 async () => {
                   if (await act("Delete", "DELETE", base, "Deleted.")) location.hash = "#/";
@@ -291,6 +291,10 @@ function ConfigEditor({ name, config, onSaved }: { name: string; config: FlatCon
   const [text, setText] = useState("");
   const [error, setError] = useState<string | undefined>();
   const [saved, setSaved] = useState<string | undefined>();
+  // The configuration and version this tab read when editing began: a save says which
+  // version it changes (If-Match), and a conflict shows what changed since.
+  const [base, setBase] = useState<{ config: FlatConfig; etag: string | null } | null>(null);
+  const [conflict, setConflict] = useState<string[] | null>(null);
   let parsed: FlatConfig | null = null;
   let parseError: string | undefined;
   if (editing) {
@@ -302,19 +306,48 @@ function ConfigEditor({ name, config, onSaved }: { name: string; config: FlatCon
       parseError = `Not a JSON object of strings: ${message(e)}`;
     }
   }
+  const read = base?.config ?? config;
   const changed = parsed
-    ? [...new Set([...Object.keys(config), ...Object.keys(parsed)])].filter((k) => config[k] !== parsed![k])
+    ? [...new Set([...Object.keys(read), ...Object.keys(parsed)])].filter((k) => read[k] !== parsed![k])
     : [];
+  const edit = async () => {
+    setSaved(undefined);
+    setConflict(null);
+    setError(undefined);
+    try {
+      const read = await apiWithEtag<FlatConfig>("GET", `/connectors/${enc(name)}/config`);
+      setBase({ config: read.json, etag: read.etag });
+      setText(JSON.stringify(read.json, null, 2));
+      setEditing(true);
+    } catch (e) {
+      setError(message(e));
+    }
+  };
   const save = async () => {
     if (!parsed) return;
     setError(undefined);
+    setConflict(null);
     try {
-      await api("PUT", `/connectors/${enc(name)}/config`, parsed);
+      const ifMatch: Record<string, string> = base?.etag ? { "If-Match": base.etag } : {};
+      await api("PUT", `/connectors/${enc(name)}/config`, parsed, ifMatch);
       setEditing(false);
       setSaved("Saved: the tasks start again with the new configuration.");
       onSaved();
     } catch (e) {
-      setError(message(e));
+      if (e instanceof ApiError && (e.status === 409 || e.status === 412) && base) {
+        // Changed by someone else since this tab read it: say which keys, keep the edits.
+        try {
+          const now = await api<FlatConfig>("GET", `/connectors/${enc(name)}/config`);
+          const keys = [...new Set([...Object.keys(base.config), ...Object.keys(now)])]
+            .filter((k) => base.config[k] !== now[k])
+            .sort();
+          setConflict(keys);
+        } catch (again) {
+          setError(message(again));
+        }
+      } else {
+        setError(message(e));
+      }
     }
   };
   return (
@@ -337,15 +370,8 @@ function ConfigEditor({ name, config, onSaved }: { name: string; config: FlatCon
               </tbody>
             </table>
           </div>
-          <button
-            onClick={() => {
-              setText(JSON.stringify(config, null, 2));
-              setSaved(undefined);
-              setEditing(true);
-            }}
-          >
-            Edit configuration
-          </button>
+          <Alert>{error}</Alert>
+          <button onClick={edit}>Edit configuration</button>
         </>
       ) : (
         <>
@@ -374,6 +400,24 @@ function ConfigEditor({ name, config, onSaved }: { name: string; config: FlatCon
             )}
           </div>
           <Alert>{error}</Alert>
+          {conflict && (
+            <div class="error" role="alert">
+              <p>
+                Not saved: this connector was changed elsewhere since you opened the editor
+                {conflict.length > 0 ? ` (${conflict.join(", ")})` : ""}. Your edits are still below: copy
+                what you need, then reload to edit the current configuration.
+              </p>
+              <button
+                onClick={() => {
+                  setEditing(false);
+                  setConflict(null);
+                  onSaved();
+                }}
+              >
+                Reload the configuration
+              </button>
+            </div>
+          )}
           <div class="actions">
             <button class="primary" disabled={!parsed || changed.length === 0} onClick={save}>
               Save

@@ -1,9 +1,10 @@
 // A connector's dead letters: what could not be stored and why, filtered by reason; each
 // record's raw key and value as hex and, where they decode, as JSON; and the replay of the
-// selected ones after a fix (widened column, registered schema), with each one's outcome.
+// selected ones after a fix (widened column, registered schema), with each one's outcome;
+// or their discard (the selected ones, or every one of a reason), confirmed first.
 import { useState } from "preact/hooks";
 import { api, enc, type DeadLetter, type DeadLetterPage } from "./api";
-import { Alert, count, message, usePoll } from "./ui";
+import { Alert, count, message, useConfirm, usePoll } from "./ui";
 
 interface ReplayResult {
   id: number;
@@ -63,6 +64,32 @@ export function DeadLetters({ name }: { name: string }) {
       setBusy(false);
     }
   };
+  const confirm = useConfirm();
+  const [discarded, setDiscarded] = useState<string | undefined>();
+  const discard = (body: { ids: number[] } | { reason: string }, what: string) =>
+    confirm.ask(
+      `Discard ${what}?`,
+      "They are deleted from inlet.dead_letters for good (the records stay in Kafka until its retention: resetting the offsets reads them again). The discard is recorded in inlet.audit.",
+      "Discard",
+      async () => {
+        setReplayError(undefined);
+        setDiscarded(undefined);
+        try {
+          const answer = await api<{ discarded: number }>(
+            "POST",
+            `/inlet/v1/connectors/${enc(name)}/dead-letters/discard`,
+            body,
+          );
+          setDiscarded(`Discarded ${count(answer.discarded)} dead letter${answer.discarded === 1 ? "" : "s"}.`);
+          setSelected(new Set());
+          setAfter([0]);
+          reload();
+        } catch (e) {
+          setReplayError(message(e));
+        }
+      },
+    );
+  const reasonCount = data?.reasons.find((r) => r.reason === reason)?.count ?? 0;
   const stored = results?.filter((r) => r.outcome === "stored").length ?? 0;
   return (
     <section aria-labelledby="dl-title">
@@ -98,7 +125,21 @@ export function DeadLetters({ name }: { name: string }) {
         <button class="primary" disabled={selected.size === 0 || busy} onClick={replay}>
           {busy ? "Replaying…" : `Replay ${selected.size || ""} selected`}
         </button>
+        <button
+          class="danger"
+          disabled={selected.size === 0 || busy}
+          onClick={() => discard({ ids: [...selected] }, `${selected.size} selected dead letter${selected.size === 1 ? "" : "s"}`)}
+        >
+          Discard {selected.size || ""} selected
+        </button>
+        {reason && reasonCount > 0 && (
+          <button class="danger" disabled={busy} onClick={() => discard({ reason }, `every dead letter of this reason (${count(reasonCount)})`)}>
+            Discard all of this reason
+          </button>
+        )}
       </div>
+      {confirm.element}
+      {discarded && <p class="notice">{discarded}</p>}
       <div aria-live="polite">
         {results && (
           <div class="notice" data-replay-results>
@@ -137,6 +178,7 @@ export function DeadLetters({ name }: { name: string }) {
                   />
                 </th>
                 <th scope="col">Failed at</th>
+                <th scope="col">Attempts</th>
                 <th scope="col">Topic / partition / offset</th>
                 <th scope="col">Reason</th>
                 <th scope="col">Record</th>
@@ -191,6 +233,10 @@ function Letter(props: {
           />
         </td>
         <td>{new Date(d.failed_at).toLocaleString()}</td>
+        <td data-attempts>
+          {d.attempts}
+          {d.attempts > 1 ? `, last ${new Date(d.last_seen).toLocaleString()}` : ""}
+        </td>
         <td>
           {d.topic} / {d.partition} / {d.offset}
         </td>
@@ -203,7 +249,7 @@ function Letter(props: {
       </tr>
       {props.open && (
         <tr class="detail">
-          <td colSpan={5}>
+          <td colSpan={6}>
             <Record name={props.name} letter={d} />
           </td>
         </tr>

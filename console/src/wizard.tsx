@@ -544,7 +544,7 @@ function TopicsStep({ d, change, next }: StepProps) {
                       <td class="num">{t.partitions}</td>
                       <td>
                         {t.value_subject
-                          ? `${t.value_subject}${t.latest_schema_id !== null ? `, latest schema id ${t.latest_schema_id}` : ""}`
+                          ? `${t.value_subject}${t.latest_schema_id !== null ? `, latest schema id ${t.latest_schema_id}` : t.latest_schema_error ? ` (schema id not read: ${t.latest_schema_error})` : ""}`
                           : "none: produce with a registered schema first"}
                       </td>
                     </tr>
@@ -587,7 +587,10 @@ function TableStep({ d, change, next, proposal, setProposal }: StepProps) {
       if (ticket !== latest.current) return;
       setProposal(p);
       const timestamps = p.columns.filter((c) => c.type.startsWith("timestamp")).map((c) => c.name);
-      if (!p.exists && !timestamps.includes(d.time_column)) change(4, { time_column: p.time_column ?? "" });
+      // A time column only where it makes a hypertable: none is written without TimescaleDB.
+      if (!p.timescaledb) {
+        if (d.time_column) change(4, { time_column: "" });
+      } else if (!p.exists && !timestamps.includes(d.time_column)) change(4, { time_column: p.time_column ?? "" });
     } catch (e) {
       if (ticket !== latest.current) return;
       setProposal(null);
@@ -644,16 +647,21 @@ function TableStep({ d, change, next, proposal, setProposal }: StepProps) {
         <Field id="table-schema" label="Schema" hint="A PostgreSQL schema; created if missing">
           <input id="table-schema" value={d.schema} spellcheck={false} aria-describedby="table-schema-hint"
             onInput={(e) => {
+              const schema = (e.target as HTMLInputElement).value.trim();
+              // The same name typed again changes nothing: its proposal stays.
+              if (schema === d.schema) return;
               forget();
-              change(4, { schema: (e.target as HTMLInputElement).value.trim(), columns: [] });
+              change(4, { schema, columns: [] });
             }} />
         </Field>
         <Field id="table-name" label="Table" hint="Created from the schema unless it exists" error={d.table ? tableError : undefined}>
           <input id="table-name" value={d.table} spellcheck={false} aria-invalid={!!(d.table && tableError)}
             aria-describedby={described("table-name", "x", d.table ? tableError : undefined)}
             onInput={(e) => {
+              const table = (e.target as HTMLInputElement).value.trim();
+              if (table === d.table) return;
               forget();
-              change(4, { table: (e.target as HTMLInputElement).value.trim(), columns: [] });
+              change(4, { table, columns: [] });
             }} />
         </Field>
       </div>

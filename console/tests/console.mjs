@@ -9,7 +9,7 @@ import { chromium } from "playwright-core";
 import pg from "pg";
 
 const env = process.env;
-for (const key of ["INLET_URL", "DATABASE_URL", "TOPIC", "KAFKA_SASL", "SASL_USER", "SASL_PASSWORD", "REGISTRY", "LOCKED_REGISTRY", "LOCKED_REGISTRY_KEY", "NARROW", "SCREENSHOTS", "CHROMIUM"]) {
+for (const key of ["INLET_URL", "DATABASE_URL", "TOPIC", "KAFKA_SASL", "SASL_USER", "SASL_PASSWORD", "REGISTRY", "LOCKED_REGISTRY", "LOCKED_REGISTRY_KEY", "NARROW", "NARROW_TOPIC", "SCREENSHOTS", "CHROMIUM"]) {
   if (!env[key]) throw new Error(`${key} is not set: run this through cargo nextest (crates/cli/tests/console.rs)`);
 }
 const URL = env.INLET_URL;
@@ -176,6 +176,13 @@ await step("table: a new table from the schema, its DDL shown before it runs", a
   const ddl = await page.locator("[data-ddl]").textContent();
   assert.match(ddl, /CREATE TABLE "public"\."readings_console"/, ddl);
   assert.equal(await count("SELECT count(*) FROM pg_tables WHERE tablename = 'readings_console'"), 0, "the table was made before Create");
+  // The same name typed again (select it, type it): the proposal stays, Next stays open.
+  await page.getByLabel("Table", { exact: true }).fill("readings_console");
+  await sleep(800);
+  await page.locator("[data-table-state]").filter({ hasText: "does not exist" }).waitFor();
+  assert.ok(await page.getByRole("button", { name: "Next" }).isEnabled(), "Next is disabled after the same name was typed again");
+  // TimescaleDB is absent: no time column is offered, none will be written.
+  assert.ok(await page.getByLabel("Time column (hypertable)").isDisabled());
   await shot("5-table");
   await page.getByRole("button", { name: "Next" }).click();
   await heading("6. Map columns").waitFor();
@@ -234,6 +241,8 @@ await step("create and start: the table is made, the connector runs, rows arrive
   assert.equal(site, env.TOPIC, "site is filled from kafka.topic, as mapped");
   const rssi = (await db.query("SELECT data_type FROM information_schema.columns WHERE table_name = 'readings_console' AND column_name = 'rssi'")).rows[0].data_type;
   assert.equal(rssi, "bigint");
+  const stored = (await db.query("SELECT config FROM inlet.connectors WHERE name = $1", [NAME])).rows[0].config;
+  assert.equal(stored.time_column, undefined, `time_column was written without TimescaleDB: ${JSON.stringify(stored)}`);
   console.log(`\n  ${rows} rows stored`);
 });
 
@@ -259,6 +268,42 @@ await step("pause: no rows while paused, then resume and rows arrive again", asy
   await page.getByRole("button", { name: "Resume" }).click();
   await page.locator("h1 .state", { hasText: "RUNNING" }).waitFor();
   await eventually("rows arrive after resume", async () => (await count("SELECT count(*) FROM public.readings_console")) > after);
+});
+
+await step("two tabs edit one configuration: the second save is refused with what changed, nothing is lost", async () => {
+  const other = await context.newPage();
+  for (const p of [page, other]) {
+    await p.goto(`${URL}/#/connectors/${NAME}`);
+    await p.getByRole("button", { name: "Edit configuration" }).click();
+  }
+  const edit = async (p, key, value) => {
+    const area = p.getByLabel(/flat configuration/);
+    const config = JSON.parse(await area.inputValue());
+    config[key] = value;
+    await area.fill(JSON.stringify(config, null, 2));
+    await p.getByRole("button", { name: "Save" }).click();
+  };
+  await edit(page, "batch.linger_ms", "120");
+  await page.getByText("Saved: the tasks start again").waitFor();
+  await edit(other, "batch.max_rows", "4000");
+  const refused = other.getByRole("alert").filter({ hasText: "changed elsewhere" });
+  await refused.waitFor();
+  assert.match(await refused.textContent(), /batch\.linger_ms/);
+  await shot("connector-conflict", other);
+  const stored = (await db.query("SELECT config FROM inlet.connectors WHERE name = $1", [NAME])).rows[0].config;
+  assert.equal(stored["batch.linger_ms"], "120", "the first edit is gone");
+  assert.notEqual(stored["batch.max_rows"], "4000", "the stale edit overwrote the first");
+  await other.getByRole("button", { name: "Reload the configuration" }).click();
+  await other.getByRole("button", { name: "Edit configuration" }).waitFor();
+  await other.close();
+  await page.locator("h1 .state", { hasText: "RUNNING" }).waitFor({ timeout: 60_000 });
+});
+
+await step("delete: the confirmation says the dead letters go too", async () => {
+  await page.getByRole("button", { name: "Delete", exact: true }).click();
+  const dialog = page.getByRole("dialog");
+  assert.match(await dialog.textContent(), /secrets and dead letters are deleted/);
+  await dialog.getByRole("button", { name: "Cancel" }).click();
 });
 
 await step("the list shows the new connector RUNNING", async () => {
@@ -287,6 +332,34 @@ await step("dead letters: the poison record with its reason, as hex and JSON", a
   await shot("dead-letters");
 });
 
+await step("offsets reset to earliest over a dead letter: the connector runs on, the dead letter counts a second attempt", async () => {
+  await page.goto(`${URL}/#/connectors/${env.NARROW}`);
+  await page.getByRole("button", { name: "Stop", exact: true }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Stop" }).click();
+  await page.locator("h1 .state", { hasText: "STOPPED" }).waitFor({ timeout: 60_000 });
+  const input = page.getByLabel(`New offset of ${env.NARROW_TOPIC} partition 0`);
+  await input.waitFor();
+  await page.locator("tr", { has: input }).getByRole("button", { name: "Earliest" }).click();
+  await page.getByRole("button", { name: "Change 1 offset" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Change offsets" }).click();
+  await page.getByText("Offsets of 1 partition(s) changed").waitFor();
+  await page.getByRole("button", { name: "Start", exact: true }).click();
+  await page.locator("h1 .state", { hasText: "RUNNING" }).waitFor({ timeout: 60_000 });
+  await eventually("the poison record met again", async () => {
+    const r = await db.query("SELECT attempts FROM inlet.dead_letters WHERE connector = $1", [env.NARROW]);
+    return r.rows.length === 1 && r.rows[0].attempts === 2;
+  });
+  // Still RUNNING once the records were read again (it went FAILED on the dead letter's key).
+  await sleep(3000);
+  await page.reload();
+  await page.locator("h1 .state", { hasText: "RUNNING" }).waitFor();
+  await page.goto(`${URL}/#/connectors/${env.NARROW}/dead-letters`);
+  const row = page.locator("tr[data-dead-letter]");
+  await row.first().waitFor();
+  assert.equal(await row.count(), 1, "the record met again is one dead letter");
+  assert.match(await row.first().locator("td[data-attempts]").textContent(), /^2, last /);
+});
+
 await step("replay before the fix: still a dead letter, with the reason", async () => {
   await page.locator("tr[data-dead-letter]").first().getByRole("checkbox").check();
   await page.getByRole("button", { name: /Replay 1 selected/ }).click();
@@ -304,6 +377,25 @@ await step("widen the column, replay: the row lands once", async () => {
   assert.equal(await count("SELECT count(*) FROM narrow WHERE device_id = 'dev-123456'"), 1);
   await page.locator("p.empty", { hasText: "No dead letter waits" }).waitFor();
   await shot("dead-letters-replayed");
+});
+
+await step("discard: selected dead letters, then every one of a reason, each confirmed and counted", async () => {
+  for (const [offset, reason] of [[1001, "unknown schema id 77"], [1002, "unknown schema id 77"], [1003, "not a Confluent frame"]]) {
+    await db.query(`INSERT INTO inlet.dead_letters (connector, topic, "partition", "offset", error) VALUES ($1, $2, 0, $3, $4)`, [env.NARROW, env.NARROW_TOPIC, offset, reason]);
+  }
+  await page.reload();
+  await heading("Dead letters of").waitFor();
+  await eventually("three dead letters shown", async () => (await page.locator("tr[data-dead-letter]").count()) === 3);
+  await page.locator("tr[data-dead-letter]", { hasText: "not a Confluent frame" }).getByRole("checkbox").check();
+  await page.getByRole("button", { name: /Discard 1 selected/ }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Discard" }).click();
+  await page.getByText("Discarded 1 dead letter.").waitFor();
+  await page.getByLabel("Reason").selectOption({ label: "unknown schema id 77 (2)" });
+  await page.getByRole("button", { name: "Discard all of this reason" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Discard" }).click();
+  await page.getByText("Discarded 2 dead letters.").waitFor();
+  assert.equal(await count(`SELECT count(*) FROM inlet.dead_letters WHERE connector = '${env.NARROW}' AND replayed_at IS NULL`), 0);
+  assert.equal(await count("SELECT count(*) FROM inlet.audit WHERE action LIKE 'discard%'"), 2);
 });
 
 await step("stop, then offsets: earliest and latest per partition; reset one", async () => {

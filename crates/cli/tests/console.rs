@@ -174,6 +174,7 @@ async fn the_console_sets_up_watches_pauses_and_replays_in_a_real_browser() {
         .env("LOCKED_REGISTRY", &locked_registry)
         .env("LOCKED_REGISTRY_KEY", registry_key)
         .env("NARROW", "narrow")
+        .env("NARROW_TOPIC", &narrow_topic)
         .env("SCREENSHOTS", &screenshots)
         .env("CHROMIUM", CHROMIUM)
         .status()

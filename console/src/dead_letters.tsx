@@ -37,6 +37,13 @@ export function DeadLetters({ name }: { name: string }) {
     10000,
     [name, reason, cursor],
   );
+  // The waiting dead letters, counted in the table (the reasons list holds the 100 most
+  // frequent only, so its sum can fall short).
+  const waiting = usePoll(
+    () => api<{ dead_letters: number }>("GET", `/inlet/v1/connectors/${enc(name)}/metrics?minutes=1`),
+    10000,
+    [name],
+  ).data?.dead_letters;
   const letters = data?.dead_letters ?? [];
   const toggle = (id: number) => {
     const next = new Set(selected);
@@ -114,7 +121,7 @@ export function DeadLetters({ name }: { name: string }) {
               setSelected(new Set());
             }}
           >
-            <option value="">Every reason ({count(data?.reasons.reduce((n, r) => n + r.count, 0))})</option>
+            <option value="">Every reason ({count(waiting ?? data?.reasons.reduce((n, r) => n + r.count, 0))})</option>
             {data?.reasons.map((r) => (
               <option key={r.reason} value={r.reason}>
                 {r.reason.length > 90 ? `${r.reason.slice(0, 90)}…` : r.reason} ({count(r.count)})

@@ -54,33 +54,48 @@ interface Draft {
   max_rows: string;
   linger_ms: string;
   tasks_max: string;
+  /** The plugin's defaults (flat key → default), from `/connector-plugins/…/config`. */
+  defaults: Defaults;
 }
 
-const EMPTY: Draft = {
-  name: "",
-  kafka: {
-    bootstrap_servers: "",
-    security_protocol: "SASL_SSL",
-    sasl_mechanism: "PLAIN",
-    username: "",
-    password: "",
-    ca_file: "",
-  },
-  registry: { url: "", key: "", secret: "" },
-  topics: [],
-  schema: "public",
-  table: "",
-  time_column: "",
-  chunk_interval: "7 days",
-  columns: [],
-  insert: "append",
-  key_columns: [],
-  tolerance: "all",
-  start_from: "earliest",
-  max_rows: "50000",
-  linger_ms: "200",
-  tasks_max: "1",
-};
+/** Flat key → the default the server applies when the key is not sent. */
+type Defaults = Record<string, string>;
+
+/** The plugin's settings as the server lists them (Kafka Connect's ConfigKeyInfo). */
+interface ConfigKey {
+  name: string;
+  default_value: string | null;
+}
+
+/** An empty draft: the server's defaults, with Confluent Cloud's way in (SASL_SSL, PLAIN). */
+function empty(defaults: Defaults): Draft {
+  return {
+    name: "",
+    kafka: {
+      bootstrap_servers: "",
+      security_protocol: "SASL_SSL",
+      sasl_mechanism: "PLAIN",
+      username: "",
+      password: "",
+      ca_file: "",
+    },
+    registry: { url: "", key: "", secret: "" },
+    topics: [],
+    schema: "public",
+    table: "",
+    time_column: "",
+    chunk_interval: defaults["chunk_interval"] ?? "",
+    columns: [],
+    insert: defaults["insert"] ?? "append",
+    key_columns: [],
+    tolerance: defaults["errors.tolerance"] ?? "",
+    start_from: defaults["kafka.start_from"] ?? "",
+    max_rows: defaults["batch.max_rows"] ?? "",
+    linger_ms: defaults["batch.linger_ms"] ?? "",
+    tasks_max: defaults["tasks.max"] ?? "",
+    defaults,
+  };
+}
 
 const NAME_RULE = /^[A-Za-z0-9._-]{1,200}$/;
 const IDENTIFIER = /^[^\s"]{1,63}$/;
@@ -104,17 +119,19 @@ function flat(d: Draft, proposal: Proposal | null): FlatConfig {
   if (d.topics.length) c.topics = d.topics.join(",");
   if (d.table) c.table = `${d.schema || "public"}.${d.table}`;
   if (d.time_column) c.time_column = d.time_column;
-  if (d.chunk_interval && d.chunk_interval !== "7 days") c.chunk_interval = d.chunk_interval;
+  /** Whether the draft's value of `key` is not what the server would take without it. */
+  const set = (key: string, value: string) => value !== "" && value !== d.defaults[key];
+  if (set("chunk_interval", d.chunk_interval)) c.chunk_interval = d.chunk_interval;
   if (d.columns.length) c.mapping = mappingOf(d, proposal);
-  if (d.insert !== "append") {
+  if (set("insert", d.insert)) {
     c.insert = d.insert;
     c.key_columns = d.key_columns.join(",");
   }
-  if (d.tolerance !== "all") c["errors.tolerance"] = d.tolerance;
-  if (d.start_from !== "earliest") c["kafka.start_from"] = d.start_from;
-  if (d.max_rows !== "50000") c["batch.max_rows"] = d.max_rows;
-  if (d.linger_ms !== "200") c["batch.linger_ms"] = d.linger_ms;
-  if (d.tasks_max !== "1") c["tasks.max"] = d.tasks_max;
+  if (set("errors.tolerance", d.tolerance)) c["errors.tolerance"] = d.tolerance;
+  if (set("kafka.start_from", d.start_from)) c["kafka.start_from"] = d.start_from;
+  if (set("batch.max_rows", d.max_rows)) c["batch.max_rows"] = d.max_rows;
+  if (set("batch.linger_ms", d.linger_ms)) c["batch.linger_ms"] = d.linger_ms;
+  if (set("tasks.max", d.tasks_max)) c["tasks.max"] = d.tasks_max;
   return c;
 }
 
@@ -169,10 +186,24 @@ function registryField(f: Finding): string {
   return "registry.url";
 }
 
+/** The wizard, once the plugin's defaults are read (they are the server's, never copied here). */
 export function Wizard() {
+  const [defaults, setDefaults] = useState<Defaults | null>(null);
+  const [error, setError] = useState("");
+  useEffect(() => {
+    api<ConfigKey[]>("GET", "/connector-plugins/inlet.PostgresSink/config")
+      .then((keys) => setDefaults(Object.fromEntries(keys.flatMap((k) => (k.default_value === null ? [] : [[k.name, k.default_value]])))))
+      .catch((e) => setError(message(e)));
+  }, []);
+  if (error) return <Alert>Reading the plugin's settings failed: {error} Reload the page to try again.</Alert>;
+  if (defaults === null) return <p aria-busy="true">Reading the plugin's settings…</p>;
+  return <Steps defaults={defaults} />;
+}
+
+function Steps({ defaults }: { defaults: Defaults }) {
   const [step, setStep] = useState(0);
   const [done, setDone] = useState(0);
-  const [d, setDraft] = useState<Draft>(EMPTY);
+  const [d, setDraft] = useState<Draft>(() => empty(defaults));
   const [proposal, setProposal] = useState<Proposal | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), [step]);
@@ -1037,10 +1068,10 @@ function CreateStep({ d, change, proposal }: StepProps) {
           </fieldset>
         )}
         <div class="row">
-          <Field id="max-rows" label="Batch: most rows" hint="Records per transaction (default 50,000)" error={fieldErrors["batch.max_rows"]}>
+          <Field id="max-rows" label="Batch: most rows" hint={`Records per transaction (default ${Number(d.defaults["batch.max_rows"]).toLocaleString("en")})`} error={fieldErrors["batch.max_rows"]}>
             <input id="max-rows" inputMode="numeric" value={d.max_rows} aria-describedby="max-rows-hint" onInput={(e) => change(6, { max_rows: (e.target as HTMLInputElement).value })} />
           </Field>
-          <Field id="linger" label="Batch: longest wait (ms)" hint="For a fuller batch (default 200)" error={fieldErrors["batch.linger_ms"]}>
+          <Field id="linger" label="Batch: longest wait (ms)" hint={`For a fuller batch (default ${d.defaults["batch.linger_ms"]})`} error={fieldErrors["batch.linger_ms"]}>
             <input id="linger" inputMode="numeric" value={d.linger_ms} aria-describedby="linger-hint" onInput={(e) => change(6, { linger_ms: (e.target as HTMLInputElement).value })} />
           </Field>
           <Field id="tasks-max" label="Tasks" hint="Consumers of the group, spread over the workers" error={fieldErrors["tasks.max"]}>

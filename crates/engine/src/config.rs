@@ -6,6 +6,7 @@
 
 mod check;
 mod raw;
+pub mod settings;
 
 use std::path::Path;
 use std::time::Duration;

@@ -1,16 +1,10 @@
 //! A connector's configuration as Kafka Connect carries it — one flat map of strings — and
 //! inlet's configuration as written ([`RawConnector`]), both ways.
 //!
-//! | flat key | inlet |
-//! |---|---|
-//! | `connector.class` | must be [`PLUGIN_CLASS`] (or its short name `PostgresSink`) |
-//! | `tasks.max` | consumers of the connector's group (default 1) |
-//! | `topics` | the topics, separated by commas |
-//! | `kafka.<key>` | `[connector.kafka]` `<key>` (`kafka.properties.<librdkafka key>` for `properties`) |
-//! | `registry.<key>` | `[connector.registry]` `<key>` |
-//! | `table`, `mapping`, `insert`, `key_columns`, `create_table`, `time_column`, `chunk_interval`, `evolution`, `columnstore`, `columnstore_segment_by`, `columnstore_after` | each topic's `[[connector.topic]]` key |
-//! | `topic.<topic>.<key>` | the same key for one topic, over the one without a topic |
-//! | `batch.<key>`, `errors.<key>` | `[connector.batch]`, `[connector.errors]` |
+//! Every key is a setting of [`settings::SETTINGS`], which says how it is read: Kafka
+//! Connect's own (`connector.class`, `tasks.max`, `topics`, `name`), `<section>.<key>` for
+//! `[connector.<section>]`'s keys, `<key>` for each topic's (or `topic.<topic>.<key>` for one
+//! topic, over the one without), `kafka.properties.<librdkafka key>` for librdkafka's.
 //!
 //! `mapping` is `auto` or a JSON object (column → source); `key_columns` is separated by
 //! commas. `table` may hold `${topic}`, replaced by each topic's name. Secrets (`kafka.password`,
@@ -20,9 +14,9 @@
 
 use std::collections::BTreeMap;
 
-use inlet_engine::config::{
-    RawBatch, RawConnector, RawErrors, RawKafka, RawMapping, RawRegistry, RawSecret, RawTopic,
-};
+use inlet_engine::config::RawConnector;
+use inlet_engine::config::settings::{self, Kind, Scope};
+use serde_json::Value;
 
 /// The one connector plugin inlet has: a sink into PostgreSQL.
 pub const PLUGIN_CLASS: &str = "inlet.PostgresSink";
@@ -32,21 +26,6 @@ pub const HIDDEN: &str = "[hidden]";
 
 /// A configuration as Kafka Connect carries it.
 pub type FlatConfig = BTreeMap<String, String>;
-
-/// The keys each topic takes (alone, or as `topic.<topic>.<key>`).
-const TOPIC_KEYS: &[&str] = &[
-    "table",
-    "mapping",
-    "insert",
-    "key_columns",
-    "create_table",
-    "time_column",
-    "chunk_interval",
-    "evolution",
-    "columnstore",
-    "columnstore_segment_by",
-    "columnstore_after",
-];
 
 /// A flat configuration from a JSON object whose values are strings, or numbers and
 /// booleans, taken as their text as Kafka Connect's JSON binding takes them (`"tasks.max":
@@ -84,8 +63,7 @@ pub type Problem = (String, String);
 
 /// Whether the flat key holds a secret.
 pub fn is_secret_key(key: &str) -> bool {
-    key == "kafka.password"
-        || key == "registry.secret"
+    settings::find(key).is_some_and(|s| s.is_secret() && s.scope != Scope::Database)
         || key
             .strip_prefix("kafka.properties.")
             .is_some_and(inlet_kafka::is_secret_property)
@@ -132,17 +110,7 @@ pub fn is_reference(value: &str) -> bool {
     crate::references::Reference::of(value).is_some()
 }
 
-/// The longest key or value echoed in an answer, in characters; longer ones are cut.
-pub const ECHOED_CHARS: usize = 120;
-
-/// `text` as an answer may echo it: at most [`ECHOED_CHARS`] characters, then `…` (a
-/// megabyte of key name is not sent back, nor logged).
-pub fn shorten(text: &str) -> std::borrow::Cow<'_, str> {
-    match text.char_indices().nth(ECHOED_CHARS) {
-        None => text.into(),
-        Some((end, _)) => format!("{}…", &text[..end]).into(),
-    }
-}
+pub use settings::{ECHOED_CHARS, shorten};
 
 /// The most problems an answer lists one by one; the rest are counted.
 pub const MAX_PROBLEMS_LISTED: usize = 100;
@@ -269,6 +237,8 @@ pub fn keep_hidden(
 }
 
 /// The connector `name` of `config`, and its task count; or every problem, by flat key.
+/// Each key is read as its setting of [`settings::SETTINGS`] says; a key no setting has is
+/// a problem.
 pub fn to_raw(name: &str, config: &FlatConfig) -> Result<(RawConnector, i32), Vec<Problem>> {
     let mut problems: Vec<Problem> = Vec::new();
     // The keys read, to name the ones no one reads.
@@ -325,180 +295,97 @@ pub fn to_raw(name: &str, config: &FlatConfig) -> Result<(RawConnector, i32), Ve
         ));
     }
 
-    let mut properties = BTreeMap::new();
-    for (key, value) in config {
-        if let Some(property) = key.strip_prefix("kafka.properties.") {
-            used.borrow_mut().insert(key.clone());
-            properties.insert(property.to_owned(), value.clone());
+    // The nested configuration, a RawConnector's JSON, key by key.
+    let mut nested = serde_json::Map::new();
+    nested.insert("name".into(), name.into());
+    let mut put = |section: &str, key: &str, value: Value| {
+        if let Value::Object(keys) = nested
+            .entry(section)
+            .or_insert_with(|| Value::Object(Default::default()))
+        {
+            keys.insert(key.to_owned(), value);
+        }
+    };
+    for setting in settings::of(Scope::Connector) {
+        let Some((section, key)) = setting.path() else {
+            continue;
+        };
+        if setting.kind == Kind::Properties {
+            let prefix = format!("{}.", setting.key);
+            let properties: serde_json::Map<String, Value> = config
+                .iter()
+                .filter_map(|(k, v)| Some((k.strip_prefix(&prefix)?.to_owned(), v.clone())))
+                .map(|(k, v)| {
+                    used.borrow_mut().insert(format!("{prefix}{k}"));
+                    (k, Value::String(v))
+                })
+                .collect();
+            put(section, key, Value::Object(properties));
+            continue;
+        }
+        match take(setting.key).map(|text| setting.kind.parse(&text)) {
+            Some(Ok(Some(value))) => put(section, key, value),
+            Some(Ok(None)) => {}
+            Some(Err(problem)) => problems.push((setting.key.to_owned(), problem)),
+            None if setting.required => {
+                problems.push((setting.key.to_owned(), settings::missing(setting)));
+            }
+            None => {}
         }
     }
-    let kafka = RawKafka {
-        bootstrap_servers: take("kafka.bootstrap_servers").unwrap_or_else(|| {
-            problems.push((
-                "kafka.bootstrap_servers".into(),
-                "missing: the brokers, host:port separated by commas".into(),
-            ));
-            String::new()
-        }),
-        security_protocol: take("kafka.security_protocol").unwrap_or_else(|| "PLAINTEXT".into()),
-        sasl_mechanism: take("kafka.sasl_mechanism"),
-        username: take("kafka.username"),
-        password: take("kafka.password").map(RawSecret::new),
-        ca_file: take("kafka.ca_file").map(Into::into),
-        group_prefix: take("kafka.group_prefix").unwrap_or_else(|| "inlet".into()),
-        start_from: take("kafka.start_from").unwrap_or_else(|| "earliest".into()),
-        properties,
-    };
-    let registry = RawRegistry {
-        url: take("registry.url").unwrap_or_else(|| {
-            problems.push((
-                "registry.url".into(),
-                "missing: the schema registry's URL".into(),
-            ));
-            String::new()
-        }),
-        key: take("registry.key"),
-        secret: take("registry.secret").map(RawSecret::new),
-    };
-    let mut topic_configs = Vec::new();
+    let mut entries = Vec::new();
     for topic in &topics {
-        let value = |key: &str| -> (String, Option<String>) {
-            let specific = format!("topic.{topic}.{key}");
-            match take(&specific) {
-                Some(v) => (specific, Some(v)),
-                None => (key.to_owned(), take(key)),
-            }
-        };
-        let (table_key, table) = value("table");
-        let table = table
-            .map(|t| t.replace("${topic}", topic))
-            .unwrap_or_else(|| {
-                problems.push((
-                    table_key,
-                    format!("missing: the table of topic {topic} (schema.table)"),
-                ));
-                String::new()
+        let mut entry = serde_json::Map::new();
+        entry.insert("name".into(), topic.as_str().into());
+        for setting in settings::of(Scope::Topic) {
+            let specific = format!("topic.{topic}.{}", setting.key);
+            let (key, text) = match take(&specific) {
+                Some(text) => (specific, Some(text)),
+                None => (setting.key.to_owned(), take(setting.key)),
+            };
+            // `table` is a template of the topic's name.
+            let text = text.map(|t| match setting.key {
+                "table" => t.replace("${topic}", topic),
+                _ => t,
             });
-        let (mapping_key, mapping) = value("mapping");
-        let mapping = match mapping.as_deref().map(str::trim) {
-            None | Some("auto" | "") => RawMapping::Auto,
-            Some(json) => match serde_json::from_str::<BTreeMap<String, String>>(json) {
-                Ok(columns) => RawMapping::Columns(columns),
-                Err(e) => {
-                    problems.push((
-                        mapping_key,
-                        format!(
-                            "not \"auto\" nor a JSON object of column → source ({e}), e.g. {{\"ts\": \"kafka.timestamp\", \"id\": \"order.id\"}}"
-                        ),
-                    ));
-                    RawMapping::Auto
+            match text.map(|text| setting.kind.parse(&text)) {
+                Some(Ok(Some(value))) => {
+                    entry.insert(setting.key.to_owned(), value);
                 }
-            },
-        };
-        let (_, insert) = value("insert");
-        let (_, key_columns) = value("key_columns");
-        let (create_key, create_table) = value("create_table");
-        let create_table = match create_table.as_deref().map(str::trim) {
-            None => true,
-            Some("true") => true,
-            Some("false") => false,
-            Some(other) => {
-                problems.push((
-                    create_key,
-                    format!("{:?} is not true or false", shorten(other)),
-                ));
-                true
+                Some(Ok(None)) => {}
+                Some(Err(problem)) => problems.push((key, problem)),
+                None if setting.required => {
+                    problems.push((
+                        key,
+                        format!("{} (topic {topic})", settings::missing(setting)),
+                    ));
+                }
+                None => {}
             }
-        };
-        let (_, time_column) = value("time_column");
-        let (_, chunk_interval) = value("chunk_interval");
-        let (_, evolution) = value("evolution");
-        let (columnstore_key, columnstore) = value("columnstore");
-        let columnstore = match columnstore.as_deref().map(str::trim) {
-            None | Some("false") => false,
-            Some("true") => true,
-            Some(other) => {
-                problems.push((
-                    columnstore_key,
-                    format!("{:?} is not true or false", shorten(other)),
-                ));
-                false
-            }
-        };
-        let (_, segment_by) = value("columnstore_segment_by");
-        let (_, columnstore_after) = value("columnstore_after");
-        topic_configs.push(RawTopic {
-            name: topic.clone(),
-            table,
-            mapping,
-            insert: insert.unwrap_or_else(|| "append".into()),
-            key_columns: key_columns
-                .unwrap_or_default()
-                .split(',')
-                .map(|c| c.trim().to_owned())
-                .filter(|c| !c.is_empty())
-                .collect(),
-            create_table,
-            time_column,
-            chunk_interval: chunk_interval.unwrap_or_else(|| "7 days".into()),
-            evolution: evolution.unwrap_or_else(|| "off".into()),
-            columnstore,
-            columnstore_segment_by: segment_by
-                .unwrap_or_default()
-                .split(',')
-                .map(|c| c.trim().to_owned())
-                .filter(|c| !c.is_empty())
-                .collect(),
-            columnstore_after: columnstore_after.unwrap_or_else(|| "7 days".into()),
-        });
-    }
-    let mut number = |key: &str, default: u64| -> u64 {
-        match take(key) {
-            None => default,
-            Some(v) => v.trim().parse().unwrap_or_else(|_| {
-                problems.push((
-                    key.to_owned(),
-                    format!("{:?} is not a whole number", shorten(&v)),
-                ));
-                default
-            }),
         }
-    };
-    let defaults = RawBatch::default();
-    let batch = RawBatch {
-        max_rows: usize::try_from(number("batch.max_rows", defaults.max_rows as u64))
-            .unwrap_or(usize::MAX),
-        max_bytes: usize::try_from(number("batch.max_bytes", defaults.max_bytes as u64))
-            .unwrap_or(usize::MAX),
-        linger_ms: number("batch.linger_ms", defaults.linger_ms),
-    };
-    let errors = RawErrors {
-        tolerance: take("errors.tolerance").unwrap_or_else(|| RawErrors::default().tolerance),
-    };
+        entries.push(Value::Object(entry));
+    }
+    nested.insert("topic".into(), Value::Array(entries));
+
     let used = used.into_inner();
+    let topic_keys: Vec<&str> = settings::of(Scope::Topic).map(|s| s.key).collect();
     for key in config.keys() {
         let per_topic = key
             .strip_prefix("topic.")
-            .is_some_and(|rest| TOPIC_KEYS.iter().any(|k| rest.ends_with(&format!(".{k}"))));
+            .is_some_and(|rest| topic_keys.iter().any(|k| rest.ends_with(&format!(".{k}"))));
         // A topic's key given while `topics` names none is not "unknown": `topics` is said.
-        let topic_key = TOPIC_KEYS.contains(&key.as_str()) && topics.is_empty();
+        let topic_key = topic_keys.contains(&key.as_str()) && topics.is_empty();
         if !used.contains(key) && !per_topic && !topic_key {
             problems.push((key.clone(), "not a key inlet knows".into()));
         } else if per_topic && !used.contains(key) {
             problems.push((key.clone(), "names a topic that is not in topics".into()));
         }
     }
-    let raw = RawConnector {
-        name: name.to_owned(),
-        kafka,
-        registry,
-        topic: topic_configs,
-        batch,
-        errors,
-    };
     if !problems.is_empty() {
         return Err(problems);
     }
+    let raw: RawConnector = serde_json::from_value(Value::Object(nested))
+        .map_err(|e| vec![("connector.class".to_owned(), e.to_string())])?;
     // The engine's own checks, with their key paths said as flat keys.
     if let Err(e) = raw.check() {
         return Err(e
@@ -536,83 +423,44 @@ fn flat_key(path: &str, raw: &RawConnector, config: &FlatConfig) -> String {
     path.to_owned()
 }
 
-/// A connector defined in a file, as a flat configuration (shown read-only).
+/// A connector defined in a file, as a flat configuration (shown read-only): each setting
+/// of [`settings::SETTINGS`] with a value, per-topic ones as `topic.<topic>.<key>`.
 pub fn from_raw(raw: &RawConnector) -> FlatConfig {
     let mut flat = FlatConfig::new();
-    let mut put = |k: &str, v: String| {
-        flat.insert(k.to_owned(), v);
-    };
-    put("connector.class", PLUGIN_CLASS.into());
-    put("name", raw.name.clone());
-    put(
-        "topics",
-        raw.topic
-            .iter()
-            .map(|t| t.name.as_str())
-            .collect::<Vec<_>>()
-            .join(","),
-    );
-    let k = &raw.kafka;
-    put("kafka.bootstrap_servers", k.bootstrap_servers.clone());
-    put("kafka.security_protocol", k.security_protocol.clone());
-    if let Some(m) = &k.sasl_mechanism {
-        put("kafka.sasl_mechanism", m.clone());
-    }
-    if let Some(u) = &k.username {
-        put("kafka.username", u.clone());
-    }
-    if let Some(p) = &k.password {
-        put("kafka.password", p.written().to_owned());
-    }
-    if let Some(ca) = &k.ca_file {
-        put("kafka.ca_file", ca.display().to_string());
-    }
-    put("kafka.group_prefix", k.group_prefix.clone());
-    put("kafka.start_from", k.start_from.clone());
-    for (key, value) in &k.properties {
-        put(&format!("kafka.properties.{key}"), value.clone());
-    }
-    put("registry.url", raw.registry.url.clone());
-    if let Some(key) = &raw.registry.key {
-        put("registry.key", key.clone());
-    }
-    if let Some(secret) = &raw.registry.secret {
-        put("registry.secret", secret.written().to_owned());
-    }
-    for t in &raw.topic {
-        let key = |k: &str| format!("topic.{}.{k}", t.name);
-        put(&key("table"), t.table.clone());
-        if let RawMapping::Columns(columns) = &t.mapping {
-            put(
-                &key("mapping"),
-                serde_json::to_string(columns).unwrap_or_default(),
-            );
-        }
-        put(&key("insert"), t.insert.clone());
-        if !t.key_columns.is_empty() {
-            put(&key("key_columns"), t.key_columns.join(","));
-        }
-        put(&key("create_table"), t.create_table.to_string());
-        if let Some(time) = &t.time_column {
-            put(&key("time_column"), time.clone());
-        }
-        put(&key("chunk_interval"), t.chunk_interval.clone());
-        put(&key("evolution"), t.evolution.clone());
-        if t.columnstore {
-            put(&key("columnstore"), "true".into());
-            if !t.columnstore_segment_by.is_empty() {
-                put(
-                    &key("columnstore_segment_by"),
-                    t.columnstore_segment_by.join(","),
-                );
+    flat.insert("connector.class".into(), PLUGIN_CLASS.into());
+    flat.insert("name".into(), raw.name.clone());
+    let topics: Vec<&str> = raw.topic.iter().map(|t| t.name.as_str()).collect();
+    flat.insert("topics".into(), topics.join(","));
+    let nested = serde_json::to_value(raw).unwrap_or_default();
+    for setting in settings::of(Scope::Connector) {
+        let Some((section, key)) = setting.path() else {
+            continue;
+        };
+        match (&nested[section][key], setting.kind) {
+            (Value::Object(properties), Kind::Properties) => {
+                for (property, value) in properties {
+                    if let Some(text) = setting.kind.flat_text(value) {
+                        flat.insert(format!("{}.{property}", setting.key), text);
+                    }
+                }
             }
-            put(&key("columnstore_after"), t.columnstore_after.clone());
+            (value, kind) => {
+                if let Some(text) = kind.flat_text(value) {
+                    flat.insert(setting.key.to_owned(), text);
+                }
+            }
         }
     }
-    put("batch.max_rows", raw.batch.max_rows.to_string());
-    put("batch.max_bytes", raw.batch.max_bytes.to_string());
-    put("batch.linger_ms", raw.batch.linger_ms.to_string());
-    put("errors.tolerance", raw.errors.tolerance.clone());
+    for (topic, entry) in topics
+        .iter()
+        .zip(nested["topic"].as_array().into_iter().flatten())
+    {
+        for setting in settings::of(Scope::Topic) {
+            if let Some(text) = setting.kind.flat_text(&entry[setting.key]) {
+                flat.insert(format!("topic.{topic}.{}", setting.key), text);
+            }
+        }
+    }
     flat
 }
 
@@ -643,7 +491,7 @@ pub fn to_raw_lenient(
         k.starts_with("kafka.")
             || k.starts_with("registry.")
             || k.starts_with("topic.")
-            || TOPIC_KEYS.contains(&k.as_str())
+            || settings::find(k).is_some_and(|s| s.scope == Scope::Topic)
             || ["connector.class", "topics", "name"].contains(&k.as_str())
     });
     to_raw(name, &partial)
@@ -652,6 +500,7 @@ pub fn to_raw_lenient(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use inlet_engine::config::RawMapping;
 
     fn flat(pairs: &[(&str, &str)]) -> FlatConfig {
         pairs

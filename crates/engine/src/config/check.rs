@@ -14,6 +14,7 @@ use super::raw::{
     RawBatch, RawConfig, RawConnector, RawDatabase, RawErrors, RawKafka, RawMapping, RawRegistry,
     RawSecret, RawTopic,
 };
+use super::settings::default_of;
 use super::{
     BatchConfig, Columnstore, Config, ConfigError, ConnectorConfig, Evolution, InsertMode,
     Tolerance, TopicConfig,
@@ -554,7 +555,8 @@ impl RawTopic {
             }
         });
         if !self.columnstore
-            && (!self.columnstore_segment_by.is_empty() || self.columnstore_after != "7 days")
+            && (!self.columnstore_segment_by.is_empty()
+                || self.columnstore_after != default_of::<String>("columnstore_after"))
         {
             problems.add(
                 "columnstore",

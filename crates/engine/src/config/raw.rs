@@ -1,13 +1,15 @@
 //! The configuration as written: what a TOML file or a JSON body holds, and what is stored.
 //! It serializes both ways and keeps secret references (`${env:NAME}`, `${file:PATH}`) as
 //! written; they are resolved when the configuration is checked for a start
-//! ([`RawConnector::check`]).
+//! ([`RawConnector::check`]). What each key means and its default: [`super::settings`].
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use inlet_secret::Secret;
 use serde::{Deserialize, Serialize};
+
+use super::settings::default_of;
 
 /// A secret as written: a reference, `${env:NAME}` or `${file:PATH}`, or the value itself.
 /// `Debug` shows a reference and hides a value (`[redacted]`); serializing keeps it as
@@ -133,7 +135,7 @@ pub struct RawConnector {
 pub struct RawKafka {
     /// `host:port[,host:port...]`.
     pub bootstrap_servers: String,
-    /// PLAINTEXT (default), SSL, SASL_PLAINTEXT, SASL_SSL.
+    /// PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.
     #[serde(default = "default_protocol")]
     pub security_protocol: String,
     /// PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (SASL protocols only).
@@ -151,7 +153,7 @@ pub struct RawKafka {
     /// The consumer group is `<group_prefix>/<name>`.
     #[serde(default = "default_group_prefix")]
     pub group_prefix: String,
-    /// Where a partition with no stored offset starts: earliest (default) or latest.
+    /// Where a partition with no stored offset starts: earliest or latest.
     #[serde(default = "default_start_from")]
     pub start_from: String,
     /// Extra librdkafka properties.
@@ -203,13 +205,13 @@ impl std::fmt::Debug for RawSecretOrText<'_> {
 }
 
 fn default_protocol() -> String {
-    "PLAINTEXT".into()
+    default_of("kafka.security_protocol")
 }
 fn default_group_prefix() -> String {
-    "inlet".into()
+    default_of("kafka.group_prefix")
 }
 fn default_start_from() -> String {
-    "earliest".into()
+    default_of("kafka.start_from")
 }
 
 /// `[connector.registry]`.
@@ -234,13 +236,13 @@ pub struct RawTopic {
     pub name: String,
     /// The target, `schema.table` or `table`.
     pub table: String,
-    /// `"auto"` (default): the proposal for the schema; or a table of column = source, a
+    /// `"auto"`: the proposal for the schema; or a table of column = source, a
     /// source being a field path of the value (`a.b`, `u[string]`, `[ns.Branch].f`), a field
     /// path of the Avro key (`kafka.key.<path>`), or `kafka.topic`, `kafka.partition`,
     /// `kafka.offset`, `kafka.timestamp`, `kafka.key` (the raw key), `kafka.headers`.
     #[serde(default, skip_serializing_if = "RawMapping::is_auto")]
     pub mapping: RawMapping,
-    /// append (default), upsert (insert or update on `key_columns`), or upsert-delete
+    /// append, upsert (insert or update on `key_columns`), or upsert-delete
     /// (upsert, and a tombstone deletes the row its Kafka key names).
     #[serde(default = "default_insert")]
     pub insert: String,
@@ -248,49 +250,51 @@ pub struct RawTopic {
     /// Kafka key's.
     #[serde(default)]
     pub key_columns: Vec<String>,
-    /// Create the table from the proposal when it is missing (default true).
-    #[serde(default = "default_true")]
+    /// Create the table from the proposal when it is missing.
+    #[serde(default = "default_create_table")]
     pub create_table: bool,
     /// With TimescaleDB present, a created table becomes a hypertable on this column
     /// (default: the proposal's first timestamp).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_column: Option<String>,
-    /// The hypertable's chunk interval (default "7 days").
+    /// The hypertable's chunk interval.
     #[serde(default = "default_chunk")]
     pub chunk_interval: String,
-    /// off (default), or add-columns: a field of a new schema that the table lacks becomes
+    /// off, or add-columns: a field of a new schema that the table lacks becomes
     /// a new nullable column (with the auto mapping).
     #[serde(default = "default_evolution")]
     pub evolution: String,
-    /// With TimescaleDB, a hypertable inlet creates gets the columnstore (default false):
+    /// With TimescaleDB, a hypertable inlet creates gets the columnstore:
     /// chunks older than `columnstore_after` are converted, segmented by
     /// `columnstore_segment_by` and ordered by the time column, newest first.
-    #[serde(default)]
+    #[serde(default = "default_columnstore")]
     pub columnstore: bool,
     /// The columnstore's `segmentby` columns (default: the key columns but the time
     /// column; none for append).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub columnstore_segment_by: Vec<String>,
-    /// How old a chunk is when the columnstore policy converts it (default "7 days").
+    /// How old a chunk is when the columnstore policy converts it.
     #[serde(default = "default_columnstore_after")]
     pub columnstore_after: String,
 }
 
 fn default_columnstore_after() -> String {
-    "7 days".into()
+    default_of("columnstore_after")
 }
-
+fn default_columnstore() -> bool {
+    default_of("columnstore")
+}
 fn default_insert() -> String {
-    "append".into()
+    default_of("insert")
 }
-const fn default_true() -> bool {
-    true
+fn default_create_table() -> bool {
+    default_of("create_table")
 }
 fn default_chunk() -> String {
-    "7 days".into()
+    default_of("chunk_interval")
 }
 fn default_evolution() -> String {
-    "off".into()
+    default_of("evolution")
 }
 
 /// `mapping = "auto"` or `[connector.topic.mapping]` column = source.
@@ -339,21 +343,21 @@ impl Default for RawBatch {
     }
 }
 
-const fn default_max_rows() -> usize {
-    50_000
+fn default_max_rows() -> usize {
+    default_of("batch.max_rows")
 }
-const fn default_max_bytes() -> usize {
-    16 << 20
+fn default_max_bytes() -> usize {
+    default_of("batch.max_bytes")
 }
-const fn default_linger_ms() -> u64 {
-    200
+fn default_linger_ms() -> u64 {
+    default_of("batch.linger_ms")
 }
 
 /// `[connector.errors]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawErrors {
-    /// all (default): bad records go to `inlet.dead_letters`; none: the connector stops.
+    /// all: bad records go to `inlet.dead_letters`; none: the connector stops.
     #[serde(default = "default_tolerance")]
     pub tolerance: String,
 }
@@ -367,5 +371,5 @@ impl Default for RawErrors {
 }
 
 fn default_tolerance() -> String {
-    "all".into()
+    default_of("errors.tolerance")
 }

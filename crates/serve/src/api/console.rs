@@ -10,7 +10,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
-use inlet_engine::config::RawConnector;
+use inlet_engine::config::{RawConnector, RawTopic};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -456,15 +456,21 @@ fn step_topic(body: &StepBody) -> Result<String, ApiError> {
     }
 }
 
-/// The table of `topic` in `raw`.
-fn table_of(raw: &RawConnector, topic: &str) -> Result<inlet_postgres::TableName, ApiError> {
-    let raw_topic = raw.topic.iter().find(|t| t.name == topic).ok_or_else(|| {
+/// The settings of `topic` in `raw` (its defaults filled).
+fn topic_of<'a>(raw: &'a RawConnector, topic: &str) -> Result<&'a RawTopic, ApiError> {
+    raw.topic.iter().find(|t| t.name == topic).ok_or_else(|| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             format!("topic {topic} is not in the configuration's topics"),
         )
-    })?;
-    let checked = raw_topic.check().map_err(|e| problems(e.problems))?;
+    })
+}
+
+/// The table of `topic` in `raw`.
+fn table_of(raw: &RawConnector, topic: &str) -> Result<inlet_postgres::TableName, ApiError> {
+    let checked = topic_of(raw, topic)?
+        .check()
+        .map_err(|e| problems(e.problems))?;
     Ok(checked.table)
 }
 
@@ -646,19 +652,13 @@ async fn create_table(
     if let Some(time) = time_column.filter(|t| created && key.is_none_or(|k| k.contains(t)))
         && inlet_postgres::timescaledb_present(&client).await?
     {
-        let interval = config
-            .get("chunk_interval")
-            .map_or("7 days", String::as_str);
-        inlet_postgres::create_hypertable(&client, &table, time, interval).await?;
-        hypertable = true;
-        // The columnstore, as the connector would turn it on for a table it creates.
+        // The topic's settings (its defaults filled), as the connector would make its table.
         let topic = step_topic(&body)?;
-        let columnstore = lenient(&config)?
-            .topic
-            .iter()
-            .find(|t| t.name == topic)
-            .and_then(|t| t.check().ok())
-            .and_then(|t| t.columnstore);
+        let raw = lenient(&config)?;
+        let settings = topic_of(&raw, &topic)?;
+        inlet_postgres::create_hypertable(&client, &table, time, &settings.chunk_interval).await?;
+        hypertable = true;
+        let columnstore = settings.check().ok().and_then(|t| t.columnstore);
         if let Some(columnstore) = columnstore {
             inlet_postgres::enable_columnstore(
                 &client,

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use super::{ApiError, App, VERSION};
 use crate::flat::{self, FlatConfig, PLUGIN_CLASS};
 use crate::references::{self, Reference};
+use inlet_engine::config::settings::{self, Group, Setting};
 
 pub(super) fn routes() -> axum::Router<App> {
     axum::Router::new()
@@ -23,275 +24,38 @@ pub(super) fn routes() -> axum::Router<App> {
         .route("/connector-plugins/{plugin}/config/validate", put(validate))
 }
 
-/// A configuration key as Kafka Connect describes one (ConfigKeyInfo).
-struct Key {
-    name: &'static str,
-    kind: &'static str,
-    required: bool,
-    default: Option<&'static str>,
-    group: &'static str,
-    documentation: &'static str,
+/// The settings the plugin lists, in the order a form shows them (per-topic keys may also
+/// be given as `topic.<topic>.<key>`).
+fn listed() -> impl Iterator<Item = &'static Setting> {
+    settings::SETTINGS.iter().filter(|s| s.is_listed())
 }
 
-/// Every key a connector takes, in the order a form shows them (per-topic keys may also be
-/// given as `topic.<topic>.<key>`).
-const KEYS: &[Key] = &[
-    Key {
-        name: "connector.class",
-        kind: "CLASS",
-        required: true,
-        default: None,
-        group: "Common",
-        documentation: "inlet.PostgresSink",
-    },
-    Key {
-        name: "tasks.max",
-        kind: "INT",
-        required: false,
-        default: Some("1"),
-        group: "Common",
-        documentation: "Consumers of the connector's group, spread over the workers; Kafka spreads the partitions among them.",
-    },
-    Key {
-        name: "topics",
-        kind: "LIST",
-        required: true,
-        default: None,
-        group: "Common",
-        documentation: "The topics to read, separated by commas.",
-    },
-    Key {
-        name: "kafka.bootstrap_servers",
-        kind: "STRING",
-        required: true,
-        default: None,
-        group: "Kafka",
-        documentation: "The brokers, host:port separated by commas (a Confluent Cloud cluster's bootstrap endpoint).",
-    },
-    Key {
-        name: "kafka.security_protocol",
-        kind: "STRING",
-        required: false,
-        default: Some("PLAINTEXT"),
-        group: "Kafka",
-        documentation: "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL (Confluent Cloud: SASL_SSL).",
-    },
-    Key {
-        name: "kafka.sasl_mechanism",
-        kind: "STRING",
-        required: false,
-        default: None,
-        group: "Kafka",
-        documentation: "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (Confluent Cloud: PLAIN).",
-    },
-    Key {
-        name: "kafka.username",
-        kind: "STRING",
-        required: false,
-        default: None,
-        group: "Kafka",
-        documentation: "The SASL user (Confluent Cloud: the API key).",
-    },
-    Key {
-        name: "kafka.password",
-        kind: "PASSWORD",
-        required: false,
-        default: None,
-        group: "Kafka",
-        documentation: "The SASL password (Confluent Cloud: the API secret), or a reference: ${env:NAME}, ${file:PATH}.",
-    },
-    Key {
-        name: "kafka.ca_file",
-        kind: "STRING",
-        required: false,
-        default: None,
-        group: "Kafka",
-        documentation: "A PEM file of the CA that signs the brokers' certificates (default: the system's).",
-    },
-    Key {
-        name: "kafka.group_prefix",
-        kind: "STRING",
-        required: false,
-        default: Some("inlet"),
-        group: "Kafka",
-        documentation: "The consumer group is <group_prefix>/<connector name>.",
-    },
-    Key {
-        name: "kafka.start_from",
-        kind: "STRING",
-        required: false,
-        default: Some("earliest"),
-        group: "Kafka",
-        documentation: "Where a partition with no stored offset starts: earliest or latest.",
-    },
-    Key {
-        name: "registry.url",
-        kind: "STRING",
-        required: true,
-        default: None,
-        group: "Schema Registry",
-        documentation: "The Confluent-compatible schema registry.",
-    },
-    Key {
-        name: "registry.key",
-        kind: "STRING",
-        required: false,
-        default: None,
-        group: "Schema Registry",
-        documentation: "The registry's basic-auth user (Confluent Cloud: the API key).",
-    },
-    Key {
-        name: "registry.secret",
-        kind: "PASSWORD",
-        required: false,
-        default: None,
-        group: "Schema Registry",
-        documentation: "The registry's basic-auth password (Confluent Cloud: the API secret), or a reference.",
-    },
-    Key {
-        name: "table",
-        kind: "STRING",
-        required: true,
-        default: None,
-        group: "Table",
-        documentation: "The target table, schema.table (${topic} is replaced by each topic's name).",
-    },
-    Key {
-        name: "mapping",
-        kind: "STRING",
-        required: false,
-        default: Some("auto"),
-        group: "Table",
-        documentation: "auto, or a JSON object of column → source: a field path, kafka.topic|partition|offset|timestamp|key|headers, kafka.key.<path>.",
-    },
-    Key {
-        name: "insert",
-        kind: "STRING",
-        required: false,
-        default: Some("append"),
-        group: "Table",
-        documentation: "append, upsert or upsert-delete (a tombstone deletes its key's row).",
-    },
-    Key {
-        name: "key_columns",
-        kind: "LIST",
-        required: false,
-        default: None,
-        group: "Table",
-        documentation: "The upsert modes' key columns (a unique index on exactly them).",
-    },
-    Key {
-        name: "create_table",
-        kind: "BOOLEAN",
-        required: false,
-        default: Some("true"),
-        group: "Table",
-        documentation: "Create a missing table from the subject's latest schema.",
-    },
-    Key {
-        name: "time_column",
-        kind: "STRING",
-        required: false,
-        default: None,
-        group: "Table",
-        documentation: "The hypertable's time column when TimescaleDB is present (default: the first non-null timestamp).",
-    },
-    Key {
-        name: "chunk_interval",
-        kind: "STRING",
-        required: false,
-        default: Some("7 days"),
-        group: "Table",
-        documentation: "The hypertable's chunk interval.",
-    },
-    Key {
-        name: "evolution",
-        kind: "STRING",
-        required: false,
-        default: Some("off"),
-        group: "Table",
-        documentation: "off, or add-columns: a new field gets a column (with mapping auto).",
-    },
-    Key {
-        name: "columnstore",
-        kind: "BOOLEAN",
-        required: false,
-        default: Some("false"),
-        group: "Table",
-        documentation: "With TimescaleDB, a hypertable inlet creates gets the columnstore: older chunks converted, segmented and ordered by the time column, newest first.",
-    },
-    Key {
-        name: "columnstore_segment_by",
-        kind: "LIST",
-        required: false,
-        default: None,
-        group: "Table",
-        documentation: "The columnstore's segmentby columns, separated by commas (default: the key columns but the time column; none for append).",
-    },
-    Key {
-        name: "columnstore_after",
-        kind: "STRING",
-        required: false,
-        default: Some("7 days"),
-        group: "Table",
-        documentation: "How old a chunk is when the columnstore policy converts it (a PostgreSQL interval).",
-    },
-    Key {
-        name: "batch.max_rows",
-        kind: "INT",
-        required: false,
-        default: Some("50000"),
-        group: "Batching",
-        documentation: "Rows per transaction at most.",
-    },
-    Key {
-        name: "batch.max_bytes",
-        kind: "INT",
-        required: false,
-        default: Some("16777216"),
-        group: "Batching",
-        documentation: "Bytes of rows per transaction at most.",
-    },
-    Key {
-        name: "batch.linger_ms",
-        kind: "INT",
-        required: false,
-        default: Some("200"),
-        group: "Batching",
-        documentation: "How long a batch waits for more records, in milliseconds.",
-    },
-    Key {
-        name: "errors.tolerance",
-        kind: "STRING",
-        required: false,
-        default: Some("all"),
-        group: "Errors",
-        documentation: "all: a record that cannot be stored is a dead letter; none: the connector stops at it.",
-    },
-];
-
-const GROUPS: &[&str] = &[
-    "Common",
-    "Kafka",
-    "Schema Registry",
-    "Table",
-    "Batching",
-    "Errors",
-];
-
-fn definition(key: &Key, order: usize) -> Value {
+/// A setting as Kafka Connect describes a key (ConfigKeyInfo); `order` counts from 1 in
+/// its group.
+fn definition(setting: &Setting, order: usize) -> Value {
     json!({
-        "name": key.name,
-        "type": key.kind,
-        "required": key.required,
-        "default_value": key.default,
-        "importance": if key.required { "HIGH" } else { "MEDIUM" },
-        "documentation": key.documentation,
-        "group": key.group,
+        "name": setting.key,
+        "type": setting.kind.connect_type(),
+        "required": setting.required,
+        "default_value": setting.default,
+        "importance": if setting.required { "HIGH" } else { "MEDIUM" },
+        "documentation": setting.doc,
+        "group": setting.group.title(),
         "order_in_group": order,
         "width": "MEDIUM",
-        "display_name": key.name,
+        "display_name": setting.key,
         "dependents": [],
+    })
+}
+
+/// Each listed setting with its place in its group.
+fn ordered() -> impl Iterator<Item = (&'static Setting, usize)> {
+    listed().map(|s| {
+        let order = listed()
+            .filter(|other| other.group == s.group)
+            .position(|other| other.key == s.key)
+            .unwrap_or(0);
+        (s, order + 1)
     })
 }
 
@@ -317,10 +81,7 @@ async fn list() -> Json<Value> {
 async fn keys(Path(plugin): Path<String>) -> Result<Json<Value>, ApiError> {
     check_plugin(&plugin)?;
     Ok(Json(Value::Array(
-        KEYS.iter()
-            .enumerate()
-            .map(|(i, k)| definition(k, i + 1))
-            .collect(),
+        ordered().map(|(s, order)| definition(s, order)).collect(),
     )))
 }
 
@@ -435,21 +196,19 @@ async fn validate(
             }
         })
     };
-    let mut configs: Vec<Value> = KEYS
-        .iter()
-        .enumerate()
-        .map(|(i, k)| {
+    let mut configs: Vec<Value> = ordered()
+        .map(|(s, order)| {
             let mine: Vec<&str> = errors
                 .iter()
-                .filter(|(key, _)| key == k.name)
+                .filter(|(key, _)| key == s.key)
                 .map(|(_, m)| m.as_str())
                 .collect();
             json!({
-                "definition": definition(k, i + 1),
+                "definition": definition(s, order),
                 "value": {
-                    "name": k.name,
-                    "value": shown(k.name).or(k.default.map(str::to_owned)),
-                    "recommended_values": [],
+                    "name": s.key,
+                    "value": shown(s.key).or(s.default.map(str::to_owned)),
+                    "recommended_values": s.choices,
                     "errors": mine,
                     "visible": true,
                 },
@@ -460,7 +219,7 @@ async fn validate(
     // own: the first ones, and one entry that counts the rest.
     let others: Vec<&(String, String)> = errors
         .iter()
-        .filter(|(key, _)| !KEYS.iter().any(|k| k.name == key))
+        .filter(|(key, _)| !listed().any(|s| s.key == key))
         .collect();
     for (key, message) in others.iter().take(flat::MAX_PROBLEMS_LISTED) {
         configs.push(other_entry(&flat::shorten(key), shown(key), message));
@@ -476,9 +235,18 @@ async fn validate(
     Ok(Json(json!({
         "name": PLUGIN_CLASS,
         "error_count": errors.len(),
-        "groups": GROUPS,
+        "groups": groups(),
         "configs": configs,
     })))
+}
+
+/// The titles of the groups of the listed settings, in order.
+fn groups() -> Vec<&'static str> {
+    Group::ALL
+        .iter()
+        .filter(|g| listed().any(|s| s.group == **g))
+        .map(|g| g.title())
+        .collect()
 }
 
 /// What stands for a refused value or a stored secret while the keys are checked.

@@ -200,7 +200,8 @@ pub enum Versioned {
 }
 
 /// A new configuration and task count for `name`, only if its version is still
-/// `read_version`.
+/// `read_version`. When the configuration changed, its tasks are UNASSIGNED until their
+/// worker starts them again with it.
 pub async fn update_connector(
     client: &mut Client,
     name: &str,
@@ -227,6 +228,11 @@ pub async fn update_connector(
         });
     };
     let stored = StoredConnector::from_row(&row);
+    if row.get::<_, bool>(5) {
+        tx.execute(include_str!("sql/control_tasks_unassign.sql"), &[&name])
+            .await
+            .map_err(query(action))?;
+    }
     fit_tasks(&tx, name, tasks_max).await?;
     changed(
         &tx,

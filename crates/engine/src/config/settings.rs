@@ -11,6 +11,10 @@
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use Group as G;
+use Kind as K;
+use Scope as S;
+
 /// How a setting's value is written in a flat configuration (always text) and what it is
 /// in a configuration file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -275,10 +279,6 @@ impl Setting {
         self
     }
 }
-
-use Group as G;
-use Kind as K;
-use Scope as S;
 
 /// Every setting, in the order a form shows them.
 pub const SETTINGS: &[Setting] = &[
@@ -554,6 +554,40 @@ mod tests {
         }
         let topic: &RawTopic = &raw.topic[0];
         assert!(matches!(topic.mapping, RawMapping::Auto));
+    }
+
+    #[test]
+    fn every_choice_is_one_the_check_takes_and_another_value_is_refused() {
+        let base = serde_json::to_value(everything()).unwrap();
+        for s in SETTINGS.iter().filter(|s| !s.choices.is_empty()) {
+            let (section, key) = s.path().unwrap();
+            let with = |value: &str| {
+                let mut nested = base.clone();
+                match &mut nested[section] {
+                    Value::Array(topics) => topics[0][key] = value.into(),
+                    object => object[key] = value.into(),
+                }
+                let raw: RawConnector = serde_json::from_value(nested).unwrap();
+                raw.check().err().map(|e| e.problems).unwrap_or_default()
+            };
+            for choice in s.choices {
+                let problems = with(choice);
+                assert!(
+                    !problems
+                        .iter()
+                        .any(|(_, m)| m.starts_with(&format!("{choice:?} is not"))),
+                    "{}={choice}: {problems:?}",
+                    s.key
+                );
+            }
+            let problems = with("bogus");
+            assert!(
+                problems.iter().any(|(path, m)| path.ends_with(key)
+                    && m.to_lowercase().contains("\"bogus\" is not")),
+                "{}=bogus: {problems:?}",
+                s.key
+            );
+        }
     }
 
     #[test]

@@ -20,8 +20,11 @@ use crate::config::{ConnectorConfig, RawConnector};
 use crate::connector::{Connector, Control};
 use crate::metrics::Progress;
 
-/// A connector's state, as Kafka Connect names them (`GET /connectors/{name}/status`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// A connector's or a task's state, as Kafka Connect names them (`GET
+/// /connectors/{name}/status`): the one list of states, from the supervisor to the
+/// `inlet.tasks.state` column (whose CHECK takes exactly these) and the console's types
+/// (generated from the API's OpenAPI document).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ConnectorState {
     /// Started, not yet consuming: connecting, preparing its tables, subscribing.
@@ -37,6 +40,23 @@ pub enum ConnectorState {
     Failed,
     /// Being restarted: asked to, or after an error retrying may fix (with a backoff).
     Restarting,
+}
+
+impl ConnectorState {
+    /// Every state.
+    pub const ALL: [ConnectorState; 6] = [
+        ConnectorState::Unassigned,
+        ConnectorState::Running,
+        ConnectorState::Paused,
+        ConnectorState::Stopped,
+        ConnectorState::Failed,
+        ConnectorState::Restarting,
+    ];
+
+    /// The state Kafka Connect's name says (`RUNNING`); None for another text.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.to_string() == text)
+    }
 }
 
 impl std::fmt::Display for ConnectorState {
@@ -84,7 +104,7 @@ pub struct ConnectorStatus {
 }
 
 /// Where a partition held by this worker stands.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct PartitionStatus {
     /// The topic.
     pub topic: String,
@@ -99,7 +119,7 @@ pub struct PartitionStatus {
 }
 
 /// A value schema met, and what of it is not stored.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct SchemaStatus {
     /// The topic.
     pub topic: String,

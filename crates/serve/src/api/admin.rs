@@ -12,6 +12,11 @@ use serde_json::{Value, json};
 use super::{ApiError, App};
 use crate::loggers::{LoggerError, Loggers};
 
+/// The OpenAPI paths of this module ([`super::openapi`]).
+#[derive(utoipa::OpenApi)]
+#[openapi()]
+pub(super) struct Api;
+
 pub(super) fn routes() -> axum::Router<App> {
     axum::Router::new()
         .route("/admin/loggers", get(list))

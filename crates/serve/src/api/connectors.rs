@@ -7,20 +7,49 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
+use inlet_engine::ConnectorState;
 use inlet_postgres::control::{
     self, Actor, OffsetsRefused, StoredConnector, TargetState, Versioned,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use super::{ApiError, App, VERSION};
+use super::{ApiError, App, Body, ConfigBody, Shape, VERSION};
 use crate::auth::{Caller, Role};
 use crate::flat::{self, FlatConfig, PLUGIN_CLASS};
+
+/// The OpenAPI paths of this module ([`super::openapi`]).
+#[derive(OpenApi)]
+#[openapi(paths(
+    root,
+    health,
+    list,
+    create,
+    info,
+    delete,
+    config,
+    put_config,
+    patch_config,
+    status,
+    tasks,
+    task_status,
+    task_restart,
+    pause,
+    resume,
+    stop,
+    restart,
+    topics,
+    reset_topics,
+    offsets,
+    alter_offsets,
+    reset_offsets
+))]
+pub(super) struct Api;
 
 pub(super) fn routes() -> axum::Router<App> {
     axum::Router::new()
@@ -51,13 +80,34 @@ pub(super) fn routes() -> axum::Router<App> {
         )
 }
 
-/// `GET /`: the server's version (Kafka Connect's ServerInfo).
+/// Kafka Connect's ServerInfo.
+#[derive(Serialize, ToSchema)]
+pub struct ServerInfo {
+    /// inlet's version.
+    version: String,
+    /// The git commit of this build (empty when built outside a git checkout).
+    commit: String,
+    /// The Kafka cluster of the first connector's brokers (empty when there is none, or its
+    /// brokers do not answer).
+    kafka_cluster_id: String,
+}
+
+/// The server's version (Kafka Connect's ServerInfo); a browser (`Accept: text/html`)
+/// gets the web console's page.
+#[utoipa::path(get, path = "/", security(()), responses(
+    (status = 200, description = "The server's version.", body = ServerInfo),
+))]
 async fn root(State(app): State<App>, headers: axum::http::HeaderMap) -> Response {
     if super::web::wants_html(&headers) {
         return super::web::index();
     }
     let cluster = kafka_cluster_id(&app).await.unwrap_or_default();
-    Json(json!({"version": VERSION, "commit": COMMIT, "kafka_cluster_id": cluster})).into_response()
+    Json(ServerInfo {
+        version: VERSION.to_owned(),
+        commit: COMMIT.to_owned(),
+        kafka_cluster_id: cluster,
+    })
+    .into_response()
 }
 
 /// The commit this build is from (empty when built outside a git checkout).
@@ -114,18 +164,48 @@ async fn kafka_cluster_id(app: &App) -> Option<String> {
     id
 }
 
-/// `GET /health`: healthy when the database answers.
+/// Kafka Connect's health answer.
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `healthy` or `unhealthy`.
+    status: HealthStatus,
+    /// Why.
+    message: String,
+}
+
+/// Whether the worker can serve.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthStatus {
+    /// The database answers.
+    Healthy,
+    /// The database does not.
+    Unhealthy,
+}
+
+/// Healthy when the database answers (Kafka Connect's `/health`).
+#[utoipa::path(get, path = "/health", security(()), responses(
+    (status = 200, description = "The database answers.", body = Health),
+    (status = 500, description = "The database does not answer.", body = Health),
+))]
 async fn health(State(app): State<App>) -> Response {
+    let unhealthy = |message: String| {
+        let body = Health {
+            status: HealthStatus::Unhealthy,
+            message,
+        };
+        (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
+    };
     match app.client().await {
         Ok(c) => match c.simple_query("SELECT 1").await {
-            Ok(_) => Json(json!({"status": "healthy", "message": "Worker has completed startup and is ready to handle requests."})).into_response(),
-            Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({"status": "unhealthy", "message": format!("the database does not answer: {e}")}))).into_response(),
-        },
-        Err(e) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            Json(json!({"status": "unhealthy", "message": e.message()})),
-        )
+            Ok(_) => Json(Health {
+                status: HealthStatus::Healthy,
+                message: "Worker has completed startup and is ready to handle requests.".into(),
+            })
             .into_response(),
+            Err(e) => unhealthy(format!("the database does not answer: {e}")),
+        },
+        Err(e) => unhealthy(e.message().to_owned()),
     }
 }
 
@@ -198,19 +278,89 @@ fn shown(config: &FlatConfig, role: Role) -> FlatConfig {
 }
 
 /// Kafka Connect's ConnectorInfo.
-fn info_body(name: &str, found: &Found, role: Role) -> Value {
-    let tasks: Vec<Value> = (0..found.tasks_max())
-        .map(|t| json!({"connector": name, "task": t}))
-        .collect();
-    json!({
-        "name": name,
-        "config": shown(found.config(), role),
-        "tasks": tasks,
-        "type": "sink",
-    })
+#[derive(Serialize, ToSchema)]
+pub struct ConnectorInfo {
+    /// The connector's name.
+    name: String,
+    /// Its configuration, secrets hidden (`[hidden]`; for a read token, references too).
+    config: FlatConfig,
+    /// Its tasks.
+    tasks: Vec<TaskId>,
+    /// Always `sink`.
+    #[serde(rename = "type")]
+    kind: ConnectorType,
 }
 
-/// `GET /connectors[?expand=status&expand=info]`.
+/// What a connector does with Kafka: inlet's write into PostgreSQL.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ConnectorType {
+    /// From Kafka into a system.
+    Sink,
+}
+
+/// A task of a connector.
+#[derive(Serialize, ToSchema)]
+pub struct TaskId {
+    /// The connector's name.
+    connector: String,
+    /// The task, from 0.
+    task: i32,
+}
+
+/// Kafka Connect's ConnectorInfo of `name`.
+fn info_body(name: &str, found: &Found, role: Role) -> ConnectorInfo {
+    ConnectorInfo {
+        name: name.to_owned(),
+        config: shown(found.config(), role),
+        tasks: (0..found.tasks_max())
+            .map(|task| TaskId {
+                connector: name.to_owned(),
+                task,
+            })
+            .collect(),
+        kind: ConnectorType::Sink,
+    }
+}
+
+/// What `GET /connectors` answers: the names, or with `expand` each name's info and
+/// status.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ConnectorList {
+    /// Without `expand`: the names, sorted.
+    Names(Vec<String>),
+    /// With `expand`: name → what was asked.
+    Expanded(BTreeMap<String, Expanded>),
+}
+
+/// A connector with what `expand` asked for.
+#[derive(Serialize, ToSchema)]
+pub struct Expanded {
+    /// With `expand=info`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    info: Option<ConnectorInfo>,
+    /// With `expand=status`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<ConnectorStateInfo>,
+}
+
+/// What `expand` may ask for.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Expand {
+    /// Each connector's status.
+    Status,
+    /// Each connector's info.
+    Info,
+}
+
+/// The connectors' names (Kafka Connect's `GET /connectors`); with `expand=status`
+/// and/or `expand=info`, each one's status and info.
+#[utoipa::path(get, path = "/connectors",
+    params(("expand" = Option<Vec<Expand>>, Query, description = "status, info (may repeat)")),
+    responses((status = 200, description = "The connectors.", body = ConnectorList)),
+)]
 async fn list(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
@@ -239,9 +389,9 @@ async fn list(
     names.extend(app.0.files.keys().cloned());
     names.sort();
     if expand.is_empty() {
-        return Ok(Json(names).into_response());
+        return Ok(Json(ConnectorList::Names(names)).into_response());
     }
-    let mut out = serde_json::Map::new();
+    let mut out = BTreeMap::new();
     for name in names {
         let found = match stored.iter().find(|s| s.name == name) {
             Some(s) => Found::Stored(s.clone(), parse_stored(s)?),
@@ -250,28 +400,57 @@ async fn list(
                 None => continue,
             },
         };
-        let mut entry = serde_json::Map::new();
-        if expand.iter().any(|e| e == "info") {
-            entry.insert("info".into(), info_body(&name, &found, caller.role));
-        }
-        if expand.iter().any(|e| e == "status") {
-            entry.insert(
-                "status".into(),
-                status_body(&app, &client, &name, &found).await?,
-            );
-        }
-        out.insert(name, Value::Object(entry));
+        let info = expand
+            .iter()
+            .any(|e| e == "info")
+            .then(|| info_body(&name, &found, caller.role));
+        let status = match expand.iter().any(|e| e == "status") {
+            true => Some(status_body(&app, &client, &name, &found).await?),
+            false => None,
+        };
+        out.insert(name, Expanded { info, status });
     }
-    Ok(Json(Value::Object(out)).into_response())
+    Ok(Json(ConnectorList::Expanded(out)).into_response())
 }
 
-#[derive(Deserialize)]
-struct CreateBody {
+/// A new connector (Kafka Connect's CreateConnectorRequest).
+#[derive(Deserialize, ToSchema)]
+pub struct CreateBody {
+    /// Its name: 1 to 200 letters, digits, '-', '_' or '.'.
     name: String,
-    #[serde(default, deserialize_with = "flat::strings")]
-    config: FlatConfig,
+    /// Its configuration.
     #[serde(default)]
+    #[schema(value_type = BTreeMap<String, String>)]
+    config: ConfigBody,
+    /// The state it starts in (default RUNNING).
+    #[serde(default)]
+    #[schema(value_type = Option<InitialState>)]
     initial_state: Option<String>,
+}
+
+impl Default for ConfigBody {
+    fn default() -> Self {
+        ConfigBody(FlatConfig::new())
+    }
+}
+
+impl Shape for CreateBody {
+    const SHAPE: &'static str = "{\"name\", \"config\", \"initial_state\"}";
+}
+
+/// The states a connector may be created in.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub enum InitialState {
+    /// Running (the default).
+    #[schema(rename = "RUNNING")]
+    Running,
+    /// Paused: its tasks hold their partitions and fetch nothing.
+    #[schema(rename = "PAUSED")]
+    Paused,
+    /// Stopped: no task runs.
+    #[schema(rename = "STOPPED")]
+    Stopped,
 }
 
 /// Checks a name: what Kafka Connect and inlet's tables take.
@@ -306,14 +485,18 @@ fn checked(name: &str, config: &FlatConfig) -> Result<i32, ApiError> {
         .map_err(|problems| ApiError::problems(&problems))
 }
 
-/// `POST /connectors`: 201 with the connector's info, 409 when the name is taken.
+/// Creates a connector: 201 with its info, 409 when the name is taken.
+#[utoipa::path(post, path = "/connectors", request_body = CreateBody, responses(
+    (status = 201, description = "Created.", body = ConnectorInfo, headers(
+        ("ETag" = String, description = "The connector's version, for If-Match."),
+        ("Location" = String, description = "/connectors/{name}"),
+    )),
+))]
 async fn create(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
-    body: Bytes,
+    Body(body): Body<CreateBody>,
 ) -> Result<Response, ApiError> {
-    let body: CreateBody = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_body("{\"name\", \"config\", \"initial_state\"}", e))?;
     check_name(&body.name)?;
     let state = match body.initial_state.as_deref() {
         None => TargetState::Running,
@@ -324,7 +507,7 @@ async fn create(
             )
         })?,
     };
-    create_stored(&app, &caller, &body.name, body.config, state).await
+    create_stored(&app, &caller, &body.name, body.config.0, state).await
 }
 
 async fn create_stored(
@@ -395,7 +578,12 @@ fn etag(version: i64) -> String {
     format!("\"{version}\"")
 }
 
-/// `GET /connectors/{name}`.
+/// A connector's info (Kafka Connect's ConnectorInfo).
+#[utoipa::path(get, path = "/connectors/{name}", params(Named), responses(
+    (status = 200, description = "The connector.", body = ConnectorInfo, headers(
+        ("ETag" = String, description = "The connector's version, for If-Match (none for a connector of the configuration file)."),
+    )),
+))]
 async fn info(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
@@ -415,7 +603,30 @@ fn with_etag(found: &Found, body: impl IntoResponse) -> Response {
     }
 }
 
-/// `GET /connectors/{name}/config`: the configuration as stored, literal secrets hidden.
+/// The path of a connector.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct Named {
+    /// The connector's name.
+    #[allow(dead_code)]
+    name: String,
+}
+
+/// A write's `If-Match`: the version it is made from.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfMatch {
+    /// The ETag a read gave (`"3"`, or its bare number); a weak tag matches no version.
+    #[serde(rename = "If-Match")]
+    #[param(pattern = r#"^("[0-9]+"|[0-9]+)$"#)]
+    #[allow(dead_code)]
+    if_match: Option<String>,
+}
+
+/// The configuration as stored, secrets hidden.
+#[utoipa::path(get, path = "/connectors/{name}/config", params(Named), responses(
+    (status = 200, description = "The configuration.", body = BTreeMap<String, String>),
+))]
 async fn config(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
@@ -504,16 +715,22 @@ async fn update(
     }
 }
 
-/// `PUT /connectors/{name}/config`: creates (201) or replaces (200) the configuration.
+/// Creates (201) or replaces (200) a connector's configuration; with `If-Match`, only
+/// over that version (409 otherwise). A secret sent back `[hidden]` stays as stored.
+#[utoipa::path(put, path = "/connectors/{name}/config", params(Named, IfMatch),
+    request_body = ConfigBody,
+    responses(
+        (status = 200, description = "Replaced.", body = ConnectorInfo),
+        (status = 201, description = "Created.", body = ConnectorInfo),
+    ),
+)]
 async fn put_config(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(ConfigBody(config)): Body<ConfigBody>,
 ) -> Result<Response, ApiError> {
-    let config =
-        flat::parse(&body).map_err(|e| ApiError::bad_body("a JSON object of strings", e))?;
     check_name(&name)?;
     read_only(&app, &name)?;
     let stored = {
@@ -537,16 +754,28 @@ async fn put_config(
     }
 }
 
-/// `PATCH /connectors/{name}/config`: the keys given replace, `null` removes.
+/// A configuration's change: key → its new value, or null to remove it.
+#[derive(Deserialize, ToSchema)]
+#[schema(value_type = BTreeMap<String, Option<String>>)]
+pub struct ConfigPatch(BTreeMap<String, Value>);
+
+impl Shape for ConfigPatch {
+    const SHAPE: &'static str = "a JSON object of strings or nulls";
+}
+
+/// Changes some keys of a connector's configuration: the keys given replace, `null`
+/// removes; with `If-Match`, only over that version.
+#[utoipa::path(patch, path = "/connectors/{name}/config", params(Named, IfMatch),
+    request_body = ConfigPatch,
+    responses((status = 200, description = "Changed.", body = ConnectorInfo)),
+)]
 async fn patch_config(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(ConfigPatch(patch)): Body<ConfigPatch>,
 ) -> Result<Response, ApiError> {
-    let patch: BTreeMap<String, Value> = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_body("a JSON object of strings or nulls", e))?;
     // Numbers and booleans as their text, as Kafka Connect's binding takes them.
     let patch: BTreeMap<String, Option<String>> = patch
         .into_iter()
@@ -598,10 +827,13 @@ async fn patch_config(
     }
 }
 
-/// `DELETE /connectors/{name}`: 204. Its tasks are stopped first (each commits its batch
+/// Deletes a connector: 204. Its tasks are stopped first (each commits its batch
 /// in flight and leaves the group), then the connector goes with its stored offsets, the
 /// record of its columns, its secrets and its dead letters (one made again under the name
 /// starts afresh). With `If-Match`, only from that version (409 otherwise).
+#[utoipa::path(delete, path = "/connectors/{name}", params(Named, IfMatch), responses(
+    (status = 204, description = "Deleted."),
+))]
 async fn delete(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
@@ -655,11 +887,42 @@ fn changed_since(name: &str) -> ApiError {
     )
 }
 
-#[derive(Serialize)]
-struct TaskState {
+/// A task's state (Kafka Connect's TaskState).
+#[derive(Serialize, ToSchema)]
+pub struct TaskState {
+    /// The task, from 0.
     id: i32,
-    state: String,
+    /// Its state.
+    state: ConnectorState,
+    /// The worker that runs it (empty while none does).
     worker_id: String,
+    /// Why it FAILED.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trace: Option<String>,
+}
+
+/// Kafka Connect's ConnectorStateInfo.
+#[derive(Serialize, ToSchema)]
+pub struct ConnectorStateInfo {
+    /// The connector's name.
+    name: String,
+    /// The connector's own state: its tasks' taken together.
+    connector: ConnectorStatus,
+    /// Each task's.
+    tasks: Vec<TaskState>,
+    /// Always `sink`.
+    #[serde(rename = "type")]
+    kind: ConnectorType,
+}
+
+/// A connector's own state.
+#[derive(Serialize, ToSchema)]
+pub struct ConnectorStatus {
+    /// The state.
+    state: ConnectorState,
+    /// The worker of its first live task (this worker's when none is).
+    worker_id: String,
+    /// Why it FAILED.
     #[serde(skip_serializing_if = "Option::is_none")]
     trace: Option<String>,
 }
@@ -680,7 +943,7 @@ async fn task_states(
             .map(|s| {
                 vec![TaskState {
                     id: 0,
-                    state: s.state.to_string(),
+                    state: s.state,
                     worker_id: s.worker_id,
                     trace: s.trace,
                 }]
@@ -693,13 +956,14 @@ async fn task_states(
             .map(|t| match t.worker_id {
                 Some(worker_id) => TaskState {
                     id: t.task,
-                    state: t.state,
+                    // The column's CHECK takes Kafka Connect's states only.
+                    state: ConnectorState::parse(&t.state).unwrap_or(ConnectorState::Unassigned),
                     worker_id,
                     trace: t.trace,
                 },
                 None => TaskState {
                     id: t.task,
-                    state: "UNASSIGNED".into(),
+                    state: ConnectorState::Unassigned,
                     worker_id: String::new(),
                     trace: None,
                 },
@@ -708,62 +972,95 @@ async fn task_states(
     }
 }
 
-/// Kafka Connect's ConnectorStateInfo.
+/// Kafka Connect's ConnectorStateInfo of `name`.
 async fn status_body(
     app: &App,
     client: &tokio_postgres::Client,
     name: &str,
     found: &Found,
-) -> Result<Value, ApiError> {
+) -> Result<ConnectorStateInfo, ApiError> {
+    use ConnectorState as S;
     let tasks = task_states(app, client, name, found).await?;
-    let live: Vec<&TaskState> = tasks.iter().filter(|t| t.state != "UNASSIGNED").collect();
+    let live: Vec<&TaskState> = tasks.iter().filter(|t| t.state != S::Unassigned).collect();
     let (state, trace) = match found {
-        Found::Stored(s, _) if s.target_state == TargetState::Stopped => {
-            ("STOPPED".to_owned(), None)
-        }
-        _ if live.is_empty() => ("UNASSIGNED".to_owned(), None),
-        _ if live.iter().all(|t| t.state == "FAILED") => {
-            ("FAILED".to_owned(), live[0].trace.clone())
-        }
-        Found::Stored(s, _) if s.target_state == TargetState::Paused => ("PAUSED".to_owned(), None),
-        _ if live.iter().all(|t| t.state == "PAUSED") => ("PAUSED".to_owned(), None),
-        _ => ("RUNNING".to_owned(), None),
+        Found::Stored(s, _) if s.target_state == TargetState::Stopped => (S::Stopped, None),
+        _ if live.is_empty() => (S::Unassigned, None),
+        _ if live.iter().all(|t| t.state == S::Failed) => (S::Failed, live[0].trace.clone()),
+        Found::Stored(s, _) if s.target_state == TargetState::Paused => (S::Paused, None),
+        _ if live.iter().all(|t| t.state == S::Paused) => (S::Paused, None),
+        _ => (S::Running, None),
     };
     let worker_id = live
         .first()
         .map_or_else(|| app.0.worker_id.clone(), |t| t.worker_id.clone());
-    let mut connector = json!({"state": state, "worker_id": worker_id});
-    if let Some(trace) = trace {
-        connector["trace"] = Value::String(trace);
-    }
-    Ok(json!({
-        "name": name,
-        "connector": connector,
-        "tasks": tasks,
-        "type": "sink",
-    }))
+    Ok(ConnectorStateInfo {
+        name: name.to_owned(),
+        connector: ConnectorStatus {
+            state,
+            worker_id,
+            trace,
+        },
+        tasks,
+        kind: ConnectorType::Sink,
+    })
 }
 
-/// `GET /connectors/{name}/status`.
-async fn status(State(app): State<App>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
+/// A connector's state and its tasks' (Kafka Connect's ConnectorStateInfo).
+#[utoipa::path(get, path = "/connectors/{name}/status", params(Named), responses(
+    (status = 200, description = "The states.", body = ConnectorStateInfo),
+))]
+async fn status(
+    State(app): State<App>,
+    Path(name): Path<String>,
+) -> Result<Json<ConnectorStateInfo>, ApiError> {
     let found = find(&app, &name).await?;
     let client = app.client().await?;
     Ok(Json(status_body(&app, &client, &name, &found).await?))
 }
 
-/// `GET /connectors/{name}/tasks`.
+/// A task and its configuration (Kafka Connect's TaskInfo).
+#[derive(Serialize, ToSchema)]
+pub struct TaskInfo {
+    /// The task.
+    id: TaskId,
+    /// The connector's configuration with `task.class`, secrets hidden.
+    config: FlatConfig,
+}
+
+/// A connector's tasks and their configuration (Kafka Connect's TaskInfo list).
+#[utoipa::path(get, path = "/connectors/{name}/tasks", params(Named), responses(
+    (status = 200, description = "The tasks.", body = Vec<TaskInfo>),
+))]
 async fn tasks(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<TaskInfo>>, ApiError> {
     let found = find(&app, &name).await?;
     let mut config = shown(found.config(), caller.role);
     config.insert("task.class".into(), format!("{PLUGIN_CLASS}Task"));
-    let tasks: Vec<Value> = (0..found.tasks_max())
-        .map(|t| json!({"id": {"connector": name, "task": t}, "config": config}))
+    let tasks = (0..found.tasks_max())
+        .map(|task| TaskInfo {
+            id: TaskId {
+                connector: name.clone(),
+                task,
+            },
+            config: config.clone(),
+        })
         .collect();
-    Ok(Json(Value::Array(tasks)))
+    Ok(Json(tasks))
+}
+
+/// The path of a connector's task.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct Tasked {
+    /// The connector's name.
+    #[allow(dead_code)]
+    name: String,
+    /// The task, from 0.
+    #[allow(dead_code)]
+    task: i32,
 }
 
 fn task_id(found: &Found, name: &str, task: &str) -> Result<i32, ApiError> {
@@ -778,7 +1075,10 @@ fn task_id(found: &Found, name: &str, task: &str) -> Result<i32, ApiError> {
         })
 }
 
-/// `GET /connectors/{name}/tasks/{task}/status`.
+/// A task's state (Kafka Connect's TaskState).
+#[utoipa::path(get, path = "/connectors/{name}/tasks/{task}/status", params(Tasked), responses(
+    (status = 200, description = "The task's state.", body = TaskState),
+))]
 async fn task_status(
     State(app): State<App>,
     Path((name, task)): Path<(String, String)>,
@@ -799,7 +1099,10 @@ async fn task_status(
         })
 }
 
-/// `POST /connectors/{name}/tasks/{task}/restart`: 204.
+/// Restarts a task: 204.
+#[utoipa::path(post, path = "/connectors/{name}/tasks/{task}/restart", params(Tasked), responses(
+    (status = 204, description = "Asked of its worker."),
+))]
 async fn task_restart(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
@@ -848,7 +1151,10 @@ async fn set_state(
         .ok_or_else(|| ApiError::no_connector(name))
 }
 
-/// `PUT /connectors/{name}/pause`: 202; its tasks keep their partitions and fetch nothing.
+/// Pauses a connector: 202; its tasks keep their partitions and fetch nothing.
+#[utoipa::path(put, path = "/connectors/{name}/pause", params(Named), responses(
+    (status = 202, description = "Asked of its workers."),
+))]
 async fn pause(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
@@ -858,7 +1164,10 @@ async fn pause(
     Ok(StatusCode::ACCEPTED)
 }
 
-/// `PUT /connectors/{name}/resume`: 202; a paused or stopped connector runs again.
+/// Resumes a connector: 202; a paused or stopped connector runs again.
+#[utoipa::path(put, path = "/connectors/{name}/resume", params(Named), responses(
+    (status = 202, description = "Asked of its workers."),
+))]
 async fn resume(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
@@ -868,8 +1177,11 @@ async fn resume(
     Ok(StatusCode::ACCEPTED)
 }
 
-/// `PUT /connectors/{name}/stop`: 204 once its tasks have committed, stopped and left the
-/// group (or after [`STOP_WAIT`], when a worker is slow to): offsets can be changed then.
+/// Stops a connector: 204 once its tasks have committed, stopped and left the group (or
+/// after [`STOP_WAIT`], when a worker is slow to): offsets can be changed then.
+#[utoipa::path(put, path = "/connectors/{name}/stop", params(Named), responses(
+    (status = 204, description = "Stopped."),
+))]
 async fn stop(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
@@ -906,18 +1218,26 @@ async fn released(
     }
 }
 
-#[derive(Deserialize)]
+/// What a restart restarts.
+#[derive(Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
-struct RestartQuery {
+#[into_params(parameter_in = Query)]
+pub struct RestartQuery {
+    /// Its tasks too (a connector of inlet is its tasks: they restart either way).
     #[serde(default, deserialize_with = "super::query_bool")]
     include_tasks: Option<bool>,
+    /// Only the FAILED tasks.
     #[serde(default, deserialize_with = "super::query_bool")]
     only_failed: Option<bool>,
 }
 
-/// `POST /connectors/{name}/restart[?includeTasks&onlyFailed]`: 204 without parameters;
-/// with them 202 and the status, the tasks to restart shown RESTARTING. (A connector of
-/// inlet is its tasks: restarting it restarts them, or the FAILED ones with `onlyFailed`.)
+/// Restarts a connector's tasks: 204 without parameters; with them 202 and the status,
+/// the tasks to restart shown RESTARTING. (A connector of inlet is its tasks: restarting it
+/// restarts them, or the FAILED ones with `onlyFailed`.)
+#[utoipa::path(post, path = "/connectors/{name}/restart", params(Named, RestartQuery), responses(
+    (status = 202, description = "Asked; the states, the tasks to restart RESTARTING.", body = ConnectorStateInfo),
+    (status = 204, description = "Asked."),
+))]
 async fn restart(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
@@ -945,32 +1265,46 @@ async fn restart(
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     let mut body = status_body(&app, &client, &name, &found).await?;
-    if let Some(tasks) = body["tasks"].as_array_mut() {
-        for task in tasks {
-            if task["id"]
-                .as_i64()
-                .is_some_and(|id| restarted.contains(&(id as i32)))
-            {
-                task["state"] = Value::String("RESTARTING".into());
-            }
+    for task in &mut body.tasks {
+        if restarted.contains(&task.id) {
+            task.state = ConnectorState::Restarting;
         }
     }
     if !restarted.is_empty() {
-        body["connector"]["state"] = Value::String("RESTARTING".into());
+        body.connector.state = ConnectorState::Restarting;
     }
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }
 
-/// `GET /connectors/{name}/topics`: the topics it reads.
-async fn topics(State(app): State<App>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
-    let found = find(&app, &name).await?;
-    let topics = flat::topics(found.config());
-    Ok(Json(json!({ name: {"topics": topics} })))
+/// The topics a connector reads.
+#[derive(Serialize, ToSchema)]
+pub struct ConnectorTopics {
+    /// Its configuration's topics.
+    topics: Vec<String>,
 }
 
-/// `PUT /connectors/{name}/topics/reset`: 202. Kafka Connect forgets the topics a
-/// connector has used; an inlet connector's topics are its configuration's, so there is
-/// nothing to forget (the call is taken, for the clients that make it).
+/// The topics a connector reads, under its name (Kafka Connect's shape).
+#[utoipa::path(get, path = "/connectors/{name}/topics", params(Named), responses(
+    (status = 200, description = "name → its topics.", body = BTreeMap<String, ConnectorTopics>),
+))]
+async fn topics(
+    State(app): State<App>,
+    Path(name): Path<String>,
+) -> Result<Json<BTreeMap<String, ConnectorTopics>>, ApiError> {
+    let found = find(&app, &name).await?;
+    let topics = flat::topics(found.config())
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    Ok(Json(BTreeMap::from([(name, ConnectorTopics { topics })])))
+}
+
+/// Taken, 202: Kafka Connect forgets the topics a connector has used; an inlet
+/// connector's topics are its configuration's, so there is nothing to forget (the call is
+/// taken, for the clients that make it).
+#[utoipa::path(put, path = "/connectors/{name}/topics/reset", params(Named), responses(
+    (status = 202, description = "Taken."),
+))]
 async fn reset_topics(
     State(app): State<App>,
     Path(name): Path<String>,
@@ -980,46 +1314,71 @@ async fn reset_topics(
     Ok(StatusCode::ACCEPTED)
 }
 
-/// `GET /connectors/{name}/offsets`: the stored next offsets, in the sink shape.
-async fn offsets(
-    State(app): State<App>,
-    Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    find(&app, &name).await?;
-    let client = app.client().await?;
-    let offsets: Vec<Value> = control::offsets_of(&*client, &name)
-        .await?
-        .into_iter()
-        .map(|(topic, partition, next)| {
-            json!({
-                "partition": {"kafka_topic": topic, "kafka_partition": partition},
-                "offset": {"kafka_offset": next},
-            })
-        })
-        .collect();
-    Ok(Json(json!({ "offsets": offsets })))
-}
-
-#[derive(Deserialize)]
-struct OffsetsBody {
+/// A connector's offsets, in Kafka Connect's sink shape (ConnectorOffsets).
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Offsets {
+    /// One per partition.
     offsets: Vec<OffsetEntry>,
 }
 
-#[derive(Deserialize)]
-struct OffsetEntry {
+impl Shape for Offsets {
+    const SHAPE: &'static str = "{\"offsets\": [{\"partition\": {\"kafka_topic\", \"kafka_partition\"}, \"offset\": {\"kafka_offset\"} or null}]}";
+}
+
+/// A partition's offset.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct OffsetEntry {
+    /// The partition.
     partition: SinkPartition,
+    /// Its stored next offset; null (in a change) forgets it.
     offset: Option<SinkOffset>,
 }
 
-#[derive(Deserialize)]
-struct SinkPartition {
+/// A partition, as a sink's offsets name it.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SinkPartition {
+    /// The topic.
     kafka_topic: String,
+    /// The partition, from 0.
     kafka_partition: i32,
 }
 
-#[derive(Deserialize)]
-struct SinkOffset {
+/// A sink's offset: the next record to read.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SinkOffset {
+    /// The offset, from 0.
     kafka_offset: i64,
+}
+
+/// What an offsets change answers.
+#[derive(Serialize, ToSchema)]
+pub struct Message {
+    /// What was done.
+    message: String,
+}
+
+/// A connector's stored next offsets, in the sink shape.
+#[utoipa::path(get, path = "/connectors/{name}/offsets", params(Named), responses(
+    (status = 200, description = "The offsets.", body = Offsets),
+))]
+async fn offsets(
+    State(app): State<App>,
+    Path(name): Path<String>,
+) -> Result<Json<Offsets>, ApiError> {
+    find(&app, &name).await?;
+    let client = app.client().await?;
+    let offsets = control::offsets_of(&*client, &name)
+        .await?
+        .into_iter()
+        .map(|(kafka_topic, kafka_partition, kafka_offset)| OffsetEntry {
+            partition: SinkPartition {
+                kafka_topic,
+                kafka_partition,
+            },
+            offset: Some(SinkOffset { kafka_offset }),
+        })
+        .collect();
+    Ok(Json(Offsets { offsets }))
 }
 
 fn offsets_refused(name: &str, refused: OffsetsRefused) -> ApiError {
@@ -1041,20 +1400,17 @@ fn offsets_refused(name: &str, refused: OffsetsRefused) -> ApiError {
     }
 }
 
-/// `PATCH /connectors/{name}/offsets`: sets (or, with `"offset": null`, forgets) the
-/// stored offsets of the partitions given; only while STOPPED.
+/// Sets (or, with `"offset": null`, forgets) the stored offsets of the partitions given;
+/// only while STOPPED.
+#[utoipa::path(patch, path = "/connectors/{name}/offsets", params(Named), request_body = Offsets,
+    responses((status = 200, description = "Altered.", body = Message)),
+)]
 async fn alter_offsets(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    let body: OffsetsBody = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::bad_body(
-            "{\"offsets\": [{\"partition\": {\"kafka_topic\", \"kafka_partition\"}, \"offset\": {\"kafka_offset\"} or null}]}",
-            e,
-        )
-    })?;
+    Body(body): Body<Offsets>,
+) -> Result<Json<Message>, ApiError> {
     read_only(&app, &name)?;
     let found = find(&app, &name).await?;
     let topics = flat::topics(found.config());
@@ -1119,24 +1475,27 @@ async fn alter_offsets(
     control::alter_offsets(&mut client, &name, Some(&offsets), Actor(&caller.name))
         .await?
         .map_err(|r| offsets_refused(&name, r))?;
-    Ok(Json(
-        json!({"message": "The offsets for this connector have been altered successfully"}),
-    ))
+    Ok(Json(Message {
+        message: "The offsets for this connector have been altered successfully".into(),
+    }))
 }
 
-/// `DELETE /connectors/{name}/offsets`: forgets every stored offset (the topics are read
-/// again from `start_from`); only while STOPPED.
+/// Forgets every stored offset (the topics are read again from `kafka.start_from`); only
+/// while STOPPED.
+#[utoipa::path(delete, path = "/connectors/{name}/offsets", params(Named), responses(
+    (status = 200, description = "Reset.", body = Message),
+))]
 async fn reset_offsets(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Message>, ApiError> {
     read_only(&app, &name)?;
     let mut client = app.client().await?;
     control::alter_offsets(&mut client, &name, None, Actor(&caller.name))
         .await?
         .map_err(|r| offsets_refused(&name, r))?;
-    Ok(Json(
-        json!({"message": "The offsets for this connector have been reset successfully"}),
-    ))
+    Ok(Json(Message {
+        message: "The offsets for this connector have been reset successfully".into(),
+    }))
 }

@@ -21,6 +21,11 @@ use crate::references::Reference;
 /// The most subjects whose latest schema `topics` looks up (one request each).
 const MAX_TOPICS_LOOKED_UP: usize = 500;
 
+/// The OpenAPI paths of this module ([`super::openapi`]).
+#[derive(utoipa::OpenApi)]
+#[openapi()]
+pub(super) struct Api;
+
 pub(super) fn routes() -> axum::Router<App> {
     axum::Router::new()
         .route("/inlet/v1/kafka/check", post(kafka_check))

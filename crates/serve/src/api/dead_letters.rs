@@ -25,6 +25,11 @@ use crate::flat::{self, FlatConfig};
 /// The most dead letters one page holds.
 const MAX_PAGE: i64 = 1_000;
 
+/// The OpenAPI paths of this module ([`super::openapi`]).
+#[derive(utoipa::OpenApi)]
+#[openapi()]
+pub(super) struct Api;
+
 pub(super) fn routes() -> axum::Router<App> {
     axum::Router::new()
         .route("/inlet/v1/connectors/{name}/dead-letters", get(page))

@@ -17,6 +17,11 @@ use crate::flat::{self, FlatConfig, PLUGIN_CLASS};
 use crate::references::{self, Reference};
 use inlet_engine::config::settings::{self, Group, Setting};
 
+/// The OpenAPI paths of this module ([`super::openapi`]).
+#[derive(utoipa::OpenApi)]
+#[openapi()]
+pub(super) struct Api;
+
 pub(super) fn routes() -> axum::Router<App> {
     axum::Router::new()
         .route("/connector-plugins", get(list))

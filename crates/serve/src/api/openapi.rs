@@ -1,0 +1,106 @@
+//! The API's OpenAPI document (`GET /openapi.json`), derived from the handlers' Rust body
+//! types and their `#[utoipa::path]`s, each module's merged here. `docs/openapi.json` is a
+//! committed copy, so that a change of the contract shows in review: a test fails when it
+//! differs from [`document`] (`INLET_BLESS=1 cargo test -p inlet-serve --lib openapi`
+//! writes it). CI checks the running server against the document with schemathesis.
+
+use std::sync::LazyLock;
+
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{RefOr, Response, ResponseBuilder};
+
+use super::ErrorBody;
+
+/// The document's frame: its title, and what every operation shares ([`Shared`]).
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "inlet",
+        description = "inlet serve: Kafka Connect's REST API (shapes and codes), over connectors stored in PostgreSQL, and inlet's own setup steps and dead letters under /inlet/v1. Errors are {\"error_code\", \"message\"}.",
+    ),
+    components(schemas(ErrorBody))
+)]
+struct Frame;
+
+/// Adds what every operation shares: the error answer (`default`: `{"error_code",
+/// "message"}`) and the two ways a token is sent (Bearer, or as basic auth's password).
+struct Shared;
+
+impl utoipa::Modify for Shared {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
+        );
+        let error: RefOr<Response> = ResponseBuilder::new()
+            .description("Refused or failed: the status, and a message that says what to do.")
+            .content(
+                "application/json",
+                utoipa::openapi::ContentBuilder::new()
+                    .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build()
+            .into();
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                operation
+                    .responses
+                    .responses
+                    .entry("default".into())
+                    .or_insert_with(|| error.clone());
+            }
+        }
+    }
+}
+
+/// The document, as JSON text (made once).
+pub fn document() -> &'static str {
+    static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
+        let mut doc = Frame::openapi();
+        doc.info.version = super::VERSION.to_owned();
+        doc.merge(super::connectors::Api::openapi());
+        doc.merge(super::plugins::Api::openapi());
+        doc.merge(super::console::Api::openapi());
+        doc.merge(super::dead_letters::Api::openapi());
+        doc.merge(super::admin::Api::openapi());
+        // The shared answers, on the merged paths.
+        utoipa::Modify::modify(&Shared, &mut doc);
+        doc.to_pretty_json().unwrap_or_default() + "\n"
+    });
+    &DOCUMENT
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_committed_document_is_the_one_the_types_make() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
+        let generated = super::document();
+        if std::env::var_os("INLET_BLESS").is_some() {
+            std::fs::write(path, generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "docs/openapi.json is not the document the API's types make: run INLET_BLESS=1 cargo test -p inlet-serve --lib openapi, and review the change"
+        );
+        let doc: serde_json::Value = serde_json::from_str(generated).unwrap();
+        assert!(doc["paths"]["/connectors"]["post"].is_object());
+    }
+}

@@ -68,6 +68,24 @@ fn task_of(status: &ConnectorStatus) -> (&str, String) {
     }
 }
 
+/// One family (name, unit, type) with one series per task, labelled `connector` and
+/// `task`, of the value `metric` reads from its status.
+fn per_task<M: EncodeMetric>(
+    encoder: &mut DescriptorEncoder,
+    (name, unit, metric_type): (&str, Option<Unit>, MetricType),
+    help: &str,
+    tasks: &[ConnectorStatus],
+    metric: impl Fn(&ConnectorStatus) -> M,
+) -> Result<(), fmt::Error> {
+    let mut family = encoder.encode_descriptor(name, help, unit.as_ref(), metric_type)?;
+    for status in tasks {
+        let (connector, task) = task_of(status);
+        let labels = [("connector", connector), ("task", task.as_str())];
+        metric(status).encode(family.encode_family(&labels)?)?;
+    }
+    Ok(())
+}
+
 impl Collector for WorkerFamilies {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), fmt::Error> {
         let tasks = self.supervisor.statuses();
@@ -90,42 +108,31 @@ impl Collector for WorkerFamilies {
                     .encode(family.encode_family(&labels)?)?;
             }
         }
-        let mut family = encoder.encode_descriptor(
-            "inlet_task_rows",
+        per_task(
+            &mut encoder,
+            ("inlet_task_rows", None, MetricType::Counter),
             "Rows the task stored since it started on this worker.",
-            None,
-            MetricType::Counter,
+            &tasks,
+            |s| ConstCounter::new(s.rows),
         )?;
-        for status in &tasks {
-            let (connector, task) = task_of(status);
-            let labels = [("connector", connector), ("task", task.as_str())];
-            ConstCounter::new(status.rows).encode(family.encode_family(&labels)?)?;
-        }
-        let mut family = encoder.encode_descriptor(
-            "inlet_task_partitions",
+        per_task(
+            &mut encoder,
+            ("inlet_task_partitions", None, MetricType::Gauge),
             "Partitions assigned to the task (0 unless it consumes).",
-            None,
-            MetricType::Gauge,
+            &tasks,
+            |s| ConstGauge::new(s.partitions.len() as i64),
         )?;
-        for status in &tasks {
-            let (connector, task) = task_of(status);
-            let labels = [("connector", connector), ("task", task.as_str())];
-            ConstGauge::new(status.partitions.len() as i64)
-                .encode(family.encode_family(&labels)?)?;
-        }
-        let records = Unit::Other("records".into());
-        let mut family = encoder.encode_descriptor(
-            "inlet_task_lag",
+        per_task(
+            &mut encoder,
+            (
+                "inlet_task_lag",
+                Some(Unit::Other("records".into())),
+                MetricType::Gauge,
+            ),
             "Records of the task's partitions not yet stored (the sum of their inlet_lag_records).",
-            Some(&records),
-            MetricType::Gauge,
+            &tasks,
+            |s| ConstGauge::new(s.partitions.iter().filter_map(|p| p.lag).sum::<i64>()),
         )?;
-        for status in &tasks {
-            let (connector, task) = task_of(status);
-            let labels = [("connector", connector), ("task", task.as_str())];
-            let lag: i64 = status.partitions.iter().filter_map(|p| p.lag).sum();
-            ConstGauge::new(lag).encode(family.encode_family(&labels)?)?;
-        }
         let worker = [("worker", self.worker_id.as_str())];
         let mut family = encoder.encode_descriptor(
             "inlet_worker_tasks",

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use indicatif::ProgressStyle;
 use inlet_engine::config::RawConfig;
-use inlet_engine::{ConnectorState, ConnectorStatus, Supervisor, render_metrics};
+use inlet_engine::{ConnectorState, ConnectorStatus, Supervisor, metrics};
 use tokio::signal::unix::{SignalKind, signal};
 use tracing_indicatif::span_ext::IndicatifSpanExt as _;
 
@@ -40,17 +40,14 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr} for --metrics"))?;
-        let metrics = supervisor.clone();
+        let registry = Arc::new(metrics::registry(supervisor.clone()));
         let app = axum::Router::new().route(
             "/metrics",
             axum::routing::get(move || {
-                let text = render_metrics(&metrics.progress());
+                let text = metrics::encode(&registry);
                 async move {
                     (
-                        [(
-                            axum::http::header::CONTENT_TYPE,
-                            "text/plain; version=0.0.4; charset=utf-8",
-                        )],
+                        [(axum::http::header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
                         text,
                     )
                 }

@@ -219,6 +219,33 @@ async fn a_connector_lives_its_whole_life_over_the_connect_api() {
         assert!(start.elapsed() < Duration::from_secs(30), "{m}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // Prometheus scrapes the worker: the families of `inlet run --metrics`, the task's and
+    // the worker's own.
+    let scrape = reqwest::get(format!("{}/metrics", server.url))
+        .await
+        .unwrap();
+    assert_eq!(scrape.status(), StatusCode::OK);
+    let text = scrape.text().await.unwrap();
+    let worker = &server.worker;
+    for line in [
+        "inlet_rows_total{connector=\"readings\"} 200\n".to_owned(),
+        "inlet_dead_letters_total{connector=\"readings\"} 0\n".to_owned(),
+        "inlet_task_state{connector=\"readings\",task=\"0\",state=\"RUNNING\"} 1\n".to_owned(),
+        "inlet_task_state{connector=\"readings\",task=\"0\",state=\"FAILED\"} 0\n".to_owned(),
+        "inlet_task_rows_total{connector=\"readings\",task=\"0\"} 200\n".to_owned(),
+        "inlet_task_partitions{connector=\"readings\",task=\"0\"} 2\n".to_owned(),
+        "inlet_task_lag_records{connector=\"readings\",task=\"0\"} 0\n".to_owned(),
+        format!("inlet_worker_tasks{{worker=\"{worker}\"}} 1\n"),
+        format!("inlet_worker_connectors_running{{worker=\"{worker}\"}} 1\n"),
+    ] {
+        assert!(text.contains(&line), "{line:?} not in:\n{text}");
+    }
+    let lag: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("inlet_lag_records{connector=\"readings\","))
+        .collect();
+    assert_eq!(lag.len(), 2, "one per partition:\n{text}");
+    assert!(lag.iter().all(|l| l.ends_with(" 0")), "{lag:?}");
 
     // PATCH: the keys given change; the task starts again with them.
     let (code, patched) = api
@@ -956,6 +983,22 @@ async fn tokens_roles_https_cors_and_secrets_that_never_leave() {
     assert!(refused.headers().contains_key("www-authenticate"));
     let body: Value = refused.json().await.unwrap();
     assert_eq!(body["error_code"], 401);
+    // /metrics as any read: refused without a token, answered to a read token.
+    let scrape = http.get(format!("{url}/metrics")).send().await.unwrap();
+    assert_eq!(scrape.status(), StatusCode::UNAUTHORIZED);
+    let scrape = http
+        .get(format!("{url}/metrics"))
+        .bearer_auth("grafana-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scrape.status(), StatusCode::OK);
+    let text = scrape.text().await.unwrap();
+    assert!(
+        text.contains("# TYPE inlet_rows_total counter\n")
+            && text.contains("# TYPE inlet_worker_connectors_running gauge\n"),
+        "{text}"
+    );
 
     // A literal Kafka password and a registry secret by reference.
     let mut config = connector_config(&stream, &stream.topic, "public.readings", 1);

@@ -9,7 +9,6 @@
 //! partitions are read again from their stored offsets.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use inlet_avro::{Proposal, RowScratch, WriterSchema};
@@ -24,12 +23,15 @@ use rustc_hash::FxHashMap;
 use tokio::sync::watch;
 use tracing::Instrument as _;
 
+use crate::backoff::RETRIES;
 use crate::batcher::Batcher;
 use crate::config::ConnectorConfig;
 use crate::decode::{Target, decode, key_schema, latest_schema_or_retry};
-use crate::events::{BatchCommitted, BatchFenced, Rebalanced, Retried};
-use crate::metrics::Progress;
 use crate::offsets::DbOffsets;
+use crate::progress::Progress;
+use crate::progress::events::{
+    BatchCommitted, BatchFenced, Consuming, KafkaWarned, Rebalanced, Retried, RunEnded,
+};
 
 mod error;
 mod partitions;
@@ -39,7 +41,7 @@ mod tables;
 mod writer;
 
 pub use error::RunError;
-use retry::{RETRY_MAX, RETRY_START, connect, wait};
+use retry::{connect, wait};
 pub(crate) use source::{FileSource, RecordSource};
 pub(crate) use writer::{InFlight, write_batch};
 
@@ -76,10 +78,10 @@ impl Connector {
     /// is where it counts and reports (see [`Progress`]).
     pub async fn run(self, control: Control, progress: Arc<Progress>) -> Result<(), RunError> {
         let result = self.run_until_stopped(control, &progress).await;
-        progress.consuming.store(false, Ordering::Relaxed);
-        progress.paused.store(false, Ordering::Relaxed);
-        // The partitions were this run's: a restart learns its own from the rebalance.
-        progress.set_stored(Default::default());
+        RunEnded {
+            error: result.as_ref().err().map(|e| e as &dyn std::fmt::Display),
+        }
+        .emit(&progress);
         result
     }
 
@@ -100,7 +102,7 @@ impl Connector {
             }
         })?;
         let mut client = None;
-        let mut delay = RETRY_START;
+        let mut backoff = RETRIES;
         let mut targets = loop {
             if client
                 .as_ref()
@@ -114,6 +116,7 @@ impl Connector {
             match self.setup(c, &registry).await {
                 Ok(targets) => break targets,
                 Err(e) if e.is_retriable() => {
+                    let delay = backoff.next_delay();
                     Retried {
                         what: "preparing the tables",
                         error: &e,
@@ -123,7 +126,6 @@ impl Connector {
                     if wait(&mut shutdown, delay).await {
                         return Ok(());
                     }
-                    delay = (delay * 2).min(RETRY_MAX);
                 }
                 Err(e) => return Err(e),
             }
@@ -136,17 +138,20 @@ impl Connector {
                 database: self.database.clone(),
                 connector: name.clone(),
             }),
-            progress.ends.clone(),
+            progress.ends(),
         )
         .map_err(|source| RunError::Kafka {
             connector: name.clone(),
             source,
         })?;
-        tracing::info!(connector = %name, group = %self.config.kafka.group_id, topics = ?topic_names, "running");
         for target in &mut targets {
             target.report_to(progress.clone());
         }
-        progress.consuming.store(true, Ordering::Relaxed);
+        Consuming {
+            group: &self.config.kafka.group_id,
+            topics: &topic_names,
+        }
+        .emit(progress);
         let mut run = Run::new(
             &self,
             source::Kafka {
@@ -412,7 +417,7 @@ impl<'c, S: RecordSource> Run<'c, S> {
                     taken = 0;
                     self.publish_positions();
                     if let Some(warning) = self.source.take_warning() {
-                        self.progress.note_error(&warning);
+                        KafkaWarned { warning: &warning }.emit(&self.progress);
                     }
                     let empty = batcher.batch.entries.is_empty();
                     let held = |t: usize, partition: i32| batcher.held((t, partition), pending);
@@ -451,6 +456,7 @@ impl<'c, S: RecordSource> Run<'c, S> {
             let item = S::item(&incoming);
             let (t, record) = (item.topic, &item.record);
             let start = batcher.batch.rows.len();
+            let mut backoff = RETRIES;
             let decoded = loop {
                 match decode(
                     &mut self.targets[t],
@@ -464,10 +470,11 @@ impl<'c, S: RecordSource> Run<'c, S> {
                 {
                     Ok(d) => break d,
                     Err(e) => {
+                        let delay = backoff.next_delay();
                         Retried {
                             what: "reading a schema or recording columns",
                             error: &e,
-                            retry_in: RETRY_START * 5,
+                            retry_in: delay,
                         }
                         .emit(&self.progress);
                         if self
@@ -477,7 +484,7 @@ impl<'c, S: RecordSource> Run<'c, S> {
                         {
                             self.control = self.connector.database.connect().await.ok();
                         }
-                        if wait(shutdown, RETRY_START * 5).await {
+                        if wait(shutdown, delay).await {
                             // The records before this one are a batch of their own.
                             return (batcher.batch, batcher.accepted, None);
                         }

@@ -50,7 +50,7 @@ pub(crate) struct Target {
     /// (`inlet.columns`), column → path. Later schema versions fill a column from that path.
     sources: BTreeMap<String, String>,
     /// Where the schemas met are reported, with the fields they carry that are not stored.
-    progress: Option<Arc<crate::metrics::Progress>>,
+    progress: Option<Arc<crate::progress::Progress>>,
 }
 
 /// The auto mapping of a schema version onto the table, by the recorded column sources.
@@ -104,7 +104,7 @@ impl Target {
     }
 
     /// Reports the schemas met, and the fields of each not stored, to `progress`.
-    pub(crate) fn report_to(&mut self, progress: Arc<crate::metrics::Progress>) {
+    pub(crate) fn report_to(&mut self, progress: Arc<crate::progress::Progress>) {
         self.progress = Some(progress);
     }
 
@@ -363,7 +363,7 @@ impl Target {
                 {
                     let key = key_schema.map(|k| k.schema);
                     let unstored = self.unstored(&writer, key, &self.mapping(&writer, key));
-                    crate::events::SchemaSeen {
+                    crate::progress::events::SchemaSeen {
                         topic: &self.config.topic,
                         schema_id,
                         unstored,

@@ -5,18 +5,21 @@
 //! and table), and writes batches to PostgreSQL exactly once (`connector`); and `check`,
 //! which tries a configuration's Kafka, registry and database without writing anything.
 //! `Connector::replay` stores the records of a file (`record_file`) through the same write
-//! path, without a broker.
+//! path, without a broker. A connector's statistics (`Progress`) are written by its events
+//! only, and `metrics` encodes them for `/metrics`; everything it retries waits by one
+//! backoff, with jitter.
 
+mod backoff;
 mod batcher;
 mod check;
 pub mod config;
 mod connector;
 mod dead_letters;
 mod decode;
-mod events;
-mod metrics;
+pub mod metrics;
 mod offsets;
 mod preview;
+mod progress;
 pub mod record_file;
 mod replay;
 mod supervisor;
@@ -28,12 +31,13 @@ pub use check::{
 pub use config::{Config, ConfigError, ConnectorConfig, Tolerance};
 pub use connector::{Connector, Control, RunError};
 pub use dead_letters::{MAX_REPLAY, replay_dead_letters};
-pub use metrics::{Progress, render as render_metrics};
 pub use preview::{
     Preview, PreviewError, PreviewOutcome, PreviewRecord, preview_designed, preview_topic,
 };
+pub use progress::{BUCKETS, Counts, HistogramSnapshot, Progress};
 pub use record_file::{FileRecord, RecordFileReader, RecordFileWriter};
 pub use replay::ReplaySummary;
 pub use supervisor::{
-    ConnectorState, ConnectorStatus, PartitionStatus, SchemaStatus, Supervisor, SupervisorError,
+    ConnectorState, ConnectorStatus, Held, PartitionStatus, SchemaStatus, Supervisor,
+    SupervisorError,
 };

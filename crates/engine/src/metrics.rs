@@ -1,266 +1,280 @@
-//! A connector's counters (`Progress`), read by the live progress line and rendered in
-//! Prometheus' text format for `/metrics`.
+//! `/metrics`: the families of every connector a [`Supervisor`] holds, in Prometheus' text
+//! format (version 0.0.4), encoded by `prometheus-client` — the Prometheus project's Rust
+//! client — from the connectors' [`Progress`] at each scrape.
+//!
+//! One [`Registry`] per process: `inlet run --metrics` serves [`registry`]'s; `inlet serve`
+//! registers its per-task and per-worker families beside them. The families and their
+//! labels are listed in the README's metrics table.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::fmt;
+use std::sync::Arc;
 
-use inlet_kafka::PartitionEnds;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, NoLabelSet};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::registry::{Registry, Unit};
 
-/// Counters of one connector, shared between its task, the progress line and `/metrics`.
-#[derive(Debug, Default)]
-pub struct Progress {
-    /// Rows stored (appended, upserted or deleted).
-    pub rows: AtomicU64,
-    /// Bytes of COPY rows committed.
-    pub bytes: AtomicU64,
-    /// Dead letters stored.
-    pub dead_letters: AtomicU64,
-    /// Batches committed.
-    pub batches: AtomicU64,
-    /// Batches dropped by the fence (another worker stored their offsets first).
-    pub fenced: AtomicU64,
-    /// Partition assignments and revocations.
-    pub rebalances: AtomicU64,
-    /// Operations retried because the database or the registry did not answer.
-    pub retries: AtomicU64,
-    /// Restarts by the supervisor (asked for, or after an error that may pass).
-    pub restarts: AtomicU64,
-    /// Time to write and commit a batch.
-    pub batch_seconds: Histogram,
-    /// The partitions' ends (last stable offsets, see [`PartitionEnds`]) the consumer last reported.
-    pub ends: PartitionEnds,
-    /// The stored next offset of each partition this worker owns, or the consumer position
-    /// past it when the offsets between hold no record (transaction markers): lag's start.
-    pub stored: Mutex<BTreeMap<(String, i32), i64>>,
-    /// Whether the connector is consuming: its tables are prepared and it is subscribed.
-    pub consuming: AtomicBool,
-    /// Whether it is paused (its partitions do not fetch).
-    pub paused: AtomicBool,
-    /// The value schemas met, (topic, schema id) → the field paths of that schema the
-    /// table does not store (empty when it stores every field).
-    pub schemas: Mutex<BTreeMap<(String, u32), Vec<String>>>,
-    /// The last error the connector met and retried (the database or the registry did not
-    /// answer, Kafka warned), or the one it stopped for.
-    pub last_error: Mutex<Option<String>>,
-    /// When `last_error` was met, until a batch commits after it (None: none since).
-    pub(crate) error_at: Mutex<Option<std::time::Instant>>,
+use crate::progress::{BUCKETS, Counts, HistogramSnapshot};
+use crate::supervisor::{Held, Supervisor};
+
+/// The `Content-Type` of [`encode`]'s text: `text/plain; version=0.0.4; charset=utf-8`.
+pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
+
+/// A registry holding the connector families of `supervisor` ([`ConnectorFamilies`]).
+pub fn registry(supervisor: Arc<Supervisor>) -> Registry {
+    let mut registry = Registry::default();
+    registry.register_collector(Box::new(ConnectorFamilies::new(supervisor)));
+    registry
 }
 
-impl Progress {
-    /// Records not yet stored, per owned partition: last stable offset − stored next offset.
-    pub fn lag(&self) -> Vec<((String, i32), i64)> {
-        let stored = self.stored.lock().map(|s| s.clone()).unwrap_or_default();
-        let ends = self.ends.lock().map(|h| h.clone()).unwrap_or_default();
-        stored
-            .into_iter()
-            .filter_map(|(key, next)| ends.get(&key).map(|end| (key, (end - next).max(0))))
-            .collect()
+/// `registry`'s families as Prometheus text (version 0.0.4, [`CONTENT_TYPE`]), read now.
+pub fn encode(registry: &Registry) -> String {
+    let mut text = String::new();
+    // Writing into a String cannot fail, and inlet's collectors return no error of their own.
+    if let Err(e) = prometheus_client::encoding::prometheus_text::encode(&mut text, registry) {
+        tracing::error!(error = %e, "the metrics could not be encoded");
     }
+    text
+}
 
-    /// Notes `error` as the last one met.
-    pub(crate) fn note_error(&self, error: &dyn std::fmt::Display) {
-        if let Ok(mut last) = self.last_error.lock() {
-            *last = Some(error.to_string());
-        }
-        if let Ok(mut at) = self.error_at.lock() {
-            *at = Some(std::time::Instant::now());
-        }
-    }
+/// The families of every connector a supervisor holds, labelled `connector` (and, for lag,
+/// `topic` and `partition`): what its tasks on this process counted, summed by connector.
+pub struct ConnectorFamilies {
+    held: Source,
+}
 
-    /// The last error, if it was met in the last `within` and no batch committed since:
-    /// what a connector that runs but cannot get on (brokers that do not answer, a
-    /// registry retried) is held up by.
-    pub fn recent_error(&self, within: std::time::Duration) -> Option<String> {
-        let at = self.error_at.lock().ok().and_then(|at| *at)?;
-        if at.elapsed() > within {
-            return None;
-        }
-        self.last_error.lock().ok().and_then(|e| e.clone())
-    }
+enum Source {
+    Supervisor(Arc<Supervisor>),
+    #[cfg(test)]
+    Fixed(Vec<Held>),
+}
 
-    /// Notes that a schema of `topic` was met, and the fields of it not stored.
-    pub(crate) fn note_schema(&self, topic: &str, schema_id: u32, unstored: Vec<String>) {
-        if let Ok(mut schemas) = self.schemas.lock() {
-            schemas.insert((topic.to_owned(), schema_id), unstored);
+impl ConnectorFamilies {
+    /// The families of what `supervisor` holds, read at each scrape.
+    pub fn new(supervisor: Arc<Supervisor>) -> Self {
+        ConnectorFamilies {
+            held: Source::Supervisor(supervisor),
         }
     }
 
-    /// The new stored offsets of the owned partitions.
-    pub(crate) fn set_stored(&self, stored: BTreeMap<(String, i32), i64>) {
-        if let Ok(mut s) = self.stored.lock() {
-            *s = stored;
+    fn held(&self) -> Vec<Held> {
+        match &self.held {
+            Source::Supervisor(supervisor) => supervisor.progress(),
+            #[cfg(test)]
+            Source::Fixed(held) => held.clone(),
         }
     }
 }
 
-/// Upper bounds of the batch latency buckets, in seconds.
-const BUCKETS: [f64; 11] = [
-    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+impl fmt::Debug for ConnectorFamilies {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectorFamilies").finish_non_exhaustive()
+    }
+}
+
+/// One connector's statistics on this process: its tasks' summed.
+#[derive(Default)]
+struct Totals {
+    counts: Counts,
+    batch_seconds: HistogramSnapshot,
+    /// (topic, partition) → records not yet stored. A partition two tasks list at once
+    /// (for the moment of a rebalance) counts once, with the larger lag.
+    lag: BTreeMap<(String, i32), i64>,
+}
+
+fn by_connector(held: &[Held]) -> BTreeMap<&str, Totals> {
+    let mut connectors: BTreeMap<&str, Totals> = BTreeMap::new();
+    for h in held {
+        let totals = connectors.entry(&h.connector).or_default();
+        totals.counts = totals.counts + h.progress.counts();
+        totals.batch_seconds = totals.batch_seconds + h.progress.batch_seconds();
+        for (partition, lag) in h.progress.lag() {
+            let at = totals.lag.entry(partition).or_insert(lag);
+            *at = (*at).max(lag);
+        }
+    }
+    connectors
+}
+
+/// A counter family's name (without `_total`, which the encoder adds), help and value.
+type CounterFamily = (&'static str, &'static str, fn(&Counts) -> u64);
+
+const COUNTERS: [CounterFamily; 8] = [
+    (
+        "inlet_rows",
+        "Rows stored in target tables (appends, upserts, deletes).",
+        |c| c.rows,
+    ),
+    ("inlet_bytes", "Bytes of COPY BINARY rows committed.", |c| {
+        c.bytes
+    }),
+    (
+        "inlet_dead_letters",
+        "Records stored in inlet.dead_letters.",
+        |c| c.dead_letters,
+    ),
+    ("inlet_batches", "Batches committed.", |c| c.batches),
+    (
+        "inlet_fenced_batches",
+        "Batches rolled back because another worker had stored their offsets.",
+        |c| c.fenced,
+    ),
+    (
+        "inlet_rebalances",
+        "Partition assignments and revocations seen.",
+        |c| c.rebalances,
+    ),
+    (
+        "inlet_retries",
+        "Operations retried because the database or the registry did not answer.",
+        |c| c.retries,
+    ),
+    (
+        "inlet_restarts",
+        "Connector restarts by the supervisor.",
+        |c| c.restarts,
+    ),
 ];
 
-/// A latency histogram with fixed buckets.
-#[derive(Debug, Default)]
-pub struct Histogram {
-    counts: [AtomicU64; BUCKETS.len()],
-    count: AtomicU64,
-    sum_micros: AtomicU64,
-}
-
-impl Histogram {
-    /// Counts one observation.
-    pub fn observe(&self, elapsed: Duration) {
-        let seconds = elapsed.as_secs_f64();
-        if let Some(i) = BUCKETS.iter().position(|&b| seconds <= b) {
-            self.counts[i].fetch_add(1, Ordering::Relaxed);
+impl Collector for ConnectorFamilies {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), fmt::Error> {
+        let held = self.held();
+        let connectors = by_connector(&held);
+        for (name, help, value) in COUNTERS {
+            let mut family = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
+            for (connector, totals) in &connectors {
+                let labels = [("connector", *connector)];
+                ConstCounter::new(value(&totals.counts)).encode(family.encode_family(&labels)?)?;
+            }
         }
-        self.count.fetch_add(1, Ordering::Relaxed);
-        self.sum_micros
-            .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
-    }
-}
-
-/// Escapes a label value.
-fn label(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
-
-/// A counter's name, help text and value.
-type Counter = (&'static str, &'static str, fn(&Progress) -> u64);
-
-/// The Prometheus text exposition of every connector's counters.
-pub fn render(connectors: &[(String, Arc<Progress>)]) -> String {
-    let mut out = String::new();
-    let counters: [Counter; 8] = [
-        (
-            "inlet_rows_total",
-            "Rows stored in target tables (appends, upserts, deletes).",
-            |p| p.rows.load(Ordering::Relaxed),
-        ),
-        (
-            "inlet_bytes_total",
-            "Bytes of COPY BINARY rows committed.",
-            |p| p.bytes.load(Ordering::Relaxed),
-        ),
-        (
-            "inlet_dead_letters_total",
-            "Records stored in inlet.dead_letters.",
-            |p| p.dead_letters.load(Ordering::Relaxed),
-        ),
-        ("inlet_batches_total", "Batches committed.", |p| {
-            p.batches.load(Ordering::Relaxed)
-        }),
-        (
-            "inlet_fenced_batches_total",
-            "Batches rolled back because another worker had stored their offsets.",
-            |p| p.fenced.load(Ordering::Relaxed),
-        ),
-        (
-            "inlet_rebalances_total",
-            "Partition assignments and revocations seen.",
-            |p| p.rebalances.load(Ordering::Relaxed),
-        ),
-        (
-            "inlet_retries_total",
-            "Operations retried because the database or the registry did not answer.",
-            |p| p.retries.load(Ordering::Relaxed),
-        ),
-        (
-            "inlet_restarts_total",
-            "Connector restarts by the supervisor.",
-            |p| p.restarts.load(Ordering::Relaxed),
-        ),
-    ];
-    for (name, help, value) in counters {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
-        for (connector, p) in connectors {
-            let _ = writeln!(
-                out,
-                "{name}{{connector=\"{}\"}} {}",
-                label(connector),
-                value(p)
-            );
+        let mut family = encoder.encode_descriptor(
+            "inlet_batch",
+            "Time to write and commit a batch.",
+            Some(&Unit::Seconds),
+            MetricType::Histogram,
+        )?;
+        for (connector, totals) in &connectors {
+            let labels = [("connector", *connector)];
+            let h = &totals.batch_seconds;
+            let buckets: Vec<(f64, u64)> = BUCKETS.into_iter().zip(h.buckets).collect();
+            family
+                .encode_family(&labels)?
+                .encode_histogram::<NoLabelSet>(
+                    h.sum_micros as f64 / 1e6,
+                    h.count,
+                    &buckets,
+                    None,
+                )?;
         }
-    }
-    let name = "inlet_batch_seconds";
-    let _ = writeln!(
-        out,
-        "# HELP {name} Time to write and commit a batch.\n# TYPE {name} histogram"
-    );
-    for (connector, p) in connectors {
-        let c = label(connector);
-        let h = &p.batch_seconds;
-        let mut cumulative = 0;
-        for (bound, count) in BUCKETS.iter().zip(&h.counts) {
-            cumulative += count.load(Ordering::Relaxed);
-            let _ = writeln!(
-                out,
-                "{name}_bucket{{connector=\"{c}\",le=\"{bound}\"}} {cumulative}"
-            );
+        let records = Unit::Other("records".into());
+        let mut family = encoder.encode_descriptor(
+            "inlet_lag",
+            "Records in the partition not yet stored: its last stable offset (read_committed) minus the stored next offset.",
+            Some(&records),
+            MetricType::Gauge,
+        )?;
+        for (connector, totals) in &connectors {
+            for ((topic, partition), lag) in &totals.lag {
+                let partition = partition.to_string();
+                let labels = [
+                    ("connector", *connector),
+                    ("topic", topic.as_str()),
+                    ("partition", partition.as_str()),
+                ];
+                ConstGauge::new(*lag).encode(family.encode_family(&labels)?)?;
+            }
         }
-        let total = h.count.load(Ordering::Relaxed);
-        let _ = writeln!(
-            out,
-            "{name}_bucket{{connector=\"{c}\",le=\"+Inf\"}} {total}\n{name}_sum{{connector=\"{c}\"}} {}\n{name}_count{{connector=\"{c}\"}} {total}",
-            h.sum_micros.load(Ordering::Relaxed) as f64 / 1e6
-        );
+        Ok(())
     }
-    let name = "inlet_lag_records";
-    let _ = writeln!(
-        out,
-        "# HELP {name} Records in the partition not yet stored: its last stable offset (read_committed) minus the stored next offset.\n# TYPE {name} gauge"
-    );
-    for (connector, p) in connectors {
-        for ((topic, partition), lag) in p.lag() {
-            let _ = writeln!(
-                out,
-                "{name}{{connector=\"{}\",topic=\"{}\",partition=\"{partition}\"}} {lag}",
-                label(connector),
-                label(&topic)
-            );
-        }
-    }
-    out
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
     use super::*;
+    use crate::progress::Progress;
+    use crate::progress::events::{BatchCommitted, PositionsMoved};
+
+    fn committed(progress: &Progress, rows: u64, elapsed: Duration) {
+        BatchCommitted {
+            rows,
+            dead_letters: 0,
+            bytes: 10 * rows,
+            elapsed,
+        }
+        .emit(progress);
+    }
+
+    fn text(held: Vec<Held>) -> String {
+        let mut registry = Registry::default();
+        registry.register_collector(Box::new(ConnectorFamilies {
+            held: Source::Fixed(held),
+        }));
+        encode(&registry)
+    }
 
     #[test]
-    fn counters_histogram_and_lag_render_in_prometheus_text() {
+    fn counters_histogram_and_lag_in_prometheus_text() {
         let p = Arc::new(Progress::default());
-        p.rows.store(42, Ordering::Relaxed);
-        p.batch_seconds.observe(Duration::from_millis(30));
-        p.batch_seconds.observe(Duration::from_millis(3));
-        p.set_stored(BTreeMap::from([(("t\"1".to_owned(), 0), 90)]));
-        p.ends.lock().unwrap().insert(("t\"1".to_owned(), 0), 100);
-        let text = render(&[("c".to_owned(), p)]);
+        committed(&p, 40, Duration::from_millis(30));
+        committed(&p, 2, Duration::from_millis(3));
+        PositionsMoved {
+            stored: BTreeMap::from([(("t\"1".to_owned(), 0), 90)]),
+        }
+        .emit(&p);
+        p.ends().lock().unwrap().insert(("t\"1".to_owned(), 0), 100);
+        let text = text(vec![Held {
+            name: "c".into(),
+            connector: "c".into(),
+            progress: p,
+        }]);
+        for line in [
+            "# TYPE inlet_rows_total counter\n",
+            "inlet_rows_total{connector=\"c\"} 42\n",
+            "inlet_bytes_total{connector=\"c\"} 420\n",
+            "inlet_batches_total{connector=\"c\"} 2\n",
+            "inlet_restarts_total{connector=\"c\"} 0\n",
+            "# TYPE inlet_batch_seconds histogram\n",
+            "inlet_batch_seconds_bucket{connector=\"c\",le=\"0.005\"} 1\n",
+            "inlet_batch_seconds_bucket{connector=\"c\",le=\"0.025\"} 1\n",
+            "inlet_batch_seconds_bucket{connector=\"c\",le=\"0.05\"} 2\n",
+            "inlet_batch_seconds_bucket{connector=\"c\",le=\"+Inf\"} 2\n",
+            "inlet_batch_seconds_sum{connector=\"c\"} 0.033\n",
+            "inlet_batch_seconds_count{connector=\"c\"} 2\n",
+            "# TYPE inlet_lag_records gauge\n",
+            "inlet_lag_records{connector=\"c\",topic=\"t\\\"1\",partition=\"0\"} 10\n",
+        ] {
+            assert!(text.contains(line), "{line:?} not in:\n{text}");
+        }
+    }
+
+    #[test]
+    fn the_tasks_of_one_connector_are_one_series_of_their_sums() {
+        let (a, b) = (Arc::new(Progress::default()), Arc::new(Progress::default()));
+        committed(&a, 5, Duration::from_millis(1));
+        committed(&b, 7, Duration::from_millis(2));
+        let held = |name: &str, progress: &Arc<Progress>| Held {
+            name: name.into(),
+            connector: "orders".into(),
+            progress: progress.clone(),
+        };
+        let text = text(vec![held("orders/0", &a), held("orders/1", &b)]);
+        assert_eq!(
+            text.matches("inlet_rows_total{").count(),
+            1,
+            "one series per connector:\n{text}"
+        );
         assert!(
-            text.contains("inlet_rows_total{connector=\"c\"} 42\n"),
+            text.contains("inlet_rows_total{connector=\"orders\"} 12\n"),
             "{text}"
         );
         assert!(
-            text.contains("inlet_batch_seconds_bucket{connector=\"c\",le=\"0.01\"} 1\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains("inlet_batch_seconds_bucket{connector=\"c\",le=\"0.05\"} 2\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains("inlet_batch_seconds_count{connector=\"c\"} 2\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains(
-                "inlet_lag_records{connector=\"c\",topic=\"t\\\"1\",partition=\"0\"} 10\n"
-            ),
+            text.contains("inlet_batch_seconds_count{connector=\"orders\"} 2\n"),
             "{text}"
         );
     }

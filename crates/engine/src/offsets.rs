@@ -7,10 +7,11 @@
 //! only.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use inlet_kafka::StoredOffsets;
 use inlet_postgres::{DatabaseConfig, load_offsets};
+
+use crate::backoff::RETRIES;
 
 /// Reads `inlet.offsets` for one connector.
 pub(crate) struct DbOffsets {
@@ -33,7 +34,7 @@ impl StoredOffsets for DbOffsets {
 impl DbOffsets {
     /// [`StoredOffsets::load`], blocking the calling thread until it has an answer.
     fn load_blocking(&self, topic: &str) -> HashMap<i32, i64> {
-        let mut delay = Duration::from_millis(200);
+        let mut backoff = RETRIES;
         loop {
             let attempt = std::thread::scope(|scope| {
                 scope
@@ -56,9 +57,9 @@ impl DbOffsets {
             match attempt {
                 Ok(offsets) => return offsets,
                 Err(e) => {
+                    let delay = backoff.next_delay();
                     tracing::warn!(%topic, error = %e, retry_in = ?delay, "cannot read the stored offsets");
                     std::thread::sleep(delay);
-                    delay = (delay * 2).min(Duration::from_secs(10));
                 }
             }
         }

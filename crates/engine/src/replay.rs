@@ -5,14 +5,13 @@
 
 use std::io::Read;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use inlet_postgres::load_offsets;
 use inlet_registry::RegistryClient;
 use tokio::sync::watch;
 
 use crate::connector::{Connector, FileSource, Run, RunError};
-use crate::metrics::Progress;
+use crate::progress::Progress;
 use crate::record_file::RecordFileReader;
 
 /// What a replay stored.
@@ -87,12 +86,13 @@ impl Connector {
         let setup = started.elapsed();
         let mut run = Run::new(&self, source, registry, targets, progress.clone(), pause);
         run.run(&mut shutdown, &mut Some(client)).await?;
+        let counts = progress.counts();
         Ok(ReplaySummary {
             records: run.source.records,
             skipped: run.source.skipped,
-            rows: progress.rows.load(Ordering::Relaxed),
-            dead_letters: progress.dead_letters.load(Ordering::Relaxed),
-            batches: progress.batches.load(Ordering::Relaxed),
+            rows: counts.rows,
+            dead_letters: counts.dead_letters,
+            batches: counts.batches,
             setup,
         })
     }

@@ -16,9 +16,10 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot, watch};
 use tracing::Instrument as _;
 
+use crate::backoff::RESTARTS;
 use crate::config::{ConnectorConfig, RawConnector};
 use crate::connector::{Connector, Control};
-use crate::metrics::Progress;
+use crate::progress::Progress;
 
 /// A connector's or a task's state, as Kafka Connect names them (`GET
 /// /connectors/{name}/status`): the one list of states, from the supervisor to the
@@ -43,7 +44,7 @@ pub enum ConnectorState {
 }
 
 impl ConnectorState {
-    /// Every state.
+    /// Every state, in the order above.
     pub const ALL: [ConnectorState; 6] = [
         ConnectorState::Unassigned,
         ConnectorState::Running,
@@ -129,6 +130,18 @@ pub struct SchemaStatus {
     pub unstored_fields: Vec<String>,
 }
 
+/// A connector or task a [`Supervisor`] holds, with its statistics.
+#[derive(Debug, Clone)]
+pub struct Held {
+    /// The name it is known by here: the connector's, or a task's (`orders/0`, see
+    /// [`Supervisor::start_task`]).
+    pub name: String,
+    /// The connector it runs (of a task: the connector the task is one of).
+    pub connector: String,
+    /// Its statistics.
+    pub progress: Arc<Progress>,
+}
+
 /// A supervisor's refusal.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -146,10 +159,6 @@ pub enum SupervisorError {
         name: String,
     },
 }
-
-/// Backoff between restarts after retriable errors: doubled from the first to the last.
-const RESTART_FIRST: Duration = Duration::from_secs(1);
-const RESTART_MAX: Duration = Duration::from_secs(60);
 
 /// How often the rows-per-second sample is taken, and how many are kept.
 const SAMPLE_EVERY: Duration = Duration::from_secs(1);
@@ -181,6 +190,8 @@ struct Shared {
 }
 
 struct Handle {
+    /// The connector it runs (for a task, `key` is `<connector>/<task>`).
+    connector: String,
     commands: mpsc::UnboundedSender<Command>,
     shared: Arc<Shared>,
     task: tokio::task::JoinHandle<()>,
@@ -286,6 +297,7 @@ impl Supervisor {
             samples: Mutex::new(VecDeque::new()),
         });
         let (commands, receiver) = mpsc::unbounded_channel();
+        let connector = config.name().to_owned();
         // Counted before its task starts, which reads the count.
         self.consumers.store(
             (connectors.len() + 1).max(self.expected.load(Ordering::Relaxed)),
@@ -307,6 +319,7 @@ impl Supervisor {
         connectors.insert(
             name,
             Handle {
+                connector,
                 commands,
                 shared,
                 task,
@@ -410,11 +423,15 @@ impl Supervisor {
             .collect()
     }
 
-    /// The connectors' counters, by name (for `/metrics`).
-    pub fn progress(&self) -> Vec<(String, Arc<Progress>)> {
+    /// What runs here and its statistics, by name (for `/metrics`).
+    pub fn progress(&self) -> Vec<Held> {
         self.lock()
             .iter()
-            .map(|(name, handle)| (name.clone(), handle.shared.progress.clone()))
+            .map(|(name, handle)| Held {
+                name: name.clone(),
+                connector: handle.connector.clone(),
+                progress: handle.shared.progress.clone(),
+            })
             .collect()
     }
 
@@ -461,53 +478,42 @@ impl Supervisor {
             .map(|p| p.clone())
             .unwrap_or(Phase::Started);
         let paused = shared.paused.lock().map(|p| *p).unwrap_or(false);
-        let consuming = progress.consuming.load(Ordering::Relaxed);
+        let consuming = progress.consuming();
         let (state, trace) = match phase {
             Phase::Failed(reason) => (ConnectorState::Failed, Some(reason)),
             Phase::Restarting(reason) => (ConnectorState::Restarting, reason),
             Phase::Stopped => (ConnectorState::Stopped, None),
-            Phase::Started if progress.paused.load(Ordering::Relaxed) || (paused && !consuming) => {
+            Phase::Started if progress.paused() || (paused && !consuming) => {
                 (ConnectorState::Paused, None)
             }
             Phase::Started if consuming => (ConnectorState::Running, None),
             Phase::Started => (ConnectorState::Unassigned, None),
         };
-        let stored = progress
-            .stored
-            .lock()
-            .map(|s| s.clone())
-            .unwrap_or_default();
-        let ends = progress.ends.lock().map(|e| e.clone()).unwrap_or_default();
         let partitions = if consuming {
-            stored
+            progress
+                .partitions()
                 .into_iter()
-                .map(|((topic, partition), next)| {
-                    let end = ends.get(&(topic.clone(), partition)).copied();
-                    PartitionStatus {
-                        topic,
-                        partition,
-                        next_offset: next,
-                        last_stable_offset: end,
-                        lag: end.map(|end| (end - next).max(0)),
-                    }
+                .map(|((topic, partition), next, end)| PartitionStatus {
+                    topic,
+                    partition,
+                    next_offset: next,
+                    last_stable_offset: end,
+                    lag: end.map(|end| (end - next).max(0)),
                 })
                 .collect()
         } else {
             Vec::new()
         };
         let schemas = progress
-            .schemas
-            .lock()
-            .map(|s| {
-                s.iter()
-                    .map(|((topic, id), unstored)| SchemaStatus {
-                        topic: topic.clone(),
-                        schema_id: *id,
-                        unstored_fields: unstored.clone(),
-                    })
-                    .collect()
+            .schemas()
+            .into_iter()
+            .map(|((topic, schema_id), unstored_fields)| SchemaStatus {
+                topic,
+                schema_id,
+                unstored_fields,
             })
-            .unwrap_or_default();
+            .collect();
+        let counts = progress.counts();
         ConnectorStatus {
             name: name.to_owned(),
             state,
@@ -515,10 +521,10 @@ impl Supervisor {
             worker_id: self.worker_id.clone(),
             partitions,
             rows_per_second: rate(shared),
-            rows: progress.rows.load(Ordering::Relaxed),
-            dead_letters: progress.dead_letters.load(Ordering::Relaxed),
-            batches: progress.batches.load(Ordering::Relaxed),
-            last_error: progress.last_error.lock().ok().and_then(|e| e.clone()),
+            rows: counts.rows,
+            dead_letters: counts.dead_letters,
+            batches: counts.batches,
+            last_error: progress.last_error(),
             held_up_by: progress.recent_error(Duration::from_secs(60)),
             schemas,
         }
@@ -540,7 +546,7 @@ fn rate(shared: &Shared) -> f64 {
 
 fn sample(shared: &Shared) {
     if let Ok(mut samples) = shared.samples.lock() {
-        samples.push_back((Instant::now(), shared.progress.rows.load(Ordering::Relaxed)));
+        samples.push_back((Instant::now(), shared.progress.rows()));
         while samples.len() > SAMPLES {
             samples.pop_front();
         }
@@ -561,7 +567,7 @@ fn set_phase(shared: &Shared, phase: Phase, changes: &watch::Sender<u64>) {
         Phase::Stopped => ("STOPPED", None),
         Phase::Failed(reason) => ("FAILED", Some(reason.as_str())),
     };
-    crate::events::StateChanged { to, reason }.emit(&shared.progress);
+    crate::progress::events::StateChanged { to, reason }.emit(&shared.progress);
     if let Ok(mut p) = shared.phase.lock() {
         *p = phase;
     }
@@ -575,6 +581,14 @@ enum Definition {
 }
 
 impl Definition {
+    /// The connector's name.
+    fn name(&self) -> &str {
+        match self {
+            Definition::Checked(config) => &config.name,
+            Definition::Raw(raw) => &raw.name,
+        }
+    }
+
     /// The settings to start with: a raw configuration is checked now.
     fn settings(&self) -> Result<ConnectorConfig, String> {
         match self {
@@ -605,20 +619,16 @@ async fn supervise(
     changes: watch::Sender<u64>,
     consumers: Arc<AtomicUsize>,
 ) {
-    let name = match &definition {
-        Definition::Checked(config) => config.name.clone(),
-        Definition::Raw(raw) => raw.name.clone(),
-    };
+    let name = definition.name().to_owned();
     let initially_paused = shared.paused.lock().map(|p| *p).unwrap_or(false);
     let (pause_tx, pause) = watch::channel(initially_paused);
-    let mut backoff = RESTART_FIRST;
+    let mut backoff = RESTARTS;
     let mut tick = tokio::time::interval(SAMPLE_EVERY);
     let mut waiters: Vec<oneshot::Sender<()>> = Vec::new();
     loop {
         let config = match definition.settings() {
             Ok(config) => config,
             Err(reason) => {
-                shared.progress.note_error(&reason);
                 set_phase(&shared, Phase::Failed(reason), &changes);
                 if !wait_for_start(&mut commands, &pause_tx, true).await {
                     return;
@@ -675,27 +685,24 @@ async fn supervise(
         };
         clear_samples(&shared);
         // A run that lasted starts the backoff over: its failure is not one of a series.
-        if started.elapsed() >= RESTART_MAX {
-            backoff = RESTART_FIRST;
+        if started.elapsed() >= backoff.max() {
+            backoff.reset();
         }
         let failure = match result {
             Ok(Ok(())) => None,
-            Ok(Err(e)) => {
-                shared.progress.note_error(&e);
-                Some((e.to_string(), e.is_retriable()))
-            }
+            // The run noted its error as it ended.
+            Ok(Err(e)) => Some((e.to_string(), e.is_retriable())),
             Err(e) => Some((format!("connector {name}: its task failed: {e}"), false)),
         };
         match (asked, failure) {
             (Asked::Restart, _) => {
-                backoff = RESTART_FIRST;
+                backoff.reset();
                 continue;
             }
             (_, Some((reason, true))) if asked == Asked::Nothing => {
                 set_phase(&shared, Phase::Restarting(Some(reason)), &changes);
-                let wait = tokio::time::sleep(backoff);
+                let wait = tokio::time::sleep(backoff.next_delay());
                 tokio::pin!(wait);
-                backoff = (backoff * 2).min(RESTART_MAX);
                 // A stop while waiting is a stop; anything else restarts it now or later.
                 let stopped = loop {
                     tokio::select! {
@@ -728,7 +735,7 @@ async fn supervise(
         if !wait_for_start(&mut commands, &pause_tx, failed).await {
             return;
         }
-        backoff = RESTART_FIRST;
+        backoff.reset();
     }
 }
 

@@ -17,6 +17,7 @@ pub mod admin;
 pub mod connectors;
 pub mod console;
 pub mod dead_letters;
+pub mod metrics;
 pub mod openapi;
 pub mod plugins;
 pub mod web;
@@ -97,6 +98,8 @@ pub(crate) struct Inner {
     pub(crate) database: DatabaseConfig,
     pub(crate) worker_id: String,
     pub(crate) supervisor: Arc<Supervisor>,
+    /// The families `/metrics` answers with (read from the supervisor at each scrape).
+    pub(crate) metrics: prometheus_client::registry::Registry,
     /// Connectors defined in the configuration file (`--config`): shown, not changed.
     pub(crate) files: BTreeMap<String, RawConnector>,
     /// The file they are defined in, for the message that refuses a change.
@@ -159,11 +162,13 @@ impl App {
             .max_size(8)
             .build()
             .map_err(|e| e.to_string())?;
+        let metrics = metrics::registry(&worker_id, supervisor.clone());
         Ok(App(Arc::new(Inner {
             pool,
             database,
             worker_id,
             supervisor,
+            metrics,
             files: files.into_iter().map(|c| (c.name.clone(), c)).collect(),
             file,
             tokens: options.tokens,
@@ -390,6 +395,7 @@ pub fn router(app: App) -> axum::Router {
         .merge(console::routes())
         .merge(dead_letters::routes())
         .merge(admin::routes())
+        .merge(metrics::routes())
         .route("/console/{*file}", axum::routing::get(web::file))
         .route(
             "/openapi.json",

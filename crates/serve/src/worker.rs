@@ -63,6 +63,13 @@ pub fn task_key(connector: &str, task: i32) -> String {
     format!("{connector}/{task}")
 }
 
+/// The connector and task of a supervisor's name for a task ([`task_key`]); None for a
+/// name that is not one (a connector of the configuration file runs under its own name).
+pub fn parse_task_key(key: &str) -> Option<(&str, i32)> {
+    let (connector, task) = key.rsplit_once('/')?;
+    Some((connector, task.parse().ok()?))
+}
+
 /// A worker: its id (`host:port`), the database it coordinates through (the one its
 /// connectors write into), and the supervisor its tasks run in.
 pub struct Worker {

@@ -927,3 +927,81 @@ async fn the_table_step_refuses_a_table_too_wide_for_postgresql() {
             .unwrap();
     }
 }
+
+/// `GET /metrics` of an API whose tokens are `tokens` (none: open, on loopback).
+async fn metrics_with(
+    tokens: inlet_serve::auth::Tokens,
+    authorization: Option<&str>,
+) -> (StatusCode, Option<String>, String) {
+    let db = TestDatabase::create("metrics").await;
+    let database = DatabaseConfig::parse(db.url()).unwrap();
+    let app = App::new(
+        database,
+        "127.0.0.1:8083".into(),
+        Arc::new(Supervisor::new("127.0.0.1:8083")),
+        Vec::new(),
+        None,
+        ApiOptions {
+            tokens,
+            ..ApiOptions::default()
+        },
+    )
+    .unwrap();
+    let mut request = Request::get("/metrics");
+    if let Some(authorization) = authorization {
+        request = request.header("authorization", authorization);
+    }
+    let response = router(app)
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|t| t.to_str().unwrap().to_owned());
+    let body = axum::body::to_bytes(response.into_body(), 1024 * 1024)
+        .await
+        .unwrap();
+    (
+        status,
+        content_type,
+        String::from_utf8_lossy(&body).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_are_read_with_a_read_token_refused_without_one_and_open_without_tokens() {
+    let file = std::env::temp_dir().join(inlet_testkit::unique("tokens"));
+    std::fs::write(&file, "grafana read grafana-token\n").unwrap();
+    let tokens = inlet_serve::auth::Tokens::load(Some(&file), Some("admin-token")).unwrap();
+    std::fs::remove_file(&file).unwrap();
+
+    let (code, content_type, text) =
+        metrics_with(tokens.clone(), Some("Bearer grafana-token")).await;
+    assert_eq!(code, StatusCode::OK, "{text}");
+    assert_eq!(
+        content_type.as_deref(),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
+    // The families of `inlet run --metrics` and this worker's own, with no task yet.
+    for line in [
+        "# TYPE inlet_rows_total counter\n",
+        "# TYPE inlet_batch_seconds histogram\n",
+        "# TYPE inlet_lag_records gauge\n",
+        "# TYPE inlet_task_state gauge\n",
+        "inlet_worker_tasks{worker=\"127.0.0.1:8083\"} 0\n",
+        "inlet_worker_connectors_running{worker=\"127.0.0.1:8083\"} 0\n",
+    ] {
+        assert!(text.contains(line), "{line:?} not in:\n{text}");
+    }
+    let (code, _, _) = metrics_with(tokens.clone(), Some("Bearer admin-token")).await;
+    assert_eq!(code, StatusCode::OK);
+    let (code, _, body) = metrics_with(tokens.clone(), None).await;
+    assert_eq!(code, StatusCode::UNAUTHORIZED, "{body}");
+    let (code, _, body) = metrics_with(tokens, Some("Bearer guessed")).await;
+    assert_eq!(code, StatusCode::UNAUTHORIZED, "{body}");
+    let (code, _, text) = metrics_with(inlet_serve::auth::Tokens::default(), None).await;
+    assert_eq!(code, StatusCode::OK, "{text}");
+    assert!(text.contains("# TYPE inlet_worker_tasks gauge\n"), "{text}");
+}

@@ -3,6 +3,7 @@
 //! from their stored offsets after a fence.
 
 use super::*;
+use crate::progress::events::{Paused, PositionsMoved, Resumed};
 
 impl<S: RecordSource> Run<'_, S> {
     /// Paused, with nothing in flight, until resumed or stopped: the source stops fetching,
@@ -12,8 +13,7 @@ impl<S: RecordSource> Run<'_, S> {
         &mut self,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<(), RunError> {
-        tracing::info!(connector = %self.name(), "paused");
-        self.progress.paused.store(true, Ordering::Relaxed);
+        Paused.emit(&self.progress);
         let pause = &mut self.pause;
         let resume = async {
             loop {
@@ -25,10 +25,10 @@ impl<S: RecordSource> Run<'_, S> {
         };
         let result = self.source.pause_until(resume).await;
         self.publish_positions();
-        self.progress.paused.store(false, Ordering::Relaxed);
-        if !*shutdown.borrow() {
-            tracing::info!(connector = %self.name(), "resumed");
+        Resumed {
+            stopping: *shutdown.borrow(),
         }
+        .emit(&self.progress);
         result
     }
 
@@ -39,7 +39,10 @@ impl<S: RecordSource> Run<'_, S> {
             if changes.rebalanced {
                 Rebalanced.emit(&self.progress);
             }
-            self.progress.set_stored(self.source.positions());
+            PositionsMoved {
+                stored: self.source.positions(),
+            }
+            .emit(&self.progress);
         }
     }
 

@@ -1,23 +1,20 @@
-//! Retrying what may come back: a database connection with backoff, and waiting that a
-//! stop cuts short.
+//! Retrying what may come back: a database connection with backoff ([`RETRIES`]), and
+//! waiting that a stop cuts short.
 
 use super::*;
 
-/// Backoff between retries of the database or the registry.
-pub(super) const RETRY_START: Duration = Duration::from_millis(200);
-pub(super) const RETRY_MAX: Duration = Duration::from_secs(10);
-
-/// A connection, retried with backoff; None if shut down meanwhile.
+/// A connection, retried with backoff ([`RETRIES`]); None if shut down meanwhile.
 pub(super) async fn connect(
     database: &DatabaseConfig,
     shutdown: &mut watch::Receiver<bool>,
     progress: &Progress,
 ) -> Option<tokio_postgres::Client> {
-    let mut delay = RETRY_START;
+    let mut backoff = RETRIES;
     loop {
         match database.connect().await {
             Ok(client) => return Some(client),
             Err(e) => {
+                let delay = backoff.next_delay();
                 Retried {
                     what: "connecting to the database",
                     error: &e,
@@ -27,7 +24,6 @@ pub(super) async fn connect(
                 if wait(shutdown, delay).await {
                     return None;
                 }
-                delay = (delay * 2).min(RETRY_MAX);
             }
         }
     }

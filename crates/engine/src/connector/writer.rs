@@ -45,7 +45,7 @@ pub(super) async fn write_with_retries(
     mut shutdown: watch::Receiver<bool>,
     progress: &Progress,
 ) -> Written {
-    let mut delay = RETRY_START;
+    let mut backoff = RETRIES;
     loop {
         if client
             .as_ref()
@@ -75,6 +75,7 @@ pub(super) async fn write_with_retries(
                 };
             }
             Err(e) if e.is_retriable() => {
+                let delay = backoff.next_delay();
                 Retried {
                     what: "writing a batch",
                     error: &e,
@@ -89,7 +90,6 @@ pub(super) async fn write_with_retries(
                         elapsed: Duration::ZERO,
                     };
                 }
-                delay = (delay * 2).min(RETRY_MAX);
             }
             Err(source) => {
                 return Written {

@@ -79,6 +79,7 @@ pub fn document() -> &'static str {
         doc.merge(super::console::Api::openapi());
         doc.merge(super::dead_letters::Api::openapi());
         doc.merge(super::admin::Api::openapi());
+        doc.merge(super::metrics::Api::openapi());
         // The shared answers, on the merged paths.
         utoipa::Modify::modify(&Shared, &mut doc);
         doc.to_pretty_json().unwrap_or_default() + "\n"

@@ -1,12 +1,14 @@
 //! The events that matter in a connector's life, one type each. Emitting one both logs it
 //! and counts it in the connector's [`Progress`], so that a metric cannot go dead without
-//! its log line going with it (and the other way round). Log lines carry the connector's
-//! name through the span the supervisor runs it in.
+//! its log line going with it (and the other way round); they are `Progress`'s only
+//! writers. Log lines carry the connector's name through the span the supervisor runs it
+//! in.
 
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use crate::metrics::Progress;
-use std::sync::atomic::Ordering;
+use super::Progress;
 
 /// A batch committed: its rows, dead letters and offsets in one transaction.
 pub(crate) struct BatchCommitted {
@@ -102,7 +104,9 @@ pub(crate) struct SchemaSeen<'a> {
 impl SchemaSeen<'_> {
     pub(crate) fn emit(self, progress: &Progress) {
         tracing::info!(topic = %self.topic, schema_id = self.schema_id, unstored = ?self.unstored, "schema met");
-        progress.note_schema(self.topic, self.schema_id, self.unstored);
+        if let Ok(mut schemas) = progress.schemas.lock() {
+            schemas.insert((self.topic.to_owned(), self.schema_id), self.unstored);
+        }
     }
 }
 
@@ -134,5 +138,106 @@ impl StateChanged<'_> {
         if self.to == "RESTARTING" {
             progress.restarts.fetch_add(1, Ordering::Relaxed);
         }
+        // What a run stopped for is noted when it ends (RunEnded); a configuration that
+        // does not check, or a task that panicked, only here.
+        if let ("FAILED", Some(reason)) = (self.to, self.reason) {
+            progress.note_error(&reason);
+        }
+    }
+}
+
+/// The connector prepared its tables and subscribed: it consumes (RUNNING unless paused).
+pub(crate) struct Consuming<'a> {
+    /// Its consumer group.
+    pub(crate) group: &'a str,
+    /// The topics it subscribed to.
+    pub(crate) topics: &'a [String],
+}
+
+impl Consuming<'_> {
+    pub(crate) fn emit(self, progress: &Progress) {
+        tracing::info!(group = %self.group, topics = ?self.topics, "running");
+        progress.consuming.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A run of the connector ended, stopped as asked or by `error`: it consumes no more,
+/// holds no partition, and the error (if any) is the last one met.
+pub(crate) struct RunEnded<'a> {
+    /// Why it stopped, when not as asked.
+    pub(crate) error: Option<&'a dyn std::fmt::Display>,
+}
+
+impl RunEnded<'_> {
+    pub(crate) fn emit(self, progress: &Progress) {
+        match self.error {
+            Some(error) => {
+                tracing::debug!(%error, "run ended");
+                progress.note_error(error);
+            }
+            None => tracing::debug!("run ended"),
+        }
+        progress.consuming.store(false, Ordering::Relaxed);
+        progress.paused.store(false, Ordering::Relaxed);
+        // The partitions were this run's: a restart learns its own from the rebalance.
+        if let Ok(mut stored) = progress.stored.lock() {
+            stored.clear();
+        }
+    }
+}
+
+/// The connector paused: the batch in flight is written, its partitions fetch nothing.
+pub(crate) struct Paused;
+
+impl Paused {
+    pub(crate) fn emit(self, progress: &Progress) {
+        tracing::info!("paused");
+        progress.paused.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The connector resumed (or stops while paused, when `stopping`): it reads on from the
+/// stored offsets.
+pub(crate) struct Resumed {
+    /// It resumes only to stop (no log line then).
+    pub(crate) stopping: bool,
+}
+
+impl Resumed {
+    pub(crate) fn emit(self, progress: &Progress) {
+        if !self.stopping {
+            tracing::info!("resumed");
+        }
+        progress.paused.store(false, Ordering::Relaxed);
+    }
+}
+
+/// The positions of the partitions held moved (a commit, a placement, a seek): the stored
+/// next offset of each, or the position past it that holds no record, for lag.
+pub(crate) struct PositionsMoved {
+    /// (topic, partition) → that offset.
+    pub(crate) stored: BTreeMap<(String, i32), i64>,
+}
+
+impl PositionsMoved {
+    pub(crate) fn emit(self, progress: &Progress) {
+        tracing::trace!(partitions = self.stored.len(), "positions moved");
+        if let Ok(mut stored) = progress.stored.lock() {
+            *stored = self.stored;
+        }
+    }
+}
+
+/// Kafka warned of something it retries (a broker that does not answer, a TLS handshake
+/// that fails, a topic that does not exist yet; inlet-kafka logs it): the last error met.
+pub(crate) struct KafkaWarned<'a> {
+    /// The warning.
+    pub(crate) warning: &'a str,
+}
+
+impl KafkaWarned<'_> {
+    pub(crate) fn emit(self, progress: &Progress) {
+        tracing::debug!(warning = %self.warning, "Kafka warned");
+        progress.note_error(&self.warning);
     }
 }

@@ -328,7 +328,7 @@ where
 }
 
 /// A configuration as a body takes one: Kafka Connect's flat map, its values strings, or
-/// numbers and booleans taken as their text ([`crate::flat::strings`]).
+/// numbers and booleans taken as their text.
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[schema(value_type = BTreeMap<String, String>)]
 pub struct ConfigBody(

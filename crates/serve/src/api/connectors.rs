@@ -25,30 +25,33 @@ use crate::flat::{self, FlatConfig, PLUGIN_CLASS};
 
 /// The OpenAPI paths of this module ([`super::openapi`]).
 #[derive(OpenApi)]
-#[openapi(paths(
-    root,
-    health,
-    list,
-    create,
-    info,
-    delete,
-    config,
-    put_config,
-    patch_config,
-    status,
-    tasks,
-    task_status,
-    task_restart,
-    pause,
-    resume,
-    stop,
-    restart,
-    topics,
-    reset_topics,
-    offsets,
-    alter_offsets,
-    reset_offsets
-))]
+#[openapi(
+    components(schemas(Expand)),
+    paths(
+        root,
+        health,
+        list,
+        create,
+        info,
+        delete,
+        config,
+        put_config,
+        patch_config,
+        status,
+        tasks,
+        task_status,
+        task_restart,
+        pause,
+        resume,
+        stop,
+        restart,
+        topics,
+        reset_topics,
+        offsets,
+        alter_offsets,
+        reset_offsets
+    )
+)]
 pub(super) struct Api;
 
 pub(super) fn routes() -> axum::Router<App> {
@@ -1178,7 +1181,7 @@ async fn resume(
 }
 
 /// Stops a connector: 204 once its tasks have committed, stopped and left the group (or
-/// after [`STOP_WAIT`], when a worker is slow to): offsets can be changed then.
+/// after 30 s, when a worker is slow to): offsets can be changed then.
 #[utoipa::path(put, path = "/connectors/{name}/stop", params(Named), responses(
     (status = 204, description = "Stopped."),
 ))]

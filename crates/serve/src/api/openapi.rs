@@ -7,7 +7,7 @@
 use std::sync::LazyLock;
 
 use utoipa::OpenApi;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{RefOr, Response, ResponseBuilder};
 
 use super::ErrorBody;
@@ -38,6 +38,11 @@ impl utoipa::Modify for Shared {
             "basic",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
         );
+        // A token, as a Bearer or as basic auth's password (the open paths say `[{}]`).
+        openapi.security = Some(vec![
+            SecurityRequirement::new("bearer", Vec::<String>::new()),
+            SecurityRequirement::new("basic", Vec::<String>::new()),
+        ]);
         let error: RefOr<Response> = ResponseBuilder::new()
             .description("Refused or failed: the status, and a message that says what to do.")
             .content(
@@ -82,9 +87,23 @@ pub fn document() -> &'static str {
         doc.merge(super::metrics::Api::openapi());
         // The shared answers, on the merged paths.
         utoipa::Modify::modify(&Shared, &mut doc);
-        doc.to_pretty_json().unwrap_or_default() + "\n"
+        let mut json = serde_json::to_value(&doc).unwrap_or_default();
+        unreferenced_schemas_dropped(&mut json);
+        serde_json::to_string_pretty(&json).unwrap_or_default() + "\n"
     });
     &DOCUMENT
+}
+
+/// Drops the component schemas nothing refers to (a map written inline is also collected
+/// under its type's name).
+fn unreferenced_schemas_dropped(doc: &mut serde_json::Value) {
+    let text = doc.to_string();
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(|s| s.as_object_mut())
+    {
+        schemas.retain(|name, _| text.contains(&format!("\"#/components/schemas/{name}\"")));
+    }
 }
 
 #[cfg(test)]

@@ -105,7 +105,7 @@ pub struct ConnectorStatus {
 }
 
 /// Where a partition held by this worker stands.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct PartitionStatus {
     /// The topic.
     pub topic: String,
@@ -120,7 +120,7 @@ pub struct PartitionStatus {
 }
 
 /// A value schema met, and what of it is not stored.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct SchemaStatus {
     /// The topic.
     pub topic: String,

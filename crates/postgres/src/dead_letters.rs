@@ -9,7 +9,7 @@ use crate::batch::{Batch, EntryKind, WriteMode};
 use crate::error::{Error, Result};
 
 /// A dead letter, without its raw key and value (their sizes instead).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct DeadLetter {
     /// Its id (pages go by it).
     pub id: i64,
@@ -25,7 +25,10 @@ pub struct DeadLetter {
     pub key_bytes: Option<i32>,
     /// The raw value's size in bytes (None: a tombstone).
     pub value_bytes: Option<i32>,
-    /// The headers, as a JSON array of `{"key", "value"}`.
+    /// The headers, as a JSON array of `{"key", "value"}` (serialized as that JSON, not a
+    /// string of it).
+    #[serde(serialize_with = "as_json")]
+    #[schema(value_type = Option<Vec<Object>>)]
     pub headers: Option<String>,
     /// The value's schema id, when it had a frame.
     pub schema_id: Option<i64>,
@@ -43,6 +46,16 @@ pub struct DeadLetter {
     pub replayed_at: Option<String>,
     /// How many replays were tried.
     pub replays: i32,
+}
+
+/// JSON text as the JSON it holds (null when it is not JSON).
+fn as_json<S: serde::Serializer>(
+    text: &Option<String>,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    let value: Option<serde_json::Value> =
+        text.as_deref().and_then(|t| serde_json::from_str(t).ok());
+    serde::Serialize::serialize(&value, serializer)
 }
 
 /// Which dead letters a page holds.
@@ -250,7 +263,7 @@ pub async fn load_dead_letters(
 }
 
 /// What a replayed dead letter became.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Replayed {
     /// Stored as a row (or its delete applied), and marked replayed.

@@ -60,16 +60,16 @@ impl deadpool::managed::Manager for Connections {
 /// second over the last minute, per partition its stored offset, last stable offset and
 /// lag, the schemas met with the fields not stored, the last error, and what holds it up
 /// now (an error of the last minute with no batch committed since).
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TaskMetrics {
-    rows: u64,
-    dead_letters: u64,
-    batches: u64,
-    rows_per_second: f64,
-    partitions: Vec<inlet_engine::PartitionStatus>,
-    schemas: Vec<inlet_engine::SchemaStatus>,
-    last_error: Option<String>,
-    held_up_by: Option<String>,
+    pub(crate) rows: u64,
+    pub(crate) dead_letters: u64,
+    pub(crate) batches: u64,
+    pub(crate) rows_per_second: f64,
+    pub(crate) partitions: Vec<inlet_engine::PartitionStatus>,
+    pub(crate) schemas: Vec<inlet_engine::SchemaStatus>,
+    pub(crate) last_error: Option<String>,
+    pub(crate) held_up_by: Option<String>,
 }
 
 impl TaskMetrics {

@@ -19,7 +19,7 @@ pub const MAX_NAME: usize = 200;
 
 /// One logger's level and when it was last set (milliseconds since the Unix epoch; None:
 /// as the process started).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct LoggerLevel {
     /// `TRACE`, `DEBUG`, `INFO`, `WARN`, `ERROR` or `OFF`.
     pub level: String,

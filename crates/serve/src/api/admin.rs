@@ -1,21 +1,31 @@
 //! `/admin/loggers`: this worker's log levels, as Kafka Connect's `LoggingResource` shows
 //! and sets them ([`crate::loggers`]).
 
+use std::collections::BTreeMap;
+
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
-use super::{ApiError, App};
-use crate::loggers::{LoggerError, Loggers};
+use super::{ApiError, App, Body, Shape};
+use crate::loggers::{LoggerError, LoggerLevel, Loggers};
 
 /// The OpenAPI paths of this module ([`super::openapi`]).
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(list, level, set))]
 pub(super) struct Api;
+
+/// The path of a logger.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct Logger {
+    /// `root`, or a tracing target (`inlet_serve::worker`).
+    #[allow(dead_code)]
+    logger: String,
+}
 
 pub(super) fn routes() -> axum::Router<App> {
     axum::Router::new()
@@ -32,42 +42,63 @@ fn loggers(app: &App) -> Result<&Loggers, ApiError> {
     })
 }
 
-/// `GET /admin/loggers`: every logger with a level of its own, `root` among them:
-/// `{"root": {"level": "INFO", "last_modified": null}, …}`.
-async fn list(State(app): State<App>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(loggers(&app)?.all())))
+/// Every logger with a level of its own, `root` among them: `{"root": {"level": "INFO",
+/// "last_modified": null}, …}`.
+#[utoipa::path(get, path = "/admin/loggers", responses(
+    (status = 200, description = "Logger → its level.", body = BTreeMap<String, LoggerLevel>),
+))]
+async fn list(State(app): State<App>) -> Result<Json<BTreeMap<String, LoggerLevel>>, ApiError> {
+    Ok(Json(loggers(&app)?.all()))
 }
 
-/// `GET /admin/loggers/{logger}`: the level it logs at (its own or its nearest parent's).
+/// The level a logger logs at (its own or its nearest parent's).
+#[utoipa::path(get, path = "/admin/loggers/{logger}", params(Logger), responses(
+    (status = 200, description = "Its level.", body = LoggerLevel),
+))]
 async fn level(
     State(app): State<App>,
     Path(logger): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    loggers(&app)?
-        .level(&logger)
-        .map(|level| Json(json!(level)))
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                format!("Logger {} not found.", crate::flat::shorten(&logger)),
-            )
-        })
+) -> Result<Json<LoggerLevel>, ApiError> {
+    loggers(&app)?.level(&logger).map(Json).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("Logger {} not found.", crate::flat::shorten(&logger)),
+        )
+    })
 }
 
-#[derive(Deserialize)]
-struct ScopeQuery {
+/// Where a level is set.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ScopeQuery {
+    /// `worker` (this worker; the default); `cluster` is refused.
     scope: Option<String>,
 }
 
-/// `PUT /admin/loggers/{logger}[?scope=worker]`, body `{"level": "DEBUG"}`: sets it on this
-/// worker (the targets under it included) and answers the loggers changed. Connect's
-/// `scope=cluster` is refused: each worker's levels are set on that worker.
+/// A level to set.
+#[derive(Deserialize, ToSchema)]
+pub struct SetLevel {
+    /// TRACE, DEBUG, INFO, WARN, ERROR or OFF.
+    level: Option<String>,
+}
+
+impl Shape for SetLevel {
+    const SHAPE: &'static str = "{\"level\": \"DEBUG\"}";
+}
+
+/// Sets a logger's level on this worker (the targets under it included) and answers the
+/// loggers changed. Connect's `scope=cluster` is refused: each worker's levels are set on
+/// that worker.
+#[utoipa::path(put, path = "/admin/loggers/{logger}", params(Logger, ScopeQuery),
+    request_body = SetLevel,
+    responses((status = 200, description = "The loggers changed.", body = Vec<String>)),
+)]
 async fn set(
     State(app): State<App>,
     Path(logger): Path<String>,
     Query(query): Query<ScopeQuery>,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+    Body(body): Body<SetLevel>,
+) -> Result<Json<Vec<String>>, ApiError> {
     if query
         .scope
         .as_deref()
@@ -78,9 +109,7 @@ async fn set(
             "scope=cluster is not supported: inlet's log levels are each worker's; send the PUT to each worker (scope=worker)",
         ));
     }
-    let body: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_body("{\"level\": \"DEBUG\"}", e))?;
-    let level = body["level"].as_str().ok_or_else(|| {
+    let level = body.level.as_deref().ok_or_else(|| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "Desired 'level' parameter was not specified in request.",
@@ -92,7 +121,7 @@ async fn set(
     match loggers(&app)?.set(&logger, level, now_ms) {
         Ok(changed) => {
             tracing::info!(logger = %logger, level, "log level set");
-            Ok(Json(json!(changed)))
+            Ok(Json(changed))
         }
         Err(e @ LoggerError::Level(_)) => Err(ApiError::new(StatusCode::NOT_FOUND, e.to_string())),
         Err(e @ LoggerError::Name(_)) => Err(ApiError::new(StatusCode::BAD_REQUEST, e.to_string())),

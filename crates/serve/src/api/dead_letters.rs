@@ -4,21 +4,22 @@
 //! becomes a row exactly once), and their discard (audited).
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use inlet_engine::ConnectorConfig;
+use inlet_engine::{PartitionStatus, SchemaStatus};
 use inlet_postgres::control::Actor;
 use inlet_postgres::dead_letters::{
-    DeadLetterFilter, Discard, dead_letter_raw, dead_letter_reasons, dead_letters_waiting,
-    discard_dead_letters,
+    DeadLetter, DeadLetterFilter, Discard, Replayed, dead_letter_raw, dead_letter_reasons,
+    dead_letters_waiting, discard_dead_letters,
 };
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 
-use super::{ApiError, App};
+use super::{ApiError, App, Body, Shape, TaskMetrics};
 use crate::auth::Caller;
 use crate::flat::{self, FlatConfig};
 
@@ -27,8 +28,17 @@ const MAX_PAGE: i64 = 1_000;
 
 /// The OpenAPI paths of this module ([`super::openapi`]).
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(page, raw, replay, discard, metrics, partitions))]
 pub(super) struct Api;
+
+/// The path of a connector.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct Named {
+    /// The connector's name.
+    #[allow(dead_code)]
+    name: String,
+}
 
 pub(super) fn routes() -> axum::Router<App> {
     axum::Router::new()
@@ -49,13 +59,38 @@ pub(super) fn routes() -> axum::Router<App> {
         .route("/inlet/v1/connectors/{name}/partitions", get(partitions))
 }
 
-/// `GET …/partitions`: each partition of the connector's topics with its earliest and
-/// latest offsets (Kafka's watermarks, read with the connector's own credentials): where
-/// an offset reset to earliest or latest puts it.
+/// The partitions of a connector's topics, and the topics Kafka does not have.
+#[derive(Serialize, ToSchema)]
+pub struct Partitions {
+    /// Each partition's earliest and latest offset.
+    partitions: Vec<PartitionRange>,
+    /// The connector's topics the brokers do not know.
+    missing_topics: Vec<String>,
+}
+
+/// A partition's offsets (Kafka's watermarks).
+#[derive(Serialize, ToSchema)]
+pub struct PartitionRange {
+    /// The topic.
+    topic: String,
+    /// The partition, from 0.
+    partition: i32,
+    /// The earliest offset retained.
+    earliest: i64,
+    /// The offset the next record will get.
+    latest: i64,
+}
+
+/// Each partition of the connector's topics with its earliest and latest offsets (Kafka's
+/// watermarks, read with the connector's own credentials): where an offset reset to
+/// earliest or latest puts it.
+#[utoipa::path(get, path = "/inlet/v1/connectors/{name}/partitions", params(Named), responses(
+    (status = 200, description = "The partitions.", body = Partitions),
+))]
 async fn partitions(
     State(app): State<App>,
     Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Partitions>, ApiError> {
     let _turn = app.step_turn().await?;
     let config = running_config(&app, &name).await?;
     let topics: Vec<String> = config.topics.iter().map(|t| t.topic.clone()).collect();
@@ -65,26 +100,79 @@ async fn partitions(
             .await
             .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
             .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, e))?;
-    Ok(Json(
-        json!({ "partitions": bounds, "missing_topics": missing }),
-    ))
+    let partitions = bounds
+        .into_iter()
+        .map(|b| PartitionRange {
+            topic: b.topic,
+            partition: b.partition,
+            earliest: b.earliest,
+            latest: b.latest,
+        })
+        .collect();
+    Ok(Json(Partitions {
+        partitions,
+        missing_topics: missing,
+    }))
 }
 
-#[derive(Deserialize)]
-struct MetricsQuery {
+/// How far back the history goes.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MetricsQuery {
+    /// Minutes of history, 1 to 60 (default 15).
+    #[param(minimum = 1, maximum = 60)]
     minutes: Option<i32>,
 }
 
-/// `GET …/metrics[?minutes=15]`: what the live tasks last reported, summed (rows/s, rows;
-/// per partition its stored offset, last stable offset and lag; the value
-/// schemas met with their fields not stored; a task's last error and what holds one up
-/// now), the dead letters waiting (counted in the table, running or not), and per 15 s of
-/// the last minutes (at most 60) the rows/s, dead letters met and lag.
+/// A connector's figures, its tasks' summed.
+#[derive(Serialize, ToSchema)]
+pub struct ConnectorMetrics {
+    /// Rows per second over the last minute.
+    rows_per_second: f64,
+    /// Rows stored since the tasks started.
+    rows: u64,
+    /// Dead letters waiting (not replayed), counted in the table.
+    dead_letters: i64,
+    /// Records not yet stored, over every partition (null while a partition's is unknown).
+    lag: Option<i64>,
+    /// Each partition held: its stored offset, last stable offset and lag.
+    partitions: Vec<PartitionStatus>,
+    /// The value schemas met, with their fields not stored.
+    schemas: Vec<SchemaStatus>,
+    /// A task's last error.
+    last_error: Option<String>,
+    /// What holds a task up now (an error of the last minute with no batch committed since).
+    held_up_by: Option<String>,
+    /// Per 15 s of the last minutes.
+    history: Vec<Sample>,
+}
+
+/// 15 s of a connector's history.
+#[derive(Serialize, ToSchema)]
+pub struct Sample {
+    /// Its end, in milliseconds since the Unix epoch.
+    at_ms: i64,
+    /// Rows per second over it.
+    rows_per_second: f64,
+    /// Dead letters met in it.
+    dead_letters: i64,
+    /// Records not yet stored at its end.
+    lag: Option<i64>,
+}
+
+/// What the live tasks last reported, summed (rows/s, rows; per partition its stored
+/// offset, last stable offset and lag; the value schemas met with their fields not stored;
+/// a task's last error and what holds one up now), the dead letters waiting (counted in
+/// the table, running or not), and per 15 s of the last minutes (at most 60) the rows/s,
+/// dead letters met and lag.
+#[utoipa::path(get, path = "/inlet/v1/connectors/{name}/metrics", params(Named, MetricsQuery), responses(
+    (status = 200, description = "The figures.", body = ConnectorMetrics),
+))]
 async fn metrics(
     State(app): State<App>,
     Path(name): Path<String>,
     Query(query): Query<MetricsQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ConnectorMetrics>, ApiError> {
     exists(&app, &name).await?;
     let minutes = query.minutes.unwrap_or(15);
     if !(1..=60).contains(&minutes) {
@@ -93,71 +181,57 @@ async fn metrics(
             format!("minutes={minutes} is not 1 to 60"),
         ));
     }
-    let mut reports: Vec<Value> = Vec::new();
+    let mut reports: Vec<TaskMetrics> = Vec::new();
     if app.0.files.contains_key(&name)
         && let Ok(status) = app.0.supervisor.status(&name)
     {
-        reports.push(json!(super::TaskMetrics::of(&status)));
+        reports.push(TaskMetrics::of(&status));
     }
     let client = app.client().await?;
     for (_, text) in inlet_postgres::control::current_metrics(&*client, &name).await? {
-        if let Ok(v) = serde_json::from_str::<Value>(&text) {
-            reports.push(v);
+        // A report of another build's shape is left out, not an error of the page.
+        if let Ok(report) = serde_json::from_str::<TaskMetrics>(&text) {
+            reports.push(report);
         }
     }
-    let sum = |key: &str| -> f64 { reports.iter().filter_map(|r| r[key].as_f64()).sum() };
-    let partitions: Vec<Value> = reports
+    let partitions: Vec<PartitionStatus> = reports
         .iter()
-        .filter_map(|r| r["partitions"].as_array())
-        .flatten()
-        .cloned()
+        .flat_map(|r| r.partitions.iter().cloned())
         .collect();
-    let mut schemas: Vec<Value> = Vec::new();
-    for schema in reports
-        .iter()
-        .filter_map(|r| r["schemas"].as_array())
-        .flatten()
-    {
+    let mut schemas: Vec<SchemaStatus> = Vec::new();
+    for schema in reports.iter().flat_map(|r| r.schemas.iter()) {
         if !schemas.contains(schema) {
             schemas.push(schema.clone());
         }
     }
-    let first = |key: &str| {
-        reports
-            .iter()
-            .find_map(|r| r[key].as_str().map(str::to_owned))
-    };
-    let lag = partitions
-        .iter()
-        .map(|p| p["lag"].as_i64())
-        .sum::<Option<i64>>();
+    let lag = partitions.iter().map(|p| p.lag).sum::<Option<i64>>();
     let samples = inlet_postgres::control::metrics_history(&*client, &name, minutes).await?;
     // Counted in the table: a stopped connector's dead letters, less those replayed.
     let waiting = dead_letters_waiting(&*client, &name).await?;
     // Counters count from each task's start: the rate is the increase, never below 0.
-    let history: Vec<Value> = samples
+    let history = samples
         .windows(2)
         .map(|w| {
             let seconds = ((w[1].at_ms - w[0].at_ms) as f64 / 1000.0).max(1.0);
-            json!({
-                "at_ms": w[1].at_ms,
-                "rows_per_second": ((w[1].rows - w[0].rows).max(0) as f64) / seconds,
-                "dead_letters": (w[1].dead_letters - w[0].dead_letters).max(0),
-                "lag": w[1].lag,
-            })
+            Sample {
+                at_ms: w[1].at_ms,
+                rows_per_second: ((w[1].rows - w[0].rows).max(0) as f64) / seconds,
+                dead_letters: (w[1].dead_letters - w[0].dead_letters).max(0),
+                lag: w[1].lag,
+            }
         })
         .collect();
-    Ok(Json(json!({
-        "rows_per_second": sum("rows_per_second"),
-        "rows": sum("rows") as u64,
-        "dead_letters": waiting,
-        "lag": lag,
-        "partitions": partitions,
-        "schemas": schemas,
-        "last_error": first("last_error"),
-        "held_up_by": first("held_up_by"),
-        "history": history,
-    })))
+    Ok(Json(ConnectorMetrics {
+        rows_per_second: reports.iter().map(|r| r.rows_per_second).sum(),
+        rows: reports.iter().map(|r| r.rows).sum(),
+        dead_letters: waiting,
+        lag,
+        partitions,
+        schemas,
+        last_error: reports.iter().find_map(|r| r.last_error.clone()),
+        held_up_by: reports.iter().find_map(|r| r.held_up_by.clone()),
+        history,
+    }))
 }
 
 /// The connector's configuration as it runs (secret references resolved).
@@ -208,23 +282,53 @@ async fn exists(app: &App, name: &str) -> Result<(), ApiError> {
         .ok_or_else(|| ApiError::no_connector(name))
 }
 
-#[derive(Deserialize)]
-struct PageQuery {
+/// Which dead letters a page holds.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Only those whose reason contains this text.
     reason: Option<String>,
+    /// Only those of this topic.
     topic: Option<String>,
+    /// Ids after this one (the `next_after` of the page before).
     after: Option<i64>,
+    /// At most this many, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
+    /// Those replayed too.
     replayed: Option<bool>,
 }
 
-/// `GET …/dead-letters[?reason=TEXT&topic=T&after=ID&limit=N&replayed=true]`: a page of
-/// dead letters by id (`next_after` is the `after` of the next page, null at the end), and
-/// the counts of those not replayed, by reason.
+/// A page of dead letters.
+#[derive(Serialize, ToSchema)]
+pub struct DeadLetterPage {
+    /// The dead letters, by id.
+    dead_letters: Vec<DeadLetter>,
+    /// The `after` of the next page; null at the end.
+    next_after: Option<i64>,
+    /// The counts of those waiting, by reason (the most frequent first).
+    reasons: Vec<ReasonCount>,
+}
+
+/// How many dead letters wait for one reason.
+#[derive(Serialize, ToSchema)]
+pub struct ReasonCount {
+    /// The reason.
+    reason: String,
+    /// How many.
+    count: i64,
+}
+
+/// A page of dead letters by id (`next_after` is the `after` of the next page, null at
+/// the end), and the counts of those not replayed, by reason.
+#[utoipa::path(get, path = "/inlet/v1/connectors/{name}/dead-letters", params(Named, PageQuery), responses(
+    (status = 200, description = "The page.", body = DeadLetterPage),
+))]
 async fn page(
     State(app): State<App>,
     Path(name): Path<String>,
     Query(query): Query<PageQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DeadLetterPage>, ApiError> {
     exists(&app, &name).await?;
     let limit = query.limit.unwrap_or(100);
     if !(1..=MAX_PAGE).contains(&limit) {
@@ -246,27 +350,66 @@ async fn page(
     let next = (letters.len() as i64 == limit)
         .then(|| letters.last().map(|d| d.id))
         .flatten();
-    // Headers as the JSON they are, not a string of it.
-    let letters: Vec<Value> = letters
-        .into_iter()
-        .map(|d| {
-            let headers = d
-                .headers
-                .as_deref()
-                .and_then(|h| serde_json::from_str::<Value>(h).ok());
-            let mut v = json!(d);
-            v["headers"] = headers.unwrap_or(Value::Null);
-            v
-        })
-        .collect();
-    Ok(Json(json!({
-        "dead_letters": letters,
-        "next_after": next,
-        "reasons": reasons.iter().map(|(r, n)| json!({"reason": r, "count": n})).collect::<Vec<_>>(),
-    })))
+    Ok(Json(DeadLetterPage {
+        dead_letters: letters,
+        next_after: next,
+        reasons: reasons
+            .into_iter()
+            .map(|(reason, count)| ReasonCount { reason, count })
+            .collect(),
+    }))
 }
 
-/// `GET …/dead-letters/{id}/key` or `/value`: the raw bytes, as a download.
+/// The path of a dead letter's part.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct DeadLetterPart {
+    /// The connector's name.
+    #[allow(dead_code)]
+    name: String,
+    /// The dead letter's id.
+    #[allow(dead_code)]
+    id: i64,
+    /// `key` or `value` (the raw bytes), or `decoded` (both as JSON).
+    #[allow(dead_code)]
+    part: Part,
+}
+
+/// A part of a dead letter.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Part {
+    /// The raw key.
+    Key,
+    /// The raw value.
+    Value,
+    /// Both, decoded.
+    Decoded,
+}
+
+/// A dead letter's key and value, decoded.
+#[derive(Serialize, ToSchema, Default)]
+pub struct Decoded {
+    /// The key as JSON (null when absent or not decoded).
+    key: Option<Value>,
+    /// The value as JSON (null when absent or not decoded).
+    value: Option<Value>,
+    /// Why the key was not decoded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_error: Option<String>,
+    /// Why the value was not decoded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value_error: Option<String>,
+}
+
+/// A dead letter's raw key or value, as a download; or (`decoded`) both as JSON where
+/// they are Confluent-framed Avro whose schema the registry has, or why not.
+#[utoipa::path(get, path = "/inlet/v1/connectors/{name}/dead-letters/{id}/{part}", params(DeadLetterPart), responses(
+    (status = 200, description = "The raw bytes (key, value), or both decoded (decoded).", content(
+        (Vec<u8> = "application/octet-stream"),
+        (Decoded = "application/json"),
+    )),
+))]
 async fn raw(
     State(app): State<App>,
     Path((name, id, part)): Path<(String, String, String)>,
@@ -317,7 +460,7 @@ async fn raw(
 /// `GET …/dead-letters/{id}/decoded`: the key and the value as JSON where they are
 /// Confluent-framed Avro whose schema the registry has (`{"key", "value"}`, null when
 /// absent), or why not (`key_error`, `value_error`).
-async fn decoded(app: &App, name: &str, id: i64) -> Result<Json<Value>, ApiError> {
+async fn decoded(app: &App, name: &str, id: i64) -> Result<Json<Decoded>, ApiError> {
     let (key, value) = {
         let client = app.client().await?;
         dead_letter_raw(&*client, name, id).await?.ok_or_else(|| {
@@ -330,12 +473,17 @@ async fn decoded(app: &App, name: &str, id: i64) -> Result<Json<Value>, ApiError
     let config = running_config(app, name).await?;
     let registry = inlet_registry::RegistryClient::new(config.registry.clone())
         .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, e.to_string()))?;
-    let mut out = json!({"key": null, "value": null});
-    for (part, bytes) in [("key", key), ("value", value)] {
-        let Some(bytes) = bytes else { continue };
-        match decode_json(&registry, &bytes).await {
-            Ok(v) => out[part] = v,
-            Err(e) => out[format!("{part}_error")] = json!(e),
+    let mut out = Decoded::default();
+    if let Some(key) = key {
+        match decode_json(&registry, &key).await {
+            Ok(v) => out.key = Some(v),
+            Err(e) => out.key_error = Some(e),
+        }
+    }
+    if let Some(value) = value {
+        match decode_json(&registry, &value).await {
+            Ok(v) => out.value = Some(v),
+            Err(e) => out.value_error = Some(e),
         }
     }
     Ok(Json(out))
@@ -358,21 +506,76 @@ async fn decode_json(
     serde_json::from_str(&text).map_err(|e| e.to_string())
 }
 
-#[derive(Deserialize)]
-struct ReplayBody {
+/// The dead letters to replay.
+#[derive(Deserialize, ToSchema)]
+pub struct ReplayBody {
+    /// Their ids, at most 1000.
     ids: Vec<i64>,
 }
 
-/// `POST …/dead-letters/replay`, body `{"ids": [...]}` (at most 1000): each goes through
-/// the connector's current plan; `stored` (a row now, the dead letter marked replayed, in
-/// one transaction), `still_dead` with the new reason, or `already_replayed`.
+impl Shape for ReplayBody {
+    const SHAPE: &'static str = "{\"ids\": [dead letter ids]}";
+}
+
+/// What each replay did.
+#[derive(Serialize, ToSchema)]
+pub struct ReplayAnswer {
+    /// One per id asked.
+    results: Vec<ReplayResult>,
+}
+
+/// What the replay of one dead letter did.
+#[derive(Serialize, ToSchema)]
+pub struct ReplayResult {
+    /// The dead letter.
+    id: i64,
+    /// What it became.
+    #[serde(flatten)]
+    outcome: ReplayOutcome,
+}
+
+/// What a replayed dead letter became.
+#[derive(Serialize, ToSchema)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ReplayOutcome {
+    /// Stored as a row (or its delete applied), and marked replayed.
+    Stored,
+    /// It still cannot be stored, for this reason (now its reason).
+    StillDead {
+        /// Why.
+        reason: String,
+    },
+    /// Another replay stored it meanwhile: nothing was written.
+    AlreadyReplayed,
+    /// No waiting dead letter of this connector has the id.
+    Skipped {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl From<Replayed> for ReplayOutcome {
+    fn from(replayed: Replayed) -> Self {
+        match replayed {
+            Replayed::Stored => ReplayOutcome::Stored,
+            Replayed::StillDead { reason } => ReplayOutcome::StillDead { reason },
+            Replayed::AlreadyReplayed => ReplayOutcome::AlreadyReplayed,
+        }
+    }
+}
+
+/// Replays dead letters (`{"ids": [...]}`, at most 1000): each goes through the
+/// connector's current plan; `stored` (a row now, the dead letter marked replayed, in one
+/// transaction), `still_dead` with the new reason, `already_replayed`, or `skipped`.
+#[utoipa::path(post, path = "/inlet/v1/connectors/{name}/dead-letters/replay", params(Named),
+    request_body = ReplayBody,
+    responses((status = 200, description = "What each became.", body = ReplayAnswer)),
+)]
 async fn replay(
     State(app): State<App>,
     Path(name): Path<String>,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    let body: ReplayBody = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_body("{\"ids\": [dead letter ids]}", e))?;
+    Body(body): Body<ReplayBody>,
+) -> Result<Json<ReplayAnswer>, ApiError> {
     if body.ids.len() > inlet_engine::MAX_REPLAY {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -384,12 +587,11 @@ async fn replay(
     }
     let config = running_config(&app, &name).await?;
     let results = inlet_engine::replay_dead_letters(&config, &app.0.database, &body.ids).await?;
-    let mut results: Vec<Value> = results
+    let mut results: Vec<ReplayResult> = results
         .into_iter()
-        .map(|(id, outcome)| {
-            let mut v = json!(outcome);
-            v["id"] = json!(id);
-            v
+        .map(|(id, outcome)| ReplayResult {
+            id,
+            outcome: outcome.into(),
         })
         .collect();
     // The ids asked for that no waiting dead letter of the connector has.
@@ -397,37 +599,55 @@ async fn replay(
     asked.sort_unstable();
     asked.dedup();
     for id in asked {
-        if !results.iter().any(|r| r["id"] == id) {
-            results.push(json!({
-                "id": id,
-                "outcome": "skipped",
-                "reason": "no dead letter of this connector with this id waits: replayed already, or another connector's",
-            }));
+        if !results.iter().any(|r| r.id == id) {
+            results.push(ReplayResult {
+                id,
+                outcome: ReplayOutcome::Skipped {
+                    reason: "no dead letter of this connector with this id waits: replayed already, or another connector's".into(),
+                },
+            });
         }
     }
-    Ok(Json(json!({ "results": results })))
+    Ok(Json(ReplayAnswer { results }))
 }
 
-#[derive(Deserialize)]
+/// The dead letters to discard: by id, or every waiting one of a reason.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct DiscardBody {
+pub struct DiscardBody {
+    /// Their ids, at most 1000.
     ids: Option<Vec<i64>>,
+    /// A reason, as the page's `reasons` list it.
     reason: Option<String>,
 }
 
-/// `POST …/dead-letters/discard`, body `{"ids": [...]}` (at most 1000) or `{"reason":
-/// TEXT}` (every waiting one of that reason, as the page's `reasons` list it): removes them,
-/// recorded in `inlet.audit` with the caller's name. Answers `{"discarded": N}`. The records
-/// stay in Kafka: resetting the connector's offsets reads them again.
+impl Shape for DiscardBody {
+    const SHAPE: &'static str =
+        "{\"ids\": [dead letter ids]} or {\"reason\": \"a reason as listed\"}";
+}
+
+/// How many dead letters were discarded.
+#[derive(Serialize, ToSchema)]
+pub struct Discarded {
+    /// How many.
+    discarded: u64,
+}
+
+/// Discards dead letters (`{"ids": [...]}`, at most 1000, or `{"reason": TEXT}`: every
+/// waiting one of that reason, as the page's `reasons` list it), recorded in `inlet.audit`
+/// with the caller's name. The records stay in Kafka: resetting the connector's offsets
+/// reads them again.
+#[utoipa::path(post, path = "/inlet/v1/connectors/{name}/dead-letters/discard", params(Named),
+    request_body = DiscardBody,
+    responses((status = 200, description = "How many went.", body = Discarded)),
+)]
 async fn discard(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    let shape = "{\"ids\": [dead letter ids]} or {\"reason\": \"a reason as listed\"}";
-    let body: DiscardBody =
-        serde_json::from_slice(&body).map_err(|e| ApiError::bad_body(shape, e))?;
+    Body(body): Body<DiscardBody>,
+) -> Result<Json<Discarded>, ApiError> {
+    let shape = DiscardBody::SHAPE;
     let which = match (&body.ids, &body.reason) {
         (Some(ids), None) if ids.len() <= inlet_engine::MAX_REPLAY => Discard::Ids(ids),
         (Some(_), None) => {
@@ -445,5 +665,5 @@ async fn discard(
     exists(&app, &name).await?;
     let mut client = app.client().await?;
     let discarded = discard_dead_letters(&mut client, &name, which, Actor(&caller.name)).await?;
-    Ok(Json(json!({ "discarded": discarded })))
+    Ok(Json(Discarded { discarded }))
 }

@@ -6,21 +6,107 @@
 use std::collections::BTreeSet;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, put};
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-use super::{ApiError, App, VERSION};
+use super::{ApiError, App, Body, ConfigBody, VERSION};
 use crate::flat::{self, FlatConfig, PLUGIN_CLASS};
 use crate::references::{self, Reference};
 use inlet_engine::config::settings::{self, Group, Setting};
 
 /// The OpenAPI paths of this module ([`super::openapi`]).
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(list, keys, validate))]
 pub(super) struct Api;
+
+/// A plugin (Kafka Connect's PluginInfo).
+#[derive(Serialize, ToSchema)]
+pub struct PluginInfo {
+    /// Its class.
+    class: &'static str,
+    /// `sink`.
+    #[serde(rename = "type")]
+    kind: &'static str,
+    /// inlet's version.
+    version: &'static str,
+}
+
+/// A configuration key (Kafka Connect's ConfigKeyInfo).
+#[derive(Serialize, ToSchema)]
+pub struct ConfigKeyInfo {
+    /// The flat key.
+    name: String,
+    /// Kafka Connect's type: STRING, INT, BOOLEAN, LIST, PASSWORD, CLASS.
+    #[serde(rename = "type")]
+    kind: &'static str,
+    /// Whether a connector must have it.
+    required: bool,
+    /// Its default, as text.
+    default_value: Option<&'static str>,
+    /// HIGH for the required keys, MEDIUM for the others (LOW for keys outside the list).
+    importance: &'static str,
+    /// What it is.
+    documentation: &'static str,
+    /// The group a form shows it in.
+    group: &'static str,
+    /// Its place in its group, from 1.
+    order_in_group: usize,
+    /// MEDIUM (NONE for keys outside the list).
+    width: &'static str,
+    /// Its name, as a form shows it.
+    display_name: String,
+    /// Always empty.
+    dependents: Vec<String>,
+}
+
+/// A key's value and errors in a validation (Kafka Connect's ConfigValueInfo).
+#[derive(Serialize, ToSchema)]
+pub struct ConfigValueInfo {
+    /// The flat key.
+    name: String,
+    /// Its value as sent (a secret hidden), else its default.
+    value: Option<String>,
+    /// The values it takes, when they are few.
+    recommended_values: Vec<&'static str>,
+    /// What is wrong with it.
+    errors: Vec<String>,
+    /// Always true.
+    visible: bool,
+}
+
+/// A key's definition and value (Kafka Connect's ConfigInfo).
+#[derive(Serialize, ToSchema)]
+pub struct ConfigInfo {
+    /// The key.
+    definition: ConfigKeyInfo,
+    /// Its value and errors.
+    value: ConfigValueInfo,
+}
+
+/// A validation (Kafka Connect's ConfigInfos).
+#[derive(Serialize, ToSchema)]
+pub struct ConfigInfos {
+    /// The plugin.
+    name: &'static str,
+    /// How many errors, every key's.
+    error_count: usize,
+    /// The groups, in order.
+    groups: Vec<&'static str>,
+    /// Each listed key, then the keys outside the list that have errors.
+    configs: Vec<ConfigInfo>,
+}
+
+/// The path of a plugin.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct Plugin {
+    /// inlet.PostgresSink (or PostgresSink).
+    #[allow(dead_code)]
+    plugin: String,
+}
 
 pub(super) fn routes() -> axum::Router<App> {
     axum::Router::new()
@@ -37,20 +123,20 @@ fn listed() -> impl Iterator<Item = &'static Setting> {
 
 /// A setting as Kafka Connect describes a key (ConfigKeyInfo); `order` counts from 1 in
 /// its group.
-fn definition(setting: &Setting, order: usize) -> Value {
-    json!({
-        "name": setting.key,
-        "type": setting.kind.connect_type(),
-        "required": setting.required,
-        "default_value": setting.default,
-        "importance": if setting.required { "HIGH" } else { "MEDIUM" },
-        "documentation": setting.doc,
-        "group": setting.group.title(),
-        "order_in_group": order,
-        "width": "MEDIUM",
-        "display_name": setting.key,
-        "dependents": [],
-    })
+fn definition(setting: &Setting, order: usize) -> ConfigKeyInfo {
+    ConfigKeyInfo {
+        name: setting.key.to_owned(),
+        kind: setting.kind.connect_type(),
+        required: setting.required,
+        default_value: setting.default,
+        importance: if setting.required { "HIGH" } else { "MEDIUM" },
+        documentation: setting.doc,
+        group: setting.group.title(),
+        order_in_group: order,
+        width: "MEDIUM",
+        display_name: setting.key.to_owned(),
+        dependents: Vec::new(),
+    }
 }
 
 /// Each listed setting with its place in its group.
@@ -77,35 +163,48 @@ fn check_plugin(plugin: &str) -> Result<(), ApiError> {
     }
 }
 
-/// `GET /connector-plugins`: inlet's one plugin.
-async fn list() -> Json<Value> {
-    Json(json!([{"class": PLUGIN_CLASS, "type": "sink", "version": VERSION}]))
+/// The plugins: inlet's one, a sink into PostgreSQL.
+#[utoipa::path(get, path = "/connector-plugins", responses(
+    (status = 200, description = "The plugins.", body = Vec<PluginInfo>),
+))]
+async fn list() -> Json<Vec<PluginInfo>> {
+    Json(vec![PluginInfo {
+        class: PLUGIN_CLASS,
+        kind: "sink",
+        version: VERSION,
+    }])
 }
 
-/// `GET /connector-plugins/{plugin}/config`: its keys.
-async fn keys(Path(plugin): Path<String>) -> Result<Json<Value>, ApiError> {
+/// The plugin's configuration keys, with their defaults (the settings table).
+#[utoipa::path(get, path = "/connector-plugins/{plugin}/config", params(Plugin), responses(
+    (status = 200, description = "The keys.", body = Vec<ConfigKeyInfo>),
+))]
+async fn keys(Path(plugin): Path<String>) -> Result<Json<Vec<ConfigKeyInfo>>, ApiError> {
     check_plugin(&plugin)?;
-    Ok(Json(Value::Array(
+    Ok(Json(
         ordered().map(|(s, order)| definition(s, order)).collect(),
-    )))
+    ))
 }
 
-/// `PUT /connector-plugins/{plugin}/config/validate`: each key with its errors (200 even
-/// when some have errors), in Kafka Connect's ConfigInfos shape. The rule of
+/// Validates a configuration: each key with its errors (200 even when some have errors),
+/// in Kafka Connect's ConfigInfos shape. The rule of
 /// [`crate::references`] comes first and nothing it refuses is read or resolved; the keys
 /// are checked as a connector's start checks them (with a stand-in for each stored secret,
 /// so no error can hold one); then Kafka and the registry are asked, when their keys are
 /// usable and nothing was refused. Validations take turns with the setup steps
 /// ([`super::MAX_STEPS`] at once); at most [`flat::MAX_PROBLEMS_LISTED`] keys outside the
 /// plugin's list get an entry of their own (`error_count` counts them all).
+#[utoipa::path(put, path = "/connector-plugins/{plugin}/config/validate", params(Plugin),
+    request_body = ConfigBody,
+    responses((status = 200, description = "Each key with its errors.", body = ConfigInfos)),
+)]
 async fn validate(
     State(app): State<App>,
     Path(plugin): Path<String>,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+    Body(ConfigBody(sent)): Body<ConfigBody>,
+) -> Result<Json<ConfigInfos>, ApiError> {
     check_plugin(&plugin)?;
     let _turn = app.step_turn().await?;
-    let sent = flat::parse(&body).map_err(|e| ApiError::bad_body("a JSON object of strings", e))?;
     // Kafka Connect's refusal of a configuration of another plugin.
     if let Some(class) = sent.get("connector.class")
         && class != PLUGIN_CLASS
@@ -201,23 +300,20 @@ async fn validate(
             }
         })
     };
-    let mut configs: Vec<Value> = ordered()
-        .map(|(s, order)| {
-            let mine: Vec<&str> = errors
-                .iter()
-                .filter(|(key, _)| key == s.key)
-                .map(|(_, m)| m.as_str())
-                .collect();
-            json!({
-                "definition": definition(s, order),
-                "value": {
-                    "name": s.key,
-                    "value": shown(s.key).or(s.default.map(str::to_owned)),
-                    "recommended_values": s.choices,
-                    "errors": mine,
-                    "visible": true,
-                },
-            })
+    let mut configs: Vec<ConfigInfo> = ordered()
+        .map(|(s, order)| ConfigInfo {
+            definition: definition(s, order),
+            value: ConfigValueInfo {
+                name: s.key.to_owned(),
+                value: shown(s.key).or(s.default.map(str::to_owned)),
+                recommended_values: s.choices.to_vec(),
+                errors: errors
+                    .iter()
+                    .filter(|(key, _)| key == s.key)
+                    .map(|(_, m)| m.clone())
+                    .collect(),
+                visible: true,
+            },
         })
         .collect();
     // Errors of keys not in the list (per-topic keys, unknown keys) get an entry of their
@@ -237,12 +333,12 @@ async fn validate(
             &format!("and {more} more keys with errors, not listed one by one"),
         ));
     }
-    Ok(Json(json!({
-        "name": PLUGIN_CLASS,
-        "error_count": errors.len(),
-        "groups": groups(),
-        "configs": configs,
-    })))
+    Ok(Json(ConfigInfos {
+        name: PLUGIN_CLASS,
+        error_count: errors.len(),
+        groups: groups(),
+        configs,
+    }))
 }
 
 /// The titles of the groups of the listed settings, in order.
@@ -258,21 +354,29 @@ fn groups() -> Vec<&'static str> {
 const STAND_IN: &str = "[stand-in]";
 
 /// An entry of ConfigInfos for a key outside the plugin's list.
-fn other_entry(key: &str, value: Option<String>, message: &str) -> Value {
-    json!({
-        "definition": {
-            "name": key, "type": "STRING", "required": false, "default_value": null,
-            "importance": "LOW", "documentation": "", "group": "Common",
-            "order_in_group": 0, "width": "NONE", "display_name": key, "dependents": [],
+fn other_entry(key: &str, value: Option<String>, message: &str) -> ConfigInfo {
+    ConfigInfo {
+        definition: ConfigKeyInfo {
+            name: key.to_owned(),
+            kind: "STRING",
+            required: false,
+            default_value: None,
+            importance: "LOW",
+            documentation: "",
+            group: Group::Common.title(),
+            order_in_group: 0,
+            width: "NONE",
+            display_name: key.to_owned(),
+            dependents: Vec::new(),
         },
-        "value": {
-            "name": key,
-            "value": value,
-            "recommended_values": [],
-            "errors": [message],
-            "visible": true,
+        value: ConfigValueInfo {
+            name: key.to_owned(),
+            value,
+            recommended_values: Vec::new(),
+            errors: vec![message.to_owned()],
+            visible: true,
         },
-    })
+    }
 }
 
 /// Kafka and the registry asked with `raw`'s settings, each when none of its keys has an

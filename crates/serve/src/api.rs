@@ -329,7 +329,7 @@ where
 
 /// A configuration as a body takes one: Kafka Connect's flat map, its values strings, or
 /// numbers and booleans taken as their text.
-#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[schema(value_type = BTreeMap<String, String>)]
 pub struct ConfigBody(
     #[serde(deserialize_with = "crate::flat::strings")] pub crate::flat::FlatConfig,

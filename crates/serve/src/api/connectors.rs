@@ -431,12 +431,6 @@ pub struct CreateBody {
     initial_state: Option<String>,
 }
 
-impl Default for ConfigBody {
-    fn default() -> Self {
-        ConfigBody(FlatConfig::new())
-    }
-}
-
 impl Shape for CreateBody {
     const SHAPE: &'static str = "{\"name\", \"config\", \"initial_state\"}";
 }

@@ -330,10 +330,24 @@ where
 /// A configuration as a body takes one: Kafka Connect's flat map, its values strings, or
 /// numbers and booleans taken as their text.
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
-#[schema(value_type = BTreeMap<String, String>)]
+#[schema(value_type = BTreeMap<String, ConfigValue>)]
 pub struct ConfigBody(
     #[serde(deserialize_with = "crate::flat::strings")] pub crate::flat::FlatConfig,
 );
+
+/// A value of a configuration sent: text, or a number or a boolean taken as its text
+/// (`"tasks.max": 2` is `"2"`). For the document only.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum ConfigValue {
+    /// Text.
+    Text(String),
+    /// A number.
+    Number(f64),
+    /// A boolean.
+    Boolean(bool),
+}
 
 impl Shape for ConfigBody {
     const SHAPE: &'static str = "a JSON object of strings";

@@ -423,7 +423,6 @@ pub struct CreateBody {
     name: String,
     /// Its configuration.
     #[serde(default)]
-    #[schema(value_type = BTreeMap<String, String>)]
     config: ConfigBody,
     /// The state it starts in (default RUNNING).
     #[serde(default)]

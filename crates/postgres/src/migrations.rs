@@ -48,6 +48,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "dead letters met again",
         include_str!("sql/migrations/009_dead_letter_attempts.sql"),
     ),
+    (
+        10,
+        "task states checked",
+        include_str!("sql/migrations/010_task_states.sql"),
+    ),
 ];
 
 /// The version of inlet's schema this build makes: its newest migration.

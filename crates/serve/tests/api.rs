@@ -1005,3 +1005,31 @@ async fn metrics_are_read_with_a_read_token_refused_without_one_and_open_without
     assert_eq!(code, StatusCode::OK, "{text}");
     assert!(text.contains("# TYPE inlet_worker_tasks gauge\n"), "{text}");
 }
+
+/// The `inlet.tasks.state` column takes exactly the states of `ConnectorState` (the API's
+/// and the console's come from that enum): each is stored, another text is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tasks_state_is_one_of_the_states_the_api_names() {
+    let api = Api::new(None).await;
+    let client = api.db.connect().await;
+    client
+        .batch_execute(
+            "INSERT INTO inlet.connectors (name, config, target_state, tasks_max) VALUES ('s', '{}', 'RUNNING', 1); \
+             INSERT INTO inlet.tasks (connector, task) VALUES ('s', 0)",
+        )
+        .await
+        .unwrap();
+    let set = "UPDATE inlet.tasks SET state = $1 WHERE connector = 's'";
+    for state in inlet_engine::ConnectorState::ALL {
+        client
+            .execute(set, &[&state.to_string()])
+            .await
+            .unwrap_or_else(|e| panic!("{state} refused: {e}"));
+    }
+    let refused = client.execute(set, &[&"RUNNING_LATE"]).await.unwrap_err();
+    assert_eq!(
+        refused.code(),
+        Some(&tokio_postgres::error::SqlState::CHECK_VIOLATION),
+        "{refused}"
+    );
+}

@@ -286,6 +286,7 @@ pub struct ConnectorInfo {
     /// The connector's name.
     name: String,
     /// Its configuration, secrets hidden (`[hidden]`; for a read token, references too).
+    #[schema(value_type = BTreeMap<String, String>)]
     config: FlatConfig,
     /// Its tasks.
     tasks: Vec<TaskId>,
@@ -1020,6 +1021,7 @@ pub struct TaskInfo {
     /// The task.
     id: TaskId,
     /// The connector's configuration with `task.class`, secrets hidden.
+    #[schema(value_type = BTreeMap<String, String>)]
     config: FlatConfig,
 }
 

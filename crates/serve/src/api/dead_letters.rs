@@ -28,7 +28,10 @@ const MAX_PAGE: i64 = 1_000;
 
 /// The OpenAPI paths of this module ([`super::openapi`]).
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(page, raw, replay, discard, metrics, partitions))]
+#[openapi(
+    components(schemas(Part)),
+    paths(page, raw, replay, discard, metrics, partitions)
+)]
 pub(super) struct Api;
 
 /// The path of a connector.

@@ -122,5 +122,30 @@ mod tests {
         );
         let doc: serde_json::Value = serde_json::from_str(generated).unwrap();
         assert!(doc["paths"]["/connectors"]["post"].is_object());
+        // Every reference names a schema of the document.
+        let mut refs = Vec::new();
+        references(&doc, &mut refs);
+        for name in refs {
+            let name = name.trim_start_matches("#/components/schemas/");
+            assert!(
+                doc["components"]["schemas"][name].is_object(),
+                "{name} is referred to and not in components/schemas: add it to its module's #[openapi(components(schemas(…)))]"
+            );
+        }
+    }
+
+    fn references(value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, v) in map {
+                    match (key.as_str(), v) {
+                        ("$ref", serde_json::Value::String(r)) => out.push(r.clone()),
+                        _ => references(v, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| references(v, out)),
+            _ => {}
+        }
     }
 }

@@ -18,12 +18,13 @@ use crate::decode::{Decoded, Headers, Record, Target, decode, latest_schema};
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A topic's latest records as rows.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Preview {
     /// The table the rows go to (`schema.table`).
     pub table: String,
     /// The DDL that creates the table, when it does not exist yet (the rows are then as
     /// that table would hold them).
+    #[schema(required = true)]
     pub ddl: Option<String>,
     /// The table's columns in order: (name, PostgreSQL type).
     pub columns: Vec<(String, String)>,
@@ -31,8 +32,8 @@ pub struct Preview {
     pub records: Vec<PreviewRecord>,
 }
 
-/// A record of a [`Preview`] and what it would become.
-#[derive(Debug, Clone, serde::Serialize)]
+/// A record of a preview, and what it would become.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct PreviewRecord {
     /// Its partition.
     pub partition: i32,
@@ -44,7 +45,7 @@ pub struct PreviewRecord {
 }
 
 /// What a previewed record becomes.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum PreviewOutcome {
     /// A row: column → value as PostgreSQL holds it (jsonb's rendering).

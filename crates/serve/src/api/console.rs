@@ -6,15 +6,14 @@
 //! but the last writes anything.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use inlet_engine::config::{RawConnector, RawTopic};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use super::{ApiError, App};
+use super::{ApiError, App, Body, ConfigBody, Shape};
 use crate::flat::{self, FlatConfig};
 use crate::references::Reference;
 
@@ -23,14 +22,21 @@ const MAX_TOPICS_LOOKED_UP: usize = 500;
 
 /// The OpenAPI paths of this module ([`super::openapi`]).
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(
+    kafka_check,
+    registry_check,
+    cluster_topics,
+    propose,
+    preview,
+    create_table
+))]
 pub(super) struct Api;
 
 pub(super) fn routes() -> axum::Router<App> {
     axum::Router::new()
         .route("/inlet/v1/kafka/check", post(kafka_check))
         .route("/inlet/v1/registry/check", post(registry_check))
-        .route("/inlet/v1/topics", post(topics))
+        .route("/inlet/v1/topics", post(cluster_topics))
         .route("/inlet/v1/propose", post(propose))
         .route("/inlet/v1/preview", post(preview))
         .route("/inlet/v1/tables", post(create_table))
@@ -80,30 +86,67 @@ async fn within_step_deadline(
     }
 }
 
-/// A step's body: the configuration so far, and the topic the step is about.
-#[derive(Deserialize)]
-struct StepBody {
+/// The body of propose, preview and tables: the configuration so far, the topic the step
+/// is about, and the table as the console designs it.
+#[derive(Deserialize, ToSchema)]
+pub struct StepBody {
+    /// The configuration so far, as POST /connectors will get it (Kafka Connect's flat
+    /// map; numbers and booleans are taken as their text).
     #[serde(deserialize_with = "flat::strings")]
+    #[schema(value_type = std::collections::BTreeMap<String, String>)]
     config: FlatConfig,
+    /// The topic the step is about (default: the configuration's only one in `topics`).
     #[serde(default)]
     topic: Option<String>,
-    /// How many records a preview shows.
+    /// How many of the topic's latest records a preview shows (default 10, at most 1000).
     #[serde(default)]
     count: Option<usize>,
     /// The table as the console designs it, when it is not the proposal's: its columns in
-    /// order (for `propose`'s DDL, `preview` and `tables`).
+    /// order (1 to 1600; for propose's DDL, preview and tables).
     #[serde(default)]
     columns: Option<Vec<DesignedColumn>>,
 }
 
+impl Shape for StepBody {
+    const SHAPE: &'static str = "{\"config\", \"topic\", \"count\", \"columns\"}";
+}
+
 /// A column of a table designed in the console: `{"name", "type", "nullable"}`.
-#[derive(Deserialize)]
-struct DesignedColumn {
+#[derive(Deserialize, ToSchema)]
+pub struct DesignedColumn {
+    /// Its name: 1 to 63 bytes, no control characters, not another column's.
     name: String,
+    /// Its type as PostgreSQL writes it: boolean, smallint, integer, bigint, real, double
+    /// precision, numeric or numeric(p,s), text, varchar or varchar(n), bytea, jsonb, uuid,
+    /// date, time, timestamp, timestamptz, interval, or an array of one (`text[]`).
     #[serde(rename = "type")]
     pg_type: String,
+    /// Whether it takes NULL (default true).
     #[serde(default = "yes")]
     nullable: bool,
+}
+
+/// A column of a table: `{"name", "type", "nullable"}`.
+#[derive(Serialize, ToSchema)]
+pub struct Column {
+    /// Its name.
+    name: String,
+    /// Its type as PostgreSQL writes it: `integer`, `varchar(20)`, `numeric(10,2)`,
+    /// `timestamp with time zone`, `text[]`…
+    #[serde(rename = "type")]
+    pg_type: String,
+    /// Whether it takes NULL.
+    nullable: bool,
+}
+
+impl From<&inlet_avro::TableColumn> for Column {
+    fn from(c: &inlet_avro::TableColumn) -> Self {
+        Column {
+            name: c.name.clone(),
+            pg_type: c.pg_type.to_string(),
+            nullable: c.nullable,
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -238,10 +281,6 @@ fn design(body: &StepBody) -> Result<Option<Vec<inlet_avro::TableColumn>>, ApiEr
     }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(body: &Bytes, what: &str) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::bad_body(what, e))
-}
-
 /// 400 with every problem of the keys a step needs.
 fn problems(problems: Vec<flat::Problem>) -> ApiError {
     ApiError::new(
@@ -302,26 +341,80 @@ async fn prepared(app: &App, config: FlatConfig) -> Result<FlatConfig, ApiError>
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e))
 }
 
-fn findings_json(findings: &[inlet_engine::Finding]) -> Value {
-    json!(findings)
+/// One thing a check looked at.
+#[derive(Serialize, ToSchema)]
+pub struct Finding {
+    /// Whether it is as it should be.
+    ok: bool,
+    /// What was checked: `database`, `kafka`, `topic`, `group`, `registry`, `subject` or
+    /// `table`.
+    what: String,
+    /// What was found; when not ok, also what to do.
+    detail: String,
 }
 
-/// `POST /inlet/v1/kafka/check`, body: the `kafka.*` keys (and `topics`, to check them):
-/// what the console's Kafka "Authenticate" does — the brokers, the credentials, each topic
-/// and the consumer group, each failure with its fix — and the cluster's topics.
-async fn kafka_check(State(app): State<App>, body: Bytes) -> Result<Json<Value>, ApiError> {
+/// The findings of a probe, as answered.
+fn findings(found: &[inlet_engine::Finding]) -> Vec<Finding> {
+    found
+        .iter()
+        .map(|f| Finding {
+            ok: f.ok,
+            what: f.what.to_owned(),
+            detail: f.detail.clone(),
+        })
+        .collect()
+}
+
+/// What Kafka's "Authenticate" found: each thing checked, and the cluster's topics.
+#[derive(Serialize, ToSchema)]
+pub struct KafkaCheck {
+    /// Whether every finding is ok.
+    ok: bool,
+    /// The brokers' answer, the credentials, each topic asked for and the consumer group:
+    /// ok, or what to do.
+    findings: Vec<Finding>,
+    /// Every topic of the cluster the credentials may see (internal ones left out), by name.
+    topics: Vec<ClusterTopic>,
+}
+
+/// A topic of the Kafka cluster.
+#[derive(Serialize, ToSchema)]
+pub struct ClusterTopic {
+    /// Its name.
+    name: String,
+    /// How many partitions it has.
+    partitions: usize,
+}
+
+/// Checks Kafka's settings (the console's "Authenticate"), and lists the cluster's topics.
+///
+/// The body is the `kafka.*` keys (and `topics`, to check them). The brokers, the
+/// credentials, each topic and the consumer group are checked, each failure with its fix.
+/// Nothing is written; the group is not joined.
+#[utoipa::path(post, path = "/inlet/v1/kafka/check", request_body = ConfigBody, responses(
+    (status = 200, description = "What was found (ok false: a finding says what to do).", body = KafkaCheck),
+))]
+async fn kafka_check(
+    State(app): State<App>,
+    Body(ConfigBody(config)): Body<ConfigBody>,
+) -> Result<Json<KafkaCheck>, ApiError> {
     let _turn = app.step_turn().await?;
-    let config =
-        flat::parse(&body).map_err(|e| ApiError::bad_body("a JSON object of strings", e))?;
     let config = prepared(&app, config).await?;
     let raw = lenient(&config)?;
     let settings = kafka_of(&raw)?;
     let probe = inlet_engine::probe_kafka(&settings, &topics_of(&config)).await;
-    Ok(Json(json!({
-        "ok": probe.findings.iter().all(|f| f.ok),
-        "findings": findings_json(&probe.findings),
-        "topics": probe.topics,
-    })))
+    Ok(Json(KafkaCheck {
+        ok: probe.findings.iter().all(|f| f.ok),
+        findings: findings(&probe.findings),
+        topics: probe
+            .topics
+            .into_iter()
+            .map(|t| ClusterTopic {
+                name: t.name,
+                partitions: t.partitions,
+            })
+            .collect(),
+    }))
 }
 
 /// The Kafka settings of a step's connector, or 400 with their problems by flat key.
@@ -352,33 +445,77 @@ fn prefixed(problems: Vec<(String, String)>, prefix: &str) -> Vec<flat::Problem>
         .collect()
 }
 
-/// `POST /inlet/v1/registry/check`, body: the `registry.*` keys (and `topics`): the
-/// registry's "Authenticate" — it answers, it takes the credentials, each topic's value
-/// subject has a schema.
-async fn registry_check(State(app): State<App>, body: Bytes) -> Result<Json<Value>, ApiError> {
+/// What the registry's "Authenticate" found, and its subjects.
+#[derive(Serialize, ToSchema)]
+pub struct RegistryCheck {
+    /// Whether every finding is ok.
+    ok: bool,
+    /// The registry's answer, the credentials, each topic's value subject: ok, or what to
+    /// do.
+    findings: Vec<Finding>,
+    /// The registry's subjects (none when it did not answer).
+    subjects: Vec<String>,
+}
+
+/// Checks the schema registry's settings (the console's "Authenticate").
+///
+/// The body is the `registry.*` keys (and `topics`, to check their subjects): the registry
+/// answers, it takes the credentials, each topic's value subject has a schema.
+#[utoipa::path(post, path = "/inlet/v1/registry/check", request_body = ConfigBody, responses(
+    (status = 200, description = "What was found (ok false: a finding says what to do).", body = RegistryCheck),
+))]
+async fn registry_check(
+    State(app): State<App>,
+    Body(ConfigBody(config)): Body<ConfigBody>,
+) -> Result<Json<RegistryCheck>, ApiError> {
     let _turn = app.step_turn().await?;
-    let config =
-        flat::parse(&body).map_err(|e| ApiError::bad_body("a JSON object of strings", e))?;
     let config = prepared(&app, config).await?;
     let raw = lenient(&config)?;
     let registry = registry_of(&raw)?;
-    let (findings, subjects) = inlet_engine::probe_registry(&registry, &topics_of(&config)).await;
-    Ok(Json(json!({
-        "ok": findings.iter().all(|f| f.ok),
-        "findings": findings_json(&findings),
-        "subjects": subjects,
-    })))
+    let (found, subjects) = inlet_engine::probe_registry(&registry, &topics_of(&config)).await;
+    Ok(Json(RegistryCheck {
+        ok: found.iter().all(|f| f.ok),
+        findings: findings(&found),
+        subjects,
+    }))
 }
 
-/// `POST /inlet/v1/topics`, body: the `kafka.*` and `registry.*` keys (and `topics`, to
-/// list only those): the cluster's topics by name, each with its partitions, whether
-/// `<topic>-value` has a schema and its latest schema id (looked up for the first
-/// [`MAX_TOPICS_LOOKED_UP`] with a subject, [`LOOKUPS_AT_ONCE`] at once, within
-/// [`LOOKUP_BUDGET`]; one not read has `latest_schema_error`, why).
-async fn topics(State(app): State<App>, body: Bytes) -> Result<Json<Value>, ApiError> {
+/// A topic of the cluster as the console lists it, with its value subject.
+#[derive(Serialize, ToSchema)]
+pub struct TopicRow {
+    /// Its name.
+    name: String,
+    /// How many partitions it has.
+    partitions: usize,
+    /// `<topic>-value`, when the registry has that subject (else null).
+    #[schema(required = true)]
+    value_subject: Option<String>,
+    /// The id of the subject's latest schema, when it was read and inlet can read the
+    /// schema (else null).
+    #[schema(required = true)]
+    latest_schema_id: Option<u32>,
+    /// Why the latest schema id was not read (a slow or failing registry); null when read
+    /// or not looked up.
+    #[schema(required = true)]
+    latest_schema_error: Option<String>,
+}
+
+/// Lists the cluster's topics, each with its value subject and latest schema id.
+///
+/// The body is the `kafka.*` and `registry.*` keys (and `topics`, to list only those).
+/// The topics come by name, each with its partitions and whether `<topic>-value` has a
+/// schema.
+/// The latest ids are looked up for the first 500 topics with a subject, 8 at once, all
+/// within 8 s: one not read by then has `latest_schema_error`, why. 502 when Kafka or the
+/// registry fails a check.
+#[utoipa::path(post, path = "/inlet/v1/topics", request_body = ConfigBody, responses(
+    (status = 200, description = "The topics, by name.", body = Vec<TopicRow>),
+))]
+async fn cluster_topics(
+    State(app): State<App>,
+    Body(ConfigBody(config)): Body<ConfigBody>,
+) -> Result<Json<Vec<TopicRow>>, ApiError> {
     let _turn = app.step_turn().await?;
-    let config =
-        flat::parse(&body).map_err(|e| ApiError::bad_body("a JSON object of strings", e))?;
     let config = prepared(&app, config).await?;
     let raw = lenient(&config)?;
     let settings = kafka_of(&raw)?;
@@ -429,15 +566,15 @@ async fn topics(State(app): State<App>, body: Bytes) -> Result<Json<Value>, ApiE
             },
             None => (None, None),
         };
-        out.push(json!({
-            "name": topic.name,
-            "partitions": topic.partitions,
-            "value_subject": has_subject.then_some(subject),
-            "latest_schema_id": latest,
-            "latest_schema_error": unread,
-        }));
+        out.push(TopicRow {
+            name: topic.name.clone(),
+            partitions: topic.partitions,
+            value_subject: has_subject.then_some(subject),
+            latest_schema_id: latest,
+            latest_schema_error: unread,
+        });
     }
-    Ok(Json(Value::Array(out)))
+    Ok(Json(out))
 }
 
 /// How many latest schema ids `topics` asks the registry for at once.
@@ -555,15 +692,84 @@ async fn proposed(
     Ok((table, proposal, ddl, key_columns))
 }
 
-/// `POST /inlet/v1/propose`, body `{"config", "topic", "columns"?}` (the `registry.*`
-/// keys, `table`, `key_columns` for an upsert): the table inlet proposes for the topic's
-/// latest schemas — columns, types, the mapping from fields, the hypertable's time column,
-/// the DDL (of `columns` when given: the table as the console designs it), whether the
-/// table exists already and TimescaleDB is installed — and every source a column can take
-/// with the types inlet converts it to.
-async fn propose(State(app): State<App>, body: Bytes) -> Result<Json<Value>, ApiError> {
+/// The table proposed for a topic, whether it exists, and what its columns can be filled
+/// from.
+#[derive(Serialize, ToSchema)]
+pub struct Proposal {
+    /// The table's schema.
+    schema: String,
+    /// The table's name.
+    table: String,
+    /// Its columns in order: the proposal's, or the ones designed (`columns`).
+    columns: Vec<Column>,
+    /// What fills each column of the proposal.
+    mapping: Vec<MappedColumn>,
+    /// The column to partition a hypertable by: the first timestamp field (null: none).
+    #[schema(required = true)]
+    time_column: Option<String>,
+    /// The DDL that creates the table (with the hypertable's comment when `time_column` is
+    /// set).
+    ddl: String,
+    /// Whether the table exists already.
+    exists: bool,
+    /// The existing table's columns in order (null when it does not exist).
+    #[schema(required = true)]
+    existing_columns: Option<Vec<ExistingColumn>>,
+    /// Whether TimescaleDB is installed in the database.
+    timescaledb: bool,
+    /// Every source a column can take, with the types inlet converts it to.
+    sources: Vec<SourceChoice>,
+}
+
+/// A column of the proposal and what fills it.
+#[derive(Serialize, ToSchema)]
+pub struct MappedColumn {
+    /// The column's name.
+    column: String,
+    /// Its source, as a mapping writes it: `a.b`, `choice[string]`, `kafka.key.id`,
+    /// `kafka.offset`.
+    source: String,
+}
+
+/// A column of a table that exists.
+#[derive(Serialize, ToSchema)]
+pub struct ExistingColumn {
+    /// Its name, type and nullability.
+    #[serde(flatten)]
+    column: Column,
+    /// Whether it has a default (a column no source fills takes it).
+    has_default: bool,
+}
+
+/// A source a column can take, with the PostgreSQL types inlet converts it to.
+#[derive(Serialize, ToSchema)]
+pub struct SourceChoice {
+    /// As a mapping writes it: `a.b`, `choice[string]`, `kafka.key.id`, `kafka.offset`.
+    source: String,
+    /// The Avro type it reads (`long`, `["null", string]`, `timestamp-micros`…), or the
+    /// metadata's kind.
+    avro_type: String,
+    /// The column types inlet converts it to, in a fixed order (`text[]` for arrays);
+    /// empty when the schema has more distinct types than are looked into.
+    types: Vec<String>,
+}
+
+/// Proposes the table for a topic's latest schemas, and what its columns can be filled
+/// from.
+///
+/// The answer has the columns, their types, the mapping from fields, the hypertable's time
+/// column and the DDL; whether the table exists already and TimescaleDB is installed; and
+/// every source a column can take, with the types inlet converts it to. The configuration
+/// gives the `registry.*` keys, `table`, and `key_columns` for an
+/// upsert. With `columns` (the table as the console designs it), the DDL is theirs.
+#[utoipa::path(post, path = "/inlet/v1/propose", request_body = StepBody, responses(
+    (status = 200, description = "The proposal.", body = Proposal),
+))]
+async fn propose(
+    State(app): State<App>,
+    Body(body): Body<StepBody>,
+) -> Result<Json<Proposal>, ApiError> {
     let _turn = app.step_turn().await?;
-    let body: StepBody = parse(&body, "{\"config\": {...}, \"topic\": \"...\"}")?;
     let (table, proposal, ddl, _) = proposed(&app, &body).await?;
     let config = prepared(&app, body.config.clone()).await?;
     let raw = lenient(&config)?;
@@ -572,29 +778,56 @@ async fn propose(State(app): State<App>, body: Bytes) -> Result<Json<Value>, Api
     let client = app.client().await?;
     let existing = inlet_postgres::table_columns(&client, &table).await?;
     let timescaledb = inlet_postgres::timescaledb_present(&client).await?;
-    Ok(Json(json!({
-        "sources": sources,
-        "exists": existing.is_some(),
-        "existing_columns": existing.map(|columns| columns.iter().map(|c| json!({"name": c.name, "type": c.pg_type.to_string(), "nullable": c.nullable, "has_default": c.has_default})).collect::<Vec<_>>()),
-        "timescaledb": timescaledb,
-        "schema": table.schema,
-        "table": table.table,
-        "columns": proposal.columns.iter().map(|c| json!({"name": c.name, "type": c.pg_type.to_string(), "nullable": c.nullable})).collect::<Vec<_>>(),
-        "mapping": proposal.mapping.iter().map(|m| json!({"column": m.column, "source": m.source.to_string()})).collect::<Vec<_>>(),
-        "time_column": proposal.time_column,
-        "ddl": ddl,
-    })))
+    Ok(Json(Proposal {
+        schema: table.schema,
+        table: table.table,
+        columns: proposal.columns.iter().map(Column::from).collect(),
+        mapping: proposal
+            .mapping
+            .iter()
+            .map(|m| MappedColumn {
+                column: m.column.clone(),
+                source: m.source.to_string(),
+            })
+            .collect(),
+        time_column: proposal.time_column,
+        ddl,
+        exists: existing.is_some(),
+        existing_columns: existing.map(|columns| {
+            columns
+                .iter()
+                .map(|c| ExistingColumn {
+                    column: Column::from(c),
+                    has_default: c.has_default,
+                })
+                .collect()
+        }),
+        timescaledb,
+        sources: sources
+            .into_iter()
+            .map(|s| SourceChoice {
+                source: s.source,
+                avro_type: s.avro_type,
+                types: s.types,
+            })
+            .collect(),
+    }))
 }
 
-/// `POST /inlet/v1/preview`, body `{"config", "topic", "count"}` (a whole connector's
-/// keys): the topic's latest records as the rows the connector would store, and the
-/// records that would be dead letters with the reason (`inlet_engine::preview_topic`).
-async fn preview(State(app): State<App>, body: Bytes) -> Result<Json<Value>, ApiError> {
+/// Shows a topic's latest records as the rows the connector would store, or dead letters.
+///
+/// The configuration is a whole connector's keys; `count` records are read (default 10, at
+/// most 1000), without joining the group, and handed to PostgreSQL in a transaction rolled
+/// back: nothing is written. A record that would be a dead letter comes with the reason
+/// (cut after 2000 bytes).
+#[utoipa::path(post, path = "/inlet/v1/preview", request_body = StepBody, responses(
+    (status = 200, description = "The records, as rows or dead letters.", body = inlet_engine::Preview),
+))]
+async fn preview(
+    State(app): State<App>,
+    Body(body): Body<StepBody>,
+) -> Result<Json<inlet_engine::Preview>, ApiError> {
     let _turn = app.step_turn().await?;
-    let body: StepBody = parse(
-        &body,
-        "{\"config\": {...}, \"topic\": \"...\", \"count\": 10}",
-    )?;
     let topic = step_topic(&body)?;
     let name = body
         .config
@@ -608,12 +841,15 @@ async fn preview(State(app): State<App>, body: Bytes) -> Result<Json<Value>, Api
         &connector,
         &app.0.database,
         &topic,
-        body.count.unwrap_or(10),
+        body.count.unwrap_or(PREVIEW_COUNT),
         design(&body)?,
     )
     .await?;
-    Ok(Json(json!(cut_reasons(preview))))
+    Ok(Json(cut_reasons(preview)))
 }
+
+/// How many records a preview shows when the body does not say (`count`).
+const PREVIEW_COUNT: usize = 10;
 
 /// The longest reason a preview answers for one record (PostgreSQL's own can quote a
 /// whole row of a wide table).
@@ -636,16 +872,34 @@ fn cut_reasons(mut preview: inlet_engine::Preview) -> inlet_engine::Preview {
     preview
 }
 
-/// `POST /inlet/v1/tables`, body `{"config", "topic", "columns"?}`: creates the table
-/// `propose` showed (schema, table, primary key for an upsert; `columns` when given), and
-/// makes it a hypertable on `time_column` (`chunk_interval`), with the columnstore when
-/// `columnstore` is true, when TimescaleDB is installed; 201 with the DDL run, or 200 when the table exists already (nothing run).
+/// The table a step created, or found.
+#[derive(Serialize, ToSchema)]
+pub struct TableCreated {
+    /// The table, `schema.table` (unquoted).
+    table: String,
+    /// Whether it was created (false: it existed already, nothing was run).
+    created: bool,
+    /// Whether it was made a hypertable.
+    hypertable: bool,
+    /// The table's DDL (run only when `created`).
+    ddl: String,
+}
+
+/// Creates the table propose showed: 201, or 200 when it exists already (nothing run).
+///
+/// The table has the schema, name and primary key (for an upsert) of the configuration,
+/// and `columns` when given. When TimescaleDB is installed and `time_column` is set, it is
+/// made a hypertable on that column (chunks of `chunk_interval`), with the columnstore when
+/// `columnstore` is true.
+#[utoipa::path(post, path = "/inlet/v1/tables", request_body = StepBody, responses(
+    (status = 201, description = "Created.", body = TableCreated),
+    (status = 200, description = "The table exists already: nothing was run.", body = TableCreated),
+))]
 async fn create_table(
     State(app): State<App>,
-    body: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+    Body(body): Body<StepBody>,
+) -> Result<(StatusCode, Json<TableCreated>), ApiError> {
     let _turn = app.step_turn().await?;
-    let body: StepBody = parse(&body, "{\"config\": {...}, \"topic\": \"...\"}")?;
     let (table, proposal, _, key_columns) = proposed(&app, &body).await?;
     let key = (!key_columns.is_empty()).then_some(key_columns.as_slice());
     let ddl = inlet_postgres::ddl::create_table(&table, &proposal.columns, key);
@@ -682,15 +936,58 @@ async fn create_table(
     };
     Ok((
         status,
-        Json(
-            json!({"table": table.to_string(), "created": created, "hypertable": hypertable, "ddl": ddl}),
-        ),
+        Json(TableCreated {
+            table: table.to_string(),
+            created,
+            hypertable,
+            ddl,
+        }),
     ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_document_says_the_limits_the_steps_keep() {
+        let doc: serde_json::Value =
+            serde_json::from_str(super::super::openapi::document()).unwrap();
+        let said = |path: &str| {
+            let op = &doc["paths"][path]["post"];
+            [&op["summary"], &op["description"]]
+                .map(|text| text.as_str().unwrap_or_default())
+                .join(" ")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let topics = said("/inlet/v1/topics");
+        let budget = format!(
+            "the first {MAX_TOPICS_LOOKED_UP} topics with a subject, {LOOKUPS_AT_ONCE} at once, all within {} s",
+            LOOKUP_BUDGET.as_secs()
+        );
+        assert!(topics.contains(&budget), "{topics}");
+        let preview = said("/inlet/v1/preview");
+        let count = format!(
+            "(default {PREVIEW_COUNT}, at most {})",
+            inlet_kafka::MAX_SAMPLE
+        );
+        assert!(preview.contains(&count), "{preview}");
+        assert!(
+            preview.contains(&format!("after {MAX_REASON} bytes")),
+            "{preview}"
+        );
+        let step = doc["components"]["schemas"]["StepBody"]["properties"].to_string();
+        assert!(
+            step.contains(&format!(
+                "(default {PREVIEW_COUNT}, at most {})",
+                inlet_kafka::MAX_SAMPLE
+            )),
+            "{step}"
+        );
+        assert!(step.contains(&format!("(1 to {MAX_COLUMNS};")), "{step}");
+    }
 
     #[test]
     fn designed_types_are_the_ones_postgresql_takes_as_inlet_writes_them() {

@@ -60,121 +60,23 @@ export async function apiWithEtag<T = unknown>(
   return { json: json as T, etag: response.headers.get("ETag") };
 }
 
-/** A check's finding (`/inlet/v1/kafka/check`, `/inlet/v1/registry/check`). */
-export interface Finding {
-  ok: boolean;
-  what: string;
-  detail: string;
-}
-
-export interface TopicRow {
-  name: string;
-  partitions: number;
-  value_subject: string | null;
-  latest_schema_id: number | null;
-  /** Why the latest schema id was not read (a slow or failing registry); null when read. */
-  latest_schema_error?: string | null;
-}
-
-export interface SourceChoice {
-  source: string;
-  avro_type: string;
-  types: string[];
-}
-
-export interface Proposal {
-  schema: string;
-  table: string;
-  columns: { name: string; type: string; nullable: boolean }[];
-  mapping: { column: string; source: string }[];
-  time_column: string | null;
-  ddl: string;
-  sources: SourceChoice[];
-  exists: boolean;
-  existing_columns: { name: string; type: string; nullable: boolean; has_default: boolean }[] | null;
-  timescaledb: boolean;
-}
-
-export interface PreviewRecord {
-  partition: number;
-  offset: number;
-  outcome: "row" | "delete" | "dead_letter";
-  values?: Record<string, unknown>;
-  reason?: string;
-}
-
-export interface Preview {
-  table: string;
-  ddl: string | null;
-  columns: [string, string][];
-  records: PreviewRecord[];
-}
-
-export interface TaskState {
-  id: number;
-  state: string;
-  worker_id: string;
-  trace?: string;
-}
-
-export interface ConnectorStatus {
-  name: string;
-  connector: { state: string; worker_id: string; trace?: string };
-  tasks: TaskState[];
-  type: string;
-}
-
-export interface ConnectorInfo {
-  name: string;
-  config: FlatConfig;
-  tasks: { connector: string; task: number }[];
-  type: string;
-}
-
-export interface PartitionStatus {
-  topic: string;
-  partition: number;
-  next_offset: number;
-  last_stable_offset: number | null;
-  lag: number | null;
-}
-
-export interface Metrics {
-  rows_per_second: number;
-  rows: number;
-  dead_letters: number;
-  lag: number | null;
-  partitions: PartitionStatus[];
-  schemas: { topic: string; schema_id: number; unstored_fields: string[] }[];
-  last_error: string | null;
-  held_up_by: string | null;
-  history: { at_ms: number; rows_per_second: number; dead_letters: number; lag: number | null }[];
-}
-
-export interface DeadLetter {
-  id: number;
-  topic: string;
-  partition: number;
-  offset: number;
-  timestamp_ms: number | null;
-  key_bytes: number | null;
-  value_bytes: number | null;
-  headers: unknown;
-  schema_id: number | null;
-  error: string;
-  failed_at: string;
-  /** When its record last failed (met again after an offset reset, or a replay failed). */
-  last_seen: string;
-  /** How many times its record failed. */
-  attempts: number;
-  replayed_at: string | null;
-  replays: number;
-}
-
-export interface DeadLetterPage {
-  dead_letters: DeadLetter[];
-  next_after: number | null;
-  reasons: { reason: string; count: number }[];
-}
+// The bodies of the API, as its OpenAPI document describes them: generated from
+// docs/openapi.json (itself generated from the server's Rust types) by scripts/console.
+export type {
+  ConnectorInfo,
+  ConnectorMetrics as Metrics,
+  ConnectorState,
+  ConnectorStateInfo as ConnectorStatus,
+  DeadLetter,
+  DeadLetterPage,
+  Finding,
+  PartitionStatus,
+  Preview,
+  PreviewRecord,
+  Proposal,
+  SourceChoice,
+  TaskState,
+  TopicRow,
+} from "./openapi";
 
 export const enc = encodeURIComponent;

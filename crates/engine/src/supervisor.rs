@@ -114,8 +114,10 @@ pub struct PartitionStatus {
     /// The stored next offset: every record before it is stored (a row or a dead letter).
     pub next_offset: i64,
     /// The partition's last stable offset, as the consumer last saw it (None: not yet).
+    #[schema(required = true)]
     pub last_stable_offset: Option<i64>,
     /// Records not yet stored: last stable offset − next offset (None: not known yet).
+    #[schema(required = true)]
     pub lag: Option<i64>,
 }
 

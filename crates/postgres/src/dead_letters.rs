@@ -20,17 +20,22 @@ pub struct DeadLetter {
     /// Where the record was.
     pub offset: i64,
     /// The record's timestamp, in milliseconds since the Unix epoch.
+    #[schema(required = true)]
     pub timestamp_ms: Option<i64>,
     /// The raw key's size in bytes (None: a null key).
+    #[schema(required = true)]
     pub key_bytes: Option<i32>,
     /// The raw value's size in bytes (None: a tombstone).
+    #[schema(required = true)]
     pub value_bytes: Option<i32>,
     /// The headers, as a JSON array of `{"key", "value"}` (serialized as that JSON, not a
     /// string of it).
     #[serde(serialize_with = "as_json")]
     #[schema(value_type = Option<Vec<Object>>)]
+    #[schema(required = true)]
     pub headers: Option<String>,
     /// The value's schema id, when it had a frame.
+    #[schema(required = true)]
     pub schema_id: Option<i64>,
     /// Why it could not be stored (the latest reason, after a replay that failed).
     pub error: String,
@@ -43,6 +48,7 @@ pub struct DeadLetter {
     /// replay fails.
     pub attempts: i32,
     /// When it was replayed into its table, RFC 3339 in UTC.
+    #[schema(required = true)]
     pub replayed_at: Option<String>,
     /// How many replays were tried.
     pub replays: i32,

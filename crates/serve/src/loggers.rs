@@ -24,6 +24,7 @@ pub struct LoggerLevel {
     /// `TRACE`, `DEBUG`, `INFO`, `WARN`, `ERROR` or `OFF`.
     pub level: String,
     /// When it was set over the API.
+    #[schema(required = true)]
     pub last_modified: Option<i64>,
 }
 

@@ -137,14 +137,17 @@ pub struct ConnectorMetrics {
     /// Dead letters waiting (not replayed), counted in the table.
     dead_letters: i64,
     /// Records not yet stored, over every partition (null while a partition's is unknown).
+    #[schema(required = true)]
     lag: Option<i64>,
     /// Each partition held: its stored offset, last stable offset and lag.
     partitions: Vec<PartitionStatus>,
     /// The value schemas met, with their fields not stored.
     schemas: Vec<SchemaStatus>,
     /// A task's last error.
+    #[schema(required = true)]
     last_error: Option<String>,
     /// What holds a task up now (an error of the last minute with no batch committed since).
+    #[schema(required = true)]
     held_up_by: Option<String>,
     /// Per 15 s of the last minutes.
     history: Vec<Sample>,
@@ -160,6 +163,7 @@ pub struct Sample {
     /// Dead letters met in it.
     dead_letters: i64,
     /// Records not yet stored at its end.
+    #[schema(required = true)]
     lag: Option<i64>,
 }
 
@@ -308,6 +312,7 @@ pub struct DeadLetterPage {
     /// The dead letters, by id.
     dead_letters: Vec<DeadLetter>,
     /// The `after` of the next page; null at the end.
+    #[schema(required = true)]
     next_after: Option<i64>,
     /// The counts of those waiting, by reason (the most frequent first).
     reasons: Vec<ReasonCount>,
@@ -394,8 +399,10 @@ pub enum Part {
 #[derive(Serialize, ToSchema, Default)]
 pub struct Decoded {
     /// The key as JSON (null when absent or not decoded).
+    #[schema(required = true)]
     key: Option<Value>,
     /// The value as JSON (null when absent or not decoded).
+    #[schema(required = true)]
     value: Option<Value>,
     /// Why the key was not decoded.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -45,6 +45,7 @@ pub struct ConfigKeyInfo {
     /// Whether a connector must have it.
     required: bool,
     /// Its default, as text.
+    #[schema(required = true)]
     default_value: Option<&'static str>,
     /// HIGH for the required keys, MEDIUM for the others (LOW for keys outside the list).
     importance: &'static str,
@@ -68,6 +69,7 @@ pub struct ConfigValueInfo {
     /// The flat key.
     name: String,
     /// Its value as sent (a secret hidden), else its default.
+    #[schema(required = true)]
     value: Option<String>,
     /// The values it takes, when they are few.
     recommended_values: Vec<&'static str>,

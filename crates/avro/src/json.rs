@@ -1,7 +1,7 @@
 //! Avro values rendered as JSON text, for `jsonb` columns (records, maps, arrays, multi-type
 //! unions, recursive types), straight from the Avro bytes.
 //!
-//! Choices, documented in the README: a union is its branch's value; bytes and fixed are
+//! Choices, documented in docs/avro.md: a union is its branch's value; bytes and fixed are
 //! `"\x…"` hex strings as PostgreSQL prints bytea; NaN and infinities are the strings
 //! `"NaN"`, `"Infinity"`, `"-Infinity"`; decimals are exact JSON numbers; dates, times and
 //! timestamps are ISO 8601 strings (UTC timestamps end in `Z`); a duration is

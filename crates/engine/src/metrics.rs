@@ -4,7 +4,7 @@
 //!
 //! One [`Registry`] per process: `inlet run --metrics` serves [`registry`]'s; `inlet serve`
 //! registers its per-task and per-worker families beside them. The families and their
-//! labels are listed in the README's metrics table.
+//! labels are listed in docs/metrics.md.
 
 use std::collections::BTreeMap;
 use std::fmt;

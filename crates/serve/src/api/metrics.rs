@@ -31,7 +31,7 @@ pub(super) fn routes() -> axum::Router<App> {
     axum::Router::new().route("/metrics", get(metrics))
 }
 
-/// This worker's Prometheus text (the families of README's "Metrics").
+/// This worker's Prometheus text (the families of docs/metrics.md).
 #[utoipa::path(get, path = "/metrics", responses(
     (status = 200, description = "Prometheus' text format.", body = String, content_type = "text/plain; version=0.0.4"),
 ))]

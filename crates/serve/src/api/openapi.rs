@@ -24,7 +24,8 @@ use super::ErrorBody;
 struct Frame;
 
 /// Adds what every operation shares: the error answer (`default`: `{"error_code",
-/// "message"}`) and the two ways a token is sent (Bearer, or as basic auth's password).
+/// "message"}`), the two ways a token is sent (Bearer, or as basic auth's password), and
+/// its family's tag (Kafka Connect, inlet, Prometheus).
 struct Shared;
 
 impl utoipa::Modify for Shared {
@@ -53,7 +54,15 @@ impl utoipa::Modify for Shared {
             )
             .build()
             .into();
-        for item in openapi.paths.paths.values_mut() {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            // One tag per family of endpoints, whatever module a handler is in.
+            let tag = if path.starts_with("/inlet/v1/") {
+                "inlet"
+            } else if path == "/metrics" {
+                "Prometheus"
+            } else {
+                "Kafka Connect"
+            };
             for operation in [
                 &mut item.get,
                 &mut item.put,
@@ -64,6 +73,7 @@ impl utoipa::Modify for Shared {
             .into_iter()
             .flatten()
             {
+                operation.tags = Some(vec![tag.to_owned()]);
                 operation
                     .responses
                     .responses

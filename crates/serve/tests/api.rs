@@ -1033,3 +1033,83 @@ async fn a_tasks_state_is_one_of_the_states_the_api_names() {
         "{refused}"
     );
 }
+
+/// A worker's report made before a configuration change (of the version before it) does not
+/// undo the change's UNASSIGNED: the status never shows the old configuration's task RUNNING.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_report_of_the_configuration_before_a_change_is_dropped() {
+    use inlet_postgres::control::{TaskReport, report_task};
+    let api = Api::new(None).await;
+    let registry = Spy::registry().await;
+    let config = victim(&registry.url);
+    let (status, body) = api
+        .send(
+            "POST",
+            "/connectors",
+            &json!({"name": "stale", "config": config}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let client = api.db.connect().await;
+    client
+        .execute(
+            "UPDATE inlet.tasks SET worker_id = 'w' WHERE connector = 'stale'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let report = |applied_version| TaskReport {
+        connector: "stale",
+        task: 0,
+        state: "RUNNING",
+        trace: None,
+        applied_version,
+        applied_restart: 0,
+    };
+    let before = stale_version(&client).await;
+    report_task(&client, "w", &report(before)).await.unwrap();
+    assert_eq!(stale_state(&client).await, "RUNNING");
+    let changed = with(config, &[("batch.linger_ms", "50")]);
+    let (status, body) = api.send("PUT", "/connectors/stale/config", &changed).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        stale_state(&client).await,
+        "UNASSIGNED",
+        "the change unassigns"
+    );
+    report_task(&client, "w", &report(before)).await.unwrap();
+    assert_eq!(
+        stale_state(&client).await,
+        "UNASSIGNED",
+        "a report of the version before is dropped"
+    );
+    let now = stale_version(&client).await;
+    report_task(&client, "w", &report(now)).await.unwrap();
+    assert_eq!(
+        stale_state(&client).await,
+        "RUNNING",
+        "the new version's is kept"
+    );
+}
+
+async fn stale_version(client: &tokio_postgres::Client) -> i64 {
+    client
+        .query_one(
+            "SELECT version FROM inlet.connectors WHERE name = 'stale'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+async fn stale_state(client: &tokio_postgres::Client) -> String {
+    client
+        .query_one(
+            "SELECT state FROM inlet.tasks WHERE connector = 'stale'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}

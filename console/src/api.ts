@@ -63,10 +63,11 @@ export async function apiWithEtag<T = unknown>(
 // The bodies of the API, as its OpenAPI document describes them: generated from
 // docs/openapi.json (itself generated from the server's Rust types) by scripts/console.
 export type {
+  ConfigKeyInfo,
   ConnectorInfo,
   ConnectorMetrics as Metrics,
   ConnectorState,
-  ConnectorStateInfo as ConnectorStatus,
+  ConnectorStateInfo,
   DeadLetter,
   DeadLetterPage,
   Finding,

@@ -2,7 +2,7 @@
 // partition offsets and lag, the schemas met, and what can be done to it: pause, resume,
 // stop, restart, delete, edit the configuration, change offsets (when stopped).
 import { useState } from "preact/hooks";
-import { ApiError, api, apiWithEtag, enc, type ConnectorInfo, type ConnectorStatus, type FlatConfig, type Metrics } from "./api";
+import { ApiError, api, apiWithEtag, enc, type ConnectorInfo, type ConnectorStateInfo, type FlatConfig, type Metrics } from "./api";
 import { HistoryChart } from "./chart";
 import { Alert, StateBadge, count, message, rate, useConfirm, usePoll } from "./ui";
 
@@ -16,7 +16,7 @@ const STATE_WORDS: Record<string, string> = {
 };
 
 interface Loaded {
-  status: ConnectorStatus;
+  status: ConnectorStateInfo;
   info: ConnectorInfo;
   metrics: Metrics | null;
   metricsError: string | null;
@@ -24,7 +24,7 @@ interface Loaded {
 
 async function load(name: string): Promise<Loaded> {
   const [status, info] = await Promise.all([
-    api<ConnectorStatus>("GET", `/connectors/${enc(name)}/status`),
+    api<ConnectorStateInfo>("GET", `/connectors/${enc(name)}/status`),
     api<ConnectorInfo>("GET", `/connectors/${enc(name)}`),
   ]);
   let metrics: Metrics | null = null;
@@ -38,7 +38,7 @@ async function load(name: string): Promise<Loaded> {
 }
 
 /** The connector's state, a failed task overriding a running connector. */
-function overall(status: ConnectorStatus): string {
+function overall(status: ConnectorStateInfo): string {
   if (status.connector.state === "RUNNING" && status.tasks.some((t) => t.state === "FAILED")) return "FAILED";
   return status.connector.state;
 }

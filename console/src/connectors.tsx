@@ -1,6 +1,6 @@
 // The list of connectors: state, rows/s, rows, lag and dead letters of each, refreshed every
 // 3 s (`GET /connectors?expand=status&expand=info` and each one's metrics).
-import { api, enc, type ConnectorInfo, type ConnectorStatus, type Metrics } from "./api";
+import { api, enc, type ConnectorInfo, type ConnectorStateInfo, type Metrics } from "./api";
 import { Alert, StateBadge, count, rate, usePoll } from "./ui";
 
 interface Row {
@@ -12,7 +12,7 @@ interface Row {
 }
 
 async function load(): Promise<Row[]> {
-  const all = await api<Record<string, { status: ConnectorStatus; info: ConnectorInfo }>>(
+  const all = await api<Record<string, { status: ConnectorStateInfo; info: ConnectorInfo }>>(
     "GET",
     "/connectors?expand=status&expand=info",
   );

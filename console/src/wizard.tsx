@@ -14,6 +14,7 @@ import {
   type Proposal,
   type SourceChoice,
   type TopicRow,
+  type ConfigKeyInfo,
 } from "./api";
 import { Alert, Field, described, message } from "./ui";
 
@@ -61,11 +62,6 @@ interface Draft {
 /** Flat key → the default the server applies when the key is not sent. */
 type Defaults = Record<string, string>;
 
-/** The plugin's settings as the server lists them (Kafka Connect's ConfigKeyInfo). */
-interface ConfigKey {
-  name: string;
-  default_value: string | null;
-}
 
 /** An empty draft: the server's defaults, with Confluent Cloud's way in (SASL_SSL, PLAIN). */
 function empty(defaults: Defaults): Draft {
@@ -86,7 +82,7 @@ function empty(defaults: Defaults): Draft {
     time_column: "",
     chunk_interval: defaults["chunk_interval"] ?? "",
     columns: [],
-    insert: defaults["insert"] ?? "append",
+    insert: defaults["insert"] ?? "",
     key_columns: [],
     tolerance: defaults["errors.tolerance"] ?? "",
     start_from: defaults["kafka.start_from"] ?? "",
@@ -191,7 +187,7 @@ export function Wizard() {
   const [defaults, setDefaults] = useState<Defaults | null>(null);
   const [error, setError] = useState("");
   useEffect(() => {
-    api<ConfigKey[]>("GET", "/connector-plugins/inlet.PostgresSink/config")
+    api<ConfigKeyInfo[]>("GET", "/connector-plugins/inlet.PostgresSink/config")
       .then((keys) => setDefaults(Object.fromEntries(keys.flatMap((k) => (k.default_value === null ? [] : [[k.name, k.default_value]])))))
       .catch((e) => setError(message(e)));
   }, []);

@@ -282,7 +282,7 @@ impl ApiError {
 
 /// An error's body, as Kafka Connect answers one.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct ErrorBody {
+pub struct ErrorMessage {
     /// The HTTP status.
     pub error_code: u16,
     /// What went wrong and what to do.
@@ -291,7 +291,7 @@ pub struct ErrorBody {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody {
+        let body = ErrorMessage {
             error_code: self.status.as_u16(),
             message: self.message,
         };
@@ -330,7 +330,7 @@ where
 /// A configuration as a body takes one: Kafka Connect's flat map, its values strings, or
 /// numbers and booleans taken as their text.
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
-#[schema(value_type = BTreeMap<String, ConfigValue>)]
+#[schema(as = ConnectorConfig, value_type = BTreeMap<String, ConfigValue>)]
 pub struct ConfigBody(
     #[serde(deserialize_with = "crate::flat::strings")] pub crate::flat::FlatConfig,
 );

@@ -21,6 +21,12 @@ use serde_json::Value;
 /// The one connector plugin inlet has: a sink into PostgreSQL.
 pub const PLUGIN_CLASS: &str = "inlet.PostgresSink";
 
+/// Whether `class` names inlet's plugin: [`PLUGIN_CLASS`], or its short name
+/// `PostgresSink` (as Kafka Connect takes a plugin's simple name).
+pub fn is_plugin_class(class: &str) -> bool {
+    class == PLUGIN_CLASS || class == "PostgresSink"
+}
+
 /// What a secret's literal value is shown as, and what means "unchanged" when sent back.
 pub const HIDDEN: &str = "[hidden]";
 
@@ -256,7 +262,7 @@ pub fn to_raw(name: &str, config: &FlatConfig) -> Result<(RawConnector, i32), Ve
         ));
     }
     match take("connector.class") {
-        Some(c) if c == PLUGIN_CLASS || c == "PostgresSink" => {}
+        Some(c) if is_plugin_class(&c) => {}
         Some(c) => problems.push((
             "connector.class".into(),
             format!(
@@ -270,13 +276,18 @@ pub fn to_raw(name: &str, config: &FlatConfig) -> Result<(RawConnector, i32), Ve
         )),
     }
     let tasks_max = match take("tasks.max") {
-        None => 1,
+        None => settings::default_of("tasks.max"),
         Some(t) => match t.trim().parse::<i32>() {
-            Ok(n) if (1..=1000).contains(&n) => n,
+            Ok(n) if settings::TASKS_MAX.contains(&n) => n,
             _ => {
                 problems.push((
                     "tasks.max".into(),
-                    format!("{:?} is not a whole number from 1 to 1000", shorten(&t)),
+                    format!(
+                        "{:?} is not a whole number from {} to {}",
+                        shorten(&t),
+                        settings::TASKS_MAX.start(),
+                        settings::TASKS_MAX.end()
+                    ),
                 ));
                 1
             }
@@ -291,7 +302,9 @@ pub fn to_raw(name: &str, config: &FlatConfig) -> Result<(RawConnector, i32), Ve
     if topics.is_empty() {
         problems.push((
             "topics".into(),
-            "missing: the topics to read, separated by commas".into(),
+            settings::find("topics")
+                .map(settings::missing)
+                .unwrap_or_default(),
         ));
     }
 

@@ -317,6 +317,9 @@ pub const SETTINGS: &[Setting] = &[
     setting("database.ca_file", S::Database, K::Text, G::Database, "A PEM file of the CA that signs the database's certificate, for sslmode=verify-ca or verify-full."),
 ];
 
+/// The task counts `tasks.max` takes.
+pub const TASKS_MAX: std::ops::RangeInclusive<i32> = 1..=1000;
+
 /// The setting of a flat key (`kafka.password`, `table`; a per-topic key without its
 /// `topic.<topic>.` and a librdkafka property without its `kafka.properties.` are not
 /// found here).
@@ -335,7 +338,7 @@ pub fn of(scope: Scope) -> impl Iterator<Item = &'static Setting> {
 /// # Panics
 /// When `key` has no default of type `T` in [`SETTINGS`]: a mistake of the caller's, which
 /// the tests of this module rule out for the configuration's own defaults.
-pub(crate) fn default_of<T: DeserializeOwned>(key: &str) -> T {
+pub fn default_of<T: DeserializeOwned>(key: &str) -> T {
     let setting = find(key).unwrap_or_else(|| panic!("{key} is not a setting"));
     let text = setting
         .default
@@ -430,6 +433,14 @@ pub fn reference() -> String {
 mod tests {
     use super::*;
     use crate::config::{RawConnector, RawMapping, RawSecret, RawTopic};
+
+    #[test]
+    fn the_task_count_is_said_as_it_is_checked() {
+        let tasks = find("tasks.max").unwrap();
+        let range = format!("from {} to {}", TASKS_MAX.start(), TASKS_MAX.end());
+        assert!(tasks.doc.contains(&range), "{}", tasks.doc);
+        assert!(TASKS_MAX.contains(&default_of::<i32>("tasks.max")));
+    }
 
     #[test]
     fn every_default_parses_as_its_kind_and_every_choice_is_taken() {

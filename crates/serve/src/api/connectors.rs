@@ -299,34 +299,29 @@ async fn list(
 
 /// A new connector (Kafka Connect's CreateConnectorRequest).
 #[derive(Deserialize, ToSchema)]
-pub struct CreateBody {
+pub struct CreateConnectorRequest {
     /// Its name: 1 to 200 letters, digits, '-', '_' or '.'.
     name: String,
     /// Its configuration.
-    #[serde(default)]
     config: ConfigBody,
     /// The state it starts in (default RUNNING).
     #[serde(default)]
-    #[schema(value_type = Option<InitialState>)]
-    initial_state: Option<String>,
+    initial_state: Option<InitialState>,
 }
 
-impl Shape for CreateBody {
+impl Shape for CreateConnectorRequest {
     const SHAPE: &'static str = "{\"name\", \"config\", \"initial_state\"}";
 }
 
 /// The states a connector may be created in.
-#[derive(ToSchema)]
-#[allow(dead_code)]
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum InitialState {
     /// Running (the default).
-    #[schema(rename = "RUNNING")]
     Running,
     /// Paused: its tasks hold their partitions and fetch nothing.
-    #[schema(rename = "PAUSED")]
     Paused,
     /// Stopped: no task runs.
-    #[schema(rename = "STOPPED")]
     Stopped,
 }
 
@@ -363,7 +358,7 @@ fn checked(name: &str, config: &FlatConfig) -> Result<i32, ApiError> {
 }
 
 /// Creates a connector: 201 with its info, 409 when the name is taken.
-#[utoipa::path(post, path = "/connectors", request_body = CreateBody, responses(
+#[utoipa::path(post, path = "/connectors", request_body = CreateConnectorRequest, responses(
     (status = 201, description = "Created.", body = ConnectorInfo, headers(
         ("ETag" = String, description = "The connector's version, for If-Match."),
         ("Location" = String, description = "/connectors/{name}"),
@@ -372,17 +367,13 @@ fn checked(name: &str, config: &FlatConfig) -> Result<i32, ApiError> {
 async fn create(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
-    Body(body): Body<CreateBody>,
+    Body(body): Body<CreateConnectorRequest>,
 ) -> Result<Response, ApiError> {
     check_name(&body.name)?;
-    let state = match body.initial_state.as_deref() {
-        None => TargetState::Running,
-        Some(text) => TargetState::parse(text).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                format!("initial_state {text:?} is not RUNNING, PAUSED or STOPPED"),
-            )
-        })?,
+    let state = match body.initial_state {
+        None | Some(InitialState::Running) => TargetState::Running,
+        Some(InitialState::Paused) => TargetState::Paused,
+        Some(InitialState::Stopped) => TargetState::Stopped,
     };
     create_stored(&app, &caller, &body.name, body.config.0, state).await
 }

@@ -95,12 +95,10 @@ async fn within_step_deadline(
 /// The body of propose, preview and tables: the configuration so far, the topic the step
 /// is about, and the table as the console designs it.
 #[derive(Deserialize, ToSchema)]
-pub struct StepBody {
+pub struct SetupStepRequest {
     /// The configuration so far, as POST /connectors will get it (Kafka Connect's flat
     /// map; numbers and booleans are taken as their text).
-    #[serde(deserialize_with = "flat::strings")]
-    #[schema(value_type = std::collections::BTreeMap<String, String>)]
-    config: FlatConfig,
+    config: ConfigBody,
     /// The topic the step is about (default: the configuration's only one in `topics`).
     #[serde(default)]
     topic: Option<String>,
@@ -113,7 +111,7 @@ pub struct StepBody {
     columns: Option<Vec<DesignedColumn>>,
 }
 
-impl Shape for StepBody {
+impl Shape for SetupStepRequest {
     const SHAPE: &'static str = "{\"config\", \"topic\", \"count\", \"columns\"}";
 }
 
@@ -178,11 +176,11 @@ async fn prepared(app: &App, config: FlatConfig) -> Result<FlatConfig, ApiError>
 }
 
 /// The topic a step is about: `topic`, else the configuration's only one.
-fn step_topic(body: &StepBody) -> Result<String, ApiError> {
+fn step_topic(body: &SetupStepRequest) -> Result<String, ApiError> {
     if let Some(topic) = &body.topic {
         return Ok(topic.clone());
     }
-    match topics_of(&body.config).as_slice() {
+    match topics_of(&body.config.0).as_slice() {
         [one] => Ok(one.clone()),
         _ => Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -244,7 +242,7 @@ mod tests {
             preview.contains(&format!("after {MAX_REASON} bytes")),
             "{preview}"
         );
-        let step = doc["components"]["schemas"]["StepBody"]["properties"].to_string();
+        let step = doc["components"]["schemas"]["SetupStepRequest"]["properties"].to_string();
         assert!(
             step.contains(&format!(
                 "(default {PREVIEW_COUNT}, at most {})",

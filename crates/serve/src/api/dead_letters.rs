@@ -395,6 +395,22 @@ pub enum Part {
     Decoded,
 }
 
+/// A dead letter's raw key or value: its bytes as Kafka had them (for the document).
+pub struct RawBytes;
+
+impl utoipa::PartialSchema for RawBytes {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .description(Some("The bytes as Kafka had them."))
+            .into()
+    }
+}
+
+impl ToSchema for RawBytes {}
+
 /// A dead letter's key and value, decoded.
 #[derive(Serialize, ToSchema, Default)]
 pub struct Decoded {
@@ -416,7 +432,7 @@ pub struct Decoded {
 /// they are Confluent-framed Avro whose schema the registry has, or why not.
 #[utoipa::path(get, path = "/inlet/v1/connectors/{name}/dead-letters/{id}/{part}", params(DeadLetterPart), responses(
     (status = 200, description = "The raw bytes (key, value), or both decoded (decoded).", content(
-        (Vec<u8> = "application/octet-stream"),
+        (RawBytes = "application/octet-stream"),
         (Decoded = "application/json"),
     )),
 ))]
@@ -518,18 +534,18 @@ async fn decode_json(
 
 /// The dead letters to replay.
 #[derive(Deserialize, ToSchema)]
-pub struct ReplayBody {
+pub struct ReplayRequest {
     /// Their ids, at most 1000.
     ids: Vec<i64>,
 }
 
-impl Shape for ReplayBody {
+impl Shape for ReplayRequest {
     const SHAPE: &'static str = "{\"ids\": [dead letter ids]}";
 }
 
 /// What each replay did.
 #[derive(Serialize, ToSchema)]
-pub struct ReplayAnswer {
+pub struct ReplayResponse {
     /// One per id asked.
     results: Vec<ReplayResult>,
 }
@@ -578,14 +594,14 @@ impl From<Replayed> for ReplayOutcome {
 /// connector's current plan; `stored` (a row now, the dead letter marked replayed, in one
 /// transaction), `still_dead` with the new reason, `already_replayed`, or `skipped`.
 #[utoipa::path(post, path = "/inlet/v1/connectors/{name}/dead-letters/replay", params(Named),
-    request_body = ReplayBody,
-    responses((status = 200, description = "What each became.", body = ReplayAnswer)),
+    request_body = ReplayRequest,
+    responses((status = 200, description = "What each became.", body = ReplayResponse)),
 )]
 async fn replay(
     State(app): State<App>,
     Path(name): Path<String>,
-    Body(body): Body<ReplayBody>,
-) -> Result<Json<ReplayAnswer>, ApiError> {
+    Body(body): Body<ReplayRequest>,
+) -> Result<Json<ReplayResponse>, ApiError> {
     if body.ids.len() > inlet_engine::MAX_REPLAY {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -618,20 +634,20 @@ async fn replay(
             });
         }
     }
-    Ok(Json(ReplayAnswer { results }))
+    Ok(Json(ReplayResponse { results }))
 }
 
 /// The dead letters to discard: by id, or every waiting one of a reason.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DiscardBody {
+pub struct DiscardRequest {
     /// Their ids, at most 1000.
     ids: Option<Vec<i64>>,
     /// A reason, as the page's `reasons` list it.
     reason: Option<String>,
 }
 
-impl Shape for DiscardBody {
+impl Shape for DiscardRequest {
     const SHAPE: &'static str =
         "{\"ids\": [dead letter ids]} or {\"reason\": \"a reason as listed\"}";
 }
@@ -648,16 +664,16 @@ pub struct Discarded {
 /// with the caller's name. The records stay in Kafka: resetting the connector's offsets
 /// reads them again.
 #[utoipa::path(post, path = "/inlet/v1/connectors/{name}/dead-letters/discard", params(Named),
-    request_body = DiscardBody,
+    request_body = DiscardRequest,
     responses((status = 200, description = "How many went.", body = Discarded)),
 )]
 async fn discard(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
-    Body(body): Body<DiscardBody>,
+    Body(body): Body<DiscardRequest>,
 ) -> Result<Json<Discarded>, ApiError> {
-    let shape = DiscardBody::SHAPE;
+    let shape = DiscardRequest::SHAPE;
     let which = match (&body.ids, &body.reason) {
         (Some(ids), None) if ids.len() <= inlet_engine::MAX_REPLAY => Discard::Ids(ids),
         (Some(_), None) => {

@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{RefOr, Response, ResponseBuilder};
 
-use super::ErrorBody;
+use super::ErrorMessage;
 
 /// The document's frame: its title, and what every operation shares ([`Shared`]).
 #[derive(OpenApi)]
@@ -19,7 +19,7 @@ use super::ErrorBody;
         title = "inlet",
         description = "inlet serve: Kafka Connect's REST API (shapes and codes), over connectors stored in PostgreSQL, and inlet's own setup steps and dead letters under /inlet/v1. Errors are {\"error_code\", \"message\"}.",
     ),
-    components(schemas(ErrorBody))
+    components(schemas(ErrorMessage))
 )]
 struct Frame;
 
@@ -49,7 +49,7 @@ impl utoipa::Modify for Shared {
             .content(
                 "application/json",
                 utoipa::openapi::ContentBuilder::new()
-                    .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                    .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorMessage")))
                     .build(),
             )
             .build()
@@ -99,9 +99,72 @@ pub fn document() -> &'static str {
         utoipa::Modify::modify(&Shared, &mut doc);
         let mut json = serde_json::to_value(&doc).unwrap_or_default();
         unreferenced_schemas_dropped(&mut json);
+        summaries_made_titles(&mut json);
+        unlinked(&mut json);
         serde_json::to_string_pretty(&json).unwrap_or_default() + "\n"
     });
     &DOCUMENT
+}
+
+/// Each operation's summary one line, its first sentence (a handler's docstring opens with
+/// a paragraph, which utoipa takes whole); the paragraph goes to the description.
+fn summaries_made_titles(doc: &mut serde_json::Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    for operation in paths
+        .values_mut()
+        .filter_map(|item| item.as_object_mut())
+        .flat_map(|item| item.values_mut())
+    {
+        let Some(summary) = operation.get("summary").and_then(|s| s.as_str()) else {
+            continue;
+        };
+        let paragraph = summary.split_whitespace().collect::<Vec<_>>().join(" ");
+        let first = match paragraph.find(". ") {
+            Some(end) => paragraph[..end].to_owned(),
+            None => paragraph.trim_end_matches('.').to_owned(),
+        };
+        if first.len() + 1 < paragraph.len() {
+            let rest = operation
+                .get("description")
+                .and_then(|d| d.as_str())
+                .map(|d| format!("\n\n{d}"))
+                .unwrap_or_default();
+            operation["description"] = format!("{paragraph}{rest}").into();
+        }
+        operation["summary"] = first.into();
+    }
+}
+
+/// Every text without rustdoc's link brackets: ``[`x`]`` is `` `x` `` (the docstrings are
+/// written for rustdoc first).
+fn unlinked(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(text) if text.contains("[`") => {
+            let mut out = String::with_capacity(text.len());
+            let mut rest = text.as_str();
+            while let Some(start) = rest.find("[`") {
+                out.push_str(&rest[..start]);
+                let after = &rest[start + 1..];
+                match after.find("`]") {
+                    Some(end) => {
+                        out.push_str(&after[..=end]);
+                        rest = &after[end + 2..];
+                    }
+                    None => {
+                        out.push_str(&rest[start..]);
+                        rest = "";
+                    }
+                }
+            }
+            out.push_str(rest);
+            *text = out;
+        }
+        serde_json::Value::Object(map) => map.values_mut().for_each(unlinked),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(unlinked),
+        _ => {}
+    }
 }
 
 /// Drops the component schemas nothing refers to (a map written inline is also collected
@@ -132,6 +195,17 @@ mod tests {
         );
         let doc: serde_json::Value = serde_json::from_str(generated).unwrap();
         assert!(doc["paths"]["/connectors"]["post"].is_object());
+        // Titles are one line, and no rustdoc link is left.
+        for item in doc["paths"].as_object().unwrap().values() {
+            for operation in item.as_object().unwrap().values() {
+                let summary = operation["summary"].as_str().unwrap_or_default();
+                assert!(
+                    !summary.is_empty() && !summary.contains('\n'),
+                    "{summary:?}"
+                );
+            }
+        }
+        assert!(!generated.contains("[`"), "a rustdoc link in the document");
         // Every reference names a schema of the document.
         let mut refs = Vec::new();
         references(&doc, &mut refs);

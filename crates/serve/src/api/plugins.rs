@@ -153,7 +153,7 @@ fn ordered() -> impl Iterator<Item = (&'static Setting, usize)> {
 }
 
 fn check_plugin(plugin: &str) -> Result<(), ApiError> {
-    if plugin == PLUGIN_CLASS || plugin == "PostgresSink" {
+    if flat::is_plugin_class(plugin) {
         Ok(())
     } else {
         Err(ApiError::new(
@@ -209,8 +209,7 @@ async fn validate(
     let _turn = app.step_turn().await?;
     // Kafka Connect's refusal of a configuration of another plugin.
     if let Some(class) = sent.get("connector.class")
-        && class != PLUGIN_CLASS
-        && class != "PostgresSink"
+        && !flat::is_plugin_class(class)
     {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,

@@ -133,7 +133,9 @@ pub(super) fn strict_type(sql: &str) -> Result<inlet_avro::PgType, String> {
 
 /// A step's designed columns as the table's, or 400 naming each column whose type inlet
 /// does not write or whose name is empty or repeated.
-pub(super) fn design(body: &StepBody) -> Result<Option<Vec<inlet_avro::TableColumn>>, ApiError> {
+pub(super) fn design(
+    body: &SetupStepRequest,
+) -> Result<Option<Vec<inlet_avro::TableColumn>>, ApiError> {
     let Some(columns) = &body.columns else {
         return Ok(None);
     };
@@ -178,7 +180,7 @@ pub(super) fn design(body: &StepBody) -> Result<Option<Vec<inlet_avro::TableColu
 /// The table proposed for a step's topic: (table, proposal, its DDL, the key columns).
 pub(super) async fn proposed(
     app: &App,
-    body: &StepBody,
+    body: &SetupStepRequest,
 ) -> Result<
     (
         inlet_postgres::TableName,
@@ -189,7 +191,7 @@ pub(super) async fn proposed(
     ApiError,
 > {
     let topic = step_topic(body)?;
-    let mut config = prepared(app, body.config.clone()).await?;
+    let mut config = prepared(app, body.config.0.clone()).await?;
     config
         .entry("topics".into())
         .or_insert_with(|| topic.clone());
@@ -321,16 +323,16 @@ pub struct SourceChoice {
 /// every source a column can take, with the types inlet converts it to. The configuration
 /// gives the `registry.*` keys, `table`, and `key_columns` for an
 /// upsert. With `columns` (the table as the console designs it), the DDL is theirs.
-#[utoipa::path(post, path = "/inlet/v1/propose", request_body = StepBody, responses(
+#[utoipa::path(post, path = "/inlet/v1/propose", request_body = SetupStepRequest, responses(
     (status = 200, description = "The proposal.", body = Proposal),
 ))]
 pub(super) async fn propose(
     State(app): State<App>,
-    Body(body): Body<StepBody>,
+    Body(body): Body<SetupStepRequest>,
 ) -> Result<Json<Proposal>, ApiError> {
     let _turn = app.step_turn().await?;
     let (table, proposal, ddl, _) = proposed(&app, &body).await?;
-    let config = prepared(&app, body.config.clone()).await?;
+    let config = prepared(&app, body.config.0.clone()).await?;
     let raw = lenient(&config)?;
     let registry = registry_of(&raw)?;
     let sources = inlet_engine::topic_sources(&registry, &step_topic(&body)?).await?;
@@ -379,21 +381,22 @@ pub(super) async fn propose(
 /// most 1000), without joining the group, and handed to PostgreSQL in a transaction rolled
 /// back: nothing is written. A record that would be a dead letter comes with the reason
 /// (cut after 2000 bytes).
-#[utoipa::path(post, path = "/inlet/v1/preview", request_body = StepBody, responses(
+#[utoipa::path(post, path = "/inlet/v1/preview", request_body = SetupStepRequest, responses(
     (status = 200, description = "The records, as rows or dead letters.", body = inlet_engine::Preview),
 ))]
 pub(super) async fn preview(
     State(app): State<App>,
-    Body(body): Body<StepBody>,
+    Body(body): Body<SetupStepRequest>,
 ) -> Result<Json<inlet_engine::Preview>, ApiError> {
     let _turn = app.step_turn().await?;
     let topic = step_topic(&body)?;
     let name = body
         .config
+        .0
         .get("name")
         .cloned()
         .unwrap_or_else(|| "preview".into());
-    let config = prepared(&app, body.config.clone()).await?;
+    let config = prepared(&app, body.config.0.clone()).await?;
     let (raw, _) = flat::to_raw(&name, &config).map_err(problems)?;
     let connector = raw.check().map_err(|e| problems(e.problems))?;
     let preview = inlet_engine::preview_designed(
@@ -450,13 +453,13 @@ pub struct TableCreated {
 /// and `columns` when given. When TimescaleDB is installed and `time_column` is set, it is
 /// made a hypertable on that column (chunks of `chunk_interval`), with the columnstore when
 /// `columnstore` is true.
-#[utoipa::path(post, path = "/inlet/v1/tables", request_body = StepBody, responses(
+#[utoipa::path(post, path = "/inlet/v1/tables", request_body = SetupStepRequest, responses(
     (status = 201, description = "Created.", body = TableCreated),
     (status = 200, description = "The table exists already: nothing was run.", body = TableCreated),
 ))]
 pub(super) async fn create_table(
     State(app): State<App>,
-    Body(body): Body<StepBody>,
+    Body(body): Body<SetupStepRequest>,
 ) -> Result<(StatusCode, Json<TableCreated>), ApiError> {
     let _turn = app.step_turn().await?;
     let (table, proposal, _, key_columns) = proposed(&app, &body).await?;
@@ -464,7 +467,7 @@ pub(super) async fn create_table(
     let ddl = inlet_postgres::ddl::create_table(&table, &proposal.columns, key);
     let mut client = app.client().await?;
     let created = inlet_postgres::create_table(&mut client, &table, &ddl).await?;
-    let config = prepared(&app, body.config.clone()).await?;
+    let config = prepared(&app, body.config.0.clone()).await?;
     let time_column = config.get("time_column").filter(|t| !t.is_empty());
     let mut hypertable = false;
     if let Some(time) = time_column.filter(|t| created && key.is_none_or(|k| k.contains(t)))

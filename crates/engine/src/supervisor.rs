@@ -56,20 +56,25 @@ impl ConnectorState {
 
     /// The state Kafka Connect's name says (`RUNNING`); None for another text.
     pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.to_string() == text)
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
     }
-}
 
-impl std::fmt::Display for ConnectorState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
+    /// Kafka Connect's name of it: `RUNNING`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
             ConnectorState::Unassigned => "UNASSIGNED",
             ConnectorState::Running => "RUNNING",
             ConnectorState::Paused => "PAUSED",
             ConnectorState::Stopped => "STOPPED",
             ConnectorState::Failed => "FAILED",
             ConnectorState::Restarting => "RESTARTING",
-        })
+        }
+    }
+}
+
+impl std::fmt::Display for ConnectorState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -564,10 +569,10 @@ fn clear_samples(shared: &Shared) {
 
 fn set_phase(shared: &Shared, phase: Phase, changes: &watch::Sender<u64>) {
     let (to, reason) = match &phase {
-        Phase::Started => ("UNASSIGNED", None),
-        Phase::Restarting(reason) => ("RESTARTING", reason.as_deref()),
-        Phase::Stopped => ("STOPPED", None),
-        Phase::Failed(reason) => ("FAILED", Some(reason.as_str())),
+        Phase::Started => (ConnectorState::Unassigned, None),
+        Phase::Restarting(reason) => (ConnectorState::Restarting, reason.as_deref()),
+        Phase::Stopped => (ConnectorState::Stopped, None),
+        Phase::Failed(reason) => (ConnectorState::Failed, Some(reason.as_str())),
     };
     crate::progress::events::StateChanged { to, reason }.emit(&shared.progress);
     if let Ok(mut p) = shared.phase.lock() {

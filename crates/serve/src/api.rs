@@ -327,6 +327,14 @@ where
     }
 }
 
+/// The path of a connector: `/…/{name}/…`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct Named {
+    /// The connector's name.
+    pub name: String,
+}
+
 /// A configuration as a body takes one: Kafka Connect's flat map, its values strings, or
 /// numbers and booleans taken as their text.
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
@@ -337,17 +345,23 @@ pub struct ConfigBody(
 
 /// A value of a configuration sent: text, or a number or a boolean taken as its text
 /// (`"tasks.max": 2` is `"2"`). For the document only.
-#[derive(serde::Serialize, utoipa::ToSchema)]
-#[serde(untagged)]
-#[allow(dead_code)]
-pub enum ConfigValue {
-    /// Text.
-    Text(String),
-    /// A number.
-    Number(f64),
-    /// A boolean.
-    Boolean(bool),
+pub struct ConfigValue;
+
+impl utoipa::PartialSchema for ConfigValue {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::String))
+            .item(ObjectBuilder::new().schema_type(Type::Number))
+            .item(ObjectBuilder::new().schema_type(Type::Boolean))
+            .description(Some(
+                "Text, or a number or a boolean taken as its text (\"tasks.max\": 2 is \"2\").",
+            ))
+            .into()
+    }
 }
+
+impl utoipa::ToSchema for ConfigValue {}
 
 impl Shape for ConfigBody {
     const SHAPE: &'static str = "a JSON object of strings";

@@ -113,34 +113,32 @@ impl SchemaSeen<'_> {
 /// The supervisor moved the connector to another phase: started (RUNNING once it
 /// consumes), RESTARTING, STOPPED or FAILED.
 pub(crate) struct StateChanged<'a> {
-    /// The state it is now in, in Kafka Connect's words.
-    pub(crate) to: &'a str,
+    /// The state it is now in.
+    pub(crate) to: crate::ConnectorState,
     /// Why, for RESTARTING and FAILED.
     pub(crate) reason: Option<&'a str>,
 }
 
 impl StateChanged<'_> {
     pub(crate) fn emit(self, progress: &Progress) {
+        use crate::ConnectorState as S;
+        let state = self.to.as_str();
         match (self.to, self.reason) {
-            ("FAILED", reason) => {
-                tracing::error!(
-                    state = self.to,
-                    reason = reason.unwrap_or(""),
-                    "connector state"
-                )
+            (S::Failed, reason) => {
+                tracing::error!(state, reason = reason.unwrap_or(""), "connector state")
             }
-            ("RESTARTING", Some(reason)) => {
-                tracing::warn!(state = self.to, %reason, "connector state")
+            (S::Restarting, Some(reason)) => {
+                tracing::warn!(state, %reason, "connector state")
             }
-            (_, Some(reason)) => tracing::info!(state = self.to, %reason, "connector state"),
-            (_, None) => tracing::info!(state = self.to, "connector state"),
+            (_, Some(reason)) => tracing::info!(state, %reason, "connector state"),
+            (_, None) => tracing::info!(state, "connector state"),
         }
-        if self.to == "RESTARTING" {
+        if self.to == S::Restarting {
             progress.restarts.fetch_add(1, Ordering::Relaxed);
         }
         // What a run stopped for is noted when it ends (RunEnded); a configuration that
         // does not check, or a task that panicked, only here.
-        if let ("FAILED", Some(reason)) = (self.to, self.reason) {
+        if let (S::Failed, Some(reason)) = (self.to, self.reason) {
             progress.note_error(&reason);
         }
     }

@@ -23,7 +23,6 @@ pub(super) struct Api;
 #[into_params(parameter_in = Path)]
 pub struct Logger {
     /// `root`, or a tracing target (`inlet_serve::worker`).
-    #[allow(dead_code)]
     logger: String,
 }
 
@@ -57,7 +56,7 @@ async fn list(State(app): State<App>) -> Result<Json<BTreeMap<String, LoggerLeve
 ))]
 async fn level(
     State(app): State<App>,
-    Path(logger): Path<String>,
+    Path(Logger { logger }): Path<Logger>,
 ) -> Result<Json<LoggerLevel>, ApiError> {
     loggers(&app)?.level(&logger).map(Json).ok_or_else(|| {
         ApiError::new(
@@ -95,7 +94,7 @@ impl Shape for SetLevel {
 )]
 async fn set(
     State(app): State<App>,
-    Path(logger): Path<String>,
+    Path(Logger { logger }): Path<Logger>,
     Query(query): Query<ScopeQuery>,
     Body(body): Body<SetLevel>,
 ) -> Result<Json<Vec<String>>, ApiError> {

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use super::{ApiError, App, Body, ConfigBody, Shape, VERSION};
+use super::{ApiError, App, Body, ConfigBody, Named, Shape, VERSION};
 use crate::auth::{Caller, Role};
 use crate::flat::{self, FlatConfig, PLUGIN_CLASS};
 
@@ -455,7 +455,7 @@ fn etag(version: i64) -> String {
 async fn info(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
-    Path(name): Path<String>,
+    Path(Named { name }): Path<Named>,
 ) -> Result<Response, ApiError> {
     let found = find(&app, &name).await?;
     Ok(with_etag(
@@ -471,26 +471,6 @@ fn with_etag(found: &Found, body: impl IntoResponse) -> Response {
     }
 }
 
-/// The path of a connector.
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct Named {
-    /// The connector's name.
-    #[allow(dead_code)]
-    name: String,
-}
-
-/// A write's `If-Match`: the version it is made from.
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Header)]
-pub struct IfMatch {
-    /// The ETag a read gave (`"3"`, or its bare number); a weak tag matches no version.
-    #[serde(rename = "If-Match")]
-    #[param(pattern = r#"^("[0-9]+"|[0-9]+)$"#)]
-    #[allow(dead_code)]
-    if_match: Option<String>,
-}
-
 /// The configuration as stored, secrets hidden.
 #[utoipa::path(get, path = "/connectors/{name}/config", params(Named), responses(
     (status = 200, description = "The configuration.", body = BTreeMap<String, String>),
@@ -498,7 +478,7 @@ pub struct IfMatch {
 async fn config(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
-    Path(name): Path<String>,
+    Path(Named { name }): Path<Named>,
 ) -> Result<Response, ApiError> {
     let found = find(&app, &name).await?;
     Ok(with_etag(&found, Json(shown(found.config(), caller.role))))
@@ -585,7 +565,7 @@ async fn update(
 
 /// Creates (201) or replaces (200) a connector's configuration; with `If-Match`, only
 /// over that version (409 otherwise). A secret sent back `[hidden]` stays as stored.
-#[utoipa::path(put, path = "/connectors/{name}/config", params(Named, IfMatch),
+#[utoipa::path(put, path = "/connectors/{name}/config", params(Named, ("If-Match" = Option<String>, Header, pattern = r#"^("[0-9]+"|[0-9]+)$"#, description = "The ETag a read gave (`\"3\"`, or its bare number); a weak tag matches no version.")),
     request_body = ConfigBody,
     responses(
         (status = 200, description = "Replaced.", body = ConnectorInfo),
@@ -595,7 +575,7 @@ async fn update(
 async fn put_config(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
-    Path(name): Path<String>,
+    Path(Named { name }): Path<Named>,
     headers: HeaderMap,
     Body(ConfigBody(config)): Body<ConfigBody>,
 ) -> Result<Response, ApiError> {
@@ -633,14 +613,14 @@ impl Shape for ConfigPatch {
 
 /// Changes some keys of a connector's configuration: the keys given replace, `null`
 /// removes; with `If-Match`, only over that version.
-#[utoipa::path(patch, path = "/connectors/{name}/config", params(Named, IfMatch),
+#[utoipa::path(patch, path = "/connectors/{name}/config", params(Named, ("If-Match" = Option<String>, Header, pattern = r#"^("[0-9]+"|[0-9]+)$"#, description = "The ETag a read gave (`\"3\"`, or its bare number); a weak tag matches no version.")),
     request_body = ConfigPatch,
     responses((status = 200, description = "Changed.", body = ConnectorInfo)),
 )]
 async fn patch_config(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
-    Path(name): Path<String>,
+    Path(Named { name }): Path<Named>,
     headers: HeaderMap,
     Body(ConfigPatch(patch)): Body<ConfigPatch>,
 ) -> Result<Response, ApiError> {
@@ -699,13 +679,13 @@ async fn patch_config(
 /// in flight and leaves the group), then the connector goes with its stored offsets, the
 /// record of its columns, its secrets and its dead letters (one made again under the name
 /// starts afresh). With `If-Match`, only from that version (409 otherwise).
-#[utoipa::path(delete, path = "/connectors/{name}", params(Named, IfMatch), responses(
+#[utoipa::path(delete, path = "/connectors/{name}", params(Named, ("If-Match" = Option<String>, Header, pattern = r#"^("[0-9]+"|[0-9]+)$"#, description = "The ETag a read gave (`\"3\"`, or its bare number); a weak tag matches no version.")), responses(
     (status = 204, description = "Deleted."),
 ))]
 async fn delete(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
-    Path(name): Path<String>,
+    Path(Named { name }): Path<Named>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     read_only(&app, &name)?;

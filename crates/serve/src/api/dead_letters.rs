@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ApiError, App, Body, Shape, TaskMetrics};
+use super::{ApiError, App, Body, Named, Shape, TaskMetrics};
 use crate::auth::Caller;
 use crate::flat::{self, FlatConfig};
 
@@ -33,15 +33,6 @@ const MAX_PAGE: i64 = 1_000;
     paths(page, raw, replay, discard, metrics, partitions)
 )]
 pub(super) struct Api;
-
-/// The path of a connector.
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct Named {
-    /// The connector's name.
-    #[allow(dead_code)]
-    name: String,
-}
 
 pub(super) fn routes() -> axum::Router<App> {
     axum::Router::new()
@@ -92,7 +83,7 @@ pub struct PartitionRange {
 ))]
 async fn partitions(
     State(app): State<App>,
-    Path(name): Path<String>,
+    Path(Named { name }): Path<Named>,
 ) -> Result<Json<Partitions>, ApiError> {
     let _turn = app.step_turn().await?;
     let config = running_config(&app, &name).await?;
@@ -177,7 +168,7 @@ pub struct Sample {
 ))]
 async fn metrics(
     State(app): State<App>,
-    Path(name): Path<String>,
+    Path(Named { name }): Path<Named>,
     Query(query): Query<MetricsQuery>,
 ) -> Result<Json<ConnectorMetrics>, ApiError> {
     exists(&app, &name).await?;
@@ -334,7 +325,7 @@ pub struct ReasonCount {
 ))]
 async fn page(
     State(app): State<App>,
-    Path(name): Path<String>,
+    Path(Named { name }): Path<Named>,
     Query(query): Query<PageQuery>,
 ) -> Result<Json<DeadLetterPage>, ApiError> {
     exists(&app, &name).await?;
@@ -366,21 +357,6 @@ async fn page(
             .map(|(reason, count)| ReasonCount { reason, count })
             .collect(),
     }))
-}
-
-/// The path of a dead letter's part.
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct DeadLetterPart {
-    /// The connector's name.
-    #[allow(dead_code)]
-    name: String,
-    /// The dead letter's id.
-    #[allow(dead_code)]
-    id: i64,
-    /// `key` or `value` (the raw bytes), or `decoded` (both as JSON).
-    #[allow(dead_code)]
-    part: Part,
 }
 
 /// A part of a dead letter.
@@ -430,7 +406,11 @@ pub struct Decoded {
 
 /// A dead letter's raw key or value, as a download; or (`decoded`) both as JSON where
 /// they are Confluent-framed Avro whose schema the registry has, or why not.
-#[utoipa::path(get, path = "/inlet/v1/connectors/{name}/dead-letters/{id}/{part}", params(DeadLetterPart), responses(
+#[utoipa::path(get, path = "/inlet/v1/connectors/{name}/dead-letters/{id}/{part}", params(
+        ("name" = String, Path, description = "The connector's name."),
+        ("id" = i64, Path, description = "The dead letter's id (another text is no dead letter: 404)."),
+        ("part" = Part, Path, description = "`key` or `value` (the raw bytes), or `decoded` (both as JSON)."),
+    ), responses(
     (status = 200, description = "The raw bytes (key, value), or both decoded (decoded).", content(
         (RawBytes = "application/octet-stream"),
         (Decoded = "application/json"),
@@ -599,7 +579,7 @@ impl From<Replayed> for ReplayOutcome {
 )]
 async fn replay(
     State(app): State<App>,
-    Path(name): Path<String>,
+    Path(Named { name }): Path<Named>,
     Body(body): Body<ReplayRequest>,
 ) -> Result<Json<ReplayResponse>, ApiError> {
     if body.ids.len() > inlet_engine::MAX_REPLAY {
@@ -670,7 +650,7 @@ pub struct Discarded {
 async fn discard(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
-    Path(name): Path<String>,
+    Path(Named { name }): Path<Named>,
     Body(body): Body<DiscardRequest>,
 ) -> Result<Json<Discarded>, ApiError> {
     let shape = DiscardRequest::SHAPE;

@@ -106,7 +106,6 @@ pub struct ConfigInfos {
 #[into_params(parameter_in = Path)]
 pub struct Plugin {
     /// inlet.PostgresSink (or PostgresSink).
-    #[allow(dead_code)]
     plugin: String,
 }
 
@@ -181,7 +180,7 @@ async fn list() -> Json<Vec<PluginInfo>> {
 #[utoipa::path(get, path = "/connector-plugins/{plugin}/config", params(Plugin), responses(
     (status = 200, description = "The keys.", body = Vec<ConfigKeyInfo>),
 ))]
-async fn keys(Path(plugin): Path<String>) -> Result<Json<Vec<ConfigKeyInfo>>, ApiError> {
+async fn keys(Path(Plugin { plugin }): Path<Plugin>) -> Result<Json<Vec<ConfigKeyInfo>>, ApiError> {
     check_plugin(&plugin)?;
     Ok(Json(
         ordered().map(|(s, order)| definition(s, order)).collect(),
@@ -202,7 +201,7 @@ async fn keys(Path(plugin): Path<String>) -> Result<Json<Vec<ConfigKeyInfo>>, Ap
 )]
 async fn validate(
     State(app): State<App>,
-    Path(plugin): Path<String>,
+    Path(Plugin { plugin }): Path<Plugin>,
     Body(ConfigBody(sent)): Body<ConfigBody>,
 ) -> Result<Json<ConfigInfos>, ApiError> {
     check_plugin(&plugin)?;

@@ -16,7 +16,7 @@ pub struct ConnectorTopics {
 ))]
 pub(super) async fn topics(
     State(app): State<App>,
-    Path(name): Path<String>,
+    Path(Named { name }): Path<Named>,
 ) -> Result<Json<BTreeMap<String, ConnectorTopics>>, ApiError> {
     let found = find(&app, &name).await?;
     let topics = flat::topics(found.config())
@@ -34,7 +34,7 @@ pub(super) async fn topics(
 ))]
 pub(super) async fn reset_topics(
     State(app): State<App>,
-    Path(name): Path<String>,
+    Path(Named { name }): Path<Named>,
 ) -> Result<StatusCode, ApiError> {
     read_only(&app, &name)?;
     find(&app, &name).await?;
@@ -90,7 +90,7 @@ pub struct Message {
 ))]
 pub(super) async fn offsets(
     State(app): State<App>,
-    Path(name): Path<String>,
+    Path(Named { name }): Path<Named>,
 ) -> Result<Json<Offsets>, ApiError> {
     find(&app, &name).await?;
     let client = app.client().await?;
@@ -135,7 +135,7 @@ pub(super) fn offsets_refused(name: &str, refused: OffsetsRefused) -> ApiError {
 pub(super) async fn alter_offsets(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
-    Path(name): Path<String>,
+    Path(Named { name }): Path<Named>,
     Body(body): Body<Offsets>,
 ) -> Result<Json<Message>, ApiError> {
     read_only(&app, &name)?;
@@ -215,7 +215,7 @@ pub(super) async fn alter_offsets(
 pub(super) async fn reset_offsets(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
-    Path(name): Path<String>,
+    Path(Named { name }): Path<Named>,
 ) -> Result<Json<Message>, ApiError> {
     read_only(&app, &name)?;
     let mut client = app.client().await?;

@@ -127,7 +127,7 @@ pub(super) async fn status_body(
 ))]
 pub(super) async fn status(
     State(app): State<App>,
-    Path(name): Path<String>,
+    Path(Named { name }): Path<Named>,
 ) -> Result<Json<ConnectorStateInfo>, ApiError> {
     let found = find(&app, &name).await?;
     let client = app.client().await?;
@@ -151,7 +151,7 @@ pub struct TaskInfo {
 pub(super) async fn tasks(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
-    Path(name): Path<String>,
+    Path(Named { name }): Path<Named>,
 ) -> Result<Json<Vec<TaskInfo>>, ApiError> {
     let found = find(&app, &name).await?;
     let mut config = shown(found.config(), caller.role);
@@ -168,18 +168,6 @@ pub(super) async fn tasks(
     Ok(Json(tasks))
 }
 
-/// The path of a connector's task.
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct Tasked {
-    /// The connector's name.
-    #[allow(dead_code)]
-    name: String,
-    /// The task, from 0.
-    #[allow(dead_code)]
-    task: i32,
-}
-
 pub(super) fn task_id(found: &Found, name: &str, task: &str) -> Result<i32, ApiError> {
     task.parse::<i32>()
         .ok()
@@ -193,7 +181,10 @@ pub(super) fn task_id(found: &Found, name: &str, task: &str) -> Result<i32, ApiE
 }
 
 /// A task's state (Kafka Connect's TaskState).
-#[utoipa::path(get, path = "/connectors/{name}/tasks/{task}/status", params(Tasked), responses(
+#[utoipa::path(get, path = "/connectors/{name}/tasks/{task}/status", params(
+        ("name" = String, Path, description = "The connector's name."),
+        ("task" = i32, Path, description = "The task, from 0 (another text is no task: 404)."),
+    ), responses(
     (status = 200, description = "The task's state.", body = TaskState),
 ))]
 pub(super) async fn task_status(
@@ -217,7 +208,10 @@ pub(super) async fn task_status(
 }
 
 /// Restarts a task: 204.
-#[utoipa::path(post, path = "/connectors/{name}/tasks/{task}/restart", params(Tasked), responses(
+#[utoipa::path(post, path = "/connectors/{name}/tasks/{task}/restart", params(
+        ("name" = String, Path, description = "The connector's name."),
+        ("task" = i32, Path, description = "The task, from 0 (another text is no task: 404)."),
+    ), responses(
     (status = 204, description = "Asked of its worker."),
 ))]
 pub(super) async fn task_restart(
@@ -275,7 +269,7 @@ pub(super) async fn set_state(
 pub(super) async fn pause(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
-    Path(name): Path<String>,
+    Path(Named { name }): Path<Named>,
 ) -> Result<StatusCode, ApiError> {
     set_state(&app, &caller, &name, TargetState::Paused).await?;
     Ok(StatusCode::ACCEPTED)
@@ -288,7 +282,7 @@ pub(super) async fn pause(
 pub(super) async fn resume(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
-    Path(name): Path<String>,
+    Path(Named { name }): Path<Named>,
 ) -> Result<StatusCode, ApiError> {
     set_state(&app, &caller, &name, TargetState::Running).await?;
     Ok(StatusCode::ACCEPTED)
@@ -302,7 +296,7 @@ pub(super) async fn resume(
 pub(super) async fn stop(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
-    Path(name): Path<String>,
+    Path(Named { name }): Path<Named>,
 ) -> Result<StatusCode, ApiError> {
     set_state(&app, &caller, &name, TargetState::Stopped).await?;
     let client = app.client().await?;
@@ -358,7 +352,7 @@ pub struct RestartQuery {
 pub(super) async fn restart(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
-    Path(name): Path<String>,
+    Path(Named { name }): Path<Named>,
     Query(query): Query<RestartQuery>,
 ) -> Result<Response, ApiError> {
     let found = find(&app, &name).await?;

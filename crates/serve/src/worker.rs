@@ -204,18 +204,17 @@ impl Worker {
     ) -> Result<(), inlet_postgres::Error> {
         let lease = LEASE.as_secs_f64();
         control::heartbeat(&*client, &self.id, VERSION, &self.files).await?;
-        let live = control::live_workers(&*client, lease).await?.len().max(1) as i64;
+        let live = control::live_workers(&*client, lease).await?.len();
         let stored = control::list_connectors(&*client).await?;
-        // A worker's share of the tasks to run: ⌈their sum / live workers⌉ — every task finds
-        // a worker. Claims take every connector's task 0 before any task 1, so that one
-        // connector's tasks spread over the workers; only what is beyond the share is given
-        // up (a worker joined).
+        // Claims take every connector's task 0 before any task 1, so that one connector's
+        // tasks spread over the workers; only what is beyond the share is given up (a worker
+        // joined).
         let total: i64 = stored
             .iter()
             .filter(|c| c.target_state != TargetState::Stopped)
             .map(|c| i64::from(c.tasks_max))
             .sum();
-        let share = (total + live - 1) / live;
+        let share = share_of(total, live);
         // Their consumers share the worker's prefetch memory as that many, with the file's.
         self.supervisor
             .expect(usize::try_from(share).unwrap_or(0) + self.files.len());
@@ -225,22 +224,13 @@ impl Worker {
             .iter()
             .filter(|t| t.target_state != TargetState::Stopped)
             .collect();
-        let beyond = running.len() as i64 - share;
-        let mut surplus: Vec<(String, i32)> = Vec::new();
-        if beyond > 0 {
-            // Of the connectors this worker holds most of first, the highest tasks.
-            let mut counted: HashMap<&str, usize> = HashMap::new();
-            for task in &running {
-                *counted.entry(task.connector.as_str()).or_default() += 1;
-            }
-            let mut by_load = running.clone();
-            by_load.sort_by_key(|t| std::cmp::Reverse((counted[t.connector.as_str()], t.task)));
-            surplus = by_load
-                .into_iter()
-                .take(beyond as usize)
-                .map(|t| (t.connector.clone(), t.task))
-                .collect();
-        }
+        let surplus = surplus_of(
+            &running
+                .iter()
+                .map(|t| (t.connector.as_str(), t.task))
+                .collect::<Vec<_>>(),
+            share,
+        );
         if !surplus.is_empty() {
             self.stop_tasks(&surplus).await;
             for (connector, task) in &surplus {
@@ -423,5 +413,76 @@ impl Worker {
             stopping.iter().map(|key| supervisor.remove(key, STOP_WAIT)),
         )
         .await;
+    }
+}
+
+/// A worker's share of the tasks to run: ⌈`total` tasks / `live` workers⌉ (this one counted
+/// when no beat of it is seen yet), so that every task finds a worker.
+pub fn share_of(total: i64, live: usize) -> i64 {
+    let live = i64::try_from(live.max(1)).unwrap_or(i64::MAX);
+    (total.max(0) + live - 1) / live
+}
+
+/// The tasks a worker running `running` ((connector, task)) gives up to keep to `share`: of
+/// the connectors it holds most of first, their highest tasks — so that a connector's tasks
+/// spread as workers join. Empty when it runs no more than its share.
+pub fn surplus_of(running: &[(&str, i32)], share: i64) -> Vec<(String, i32)> {
+    let beyond = usize::try_from(running.len() as i64 - share.max(0)).unwrap_or(0);
+    if beyond == 0 {
+        return Vec::new();
+    }
+    let mut counted: HashMap<&str, usize> = HashMap::new();
+    for (connector, _) in running {
+        *counted.entry(connector).or_default() += 1;
+    }
+    let mut by_load = running.to_vec();
+    by_load.sort_by_key(|(connector, task)| std::cmp::Reverse((counted[connector], *task)));
+    by_load
+        .into_iter()
+        .take(beyond)
+        .map(|(connector, task)| (connector.to_owned(), task))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_share_is_the_tasks_over_the_live_workers_rounded_up() {
+        for (total, live, share) in [
+            (0, 1, 0),
+            (1, 0, 1),
+            (1, 3, 1),
+            (3, 3, 1),
+            (4, 3, 2),
+            (7, 2, 4),
+            (10, 1, 10),
+        ] {
+            assert_eq!(
+                share_of(total, live),
+                share,
+                "{total} tasks, {live} workers"
+            );
+        }
+    }
+
+    #[test]
+    fn the_surplus_is_the_highest_tasks_of_the_connectors_held_most() {
+        let running = [("a", 0), ("a", 1), ("a", 2), ("b", 0), ("b", 1), ("c", 0)];
+        let cases: [(i64, Vec<(&str, i32)>); 4] = [
+            (6, vec![]),
+            (9, vec![]),
+            (5, vec![("a", 2)]),
+            (3, vec![("a", 2), ("a", 1), ("a", 0)]),
+        ];
+        for (share, expected) in cases {
+            let expected: Vec<(String, i32)> = expected
+                .into_iter()
+                .map(|(c, t)| (c.to_owned(), t))
+                .collect();
+            assert_eq!(surplus_of(&running, share), expected, "share {share}");
+        }
+        assert_eq!(surplus_of(&running, 0).len(), 6);
     }
 }

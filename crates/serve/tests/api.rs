@@ -1090,6 +1090,28 @@ async fn a_report_of_the_configuration_before_a_change_is_dropped() {
         "RUNNING",
         "the new version's is kept"
     );
+    // A restart asked: RESTARTING until the worker reports having made it.
+    let (status, body) = api
+        .send(
+            "POST",
+            "/connectors/stale/restart?includeTasks=true",
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(stale_state(&client).await, "RESTARTING");
+    report_task(&client, "w", &report(now)).await.unwrap();
+    assert_eq!(
+        stale_state(&client).await,
+        "RESTARTING",
+        "a report of before the restart is dropped"
+    );
+    let restarted = TaskReport {
+        applied_restart: 1,
+        ..report(now)
+    };
+    report_task(&client, "w", &restarted).await.unwrap();
+    assert_eq!(stale_state(&client).await, "RUNNING");
 }
 
 async fn stale_version(client: &tokio_postgres::Client) -> i64 {

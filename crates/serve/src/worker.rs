@@ -302,7 +302,7 @@ impl Worker {
             &TaskReport {
                 connector: &task.connector,
                 task: task.task,
-                state: &state.to_string(),
+                state: state.as_str(),
                 trace: trace.as_deref(),
                 applied_version: task.version,
                 applied_restart: running.map_or(0, |r| r.restart_epoch),

@@ -107,11 +107,10 @@ impl Collector for WorkerFamilies {
         for status in &tasks {
             let (connector, task) = task_of(status);
             for state in ConnectorState::ALL {
-                let state_name = state.to_string();
                 let labels = [
                     ("connector", connector),
                     ("task", task.as_str()),
-                    ("state", state_name.as_str()),
+                    ("state", state.as_str()),
                 ];
                 ConstGauge::new(i64::from(status.state == state))
                     .encode(family.encode_family(&labels)?)?;

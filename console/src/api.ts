@@ -75,6 +75,8 @@ export type {
   Preview,
   PreviewRecord,
   Proposal,
+  ReasonCode,
+  ReplayResult,
   SourceChoice,
   TaskState,
   TopicRow,

@@ -1,16 +1,24 @@
-// A connector's dead letters: what could not be stored and why, filtered by reason; each
+// A connector's dead letters: what could not be stored and why, filtered by kind (the
+// reason code) and by reason; each
 // record's raw key and value as hex and, where they decode, as JSON; and the replay of the
 // selected ones after a fix (widened column, registered schema), with each one's outcome;
 // or their discard (the selected ones, or every one of a reason), confirmed first.
 import { useState } from "preact/hooks";
-import { api, enc, type DeadLetter, type DeadLetterPage } from "./api";
+import { api, enc, type DeadLetter, type DeadLetterPage, type ReasonCode, type ReplayResult } from "./api";
 import { Alert, count, message, useConfirm, usePoll } from "./ui";
 
-interface ReplayResult {
-  id: number;
-  outcome: "stored" | "still_dead" | "already_replayed" | "skipped";
-  reason?: string;
-}
+// Each reason code in words (the codes are inlet_postgres::ReasonCode; docs/delivery.md).
+export const KIND_WORDS: Record<ReasonCode, string> = {
+  bad_frame: "Not a Confluent frame",
+  unknown_schema: "Schema not in the registry",
+  unusable_schema: "Schema does not fit the table",
+  malformed_value: "Malformed value",
+  value_refused: "Value its column refuses",
+  key_unusable: "Key unusable",
+  tombstone: "Tombstone not acted on",
+  database_refused: "Refused by PostgreSQL",
+  unclassified: "Unclassified (older)",
+};
 
 const OUTCOME_WORDS: Record<string, string> = {
   stored: "stored as a row",
@@ -21,6 +29,7 @@ const OUTCOME_WORDS: Record<string, string> = {
 
 export function DeadLetters({ name }: { name: string }) {
   const [reason, setReason] = useState("");
+  const [kind, setKind] = useState<ReasonCode | "">("");
   const [after, setAfter] = useState<number[]>([0]);
   const [selected, setSelected] = useState<Set<number>>(new Set());
   const [results, setResults] = useState<ReplayResult[] | null>(null);
@@ -32,10 +41,10 @@ export function DeadLetters({ name }: { name: string }) {
     () =>
       api<DeadLetterPage>(
         "GET",
-        `/inlet/v1/connectors/${enc(name)}/dead-letters?limit=50&after=${cursor}${reason ? `&reason=${enc(reason)}` : ""}`,
+        `/inlet/v1/connectors/${enc(name)}/dead-letters?limit=50&after=${cursor}${kind ? `&reason_code=${kind}` : ""}${reason ? `&reason=${enc(reason)}` : ""}`,
       ),
     10000,
-    [name, reason, cursor],
+    [name, kind, reason, cursor],
   );
   // The waiting dead letters, counted in the table (the reasons list holds the 100 most
   // frequent only, so its sum can fall short).
@@ -111,6 +120,26 @@ export function DeadLetters({ name }: { name: string }) {
       <Alert>{error}</Alert>
       <div class="toolbar">
         <div class="field inline">
+          <label for="dl-kind">Kind</label>
+          <select
+            id="dl-kind"
+            value={kind}
+            onChange={(e) => {
+              setKind((e.target as HTMLSelectElement).value as ReasonCode | "");
+              setReason("");
+              setAfter([0]);
+              setSelected(new Set());
+            }}
+          >
+            <option value="">Every kind</option>
+            {data?.reason_codes.map((c) => (
+              <option key={c.reason_code} value={c.reason_code}>
+                {KIND_WORDS[c.reason_code]} ({count(c.count)})
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field inline">
           <label for="dl-reason">Reason</label>
           <select
             id="dl-reason"
@@ -122,7 +151,7 @@ export function DeadLetters({ name }: { name: string }) {
             }}
           >
             <option value="">Every reason ({count(waiting ?? data?.reasons.reduce((n, r) => n + r.count, 0))})</option>
-            {data?.reasons.map((r) => (
+            {data?.reasons.filter((r) => !kind || r.reason_code === kind).map((r) => (
               <option key={r.reason} value={r.reason}>
                 {r.reason.length > 90 ? `${r.reason.slice(0, 90)}…` : r.reason} ({count(r.count)})
               </option>
@@ -160,7 +189,7 @@ export function DeadLetters({ name }: { name: string }) {
                 .map((r) => (
                   <li key={r.id}>
                     #{r.id}: {OUTCOME_WORDS[r.outcome] ?? r.outcome}
-                    {r.reason ? `: ${r.reason}` : ""}
+                    {"reason" in r ? `: ${r.reason}` : ""}
                   </li>
                 ))}
             </ul>
@@ -168,7 +197,7 @@ export function DeadLetters({ name }: { name: string }) {
         )}
       </div>
       <Alert>{replayError}</Alert>
-      {data && letters.length === 0 && <p class="empty">No dead letter waits{reason ? " for this reason" : ""}.</p>}
+      {data && letters.length === 0 && <p class="empty">No dead letter waits{reason || kind ? " for this filter" : ""}.</p>}
       {letters.length > 0 && (
         <div class="scroll">
           <table class="dead-letters">
@@ -247,7 +276,12 @@ function Letter(props: {
         <td>
           {d.topic} / {d.partition} / {d.offset}
         </td>
-        <td class="reason">{d.error}</td>
+        <td class="reason">
+          <span class="kind" data-reason-code={d.reason_code}>
+            {KIND_WORDS[d.reason_code]}
+          </span>{" "}
+          {d.error}
+        </td>
         <td>
           <button class="small" aria-expanded={props.open} onClick={props.onOpen}>
             {props.open ? "Hide" : "Show"} record

@@ -380,12 +380,18 @@ await step("widen the column, replay: the row lands once", async () => {
 });
 
 await step("discard: selected dead letters, then every one of a reason, each confirmed and counted", async () => {
-  for (const [offset, reason] of [[1001, "unknown schema id 77"], [1002, "unknown schema id 77"], [1003, "not a Confluent frame"]]) {
-    await db.query(`INSERT INTO inlet.dead_letters (connector, topic, "partition", "offset", error) VALUES ($1, $2, 0, $3, $4)`, [env.NARROW, env.NARROW_TOPIC, offset, reason]);
+  for (const [offset, reason, code] of [[1001, "unknown schema id 77", "unknown_schema"], [1002, "unknown schema id 77", "unknown_schema"], [1003, "not a Confluent frame", "bad_frame"]]) {
+    await db.query(`INSERT INTO inlet.dead_letters (connector, topic, "partition", "offset", error, reason_code) VALUES ($1, $2, 0, $3, $4, $5)`, [env.NARROW, env.NARROW_TOPIC, offset, reason, code]);
   }
   await page.reload();
   await heading("Dead letters of").waitFor();
   await eventually("three dead letters shown", async () => (await page.locator("tr[data-dead-letter]").count()) === 3);
+  // By kind (the reason code): only the one that is not a Confluent frame, then all again.
+  await page.getByLabel("Kind").selectOption({ label: "Not a Confluent frame (1)" });
+  await eventually("one dead letter of that kind shown", async () => (await page.locator("tr[data-dead-letter]").count()) === 1);
+  assert.equal(await page.locator("tr[data-dead-letter] [data-reason-code]").getAttribute("data-reason-code"), "bad_frame");
+  await page.getByLabel("Kind").selectOption({ value: "" });
+  await eventually("three dead letters shown again", async () => (await page.locator("tr[data-dead-letter]").count()) === 3);
   await page.locator("tr[data-dead-letter]", { hasText: "not a Confluent frame" }).getByRole("checkbox").check();
   await page.getByRole("button", { name: /Discard 1 selected/ }).click();
   await page.getByRole("dialog").getByRole("button", { name: "Discard" }).click();

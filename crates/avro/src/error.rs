@@ -113,10 +113,10 @@ pub enum RecordError {
     Key(String),
 }
 
-impl RecordError {
+impl inlet_fault::Classify for RecordError {
     /// Whose fault it is: the record's (its bytes, or a value its column cannot take),
     /// which is the producer's configuration as far as inlet can tell.
-    pub fn fault(&self) -> inlet_fault::Fault {
+    fn fault(&self) -> inlet_fault::Fault {
         inlet_fault::Fault::Config
     }
 }
@@ -227,9 +227,9 @@ pub(crate) fn shorten(text: &str) -> String {
     }
 }
 
-impl PlanError {
+impl inlet_fault::Classify for PlanError {
     /// Whose fault it is: the mapping's or the table's, which the user chose.
-    pub fn fault(&self) -> inlet_fault::Fault {
+    fn fault(&self) -> inlet_fault::Fault {
         inlet_fault::Fault::Config
     }
 }

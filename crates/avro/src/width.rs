@@ -51,9 +51,9 @@ pub enum TableTooWide {
     },
 }
 
-impl TableTooWide {
+impl inlet_fault::Classify for TableTooWide {
     /// Whose fault it is: the schema or the table design, which the user chose.
-    pub fn fault(&self) -> inlet_fault::Fault {
+    fn fault(&self) -> inlet_fault::Fault {
         inlet_fault::Fault::Config
     }
 }

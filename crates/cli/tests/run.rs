@@ -263,6 +263,25 @@ async fn bad_records_become_dead_letters_with_their_reason() {
         reasons[6].contains("price") && reasons[6].contains("3 digits after the point"),
         "{reasons:?}"
     );
+    // Each with the code the console filters by.
+    let codes: Vec<String> = stream
+        .rows(
+            r#"SELECT reason_code FROM inlet.dead_letters ORDER BY "offset""#,
+            |r| r.get(0),
+        )
+        .await;
+    assert_eq!(
+        codes,
+        [
+            "bad_frame",
+            "bad_frame",
+            "unknown_schema",
+            "malformed_value",
+            "value_refused",
+            "value_refused",
+            "value_refused"
+        ]
+    );
     let raw: Vec<Vec<u8>> = stream
         .rows(
             r#"SELECT value FROM inlet.dead_letters ORDER BY "offset" LIMIT 1"#,

@@ -850,6 +850,24 @@ async fn dead_letters_are_paged_and_after_a_fix_replayed_into_rows_exactly_once(
     assert_eq!(counted, 90, "{reasons:?}");
     let (_, filtered) = api.get(&format!("{base}?reason=no-such-reason")).await;
     assert_eq!(filtered["dead_letters"], json!([]));
+    // By code: every one of them a value its column refuses (inlet checks varchar(5) as
+    // PostgreSQL would).
+    assert_eq!(
+        first["reason_codes"],
+        json!([{"reason_code": "value_refused", "count": 90}])
+    );
+    assert!(
+        reasons.iter().all(|r| r["reason_code"] == "value_refused"),
+        "{reasons:?}"
+    );
+    let (_, coded) = api
+        .get(&format!("{base}?reason_code=value_refused&limit=1000"))
+        .await;
+    assert_eq!(coded["dead_letters"].as_array().map(Vec::len), Some(90));
+    let (_, other) = api.get(&format!("{base}?reason_code=bad_frame")).await;
+    assert_eq!(other["dead_letters"], json!([]));
+    let (code, refused) = api.get(&format!("{base}?reason_code=gone_wrong")).await;
+    assert_eq!(code, StatusCode::BAD_REQUEST, "{refused}");
     // The raw value, as Kafka had it (a Confluent frame).
     let raw = reqwest::get(format!("{}{base}/{}/value", server.url, ids[0]))
         .await
@@ -862,6 +880,10 @@ async fn dead_letters_are_paged_and_after_a_fix_replayed_into_rows_exactly_once(
         .post(&format!("{base}/replay"), Some(json!({"ids": &ids[..2]})))
         .await;
     assert_eq!(early["results"][0]["outcome"], "still_dead", "{early}");
+    assert_eq!(
+        early["results"][0]["reason_code"], "value_refused",
+        "{early}"
+    );
     // The fix: the column widened. Two replays of the same letters at once: each record
     // becomes a row once.
     stream

@@ -109,7 +109,7 @@ impl Batcher {
                 }
                 EntryKind::Dead {
                     raw: record.keep(&mut self.batch, schema_id),
-                    error: reason,
+                    reason,
                 }
             }
         };

@@ -154,9 +154,9 @@ pub enum ProposeError {
     },
 }
 
-impl ProposeError {
+impl inlet_fault::Classify for ProposeError {
     /// Whose fault it is: the registry's error says; a missing schema is the user's.
-    pub fn fault(&self) -> inlet_fault::Fault {
+    fn fault(&self) -> inlet_fault::Fault {
         match self {
             ProposeError::Registry(e) => e.fault(),
             ProposeError::NoSchema { .. } | ProposeError::TooWide { .. } => {

@@ -8,6 +8,7 @@
 //! the one the batch started from. A batch that loses that race stores nothing, and the
 //! partitions are read again from their stored offsets.
 
+use inlet_fault::Classify as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -98,7 +99,8 @@ impl Connector {
         let registry = RegistryClient::new(self.config.registry.clone()).map_err(|source| {
             RunError::Registry {
                 connector: name.clone(),
-                source,
+                during: "the schema registry settings are not usable".into(),
+                source: Box::new(source),
             }
         })?;
         let mut client = None;
@@ -263,10 +265,13 @@ impl<'c, S: RecordSource> Run<'c, S> {
                 self.fill(shutdown, pending, done).await
             };
             if let Some(flight) = in_flight.take() {
-                let done = flight.handle.await.map_err(|e| RunError::WriterFailed {
-                    connector: self.name().to_owned(),
-                    reason: e.to_string(),
-                })?;
+                let done = flight
+                    .handle
+                    .await
+                    .map_err(|source| RunError::WriterFailed {
+                        connector: self.name().to_owned(),
+                        source,
+                    })?;
                 *client = done.client;
                 match done.result? {
                     // Shut down before it was written: it is read again next time.

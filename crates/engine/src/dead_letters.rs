@@ -64,7 +64,12 @@ pub async fn replay_dead_letters(
                     },
                     |(_, reason)| reason.clone(),
                 );
-            out.push((stored.id, Replayed::StillDead { reason }));
+            out.push((
+                stored.id,
+                Replayed::Skipped {
+                    reason: format!("not decoded again: {reason}"),
+                },
+            ));
             continue;
         };
         let headers = headers(stored);
@@ -92,7 +97,7 @@ pub async fn replay_dead_letters(
             &mut batcher.batch.rows,
         )
         .await
-        .map_err(|e| PreviewError::Unavailable(e.to_string()))?;
+        .map_err(|e| PreviewError::Unavailable(e.into()))?;
         // With tolerance all, a record that cannot be stored is an entry too.
         if batcher
             .add(

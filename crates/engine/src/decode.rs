@@ -7,6 +7,8 @@ use inlet_avro::{
     ColumnMapping, ColumnSource, DecodePlan, Frame, KeySchema, PlanOptions, Proposal, RecordMeta,
     RowScratch, TableColumn, WriterSchema,
 };
+use inlet_fault::Classify;
+use inlet_postgres::dead_letters::{Reason, ReasonCode};
 use inlet_postgres::{Batch, ColumnClaim, RawRecord, TableName, claim_columns, table_columns};
 use inlet_registry::RegistryClient;
 
@@ -21,8 +23,14 @@ pub(crate) use target::Target;
 /// Why a record cannot be decoded now, though it may be later: the registry or, to add a
 /// column, the database cannot be reached. The record is read again.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub(crate) struct Unavailable(pub(crate) String);
+pub(crate) enum Unavailable {
+    /// The registry did not answer for a schema id.
+    #[error("the schema registry cannot be read: {0}")]
+    Registry(#[source] inlet_registry::Error),
+    /// The database did not answer while a column was added or recorded.
+    #[error("the columns cannot be recorded: {0}")]
+    Database(#[source] inlet_postgres::Error),
+}
 
 /// The latest schema of `subject` (`<topic>-value`, `<topic>-key`) with its id, when the
 /// registry has it and it parses.
@@ -152,8 +160,8 @@ pub(crate) enum Decoded {
     Row(Arc<DecodePlan>),
     /// A tombstone: the key's row bytes were appended, by this key plan.
     Delete(Arc<DecodePlan>),
-    /// It cannot be stored, for this reason.
-    Dead(Option<u32>, String),
+    /// It cannot be stored (its frame's schema id, when it had one), for this reason.
+    Dead(Option<u32>, Reason),
 }
 
 /// Decodes `record` into `out` with `target`'s plan for its schema.
@@ -173,7 +181,10 @@ pub(crate) async fn decode(
         Err(e) => {
             return Ok(Decoded::Dead(
                 None,
-                format!("not a Confluent Avro frame: {e}"),
+                Reason::new(
+                    ReasonCode::BadFrame,
+                    format!("not a Confluent Avro frame: {e}"),
+                ),
             ));
         }
     };
@@ -189,9 +200,20 @@ pub(crate) async fn decode(
     Ok(
         match plan.write_row(frame.body, &record.meta(&plan), scratch, out) {
             Ok(()) => Decoded::Row(plan),
-            Err(e) => Decoded::Dead(Some(id), e.to_string()),
+            Err(e) => Decoded::Dead(Some(id), record_reason(&e)),
         },
     )
+}
+
+/// The reason of a record its plan could not write: bytes that do not decode, a value its
+/// column refuses, or a key that cannot give its fields.
+fn record_reason(error: &inlet_avro::RecordError) -> Reason {
+    let code = match error {
+        inlet_avro::RecordError::Decode(_) => ReasonCode::MalformedValue,
+        inlet_avro::RecordError::Key(_) => ReasonCode::KeyUnusable,
+        _ => ReasonCode::ValueRefused,
+    };
+    Reason::new(code, error.to_string())
 }
 
 /// A record with a key and no value: with upsert-delete, the key's row is deleted.
@@ -205,13 +227,19 @@ async fn tombstone(
     if !matches!(target.config.insert, InsertMode::UpsertDelete { .. }) {
         return Ok(Decoded::Dead(
             None,
-            "a tombstone (null value): only insert = \"upsert-delete\" acts on it".into(),
+            Reason::new(
+                ReasonCode::Tombstone,
+                "a tombstone (null value): only insert = \"upsert-delete\" acts on it",
+            ),
         ));
     }
     let Some(key) = record.key else {
         return Ok(Decoded::Dead(
             None,
-            "a tombstone (null value) without a key: there is no row to delete".into(),
+            Reason::new(
+                ReasonCode::Tombstone,
+                "a tombstone (null value) without a key: there is no row to delete",
+            ),
         ));
     };
     let (schema_id, body, text_body);
@@ -237,7 +265,10 @@ async fn tombstone(
     Ok(
         match plan.write_row(body, &record.meta(&plan), scratch, out) {
             Ok(()) => Decoded::Delete(plan),
-            Err(e) => Decoded::Dead(schema_id, format!("the tombstone's key: {e}")),
+            Err(e) => Decoded::Dead(
+                schema_id,
+                Reason::new(ReasonCode::KeyUnusable, format!("the tombstone's key: {e}")),
+            ),
         },
     )
 }

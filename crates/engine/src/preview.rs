@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use inlet_avro::RowScratch;
 use inlet_kafka::SampledRecord;
+use inlet_postgres::dead_letters::{Reason, ReasonCode};
 use inlet_postgres::{DatabaseConfig, PreviewRow, PreviewShape, preview_rows, table_columns};
 use inlet_registry::RegistryClient;
 
@@ -59,7 +60,19 @@ pub enum PreviewOutcome {
     DeadLetter {
         /// Why it cannot be stored.
         reason: String,
+        /// Why, as the code its dead letter would have.
+        reason_code: ReasonCode,
     },
+}
+
+impl PreviewOutcome {
+    /// The dead letter `reason` makes.
+    fn dead(reason: Reason) -> Self {
+        PreviewOutcome::DeadLetter {
+            reason: reason.text,
+            reason_code: reason.code,
+        }
+    }
 }
 
 /// Why no preview could be made.
@@ -84,14 +97,14 @@ pub enum PreviewError {
     /// The table does not exist and the connector would not create it.
     #[error("table {0} does not exist: create it, or set create_table to true for the topic")]
     NoTable(String),
-    /// The registry did not answer while records were decoded.
-    #[error("the schema registry did not answer: {0}")]
-    Unavailable(String),
+    /// The registry or the database did not answer while records were decoded.
+    #[error("{0}")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-impl PreviewError {
+impl inlet_fault::Classify for PreviewError {
     /// Whose fault it is (an API answers with [`inlet_fault::Fault::http_status`]).
-    pub fn fault(&self) -> inlet_fault::Fault {
+    fn fault(&self) -> inlet_fault::Fault {
         use inlet_fault::Fault;
         match self {
             PreviewError::NotATopic(_) | PreviewError::NoTable(_) => Fault::Config,
@@ -149,7 +162,7 @@ pub async fn preview_designed(
         inlet_kafka::sample(&kafka, &owned, limit, READ_TIMEOUT)
     })
     .await
-    .map_err(|e| PreviewError::Unavailable(format!("reading the records failed: {e}")))??;
+    .map_err(|e| PreviewError::Unavailable(e.into()))??;
 
     let mut scratch = RowScratch::default();
     let mut rows = Vec::new();
@@ -166,14 +179,14 @@ pub async fn preview_designed(
             &mut rows,
         )
         .await
-        .map_err(|e| PreviewError::Unavailable(e.to_string()))?;
+        .map_err(|e| PreviewError::Unavailable(e.into()))?;
         decoded.push(match d {
             Decoded::Row(plan) => Ok((
                 plan.copy_columns().map(str::to_owned).collect::<Vec<_>>(),
                 start..rows.len(),
             )),
             Decoded::Delete(_) => Err(PreviewOutcome::Delete),
-            Decoded::Dead(_, reason) => Err(PreviewOutcome::DeadLetter { reason }),
+            Decoded::Dead(_, reason) => Err(PreviewOutcome::dead(reason)),
         });
     }
     let tuples: Vec<PreviewRow<'_>> = decoded
@@ -200,16 +213,19 @@ pub async fn preview_designed(
                 Ok(_) => match stored.next() {
                     Some(Ok(json)) => match serde_json::from_str(&json) {
                         Ok(serde_json::Value::Object(values)) => PreviewOutcome::Row { values },
-                        _ => PreviewOutcome::DeadLetter {
-                            reason: format!("PostgreSQL gave back a row inlet cannot read: {json}"),
-                        },
+                        _ => PreviewOutcome::dead(Reason::new(
+                            ReasonCode::DatabaseRefused,
+                            format!("PostgreSQL gave back a row inlet cannot read: {json}"),
+                        )),
                     },
-                    Some(Err(reason)) => PreviewOutcome::DeadLetter {
-                        reason: format!("PostgreSQL refused the row: {reason}"),
-                    },
-                    None => PreviewOutcome::DeadLetter {
-                        reason: "no row came back".into(),
-                    },
+                    Some(Err(reason)) => PreviewOutcome::dead(Reason::new(
+                        ReasonCode::DatabaseRefused,
+                        format!("PostgreSQL refused the row: {reason}"),
+                    )),
+                    None => PreviewOutcome::dead(Reason::new(
+                        ReasonCode::DatabaseRefused,
+                        "no row came back",
+                    )),
                 },
             },
         })

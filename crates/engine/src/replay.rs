@@ -56,7 +56,8 @@ impl Connector {
         let registry = RegistryClient::new(self.config.registry.clone()).map_err(|source| {
             RunError::Registry {
                 connector: name.clone(),
-                source,
+                during: "the schema registry settings are not usable".into(),
+                source: Box::new(source),
             }
         })?;
         let mut client = self.database.connect().await.map_err(database_error)?;

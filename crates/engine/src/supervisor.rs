@@ -6,6 +6,7 @@
 //! the connector's [`Progress`] is shared with it, so that a status is a snapshot read
 //! without asking the task.
 
+use inlet_fault::Classify as _;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -5,6 +5,7 @@
 
 use apache_avro::types::Value;
 use inlet_engine::{Config, PreviewOutcome, preview_topic};
+use inlet_postgres::dead_letters::ReasonCode;
 use inlet_testkit::{AvroProducer, TestDatabase, create_topic, endpoints, kafka_config, unique};
 
 /// A decimal, a nested record, and a union of three types.
@@ -119,16 +120,20 @@ table = "shop.orders"
     assert_eq!(oslo["ship_city"], "Oslo");
     let lisbon = rows.iter().find(|r| r["id"] == 101).unwrap();
     assert_eq!(lisbon["amount"], serde_json::json!(-0.05));
-    let dead: Vec<&str> = preview
+    let dead: Vec<(&str, ReasonCode)> = preview
         .records
         .iter()
         .filter_map(|r| match &r.outcome {
-            PreviewOutcome::DeadLetter { reason } => Some(reason.as_str()),
+            PreviewOutcome::DeadLetter {
+                reason,
+                reason_code,
+            } => Some((reason.as_str(), *reason_code)),
             _ => None,
         })
         .collect();
     assert_eq!(dead.len(), 1, "{preview:#?}");
-    assert!(dead[0].contains("not a Confluent Avro frame"), "{dead:?}");
+    assert!(dead[0].0.contains("not a Confluent Avro frame"), "{dead:?}");
+    assert_eq!(dead[0].1, ReasonCode::BadFrame);
 
     // Nothing was written: no table, no schema of inlet's.
     let client = db.connect().await;
@@ -170,13 +175,18 @@ table = "shop.orders"
         .find(|r| r.partition == 1 && r.offset == 0)
         .unwrap();
     match &lyon.outcome {
-        PreviewOutcome::DeadLetter { reason } => {
+        PreviewOutcome::DeadLetter {
+            reason,
+            reason_code,
+        } => {
             assert!(
                 reason.contains("varchar")
                     || reason.contains("character varying")
                     || reason.contains("too long"),
                 "{reason}"
-            )
+            );
+            // inlet refuses it as PostgreSQL would, before the database sees it.
+            assert_eq!(*reason_code, ReasonCode::ValueRefused, "{reason}");
         }
         other => panic!("{other:?}"),
     }

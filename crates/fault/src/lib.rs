@@ -1,7 +1,7 @@
-//! `Fault`: whose fault an error is. Every library crate of inlet says it of its errors
-//! (`fn fault(&self) -> Fault`), beside whether retrying may help (`is_retriable`), so that a
-//! connector's state (FAILED or RESTARTING), a log line's level and an HTTP status follow
-//! from the error itself rather than from where it was caught.
+//! `Fault`: whose fault an error is, and [`Classify`], the one trait by which every error
+//! type of inlet says it (`fault`) beside whether retrying may help (`is_retriable`), so
+//! that a connector's state (FAILED or RESTARTING), a log line's level and an HTTP status
+//! follow from the error itself rather than from where it was caught.
 
 use serde::Serialize;
 
@@ -38,6 +38,20 @@ impl std::fmt::Display for Fault {
             Fault::External => "external system",
             Fault::Internal => "internal",
         })
+    }
+}
+
+/// What an error of inlet answers about itself. An error that wraps another (a connector's
+/// `RunError` around a database error) answers as the
+/// one it wraps, and keeps it as its `source()`, so that [`with_causes`] can say it whole.
+pub trait Classify: std::error::Error {
+    /// Whose fault it is.
+    fn fault(&self) -> Fault;
+
+    /// Whether the same operation may succeed later without a change of configuration
+    /// (a server restarting, a network down). `false` unless the type says otherwise.
+    fn is_retriable(&self) -> bool {
+        false
     }
 }
 

@@ -85,10 +85,10 @@ pub enum Error {
     },
 }
 
-impl Error {
+impl inlet_fault::Classify for Error {
     /// Whose fault it is: librdkafka refuses to create a consumer for a setting it does not
     /// take (an unknown property, a bad value): the configuration's.
-    pub fn fault(&self) -> inlet_fault::Fault {
+    fn fault(&self) -> inlet_fault::Fault {
         match self {
             Error::Consumer { .. }
             | Error::Authentication { .. }
@@ -105,7 +105,7 @@ impl Error {
     /// Whether the same operation may succeed later: a request the brokers did not answer,
     /// a seek that failed (a restart reads the partition from its stored offset). Creating a consumer does not talk to the
     /// brokers, and refused credentials or permissions do not pass by themselves.
-    pub fn is_retriable(&self) -> bool {
+    fn is_retriable(&self) -> bool {
         matches!(self, Error::Seek { .. } | Error::Request { .. })
     }
 }

@@ -80,7 +80,7 @@ pub enum EntryKind {
         /// The record.
         raw: RawRecord,
         /// Why it cannot be stored.
-        error: String,
+        reason: crate::dead_letters::Reason,
     },
 }
 
@@ -249,7 +249,10 @@ impl Batch {
                             offset: part[0].offset,
                             kind: EntryKind::Dead {
                                 raw: raw.clone(),
-                                error: format!("the database refused the row: {e}"),
+                                reason: crate::dead_letters::Reason::new(
+                                    crate::dead_letters::ReasonCode::DatabaseRefused,
+                                    format!("the database refused the row: {e}"),
+                                ),
                             },
                         };
                         tracing::warn!(
@@ -374,8 +377,9 @@ impl Batch {
         let mut headers = Vec::new();
         let mut schema_ids = Vec::new();
         let mut errors = Vec::new();
+        let mut codes = Vec::new();
         for entry in part {
-            let EntryKind::Dead { raw, error } = &entry.kind else {
+            let EntryKind::Dead { raw, reason } = &entry.kind else {
                 continue;
             };
             topics.push(self.topics[entry.topic].as_str());
@@ -387,11 +391,12 @@ impl Batch {
             headers.push(self.headers_json(raw));
             schema_ids.push(raw.schema_id.map(i64::from));
             // PostgreSQL's text cannot hold NUL, which a reason quoting a raw key may.
-            errors.push(if error.contains('\0') {
-                std::borrow::Cow::Owned(error.replace('\0', "\\0"))
+            errors.push(if reason.text.contains('\0') {
+                std::borrow::Cow::Owned(reason.text.replace('\0', "\\0"))
             } else {
-                std::borrow::Cow::Borrowed(error.as_str())
+                std::borrow::Cow::Borrowed(reason.text.as_str())
             });
+            codes.push(reason.code.as_str());
         }
         if topics.is_empty() {
             return Ok(0);
@@ -409,6 +414,7 @@ impl Batch {
                 &headers,
                 &schema_ids,
                 &errors.iter().map(|e| e.as_ref()).collect::<Vec<&str>>(),
+                &codes,
             ],
         )
         .await

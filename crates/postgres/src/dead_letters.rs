@@ -8,6 +8,104 @@ use tokio_postgres::{Client, GenericClient};
 use crate::batch::{Batch, EntryKind, WriteMode};
 use crate::error::{Error, Result};
 
+/// Why a record is a dead letter, as a code to filter and count by (the column
+/// `inlet.dead_letters.reason_code`, with a CHECK of these codes, and the API's
+/// `reason_code`); the sentence beside it (`error`) says the detail and what to do.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasonCode {
+    /// The value is not in the Confluent wire format (magic byte 0, a 4-byte schema id).
+    BadFrame,
+    /// The schema id the record names is not in the schema registry.
+    UnknownSchema,
+    /// The record's schema cannot be read, or cannot fill the table (no column it fills,
+    /// a NOT NULL column it leaves empty, a type that does not fit).
+    UnusableSchema,
+    /// The bytes do not decode by the record's schema (truncated, corrupt).
+    MalformedValue,
+    /// A value its column cannot take, where PostgreSQL would refuse it (out of range, NUL
+    /// in text, an invalid date).
+    ValueRefused,
+    /// Columns take fields of the record's key, or a tombstone's key names the row to
+    /// delete, and the key cannot give them.
+    KeyUnusable,
+    /// A tombstone (null value) that the insert mode does not act on, or one without a key.
+    Tombstone,
+    /// PostgreSQL refused the row when it was written (a constraint, a trigger).
+    DatabaseRefused,
+    /// Stored before reason codes (migration 11) with a sentence not recognised.
+    Unclassified,
+}
+
+impl ReasonCode {
+    /// Every code, in the order above.
+    pub const ALL: [ReasonCode; 9] = [
+        ReasonCode::BadFrame,
+        ReasonCode::UnknownSchema,
+        ReasonCode::UnusableSchema,
+        ReasonCode::MalformedValue,
+        ReasonCode::ValueRefused,
+        ReasonCode::KeyUnusable,
+        ReasonCode::Tombstone,
+        ReasonCode::DatabaseRefused,
+        ReasonCode::Unclassified,
+    ];
+
+    /// Its name, as stored and as the API sends it: `bad_frame`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ReasonCode::BadFrame => "bad_frame",
+            ReasonCode::UnknownSchema => "unknown_schema",
+            ReasonCode::UnusableSchema => "unusable_schema",
+            ReasonCode::MalformedValue => "malformed_value",
+            ReasonCode::ValueRefused => "value_refused",
+            ReasonCode::KeyUnusable => "key_unusable",
+            ReasonCode::Tombstone => "tombstone",
+            ReasonCode::DatabaseRefused => "database_refused",
+            ReasonCode::Unclassified => "unclassified",
+        }
+    }
+
+    /// The code named `text`; None for another text.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for ReasonCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a record cannot be stored: its code and the sentence that says the detail and what
+/// to do (`field reading: value 40000 cannot be stored in column reading (int2): …`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason {
+    /// The code, to filter by.
+    pub code: ReasonCode,
+    /// The sentence.
+    pub text: String,
+}
+
+impl Reason {
+    /// A reason of `code` that says `text`.
+    pub fn new(code: ReasonCode, text: impl Into<String>) -> Self {
+        Reason {
+            code,
+            text: text.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
 /// A dead letter, without its raw key and value (their sizes instead).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct DeadLetter {
@@ -39,6 +137,8 @@ pub struct DeadLetter {
     pub schema_id: Option<i64>,
     /// Why it could not be stored (the latest reason, after a replay that failed).
     pub error: String,
+    /// Why, as a code.
+    pub reason_code: ReasonCode,
     /// When it was first stored, RFC 3339 in UTC.
     pub failed_at: String,
     /// When its record last failed (read again after an offset reset, or replayed), RFC
@@ -69,6 +169,8 @@ fn as_json<S: serde::Serializer>(
 pub struct DeadLetterFilter {
     /// Only those whose reason contains this text.
     pub reason: Option<String>,
+    /// Only those of this reason code.
+    pub reason_code: Option<ReasonCode>,
     /// Only those of this topic.
     pub topic: Option<String>,
     /// Those replayed too.
@@ -99,6 +201,7 @@ pub async fn dead_letters(
                 &filter.topic,
                 &filter.replayed,
                 &filter.limit,
+                &filter.reason_code.map(ReasonCode::as_str),
             ],
         )
         .await
@@ -121,21 +224,42 @@ pub async fn dead_letters(
             replays: r.get(12),
             attempts: r.get(13),
             last_seen: r.get(14),
+            reason_code: code_of(r.get(15)),
         })
         .collect())
 }
 
-/// `connector`'s dead letters not replayed, counted by reason, the most first (at most
-/// 100 reasons).
+/// The code stored as `text` (the column's CHECK takes only [`ReasonCode::ALL`]).
+fn code_of(text: &str) -> ReasonCode {
+    ReasonCode::parse(text).unwrap_or(ReasonCode::Unclassified)
+}
+
+/// `connector`'s dead letters not replayed, counted by reason (the sentence, with its code),
+/// the most first (at most 100 reasons).
 pub async fn dead_letter_reasons(
     client: &impl GenericClient,
     connector: &str,
-) -> Result<Vec<(String, i64)>> {
+) -> Result<Vec<(String, ReasonCode, i64)>> {
     let rows = client
         .query(include_str!("sql/dead_letters_reasons.sql"), &[&connector])
         .await
         .map_err(query("counting dead letters by reason"))?;
-    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    Ok(rows
+        .iter()
+        .map(|r| (r.get(0), code_of(r.get(1)), r.get(2)))
+        .collect())
+}
+
+/// `connector`'s dead letters not replayed, counted by reason code, the most first.
+pub async fn dead_letter_codes(
+    client: &impl GenericClient,
+    connector: &str,
+) -> Result<Vec<(ReasonCode, i64)>> {
+    let rows = client
+        .query(include_str!("sql/dead_letters_codes.sql"), &[&connector])
+        .await
+        .map_err(query("counting dead letters by reason code"))?;
+    Ok(rows.iter().map(|r| (code_of(r.get(0)), r.get(1))).collect())
 }
 
 /// How many of `connector`'s dead letters wait (not replayed), counted in the table: what
@@ -276,11 +400,20 @@ pub enum Replayed {
     Stored,
     /// It still cannot be stored, for this reason (now its reason).
     StillDead {
-        /// Why.
+        /// Why, as a sentence.
         reason: String,
+        /// Why, as a code.
+        reason_code: ReasonCode,
     },
     /// Another replay stored it meanwhile: nothing was written.
     AlreadyReplayed,
+    /// Not tried, for this reason: no waiting dead letter of the connector has the id, or
+    /// its record could not be decoded again (its topic is no longer the connector's, or
+    /// its table cannot be read). The dead letter, if any, is left as it was.
+    Skipped {
+        /// Why.
+        reason: String,
+    },
 }
 
 impl Batch {
@@ -297,26 +430,38 @@ impl Batch {
     pub async fn replay(&self, client: &mut Client, index: usize, id: i64) -> Result<Replayed> {
         let entry = &self.entries[index];
         let reason = match &entry.kind {
-            EntryKind::Dead { error, .. } => error.clone(),
+            EntryKind::Dead { reason, .. } => reason.clone(),
             EntryKind::Row { target, .. } if self.targets[*target].write != WriteMode::Append => {
                 // A later record of the key may be stored: replaying this one would put an
                 // older row back (or delete a newer one).
-                "not replayed: its table is written by key (upsert), and a later record of the key may be stored already; replay only appends".into()
+                Reason::new(
+                    ReasonCode::DatabaseRefused,
+                    "not replayed: its table is written by key (upsert), and a later record of the key may be stored already; replay only appends",
+                )
             }
             EntryKind::Row { target, range, .. } => {
                 match self.replay_row(client, *target, range, id).await {
                     Ok(outcome) => return Ok(outcome),
-                    Err(e) if is_refusal(&e) => format!("the database refused the row: {e}"),
+                    Err(e) if is_refusal(&e) => Reason::new(
+                        ReasonCode::DatabaseRefused,
+                        format!("the database refused the row: {e}"),
+                    ),
                     Err(e) => return Err(e),
                 }
             }
         };
-        let reason = reason.replace('\0', "\\0");
+        let text = reason.text.replace('\0', "\\0");
         client
-            .execute(include_str!("sql/dead_letter_still.sql"), &[&id, &reason])
+            .execute(
+                include_str!("sql/dead_letter_still.sql"),
+                &[&id, &text, &reason.code.as_str()],
+            )
             .await
             .map_err(query("recording a replay's new reason"))?;
-        Ok(Replayed::StillDead { reason })
+        Ok(Replayed::StillDead {
+            reason: text,
+            reason_code: reason.code,
+        })
     }
 
     async fn replay_row(

@@ -94,11 +94,13 @@ impl Error {
             )
         })
     }
+}
 
+impl inlet_fault::Classify for Error {
     /// Whether trying again later may succeed (the server is restarting, the network is
     /// down) rather than needing a change of configuration (wrong password, untrusted
     /// certificate, no such database).
-    pub fn is_retriable(&self) -> bool {
+    fn is_retriable(&self) -> bool {
         match self {
             Error::Config { .. }
             | Error::RootCert { .. }
@@ -116,13 +118,11 @@ impl Error {
             },
         }
     }
-}
 
-impl Error {
     /// Whose fault it is: the URL, the CA, a refused login or a missing database, a table
     /// inlet cannot write, or a statement the server refused for its data (constraints,
     /// permissions) are the configuration's; an unreachable or failing server is external.
-    pub fn fault(&self) -> inlet_fault::Fault {
+    fn fault(&self) -> inlet_fault::Fault {
         use inlet_fault::Fault;
         if self.is_retriable() {
             return Fault::External;

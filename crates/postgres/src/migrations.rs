@@ -53,6 +53,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "task states checked",
         include_str!("sql/migrations/010_task_states.sql"),
     ),
+    (
+        11,
+        "dead letters by reason code",
+        include_str!("sql/migrations/011_dead_letter_reason_codes.sql"),
+    ),
 ];
 
 /// The version of inlet's schema this build makes: its newest migration.

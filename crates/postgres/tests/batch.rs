@@ -2,6 +2,7 @@
 //! together; rows the database refuses are isolated and dead-lettered; a stale worker's batch
 //! stores nothing. Needs `scripts/services up`.
 
+use inlet_postgres::dead_letters::{Reason, ReasonCode};
 use inlet_postgres::{
     Batch, CopyTarget, DatabaseConfig, Entry, EntryKind, Outcome, RawRecord, TableName, WriteMode,
     ensure_inlet_schema, load_offsets, table_columns,
@@ -50,7 +51,7 @@ fn batch(values: &[(i64, Option<&str>)], start: Option<i64>) -> Batch {
             },
             None => EntryKind::Dead {
                 raw: raw(&mut batch),
-                error: "malformed Avro body".into(),
+                reason: Reason::new(ReasonCode::MalformedValue, "malformed Avro body"),
             },
         };
         batch.entries.push(Entry {
@@ -113,7 +114,7 @@ async fn refused_rows_are_isolated_and_the_rest_lands() {
     assert_eq!(ids, [10, 11, 13, 15]);
     let dead = client
         .query(
-            r#"SELECT "offset", error, value, headers::text, schema_id FROM inlet.dead_letters ORDER BY "offset""#,
+            r#"SELECT "offset", error, value, headers::text, schema_id, reason_code FROM inlet.dead_letters ORDER BY "offset""#,
             &[],
         )
         .await
@@ -132,6 +133,12 @@ async fn refused_rows_are_isolated_and_the_rest_lands() {
     assert_eq!(dead[1].get::<_, &str>(1), "malformed Avro body");
     assert_eq!(dead[1].get::<_, Option<Vec<u8>>>(2).unwrap(), b"raw value");
     assert_eq!(dead[1].get::<_, i64>(4), 7);
+    // Each with its code: the database's refusals and the decoder's.
+    let codes: Vec<&str> = dead.iter().map(|r| r.get(5)).collect();
+    assert_eq!(
+        codes,
+        ["database_refused", "malformed_value", "database_refused"]
+    );
     assert_eq!(
         load_offsets(&client, "test", "events").await.unwrap()[&0],
         17
@@ -750,8 +757,8 @@ async fn a_record_dead_lettered_again_after_an_offset_reset_updates_its_dead_let
     client.execute("DELETE FROM t", &[]).await.unwrap();
     // Met again, the undecodable record fails for another reason this time.
     let mut again = batch(&values, Some(10));
-    if let EntryKind::Dead { error, .. } = &mut again.entries[1].kind {
-        *error = "unknown schema id 7".into();
+    if let EntryKind::Dead { reason, .. } = &mut again.entries[1].kind {
+        *reason = Reason::new(ReasonCode::UnknownSchema, "unknown schema id 7");
     }
     let second = again.write(&mut client).await.unwrap();
     assert_eq!(
@@ -770,6 +777,15 @@ async fn a_record_dead_lettered_again_after_an_offset_reset_updates_its_dead_let
     );
     assert_eq!((dead[1].0, dead[1].2, dead[1].3), (12, 2, true));
     assert!(dead[1].1.contains("t_v_check"), "{}", dead[1].1);
+    let code: String = client
+        .query_one(
+            r#"SELECT reason_code FROM inlet.dead_letters WHERE "offset" = 11"#,
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(code, "unknown_schema", "the code follows the new reason");
     assert_eq!(
         load_offsets(&client, "test", "events").await.unwrap()[&0],
         14
@@ -791,8 +807,8 @@ async fn two_transactions_storing_one_dead_letter_at_once_both_commit() {
     // The other worker has stored the same dead letter and not committed yet.
     let hold = other.transaction().await.unwrap();
     hold.batch_execute(
-        r#"INSERT INTO inlet.dead_letters (connector, topic, "partition", "offset", error)
-           VALUES ('test', 'events', 0, 5, 'first')"#,
+        r#"INSERT INTO inlet.dead_letters (connector, topic, "partition", "offset", error, reason_code)
+           VALUES ('test', 'events', 0, 5, 'first', 'malformed_value')"#,
     )
     .await
     .unwrap();
@@ -844,8 +860,8 @@ async fn a_replayed_dead_letter_that_fails_again_keeps_one_dead_letter_with_its_
     );
     // The replay: 10 still does not decode, 11 is still refused, 12 now converts.
     let mut replay = batch(&[(10, None), (11, Some("bad")), (12, Some("ok"))], None);
-    if let EntryKind::Dead { error, .. } = &mut replay.entries[0].kind {
-        *error = "unknown schema id 7".into();
+    if let EntryKind::Dead { reason, .. } = &mut replay.entries[0].kind {
+        *reason = Reason::new(ReasonCode::UnknownSchema, "unknown schema id 7");
     }
     let outcomes = [
         replay.replay(&mut client, 0, ten).await.unwrap(),
@@ -853,10 +869,12 @@ async fn a_replayed_dead_letter_that_fails_again_keeps_one_dead_letter_with_its_
         replay.replay(&mut client, 2, twelve).await.unwrap(),
     ];
     assert!(
-        matches!(&outcomes[0], Replayed::StillDead { reason } if reason == "unknown schema id 7"),
+        matches!(&outcomes[0], Replayed::StillDead { reason, reason_code: ReasonCode::UnknownSchema } if reason == "unknown schema id 7"),
         "{outcomes:?}"
     );
-    assert!(matches!(&outcomes[1], Replayed::StillDead { reason } if reason.contains("t_v_check")));
+    assert!(
+        matches!(&outcomes[1], Replayed::StillDead { reason, reason_code: ReasonCode::DatabaseRefused } if reason.contains("t_v_check"))
+    );
     assert_eq!(outcomes[2], Replayed::Stored);
     let dead = stored_dead_letters(&client).await;
     assert_eq!(
@@ -914,7 +932,7 @@ async fn a_replayed_dead_letter_that_fails_again_keeps_one_dead_letter_with_its_
         offset: 12,
         kind: EntryKind::Dead {
             raw,
-            error: "malformed Avro body".into(),
+            reason: Reason::new(ReasonCode::MalformedValue, "malformed Avro body"),
         },
     });
     other.starts.insert((0, 0), Some(12));
@@ -934,4 +952,111 @@ async fn a_replayed_dead_letter_that_fails_again_keeps_one_dead_letter_with_its_
         .unwrap()
         .get(0);
     assert_eq!(value, b"another record");
+}
+
+/// `inlet.dead_letters.reason_code` takes exactly the codes of `ReasonCode`, and migration 11
+/// gives the dead letters stored before it the code their sentence shows.
+#[tokio::test]
+async fn reason_codes_are_checked_and_dead_letters_stored_before_them_get_theirs() {
+    let (_db, client) = setup().await;
+    let insert = r#"INSERT INTO inlet.dead_letters (connector, topic, "partition", "offset", error, reason_code)
+                    VALUES ('c', 't', 0, $1, 'e', $2)"#;
+    for (i, code) in ReasonCode::ALL.into_iter().enumerate() {
+        client
+            .execute(insert, &[&(i as i64), &code.as_str()])
+            .await
+            .unwrap_or_else(|e| panic!("{code} refused: {e}"));
+        assert_eq!(ReasonCode::parse(code.as_str()), Some(code));
+    }
+    let refused = client
+        .execute(insert, &[&99i64, &"gone_wrong"])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.code(),
+        Some(&tokio_postgres::error::SqlState::CHECK_VIOLATION),
+        "{refused}"
+    );
+    // As a schema of version 10 held them: sentences only.
+    client
+        .batch_execute(
+            "DELETE FROM inlet.dead_letters; \
+             ALTER TABLE inlet.dead_letters DROP CONSTRAINT dead_letters_reason_code_is_known, DROP COLUMN reason_code",
+        )
+        .await
+        .unwrap();
+    let sentences = [
+        (
+            "not a Confluent Avro frame: 3 bytes, fewer than the 5 of the header",
+            "bad_frame",
+        ),
+        (
+            "schema id 9 is not in the schema registry: schema registry at http://r answered HTTP 404",
+            "unknown_schema",
+        ),
+        (
+            "schema id 9: the writer schema is not valid Avro: no type",
+            "unusable_schema",
+        ),
+        (
+            "the schema fills none of the columns of public.t (its fields: a; the table's columns: b)",
+            "unusable_schema",
+        ),
+        (
+            "column b of public.t is NOT NULL and has no default, and the schema fills no value for it",
+            "unusable_schema",
+        ),
+        (
+            "malformed Avro body: unexpected end of data",
+            "malformed_value",
+        ),
+        (
+            "field reading: value 40000 cannot be stored in column reading (int2): out of range",
+            "value_refused",
+        ),
+        (
+            "the record's key: not Confluent-framed Avro",
+            "key_unusable",
+        ),
+        (
+            "the tombstone's key has no value for key column id",
+            "key_unusable",
+        ),
+        (
+            "a tombstone (null value): only insert = \"upsert-delete\" acts on it",
+            "tombstone",
+        ),
+        (
+            "the database refused the row: new row violates check constraint",
+            "database_refused",
+        ),
+        ("something an older build said", "unclassified"),
+    ];
+    for (i, (sentence, _)) in sentences.iter().enumerate() {
+        client
+            .execute(
+                r#"INSERT INTO inlet.dead_letters (connector, topic, "partition", "offset", error)
+                   VALUES ('c', 't', 0, $1, $2)"#,
+                &[&(i as i64), sentence],
+            )
+            .await
+            .unwrap();
+    }
+    client
+        .batch_execute(include_str!(
+            "../src/sql/migrations/011_dead_letter_reason_codes.sql"
+        ))
+        .await
+        .unwrap();
+    let codes: Vec<String> = client
+        .query(
+            r#"SELECT reason_code FROM inlet.dead_letters ORDER BY "offset""#,
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(codes, sentences.map(|(_, code)| code));
 }

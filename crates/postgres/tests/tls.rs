@@ -2,6 +2,7 @@
 //! `localhost` and `127.0.0.1` from the test CA), in every `sslmode`, as a user of Tiger
 //! Cloud connects. Needs `scripts/services up`.
 
+use inlet_fault::Classify as _;
 use inlet_postgres::{DatabaseConfig, SslMode};
 use inlet_testkit::endpoints;
 

@@ -85,10 +85,10 @@ pub enum Error {
     },
 }
 
-impl Error {
+impl inlet_fault::Classify for Error {
     /// Whether the same request may succeed later (registry down, overloaded, timing out,
     /// answering with something that is not its API's JSON).
-    pub fn is_retriable(&self) -> bool {
+    fn is_retriable(&self) -> bool {
         match self {
             Error::Unreachable { .. } | Error::Garbled { .. } => true,
             Error::Api { status, .. } => *status >= 500 || *status == 429,
@@ -99,7 +99,7 @@ impl Error {
     /// Whose fault it is: a URL or credentials the user gave, or the registry (down, an
     /// error status, an answer inlet cannot read). A missing subject or schema (404) is the
     /// configuration's: the topic's records name a schema the registry does not have.
-    pub fn fault(&self) -> inlet_fault::Fault {
+    fn fault(&self) -> inlet_fault::Fault {
         use inlet_fault::Fault;
         match self {
             Error::InvalidUrl { .. }
@@ -110,7 +110,9 @@ impl Error {
             _ => Fault::External,
         }
     }
+}
 
+impl Error {
     /// Whether the registry said the schema, subject or version does not exist.
     pub fn is_not_found(&self) -> bool {
         matches!(self, Error::Api { status: 404, .. })

@@ -1,5 +1,6 @@
 //! The client against a real HTTP registry on 127.0.0.1 (the development registry, in-process).
 
+use inlet_fault::Classify as _;
 use std::time::Duration;
 
 use inlet_dev_registry::{BasicAuth, Store, app};

@@ -226,11 +226,14 @@ impl App {
     }
 }
 
-/// An error as Kafka Connect answers one: `{"error_code": <HTTP status>, "message": …}`.
+/// An error as Kafka Connect answers one: `{"error_code": <HTTP status>, "message": …}`,
+/// with the error that caused it kept: a 5xx is logged once, as it is answered, with its
+/// whole cause chain ([`inlet_fault::with_causes`]).
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
     message: String,
+    cause: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 impl ApiError {
@@ -239,7 +242,32 @@ impl ApiError {
         ApiError {
             status,
             message: message.into(),
+            cause: None,
         }
+    }
+
+    /// [`ApiError::new`], caused by `cause` (logged with it when the status is a 5xx; the
+    /// message should say it to the caller as far as the caller may know it).
+    pub fn caused(
+        status: StatusCode,
+        message: impl Into<String>,
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        ApiError {
+            cause: Some(cause.into()),
+            ..ApiError::new(status, message)
+        }
+    }
+
+    /// An error answered with the status its fault gives ([`inlet_fault::Fault::http_status`]:
+    /// 400, 502 or 500), saying `prefix` then the error.
+    pub fn of<E>(prefix: &str, error: E) -> Self
+    where
+        E: inlet_fault::Classify + Send + Sync + 'static,
+    {
+        let status = StatusCode::from_u16(error.fault().http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        ApiError::caused(status, format!("{prefix}{error}"), error)
     }
 
     /// Its HTTP status.
@@ -291,6 +319,21 @@ pub struct ErrorMessage {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            match &self.cause {
+                Some(cause) => tracing::error!(
+                    status = self.status.as_u16(),
+                    message = %self.message,
+                    cause = %inlet_fault::with_causes(cause.as_ref()),
+                    "answered with a server error"
+                ),
+                None => tracing::error!(
+                    status = self.status.as_u16(),
+                    message = %self.message,
+                    "answered with a server error"
+                ),
+            }
+        }
         let body = ErrorMessage {
             error_code: self.status.as_u16(),
             message: self.message,
@@ -324,6 +367,28 @@ where
         serde_json::from_slice(&bytes)
             .map(Body)
             .map_err(|e| ApiError::bad_body(T::SHAPE, e))
+    }
+}
+
+/// A query string of `T`, refused as Kafka Connect refuses one: 400 with `{"error_code",
+/// "message"}` naming the parameter that is wrong (`?limit=ten`, `?reason_code=gone`).
+pub struct Query<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for Query<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(query)| Query(query))
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))
     }
 }
 
@@ -369,26 +434,30 @@ impl Shape for ConfigBody {
 
 impl From<inlet_engine::PreviewError> for ApiError {
     fn from(e: inlet_engine::PreviewError) -> Self {
-        let status = StatusCode::from_u16(e.fault().http_status())
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        ApiError::new(status, e.to_string())
+        ApiError::of("", e)
     }
 }
 
 impl From<inlet_engine::ProposeError> for ApiError {
     fn from(e: inlet_engine::ProposeError) -> Self {
-        let status = StatusCode::from_u16(e.fault().http_status())
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        ApiError::new(status, e.to_string())
+        ApiError::of("", e)
     }
 }
 
 impl From<inlet_postgres::Error> for ApiError {
     fn from(e: inlet_postgres::Error) -> Self {
-        let status = StatusCode::from_u16(e.fault().http_status())
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        ApiError::new(status, format!("the database: {e}"))
+        ApiError::of("the database: ", e)
     }
+}
+
+/// 500: connector `name`'s stored configuration is not the JSON map of strings inlet
+/// stores (a row written by hand, say).
+pub(crate) fn stored_not_a_map(name: &str, e: serde_json::Error) -> ApiError {
+    ApiError::caused(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        format!("the stored configuration of {name} is not a map of strings: {e}"),
+        e,
+    )
 }
 
 /// A boolean query parameter as Kafka Connect (JAX-RS) reads one: `true` or `false` in any

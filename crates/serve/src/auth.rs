@@ -82,9 +82,9 @@ pub enum TokensError {
     },
 }
 
-impl TokensError {
+impl inlet_fault::Classify for TokensError {
     /// Whose fault it is: the operator's configuration.
-    pub fn fault(&self) -> inlet_fault::Fault {
+    fn fault(&self) -> inlet_fault::Fault {
         inlet_fault::Fault::Config
     }
 }

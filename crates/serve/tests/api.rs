@@ -690,19 +690,19 @@ async fn dead_letters_are_counted_in_the_table_discarded_with_an_audit_and_go_wi
         .await;
     assert_eq!(code, StatusCode::CREATED, "{body}");
     let client = api.db.connect().await;
-    for (connector, offset, reason) in [
-        ("victim", 1i64, "malformed Avro body"),
-        ("victim", 2, "malformed Avro body"),
-        ("victim", 3, "unknown schema id 9"),
-        ("victim", 4, "unknown schema id 9"),
-        ("victim", 5, "unknown schema id 9"),
-        ("other", 1, "unknown schema id 9"),
+    for (connector, offset, reason, code) in [
+        ("victim", 1i64, "malformed Avro body", "malformed_value"),
+        ("victim", 2, "malformed Avro body", "malformed_value"),
+        ("victim", 3, "unknown schema id 9", "unknown_schema"),
+        ("victim", 4, "unknown schema id 9", "unknown_schema"),
+        ("victim", 5, "unknown schema id 9", "unknown_schema"),
+        ("other", 1, "unknown schema id 9", "unknown_schema"),
     ] {
         client
             .execute(
-                r#"INSERT INTO inlet.dead_letters (connector, topic, "partition", "offset", error)
-                   VALUES ($1, 'orders', 0, $2, $3)"#,
-                &[&connector, &offset, &reason],
+                r#"INSERT INTO inlet.dead_letters (connector, topic, "partition", "offset", error, reason_code)
+                   VALUES ($1, 'orders', 0, $2, $3, $4)"#,
+                &[&connector, &offset, &reason, &code],
             )
             .await
             .unwrap();

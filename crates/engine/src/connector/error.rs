@@ -1,4 +1,5 @@
-//! Why a connector stopped: [`RunError`], whether retrying may help, and whose fault it is.
+//! Why a connector stopped: [`RunError`], with the error under it as its source, whether
+//! retrying may help, and whose fault it is.
 
 /// Why a connector stopped.
 #[derive(Debug, thiserror::Error)]
@@ -20,22 +21,51 @@ pub enum RunError {
         /// What happened.
         source: inlet_kafka::Error,
     },
-    /// The schema registry settings cannot be used (a URL that is not http(s), say).
-    #[error("connector {connector}: the schema registry settings are not usable: {source}")]
+    /// The schema registry cannot be used for what the connector was doing: its settings
+    /// (a URL that is not http(s)), or a request it did not answer or refused. Retried when
+    /// the registry's error is.
+    #[error("connector {connector}: {during}: {source}")]
     Registry {
         /// The connector.
         connector: String,
-        /// What is wrong.
-        source: inlet_registry::Error,
+        /// What the connector was doing: `reading the latest schema of subject
+        /// orders-value`.
+        during: String,
+        /// What the registry said.
+        source: Box<inlet_registry::Error>,
+    },
+    /// A table does not exist, and the schema to create it from is not in the registry.
+    #[error(
+        "connector {connector}: table {table} does not exist, and the schema to create it from cannot be read (subject {subject}: {source}). Produce to the topic with a registered schema first, or create the table"
+    )]
+    NoSchema {
+        /// The connector.
+        connector: String,
+        /// The table.
+        table: String,
+        /// The subject read: `<topic>-value`.
+        subject: String,
+        /// What the registry said.
+        source: Box<inlet_registry::Error>,
+    },
+    /// The schema a table is created from is not Avro inlet can read.
+    #[error("connector {connector}: schema id {id}: {source}")]
+    Schema {
+        /// The connector.
+        connector: String,
+        /// The schema id.
+        id: u32,
+        /// What is wrong with it.
+        source: Box<inlet_avro::PlanError>,
     },
     /// The task writing a batch ended without an outcome (it panicked): a bug. The batch is
     /// not committed, so its records are read again on restart.
-    #[error("connector {connector}: the batch writer failed: {reason}")]
+    #[error("connector {connector}: the batch writer failed: {source}")]
     WriterFailed {
         /// The connector.
         connector: String,
         /// What the runtime said.
-        reason: String,
+        source: tokio::task::JoinError,
     },
     /// The brokers refused the credentials.
     #[error(
@@ -70,15 +100,8 @@ pub enum RunError {
         /// The stored next offset.
         stored: i64,
     },
-    /// Something that may come back (the registry) did not answer; retried at start.
-    #[error("connector {connector}: {message}")]
-    Unavailable {
-        /// The connector.
-        connector: String,
-        /// What did not answer.
-        message: String,
-    },
-    /// A table could not be prepared.
+    /// A table could not be prepared: inlet's own check of it found what the sentence says
+    /// (a missing unique index, a schema that fills none of its columns).
     #[error("connector {connector}: {message}")]
     Table {
         /// The connector.
@@ -100,41 +123,54 @@ pub enum RunError {
         /// Where.
         offset: i64,
         /// Why.
-        reason: String,
+        reason: inlet_postgres::dead_letters::Reason,
     },
-    /// A record file to replay cannot be read.
+    /// A record file cannot be replayed as asked: its topic is not the connector's, or
+    /// another worker stored offsets of the topic meanwhile.
     #[error("connector {connector}: {message}")]
     Replay {
         /// The connector.
         connector: String,
-        /// What is wrong with the file.
+        /// What stops it.
         message: String,
+    },
+    /// A record file to replay cannot be read.
+    #[error("connector {connector}: the record file cannot be read: {source}")]
+    ReplayFile {
+        /// The connector.
+        connector: String,
+        /// What reading it said.
+        source: std::io::Error,
     },
 }
 
-impl RunError {
-    /// Whether retrying may help: the database or the registry did not answer.
-    pub fn is_retriable(&self) -> bool {
+impl inlet_fault::Classify for RunError {
+    /// Whether retrying may help: the error it wraps says (the database, Kafka or the
+    /// registry not answering).
+    fn is_retriable(&self) -> bool {
         match self {
             RunError::Database { source, .. } => source.is_retriable(),
-            RunError::Unavailable { .. } => true,
+            RunError::Kafka { source, .. } => source.is_retriable(),
+            RunError::Registry { source, .. } => source.is_retriable(),
             _ => false,
         }
     }
 
     /// Whose fault it is (an API answers with [`inlet_fault::Fault::http_status`]): the
-    /// configuration's (credentials, permissions, a table that does not fit, a record
-    /// refused with `tolerance = "none"`, a topic made again), an external system's (the
-    /// database or the registry not answering), or a bug (the batch writer failed).
-    pub fn fault(&self) -> inlet_fault::Fault {
+    /// error it wraps says; otherwise the configuration's (credentials, permissions, a table
+    /// that does not fit, a record refused with `tolerance = "none"`, a topic made again),
+    /// or a bug (the batch writer failed).
+    fn fault(&self) -> inlet_fault::Fault {
         use inlet_fault::Fault;
         match self {
             RunError::Database { source, .. } => source.fault(),
             RunError::Kafka { source, .. } => source.fault(),
             RunError::Registry { source, .. } => source.fault(),
-            RunError::Unavailable { .. } => Fault::External,
+            RunError::Schema { source, .. } => source.fault(),
             RunError::WriterFailed { .. } => Fault::Internal,
-            RunError::KafkaAuthentication { .. }
+            RunError::NoSchema { .. }
+            | RunError::ReplayFile { .. }
+            | RunError::KafkaAuthentication { .. }
             | RunError::KafkaAuthorization { .. }
             | RunError::OffsetsAhead { .. }
             | RunError::Table { .. }

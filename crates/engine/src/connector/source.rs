@@ -112,10 +112,6 @@ fn kafka_error(connector: &str, error: inlet_kafka::Error) -> RunError {
             partition,
             stored,
         },
-        e @ inlet_kafka::Error::Seek { .. } => RunError::Unavailable {
-            connector,
-            message: format!("{e}: restarting, to read it from its stored offset"),
-        },
         source => RunError::Kafka { connector, source },
     }
 }
@@ -231,9 +227,9 @@ impl<R: Read> FileSource<R> {
     fn read(&mut self, held: impl Fn(usize, i32) -> Held) -> Next<FileIncoming<'_>> {
         let (t, ref name) = self.topic;
         match self.file.next_record() {
-            Err(e) => Next::Stop(RunError::Replay {
+            Err(source) => Next::Stop(RunError::ReplayFile {
                 connector: self.connector.clone(),
-                message: e.to_string(),
+                source,
             }),
             Ok(None) => Next::End,
             Ok(Some(record)) => {

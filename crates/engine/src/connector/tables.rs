@@ -40,14 +40,20 @@ impl Connector {
             connector: self.config.name.clone(),
             source,
         };
-        // The key's latest schema: its fields can fill columns the value does not.
-        let unavailable = |e: inlet_registry::Error| RunError::Unavailable {
-            connector: self.config.name.clone(),
-            message: e.to_string(),
+        let registry_error = |during: String| {
+            move |source| RunError::Registry {
+                connector: self.config.name.clone(),
+                during,
+                source: Box::new(source),
+            }
         };
-        let key = latest_schema_or_retry(registry, &format!("{}-key", topic.topic))
+        // The key's latest schema: its fields can fill columns the value does not.
+        let key_subject = format!("{}-key", topic.topic);
+        let key = latest_schema_or_retry(registry, &key_subject)
             .await
-            .map_err(unavailable)?;
+            .map_err(registry_error(format!(
+                "reading the latest schema of subject {key_subject}"
+            )))?;
         if let Some(columns) = table_columns(client, &topic.table)
             .await
             .map_err(db_error)?
@@ -62,10 +68,12 @@ impl Connector {
             // A table that no record of the latest schema can fill is refused now, rather
             // than every record dead-lettered (or rows of NULLs); without the registry the
             // records are checked schema by schema as they come.
-            if let Some((id, writer)) =
-                latest_schema_or_retry(registry, &format!("{}-value", topic.topic))
-                    .await
-                    .map_err(unavailable)?
+            let value_subject = format!("{}-value", topic.topic);
+            if let Some((id, writer)) = latest_schema_or_retry(registry, &value_subject)
+                .await
+                .map_err(registry_error(format!(
+                    "reading the latest schema of subject {value_subject}"
+                )))?
                 && let Some(reason) = target.coverage_problem(&writer, key_schema(&key))
             {
                 return Err(table_error(format!(
@@ -85,28 +93,35 @@ impl Connector {
         let latest = registry
             .subject_version(&subject, "latest")
             .await
-            .map_err(|e| if e.is_retriable() {
-                RunError::Unavailable {
-                    connector: self.config.name.clone(),
-                    message: format!("subject {subject}: {e}"),
+            .map_err(|source| {
+                if source.is_retriable() {
+                    registry_error(format!("reading the latest schema of subject {subject}"))(
+                        source,
+                    )
+                } else {
+                    RunError::NoSchema {
+                        connector: self.config.name.clone(),
+                        table: topic.table.to_string(),
+                        subject: subject.clone(),
+                        source: Box::new(source),
+                    }
                 }
-            } else { table_error(format!(
-                "table {} does not exist, and the schema to create it from cannot be read: subject {subject}: {e}. Produce to the topic with a registered schema first, or create the table",
-                topic.table
-            ))})?;
-        let resolved = registry.resolve(latest.id).await.map_err(|e| {
-            let message = format!("schema id {} of subject {subject}: {e}", latest.id);
-            if e.is_retriable() {
-                RunError::Unavailable {
+            })?;
+        let resolved = registry
+            .resolve(latest.id)
+            .await
+            .map_err(registry_error(format!(
+                "reading schema id {} of subject {subject}",
+                latest.id
+            )))?;
+        let writer =
+            WriterSchema::parse(&resolved.schema, &resolved.dependencies).map_err(|source| {
+                RunError::Schema {
                     connector: self.config.name.clone(),
-                    message,
+                    id: latest.id,
+                    source: Box::new(source),
                 }
-            } else {
-                table_error(message)
-            }
-        })?;
-        let writer = WriterSchema::parse(&resolved.schema, &resolved.dependencies)
-            .map_err(|e| table_error(format!("schema id {}: {e}", latest.id)))?;
+            })?;
         // Columns the value lacks may come from the key's fields (its latest schema).
         let proposal = Proposal::for_topic(
             &writer,

@@ -6,7 +6,7 @@
 use super::*;
 
 /// A plan, or why there can be none (every record it would serve is dead-lettered with it).
-pub(super) type PlanResult = Result<Arc<DecodePlan>, String>;
+pub(super) type PlanResult = Result<Arc<DecodePlan>, Reason>;
 
 /// The most key schema ids a topic's keys are read with (each is a registry lookup and a
 /// plan per value schema).
@@ -21,7 +21,7 @@ pub(crate) struct Target {
     /// key's (None: no key, or one that is not a Confluent frame).
     plans: HashMap<(u32, Option<u32>), PlanResult>,
     /// Key schemas by id, for plans whose columns take key fields.
-    key_writers: HashMap<u32, Result<WriterSchema, String>>,
+    key_writers: HashMap<u32, Result<WriterSchema, Reason>>,
     /// Whether columns may take fields of the record's key: an explicit mapping that names
     /// `kafka.key.<path>`, or mapping = "auto" when the topic's `<topic>-key` subject has a
     /// schema (a column the value does not fill takes the key's field of that name). Else
@@ -280,13 +280,16 @@ impl Target {
         &mut self,
         registry: &RegistryClient,
         schema_id: u32,
-    ) -> Result<Result<WriterSchema, String>, Unavailable> {
+    ) -> Result<Result<WriterSchema, Reason>, Unavailable> {
         if let Some(writer) = self.key_writers.get(&schema_id) {
             return Ok(writer.clone());
         }
         if self.key_writers.len() >= MAX_KEY_SCHEMAS {
-            return Ok(Err(format!(
-                "more than {MAX_KEY_SCHEMAS} key schema ids met on this topic; key schema id {schema_id} is not read"
+            return Ok(Err(Reason::new(
+                ReasonCode::KeyUnusable,
+                format!(
+                    "more than {MAX_KEY_SCHEMAS} key schema ids met on this topic; key schema id {schema_id} is not read"
+                ),
             )));
         }
         let writer = Self::writer(registry, schema_id).await?;
@@ -298,18 +301,21 @@ impl Target {
     async fn writer(
         registry: &RegistryClient,
         schema_id: u32,
-    ) -> Result<Result<WriterSchema, String>, Unavailable> {
+    ) -> Result<Result<WriterSchema, Reason>, Unavailable> {
         match registry.resolve(schema_id).await {
             Ok(resolved) => Ok(
-                WriterSchema::parse(&resolved.schema, &resolved.dependencies)
-                    .map_err(|e| format!("schema id {schema_id}: {e}")),
+                WriterSchema::parse(&resolved.schema, &resolved.dependencies).map_err(|e| {
+                    Reason::new(
+                        ReasonCode::UnusableSchema,
+                        format!("schema id {schema_id}: {e}"),
+                    )
+                }),
             ),
-            Err(e) if e.is_not_found() => Ok(Err(format!(
-                "schema id {schema_id} is not in the schema registry: {e}"
+            Err(e) if e.is_not_found() => Ok(Err(Reason::new(
+                ReasonCode::UnknownSchema,
+                format!("schema id {schema_id} is not in the schema registry: {e}"),
             ))),
-            Err(e) => Err(Unavailable(format!(
-                "the schema registry cannot be read: {e}"
-            ))),
+            Err(e) => Err(Unavailable::Registry(e)),
         }
     }
 
@@ -336,19 +342,25 @@ impl Target {
         let from_key = self.key_sourced_columns();
         let plan = match Self::writer(registry, schema_id).await? {
             // Columns that take key fields need the key's schema.
-            Ok(_) if key_schema.is_none() && !from_key.is_empty() => Err(match &key {
-                Some((_, Err(reason))) => format!("the record's key: {reason}"),
-                _ => format!(
-                    "the record's key is missing or not Confluent-framed Avro, and column(s) {} take fields of it (kafka.key.<path>)",
-                    from_key.join(", ")
-                ),
-            }),
+            Ok(_) if key_schema.is_none() && !from_key.is_empty() => Err(Reason::new(
+                ReasonCode::KeyUnusable,
+                match &key {
+                    Some((_, Err(reason))) => format!("the record's key: {reason}"),
+                    _ => format!(
+                        "the record's key is missing or not Confluent-framed Avro, and column(s) {} take fields of it (kafka.key.<path>)",
+                        from_key.join(", ")
+                    ),
+                },
+            )),
             Ok(writer) => {
                 if self.config.mapping.is_none() {
                     self.settle_columns(&writer, key_schema, schema_id, client)
                         .await?;
                 }
-                let plan = self.compile(&writer, key_schema).map(Arc::new);
+                let plan = self
+                    .compile(&writer, key_schema)
+                    .map(Arc::new)
+                    .map_err(|text| Reason::new(ReasonCode::UnusableSchema, text));
                 if plan.is_ok()
                     && let Some(progress) = &self.progress
                 {
@@ -432,12 +444,12 @@ impl Target {
                     if !added.is_empty()
                         && let Some(columns) = table_columns(client, &self.table)
                             .await
-                            .map_err(|e| Unavailable(e.to_string()))?
+                            .map_err(Unavailable::Database)?
                     {
                         self.columns = columns;
                     }
                 }
-                Err(e) if e.is_retriable() => return Err(Unavailable(e.to_string())),
+                Err(e) if e.is_retriable() => return Err(Unavailable::Database(e)),
                 // Retrying cannot fix it (permissions on inlet.columns, say): map as
                 // planned, unrecorded, and say so.
                 Err(e) => {
@@ -475,8 +487,11 @@ impl Target {
         }
         let writer = match schema_id {
             Some(id) => Self::writer(registry, id).await?,
-            None => WriterSchema::parse("\"string\"", &[]).map_err(|e| e.to_string()),
-        };
+            None => WriterSchema::parse("\"string\"", &[])
+                .map_err(|e| Reason::new(ReasonCode::KeyUnusable, e.to_string())),
+        }
+        // Whatever stops it, it is the key that cannot name the row.
+        .map_err(|reason| reason.text);
         let key = self.config.insert.key().unwrap_or_default();
         let plan = writer.and_then(|writer| {
             // A delete's key goes into a staging table, where even an identity column
@@ -526,6 +541,7 @@ impl Target {
                 None => Ok(Arc::new(plan)),
             }
         });
+        let plan = plan.map_err(|text| Reason::new(ReasonCode::KeyUnusable, text));
         if let Err(reason) = &plan {
             tracing::warn!(table = %self.table, ?schema_id, %reason, "tombstones with this key cannot delete rows");
         }

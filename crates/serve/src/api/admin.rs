@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+
+use crate::api::Query;
 use axum::http::StatusCode;
 use axum::routing::get;
 use serde::Deserialize;
@@ -124,9 +126,10 @@ async fn set(
         }
         Err(e @ LoggerError::Level(_)) => Err(ApiError::new(StatusCode::NOT_FOUND, e.to_string())),
         Err(e @ LoggerError::Name(_)) => Err(ApiError::new(StatusCode::BAD_REQUEST, e.to_string())),
-        Err(e @ LoggerError::Apply(_)) => Err(ApiError::new(
+        Err(e @ LoggerError::Apply(_)) => Err(ApiError::caused(
             StatusCode::INTERNAL_SERVER_ERROR,
             e.to_string(),
+            e,
         )),
     }
 }

@@ -7,7 +7,9 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, Path, State};
+
+use crate::api::Query;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -126,15 +128,7 @@ async fn find(app: &App, name: &str) -> Result<Found, ApiError> {
 }
 
 fn parse_stored(stored: &StoredConnector) -> Result<FlatConfig, ApiError> {
-    serde_json::from_str(&stored.config).map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!(
-                "the stored configuration of {} is not a map of strings: {e}",
-                stored.name
-            ),
-        )
-    })
+    serde_json::from_str(&stored.config).map_err(|e| crate::api::stored_not_a_map(&stored.name, e))
 }
 
 /// A change of a file-defined connector is refused.

@@ -165,7 +165,7 @@ async fn prepared(app: &App, config: FlatConfig) -> Result<FlatConfig, ApiError>
         match inlet_postgres::control::get_connector(&*client, &name).await? {
             Some(stored) => Some(
                 serde_json::from_str(&stored.config)
-                    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?,
+                    .map_err(|e| crate::api::stored_not_a_map(&name, e))?,
             ),
             None => None,
         };

@@ -4,7 +4,9 @@
 //! becomes a row exactly once), and their discard (audited).
 
 use axum::Json;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, Path, State};
+
+use crate::api::Query;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -12,8 +14,8 @@ use inlet_engine::ConnectorConfig;
 use inlet_engine::{PartitionStatus, SchemaStatus};
 use inlet_postgres::control::Actor;
 use inlet_postgres::dead_letters::{
-    DeadLetter, DeadLetterFilter, Discard, Replayed, dead_letter_raw, dead_letter_reasons,
-    dead_letters_waiting, discard_dead_letters,
+    DeadLetter, DeadLetterFilter, Discard, ReasonCode, Replayed, dead_letter_codes,
+    dead_letter_raw, dead_letter_reasons, dead_letters_waiting, discard_dead_letters,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -92,7 +94,13 @@ async fn partitions(
     let (bounds, missing) =
         tokio::task::spawn_blocking(move || inlet_kafka::partition_bounds(&kafka, &topics))
             .await
-            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+            .map_err(|e| {
+                ApiError::caused(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "reading the partitions' offsets failed",
+                    e,
+                )
+            })?
             .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, e))?;
     let partitions = bounds
         .into_iter()
@@ -242,7 +250,7 @@ pub(super) async fn running_config(app: &App, name: &str) -> Result<ConnectorCon
                 .await?
                 .ok_or_else(|| ApiError::no_connector(name))?;
             let config: FlatConfig = serde_json::from_str(&stored.config)
-                .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+                .map_err(|e| crate::api::stored_not_a_map(name, e))?;
             let config =
                 crate::secrets::resolve(app.0.secrets_key.as_ref(), &*client, name, config)
                     .await
@@ -286,6 +294,8 @@ async fn exists(app: &App, name: &str) -> Result<(), ApiError> {
 pub struct PageQuery {
     /// Only those whose reason contains this text.
     reason: Option<String>,
+    /// Only those of this reason code.
+    reason_code: Option<ReasonCode>,
     /// Only those of this topic.
     topic: Option<String>,
     /// Ids after this one (the `next_after` of the page before).
@@ -305,8 +315,10 @@ pub struct DeadLetterPage {
     /// The `after` of the next page; null at the end.
     #[schema(required = true)]
     next_after: Option<i64>,
-    /// The counts of those waiting, by reason (the most frequent first).
+    /// The counts of those waiting, by reason (the most frequent first, at most 100).
     reasons: Vec<ReasonCount>,
+    /// The counts of those waiting, by reason code (the most frequent first).
+    reason_codes: Vec<ReasonCodeCount>,
 }
 
 /// How many dead letters wait for one reason.
@@ -314,6 +326,17 @@ pub struct DeadLetterPage {
 pub struct ReasonCount {
     /// The reason.
     reason: String,
+    /// Its code.
+    reason_code: ReasonCode,
+    /// How many.
+    count: i64,
+}
+
+/// How many dead letters wait for one reason code.
+#[derive(Serialize, ToSchema)]
+pub struct ReasonCodeCount {
+    /// The code.
+    reason_code: ReasonCode,
     /// How many.
     count: i64,
 }
@@ -338,6 +361,7 @@ async fn page(
     }
     let filter = DeadLetterFilter {
         reason: query.reason.filter(|r| !r.is_empty()),
+        reason_code: query.reason_code,
         topic: query.topic.filter(|t| !t.is_empty()),
         replayed: query.replayed.unwrap_or(false),
         after: query.after.unwrap_or(0),
@@ -346,6 +370,7 @@ async fn page(
     let client = app.client().await?;
     let letters = inlet_postgres::dead_letters::dead_letters(&*client, &name, &filter).await?;
     let reasons = dead_letter_reasons(&*client, &name).await?;
+    let codes = dead_letter_codes(&*client, &name).await?;
     let next = (letters.len() as i64 == limit)
         .then(|| letters.last().map(|d| d.id))
         .flatten();
@@ -354,7 +379,15 @@ async fn page(
         next_after: next,
         reasons: reasons
             .into_iter()
-            .map(|(reason, count)| ReasonCount { reason, count })
+            .map(|(reason, reason_code, count)| ReasonCount {
+                reason,
+                reason_code,
+                count,
+            })
+            .collect(),
+        reason_codes: codes
+            .into_iter()
+            .map(|(reason_code, count)| ReasonCodeCount { reason_code, count })
             .collect(),
     }))
 }
@@ -478,7 +511,7 @@ async fn decoded(app: &App, name: &str, id: i64) -> Result<Json<Decoded>, ApiErr
     };
     let config = running_config(app, name).await?;
     let registry = inlet_registry::RegistryClient::new(config.registry.clone())
-        .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, e.to_string()))?;
+        .map_err(|e| ApiError::of("", e))?;
     let mut out = Decoded::default();
     if let Some(key) = key {
         match decode_json(&registry, &key).await {
@@ -537,37 +570,7 @@ pub struct ReplayResult {
     id: i64,
     /// What it became.
     #[serde(flatten)]
-    outcome: ReplayOutcome,
-}
-
-/// What a replayed dead letter became.
-#[derive(Serialize, ToSchema)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum ReplayOutcome {
-    /// Stored as a row (or its delete applied), and marked replayed.
-    Stored,
-    /// It still cannot be stored, for this reason (now its reason).
-    StillDead {
-        /// Why.
-        reason: String,
-    },
-    /// Another replay stored it meanwhile: nothing was written.
-    AlreadyReplayed,
-    /// No waiting dead letter of this connector has the id.
-    Skipped {
-        /// Why.
-        reason: String,
-    },
-}
-
-impl From<Replayed> for ReplayOutcome {
-    fn from(replayed: Replayed) -> Self {
-        match replayed {
-            Replayed::Stored => ReplayOutcome::Stored,
-            Replayed::StillDead { reason } => ReplayOutcome::StillDead { reason },
-            Replayed::AlreadyReplayed => ReplayOutcome::AlreadyReplayed,
-        }
-    }
+    outcome: Replayed,
 }
 
 /// Replays dead letters (`{"ids": [...]}`, at most 1000): each goes through the
@@ -595,10 +598,7 @@ async fn replay(
     let results = inlet_engine::replay_dead_letters(&config, &app.0.database, &body.ids).await?;
     let mut results: Vec<ReplayResult> = results
         .into_iter()
-        .map(|(id, outcome)| ReplayResult {
-            id,
-            outcome: outcome.into(),
-        })
+        .map(|(id, outcome)| ReplayResult { id, outcome })
         .collect();
     // The ids asked for that no waiting dead letter of the connector has.
     let mut asked = body.ids.clone();
@@ -608,7 +608,7 @@ async fn replay(
         if !results.iter().any(|r| r.id == id) {
             results.push(ReplayResult {
                 id,
-                outcome: ReplayOutcome::Skipped {
+                outcome: Replayed::Skipped {
                     reason: "no dead letter of this connector with this id waits: replayed already, or another connector's".into(),
                 },
             });

@@ -420,7 +420,7 @@ pub(super) const MAX_REASON: usize = 2_000;
 /// `preview` with each reason longer than [`MAX_REASON`] bytes cut.
 pub(super) fn cut_reasons(mut preview: inlet_engine::Preview) -> inlet_engine::Preview {
     for record in &mut preview.records {
-        if let inlet_engine::PreviewOutcome::DeadLetter { reason } = &mut record.outcome
+        if let inlet_engine::PreviewOutcome::DeadLetter { reason, .. } = &mut record.outcome
             && reason.len() > MAX_REASON
         {
             let mut end = MAX_REASON;

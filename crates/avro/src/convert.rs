@@ -1,61 +1,21 @@
 //! Conversions from Avro values to PostgreSQL binary fields, each with its check: integer
 //! range, numeric precision and scale, NUL in text, varchar length, timestamp range, the
-//! nanosecond policy, UUID syntax, JSON validity.
+//! nanosecond policy, UUID syntax, JSON validity. `conversion` chose them when the plan
+//! compiled; these run them, value by value.
 
+use crate::conversion::{Conv, Fast};
 use crate::copy::{
     MICROS_PER_DAY, NumericError, PG_DATE_END, PG_DATE_MIN, PG_EPOCH_DAYS, PG_EPOCH_MICROS,
-    PG_TIMESTAMP_END, PG_TIMESTAMP_MIN, begin_field, end_field, float_digits, null_field,
-    twos_complement_digits, write_numeric, write_numeric_special,
+    PG_TIMESTAMP_END, PG_TIMESTAMP_MIN, begin_field, end_field, field as bytes_field, float_digits,
+    null_field, twos_complement_digits, write_numeric, write_numeric_special,
 };
 use crate::error::DecodeError;
 use crate::json::{
     self, JsonError, decimal_text, format_uuid, read_big_decimal, read_duration, write_json,
 };
-use crate::pg_type::PgType;
-use crate::plan::{KafkaField, NanosPolicy, PlanOptions, RecordMeta, bytes_field};
+use crate::mapping::{NanosPolicy, PlanOptions};
 use crate::reader::{IndexKind, Reader};
 use crate::schema::{AvroType, NodeId, TimeUnit, WriterSchema};
-
-/// The conversion of one Avro type to one column type, chosen when the plan is compiled.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Conv {
-    Bool,
-    Int2,
-    Int4,
-    Int8,
-    Float4,
-    Float8,
-    Numeric {
-        limit: Option<(u16, u16)>,
-    },
-    Text {
-        max_chars: Option<u32>,
-    },
-    Bytea,
-    /// The value rendered as JSON.
-    Jsonb,
-    /// A string holding JSON text (`logicalType: json` and the like), checked.
-    JsonbText,
-    Uuid,
-    Date,
-    Time,
-    /// timestamptz and timestamp: microseconds since 2000-01-01.
-    Timestamp,
-    Interval,
-    /// An Avro array, or arrays nested `levels.len()` deep, into a PostgreSQL array of
-    /// that many dimensions (at most [`MAX_DIMENSIONS`]).
-    Array {
-        /// The item type of each level, outermost first (a `["null", T]` union, or T).
-        levels: Vec<NodeId>,
-        /// The conversion of the innermost items.
-        element: Box<Conv>,
-        /// The element type's OID, as the array's binary form names it.
-        oid: u32,
-    },
-}
-
-/// PostgreSQL's most array dimensions (MAXDIM).
-pub(crate) const MAX_DIMENSIONS: usize = 6;
 
 /// Why one value could not be converted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,152 +42,11 @@ impl From<JsonError> for ConvError {
     }
 }
 
-fn bad(value: impl ToString, reason: impl Into<String>) -> ConvError {
+/// A value refused, and why.
+pub(crate) fn bad(value: impl ToString, reason: impl Into<String>) -> ConvError {
     ConvError::Value {
         value: value.to_string(),
         reason: reason.into(),
-    }
-}
-
-/// The conversion of `node` into `pg`, if there is one.
-pub(crate) fn conversion(
-    schema: &WriterSchema,
-    node: NodeId,
-    pg: &PgType,
-    options: &PlanOptions,
-) -> Option<Conv> {
-    let _ = options;
-    // A domain's values are its base type's.
-    let pg = pg.base();
-    let avro = schema.node(node);
-    let text = |pg: &PgType| match pg {
-        PgType::Text | PgType::Enum { .. } => Some(Conv::Text { max_chars: None }),
-        PgType::Varchar(n) => Some(Conv::Text { max_chars: *n }),
-        _ => None,
-    };
-    let numeric_limit = |pg: &PgType| match pg {
-        PgType::Numeric {
-            precision: Some(p),
-            scale,
-        } => Some((*p, scale.unwrap_or(0))),
-        _ => None,
-    };
-    use AvroType as A;
-    use PgType as P;
-    Some(match (avro, pg) {
-        (A::Null | A::Union(_), _) => return None,
-        (A::String, P::Jsonb) => Conv::JsonbText,
-        (_, P::Jsonb) => Conv::Jsonb,
-        (A::Boolean, P::Bool) => Conv::Bool,
-        (A::Boolean, P::Text | P::Varchar(_)) => text(pg)?,
-        (A::Int | A::Long, P::Int2) => Conv::Int2,
-        (A::Int | A::Long, P::Int4) => Conv::Int4,
-        (A::Int | A::Long, P::Int8) => Conv::Int8,
-        (A::Int | A::Long, P::Float8) => Conv::Float8,
-        // double into real: rounded to the nearest real, as PostgreSQL's cast does; a
-        // finite value beyond real's range is a per-record error (schema evolution float →
-        // double keeps flowing into the table made for the float).
-        (A::Float | A::Double, P::Float4) => Conv::Float4,
-        (A::Float | A::Double, P::Float8) => Conv::Float8,
-        (A::Int | A::Long | A::Float | A::Double, P::Numeric { .. }) => Conv::Numeric {
-            limit: numeric_limit(pg),
-        },
-        (A::Int | A::Long | A::Float | A::Double, P::Text | P::Varchar(_)) => text(pg)?,
-        (A::String, P::Text | P::Varchar(_) | P::Enum { .. }) => text(pg)?,
-        (A::String | A::UuidString, P::Uuid) => Conv::Uuid,
-        (A::UuidString, P::Text | P::Varchar(_)) => text(pg)?,
-        (A::UuidFixed, P::Uuid) => Conv::Uuid,
-        (A::UuidFixed, P::Text | P::Varchar(_)) => text(pg)?,
-        (A::UuidFixed, P::Bytea) => Conv::Bytea,
-        (A::Bytes | A::Fixed(_), P::Bytea) => Conv::Bytea,
-        (A::Bytes | A::Fixed(_), P::Text | P::Varchar(_)) => text(pg)?,
-        (A::Enum(_), P::Text | P::Varchar(_) | P::Enum { .. }) => text(pg)?,
-        (A::Decimal { .. } | A::BigDecimal, P::Numeric { .. }) => Conv::Numeric {
-            limit: numeric_limit(pg),
-        },
-        (A::Decimal { .. } | A::BigDecimal, P::Text | P::Varchar(_)) => text(pg)?,
-        (A::Date, P::Date) => Conv::Date,
-        (A::Time(_), P::Time) => Conv::Time,
-        (A::Timestamp { .. }, P::Timestamptz | P::Timestamp) => Conv::Timestamp,
-        (A::Timestamp { .. }, P::Int8) => Conv::Int8,
-        (A::Duration, P::Interval) => Conv::Interval,
-        (A::Array(item), P::Array(element)) => {
-            // Arrays of arrays are one array of more dimensions: PostgreSQL's `integer[]`
-            // holds `{{1,2},{3,4}}`; into `jsonb[]` each item is one JSON value.
-            let mut levels = vec![*item];
-            let mut inner = schema.nullable(*item).map_or(*item, |(_, t)| t);
-            while let (A::Array(next), false) = (schema.node(inner), *element.base() == P::Jsonb) {
-                if levels.len() == MAX_DIMENSIONS {
-                    return None;
-                }
-                levels.push(*next);
-                inner = schema.nullable(*next).map_or(*next, |(_, t)| t);
-            }
-            let element_conv = conversion(schema, inner, element, options)?;
-            Conv::Array {
-                levels,
-                element: Box::new(element_conv),
-                oid: element.oid(),
-            }
-        }
-        _ => return None,
-    })
-}
-
-/// What a field of this type can be stored as, for plan errors.
-pub(crate) fn hint(schema: &WriterSchema, node: NodeId) -> String {
-    let targets = match schema.node(node) {
-        AvroType::Null => "any nullable column (always NULL)",
-        AvroType::Boolean => "boolean, text, jsonb",
-        AvroType::Int | AvroType::Long => {
-            "smallint, integer, bigint, numeric, double precision, text, jsonb"
-        }
-        AvroType::Float => "real, double precision, numeric, text, jsonb",
-        AvroType::Double => "double precision, numeric, text, jsonb",
-        AvroType::String => "text, varchar(n), jsonb, uuid, an enum type",
-        AvroType::Bytes | AvroType::Fixed(_) => "bytea, text, jsonb",
-        AvroType::Enum(_) => "text, varchar(n), an enum type, jsonb",
-        AvroType::Array(_) => "an array of a compatible element type, or jsonb",
-        AvroType::Map(_) | AvroType::Record { .. } | AvroType::Union(_) => "jsonb",
-        AvroType::Decimal { .. } | AvroType::BigDecimal => "numeric, text, jsonb",
-        AvroType::UuidString | AvroType::UuidFixed => "uuid, text, jsonb",
-        AvroType::Date => "date, jsonb",
-        AvroType::Time(_) => "time, jsonb",
-        AvroType::Timestamp { .. } => "timestamptz, timestamp, bigint, jsonb",
-        AvroType::Duration => "interval, jsonb",
-    };
-    format!(" (it can be stored as {targets})")
-}
-
-/// The conversions of the event-shaped hot path, written inline by a direct plan; the rest
-/// go through [`emit`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Fast {
-    Bool,
-    Int4FromInt,
-    Int8FromLong,
-    Float4,
-    Float8,
-    Text,
-    Timestamp(TimeUnit),
-    Other,
-}
-
-impl Fast {
-    pub(crate) fn of(schema: &WriterSchema, node: NodeId, conv: &Conv) -> Self {
-        use AvroType as A;
-        match (conv, schema.node(node)) {
-            (Conv::Bool, A::Boolean) => Fast::Bool,
-            (Conv::Int4, A::Int) => Fast::Int4FromInt,
-            (Conv::Int8, A::Long) => Fast::Int8FromLong,
-            (Conv::Float4, A::Float) => Fast::Float4,
-            (Conv::Float8, A::Double) => Fast::Float8,
-            (Conv::Text { max_chars: None }, A::String) => Fast::Text,
-            (Conv::Timestamp, A::Timestamp { unit, .. }) if *unit != TimeUnit::Nanos => {
-                Fast::Timestamp(*unit)
-            }
-            _ => Fast::Other,
-        }
     }
 }
 
@@ -464,7 +283,11 @@ fn read_integer(avro: &AvroType, reader: &mut Reader<'_>) -> Result<i64, DecodeE
 }
 
 /// Microseconds since 2000-01-01 for a timestamp in `unit` since 1970, range-checked.
-fn timestamp_micros(raw: i64, unit: TimeUnit, nanos: NanosPolicy) -> Result<i64, ConvError> {
+pub(crate) fn timestamp_micros(
+    raw: i64,
+    unit: TimeUnit,
+    nanos: NanosPolicy,
+) -> Result<i64, ConvError> {
     let micros: Option<i128> = match unit {
         TimeUnit::Millis => Some(i128::from(raw) * 1000),
         TimeUnit::Micros => Some(i128::from(raw)),
@@ -497,24 +320,6 @@ fn timestamp_micros(raw: i64, unit: TimeUnit, nanos: NanosPolicy) -> Result<i64,
                 "outside PostgreSQL's timestamp range (4713 BC to 294276 AD)",
             )
         })
-}
-
-/// A header name or value as a JSON string: as it is when it is UTF-8 without NUL (which
-/// jsonb cannot hold), otherwise as `"\\x…"` hex, the way PostgreSQL prints bytea, so that
-/// no header makes a record fail.
-fn write_header_text(bytes: &[u8], out: &mut Vec<u8>) -> Result<(), ConvError> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) if !bytes.contains(&0) => json::write_string(text, out)?,
-        _ => {
-            let mut hex = String::with_capacity(2 + bytes.len() * 2);
-            hex.push_str("\\x");
-            for b in bytes {
-                hex.push_str(&format!("{b:02x}"));
-            }
-            json::write_string(&hex, out)?;
-        }
-    }
-    Ok(())
 }
 
 /// Text of a value: strings and enum labels as they are, bytes checked as UTF-8, numbers
@@ -901,67 +706,6 @@ fn parse_uuid(text: &str) -> Option<[u8; 16]> {
         src = src.strip_prefix(b"}")?;
     }
     src.is_empty().then_some(out)
-}
-
-/// Writes a Kafka metadata field; `Ok(false)` when the value is absent (NULL).
-pub(crate) fn write_meta(
-    field: KafkaField,
-    pg: &PgType,
-    meta: &RecordMeta<'_>,
-    out: &mut Vec<u8>,
-) -> Result<bool, ConvError> {
-    match field {
-        KafkaField::Topic => bytes_field(out, meta.topic.as_bytes()),
-        KafkaField::Partition => match pg {
-            PgType::Int8 => bytes_field(out, &i64::from(meta.partition).to_be_bytes()),
-            _ => bytes_field(out, &meta.partition.to_be_bytes()),
-        },
-        KafkaField::Offset => bytes_field(out, &meta.offset.to_be_bytes()),
-        KafkaField::Timestamp => {
-            let Some(ms) = meta.timestamp_ms else {
-                return Ok(false);
-            };
-            match pg {
-                PgType::Int8 => bytes_field(out, &ms.to_be_bytes()),
-                _ => {
-                    let micros = timestamp_micros(ms, TimeUnit::Millis, NanosPolicy::Truncate)?;
-                    bytes_field(out, &micros.to_be_bytes());
-                }
-            }
-        }
-        KafkaField::Key => {
-            let Some(key) = meta.key else {
-                return Ok(false);
-            };
-            if *pg == PgType::Text {
-                let text = std::str::from_utf8(key)
-                    .map_err(|_| bad(String::from_utf8_lossy(key), "the key is not UTF-8 text"))?;
-                if text.contains('\0') {
-                    return Err(bad(text.replace('\0', "\\0"), "text cannot contain NUL"));
-                }
-            }
-            bytes_field(out, key);
-        }
-        KafkaField::Headers => {
-            let at = begin_field(out);
-            out.push(1);
-            out.push(b'{');
-            for (i, (name, value)) in meta.headers.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_header_text(name.as_bytes(), out)?;
-                out.push(b':');
-                match value {
-                    None => out.extend_from_slice(b"null"),
-                    Some(bytes) => write_header_text(bytes, out)?,
-                }
-            }
-            out.push(b'}');
-            end_field(out, at);
-        }
-    }
-    Ok(true)
 }
 
 #[cfg(test)]

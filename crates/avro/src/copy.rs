@@ -6,6 +6,13 @@ pub const COPY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
 /// The 2 bytes that close it: a field count of -1.
 pub const COPY_TRAILER: &[u8] = &[0xff, 0xff];
 
+/// Writes a complete COPY BINARY stream of `rows` (already encoded rows) to a buffer.
+pub fn copy_stream(rows: &[u8], out: &mut Vec<u8>) {
+    out.extend_from_slice(COPY_HEADER);
+    out.extend_from_slice(rows);
+    out.extend_from_slice(COPY_TRAILER);
+}
+
 /// Microseconds from 1970-01-01 to PostgreSQL's epoch, 2000-01-01.
 pub(crate) const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
 /// Days from 1970-01-01 to 2000-01-01.

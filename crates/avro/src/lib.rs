@@ -8,12 +8,15 @@
 //! untrusted, so every malformed input is a typed error, never a panic or an unbounded
 //! allocation.
 
+mod conversion;
 mod convert;
 mod copy;
 mod error;
 mod frame;
 mod json;
 pub use json::value_json;
+mod mapping;
+mod meta;
 mod pg_type;
 mod plan;
 mod propose;
@@ -22,14 +25,15 @@ mod schema;
 mod sources;
 mod width;
 
-pub use copy::{COPY_HEADER, COPY_TRAILER};
+pub use copy::{COPY_HEADER, COPY_TRAILER, copy_stream};
 pub use error::{DecodeError, PlanError, RecordError};
 pub use frame::{Frame, FrameError, MAGIC_BYTE, SchemaId, encode_frame};
-pub use pg_type::PgType;
-pub use plan::{
-    ColumnMapping, ColumnSource, DecodePlan, Generated, KafkaField, KeySchema, NanosPolicy,
-    PlanOptions, RecordMeta, RowScratch, TableColumn, copy_stream,
+pub use mapping::{
+    ColumnMapping, ColumnSource, Generated, KafkaField, NanosPolicy, PlanOptions, TableColumn,
 };
+pub use meta::RecordMeta;
+pub use pg_type::PgType;
+pub use plan::{DecodePlan, KeySchema, RowScratch};
 pub use propose::{MAX_TABLE_COLUMNS, Proposal, column_type};
 pub use reader::{IndexKind, Reader, write_long};
 pub use schema::{AvroType, NodeId, TimeUnit, WriterSchema};

@@ -1,8 +1,8 @@
 //! Proposes a table for a writer schema: columns, types, nullability, the time column for a
 //! hypertable, and the mapping from fields to columns.
 
+use crate::mapping::{ColumnMapping, ColumnSource, TableColumn};
 use crate::pg_type::PgType;
-use crate::plan::{ColumnMapping, ColumnSource, TableColumn};
 use crate::schema::{AvroType, NodeId, WriterSchema};
 
 /// A proposed table.

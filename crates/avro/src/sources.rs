@@ -4,8 +4,9 @@
 //! or Kafka metadata; its types are the ones a [`DecodePlan`] compiles for it, so the
 //! console offers exactly the conversions inlet makes.
 
+use crate::mapping::{ColumnMapping, ColumnSource, PlanOptions, TableColumn};
 use crate::pg_type::PgType;
-use crate::plan::{ColumnMapping, ColumnSource, DecodePlan, KeySchema, PlanOptions, TableColumn};
+use crate::plan::{DecodePlan, KeySchema};
 use crate::schema::{AvroType, NodeId, WriterSchema};
 
 /// The most sources listed for one schema (a schema of thousands of fields lists its

@@ -10,8 +10,8 @@
 //! has every column filled, the fixed ones at their width and each variable one at 24
 //! bytes; PostgreSQL refuses a row wider than 8,160 bytes with `row is too big`.
 
+use crate::mapping::TableColumn;
 use crate::pg_type::PgType;
-use crate::plan::TableColumn;
 use crate::propose::MAX_TABLE_COLUMNS;
 
 /// The most bytes of one row PostgreSQL stores (MaxHeapTupleSize with 8 kB pages).

@@ -1,5 +1,4 @@
 //! A topic, a database and `inlet run` child processes, for the end-to-end tests.
-#![allow(dead_code)] // each test binary uses its part
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

@@ -3,13 +3,12 @@
 //! (partition, offset) is stored exactly once: as a row or as a dead letter. Needs
 //! `scripts/services up`.
 
-mod support;
-
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use inlet_testkit::{AvroProducer, KafkaCluster, create_topic, kafka_config};
-use support::{EXACTLY_ONCE, READING, Stream, reading, terminate};
+
+use crate::support::{EXACTLY_ONCE, READING, Stream, reading, terminate};
 
 fn kill(child: &mut std::process::Child) {
     Command::new("kill")

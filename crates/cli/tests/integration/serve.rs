@@ -3,15 +3,15 @@
 //! connector's whole life, concurrent edits, and three workers sharing tasks while one is
 //! killed. Needs `scripts/services up`.
 
-mod support;
-
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::{
-    EXACTLY_ONCE, Server, Stream, connector_config, free_port, serve, serve_with, start_serve,
+
+use crate::support::{
+    EXACTLY_ONCE, READING, Server, Stream, connector_config, free_port, reading, serve, serve_with,
+    start_serve,
 };
 
 struct Api {
@@ -448,10 +448,10 @@ async fn three_workers_share_the_tasks_and_take_over_a_killed_ones() {
     inlet_testkit::create_topic(&inlet_testkit::kafka_config(stream.kafka()), &second, 4).await;
     let schema = stream
         .producer
-        .register(&format!("{second}-value"), support::READING)
+        .register(&format!("{second}-value"), READING)
         .await;
     let produce_second = |range: std::ops::Range<usize>| {
-        let records = range.map(|i| (None, support::reading(i, None))).collect();
+        let records = range.map(|i| (None, reading(i, None))).collect();
         stream
             .producer
             .send_avro_many(&second, (schema.0, &schema.1), records)

@@ -3,15 +3,14 @@
 //! TLS with `sslmode=verify-full`; a wrong password named by both commands, never printed.
 //! Needs `scripts/services up`.
 
-mod support;
-
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use inlet_postgres::DatabaseConfig;
 use inlet_testkit::{AvroProducer, create_topic, endpoints, kafka_config, sasl, unique};
 use rdkafka::ClientConfig;
-use support::{Inlet, READING, reading, terminate};
+
+use crate::support::{Inlet, READING, reading, terminate};
 
 /// A database of its own on the TLS cluster, reached with verify-full.
 struct TlsDatabase {

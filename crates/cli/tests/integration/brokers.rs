@@ -6,8 +6,6 @@
 //! cluster losing a partition leader, and a registry nobody here wrote (Apicurio). Needs
 //! `scripts/services up`.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
@@ -16,7 +14,8 @@ use rdkafka::TopicPartitionList;
 use rdkafka::admin::{AdminClient, AdminOptions, NewPartitions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::producer::Producer;
-use support::{EXACTLY_ONCE, READING, Stream, reading, terminate};
+
+use crate::support::{EXACTLY_ONCE, READING, Stream, reading, terminate};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -10,8 +10,6 @@
 //! schema is refused; an expected value `?` is one the corpus does not judge. Needs
 //! `scripts/services up`.
 
-mod support;
-
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -23,8 +21,9 @@ use inlet_avro::{SchemaId, encode_frame};
 use inlet_registry::{RegistryClient, RegistryConfig, SchemaReference};
 use inlet_testkit::{create_topic, endpoints, kafka_config};
 use serde_json::Value as Json;
-use support::{Stream, terminate};
 use tokio_postgres::{Client, SimpleQueryMessage};
+
+use crate::support::{Stream, terminate};
 
 /// The corpus in the shared folder beside the repository.
 const CORPUS: &str = concat!(

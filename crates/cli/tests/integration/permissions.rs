@@ -4,14 +4,13 @@
 //! the missing permission and the ACL that grants it, and `inlet run` stops with the same
 //! sentence instead of retrying. Needs `scripts/services up`.
 
-mod support;
-
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use inlet_testkit::{endpoints, python, unique};
-use support::{Inlet, Stream, terminate};
+
+use crate::support::{Inlet, Stream, terminate};
 
 const PASSWORD: &str = "acl-test-secret-7f3a";
 

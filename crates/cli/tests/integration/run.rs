@@ -2,13 +2,12 @@
 //! land exactly once, bad records are dead-lettered with their reason, SIGTERM stops cleanly.
 //! Needs `scripts/services up`.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use apache_avro::types::Value;
 use serde_json::json;
-use support::{EXACTLY_ONCE, READING, Stream, reading, terminate};
+
+use crate::support::{EXACTLY_ONCE, READING, Stream, reading, terminate};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn records_land_exactly_once_and_sigterm_stops_cleanly() {

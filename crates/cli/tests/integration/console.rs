@@ -6,8 +6,6 @@
 //! and checks what the database holds afterwards. Needs `scripts/services up`, `chromium`
 //! and `scripts/console` (the console built before the binary).
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -18,7 +16,8 @@ use inlet_testkit::sasl;
 use inlet_testkit::{create_topic, kafka_config, unique};
 use reqwest::StatusCode;
 use serde_json::json;
-use support::{READING, Stream, connector_config, reading, serve_with};
+
+use crate::support::{READING, Stream, connector_config, reading, serve_with};
 
 /// The repository's `console/` directory.
 fn console_dir() -> PathBuf {

@@ -1,6 +1,6 @@
 // The console in a real browser: Debian's Chromium, headless, driven by playwright-core.
-// Run by crates/cli/tests/console.rs, which starts inlet serve, makes the topics, records,
-// tables and the "narrow" connector (one poison record), and passes them in the
+// Run by crates/cli/tests/integration/console.rs, which starts inlet serve, makes the
+// topics, records, tables and the "narrow" connector (one poison record), and passes them in the
 // environment. Each step asserts what a user would see; the database is read (pg) to check
 // what the console claims. Prints the page's load time (not asserted) and saves a
 // screenshot of each wizard step and of the pages to $SCREENSHOTS.
@@ -10,7 +10,7 @@ import pg from "pg";
 
 const env = process.env;
 for (const key of ["INLET_URL", "DATABASE_URL", "TOPIC", "KAFKA_SASL", "SASL_USER", "SASL_PASSWORD", "REGISTRY", "LOCKED_REGISTRY", "LOCKED_REGISTRY_KEY", "NARROW", "NARROW_TOPIC", "SCREENSHOTS", "CHROMIUM"]) {
-  if (!env[key]) throw new Error(`${key} is not set: run this through cargo nextest (crates/cli/tests/console.rs)`);
+  if (!env[key]) throw new Error(`${key} is not set: run this through cargo nextest (crates/cli/tests/integration/console.rs)`);
 }
 const URL = env.INLET_URL;
 const NAME = "readings-console";

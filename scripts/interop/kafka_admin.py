@@ -10,7 +10,7 @@ Talks to the broker's PLAINTEXT listener, whose ANONYMOUS principal is a super u
   kafka_admin.py --bootstrap B revoke USER KIND NAME OP PATTERN
         KIND: cluster | topic | group;  OP: DESCRIBE | READ | ...;  PATTERN: LITERAL | PREFIXED
 
-Used by the Rust test `crates/cli/tests/permissions.rs`; runs in the virtualenv that
+Used by the Rust test `crates/cli/tests/integration/permissions.rs`; runs in the virtualenv that
 `scripts/services up` makes.
 """
 

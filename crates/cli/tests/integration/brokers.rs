@@ -6,8 +6,6 @@
 //! cluster losing a partition leader, and a registry nobody here wrote (Apicurio). Needs
 //! `scripts/services up`.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
@@ -16,7 +14,8 @@ use rdkafka::TopicPartitionList;
 use rdkafka::admin::{AdminClient, AdminOptions, NewPartitions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::producer::Producer;
-use support::{EXACTLY_ONCE, READING, Stream, reading, terminate};
+
+use crate::support::{EXACTLY_ONCE, READING, Stream, reading, terminate};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -82,7 +81,7 @@ async fn aborted_transactions_are_never_stored_and_lag_drains_past_the_markers()
     }
 
     let metrics = free_port();
-    let config = stream.config("transactional", "");
+    let config = stream.config("transactional");
     let mut inlet = stream.start_with(
         &config,
         "tx.log",
@@ -131,7 +130,7 @@ async fn aborted_transactions_are_never_stored_and_lag_drains_past_the_markers()
 async fn records_deleted_by_the_admin_api_while_stopped_are_skipped_and_the_loss_logged() {
     let stream = Stream::new(1).await;
     stream.produce(0..100).await;
-    let config = stream.config("retained", "");
+    let config = stream.config("retained");
     stream.run_until(&config, "first.log", 100).await;
 
     // While inlet is stopped, 100 more arrive and the partition's start moves to 150, as
@@ -248,12 +247,11 @@ async fn a_compacted_topic_stores_what_compaction_left_once() {
         tokio::time::sleep(Duration::from_secs(1)).await;
     };
 
-    let config = stream.config_topic("compacted", "", "");
-    let text = std::fs::read_to_string(&config).unwrap().replace(
-        &format!("name = \"{}\"", stream.topic),
-        &format!("name = \"{compacted}\""),
+    let config = stream.write_config(
+        stream
+            .connector("compacted")
+            .set("topics", compacted.as_str()),
     );
-    std::fs::write(&config, text).unwrap();
     let mut inlet = stream.start(&config, "compacted.log");
     // Compaction may go on while inlet reads: wait until the stored offset is past the
     // partition's last record (the last record is the latest of its key, never compacted).
@@ -307,7 +305,7 @@ async fn records_removed_by_retention_while_stopped_are_skipped_and_the_loss_log
     let stream = Stream::new(1).await;
     set_retention(stream.kafka(), &stream.topic, "-1").await;
     stream.produce(0..100).await;
-    let config = stream.config("retention", "");
+    let config = stream.config("retention");
     stream.run_until(&config, "first.log", 100).await;
 
     // While inlet is stopped: more records, in segments (one rolls every 200 ms), then a
@@ -375,7 +373,7 @@ async fn records_removed_by_retention_while_stopped_are_skipped_and_the_loss_log
 async fn a_topic_made_again_stops_the_connector_instead_of_skipping_its_records() {
     let stream = Stream::new(1).await;
     stream.produce(0..200).await;
-    let config = stream.config("again", "");
+    let config = stream.config("again");
     stream.run_until(&config, "first.log", 200).await;
 
     // The topic is deleted and made again: its offsets start at 0, below the stored 200.
@@ -423,13 +421,13 @@ async fn a_topic_made_again_stops_the_connector_instead_of_skipping_its_records(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn partitions_added_while_running_are_read() {
-    let mut stream = Stream::new(1).await;
-    // librdkafka looks for new partitions with its metadata refresh (inlet's default 30 s).
-    stream.set_properties(
-        r#""session.timeout.ms" = "6000", "topic.metadata.refresh.interval.ms" = "2000""#,
-    );
+    let stream = Stream::new(1).await;
     stream.produce(0..100).await;
-    let config = stream.config("growing", "");
+    // librdkafka looks for new partitions with its metadata refresh (inlet's default 30 s).
+    let config = stream.write_config(stream.connector("growing").set(
+        "kafka.properties.topic.metadata.refresh.interval.ms",
+        "2000",
+    ));
     let mut inlet = stream.start(&config, "growing.log");
     stream
         .wait_for(
@@ -496,10 +494,14 @@ async fn partitions_added_while_running_are_read() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_kip_848_consumer_protocol_works_and_client_side_session_settings_are_refused() {
-    let mut stream = Stream::new(4).await;
+    let stream = Stream::new(4).await;
     stream.produce(0..2000).await;
-    stream.set_properties(r#""group.protocol" = "consumer""#);
-    let config = stream.config("next", "");
+    let config = stream.write_config(
+        stream
+            .connector("next")
+            .without("kafka.properties.session.timeout.ms")
+            .set("kafka.properties.group.protocol", "consumer"),
+    );
     let mut first = stream.start(&config, "first.log");
     stream
         .wait_for(
@@ -534,8 +536,11 @@ async fn the_kip_848_consumer_protocol_works_and_client_side_session_settings_ar
     );
 
     // The session is the broker's under this protocol: a client-side one is a clear refusal.
-    stream.set_properties(r#""group.protocol" = "consumer", "session.timeout.ms" = "6000""#);
-    let config = stream.config("refused", "");
+    let config = stream.write_config(
+        stream
+            .connector("refused")
+            .set("kafka.properties.group.protocol", "consumer"),
+    );
     let mut refused = stream.start(&config, "refused.log");
     let (status, text) = stream
         .wait_exit(
@@ -555,7 +560,7 @@ async fn the_kip_848_consumer_protocol_works_and_client_side_session_settings_ar
 #[tokio::test(flavor = "multi_thread")]
 async fn every_worker_killed_at_once_twenty_times_loses_and_duplicates_nothing() {
     let stream = Stream::new(4).await;
-    let config = stream.config("phoenix", "");
+    let config = stream.config("phoenix");
     let mut total = 0;
     let mut caught_up = Vec::new();
     for round in 0..20 {
@@ -624,7 +629,7 @@ async fn a_three_node_cluster_loses_a_partition_leader_mid_stream() {
     let producer = AvroProducer::new(&producer_config, &endpoints().registry);
     stream.produce_with(&producer, 0..3000).await;
     stream.use_kafka(&bootstrap);
-    let config = stream.config("replicated", "");
+    let config = stream.config("replicated");
     let mut inlet = stream.start(&config, "replicated.log");
     stream
         .wait_for(
@@ -691,11 +696,11 @@ async fn records_serialized_by_confluent_against_apicurio_are_stored() {
         "confluent_produce.py against Apicurio: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let config = stream.config_topic("apicurio", "", "");
-    let config_text = std::fs::read_to_string(&config)
-        .unwrap()
-        .replace("public.readings", "public.customers");
-    std::fs::write(&config, config_text).unwrap();
+    let config = stream.write_config(
+        stream
+            .connector("apicurio")
+            .set("table", "public.customers"),
+    );
     let mut inlet = stream.start(&config, "apicurio.log");
     stream
         .wait_for(

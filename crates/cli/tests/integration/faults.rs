@@ -3,13 +3,12 @@
 //! (partition, offset) is stored exactly once: as a row or as a dead letter. Needs
 //! `scripts/services up`.
 
-mod support;
-
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use inlet_testkit::{AvroProducer, KafkaCluster, create_topic, kafka_config};
-use support::{EXACTLY_ONCE, READING, Stream, reading, terminate};
+
+use crate::support::{EXACTLY_ONCE, READING, Stream, reading, terminate};
 
 fn kill(child: &mut std::process::Child) {
     Command::new("kill")
@@ -61,7 +60,7 @@ async fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
     const TOTAL: usize = 200_000;
     let stream = Stream::new(4).await;
     stream.produce(0..TOTAL).await;
-    let config = stream.config("crash", "");
+    let config = stream.config("crash");
     // Each round runs until its share of the rows is stored, then waits a random moment (a
     // batch may be half written by then) and kills the process: the kills land mid-stream,
     // however fast the machine.
@@ -125,7 +124,7 @@ async fn two_workers_in_one_group_share_partitions_exactly_once() {
     const TOTAL: usize = 60_000;
     let stream = Stream::new(4).await;
     stream.produce(0..TOTAL / 2).await;
-    let config = stream.config("pair", "");
+    let config = stream.config("pair");
     let mut first = stream.start(&config, "pair-1.log");
     let mut second = stream.start(&config, "pair-2.log");
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -158,7 +157,7 @@ async fn terminated_backends_are_reconnected_without_exit() {
     const TOTAL: usize = 100_000;
     let stream = Stream::new(4).await;
     stream.produce(0..TOTAL).await;
-    let config = stream.config("terminated", "");
+    let config = stream.config("terminated");
     let mut inlet = stream.start(&config, "terminated.log");
     let admin = stream.db.connect().await;
     let start = Instant::now();
@@ -231,7 +230,7 @@ async fn a_registry_that_is_down_is_waited_for() {
 
     // The table is missing and the registry that would describe it is down.
     stream.use_registry(&url);
-    let config = stream.config("patient", "");
+    let config = stream.config("patient");
     let mut inlet = stream.start(&config, "patient.log");
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert!(
@@ -272,7 +271,7 @@ async fn a_broker_that_goes_away_and_comes_back_is_waited_for() {
     let producer = AvroProducer::new(&kafka, &inlet_testkit::endpoints().registry);
     stream.produce_with(&producer, 0..500).await;
     stream.use_kafka(&bootstrap);
-    let config = stream.config("steadfast", "");
+    let config = stream.config("steadfast");
     let mut inlet = stream.start(&config, "steadfast.log");
     stream
         .wait_for(

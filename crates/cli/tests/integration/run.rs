@@ -2,19 +2,18 @@
 //! land exactly once, bad records are dead-lettered with their reason, SIGTERM stops cleanly.
 //! Needs `scripts/services up`.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use apache_avro::types::Value;
 use serde_json::json;
-use support::{EXACTLY_ONCE, READING, Stream, reading, terminate};
+
+use crate::support::{EXACTLY_ONCE, READING, Stream, reading, terminate};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn records_land_exactly_once_and_sigterm_stops_cleanly() {
     let stream = Stream::new(4).await;
     stream.produce(0..2000).await;
-    let config = stream.config("append", "");
+    let config = stream.config("append");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -219,7 +218,7 @@ async fn bad_records_become_dead_letters_with_their_reason() {
         .await;
     stream.produce(11..20).await;
 
-    let config = stream.config("poison", "");
+    let config = stream.config("poison");
     let mut inlet = stream.start(&config, "poison.log");
     stream
         .wait_for(
@@ -301,7 +300,7 @@ async fn tolerance_none_stops_at_the_first_bad_record() {
         .send_raw(&stream.topic, Some(0), None, b"garbage")
         .await;
     stream.produce(10..20).await;
-    let config = stream.config("strict", "errors = { tolerance = \"none\" }");
+    let config = stream.write_config(stream.connector("strict").set("errors.tolerance", "none"));
     let mut inlet = stream.start(&config, "strict.log");
     let start = Instant::now();
     let status = loop {
@@ -369,10 +368,11 @@ async fn upserts_keep_the_last_record_of_a_key_and_tombstones_delete() {
     p.send_tombstone(t, Some(0), &framed_key).await;
     p.send_tombstone(t, Some(0), b"dev-404").await; // nothing to delete: harmless
 
-    let config = stream.config_topic(
-        "upsert",
-        "",
-        "insert = \"upsert-delete\"\nkey_columns = [\"device_id\"]",
+    let config = stream.write_config(
+        stream
+            .connector("upsert")
+            .set("insert", "upsert-delete")
+            .set("key_columns", json!(["device_id"])),
     );
     let mut inlet = stream.start(&config, "upsert.log");
     stream
@@ -473,7 +473,7 @@ fn evolved(v: &str, i: usize) -> Value {
 async fn new_schemas_mid_stream_keep_flowing_and_add_columns() {
     let stream = Stream::new(1).await;
     stream.produce(0..5).await;
-    let config = stream.config_topic("evolve", "", "evolution = \"add-columns\"");
+    let config = stream.write_config(stream.connector("evolve").set("evolution", "add-columns"));
     let mut inlet = stream.start(&config, "evolve.log");
     stream
         .wait_for(
@@ -574,7 +574,7 @@ fn inlet_once(command: &str, config: &std::path::Path) -> (bool, String) {
 async fn a_table_the_schema_cannot_fill_is_refused_before_anything_runs() {
     let stream = Stream::new(1).await;
     stream.produce(0..10).await;
-    let config = stream.config("unfit", "");
+    let config = stream.config("unfit");
     let client = stream.db.connect().await;
 
     // No column of the table has a field of the schema's name.
@@ -679,7 +679,7 @@ async fn a_column_keeps_the_field_it_was_made_for_across_versions_and_restarts()
                 place(1, None, 1.5, 3.5),
             )
             .await;
-        let config = stream.config_topic("places", "", &format!("evolution = \"{evolution}\""));
+        let config = stream.write_config(stream.connector("places").set("evolution", evolution));
         let mut inlet = stream.start(&config, "first.log");
         stream
             .wait_for(
@@ -824,10 +824,11 @@ async fn key_columns_come_from_the_kafka_key_with_the_auto_mapping() {
     let stream = Stream::new(1).await;
     keyed_records(&stream).await;
     keyed_table(&stream, "PRIMARY KEY (pk1, pk2)").await;
-    let config = stream.config_topic(
-        "keyed",
-        "",
-        "insert = \"upsert-delete\"\nkey_columns = [\"pk1\", \"pk2\"]",
+    let config = stream.write_config(
+        stream
+            .connector("keyed")
+            .set("insert", "upsert-delete")
+            .set("key_columns", json!(["pk1", "pk2"])),
     );
     let (ok, out) = inlet_once("check", &config);
     assert!(
@@ -856,10 +857,15 @@ async fn key_columns_come_from_the_kafka_key_by_an_explicit_mapping() {
     keyed_table(&stream, "UNIQUE (pk1, pk2)").await;
     // upsert: the last record of a key wins, and the tombstone is a dead letter (only
     // upsert-delete acts on one).
-    let config = stream.config_topic(
-        "keyed",
-        "",
-        "insert = \"upsert\"\nkey_columns = [\"pk1\", \"pk2\"]\n[connector.topic.mapping]\npk1 = \"kafka.key.pk1\"\npk2 = \"kafka.key.pk2\"\ncol3 = \"col3\"\ncol4 = \"col4\"",
+    let config = stream.write_config(
+        stream
+            .connector("keyed")
+            .set("insert", "upsert")
+            .set("key_columns", json!(["pk1", "pk2"]))
+            .set(
+                "mapping",
+                json!({"pk1": "kafka.key.pk1", "pk2": "kafka.key.pk2", "col3": "col3", "col4": "col4"}),
+            ),
     );
     stream.run_until_offset(&config, "keyed.log", 4).await;
     assert_eq!(
@@ -880,7 +886,7 @@ async fn key_columns_come_from_the_kafka_key_by_an_explicit_mapping() {
 async fn a_table_created_for_a_keyed_topic_has_the_key_fields_as_columns() {
     let stream = Stream::new(1).await;
     keyed_records(&stream).await;
-    let config = stream.config_topic("keyed", "", "");
+    let config = stream.config("keyed");
     stream.run_until_offset(&config, "keyed.log", 4).await;
     // append: every record a row; the tombstone is a dead letter.
     assert_eq!(
@@ -972,7 +978,7 @@ async fn a_union_of_records_maps_field_by_field() {
             .send_avro(&stream.topic, Some(0), None, (value.0, &value.1), event)
             .await;
     }
-    let config = stream.config("events", "");
+    let config = stream.config("events");
     stream.run_until_offset(&config, "events.log", 2).await;
     // id and at are shared; url is a string in Click and bytes in View: a column each.
     type Event = (i64, String, Option<String>, Option<f64>, Option<Vec<u8>>);
@@ -1036,7 +1042,7 @@ async fn a_schema_too_wide_for_a_table_is_refused_before_anything_runs() {
         .producer
         .send_avro(&stream.topic, Some(0), None, (value.0, &value.1), record)
         .await;
-    let config = stream.config("wide", "");
+    let config = stream.config("wide");
     for command in ["check", "run"] {
         let (ok, out) = inlet_once(command, &config);
         assert!(!ok, "inlet {command}: {out}");
@@ -1073,11 +1079,10 @@ async fn a_raw_key_with_a_nul_byte_is_a_dead_letter_not_a_stop() {
         .batch_execute("CREATE TABLE readings (device_id text, k text)")
         .await
         .unwrap();
-    let config = stream.config_topic(
-        "rawkey",
-        "",
-        "[connector.topic.mapping]\ndevice_id = \"device_id\"\nk = \"kafka.key\"",
-    );
+    let config = stream.write_config(stream.connector("rawkey").set(
+        "mapping",
+        json!({"device_id": "device_id", "k": "kafka.key"}),
+    ));
     stream.run_until_offset(&config, "rawkey.log", 2).await;
     let rows: Vec<(String, String)> = stream
         .rows("SELECT device_id, k FROM readings", |r| {
@@ -1099,7 +1104,7 @@ async fn a_connector_that_fails_at_once_ends_the_run_with_its_reason() {
     let stream = Stream::new(1).await;
     // No table, and none to be made: the connector fails as it starts, before anything is
     // read (a configuration that does not check is refused even earlier).
-    let config = stream.config_topic("unusable", "", "create_table = false");
+    let config = stream.write_config(stream.connector("unusable").set("create_table", false));
     let (ok, out) = inlet_once("run", &config);
     assert!(!ok, "{out}");
     assert!(
@@ -1110,11 +1115,14 @@ async fn a_connector_that_fails_at_once_ends_the_run_with_its_reason() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_group_setting_the_brokers_refuse_fails_the_connector_with_what_to_change() {
-    let mut stream = Stream::new(1).await;
+    let stream = Stream::new(1).await;
     stream.produce(0..10).await;
     // Below the brokers' group.min.session.timeout.ms: the group can never be joined.
-    stream.set_properties(r#""session.timeout.ms" = "1""#);
-    let config = stream.config("refused", "");
+    let config = stream.write_config(
+        stream
+            .connector("refused")
+            .set("kafka.properties.session.timeout.ms", "1"),
+    );
     // A run that never fails would never end: bounded (timeout's 124 is a failure too).
     let run = std::process::Command::new("timeout")
         .arg("90")
@@ -1152,7 +1160,7 @@ fn renamed(version: u32) -> String {
 async fn a_field_renamed_with_an_alias_keeps_filling_its_column() {
     let stream = Stream::new(1).await;
     let subject = format!("{}-value", stream.topic);
-    let config = stream.config_topic("renamed", "", "evolution = \"add-columns\"");
+    let config = stream.write_config(stream.connector("renamed").set("evolution", "add-columns"));
     let mut inlet = None;
     for (version, text) in [(1, "a"), (2, "b"), (3, "c")] {
         let schema = stream.producer.register(&subject, &renamed(version)).await;

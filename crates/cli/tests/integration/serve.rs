@@ -3,15 +3,14 @@
 //! connector's whole life, concurrent edits, and three workers sharing tasks while one is
 //! killed. Needs `scripts/services up`.
 
-mod support;
-
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::{
-    EXACTLY_ONCE, Server, Stream, connector_config, free_port, serve, serve_with, start_serve,
+
+use crate::support::{
+    EXACTLY_ONCE, READING, Server, Stream, free_port, reading, serve, serve_with, start_serve,
 };
 
 struct Api {
@@ -102,8 +101,7 @@ async fn a_connector_lives_its_whole_life_over_the_connect_api() {
     assert_eq!(plugins[0]["class"], "inlet.PostgresSink");
 
     // Create: 201 with the info and where it is; again: 409.
-    let config = connector_config(&stream, &stream.topic, "public.readings", 1);
-    let body = json!({"name": "readings", "config": config});
+    let body = stream.connector("readings").body();
     let (code, created) = api.post("/connectors", Some(body.clone())).await;
     assert_eq!(code, StatusCode::CREATED, "{created}");
     assert_eq!(created["name"], "readings");
@@ -356,37 +354,32 @@ async fn concurrent_edits_of_one_version_one_wins_the_other_gets_409() {
     let stream = Stream::new(1).await;
     let server = serve(&stream, "serve.log").await;
     let api = Api::new(&server);
-    let config = connector_config(&stream, &stream.topic, "public.readings", 1);
-    let (code, _) = api
-        .post(
-            "/connectors",
-            Some(json!({"name": "edited", "config": config, "initial_state": "STOPPED"})),
-        )
-        .await;
+    let config = stream.connector("edited");
+    let (code, _) = api.post("/connectors", Some(config.stopped_body())).await;
     assert_eq!(code, StatusCode::CREATED);
     let response = reqwest::get(format!("{}/connectors/edited/config", server.url))
         .await
         .unwrap();
     let etag = response.headers()["etag"].to_str().unwrap().to_owned();
-    let put = |linger: &'static str| {
-        let mut config = config.clone();
-        config["batch.linger_ms"] = json!(linger);
+    let put = |linger: u32| {
         reqwest::Client::new()
             .put(format!("{}/connectors/edited/config", server.url))
             .header("If-Match", etag.clone())
-            .json(&config)
+            .json(&config.clone().set("batch.linger_ms", linger).flat())
             .send()
     };
-    let (a, b) = tokio::join!(put("10"), put("20"));
+    let (a, b) = tokio::join!(put(10), put(20));
     let mut codes = [a.unwrap().status(), b.unwrap().status()];
     codes.sort();
     assert_eq!(codes, [StatusCode::OK, StatusCode::CONFLICT]);
     // A literal secret is never shown; sent back hidden, it stays as it was.
-    let mut with_secret = config.clone();
-    with_secret["kafka.security_protocol"] = json!("SASL_PLAINTEXT");
-    with_secret["kafka.sasl_mechanism"] = json!("PLAIN");
-    with_secret["kafka.username"] = json!("u");
-    with_secret["kafka.password"] = json!("s3cret-value");
+    let with_secret = config
+        .clone()
+        .set("kafka.security_protocol", "SASL_PLAINTEXT")
+        .set("kafka.sasl_mechanism", "PLAIN")
+        .set("kafka.username", "u")
+        .set("kafka.password", "s3cret-value")
+        .flat();
     let (code, info) = api
         .put("/connectors/edited/config", Some(with_secret))
         .await;
@@ -427,8 +420,7 @@ async fn concurrent_edits_of_one_version_one_wins_the_other_gets_409() {
     );
     assert!(!everything.contains("s3cret-value"), "{everything}");
     // A configuration with a problem is refused with what to fix, by key.
-    let mut bad = config.clone();
-    bad["topic.other.table"] = json!("public.x");
+    let bad = config.set("topic.other.table", "public.x").flat();
     let (code, error) = api.put("/connectors/edited/config", Some(bad)).await;
     assert_eq!(code, StatusCode::BAD_REQUEST);
     assert!(
@@ -448,10 +440,10 @@ async fn three_workers_share_the_tasks_and_take_over_a_killed_ones() {
     inlet_testkit::create_topic(&inlet_testkit::kafka_config(stream.kafka()), &second, 4).await;
     let schema = stream
         .producer
-        .register(&format!("{second}-value"), support::READING)
+        .register(&format!("{second}-value"), READING)
         .await;
     let produce_second = |range: std::ops::Range<usize>| {
-        let records = range.map(|i| (None, support::reading(i, None))).collect();
+        let records = range.map(|i| (None, reading(i, None))).collect();
         stream
             .producer
             .send_avro_many(&second, (schema.0, &schema.1), records)
@@ -467,10 +459,12 @@ async fn three_workers_share_the_tasks_and_take_over_a_killed_ones() {
         ("first", stream.topic.as_str(), "public.readings"),
         ("second", second.as_str(), "public.readings_second"),
     ] {
-        let config = connector_config(&stream, topic, table, 2);
-        let (code, body) = api
-            .post("/connectors", Some(json!({"name": name, "config": config})))
-            .await;
+        let config = stream
+            .connector(name)
+            .set("topics", topic)
+            .set("table", table)
+            .set("tasks.max", 2);
+        let (code, body) = api.post("/connectors", Some(config.body())).await;
         assert_eq!(code, StatusCode::CREATED, "{body}");
     }
     for name in ["first", "second"] {
@@ -548,11 +542,10 @@ async fn the_api_answers_as_its_openapi_document_says_under_schemathesis() {
     let token = "schemathesis-admin-token";
     let server = serve_with(&stream, "serve.log", &[], &[("INLET_ADMIN_TOKEN", token)]).await;
     // A connector for the generated requests to reach (stopped: nothing runs).
-    let config = connector_config(&stream, &stream.topic, "public.readings", 1);
     let created = reqwest::Client::new()
         .post(format!("{}/connectors", server.url))
         .bearer_auth(token)
-        .json(&json!({"name": "st", "config": config, "initial_state": "STOPPED"}))
+        .json(&stream.connector("st").stopped_body())
         .send()
         .await
         .unwrap();
@@ -676,7 +669,8 @@ async fn the_console_steps_authenticate_list_propose_preview_and_create_the_tabl
         .await;
     let server = serve(&stream, "serve.log").await;
     let api = Api::new(&server);
-    let mut config = connector_config(&stream, &stream.topic, "shop.orders", 1);
+    let connector = stream.connector("orders").set("table", "shop.orders");
+    let config = connector.flat();
 
     // Kafka's "Authenticate": the cluster's topics, or the failure with its fix.
     let (code, kafka) = api
@@ -692,8 +686,10 @@ async fn the_console_steps_authenticate_list_propose_preview_and_create_the_tabl
             .any(|t| t["name"] == stream.topic.as_str() && t["partitions"] == 1),
         "{kafka}"
     );
-    let mut unreachable = config.clone();
-    unreachable["kafka.bootstrap_servers"] = json!("127.0.0.1:1");
+    let unreachable = connector
+        .clone()
+        .set("kafka.bootstrap_servers", "127.0.0.1:1")
+        .flat();
     let (_, refused) = api.post("/inlet/v1/kafka/check", Some(unreachable)).await;
     assert_eq!(refused["ok"], false, "{refused}");
 
@@ -702,8 +698,10 @@ async fn the_console_steps_authenticate_list_propose_preview_and_create_the_tabl
         .post("/inlet/v1/registry/check", Some(config.clone()))
         .await;
     assert_eq!(registry["ok"], true, "{registry}");
-    let mut wrong = config.clone();
-    wrong["registry.url"] = json!("http://127.0.0.1:1");
+    let wrong = connector
+        .clone()
+        .set("registry.url", "http://127.0.0.1:1")
+        .flat();
     let (_, refused) = api.post("/inlet/v1/registry/check", Some(wrong)).await;
     assert_eq!(refused["ok"], false, "{refused}");
 
@@ -776,8 +774,8 @@ async fn the_console_steps_authenticate_list_propose_preview_and_create_the_tabl
     assert_eq!(stream.count("SELECT count(*) FROM shop.orders").await, 0);
 
     // A step with a key that cannot be used says which key.
-    config["kafka.security_protocol"] = json!("SASL_TLS");
-    let (code, error) = api.post("/inlet/v1/kafka/check", Some(config)).await;
+    let unusable = connector.set("kafka.security_protocol", "SASL_TLS").flat();
+    let (code, error) = api.post("/inlet/v1/kafka/check", Some(unusable)).await;
     assert_eq!(code, StatusCode::BAD_REQUEST, "{error}");
     assert!(
         error["message"]
@@ -805,12 +803,8 @@ async fn dead_letters_are_paged_and_after_a_fix_replayed_into_rows_exactly_once(
     stream.produce(0..100).await;
     let server = serve(&stream, "serve.log").await;
     let api = Api::new(&server);
-    let config = connector_config(&stream, &stream.topic, "public.readings", 1);
     let (code, _) = api
-        .post(
-            "/connectors",
-            Some(json!({"name": "narrow", "config": config})),
-        )
+        .post("/connectors", Some(stream.connector("narrow").body()))
         .await;
     assert_eq!(code, StatusCode::CREATED);
     stream
@@ -1026,14 +1020,15 @@ async fn tokens_roles_https_cors_and_secrets_that_never_leave() {
     );
 
     // A literal Kafka password and a registry secret by reference.
-    let mut config = connector_config(&stream, &stream.topic, "public.readings", 1);
-    config["kafka.security_protocol"] = json!("SASL_PLAINTEXT");
-    config["kafka.sasl_mechanism"] = json!("PLAIN");
-    config["kafka.username"] = json!("inlet-plain");
-    config["kafka.password"] = json!("kafka-secret-value");
-    config["registry.key"] = json!("reg");
-    config["registry.secret"] = json!("${env:INLET_SECRET_REGISTRY}");
-    let create = json!({"name": "guarded", "config": config, "initial_state": "STOPPED"});
+    let config = stream
+        .connector("guarded")
+        .set("kafka.security_protocol", "SASL_PLAINTEXT")
+        .set("kafka.sasl_mechanism", "PLAIN")
+        .set("kafka.username", "inlet-plain")
+        .set("kafka.password", "kafka-secret-value")
+        .set("registry.key", "reg")
+        .set("registry.secret", "${env:INLET_SECRET_REGISTRY}");
+    let create = config.stopped_body();
     let as_read = http
         .post(format!("{url}/connectors"))
         .bearer_auth("grafana-token")
@@ -1071,8 +1066,7 @@ async fn tokens_roles_https_cors_and_secrets_that_never_leave() {
     );
 
     // The server's own variables and files are not for connectors made over the API.
-    let mut exfiltrate = config.clone();
-    exfiltrate["registry.secret"] = json!("${env:HOME}");
+    let exfiltrate = config.set("registry.secret", "${env:HOME}").flat();
     let answer = http
         .put(format!("{url}/connectors/other/config"))
         .bearer_auth("console-token")
@@ -1147,12 +1141,8 @@ async fn a_connector_whose_table_is_dropped_fails_with_why_and_runs_again_after_
     stream.produce(0..50).await;
     let server = serve(&stream, "serve.log").await;
     let api = Api::new(&server);
-    let config = connector_config(&stream, &stream.topic, "public.readings", 1);
     let (code, _) = api
-        .post(
-            "/connectors",
-            Some(json!({"name": "dropped", "config": config})),
-        )
+        .post("/connectors", Some(stream.connector("dropped").body()))
         .await;
     assert_eq!(code, StatusCode::CREATED);
     stream
@@ -1218,17 +1208,13 @@ async fn a_secret_sent_over_the_api_is_stored_encrypted_and_opened_to_run() {
     let listen = server.worker.clone();
     let api = Api::new(&server);
     let password = inlet_testkit::sasl::PASSWORD;
-    let mut config = connector_config(&stream, &stream.topic, "public.readings", 1);
-    config["kafka.security_protocol"] = json!("SASL_PLAINTEXT");
-    config["kafka.sasl_mechanism"] = json!("PLAIN");
-    config["kafka.username"] = json!(inlet_testkit::sasl::PLAIN_USER);
-    config["kafka.password"] = json!(password);
-    let (code, created) = api
-        .post(
-            "/connectors",
-            Some(json!({"name": "sealed", "config": config})),
-        )
-        .await;
+    let config = stream
+        .connector("sealed")
+        .set("kafka.security_protocol", "SASL_PLAINTEXT")
+        .set("kafka.sasl_mechanism", "PLAIN")
+        .set("kafka.username", inlet_testkit::sasl::PLAIN_USER)
+        .set("kafka.password", password);
+    let (code, created) = api.post("/connectors", Some(config.body())).await;
     assert_eq!(code, StatusCode::CREATED, "{created}");
     assert_eq!(
         created["config"]["kafka.password"],
@@ -1328,14 +1314,11 @@ async fn a_running_connector_that_cannot_reach_its_brokers_says_why() {
     stream.produce(0..5).await;
     let server = serve(&stream, "serve.log").await;
     let api = Api::new(&server);
-    let mut config = connector_config(&stream, &stream.topic, "public.readings", 1);
-    config["kafka.bootstrap_servers"] = json!(format!("127.0.0.1:{}", free_port()));
-    let (code, _) = api
-        .post(
-            "/connectors",
-            Some(json!({"name": "unreachable", "config": config})),
-        )
-        .await;
+    let config = stream.connector("unreachable").set(
+        "kafka.bootstrap_servers",
+        format!("127.0.0.1:{}", free_port()),
+    );
+    let (code, _) = api.post("/connectors", Some(config.body())).await;
     assert_eq!(code, StatusCode::CREATED);
     let status = api
         .wait_status("unreachable", "held up with a trace", |s| {
@@ -1418,7 +1401,10 @@ async fn clients_made_for_kafka_connect_drive_inlet_unchanged() {
     stream.produce(0..50).await;
     let server = serve(&stream, "serve.log").await;
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let config = connector_config(&stream, &stream.topic, "public.clients", 1);
+    let config = stream
+        .connector("clients")
+        .set("table", "public.clients")
+        .flat();
 
     let python = tokio::process::Command::new(inlet_testkit::python())
         .arg(fixtures.join("connect_clients.py"))

@@ -4,14 +4,13 @@
 //! the missing permission and the ACL that grants it, and `inlet run` stops with the same
 //! sentence instead of retrying. Needs `scripts/services up`.
 
-mod support;
-
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use inlet_testkit::{endpoints, python, unique};
-use support::{Inlet, Stream, terminate};
+
+use crate::support::{Inlet, Stream, terminate};
 
 const PASSWORD: &str = "acl-test-secret-7f3a";
 
@@ -45,39 +44,20 @@ fn acls<'a>(user: &'a str, topic: &'a str, prefix: &'a str) -> [[&'a str; 5]; 3]
     ]
 }
 
+/// The stream's connector through the SASL listener as `user`, its password by reference to
+/// `INLET_TEST_ACL_PASSWORD`, in groups under `prefix`.
 fn config(stream: &Stream, user: &str, prefix: &str) -> PathBuf {
-    let env = endpoints();
-    let text = format!(
-        r#"
-[database]
-url = "{db}"
-
-[[connector]]
-name = "acl"
-[connector.kafka]
-bootstrap_servers = "{kafka}"
-security_protocol = "SASL_PLAINTEXT"
-sasl_mechanism = "SCRAM-SHA-256"
-username = "{user}"
-password = "${{env:INLET_TEST_ACL_PASSWORD}}"
-group_prefix = "{prefix}"
-properties = {{ "session.timeout.ms" = "6000" }}
-[connector.registry]
-url = "{registry}"
-[[connector.topic]]
-name = "{topic}"
-table = "readings"
-[connector.batch]
-linger_ms = 100
-"#,
-        db = stream.db.url(),
-        kafka = env.require_kafka_sasl(),
-        registry = env.registry,
-        topic = stream.topic,
-    );
-    let path = std::env::temp_dir().join(format!("{}.toml", unique("acl")));
-    std::fs::write(&path, text).unwrap();
-    path
+    stream.write_config(
+        stream
+            .connector("acl")
+            .set("kafka.bootstrap_servers", endpoints().require_kafka_sasl())
+            .set("kafka.security_protocol", "SASL_PLAINTEXT")
+            .set("kafka.sasl_mechanism", "SCRAM-SHA-256")
+            .set("kafka.username", user)
+            .set("kafka.password", "${env:INLET_TEST_ACL_PASSWORD}")
+            .set("kafka.group_prefix", prefix)
+            .set("table", "readings"),
+    )
 }
 
 fn inlet(command: &str, config: &PathBuf) -> Command {

@@ -1,5 +1,6 @@
-//! A topic, a database and `inlet run` child processes, for the end-to-end tests.
-#![allow(dead_code)] // each test binary uses its part
+//! What the integration tests share: a topic and a database per test (`Stream`), its
+//! connectors' configurations (`ConnectorConfig`, as an `inlet run` file or a
+//! `POST /connectors` body), and `inlet run` and `inlet serve` child processes.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -7,6 +8,10 @@ use std::time::{Duration, Instant};
 
 use apache_avro::types::Value;
 use inlet_testkit::{AvroProducer, TestDatabase, create_topic, endpoints, kafka_config, unique};
+
+mod connector;
+
+pub use connector::{ConnectorConfig, run_file};
 
 pub const READING: &str = inlet_avro::READING_SCHEMA;
 
@@ -42,8 +47,6 @@ pub struct Stream {
     registry: String,
     pub producer: AvroProducer,
     dir: PathBuf,
-    /// The connector's `kafka.properties`, as a TOML inline table's inside.
-    properties: String,
 }
 
 impl Stream {
@@ -64,13 +67,7 @@ impl Stream {
             registry,
             producer,
             dir,
-            properties: r#""session.timeout.ms" = "6000""#.to_owned(),
         }
-    }
-
-    /// The connector's librdkafka properties, as the inside of a TOML inline table.
-    pub fn set_properties(&mut self, properties: &str) {
-        self.properties = properties.to_owned();
     }
 
     /// The connector reads schemas from `url` instead of the shared registry.
@@ -106,45 +103,29 @@ impl Stream {
             .await;
     }
 
-    /// Writes the configuration; `extra` goes into the connector's table.
-    pub fn config(&self, name: &str, extra: &str) -> PathBuf {
-        self.config_topic(name, extra, "")
+    /// The connector `name` of this stream's topic into `public.readings`, through the
+    /// stream's brokers and registry, in a consumer group of its own (a member left by
+    /// another run cannot hold it up), with 6 s sessions and quick small batches.
+    pub fn connector(&self, name: &str) -> ConnectorConfig {
+        ConnectorConfig::new(name, &self.topic, "public.readings")
+            .set("kafka.bootstrap_servers", self.kafka.as_str())
+            .set("kafka.group_prefix", self.topic.as_str())
+            .set("kafka.properties.session.timeout.ms", "6000")
+            .set("registry.url", self.registry.as_str())
+            .set("batch.max_rows", 5000)
+            .set("batch.linger_ms", 100)
     }
 
-    /// Writes the configuration; `extra` goes into the connector's table, `topic` into the
-    /// topic's.
-    pub fn config_topic(&self, name: &str, extra: &str, topic: &str) -> PathBuf {
-        let text = format!(
-            r#"
-[database]
-url = "{db}"
+    /// Writes the `inlet run` file of [`Self::connector`] `name`; its path.
+    pub fn config(&self, name: &str) -> PathBuf {
+        self.write_config(self.connector(name))
+    }
 
-[[connector]]
-name = "{name}"
-{extra}
-[connector.kafka]
-bootstrap_servers = "{kafka}"
-group_prefix = "{group_prefix}"
-properties = {{ {properties} }}
-[connector.registry]
-url = "{registry}"
-[[connector.topic]]
-name = "{topic_name}"
-table = "public.readings"
-{topic}
-[connector.batch]
-max_rows = 5000
-linger_ms = 100
-"#,
-            db = self.db.url(),
-            kafka = self.kafka,
-            registry = self.registry,
-            topic_name = self.topic,
-            // A group of its own per test: a member left by another run cannot hold it up.
-            group_prefix = self.topic,
-            properties = self.properties,
-        );
-        let path = self.dir.join(format!("{name}.toml"));
+    /// Writes the `inlet run` file of this stream's database and `connector`, named for it;
+    /// its path.
+    pub fn write_config(&self, connector: ConnectorConfig) -> PathBuf {
+        let path = self.dir.join(format!("{}.toml", connector.name()));
+        let text = run_file(&[("url", self.db.url())], &[connector]);
         std::fs::write(&path, text).unwrap();
         path
     }
@@ -386,24 +367,4 @@ pub fn start_serve(
             .spawn()
             .expect("starting inlet serve"),
     )
-}
-
-/// A connector of `topic` into `table`, as Kafka Connect's flat map.
-pub fn connector_config(
-    stream: &Stream,
-    topic: &str,
-    table: &str,
-    tasks: u32,
-) -> serde_json::Value {
-    serde_json::json!({
-        "connector.class": "inlet.PostgresSink",
-        "tasks.max": tasks.to_string(),
-        "topics": topic,
-        "kafka.bootstrap_servers": stream.kafka(),
-        "kafka.group_prefix": topic,
-        "kafka.properties.session.timeout.ms": "6000",
-        "registry.url": stream.registry(),
-        "table": table,
-        "batch.linger_ms": "100",
-    })
 }

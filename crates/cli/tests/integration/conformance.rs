@@ -10,8 +10,6 @@
 //! schema is refused; an expected value `?` is one the corpus does not judge. Needs
 //! `scripts/services up`.
 
-mod support;
-
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -23,8 +21,9 @@ use inlet_avro::{SchemaId, encode_frame};
 use inlet_registry::{RegistryClient, RegistryConfig, SchemaReference};
 use inlet_testkit::{create_topic, endpoints, kafka_config};
 use serde_json::Value as Json;
-use support::{Stream, terminate};
 use tokio_postgres::{Client, SimpleQueryMessage};
+
+use crate::support::{Stream, run_file, terminate};
 
 /// The corpus in the shared folder beside the repository.
 const CORPUS: &str = concat!(
@@ -608,36 +607,20 @@ async fn run_inlet(
     }
 }
 
-/// One connector per case, each with the defaults but for quick batches.
+/// One connector per case (its topic into its table, the proposal's mapping), in one file.
 fn config_text(stream: &Stream, registry_url: &str, cases: &[&Case]) -> String {
-    let mut text = format!("[database]\nurl = \"{}\"\n", stream.db.url());
-    for case in cases {
-        let _ = write!(
-            text,
-            r#"
-[[connector]]
-name = "{name}"
-[connector.kafka]
-bootstrap_servers = "{kafka}"
-group_prefix = "{group_prefix}"
-properties = {{ "session.timeout.ms" = "6000" }}
-[connector.registry]
-url = "{registry_url}"
-[[connector.topic]]
-name = "{topic}"
-table = "{table}"
-mapping = "auto"
-[connector.batch]
-linger_ms = 100
-"#,
-            name = case.name,
-            kafka = stream.kafka(),
-            group_prefix = stream.topic,
-            topic = case.topic,
-            table = case.table,
-        );
-    }
-    text
+    let connectors: Vec<_> = cases
+        .iter()
+        .map(|case| {
+            stream
+                .connector(&case.name)
+                .set("topics", case.topic.as_str())
+                .set("table", case.table.as_str())
+                .set("registry.url", registry_url)
+                .set("mapping", "auto")
+        })
+        .collect();
+    run_file(&[("url", stream.db.url())], &connectors)
 }
 
 /// `inlet.offsets`' next offsets by connector (none before inlet made the table).

@@ -6,8 +6,6 @@
 //! and checks what the database holds afterwards. Needs `scripts/services up`, `chromium`
 //! and `scripts/console` (the console built before the binary).
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -17,8 +15,8 @@ use inlet_avro::SchemaId;
 use inlet_testkit::sasl;
 use inlet_testkit::{create_topic, kafka_config, unique};
 use reqwest::StatusCode;
-use serde_json::json;
-use support::{READING, Stream, connector_config, reading, serve_with};
+
+use crate::support::{READING, Stream, reading, serve_with};
 
 /// The repository's `console/` directory.
 fn console_dir() -> PathBuf {
@@ -145,11 +143,14 @@ async fn the_console_sets_up_watches_pauses_and_replays_in_a_real_browser() {
         .unwrap();
     assert!(info["version"].is_string(), "{info}");
 
-    let mut narrow = connector_config(&stream, &narrow_topic, "public.narrow", 1);
-    narrow["errors.tolerance"] = json!("all");
+    let narrow = stream
+        .connector("narrow")
+        .set("topics", narrow_topic.as_str())
+        .set("table", "public.narrow")
+        .set("errors.tolerance", "all");
     let created = http
         .post(format!("{}/connectors", server.url))
-        .json(&json!({"name": "narrow", "config": narrow}))
+        .json(&narrow.body())
         .send()
         .await
         .unwrap();

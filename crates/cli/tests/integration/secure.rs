@@ -3,15 +3,14 @@
 //! TLS with `sslmode=verify-full`; a wrong password named by both commands, never printed.
 //! Needs `scripts/services up`.
 
-mod support;
-
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use inlet_postgres::DatabaseConfig;
 use inlet_testkit::{AvroProducer, create_topic, endpoints, kafka_config, sasl, unique};
 use rdkafka::ClientConfig;
-use support::{Inlet, READING, reading, terminate};
+
+use crate::support::{ConnectorConfig, Inlet, READING, reading, run_file, terminate};
 
 /// A database of its own on the TLS cluster, reached with verify-full.
 struct TlsDatabase {
@@ -80,7 +79,8 @@ fn secure_kafka(bootstrap: &str, protocol: &str, mechanism: &str, user: &str) ->
     config
 }
 
-/// A configuration file whose password comes from `INLET_TEST_SASL_PASSWORD`.
+/// A configuration file whose password comes from `INLET_TEST_SASL_PASSWORD`, the brokers'
+/// and the database's certificates checked against the test CA.
 fn config_file(
     db: &TlsDatabase,
     bootstrap: &str,
@@ -90,34 +90,18 @@ fn config_file(
     topic: &str,
 ) -> std::path::PathBuf {
     let env = endpoints();
-    let text = format!(
-        r#"
-[database]
-url = "{db}"
-ca_file = "{ca}"
-
-[[connector]]
-name = "secure"
-[connector.kafka]
-bootstrap_servers = "{bootstrap}"
-security_protocol = "{protocol}"
-sasl_mechanism = "{mechanism}"
-username = "{user}"
-password = "${{env:INLET_TEST_SASL_PASSWORD}}"
-ca_file = "{ca}"
-properties = {{ "session.timeout.ms" = "6000" }}
-[connector.registry]
-url = "{registry}"
-[[connector.topic]]
-name = "{topic}"
-table = "readings"
-[connector.batch]
-linger_ms = 100
-"#,
-        db = db.url(),
-        ca = env.ca_file.display(),
-        registry = env.registry,
-    );
+    let ca = env.ca_file.display().to_string();
+    let connector = ConnectorConfig::new("secure", topic, "readings")
+        .set("kafka.bootstrap_servers", bootstrap)
+        .set("kafka.security_protocol", protocol)
+        .set("kafka.sasl_mechanism", mechanism)
+        .set("kafka.username", user)
+        .set("kafka.password", "${env:INLET_TEST_SASL_PASSWORD}")
+        .set("kafka.ca_file", ca.as_str())
+        .set("kafka.properties.session.timeout.ms", "6000")
+        .set("registry.url", env.registry.as_str())
+        .set("batch.linger_ms", 100);
+    let text = run_file(&[("url", &db.url()), ("ca_file", &ca)], &[connector]);
     let path = std::env::temp_dir().join(format!("{}.toml", unique("secure")));
     std::fs::write(&path, text).unwrap();
     path

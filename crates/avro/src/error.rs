@@ -84,6 +84,13 @@ pub enum DecodeError {
     },
 }
 
+impl inlet_fault::Classify for DecodeError {
+    /// Whose fault it is: the record's bytes, the producer's as far as inlet can tell.
+    fn fault(&self) -> inlet_fault::Fault {
+        inlet_fault::Fault::Config
+    }
+}
+
 /// One record could not be turned into a row: the engine dead-letters it and goes on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -49,6 +49,13 @@ pub enum FrameError {
     },
 }
 
+impl inlet_fault::Classify for FrameError {
+    /// Whose fault it is: the producer's, which did not write the Confluent wire format.
+    fn fault(&self) -> inlet_fault::Fault {
+        inlet_fault::Fault::Config
+    }
+}
+
 impl<'a> Frame<'a> {
     /// Splits a record value into schema id and body.
     pub fn parse(value: &'a [u8]) -> Result<Self, FrameError> {

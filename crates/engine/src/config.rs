@@ -161,6 +161,13 @@ pub struct ConfigError {
     pub problems: Vec<(String, String)>,
 }
 
+impl inlet_fault::Classify for ConfigError {
+    /// Whose fault it is: the configuration's.
+    fn fault(&self) -> inlet_fault::Fault {
+        inlet_fault::Fault::Config
+    }
+}
+
 impl Config {
     /// Reads, parses and checks `path`.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {

@@ -32,6 +32,21 @@ pub(crate) enum Unavailable {
     Database(#[source] inlet_postgres::Error),
 }
 
+impl Classify for Unavailable {
+    /// Whose fault it is: the system that did not answer.
+    fn fault(&self) -> inlet_fault::Fault {
+        match self {
+            Unavailable::Registry(e) => e.fault(),
+            Unavailable::Database(e) => e.fault(),
+        }
+    }
+
+    /// Always: the record is read again once it answers.
+    fn is_retriable(&self) -> bool {
+        true
+    }
+}
+
 /// The latest schema of `subject` (`<topic>-value`, `<topic>-key`) with its id, when the
 /// registry has it and it parses.
 pub(crate) async fn latest_schema(

@@ -168,6 +168,13 @@ pub enum SupervisorError {
     },
 }
 
+impl inlet_fault::Classify for SupervisorError {
+    /// Whose fault it is: the caller's, who named a connector that is not there (or is).
+    fn fault(&self) -> inlet_fault::Fault {
+        inlet_fault::Fault::Config
+    }
+}
+
 /// How often the rows-per-second sample is taken, and how many are kept.
 const SAMPLE_EVERY: Duration = Duration::from_secs(1);
 const SAMPLES: usize = 10;

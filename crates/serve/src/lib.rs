@@ -88,6 +88,24 @@ pub enum ServeError {
     },
 }
 
+impl inlet_fault::Classify for ServeError {
+    /// Whose fault it is: the database's error says; an address, a worker id or a file
+    /// connector that cannot be used is the operator's configuration.
+    fn fault(&self) -> inlet_fault::Fault {
+        match self {
+            ServeError::Database(e) => e.fault(),
+            ServeError::Listen { .. } | ServeError::Worker { .. } | ServeError::File { .. } => {
+                inlet_fault::Fault::Config
+            }
+        }
+    }
+
+    /// Whether starting again may succeed: when the database's error is.
+    fn is_retriable(&self) -> bool {
+        matches!(self, ServeError::Database(e) if e.is_retriable())
+    }
+}
+
 /// How long a connection may take to send a request's headers: a client that opens
 /// connections and sends nothing (or a byte at a time) holds none for longer.
 pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);

@@ -42,6 +42,16 @@ pub enum LoggerError {
     Apply(String),
 }
 
+impl inlet_fault::Classify for LoggerError {
+    /// Whose fault it is: the caller's level or name, or inlet's filter that did not apply.
+    fn fault(&self) -> inlet_fault::Fault {
+        match self {
+            LoggerError::Level(_) | LoggerError::Name(_) => inlet_fault::Fault::Config,
+            LoggerError::Apply(_) => inlet_fault::Fault::Internal,
+        }
+    }
+}
+
 /// The levels of this process, and how to apply them.
 pub struct Loggers {
     levels: Mutex<BTreeMap<String, LoggerLevel>>,

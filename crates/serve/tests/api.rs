@@ -129,6 +129,15 @@ struct Api {
 
 impl Api {
     async fn new(secrets_dir: Option<std::path::PathBuf>) -> Self {
+        Api::with(ApiOptions {
+            secrets_dir,
+            ..ApiOptions::default()
+        })
+        .await
+    }
+
+    /// An API with `options`, and the secrets key of [`Api::new`].
+    async fn with(options: ApiOptions) -> Self {
         let db = TestDatabase::create("api").await;
         let database = DatabaseConfig::parse(db.url()).unwrap();
         let mut client = database.connect().await.unwrap();
@@ -143,8 +152,7 @@ impl Api {
             None,
             ApiOptions {
                 secrets_key: key,
-                secrets_dir,
-                ..ApiOptions::default()
+                ..options
             },
         )
         .unwrap();
@@ -1134,4 +1142,261 @@ async fn stale_state(client: &tokio_postgres::Client) -> String {
         .await
         .unwrap()
         .get(0)
+}
+
+/// An API whose tokens are `admin-token` (admin) and `viewer-token` (read, named viewer).
+async fn api_with_tokens() -> Api {
+    let file = std::env::temp_dir().join(inlet_testkit::unique("tokens"));
+    std::fs::write(&file, "viewer read viewer-token\n").unwrap();
+    let tokens = inlet_serve::auth::Tokens::load(Some(&file), Some("admin-token")).unwrap();
+    std::fs::remove_file(&file).unwrap();
+    Api::with(ApiOptions {
+        tokens,
+        ..ApiOptions::default()
+    })
+    .await
+}
+
+/// A request of `method` to `path` with `token` (Bearer), `If-Match` and a JSON `body`:
+/// its status, ETag and body.
+async fn ask(
+    api: &Api,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    if_match: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Option<String>, Value) {
+    let mut request = Request::builder().method(method).uri(path);
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    if let Some(tag) = if_match {
+        request = request.header("if-match", tag);
+    }
+    let request = match body {
+        Some(body) => request
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string())),
+        None => request.body(Body::empty()),
+    }
+    .unwrap();
+    let response = api.app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let etag = response
+        .headers()
+        .get("etag")
+        .map(|t| t.to_str().unwrap().to_owned());
+    let bytes = axum::body::to_bytes(response.into_body(), 1024 * 1024)
+        .await
+        .unwrap();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {bytes:?}"))
+    };
+    (status, etag, body)
+}
+
+/// The connector contract as Kafka Connect's clients rely on it, end to end in process: the
+/// codes and `{"error_code", "message"}` bodies, problems named by key, `If-Match`, what a
+/// read token may do, and offsets changed only while STOPPED.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_connector_contract_codes_problems_if_match_roles_and_offsets() {
+    let api = api_with_tokens().await;
+    let registry = Spy::registry().await;
+    let admin = Some("admin-token");
+    let viewer = Some("viewer-token");
+    let create = json!({"name": "c", "config": victim(&registry.url)});
+
+    // Created once; a second create and a missing name answer as Connect does.
+    let (code, _, body) = ask(
+        &api,
+        "POST",
+        "/connectors",
+        admin,
+        None,
+        Some(create.clone()),
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED, "{body}");
+    assert_eq!(body["name"], "c");
+    // The secret sealed: its reference is shown, never the value.
+    assert_eq!(
+        body["config"]["kafka.password"], "${secret:c/kafka.password}",
+        "{body}"
+    );
+    assert!(!body.to_string().contains(KAFKA_PASSWORD));
+    let (code, _, body) = ask(&api, "POST", "/connectors", admin, None, Some(create)).await;
+    assert_eq!(
+        (code, body),
+        (
+            StatusCode::CONFLICT,
+            json!({"error_code": 409, "message": "Connector c already exists"})
+        )
+    );
+    let (code, _, body) = ask(&api, "GET", "/connectors/gone", admin, None, None).await;
+    assert_eq!(
+        (code, body),
+        (
+            StatusCode::NOT_FOUND,
+            json!({"error_code": 404, "message": "Connector gone not found"})
+        )
+    );
+
+    // A configuration with a bad value: refused with the key named; validate lists it by key.
+    let bad = with(victim(&registry.url), &[("batch.max_rows", "lots")]);
+    let (code, _, body) = ask(
+        &api,
+        "PUT",
+        "/connectors/c/config",
+        admin,
+        None,
+        Some(bad.clone()),
+    )
+    .await;
+    assert_eq!(code, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error_code"], 400);
+    assert!(
+        body["message"].as_str().unwrap().contains("batch.max_rows"),
+        "{body}"
+    );
+    let (code, _, body) = ask(
+        &api,
+        "PUT",
+        "/connector-plugins/inlet.PostgresSink/config/validate",
+        admin,
+        None,
+        Some(bad),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    // The bad value, and what the probes found (no broker at 127.0.0.1:1, no schema yet),
+    // each under its own key.
+    assert_eq!(body["error_count"], 3, "{body}");
+    let errors_of = |key: &str| {
+        body["configs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["value"]["name"] == key)
+            .map(|c| c["value"]["errors"].as_array().unwrap().len())
+    };
+    assert_eq!(errors_of("batch.max_rows"), Some(1), "{body}");
+    assert_eq!(errors_of("kafka.bootstrap_servers"), Some(1), "{body}");
+    assert_eq!(errors_of("topics"), Some(1), "{body}");
+    assert_eq!(errors_of("table"), Some(0), "{body}");
+
+    // If-Match: the ETag read writes once; a stale one is a conflict, a weak one never matches.
+    let (code, etag, _) = ask(&api, "GET", "/connectors/c/config", admin, None, None).await;
+    assert_eq!(code, StatusCode::OK);
+    let etag = etag.expect("an ETag");
+    let changed = with(victim(&registry.url), &[("batch.max_rows", "1000")]);
+    let (code, _, body) = ask(
+        &api,
+        "PUT",
+        "/connectors/c/config",
+        admin,
+        Some(&format!("W/{etag}")),
+        Some(changed.clone()),
+    )
+    .await;
+    assert_eq!(code, StatusCode::PRECONDITION_FAILED, "{body}");
+    let (code, newer, body) = ask(
+        &api,
+        "PUT",
+        "/connectors/c/config",
+        admin,
+        Some(&etag),
+        Some(changed.clone()),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    assert_ne!(newer.as_deref(), Some(etag.as_str()), "a new version");
+    let again = with(changed, &[("batch.max_rows", "2000")]);
+    let (code, _, body) = ask(
+        &api,
+        "PUT",
+        "/connectors/c/config",
+        admin,
+        Some(&etag),
+        Some(again),
+    )
+    .await;
+    assert_eq!(code, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("changed meanwhile"),
+        "{body}"
+    );
+
+    // A read token reads, secrets hidden; it changes nothing. No token: 401.
+    let (code, _, body) = ask(&api, "GET", "/connectors/c/config", viewer, None, None).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    assert_eq!(body["batch.max_rows"], "1000");
+    assert_eq!(body["kafka.password"], "[hidden]");
+    for (method, path) in [
+        ("PUT", "/connectors/c/pause"),
+        ("PUT", "/connectors/c/stop"),
+        ("DELETE", "/connectors/c"),
+        ("POST", "/connectors/c/restart"),
+    ] {
+        let (code, _, body) = ask(&api, method, path, viewer, None, None).await;
+        assert_eq!(code, StatusCode::FORBIDDEN, "{method} {path}: {body}");
+        assert_eq!(body["error_code"], 403, "{body}");
+    }
+    let (code, _, body) = ask(&api, "GET", "/connectors", None, None, None).await;
+    assert_eq!(code, StatusCode::UNAUTHORIZED, "{body}");
+
+    // Offsets: refused while RUNNING, with what to do; changed once STOPPED.
+    let offsets = json!({"offsets": [{
+        "partition": {"kafka_topic": "orders", "kafka_partition": 0},
+        "offset": {"kafka_offset": 5}
+    }]});
+    let (code, _, body) = ask(
+        &api,
+        "PATCH",
+        "/connectors/c/offsets",
+        admin,
+        None,
+        Some(offsets.clone()),
+    )
+    .await;
+    assert_eq!(code, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Connectors must be in the STOPPED state"),
+        "{body}"
+    );
+    let (code, _, body) = ask(&api, "PUT", "/connectors/c/stop", admin, None, None).await;
+    assert_eq!(code, StatusCode::NO_CONTENT, "{body}");
+    let (code, _, body) = ask(
+        &api,
+        "PATCH",
+        "/connectors/c/offsets",
+        admin,
+        None,
+        Some(offsets),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let (_, _, body) = ask(&api, "GET", "/connectors/c/offsets", viewer, None, None).await;
+    assert_eq!(
+        body["offsets"],
+        json!([{
+            "partition": {"kafka_topic": "orders", "kafka_partition": 0},
+            "offset": {"kafka_offset": 5}
+        }])
+    );
+
+    // Deleted: its name is free, and it is gone.
+    let (code, _, body) = ask(&api, "DELETE", "/connectors/c", admin, None, None).await;
+    assert_eq!(code, StatusCode::NO_CONTENT, "{body}");
+    let (code, _, _) = ask(&api, "GET", "/connectors/c", admin, None, None).await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
 }

@@ -401,12 +401,88 @@ pub struct Named {
 }
 
 /// A configuration as a body takes one: Kafka Connect's flat map, its values strings, or
-/// numbers and booleans taken as their text.
-#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
-#[schema(as = ConnectorConfig, value_type = BTreeMap<String, ConfigValue>)]
+/// numbers and booleans taken as their text. Its schema in the document (`ConnectorConfig`)
+/// is made from the settings table ([`inlet_engine::config::settings::SETTINGS`]): each
+/// setting's key with its type, choices, default and doc, the required ones, the per-topic
+/// (`topic.<topic>.<key>`) and librdkafka (`kafka.properties.<property>`) forms, and no other
+/// key.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct ConfigBody(
     #[serde(deserialize_with = "crate::flat::strings")] pub crate::flat::FlatConfig,
 );
+
+impl utoipa::PartialSchema for ConfigBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use inlet_engine::config::settings::{Kind, SETTINGS, Scope};
+        use utoipa::openapi::schema::{
+            AdditionalProperties, AnyOfBuilder, ObjectBuilder, Schema, Type,
+        };
+        let text = || ObjectBuilder::new().schema_type(Type::String);
+        let mut object = ObjectBuilder::new().schema_type(Type::Object).description(Some(
+            "Kafka Connect's flat configuration: each setting by its key (docs/configuration.md), its value as text, or a number or a boolean taken as its text; a topic's own value of a per-topic setting as topic.<topic>.<key>, a librdkafka property as kafka.properties.<property>.",
+        ));
+        for setting in SETTINGS.iter().filter(|s| s.scope != Scope::Database) {
+            let doc = Some(setting.doc);
+            let default = setting.default.map(serde_json::Value::from);
+            let value: Schema = match setting.kind {
+                // Its properties are keys of their own (the document's patternProperties).
+                Kind::Properties => continue,
+                Kind::Int => AnyOfBuilder::new()
+                    .item(text().pattern(Some(r"^\s*[0-9]+\s*$")))
+                    .item(
+                        ObjectBuilder::new()
+                            .schema_type(Type::Integer)
+                            .minimum(Some(0)),
+                    )
+                    .description(doc)
+                    .default(default)
+                    .into(),
+                Kind::Boolean => AnyOfBuilder::new()
+                    .item(text().enum_values(Some(["true", "false"])))
+                    .item(ObjectBuilder::new().schema_type(Type::Boolean))
+                    .description(doc)
+                    .default(default)
+                    .into(),
+                Kind::Class => text()
+                    .enum_values(Some([crate::flat::PLUGIN_CLASS, "PostgresSink"]))
+                    .description(doc)
+                    .into(),
+                _ if !setting.choices.is_empty() => text()
+                    .enum_values(Some(setting.choices.iter().copied()))
+                    .description(doc)
+                    .default(default)
+                    .into(),
+                _ => text().description(doc).default(default).into(),
+            };
+            object = object.property(setting.key, value);
+            // `name`, when given, is the connector's (the body's or the path's).
+            if setting.required && setting.key != "name" {
+                object = object.required(setting.key);
+            }
+        }
+        object
+            .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ConfigBody {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "ConnectorConfig".into()
+    }
+
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        schemas.push((
+            "ConfigValue".into(),
+            <ConfigValue as utoipa::PartialSchema>::schema(),
+        ));
+    }
+}
 
 /// A value of a configuration sent: text, or a number or a boolean taken as its text
 /// (`"tasks.max": 2` is `"2"`). For the document only.
@@ -427,6 +503,18 @@ impl utoipa::PartialSchema for ConfigValue {
 }
 
 impl utoipa::ToSchema for ConfigValue {}
+
+/// A configuration on its way to being one (the console's setup steps, Connect's validate):
+/// any flat map, as [`ConfigBody`] reads it; what is missing or wrong is the answer.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[schema(as = ConnectorConfigDraft, value_type = BTreeMap<String, ConfigValue>)]
+pub struct DraftBody(
+    #[serde(deserialize_with = "crate::flat::strings")] pub crate::flat::FlatConfig,
+);
+
+impl Shape for DraftBody {
+    const SHAPE: &'static str = "a JSON object of strings";
+}
 
 impl Shape for ConfigBody {
     const SHAPE: &'static str = "a JSON object of strings";

@@ -79,7 +79,8 @@ pub struct ScopeQuery {
 /// A level to set.
 #[derive(Deserialize, ToSchema)]
 pub struct SetLevel {
-    /// TRACE, DEBUG, INFO, WARN, ERROR or OFF.
+    /// TRACE, DEBUG, INFO, WARN, ERROR or OFF (absent: 400, as Connect says it).
+    #[schema(required = true, value_type = String)]
     level: Option<String>,
 }
 

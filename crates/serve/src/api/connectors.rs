@@ -295,6 +295,7 @@ async fn list(
 #[derive(Deserialize, ToSchema)]
 pub struct CreateConnectorRequest {
     /// Its name: 1 to 200 letters, digits, '-', '_' or '.'.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,200}$")]
     name: String,
     /// Its configuration.
     config: ConfigBody,

@@ -13,7 +13,7 @@ use inlet_engine::config::{RawConnector, RawTopic};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{ApiError, App, Body, ConfigBody, Shape};
+use super::{ApiError, App, Body, DraftBody, Shape};
 use crate::flat::{self, FlatConfig};
 use crate::references::Reference;
 
@@ -98,7 +98,7 @@ async fn within_step_deadline(
 pub struct SetupStepRequest {
     /// The configuration so far, as POST /connectors will get it (Kafka Connect's flat
     /// map; numbers and booleans are taken as their text).
-    config: ConfigBody,
+    config: DraftBody,
     /// The topic the step is about (default: the configuration's only one in `topics`).
     #[serde(default)]
     topic: Option<String>,

@@ -547,9 +547,29 @@ async fn decode_json(
 
 /// The dead letters to replay.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ReplayRequest {
     /// Their ids, at most 1000.
+    #[serde(deserialize_with = "whole_numbers")]
+    #[schema(max_items = 1000)]
     ids: Vec<i64>,
+}
+
+/// Ids as JSON numbers that are whole: `12`, or `12.0` (JSON Schema's integers include it).
+fn whole_numbers<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<i64>, D::Error> {
+    let numbers: Vec<serde_json::Number> = Deserialize::deserialize(deserializer)?;
+    numbers
+        .iter()
+        .map(|n| {
+            n.as_i64()
+                .or_else(|| {
+                    n.as_f64()
+                        .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                        .map(|f| f as i64)
+                })
+                .ok_or_else(|| serde::de::Error::custom(format!("{n} is not a dead letter id")))
+        })
+        .collect()
 }
 
 impl Shape for ReplayRequest {
@@ -617,15 +637,69 @@ async fn replay(
     Ok(Json(ReplayResponse { results }))
 }
 
-/// The dead letters to discard: by id, or every waiting one of a reason.
-#[derive(Deserialize, ToSchema)]
+/// The dead letters to discard: by id (`{"ids": [...]}`, at most 1000), or every waiting one
+/// of a reason (`{"reason": "…"}`, as the page's `reasons` list it); not both.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DiscardRequest {
     /// Their ids, at most 1000.
+    #[serde(default, deserialize_with = "some_whole_numbers")]
     ids: Option<Vec<i64>>,
     /// A reason, as the page's `reasons` list it.
     reason: Option<String>,
 }
+
+fn some_whole_numbers<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<i64>>, D::Error> {
+    whole_numbers(deserializer).map(Some)
+}
+
+impl utoipa::PartialSchema for DiscardRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{
+            AdditionalProperties, ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type,
+        };
+        let closed = || AdditionalProperties::<Schema>::FreeForm(false);
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Object)
+                    .property(
+                        "ids",
+                        ArrayBuilder::new()
+                            .items(ObjectBuilder::new().schema_type(Type::Integer).format(Some(
+                                utoipa::openapi::schema::SchemaFormat::KnownFormat(
+                                    utoipa::openapi::schema::KnownFormat::Int64,
+                                ),
+                            )))
+                            .max_items(Some(1000))
+                            .description(Some("Their ids, at most 1000.")),
+                    )
+                    .required("ids")
+                    .additional_properties(Some(closed())),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Object)
+                    .property(
+                        "reason",
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .min_length(Some(1))
+                            .description(Some("A reason, as the page's `reasons` list it.")),
+                    )
+                    .required("reason")
+                    .additional_properties(Some(closed())),
+            )
+            .description(Some(
+                "The dead letters to discard: by id, or every waiting one of a reason; not both.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for DiscardRequest {}
 
 impl Shape for DiscardRequest {
     const SHAPE: &'static str =

@@ -98,12 +98,53 @@ pub fn document() -> &'static str {
         // The shared answers, on the merged paths.
         utoipa::Modify::modify(&Shared, &mut doc);
         let mut json = serde_json::to_value(&doc).unwrap_or_default();
+        config_key_forms(&mut json);
         unreferenced_schemas_dropped(&mut json);
+        parameters_never_null(&mut json);
         summaries_made_titles(&mut json);
         unlinked(&mut json);
         serde_json::to_string_pretty(&json).unwrap_or_default() + "\n"
     });
     &DOCUMENT
+}
+
+/// The connector configuration's keys of a form rather than a name (utoipa's model has no
+/// `patternProperties`): a topic's own value of a per-topic setting, `topic.<topic>.<key>`,
+/// and a librdkafka property, `kafka.properties.<property>`.
+fn config_key_forms(doc: &mut serde_json::Value) {
+    if let Some(config) = doc.pointer_mut("/components/schemas/ConnectorConfig") {
+        config["patternProperties"] = serde_json::json!({
+            r"^topic\.[A-Za-z0-9._-]+\.[a-z_]+$": {"$ref": "#/components/schemas/ConfigValue"},
+            r"^kafka\.properties\.[a-z0-9._-]+$": {"$ref": "#/components/schemas/ConfigValue"},
+        });
+    }
+}
+
+/// A header's or a query parameter's value is absent or text, never JSON's null (utoipa makes
+/// an `Option` parameter `["string", "null"]`, and a client then sends `If-Match: null`).
+fn parameters_never_null(doc: &mut serde_json::Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    for parameter in paths
+        .values_mut()
+        .filter_map(|item| item.as_object_mut())
+        .flat_map(|item| item.values_mut())
+        .filter_map(|operation| operation.get_mut("parameters"))
+        .filter_map(|parameters| parameters.as_array_mut())
+        .flatten()
+    {
+        if let Some(types) = parameter
+            .pointer_mut("/schema/type")
+            .and_then(|t| t.as_array_mut())
+        {
+            types.retain(|t| t != "null");
+            if let [one] = types.as_slice() {
+                let one = one.clone();
+                parameter["schema"]["type"] = one;
+            }
+        }
+    }
 }
 
 /// Each operation's summary one line, its first sentence (a handler's docstring opens with

@@ -12,7 +12,7 @@ use axum::routing::{get, put};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ApiError, App, Body, ConfigBody, VERSION};
+use super::{ApiError, App, Body, DraftBody, VERSION};
 use crate::flat::{self, FlatConfig, PLUGIN_CLASS};
 use crate::references::{self, Reference};
 use inlet_engine::config::settings::{self, Group, Setting};
@@ -196,13 +196,13 @@ async fn keys(Path(Plugin { plugin }): Path<Plugin>) -> Result<Json<Vec<ConfigKe
 /// ([`super::MAX_STEPS`] at once); at most [`flat::MAX_PROBLEMS_LISTED`] keys outside the
 /// plugin's list get an entry of their own (`error_count` counts them all).
 #[utoipa::path(put, path = "/connector-plugins/{plugin}/config/validate", params(Plugin),
-    request_body = ConfigBody,
+    request_body = DraftBody,
     responses((status = 200, description = "Each key with its errors.", body = ConfigInfos)),
 )]
 async fn validate(
     State(app): State<App>,
     Path(Plugin { plugin }): Path<Plugin>,
-    Body(ConfigBody(sent)): Body<ConfigBody>,
+    Body(DraftBody(sent)): Body<DraftBody>,
 ) -> Result<Json<ConfigInfos>, ApiError> {
     check_plugin(&plugin)?;
     let _turn = app.step_turn().await?;

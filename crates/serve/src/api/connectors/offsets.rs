@@ -65,8 +65,10 @@ pub struct OffsetEntry {
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct SinkPartition {
     /// The topic.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,249}$")]
     kafka_topic: String,
     /// The partition, from 0.
+    #[schema(minimum = 0)]
     kafka_partition: i32,
 }
 

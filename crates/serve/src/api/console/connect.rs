@@ -54,12 +54,12 @@ pub struct ClusterTopic {
 /// The body is the `kafka.*` keys (and `topics`, to check them). The brokers, the
 /// credentials, each topic and the consumer group are checked, each failure with its fix.
 /// Nothing is written; the group is not joined.
-#[utoipa::path(post, path = "/inlet/v1/kafka/check", request_body = ConfigBody, responses(
+#[utoipa::path(post, path = "/inlet/v1/kafka/check", request_body = DraftBody, responses(
     (status = 200, description = "What was found (ok false: a finding says what to do).", body = KafkaCheck),
 ))]
 pub(super) async fn kafka_check(
     State(app): State<App>,
-    Body(ConfigBody(config)): Body<ConfigBody>,
+    Body(DraftBody(config)): Body<DraftBody>,
 ) -> Result<Json<KafkaCheck>, ApiError> {
     let _turn = app.step_turn().await?;
     let config = prepared(&app, config).await?;
@@ -124,12 +124,12 @@ pub struct RegistryCheck {
 ///
 /// The body is the `registry.*` keys (and `topics`, to check their subjects): the registry
 /// answers, it takes the credentials, each topic's value subject has a schema.
-#[utoipa::path(post, path = "/inlet/v1/registry/check", request_body = ConfigBody, responses(
+#[utoipa::path(post, path = "/inlet/v1/registry/check", request_body = DraftBody, responses(
     (status = 200, description = "What was found (ok false: a finding says what to do).", body = RegistryCheck),
 ))]
 pub(super) async fn registry_check(
     State(app): State<App>,
-    Body(ConfigBody(config)): Body<ConfigBody>,
+    Body(DraftBody(config)): Body<DraftBody>,
 ) -> Result<Json<RegistryCheck>, ApiError> {
     let _turn = app.step_turn().await?;
     let config = prepared(&app, config).await?;
@@ -171,12 +171,12 @@ pub struct TopicRow {
 /// The latest ids are looked up for the first 500 topics with a subject, 8 at once, all
 /// within 8 s: one not read by then has `latest_schema_error`, why. 502 when Kafka or the
 /// registry fails a check.
-#[utoipa::path(post, path = "/inlet/v1/topics", request_body = ConfigBody, responses(
+#[utoipa::path(post, path = "/inlet/v1/topics", request_body = DraftBody, responses(
     (status = 200, description = "The topics, by name.", body = Vec<TopicRow>),
 ))]
 pub(super) async fn cluster_topics(
     State(app): State<App>,
-    Body(ConfigBody(config)): Body<ConfigBody>,
+    Body(DraftBody(config)): Body<DraftBody>,
 ) -> Result<Json<Vec<TopicRow>>, ApiError> {
     let _turn = app.step_turn().await?;
     let config = prepared(&app, config).await?;

@@ -1,7 +1,7 @@
 //! [`KafkaSource`] against librdkafka's mock cluster (`rdkafka::mocking::MockCluster`), in
 //! process, one cluster per test: where a partition starts when it is assigned, seeking it
-//! back, pausing and resuming, a stored offset past the log's end, and permissions the
-//! brokers refuse. Each test reads what the engine would be handed (topic, partition,
+//! back, pausing and resuming (a rebalance during the pause too), a stored offset past the
+//! log's end, and permissions the brokers refuse. Each test reads what the engine would be handed (topic, partition,
 //! offset, value, in order) and the error it would stop with.
 //!
 //! A test that expects no more records produces one more (a sentinel) and checks it is the
@@ -9,17 +9,15 @@
 //! Every wait is bounded ([`BOUND`]) and fails saying what it had read; the mock's group
 //! coordinator waits 3 s (`group.initial.rebalance.delay.ms`) before its first assignment.
 //!
-//! What the mock cannot do, and is left to the tests against the real brokers
-//! (`crates/cli/tests/permissions.rs`, `crates/cli/tests/run.rs`):
-//! - a real ACL: a refusal is an error code the mock answers a request with once
-//!   (`request_errors`) or a topic's metadata always carries (`topic_error`), with no
-//!   principal (it has no SASL), so the advice names "the connector's principal";
-//! - a log whose start retention moved (it has no DeleteRecords nor retention), so a gap
-//!   after a placement is not tested here;
-//! - [`inlet_kafka::Error::Seek`]: seeking a partition the consumer holds does not fail
-//!   against it, whatever a request answers;
-//! - a rebalance while paused: the mock delays a rebalance of a group with members by
-//!   `session.timeout.ms`, too slow for a test that runs in seconds.
+//! What the mock cannot do:
+//! - a real ACL, or a principal: a refusal is an error code the mock answers requests with
+//!   (`request_errors`) or a topic's metadata carries (`topic_error`), and it has no SASL,
+//!   so the advice names "the connector's principal" (`crates/cli/tests/permissions.rs`
+//!   refuses with real ACLs);
+//! - a log whose start retention moved (it has neither retention nor DeleteRecords), so the
+//!   gap after a placement is left to `crates/cli/tests/brokers.rs`;
+//! - [`inlet_kafka::Error::Seek`]: seeking an assigned partition is librdkafka's own work,
+//!   with no request the mock could refuse; no test makes it fail.
 //!
 //! Nor can these tests tell that fetching stops while paused (what is fetched then is let
 //! go and read again, so the records handed over are the same), nor which way a refusal
@@ -28,6 +26,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use inlet_kafka::{
@@ -94,6 +93,17 @@ impl Mock {
         stored: &[(&str, i32, i64)],
         start_from: StartFrom,
     ) -> KafkaSource {
+        self.source_with(topics, Fixed::new(stored), start_from, &[])
+    }
+
+    /// [`Mock::source`] with `offsets` and these `kafka.properties`.
+    fn source_with(
+        &self,
+        topics: &[&str],
+        offsets: Arc<Fixed>,
+        start_from: StartFrom,
+        properties: &[(&str, &str)],
+    ) -> KafkaSource {
         let settings = KafkaSettings {
             bootstrap_servers: self.cluster.bootstrap_servers(),
             security_protocol: SecurityProtocol::Plaintext,
@@ -101,8 +111,32 @@ impl Mock {
             ca_file: None,
             group_id: GROUP.to_owned(),
             start_from,
-            properties: Default::default(),
+            properties: properties
+                .iter()
+                .map(|&(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
         };
+        KafkaSource::subscribe(
+            &settings,
+            topics.iter().map(|t| (*t).to_owned()).collect(),
+            offsets,
+            PartitionEnds::default(),
+        )
+        .expect("a consumer of the mock cluster")
+    }
+}
+
+/// Offsets stored with the rows, fixed for the test, and how often the consumer loaded
+/// them (once per assignment).
+struct Fixed {
+    /// topic → partition → next offset.
+    offsets: HashMap<String, HashMap<i32, i64>>,
+    loads: AtomicUsize,
+}
+
+impl Fixed {
+    /// These (topic, partition, next offset).
+    fn new(stored: &[(&str, i32, i64)]) -> Arc<Fixed> {
         let mut offsets: HashMap<String, HashMap<i32, i64>> = HashMap::new();
         for &(topic, partition, next) in stored {
             offsets
@@ -110,22 +144,22 @@ impl Mock {
                 .or_default()
                 .insert(partition, next);
         }
-        KafkaSource::subscribe(
-            &settings,
-            topics.iter().map(|t| (*t).to_owned()).collect(),
-            Arc::new(Fixed(offsets)),
-            PartitionEnds::default(),
-        )
-        .expect("a consumer of the mock cluster")
+        Arc::new(Fixed {
+            offsets,
+            loads: AtomicUsize::new(0),
+        })
+    }
+
+    /// How many assignments loaded them.
+    fn loads(&self) -> usize {
+        self.loads.load(Ordering::SeqCst)
     }
 }
 
-/// Offsets stored with the rows, fixed for the test: topic → partition → next offset.
-struct Fixed(HashMap<String, HashMap<i32, i64>>);
-
 impl StoredOffsets for Fixed {
     fn load(&self, topic: &str) -> HashMap<i32, i64> {
-        self.0.get(topic).cloned().unwrap_or_default()
+        self.loads.fetch_add(1, Ordering::SeqCst);
+        self.offsets.get(topic).cloned().unwrap_or_default()
     }
 }
 
@@ -422,6 +456,81 @@ async fn a_paused_partition_with_none_stored_resumes_from_the_first_record_let_g
         of_partition(&all, 1),
         rows("orders", 1, 0, &["b0", "b1", "b2"])
     );
+}
+
+#[tokio::test]
+async fn after_a_rebalance_during_a_pause_each_worker_reads_its_partition_from_its_stored_offset() {
+    let mock = Mock::new(&[("orders", 2)]);
+    mock.produce_all("orders", 0, &["a0", "a1", "a2"]).await;
+    mock.produce_all("orders", 1, &["b0", "b1", "b2"]).await;
+    let stored = [("orders", 0, 1), ("orders", 1, 1)];
+    // The mock rebalances a group with members after session.timeout.ms less 1 s.
+    let quick = [
+        ("session.timeout.ms", "3000"),
+        ("heartbeat.interval.ms", "500"),
+    ];
+    let offsets = Fixed::new(&stored);
+    let mut first = mock.source_with(&["orders"], offsets.clone(), StartFrom::Earliest, &quick);
+    let before = read(&mut first, 4, nothing_held).await;
+    assert_eq!(
+        of_partition(&before, 0),
+        rows("orders", 0, 1, &["a1", "a2"])
+    );
+    assert_eq!(
+        of_partition(&before, 1),
+        rows("orders", 1, 1, &["b1", "b2"])
+    );
+    assert_eq!(offsets.loads(), 1, "one assignment so far");
+
+    // A second worker joins while the first is paused: the first keeps polling, so the
+    // group rebalances, and the first is assigned its share (loading the offsets again)
+    // before it resumes.
+    let mut second = mock.source_with(
+        &["orders"],
+        Fixed::new(&stored),
+        StartFrom::Earliest,
+        &quick,
+    );
+    let mut seconds = Vec::new();
+    first
+        .pause_until(async {
+            let deadline = tokio::time::Instant::now() + BOUND;
+            while offsets.loads() < 2 || !(second.holds(0, 0) || second.holds(0, 1)) {
+                match tokio::time::timeout_at(deadline, poll(&mut second, nothing_held)).await {
+                    Ok(Ok(None)) => {}
+                    Ok(Ok(Some(record))) => seconds.push(record),
+                    Ok(Err(e)) => panic!("the second worker stopped: {e}"),
+                    Err(_) => panic!(
+                        "no rebalance within {BOUND:?}: {} assignments of the first worker",
+                        offsets.loads()
+                    ),
+                }
+            }
+        })
+        .await
+        .expect("resuming reads on from the stored offsets");
+    let theirs = i32::from(second.holds(0, 1));
+    let mine = 1 - theirs;
+    mock.produce("orders", 0, "a3").await;
+    mock.produce("orders", 1, "b3").await;
+
+    // Each partition from its stored offset, by the worker that holds it now, each record
+    // once: the first worker hands over none of the partition it gave up.
+    let values = |p: i32| {
+        if p == 0 {
+            ["a1", "a2", "a3"]
+        } else {
+            ["b1", "b2", "b3"]
+        }
+    };
+    assert_eq!(
+        read(&mut first, 3, nothing_held).await,
+        rows("orders", mine, 1, &values(mine))
+    );
+    assert!(first.holds(0, mine) && !first.holds(0, theirs));
+    let rest = read(&mut second, 3 - seconds.len(), nothing_held).await;
+    seconds.extend(rest);
+    assert_eq!(seconds, rows("orders", theirs, 1, &values(theirs)));
 }
 
 #[tokio::test]

@@ -431,7 +431,7 @@ async fn a_paused_partition_resumes_from_its_stored_offset_none_lost_or_repeated
 }
 
 #[tokio::test]
-async fn a_paused_partition_with_none_stored_resumes_from_the_first_record_let_go() {
+async fn a_paused_partition_with_none_stored_resumes_where_it_was_none_lost_or_repeated() {
     let mock = Mock::new(&[("orders", 2)]);
     mock.produce_all("orders", 0, &["a0", "a1", "a2"]).await;
     mock.produce_all("orders", 1, &["b0", "b1"]).await;

@@ -151,8 +151,8 @@ export function DeadLetters({ name }: { name: string }) {
             }}
           >
             <option value="">Every reason ({count(waiting ?? data?.reasons.reduce((n, r) => n + r.count, 0))})</option>
-            {data?.reasons.filter((r) => !kind || r.reason_code === kind).map((r) => (
-              <option key={r.reason} value={r.reason}>
+            {data?.reasons.map((r) => (
+              <option key={`${r.reason_code} ${r.reason}`} value={r.reason}>
                 {r.reason.length > 90 ? `${r.reason.slice(0, 90)}…` : r.reason} ({count(r.count)})
               </option>
             ))}

@@ -97,7 +97,7 @@ pub async fn replay_dead_letters(
             &mut batcher.batch.rows,
         )
         .await
-        .map_err(|e| PreviewError::Unavailable(e.into()))?;
+        .map_err(PreviewError::Unavailable)?;
         // With tolerance all, a record that cannot be stored is an entry too.
         if batcher
             .add(

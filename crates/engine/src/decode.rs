@@ -23,7 +23,8 @@ pub(crate) use target::Target;
 /// Why a record cannot be decoded now, though it may be later: the registry or, to add a
 /// column, the database cannot be reached. The record is read again.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum Unavailable {
+#[non_exhaustive]
+pub enum Unavailable {
     /// The registry did not answer for a schema id.
     #[error("the schema registry cannot be read: {0}")]
     Registry(#[source] inlet_registry::Error),

@@ -99,7 +99,10 @@ pub enum PreviewError {
     NoTable(String),
     /// The registry or the database did not answer while records were decoded.
     #[error("{0}")]
-    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    Unavailable(#[source] crate::Unavailable),
+    /// The task reading the records ended without them (it panicked): a bug.
+    #[error("reading the records failed: {0}")]
+    Sample(#[source] tokio::task::JoinError),
 }
 
 impl inlet_fault::Classify for PreviewError {
@@ -112,7 +115,8 @@ impl inlet_fault::Classify for PreviewError {
             PreviewError::Registry(e) => e.fault(),
             PreviewError::Database(e) => e.fault(),
             PreviewError::Propose(e) => e.fault(),
-            PreviewError::Unavailable(_) => Fault::External,
+            PreviewError::Unavailable(e) => e.fault(),
+            PreviewError::Sample(_) => Fault::Internal,
         }
     }
 }
@@ -162,7 +166,7 @@ pub async fn preview_designed(
         inlet_kafka::sample(&kafka, &owned, limit, READ_TIMEOUT)
     })
     .await
-    .map_err(|e| PreviewError::Unavailable(e.into()))??;
+    .map_err(PreviewError::Sample)??;
 
     let mut scratch = RowScratch::default();
     let mut rows = Vec::new();
@@ -179,7 +183,7 @@ pub async fn preview_designed(
             &mut rows,
         )
         .await
-        .map_err(|e| PreviewError::Unavailable(e.into()))?;
+        .map_err(PreviewError::Unavailable)?;
         decoded.push(match d {
             Decoded::Row(plan) => Ok((
                 plan.copy_columns().map(str::to_owned).collect::<Vec<_>>(),

@@ -54,9 +54,8 @@ impl Connector {
             source,
         };
         let registry = RegistryClient::new(self.config.registry.clone()).map_err(|source| {
-            RunError::Registry {
+            RunError::RegistrySettings {
                 connector: name.clone(),
-                during: "the schema registry settings are not usable".into(),
                 source: Box::new(source),
             }
         })?;

@@ -12,10 +12,10 @@
 //! What the mock cannot do:
 //! - a real ACL, or a principal: a refusal is an error code the mock answers requests with
 //!   (`request_errors`) or a topic's metadata carries (`topic_error`), and it has no SASL,
-//!   so the advice names "the connector's principal" (`crates/cli/tests/permissions.rs`
+//!   so the advice names "the connector's principal" (`crates/cli/tests/integration/permissions.rs`
 //!   refuses with real ACLs);
 //! - a log whose start retention moved (it has neither retention nor DeleteRecords), so the
-//!   gap after a placement is left to `crates/cli/tests/brokers.rs`;
+//!   gap after a placement is left to `crates/cli/tests/integration/brokers.rs`;
 //! - [`inlet_kafka::Error::Seek`]: seeking an assigned partition is librdkafka's own work,
 //!   with no request the mock could refuse; no test makes it fail.
 //!
@@ -24,6 +24,7 @@
 //! came: librdkafka reports it both to the error callback and as an error of the consumer,
 //! and either alone stops the source.
 
+use inlet_fault::Classify as _;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -968,6 +968,20 @@ async fn reason_codes_are_checked_and_dead_letters_stored_before_them_get_theirs
             .unwrap_or_else(|e| panic!("{code} refused: {e}"));
         assert_eq!(ReasonCode::parse(code.as_str()), Some(code));
     }
+    // The CHECK lists exactly these codes, no other.
+    let check: String = client
+        .query_one(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'dead_letters_reason_code_is_known'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let mut listed: Vec<&str> = check.split('\'').skip(1).step_by(2).collect();
+    listed.sort_unstable();
+    let mut codes: Vec<&str> = ReasonCode::ALL.map(ReasonCode::as_str).to_vec();
+    codes.sort_unstable();
+    assert_eq!(listed, codes, "{check}");
     let refused = client
         .execute(insert, &[&99i64, &"gone_wrong"])
         .await

@@ -320,18 +320,17 @@ pub struct ErrorMessage {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if self.status.is_server_error() {
-            match &self.cause {
-                Some(cause) => tracing::error!(
-                    status = self.status.as_u16(),
-                    message = %self.message,
-                    cause = %inlet_fault::with_causes(cause.as_ref()),
-                    "answered with a server error"
-                ),
-                None => tracing::error!(
-                    status = self.status.as_u16(),
-                    message = %self.message,
-                    "answered with a server error"
-                ),
+            let cause = self
+                .cause
+                .as_deref()
+                .map(|cause| inlet_fault::with_causes(cause))
+                .unwrap_or_default();
+            let status = self.status.as_u16();
+            // 500: a bug; 502, 503, 504: a system inlet talks to, or its load.
+            if self.status == StatusCode::INTERNAL_SERVER_ERROR {
+                tracing::error!(status, message = %self.message, %cause, "answered with a server error");
+            } else {
+                tracing::warn!(status, message = %self.message, %cause, "answered with a server error");
             }
         }
         let body = ErrorMessage {
@@ -429,11 +428,15 @@ impl utoipa::PartialSchema for ConfigBody {
                 Kind::Properties => continue,
                 Kind::Int => AnyOfBuilder::new()
                     .item(text().pattern(Some(r"^\s*[0-9]+\s*$")))
-                    .item(
-                        ObjectBuilder::new()
+                    .item(match setting.key {
+                        "tasks.max" => ObjectBuilder::new()
+                            .schema_type(Type::Integer)
+                            .minimum(Some(*inlet_engine::config::settings::TASKS_MAX.start()))
+                            .maximum(Some(*inlet_engine::config::settings::TASKS_MAX.end())),
+                        _ => ObjectBuilder::new()
                             .schema_type(Type::Integer)
                             .minimum(Some(0)),
-                    )
+                    })
                     .description(doc)
                     .default(default)
                     .into(),
@@ -452,11 +455,17 @@ impl utoipa::PartialSchema for ConfigBody {
                     .description(doc)
                     .default(default)
                     .into(),
+                // When given, the connector's name (the body's or the path's).
+                _ if setting.key == "name" => text()
+                    .pattern(Some("^[A-Za-z0-9._-]{1,200}$"))
+                    .description(doc)
+                    .into(),
                 _ => text().description(doc).default(default).into(),
             };
             object = object.property(setting.key, value);
-            // `name`, when given, is the connector's (the body's or the path's).
-            if setting.required && setting.key != "name" {
+            // `name` is the body's or the path's; a per-topic setting may be given for each
+            // topic instead (`topic.<topic>.table`).
+            if setting.required && setting.key != "name" && setting.scope != Scope::Topic {
                 object = object.required(setting.key);
             }
         }
@@ -505,7 +514,8 @@ impl utoipa::PartialSchema for ConfigValue {
 impl utoipa::ToSchema for ConfigValue {}
 
 /// A configuration on its way to being one (the console's setup steps, Connect's validate):
-/// any flat map, as [`ConfigBody`] reads it; what is missing or wrong is the answer.
+/// any flat map of a connector's keys and their values; what is missing or wrong is the
+/// answer.
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[schema(as = ConnectorConfigDraft, value_type = BTreeMap<String, ConfigValue>)]
 pub struct DraftBody(

@@ -5,7 +5,8 @@
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RunError {
-    /// The database refused something that retrying will not fix.
+    /// The database failed: unreachable or restarting (retried, as its error says), or it
+    /// refused something (a permission, a table it cannot write).
     #[error("connector {connector}: {source}")]
     Database {
         /// The connector.
@@ -13,7 +14,9 @@ pub enum RunError {
         /// What happened.
         source: inlet_postgres::Error,
     },
-    /// The consumer could not be made.
+    /// Kafka failed: the consumer could not be made, a request was not answered, or a
+    /// partition could not be sought back (retried, as its error says: a restart reads the
+    /// partition from its stored offset).
     #[error("connector {connector}: {source}")]
     Kafka {
         /// The connector.
@@ -21,20 +24,28 @@ pub enum RunError {
         /// What happened.
         source: inlet_kafka::Error,
     },
-    /// The schema registry cannot be used for what the connector was doing: its settings
-    /// (a URL that is not http(s)), or a request it did not answer or refused. Retried when
-    /// the registry's error is.
-    #[error("connector {connector}: {during}: {source}")]
+    /// The schema registry settings cannot be used (a URL that is not http(s), say).
+    #[error("connector {connector}: the schema registry settings are not usable: {source}")]
+    RegistrySettings {
+        /// The connector.
+        connector: String,
+        /// What is wrong.
+        source: Box<inlet_registry::Error>,
+    },
+    /// A request to the schema registry failed: not answered (retried, as its error says),
+    /// or refused.
+    #[error("connector {connector}: {action}: {source}")]
     Registry {
         /// The connector.
         connector: String,
         /// What the connector was doing: `reading the latest schema of subject
         /// orders-value`.
-        during: String,
+        action: String,
         /// What the registry said.
         source: Box<inlet_registry::Error>,
     },
-    /// A table does not exist, and the schema to create it from is not in the registry.
+    /// A table does not exist, and the schema to create it from cannot be read: the subject is
+    /// not in the registry, or the registry refused the request (credentials, say).
     #[error(
         "connector {connector}: table {table} does not exist, and the schema to create it from cannot be read (subject {subject}: {source}). Produce to the topic with a registered schema first, or create the table"
     )]
@@ -165,7 +176,9 @@ impl inlet_fault::Classify for RunError {
         match self {
             RunError::Database { source, .. } => source.fault(),
             RunError::Kafka { source, .. } => source.fault(),
-            RunError::Registry { source, .. } => source.fault(),
+            RunError::Registry { source, .. } | RunError::RegistrySettings { source, .. } => {
+                source.fault()
+            }
             RunError::Schema { source, .. } => source.fault(),
             RunError::WriterFailed { .. } => Fault::Internal,
             RunError::NoSchema { .. }

@@ -40,10 +40,10 @@ impl Connector {
             connector: self.config.name.clone(),
             source,
         };
-        let registry_error = |during: String| {
+        let registry_error = |action: String| {
             move |source| RunError::Registry {
                 connector: self.config.name.clone(),
-                during,
+                action,
                 source: Box::new(source),
             }
         };

@@ -485,13 +485,13 @@ impl Target {
         if let Some(plan) = self.key_plans.get(&schema_id) {
             return Ok(plan.clone());
         }
+        // Whatever stops it, it is the key that cannot name the row (said as the key's).
         let writer = match schema_id {
-            Some(id) => Self::writer(registry, id).await?,
-            None => WriterSchema::parse("\"string\"", &[])
-                .map_err(|e| Reason::new(ReasonCode::KeyUnusable, e.to_string())),
-        }
-        // Whatever stops it, it is the key that cannot name the row.
-        .map_err(|reason| reason.text);
+            Some(id) => Self::writer(registry, id)
+                .await?
+                .map_err(|reason| format!("the tombstone's key: {reason}")),
+            None => WriterSchema::parse("\"string\"", &[]).map_err(|e| e.to_string()),
+        };
         let key = self.config.insert.key().unwrap_or_default();
         let plan = writer.and_then(|writer| {
             // A delete's key goes into a staging table, where even an identity column

@@ -315,7 +315,8 @@ pub struct DeadLetterPage {
     /// The `after` of the next page; null at the end.
     #[schema(required = true)]
     next_after: Option<i64>,
-    /// The counts of those waiting, by reason (the most frequent first, at most 100).
+    /// The counts of those waiting, by reason (the most frequent first, at most 100; of the
+    /// `reason_code` asked for, when one is).
     reasons: Vec<ReasonCount>,
     /// The counts of those waiting, by reason code (the most frequent first).
     reason_codes: Vec<ReasonCodeCount>,
@@ -369,7 +370,7 @@ async fn page(
     };
     let client = app.client().await?;
     let letters = inlet_postgres::dead_letters::dead_letters(&*client, &name, &filter).await?;
-    let reasons = dead_letter_reasons(&*client, &name).await?;
+    let reasons = dead_letter_reasons(&*client, &name, filter.reason_code).await?;
     let codes = dead_letter_codes(&*client, &name).await?;
     let next = (letters.len() as i64 == limit)
         .then(|| letters.last().map(|d| d.id))

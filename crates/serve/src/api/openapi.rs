@@ -112,9 +112,15 @@ pub fn document() -> &'static str {
 /// `patternProperties`): a topic's own value of a per-topic setting, `topic.<topic>.<key>`,
 /// and a librdkafka property, `kafka.properties.<property>`.
 fn config_key_forms(doc: &mut serde_json::Value) {
+    use inlet_engine::config::settings::{SETTINGS, Scope};
+    let per_topic: Vec<String> = SETTINGS
+        .iter()
+        .filter(|s| s.scope == Scope::Topic)
+        .map(|s| s.key.replace('.', r"\."))
+        .collect();
     if let Some(config) = doc.pointer_mut("/components/schemas/ConnectorConfig") {
         config["patternProperties"] = serde_json::json!({
-            r"^topic\.[A-Za-z0-9._-]+\.[a-z_]+$": {"$ref": "#/components/schemas/ConfigValue"},
+            format!(r"^topic\.[A-Za-z0-9._-]+\.({})$", per_topic.join("|")): {"$ref": "#/components/schemas/ConfigValue"},
             r"^kafka\.properties\.[a-z0-9._-]+$": {"$ref": "#/components/schemas/ConfigValue"},
         });
     }

@@ -268,12 +268,12 @@ function Letter(props: {
             aria-label={`Select dead letter ${d.id} (${d.topic}/${d.partition} offset ${d.offset})`}
           />
         </td>
-        <td>{new Date(d.failed_at).toLocaleString()}</td>
-        <td data-attempts>
+        <td data-label="Failed at">{new Date(d.failed_at).toLocaleString()}</td>
+        <td data-attempts data-label="Attempts">
           {d.attempts}
           {d.attempts > 1 ? `, last ${new Date(d.last_seen).toLocaleString()}` : ""}
         </td>
-        <td>
+        <td data-label="Topic / partition / offset">
           {d.topic} / {d.partition} / {d.offset}
         </td>
         <td class="reason">
@@ -311,6 +311,25 @@ function hex(bytes: Uint8Array): string {
 
 const SHOWN_BYTES = 4096;
 
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The bytes as text, when they are UTF-8 with no control character but tab and newlines. */
+function asText(bytes: Uint8Array): string | null {
+  try {
+    const text = UTF8.decode(bytes);
+    // eslint-disable-next-line no-control-regex
+    return /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text) ? null : text;
+  } catch {
+    return null;
+  }
+}
+
+/** A record header as inlet stores it: its value text, `\x…` hex for bytes, or null. */
+interface Header {
+  key: string;
+  value: string | null;
+}
+
 async function loadRecord(name: string, d: DeadLetter) {
   const base = `/inlet/v1/connectors/${enc(name)}/dead-letters/${d.id}`;
   const raw = async (part: "key" | "value", size: number | null) => {
@@ -333,6 +352,7 @@ function Record({ name, letter }: { name: string; letter: DeadLetter }) {
   const { data, error } = usePoll(() => loadRecord(name, letter), 3_600_000, [letter.id]);
   if (error) return <Alert>{error}</Alert>;
   if (!data) return <p aria-busy="true">Loading the record…</p>;
+  const headers = (letter.headers ?? []) as unknown as Header[];
   const part = (label: string, bytes: Uint8Array | null, json: unknown, why: string | undefined) => (
     <div class="part">
       <h3>{label}</h3>
@@ -346,6 +366,8 @@ function Record({ name, letter }: { name: string; letter: DeadLetter }) {
           </p>
           {json !== null && json !== undefined ? (
             <pre class="json" aria-label={`${label} as JSON`}>{JSON.stringify(json, null, 2)}</pre>
+          ) : asText(bytes.slice(0, SHOWN_BYTES)) !== null ? (
+            <pre class="text" aria-label={`${label} as text`}>{asText(bytes.slice(0, SHOWN_BYTES))}</pre>
           ) : (
             <p class="hint">Not shown as JSON: {why ?? "it does not decode"}</p>
           )}
@@ -358,6 +380,29 @@ function Record({ name, letter }: { name: string; letter: DeadLetter }) {
     <div class="record">
       {part("Key", data.key, data.decoded.key, data.decoded.key_error)}
       {part("Value", data.value, data.decoded.value, data.decoded.value_error)}
+      <div class="part">
+        <h3>Headers</h3>
+        {headers.length === 0 ? (
+          <p>none</p>
+        ) : (
+          <table class="headers" aria-label="Headers">
+            <thead>
+              <tr>
+                <th>Key</th>
+                <th>Value</th>
+              </tr>
+            </thead>
+            <tbody>
+              {headers.map((h, i) => (
+                <tr key={i}>
+                  <td>{h.key}</td>
+                  <td>{h.value ?? "null"}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </div>
     </div>
   );
 }

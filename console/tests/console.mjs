@@ -381,11 +381,21 @@ await step("widen the column, replay: the row lands once", async () => {
 
 await step("discard: selected dead letters, then every one of a reason, each confirmed and counted", async () => {
   for (const [offset, reason, code] of [[1001, "unknown schema id 77", "unknown_schema"], [1002, "unknown schema id 77", "unknown_schema"], [1003, "not a Confluent frame", "bad_frame"]]) {
-    await db.query(`INSERT INTO inlet.dead_letters (connector, topic, "partition", "offset", error, reason_code) VALUES ($1, $2, 0, $3, $4, $5)`, [env.NARROW, env.NARROW_TOPIC, offset, reason, code]);
+    await db.query(`INSERT INTO inlet.dead_letters (connector, topic, "partition", "offset", error, reason_code, key, value, headers) VALUES ($1, $2, 0, $3, $4, $5, convert_to('device-7', 'UTF8'), convert_to('plain text, not a frame', 'UTF8'), '[{"key": "trace-id", "value": "abc-123"}, {"key": "raw", "value": "\\\\x00ff"}]')`, [env.NARROW, env.NARROW_TOPIC, offset, reason, code]);
   }
   await page.reload();
   await heading("Dead letters of").waitFor();
   await eventually("three dead letters shown", async () => (await page.locator("tr[data-dead-letter]").count()) === 3);
+  // A key and a value that are text are shown as text; the headers are listed.
+  const plain = page.locator("tr[data-dead-letter]", { hasText: "not a Confluent frame" });
+  await plain.getByRole("button", { name: "Show record" }).click();
+  await page.getByLabel("Key as text").waitFor();
+  assert.equal(await page.getByLabel("Key as text").textContent(), "device-7");
+  assert.equal(await page.getByLabel("Value as text").textContent(), "plain text, not a frame");
+  const headers = await page.getByRole("table", { name: "Headers" }).locator("tbody tr").allTextContents();
+  assert.deepEqual(headers, ["trace-idabc-123", "raw\\x00ff"]);
+  await shot("dead-letter-text");
+  await plain.getByRole("button", { name: "Hide record" }).click();
   // By kind (the reason code): only the one that is not a Confluent frame, then all again.
   await page.getByLabel("Kind").selectOption({ label: "Not a Confluent frame (1)" });
   await eventually("one dead letter of that kind shown", async () => (await page.locator("tr[data-dead-letter]").count()) === 1);
@@ -437,6 +447,8 @@ await step("the connector page's chart, for the README's screenshot (waits for s
 });
 
 await step("a phone's width: no sideways scrolling on the list and the wizard", async () => {
+  // A dead letter with a long reason, to be read whole at 390 px.
+  await db.query(`INSERT INTO inlet.dead_letters (connector, topic, "partition", "offset", error, reason_code) VALUES ($1, $2, 0, 2001, $3, 'value_refused')`, [env.NARROW, env.NARROW_TOPIC, "field device_id: value \"dev-123456789\" cannot be stored in column device_id (character varying(8)): it is 13 characters, more than the 8 the column takes"]);
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
   const small = await phone.newPage();
   for (const [hash, name] of [["#/", "list"], ["#/new", "wizard"], [`#/connectors/${NAME}`, "connector"], [`#/connectors/${env.NARROW}/dead-letters`, "dead-letters"]]) {
@@ -445,6 +457,12 @@ await step("a phone's width: no sideways scrolling on the list and the wizard", 
     await sleep(300);
     const width = await small.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 391, `the page is ${width} px wide at 390 px (${hash})`);
+    if (name === "dead-letters") {
+      const reason = small.locator("tr[data-dead-letter] td.reason").first();
+      await reason.waitFor();
+      const box = await reason.boundingBox();
+      assert.ok(box && box.x >= 0 && box.x + box.width <= 391, `the reason is at ${JSON.stringify(box)} at 390 px`);
+    }
     await shot(`phone-${name}`, small);
   }
   await phone.close();

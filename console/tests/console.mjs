@@ -211,6 +211,24 @@ await step("map: the preview shows real records as rows; a change of source and 
   await shot("6-map");
 });
 
+await step("map: varchar and numeric take a length or a precision, checked as PostgreSQL takes them", async () => {
+  await page.getByLabel("Type of column device_id").selectOption("character varying");
+  const length = page.getByLabel("Length of column device_id");
+  await length.fill("0");
+  const error = page.locator("tr.invalid small.error");
+  await error.waitFor();
+  assert.match(await error.textContent(), /character varying takes a length from 1 to 10485760, not "0"/);
+  assert.ok(await page.getByRole("button", { name: "Next" }).isDisabled(), "Next stays closed with a length PostgreSQL refuses");
+  await length.fill("64");
+  await eventually("the preview types device_id character varying(64)", async () => {
+    try {
+      return (await previewCell("device_id")).type === "character varying(64)";
+    } catch {
+      return false;
+    }
+  }, 30_000);
+});
+
 await step("map: a NOT NULL column without a source blocks Create with the reason", async () => {
   await page.getByLabel("Source of column note").selectOption("");
   await page.getByLabel("Column note allows NULL").uncheck();
@@ -240,6 +258,8 @@ await step("create and start: the table is made, the connector runs, rows arrive
   const site = (await db.query("SELECT site FROM public.readings_console LIMIT 1")).rows[0].site;
   assert.equal(site, env.TOPIC, "site is filled from kafka.topic, as mapped");
   const rssi = (await db.query("SELECT data_type FROM information_schema.columns WHERE table_name = 'readings_console' AND column_name = 'rssi'")).rows[0].data_type;
+  const deviceId = (await db.query("SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = 'public.readings_console'::regclass AND attname = 'device_id'")).rows[0].t;
+  assert.equal(deviceId, "character varying(64)", "the length typed is the column's");
   assert.equal(rssi, "bigint");
   const stored = (await db.query("SELECT config FROM inlet.connectors WHERE name = $1", [NAME])).rows[0].config;
   assert.equal(stored.time_column, undefined, `time_column was written without TimescaleDB: ${JSON.stringify(stored)}`);

@@ -141,6 +141,36 @@ export function TableStep({ d, change, next, proposal, setProposal }: StepProps)
 }
 
 /** Why Create is refused, per column (none: the mapping is sound). */
+/** The types a length, or a precision and scale, may follow: what the field asks for. */
+const TYPE_ARGUMENTS: Record<string, string> = {
+  "character varying": "Length",
+  varchar: "Length",
+  numeric: "Precision, scale",
+};
+
+/** A type split into its name and what its parentheses hold: `numeric(10,2)` → `["numeric", "10,2"]`. */
+export function splitType(type: string): [string, string] {
+  const m = /^(.*?)\s*\((.*)\)$/.exec(type.trim());
+  return m ? [m[1], m[2]] : [type.trim(), ""];
+}
+
+/** What PostgreSQL would refuse in a length, or a precision and scale (the server checks again). */
+export function typeProblem(type: string): string | undefined {
+  const [base, args] = splitType(type);
+  if (!args) return undefined;
+  if (base === "varchar" || base === "character varying") {
+    const n = /^\d+$/.test(args) ? Number(args) : NaN;
+    if (!(n >= 1 && n <= 10_485_760)) return `${base} takes a length from 1 to 10485760, not "${args}".`;
+  } else if (base === "numeric") {
+    const m = /^(\d+)\s*(?:,\s*(-?\d+))?$/.exec(args);
+    const precision = m ? Number(m[1]) : NaN;
+    const scale = m && m[2] !== undefined ? Number(m[2]) : 0;
+    if (!(precision >= 1 && precision <= 1000) || !(scale >= -1000 && scale <= 1000))
+      return `numeric takes a precision from 1 to 1000 and a scale from -1000 to 1000 (e.g. 10,2), not "${args}".`;
+  }
+  return undefined;
+}
+
 export function columnProblems(d: Draft, sources: SourceChoice[]): Record<number, string> {
   const out: Record<number, string> = {};
   const names = new Set<string>();
@@ -150,6 +180,7 @@ export function columnProblems(d: Draft, sources: SourceChoice[]): Record<number
     else if (names.has(c.name)) out[i] = `${c.name} is named twice.`;
     else if (!c.source && !c.nullable && !c.hasDefault)
       out[i] = `${c.name} is NOT NULL and has no source: choose a source, or allow NULL.`;
+    else if (!c.existing && typeProblem(c.type)) out[i] = typeProblem(c.type) as string;
     else if (c.source) {
       const s = sources.find((s) => s.source === c.source);
       const base = c.type.replace(/\(.*\)/, "");
@@ -212,7 +243,8 @@ export function MapStep({ d, change, next, proposal }: StepProps) {
   const typesFor = (c: Column): string[] => {
     const s = sources.find((s) => s.source === c.source);
     const list = s && s.types.length > 0 ? s.types : ["text", "bigint", "integer", "double precision", "boolean", "jsonb", "timestamp with time zone", "bytea"];
-    return list.includes(c.type) ? list : [c.type, ...list];
+    const [base] = splitType(c.type);
+    return list.includes(base) ? list : [base, ...list];
   };
   const rows = preview?.records ?? [];
   const dead = rows.filter((r) => r.outcome === "dead_letter").length;
@@ -252,11 +284,24 @@ export function MapStep({ d, change, next, proposal }: StepProps) {
                     </td>
                     <td>
                       {isNew ? (
-                        <select id={`${id}-type`} aria-label={`Type of column ${c.name}`} value={c.type}
-                          aria-invalid={!!err} aria-describedby={err ? `${id}-error` : undefined}
-                          onChange={(e) => setColumn(i, { type: (e.target as HTMLSelectElement).value })}>
-                          {typesFor(c).map((t) => <option key={t}>{t}</option>)}
-                        </select>
+                        <span class="type">
+                          <select id={`${id}-type`} aria-label={`Type of column ${c.name}`} value={splitType(c.type)[0]}
+                            aria-invalid={!!err} aria-describedby={err ? `${id}-error` : undefined}
+                            onChange={(e) => setColumn(i, { type: (e.target as HTMLSelectElement).value })}>
+                            {typesFor(c).map((t) => <option key={t}>{t}</option>)}
+                          </select>
+                          {TYPE_ARGUMENTS[splitType(c.type)[0]] && (
+                            <input class="type-arguments" size={8} spellcheck={false}
+                              aria-label={`${TYPE_ARGUMENTS[splitType(c.type)[0]]} of column ${c.name}`}
+                              placeholder={splitType(c.type)[0] === "numeric" ? "any (10,2)" : "any (64)"}
+                              value={splitType(c.type)[1]} aria-invalid={!!err}
+                              onInput={(e) => {
+                                const [base] = splitType(c.type);
+                                const args = (e.target as HTMLInputElement).value.trim();
+                                setColumn(i, { type: args ? `${base}(${args})` : base });
+                              }} />
+                          )}
+                        </span>
                       ) : (
                         <code>{c.type}</code>
                       )}

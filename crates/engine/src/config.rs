@@ -53,6 +53,8 @@ pub struct TopicConfig {
     pub topic: String,
     /// The table.
     pub table: TableName,
+    /// How its values are read.
+    pub format: Format,
     /// The mapping; None: the proposal of the schema.
     pub mapping: Option<Vec<(String, String)>>,
     /// Create a missing table.
@@ -67,6 +69,40 @@ pub struct TopicConfig {
     pub evolution: Evolution,
     /// TimescaleDB's columnstore on a hypertable inlet creates (None: off).
     pub columnstore: Option<Columnstore>,
+}
+
+/// topic.format: how a record's value is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Confluent-framed Avro (magic byte, schema id, body), schemas from the registry.
+    Avro,
+    /// A JSON document, no registry: its shape is made from the table's columns, or from
+    /// a sample of the topic when inlet creates the table (`inlet-json`).
+    Json,
+    /// The value as one text value (UTF-8).
+    Text,
+    /// The value as one bytea value.
+    Bytes,
+}
+
+impl Format {
+    /// Every format, as the `format` setting spells it.
+    pub const ALL: [Format; 4] = [Format::Avro, Format::Json, Format::Text, Format::Bytes];
+
+    /// As the `format` setting spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Avro => "avro",
+            Format::Json => "json",
+            Format::Text => "text",
+            Format::Bytes => "bytes",
+        }
+    }
+
+    /// Whether its schemas come from the registry.
+    pub fn uses_registry(self) -> bool {
+        self == Format::Avro
+    }
 }
 
 /// TimescaleDB's columnstore settings of a hypertable inlet creates.

@@ -14,9 +14,11 @@ use inlet_registry::RegistryClient;
 
 use crate::config::{Evolution, InsertMode, TopicConfig};
 
+mod made;
 mod record;
 mod target;
 
+pub(crate) use made::{MADE_SCHEMA_ID, Made};
 pub(crate) use record::{HeaderList, Headers, RawHeaders, Record};
 pub(crate) use target::Target;
 
@@ -192,6 +194,38 @@ pub(crate) async fn decode(
     let Some(value) = record.value else {
         return tombstone(target, registry, record, scratch, out).await;
     };
+    let key_id = |target: &Target| match record.key {
+        Some(key) if target.reads_key => Frame::parse(key).ok().map(|f| f.schema_id.0),
+        _ => None,
+    };
+    let made = match target.made() {
+        Ok(made) => made,
+        Err(problem) => {
+            return Ok(Decoded::Dead(
+                None,
+                Reason::new(ReasonCode::UnusableSchema, problem),
+            ));
+        }
+    };
+    if let Some(made) = made {
+        let mut body = std::mem::take(&mut target.body);
+        body.clear();
+        let decoded = match made.body(value, &mut body, &mut target.json_scratch) {
+            Err(reason) => Decoded::Dead(None, reason),
+            Ok(()) => match target
+                .plan(registry, client, MADE_SCHEMA_ID, key_id(target))
+                .await?
+            {
+                Err(reason) => Decoded::Dead(None, reason),
+                Ok(plan) => match plan.write_row(&body, &record.meta(&plan), scratch, out) {
+                    Ok(()) => Decoded::Row(plan),
+                    Err(e) => Decoded::Dead(None, record_reason(&e)),
+                },
+            },
+        };
+        target.body = body;
+        return Ok(decoded);
+    }
     let frame = match Frame::parse(value) {
         Ok(frame) => frame,
         Err(e) => {
@@ -205,11 +239,7 @@ pub(crate) async fn decode(
         }
     };
     let id = frame.schema_id.0;
-    let key_id = match record.key {
-        Some(key) if target.reads_key => Frame::parse(key).ok().map(|f| f.schema_id.0),
-        _ => None,
-    };
-    let plan = match target.plan(registry, client, id, key_id).await? {
+    let plan = match target.plan(registry, client, id, key_id(target)).await? {
         Ok(plan) => plan,
         Err(reason) => return Ok(Decoded::Dead(Some(id), reason)),
     };
@@ -311,6 +341,7 @@ mod tests {
         let config = TopicConfig {
             topic: "t".into(),
             table: TableName::parse("public.t").unwrap(),
+            format: crate::config::Format::Avro,
             mapping: None,
             create_table: true,
             time_column: None,

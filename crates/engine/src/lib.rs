@@ -28,7 +28,7 @@ pub use check::{
     Finding, KafkaProbe, LatestId, ProposeError, TopicInfo, check_connector, latest_schema_ids,
     probe_kafka, probe_registry, propose_table, topic_sources,
 };
-pub use config::{Config, ConfigError, ConnectorConfig, Tolerance};
+pub use config::{Config, ConfigError, ConnectorConfig, Format, Tolerance};
 pub use connector::{Connector, Control, RunError};
 pub use dead_letters::{MAX_REPLAY, replay_dead_letters};
 pub use decode::Unavailable;

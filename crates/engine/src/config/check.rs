@@ -16,7 +16,7 @@ use super::raw::{
 };
 use super::settings::default_of;
 use super::{
-    BatchConfig, Columnstore, Config, ConfigError, ConnectorConfig, Evolution, InsertMode,
+    BatchConfig, Columnstore, Config, ConfigError, ConnectorConfig, Evolution, Format, InsertMode,
     Tolerance, TopicConfig,
 };
 
@@ -472,6 +472,16 @@ impl RawTopic {
             ),
             Some(_) => {}
         }
+        let format = match Format::ALL.into_iter().find(|f| f.as_str() == self.format) {
+            Some(format) => format,
+            None => {
+                problems.add(
+                    "format",
+                    format!("{:?} is not avro, json, text or bytes", self.format),
+                );
+                Format::Avro
+            }
+        };
         let mapping = match &self.mapping {
             RawMapping::Auto => None,
             RawMapping::Word(w) if w == "auto" => None,
@@ -569,6 +579,7 @@ impl RawTopic {
         Some(TopicConfig {
             topic: self.name.clone(),
             table: table?,
+            format,
             mapping,
             create_table: self.create_table,
             time_column: self.time_column.clone(),

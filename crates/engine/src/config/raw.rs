@@ -236,6 +236,9 @@ pub struct RawTopic {
     pub name: String,
     /// The target, `schema.table` or `table`.
     pub table: String,
+    /// How the values are read: avro, json, text or bytes ([`crate::config::Format`]).
+    #[serde(default = "default_format")]
+    pub format: String,
     /// `"auto"`: the proposal for the schema; or a table of column = source, a
     /// source being a field path of the value (`a.b`, `u[string]`, `[ns.Branch].f`), a field
     /// path of the Avro key (`kafka.key.<path>`), or `kafka.topic`, `kafka.partition`,
@@ -283,6 +286,9 @@ fn default_columnstore_after() -> String {
 }
 fn default_columnstore() -> bool {
     default_of("columnstore")
+}
+fn default_format() -> String {
+    default_of("format")
 }
 fn default_insert() -> String {
     default_of("insert")

@@ -59,6 +59,21 @@ pub enum RunError {
         /// What the registry said.
         source: Box<inlet_registry::Error>,
     },
+    /// A table does not exist, and the topic (of a format without a registry: json) has no
+    /// records yet to make its columns from. Retried: it is made once records arrive.
+    #[error(
+        "connector {connector}: table {table} does not exist, and inlet cannot make its columns from topic {topic} yet: {reason}. It tries again until records arrive; or create the table yourself"
+    )]
+    NoSample {
+        /// The connector.
+        connector: String,
+        /// The table.
+        table: String,
+        /// The topic sampled.
+        topic: String,
+        /// What the sample lacked.
+        reason: String,
+    },
     /// The schema a table is created from is not Avro inlet can read.
     #[error("connector {connector}: schema id {id}: {source}")]
     Schema {
@@ -163,6 +178,7 @@ impl inlet_fault::Classify for RunError {
             RunError::Database { source, .. } => source.is_retriable(),
             RunError::Kafka { source, .. } => source.is_retriable(),
             RunError::Registry { source, .. } => source.is_retriable(),
+            RunError::NoSample { .. } => true,
             _ => false,
         }
     }
@@ -182,6 +198,7 @@ impl inlet_fault::Classify for RunError {
             RunError::Schema { source, .. } => source.fault(),
             RunError::WriterFailed { .. } => Fault::Internal,
             RunError::NoSchema { .. }
+            | RunError::NoSample { .. }
             | RunError::ReplayFile { .. }
             | RunError::KafkaAuthentication { .. }
             | RunError::KafkaAuthorization { .. }

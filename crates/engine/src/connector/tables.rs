@@ -4,6 +4,10 @@
 //! a table no record of the latest schema can fill.
 
 use super::*;
+use crate::decode::Made;
+
+/// How long sampling a topic (to make a JSON table's columns) may read.
+const SAMPLE_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Connector {
     /// inlet's schema and each topic's target table.
@@ -47,13 +51,18 @@ impl Connector {
                 source: Box::new(source),
             }
         };
-        // The key's latest schema: its fields can fill columns the value does not.
+        // The key's latest schema: its fields can fill columns the value does not (topics
+        // of a format without a registry read keys only as kafka.key).
         let key_subject = format!("{}-key", topic.topic);
-        let key = latest_schema_or_retry(registry, &key_subject)
-            .await
-            .map_err(registry_error(format!(
-                "reading the latest schema of subject {key_subject}"
-            )))?;
+        let key = if topic.format.uses_registry() {
+            latest_schema_or_retry(registry, &key_subject)
+                .await
+                .map_err(registry_error(format!(
+                    "reading the latest schema of subject {key_subject}"
+                )))?
+        } else {
+            None
+        };
         if let Some(columns) = table_columns(client, &topic.table)
             .await
             .map_err(db_error)?
@@ -65,6 +74,17 @@ impl Connector {
             let sources = self.column_sources(client, topic).await?;
             let target = Target::new(&self.config.name, topic.clone(), columns, sources)
                 .with_key_subject(key.is_some());
+            // A made schema (json, text, bytes) must fill the table as the latest does.
+            if let Some(made) = target.made().map_err(table_error)? {
+                if let Some(reason) = target.coverage_problem(made.writer(), None) {
+                    return Err(table_error(format!(
+                        "the {} values of topic {}: {reason}",
+                        topic.format.as_str(),
+                        topic.topic
+                    )));
+                }
+                return Ok(target);
+            }
             // A table that no record of the latest schema can fill is refused now, rather
             // than every record dead-lettered (or rows of NULLs); without the registry the
             // records are checked schema by schema as they come.
@@ -89,45 +109,12 @@ impl Connector {
                 topic.table, topic.topic
             )));
         }
-        let subject = format!("{}-value", topic.topic);
-        let latest = registry
-            .subject_version(&subject, "latest")
-            .await
-            .map_err(|source| {
-                if source.is_retriable() {
-                    registry_error(format!("reading the latest schema of subject {subject}"))(
-                        source,
-                    )
-                } else {
-                    RunError::NoSchema {
-                        connector: self.config.name.clone(),
-                        table: topic.table.to_string(),
-                        subject: subject.clone(),
-                        source: Box::new(source),
-                    }
-                }
-            })?;
-        let resolved = registry
-            .resolve(latest.id)
-            .await
-            .map_err(registry_error(format!(
-                "reading schema id {} of subject {subject}",
-                latest.id
-            )))?;
-        let writer =
-            WriterSchema::parse(&resolved.schema, &resolved.dependencies).map_err(|source| {
-                RunError::Schema {
-                    connector: self.config.name.clone(),
-                    id: latest.id,
-                    source: Box::new(source),
-                }
-            })?;
-        // Columns the value lacks may come from the key's fields (its latest schema).
-        let proposal = Proposal::for_topic(
-            &writer,
-            key.as_ref().map(|(_, key)| key),
-            topic.insert.key().unwrap_or_default(),
-        );
+        let (proposal, schema_id) = if topic.format.uses_registry() {
+            self.latest_proposal(registry, topic, key.as_ref().map(|(_, key)| key))
+                .await?
+        } else {
+            (self.sampled_proposal(topic).await?, None)
+        };
         if let Some(reason) = crate::decode::uncreatable(topic, &proposal) {
             return Err(table_error(reason));
         }
@@ -138,7 +125,7 @@ impl Connector {
             .await
             .map_err(db_error)?;
         if created {
-            tracing::info!(table = %topic.table, schema_id = latest.id, "table created from the schema's proposal");
+            tracing::info!(table = %topic.table, schema_id, format = topic.format.as_str(), "table created from the schema's proposal");
         }
         let time_column = topic.time_column.clone().or(proposal.time_column);
         if let Some(time) = time_column.filter(|_| created) {
@@ -195,6 +182,98 @@ impl Connector {
             Target::new(&self.config.name, topic.clone(), columns, sources)
                 .with_key_subject(key.is_some()),
         )
+    }
+
+    /// The proposal for the latest schema of the topic's value subject (with the key's
+    /// fields, from its latest schema `key`), and that schema's id.
+    async fn latest_proposal(
+        &self,
+        registry: &RegistryClient,
+        topic: &crate::config::TopicConfig,
+        key: Option<&WriterSchema>,
+    ) -> Result<(Proposal, Option<u32>), RunError> {
+        let registry_error = |action: String| {
+            move |source| RunError::Registry {
+                connector: self.config.name.clone(),
+                action,
+                source: Box::new(source),
+            }
+        };
+        let subject = format!("{}-value", topic.topic);
+        let latest = registry
+            .subject_version(&subject, "latest")
+            .await
+            .map_err(|source| {
+                if source.is_retriable() {
+                    registry_error(format!("reading the latest schema of subject {subject}"))(
+                        source,
+                    )
+                } else {
+                    RunError::NoSchema {
+                        connector: self.config.name.clone(),
+                        table: topic.table.to_string(),
+                        subject: subject.clone(),
+                        source: Box::new(source),
+                    }
+                }
+            })?;
+        let resolved = registry
+            .resolve(latest.id)
+            .await
+            .map_err(registry_error(format!(
+                "reading schema id {} of subject {subject}",
+                latest.id
+            )))?;
+        let writer =
+            WriterSchema::parse(&resolved.schema, &resolved.dependencies).map_err(|source| {
+                RunError::Schema {
+                    connector: self.config.name.clone(),
+                    id: latest.id,
+                    source: Box::new(source),
+                }
+            })?;
+        // Columns the value lacks may come from the key's fields (its latest schema).
+        let proposal =
+            Proposal::for_topic(&writer, key, topic.insert.key().unwrap_or_default());
+        Ok((proposal, Some(latest.id)))
+    }
+
+    /// The proposal for a topic of a format without a registry (json, text, bytes): made
+    /// from a sample of the topic's latest records (json: the shape that holds them all).
+    async fn sampled_proposal(
+        &self,
+        topic: &crate::config::TopicConfig,
+    ) -> Result<Proposal, RunError> {
+        let kafka = self.config.kafka.clone();
+        let name = topic.topic.clone();
+        let records = tokio::task::spawn_blocking(move || {
+            inlet_kafka::sample(&kafka, &name, inlet_kafka::MAX_SAMPLE, SAMPLE_TIMEOUT)
+        })
+        .await
+        .map_err(|source| RunError::WriterFailed {
+            connector: self.config.name.clone(),
+            source,
+        })?
+        .map_err(|source| RunError::Kafka {
+            connector: self.config.name.clone(),
+            source,
+        })?;
+        let made = Made::for_sample(
+            topic.format,
+            records.iter().filter_map(|r| r.value.as_deref()),
+        )
+        .map_err(|reason| RunError::NoSample {
+            connector: self.config.name.clone(),
+            table: topic.table.to_string(),
+            topic: topic.topic.clone(),
+            reason,
+        })?;
+        tracing::info!(topic = %topic.topic, records = records.len(), format = topic.format.as_str(), "columns made from a sample of the topic");
+        // for_sample makes a schema for every format it is asked for (not Avro's).
+        made.map(|made| made.proposal()).ok_or_else(|| RunError::Table {
+            connector: self.config.name.clone(),
+            message: format!("topic {}: an Avro topic's table is made from its registry schema", topic.topic),
+        })
     }
 
     /// The recorded field of each column of the topic's table (mapping = "auto" only).

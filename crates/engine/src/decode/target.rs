@@ -38,6 +38,13 @@ pub(crate) struct Target {
     sources: BTreeMap<String, String>,
     /// Where the schemas met are reported, with the fields they carry that are not stored.
     progress: Option<Arc<crate::progress::Progress>>,
+    /// The schema inlet made for a format without a registry (json, text, bytes), or why
+    /// the table's columns cannot be filled from such values; None for Avro.
+    made: Option<Result<Arc<Made>, String>>,
+    /// A made schema's Avro binary of the record being decoded.
+    pub(super) body: Vec<u8>,
+    /// The JSON transcoder's buffers.
+    pub(super) json_scratch: inlet_json::Scratch,
 }
 
 /// The auto mapping of a schema version onto the table, by the recorded column sources.
@@ -67,7 +74,13 @@ impl Target {
         sources: BTreeMap<String, String>,
     ) -> Self {
         let reads_key = config.key_fields().next().is_some();
+        let made = Made::for_table(&config, &columns, &sources)
+            .transpose()
+            .map(|made| made.map(Arc::new));
         Target {
+            made,
+            body: Vec::new(),
+            json_scratch: inlet_json::Scratch::default(),
             table: config.table.clone(),
             config,
             columns,
@@ -79,6 +92,14 @@ impl Target {
             sources,
             progress: None,
         }
+    }
+
+    /// The schema inlet made for the topic's format (json, text, bytes); None for Avro.
+    ///
+    /// # Errors
+    /// Why the table's columns cannot be filled from the format's values.
+    pub(crate) fn made(&self) -> Result<Option<Arc<Made>>, String> {
+        self.made.clone().transpose()
     }
 
     /// With mapping = "auto", whether the topic's key subject has a schema (keys are then
@@ -269,9 +290,32 @@ impl Target {
         DecodePlan::compile_keyed(writer, key, &[target], &mapping, &PlanOptions::default()).is_ok()
     }
 
-    /// The proposal for `writer`, with the key's fields when there is a key schema.
+    /// The proposal for `writer`, with the key's fields when there is a key schema (a
+    /// made schema's own, whose JSON values go into jsonb).
     fn proposal(&self, writer: &WriterSchema, key: Option<&WriterSchema>) -> Proposal {
-        Proposal::for_topic(writer, key, self.config.insert.key().unwrap_or_default())
+        let proposal = match &self.made {
+            Some(Ok(made)) => made.proposal(),
+            _ => Proposal::for_schema(writer),
+        };
+        let key_columns = self.config.insert.key().unwrap_or_default();
+        match key {
+            Some(key) => proposal.with_key(key, key_columns),
+            None => proposal,
+        }
+    }
+
+    /// The writer schema of the values of `schema_id`: the made schema's for a format
+    /// without a registry, else the registry's.
+    async fn value_writer(
+        &self,
+        registry: &RegistryClient,
+        schema_id: u32,
+    ) -> Result<Result<WriterSchema, Reason>, Unavailable> {
+        match &self.made {
+            Some(Ok(made)) => Ok(Ok(made.writer().clone())),
+            Some(Err(problem)) => Ok(Err(Reason::new(ReasonCode::UnusableSchema, problem.clone()))),
+            None => Self::writer(registry, schema_id).await,
+        }
     }
 
     /// The schema of a record key that is a Confluent frame of `schema_id`, or the reason
@@ -340,7 +384,7 @@ impl Target {
             _ => None,
         };
         let from_key = self.key_sourced_columns();
-        let plan = match Self::writer(registry, schema_id).await? {
+        let plan = match self.value_writer(registry, schema_id).await? {
             // Columns that take key fields need the key's schema.
             Ok(_) if key_schema.is_none() && !from_key.is_empty() => Err(Reason::new(
                 ReasonCode::KeyUnusable,

@@ -1,4 +1,5 @@
-//! `inlet schema propose`: the table and mapping inlet proposes for an Avro schema file.
+//! `inlet schema propose`: the table and mapping inlet proposes for an Avro schema file, or
+//! for sample values of a format without a registry (JSON documents).
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -12,15 +13,22 @@ use serde_json::json;
 /// Schema subcommands.
 #[derive(clap::Subcommand)]
 pub enum SchemaCommand {
-    /// Print the table (DDL) and the field → column mapping proposed for an Avro schema.
+    /// Print the table (DDL) and the field → column mapping proposed for an Avro schema, or
+    /// (`--format json`) for a file of sample JSON documents.
     Propose(ProposeArgs),
 }
 
 /// What to propose for.
 #[derive(clap::Args)]
 pub struct ProposeArgs {
-    /// The Avro schema (`.avsc`, JSON).
+    /// The Avro schema (`.avsc`, JSON); with `--format json`, sample documents: one JSON
+    /// document, or one per line (NDJSON).
     file: PathBuf,
+    /// What the file holds: an Avro schema, or sample values of the topic's format
+    /// (`json`: documents; the table is the one a connector with `format = "json"`
+    /// creates from such a sample).
+    #[arg(long, value_enum, default_value = "avro")]
+    format: FormatArg,
     /// Schemas defining named types the file refers to (Confluent schema references), in
     /// dependency order.
     #[arg(long = "reference", value_name = "FILE")]
@@ -43,6 +51,15 @@ pub struct ProposeArgs {
     json: bool,
 }
 
+/// `--format`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum FormatArg {
+    Avro,
+    Json,
+    Text,
+    Bytes,
+}
+
 /// Files larger than this are not Avro schemas anyone writes by hand or registers.
 const MAX_SCHEMA_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
@@ -52,7 +69,49 @@ pub fn run(command: SchemaCommand) -> anyhow::Result<()> {
     }
 }
 
+/// The proposal for the sample values of `args.file` (json: its documents).
+fn propose_sampled(args: &ProposeArgs, table: &TableName) -> anyhow::Result<Proposal> {
+    let format = match args.format {
+        FormatArg::Avro | FormatArg::Json => inlet_engine::Format::Json,
+        FormatArg::Text => inlet_engine::Format::Text,
+        FormatArg::Bytes => inlet_engine::Format::Bytes,
+    };
+    if args.key.is_some() || !args.references.is_empty() {
+        bail!(
+            "--key and --reference are Avro's: a {} sample has no schema file",
+            format.as_str()
+        );
+    }
+    let text = read_schema_file(&args.file)?;
+    // One document (pretty-printed, say), or one per line.
+    let documents: Vec<&[u8]> = if serde_json::from_str::<serde_json::Value>(&text).is_ok() {
+        vec![text.as_bytes()]
+    } else {
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(str::as_bytes)
+            .collect()
+    };
+    let (proposal, _) =
+        inlet_engine::propose_sampled(format, "(file)", table, &args.key_columns, documents)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    Ok(proposal)
+}
+
 fn propose(args: ProposeArgs) -> anyhow::Result<()> {
+    if !matches!(args.format, FormatArg::Avro) {
+        let table = match &args.table {
+            Some(name) => TableName::parse(name).with_context(|| {
+                format!("--table takes `schema.table` or `table`, not {name:?}")
+            })?,
+            None => TableName {
+                schema: "public".to_owned(),
+                table: "events".to_owned(),
+            },
+        };
+        let proposal = propose_sampled(&args, &table)?;
+        return print_proposal(&args, &table, &proposal);
+    }
     let text = read_schema_file(&args.file)?;
     let references = args
         .references
@@ -87,6 +146,15 @@ fn propose(args: ProposeArgs) -> anyhow::Result<()> {
             table: default_table(&schema),
         },
     };
+    print_proposal(&args, &table, &proposal)
+}
+
+/// Prints `proposal` for `table`: its DDL and mapping, or (`--json`) the JSON document.
+fn print_proposal(
+    args: &ProposeArgs,
+    table: &TableName,
+    proposal: &Proposal,
+) -> anyhow::Result<()> {
     if let Err(too_wide) = inlet_avro::check_table_width(&proposal.columns) {
         eprintln!(
             "warning: the proposed table would have {too_wide}, so inlet will not create it: map the fields you need into a table of your own, with a jsonb column for the rest (a jsonb column takes a whole record, and TOAST keeps a long value out of the row)"
@@ -108,12 +176,12 @@ fn propose(args: ProposeArgs) -> anyhow::Result<()> {
         );
     }
     let primary_key = (!args.key_columns.is_empty()).then_some(args.key_columns.as_slice());
-    let mut ddl = inlet_postgres::ddl::create_table(&table, &proposal.columns, primary_key);
+    let mut ddl = inlet_postgres::ddl::create_table(table, &proposal.columns, primary_key);
     // A hypertable's unique keys must include its time column.
     if let Some(time) = &proposal.time_column
         && primary_key.is_none_or(|key| key.contains(time))
     {
-        ddl.push_str(&inlet_postgres::ddl::hypertable_comment(&table, time));
+        ddl.push_str(&inlet_postgres::ddl::hypertable_comment(table, time));
     }
     let mut text;
     if args.json {

@@ -143,6 +143,14 @@ pub enum ProposeError {
         /// The parse error, when there is a schema.
         reason: Option<String>,
     },
+    /// A topic of a format without a registry (json) gave no record to make columns from.
+    #[error("topic {topic}: {reason}: produce to it first, or create the table yourself")]
+    NoSample {
+        /// The topic.
+        topic: String,
+        /// What the sample lacked.
+        reason: String,
+    },
     /// The table proposed (or designed) is more than PostgreSQL can store: too many
     /// columns, or rows too wide for a page.
     #[error("the table for topic {topic} would have {reason}: {TOO_WIDE_WAY_OUT}")]
@@ -159,9 +167,9 @@ impl inlet_fault::Classify for ProposeError {
     fn fault(&self) -> inlet_fault::Fault {
         match self {
             ProposeError::Registry(e) => e.fault(),
-            ProposeError::NoSchema { .. } | ProposeError::TooWide { .. } => {
-                inlet_fault::Fault::Config
-            }
+            ProposeError::NoSchema { .. }
+            | ProposeError::NoSample { .. }
+            | ProposeError::TooWide { .. } => inlet_fault::Fault::Config,
         }
     }
 }
@@ -179,6 +187,39 @@ pub async fn propose_table(
     let value = latest_value_schema(&registry, topic).await?;
     let key = latest_schema(&registry, &format!("{topic}-key")).await;
     let proposal = Proposal::for_topic(&value, key.as_ref().map(|(_, k)| k), key_columns);
+    let mut ddl =
+        inlet_postgres::ddl::create_table(table, &proposal.columns, key_columns_of(key_columns));
+    if let Some(time) = &proposal.time_column
+        && key_columns_of(key_columns).is_none_or(|key| key.contains(time))
+    {
+        ddl.push_str(&inlet_postgres::ddl::hypertable_comment(table, time));
+    }
+    Ok((proposal, ddl))
+}
+
+/// The table inlet proposes for `topic` of a format without a registry (json, text,
+/// bytes) from `values`, a sample of its records' values (json: the shape that holds every
+/// document), for a table `schema.table`: the proposal and its DDL, as [`propose_table`].
+///
+/// # Errors
+/// [`ProposeError::NoSample`]: for json, no value of the sample is a JSON document.
+pub fn propose_sampled<'a>(
+    format: crate::config::Format,
+    topic: &str,
+    table: &inlet_postgres::TableName,
+    key_columns: &[String],
+    values: impl IntoIterator<Item = &'a [u8]>,
+) -> Result<(Proposal, String), ProposeError> {
+    let no_sample = |reason| ProposeError::NoSample {
+        topic: topic.to_owned(),
+        reason,
+    };
+    let made = crate::decode::Made::for_sample(format, values)
+        .map_err(no_sample)?
+        .ok_or_else(|| {
+            no_sample("an Avro topic's table is proposed from its registry schema".to_owned())
+        })?;
+    let proposal = made.proposal();
     let mut ddl =
         inlet_postgres::ddl::create_table(table, &proposal.columns, key_columns_of(key_columns));
     if let Some(time) = &proposal.time_column
@@ -274,6 +315,24 @@ pub async fn check_connector(config: &ConnectorConfig, database: &DatabaseConfig
         }
     };
     for topic in &config.topics {
+        if !topic.format.uses_registry() {
+            findings.push(Finding::ok(
+                "format",
+                format!(
+                    "topic {}: values read as {} (no registry)",
+                    topic.topic,
+                    topic.format.as_str()
+                ),
+            ));
+            if let Some(client) = &client {
+                let schemas = Latest {
+                    value: None,
+                    key: None,
+                };
+                check_table(client, &config.name, topic, schemas, &mut findings).await;
+            }
+            continue;
+        }
         let (latest, key) = match &registry {
             Some(registry) => (
                 check_subject(registry, topic, &mut findings).await,
@@ -416,6 +475,14 @@ async fn check_table(
                     schemas.proposal(writer, topic).columns.len()
                 ),
             ),
+            (true, None) if !topic.format.uses_registry() => Finding::ok(
+                "table",
+                format!(
+                    "{table} does not exist; it will be created from a sample of the topic's records when the connector starts (`inlet schema propose --topic {} --format {}` shows it)",
+                    topic.topic,
+                    topic.format.as_str()
+                ),
+            ),
             (true, None) => Finding::fail(
                 "table",
                 format!("{table} does not exist, and there is no schema to create it from yet"),
@@ -446,6 +513,37 @@ async fn check_table(
             )),
             Err(e) => findings.push(Finding::fail("table", e.to_string())),
         }
+    }
+    if !topic.format.uses_registry() {
+        let sources = if topic.mapping.is_none() {
+            inlet_postgres::load_column_sources(client, connector, table)
+                .await
+                .unwrap_or_default()
+        } else {
+            Default::default()
+        };
+        let target = Target::new(connector, topic.clone(), columns.clone(), sources);
+        findings.push(match target.made() {
+            Err(reason) => Finding::fail("table", reason),
+            Ok(made) => match made.map(|made| target.fit(made.writer(), None)) {
+                Some(Ok(filled)) => Finding::ok(
+                    "table",
+                    format!(
+                        "{table} takes the topic's {} values: {} of its {} columns filled{}",
+                        topic.format.as_str(),
+                        filled.len(),
+                        columns.len(),
+                        unfilled(&columns, &filled)
+                    ),
+                ),
+                Some(Err(reason)) => Finding::fail("table", reason),
+                None => Finding::ok(
+                    "table",
+                    format!("{table} exists ({} columns)", columns.len()),
+                ),
+            },
+        });
+        return;
     }
     match latest {
         Some((id, writer)) => {

@@ -35,7 +35,7 @@ pub async fn replay_dead_letters(
     let mut targets: Vec<Target> = Vec::new();
     let mut unusable: Vec<(String, String)> = Vec::new();
     for topic in &connector.topics {
-        match crate::preview::target(connector, topic, &client, &registry, None).await {
+        match crate::preview::target(connector, topic, &client, &registry, None, &[]).await {
             Ok((target, None)) => targets.push(target),
             Ok((_, Some(_))) => unusable.push((
                 topic.topic.clone(),

@@ -159,7 +159,6 @@ pub async fn preview_designed(
         .ok_or_else(|| PreviewError::NotATopic(topic.to_owned()))?;
     let registry = RegistryClient::new(config.registry.clone())?;
     let mut client = database.connect().await?;
-    let (mut target, ddl) = target(config, topic_config, &client, &registry, design).await?;
     let kafka = config.kafka.clone();
     let owned = topic.to_owned();
     let records = tokio::task::spawn_blocking(move || {
@@ -167,6 +166,9 @@ pub async fn preview_designed(
     })
     .await
     .map_err(PreviewError::Sample)??;
+    let values: Vec<&[u8]> = records.iter().filter_map(|r| r.value.as_deref()).collect();
+    let (mut target, ddl) =
+        target(config, topic_config, &client, &registry, design, &values).await?;
 
     let mut scratch = RowScratch::default();
     let mut rows = Vec::new();
@@ -248,15 +250,21 @@ pub async fn preview_designed(
 
 /// The topic's target as a connector would have it, without creating or recording
 /// anything: the table's columns and recorded sources, or, for a table the connector would
-/// create, the proposal's columns and its DDL.
+/// create, the proposal's columns and its DDL (for a format without a registry, made from
+/// `sample`, the values of the topic's latest records).
 pub(crate) async fn target(
     config: &ConnectorConfig,
     topic: &TopicConfig,
     client: &tokio_postgres::Client,
     registry: &RegistryClient,
     design: Option<Vec<inlet_avro::TableColumn>>,
+    sample: &[&[u8]],
 ) -> Result<(Target, Option<String>), PreviewError> {
-    let key = latest_schema(registry, &format!("{}-key", topic.topic)).await;
+    let key = if topic.format.uses_registry() {
+        latest_schema(registry, &format!("{}-key", topic.topic)).await
+    } else {
+        None
+    };
     if let Some(columns) = table_columns(client, &topic.table).await? {
         let sources = if topic.mapping.is_none() {
             match inlet_postgres::load_column_sources(client, &config.name, &topic.table).await {
@@ -276,8 +284,17 @@ pub(crate) async fn target(
         return Err(PreviewError::NoTable(topic.table.to_string()));
     }
     let key_columns = topic.insert.key().unwrap_or_default();
-    let (proposal, mut ddl) =
-        crate::propose_table(&config.registry, &topic.topic, &topic.table, key_columns).await?;
+    let (proposal, mut ddl) = if topic.format.uses_registry() {
+        crate::propose_table(&config.registry, &topic.topic, &topic.table, key_columns).await?
+    } else {
+        crate::check::propose_sampled(
+            topic.format,
+            &topic.topic,
+            &topic.table,
+            key_columns,
+            sample.iter().copied(),
+        )?
+    };
     let columns = match design {
         Some(columns) => {
             let key = (!key_columns.is_empty()).then_some(key_columns);

@@ -69,7 +69,9 @@ fn value(jiter: &mut Jiter<'_>, depth: usize) -> jiter::JiterResult<Shape> {
         }
         Peek::Object => {
             let mut fields: Vec<(String, Shape)> = Vec::new();
-            let mut key = jiter.known_object()?.map(|k| crate::avro_name(k).into_owned());
+            let mut key = jiter
+                .known_object()?
+                .map(|k| crate::avro_name(k).into_owned());
             while let Some(k) = key {
                 let v = value(jiter, depth + 1)?;
                 match fields.iter_mut().find(|(have, _)| *have == k) {
@@ -134,7 +136,12 @@ mod tests {
     }
 
     fn object(fields: &[(&str, Shape)]) -> Shape {
-        Shape::Object(fields.iter().map(|(k, s)| ((*k).to_owned(), s.clone())).collect())
+        Shape::Object(
+            fields
+                .iter()
+                .map(|(k, s)| ((*k).to_owned(), s.clone()))
+                .collect(),
+        )
     }
 
     #[test]
@@ -150,10 +157,25 @@ mod tests {
                 ("ts", Shape::Leaf(L::Timestamptz)),
                 ("device_id", Shape::Leaf(L::Text)),
                 ("temp", Shape::Leaf(L::Float)),
-                ("geo", object(&[("lat", Shape::Leaf(L::Float)), ("lon", Shape::Leaf(L::Integer))])),
+                (
+                    "geo",
+                    object(&[
+                        ("lat", Shape::Leaf(L::Float)),
+                        ("lon", Shape::Leaf(L::Integer))
+                    ])
+                ),
                 ("tags", Shape::Array(Box::new(Shape::Leaf(L::Text)))),
                 ("n", Shape::Null),
-                ("extra", object(&[("deep", object(&[("a", object(&[("b", object(&[("c", object(&[("d", Shape::Json)]))]))]))]))])),
+                (
+                    "extra",
+                    object(&[(
+                        "deep",
+                        object(&[(
+                            "a",
+                            object(&[("b", object(&[("c", object(&[("d", Shape::Json)]))]))])
+                        )])
+                    )])
+                ),
                 ("big", Shape::Leaf(L::Numeric)),
             ])
         );
@@ -164,10 +186,22 @@ mod tests {
     fn strings_propose_their_types_only_when_every_one_is_of_it() {
         use Leaf as L;
         assert_eq!(infer(&[r#""2024-05-01""#]), Shape::Leaf(L::Date));
-        assert_eq!(infer(&[r#""2024-05-01 10:00:00""#]), Shape::Leaf(L::Timestamp));
-        assert_eq!(infer(&[r#""2024-05-01""#, r#""2024-05-01T10:00:00Z""#]), Shape::Leaf(L::Timestamptz));
-        assert_eq!(infer(&[r#""6f1c0a52-1f5e-4c57-9d53-2a4f4c1b2d3e""#]), Shape::Leaf(L::Uuid));
-        assert_eq!(infer(&[r#""6f1c0a52-1f5e-4c57-9d53-2a4f4c1b2d3e""#, r#""x""#]), Shape::Leaf(L::Text));
+        assert_eq!(
+            infer(&[r#""2024-05-01 10:00:00""#]),
+            Shape::Leaf(L::Timestamp)
+        );
+        assert_eq!(
+            infer(&[r#""2024-05-01""#, r#""2024-05-01T10:00:00Z""#]),
+            Shape::Leaf(L::Timestamptz)
+        );
+        assert_eq!(
+            infer(&[r#""6f1c0a52-1f5e-4c57-9d53-2a4f4c1b2d3e""#]),
+            Shape::Leaf(L::Uuid)
+        );
+        assert_eq!(
+            infer(&[r#""6f1c0a52-1f5e-4c57-9d53-2a4f4c1b2d3e""#, r#""x""#]),
+            Shape::Leaf(L::Text)
+        );
         assert_eq!(infer(&["1", "true"]), Shape::Leaf(L::Text));
         assert_eq!(infer(&["[[1]]"]), Shape::Json);
         assert_eq!(infer(&[r#"[{"a":1}]"#]), Shape::Json);

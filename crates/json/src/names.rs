@@ -8,7 +8,8 @@ use std::borrow::Cow;
 /// column sources use these names; two keys of one object with the same name are one field,
 /// the later in the document wins.
 pub fn avro_name(key: &str) -> Cow<'_, str> {
-    let valid = |i: usize, b: u8| b == b'_' || b.is_ascii_alphabetic() || (i > 0 && b.is_ascii_digit());
+    let valid =
+        |i: usize, b: u8| b == b'_' || b.is_ascii_alphabetic() || (i > 0 && b.is_ascii_digit());
     if !key.is_empty() && key.bytes().enumerate().all(|(i, b)| valid(i, b)) {
         return Cow::Borrowed(key);
     }

@@ -57,7 +57,9 @@ pub enum Leaf {
 #[non_exhaustive]
 pub enum ShapeError {
     /// A path is not a JSON field path.
-    #[error("column {column}: {path:?} is not a field path of a JSON document (keys separated by dots, e.g. order.id; the empty path is the whole document)")]
+    #[error(
+        "column {column}: {path:?} is not a field path of a JSON document (keys separated by dots, e.g. order.id; the empty path is the whole document)"
+    )]
     Path {
         /// The column.
         column: String,
@@ -65,7 +67,9 @@ pub enum ShapeError {
         path: String,
     },
     /// Two columns' paths make a key both a value and an object (`a` and `a.b`).
-    #[error("column {column}: its path {path:?} goes through a key another column takes as a whole value")]
+    #[error(
+        "column {column}: its path {path:?} goes through a key another column takes as a whole value"
+    )]
     Overlap {
         /// The column.
         column: String,
@@ -73,7 +77,9 @@ pub enum ShapeError {
         path: String,
     },
     /// A column type no JSON value is read into.
-    #[error("column {column} is {pg_type}, which inlet does not fill from JSON (map it from another source, or make it text or jsonb)")]
+    #[error(
+        "column {column} is {pg_type}, which inlet does not fill from JSON (map it from another source, or make it text or jsonb)"
+    )]
     Type {
         /// The column.
         column: String,
@@ -332,7 +338,10 @@ mod tests {
         use Leaf as L;
         assert_eq!(leaf(L::Integer).widen(leaf(L::Float)), leaf(L::Float));
         assert_eq!(leaf(L::Float).widen(leaf(L::Numeric)), leaf(L::Numeric));
-        assert_eq!(leaf(L::Date).widen(leaf(L::Timestamptz)), leaf(L::Timestamptz));
+        assert_eq!(
+            leaf(L::Date).widen(leaf(L::Timestamptz)),
+            leaf(L::Timestamptz)
+        );
         assert_eq!(leaf(L::Boolean).widen(leaf(L::Integer)), leaf(L::Text));
         assert_eq!(leaf(L::Uuid).widen(leaf(L::Text)), leaf(L::Text));
         assert_eq!(Shape::Null.widen(leaf(L::Uuid)), leaf(L::Uuid));

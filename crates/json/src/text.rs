@@ -30,7 +30,20 @@ const DAY_MICROS: i64 = 86_400_000_000;
 /// The days from 1970-01-01 to `year-month-day` (proleptic Gregorian), when it is a date.
 pub fn days_from_civil(year: i64, month: u32, day: u32) -> Option<i64> {
     let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let days_in_month = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let days_in_month = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     if !(1..=12).contains(&month) || day == 0 || day > days_in_month[month as usize - 1] {
         return None;
     }
@@ -160,8 +173,9 @@ fn offset_at(c: &mut Cursor<'_>) -> Option<Result<i64, ()>> {
             minutes = c.digits(2)?;
         }
         // PostgreSQL's limit on a time zone offset: 15:59:59.
-        (hours <= 15 && minutes <= 59 && seconds <= 59)
-            .then(|| sign * (i64::from(hours) * 3600 + i64::from(minutes) * 60 + i64::from(seconds)))
+        (hours <= 15 && minutes <= 59 && seconds <= 59).then(|| {
+            sign * (i64::from(hours) * 3600 + i64::from(minutes) * 60 + i64::from(seconds))
+        })
     };
     Some(parse(c).ok_or(()))
 }
@@ -214,7 +228,9 @@ pub fn time_micros(text: &str) -> Option<i64> {
 /// A boolean's text as PostgreSQL's `boolin` reads it: spaces around, any case, `true`,
 /// `yes`, `false`, `no` or a prefix of one that no other shares, `on`, `off`, `1`, `0`.
 pub fn boolean(text: &str) -> Option<bool> {
-    let t = text.trim_matches(|c: char| c.is_ascii_whitespace()).to_ascii_lowercase();
+    let t = text
+        .trim_matches(|c: char| c.is_ascii_whitespace())
+        .to_ascii_lowercase();
     let prefix_of = |word: &str| !t.is_empty() && word.starts_with(t.as_str());
     match t.as_str() {
         "1" | "on" => Some(true),
@@ -263,7 +279,11 @@ fn decimal_parts(text: &str) -> Option<(bool, &str, &str, i64)> {
             }
             // More digits than this is out of any range read here.
             let e: i64 = if digits.len() > 6 {
-                if e.starts_with('-') { -10_000_000 } else { 10_000_000 }
+                if e.starts_with('-') {
+                    -10_000_000
+                } else {
+                    10_000_000
+                }
             } else {
                 e.parse().ok()?
             };
@@ -355,7 +375,10 @@ fn special_float(t: &str) -> Option<f64> {
 
 /// bytea's input: `\x` and hex pairs (spaces between pairs allowed), or the escape form.
 pub fn bytea(text: &str) -> Option<Vec<u8>> {
-    if let Some(hex) = text.strip_prefix("\\x").or_else(|| text.strip_prefix("\\X")) {
+    if let Some(hex) = text
+        .strip_prefix("\\x")
+        .or_else(|| text.strip_prefix("\\X"))
+    {
         let digits: Vec<u8> = hex.bytes().collect();
         let mut out = Vec::with_capacity(digits.len() / 2);
         let mut i = 0;
@@ -383,7 +406,9 @@ pub fn bytea(text: &str) -> Option<Vec<u8>> {
             i += 2;
         } else {
             let octal = bytes.get(i + 1..i + 4)?;
-            if !(b'0'..=b'3').contains(&octal[0]) || !octal[1..].iter().all(|d| (b'0'..=b'7').contains(d)) {
+            if !(b'0'..=b'3').contains(&octal[0])
+                || !octal[1..].iter().all(|d| (b'0'..=b'7').contains(d))
+            {
                 return None;
             }
             out.push(octal.iter().fold(0u8, |v, d| (v << 3) | (d - b'0')));
@@ -408,10 +433,26 @@ mod tests {
         // Half to even, as PostgreSQL (the database tests compare them).
         assert_eq!(t("2000-01-01T00:00:00.0000005Z"), Some(946_684_800_000_000));
         assert_eq!(t("2000-01-01T00:00:00.0000015Z"), Some(946_684_800_000_002));
-        assert_eq!(t("2000-01-01T00:00:00.0000005001Z"), Some(946_684_800_000_001));
+        assert_eq!(
+            t("2000-01-01T00:00:00.0000005001Z"),
+            Some(946_684_800_000_001)
+        );
         assert_eq!(t("1969-12-31T23:59:59.999999Z"), Some(-1));
-        assert_eq!(timestamp_micros("2024-01-01T05:00:00+05", true), t("2024-01-01T05:00:00Z"));
-        for bad in ["now", "2024-13-01", "2024-02-30", "2024-01-01T25:00", "2024-01-01T10:00:00+16", "0000-01-01", "2024-1-1", "2024-01-01T10:00:00 junk", ""] {
+        assert_eq!(
+            timestamp_micros("2024-01-01T05:00:00+05", true),
+            t("2024-01-01T05:00:00Z")
+        );
+        for bad in [
+            "now",
+            "2024-13-01",
+            "2024-02-30",
+            "2024-01-01T25:00",
+            "2024-01-01T10:00:00+16",
+            "0000-01-01",
+            "2024-1-1",
+            "2024-01-01T10:00:00 junk",
+            "",
+        ] {
             assert_eq!(t(bad), None, "{bad}");
         }
     }
@@ -441,7 +482,16 @@ mod tests {
 
     #[test]
     fn booleans_as_boolin_reads_them() {
-        for (text, want) in [("t", Some(true)), (" YES ", Some(true)), ("of", Some(false)), ("o", None), ("1", Some(true)), ("n", Some(false)), ("", None), ("2", None)] {
+        for (text, want) in [
+            ("t", Some(true)),
+            (" YES ", Some(true)),
+            ("of", Some(false)),
+            ("o", None),
+            ("1", Some(true)),
+            ("n", Some(false)),
+            ("", None),
+            ("2", None),
+        ] {
             assert_eq!(boolean(text), want, "{text:?}");
         }
     }

@@ -96,9 +96,12 @@ impl Node {
             Shape::Null | Shape::Json => Node::Json,
             Shape::Leaf(leaf) => Node::Leaf(*leaf),
             Shape::Array(item) => Node::Array(Box::new(Node::of(item))),
-            Shape::Object(fields) => {
-                Node::Object(fields.iter().map(|(k, s)| (k.clone(), Node::of(s))).collect())
-            }
+            Shape::Object(fields) => Node::Object(
+                fields
+                    .iter()
+                    .map(|(k, s)| (k.clone(), Node::of(s)))
+                    .collect(),
+            ),
         }
     }
 }
@@ -148,6 +151,20 @@ impl JsonReading {
                 column.pg_type = PgType::Jsonb;
             }
         }
+        // Every field may be missing from a document, so every column is nullable and
+        // Avro's proposal names no time column: the first timestamptz of the document's
+        // top level is (TimescaleDB makes it NOT NULL when it makes the hypertable).
+        if proposal.time_column.is_none() {
+            proposal.time_column = proposal
+                .columns
+                .iter()
+                .zip(&proposal.mapping)
+                .find(|(c, m)| {
+                    c.pg_type == PgType::Timestamptz
+                        && matches!(&m.source, ColumnSource::Field(p) if !p.contains('.'))
+                })
+                .map(|(c, _)| c.name.clone());
+        }
         proposal
     }
 
@@ -158,13 +175,22 @@ impl JsonReading {
     /// for a value its column's type does not take (a document that is not an object when
     /// the shape is one, a string where a number goes, a number out of range, a timestamp
     /// in a form not read). `out` then holds part of the record: the caller truncates it.
-    pub fn transcode(&self, doc: &[u8], out: &mut Vec<u8>, s: &mut Scratch) -> Result<(), JsonError> {
+    pub fn transcode(
+        &self,
+        doc: &[u8],
+        out: &mut Vec<u8>,
+        s: &mut Scratch,
+    ) -> Result<(), JsonError> {
         let mut jiter = Jiter::new(doc);
         let peek = jiter.peek()?;
         match &*self.root {
             Node::Object(fields) => {
                 if peek != Peek::Object {
-                    return Err(refused(&mut jiter, peek, "an object (the document's shape)")?);
+                    return Err(refused(
+                        &mut jiter,
+                        peek,
+                        "an object (the document's shape)",
+                    )?);
                 }
                 object(fields, &mut jiter, out, s)?;
             }
@@ -176,7 +202,13 @@ impl JsonReading {
 }
 
 /// A `["null", T]` value: the branch, then T's bytes.
-fn nullable(node: &Node, peek: Peek, j: &mut Jiter<'_>, out: &mut Vec<u8>, s: &mut Scratch) -> Result<(), JsonError> {
+fn nullable(
+    node: &Node,
+    peek: Peek,
+    j: &mut Jiter<'_>,
+    out: &mut Vec<u8>,
+    s: &mut Scratch,
+) -> Result<(), JsonError> {
     if peek == Peek::Null {
         j.known_null()?;
         out.push(0); // branch 0, zig-zag
@@ -186,7 +218,13 @@ fn nullable(node: &Node, peek: Peek, j: &mut Jiter<'_>, out: &mut Vec<u8>, s: &m
     value(node, peek, j, out, s)
 }
 
-fn value(node: &Node, peek: Peek, j: &mut Jiter<'_>, out: &mut Vec<u8>, s: &mut Scratch) -> Result<(), JsonError> {
+fn value(
+    node: &Node,
+    peek: Peek,
+    j: &mut Jiter<'_>,
+    out: &mut Vec<u8>,
+    s: &mut Scratch,
+) -> Result<(), JsonError> {
     match node {
         Node::Leaf(leaf) => self::leaf(*leaf, peek, j, out, s),
         Node::Json => {
@@ -228,7 +266,12 @@ fn value(node: &Node, peek: Peek, j: &mut Jiter<'_>, out: &mut Vec<u8>, s: &mut 
 
 /// An object's fields in the schema's order, whatever the document's; a key the shape does
 /// not have is skipped, a field the document lacks is null, a key met twice is the later.
-fn object(fields: &[(String, Node)], j: &mut Jiter<'_>, out: &mut Vec<u8>, s: &mut Scratch) -> Result<(), JsonError> {
+fn object(
+    fields: &[(String, Node)],
+    j: &mut Jiter<'_>,
+    out: &mut Vec<u8>,
+    s: &mut Scratch,
+) -> Result<(), JsonError> {
     let mark = out.len();
     let base = s.ranges.len();
     s.ranges.resize(base + fields.len(), ABSENT);
@@ -279,7 +322,13 @@ fn find(fields: &[(String, Node)], key: &str, expected: usize) -> Option<usize> 
     fields.iter().position(|(k, _)| *k == *name)
 }
 
-fn leaf(leaf: Leaf, peek: Peek, j: &mut Jiter<'_>, out: &mut Vec<u8>, s: &mut Scratch) -> Result<(), JsonError> {
+fn leaf(
+    leaf: Leaf,
+    peek: Peek,
+    j: &mut Jiter<'_>,
+    out: &mut Vec<u8>,
+    s: &mut Scratch,
+) -> Result<(), JsonError> {
     use Leaf as L;
     match (leaf, peek) {
         (L::Boolean, Peek::True | Peek::False) => out.push(u8::from(j.known_bool(peek)?)),
@@ -298,7 +347,9 @@ fn leaf(leaf: Leaf, peek: Peek, j: &mut Jiter<'_>, out: &mut Vec<u8>, s: &mut Sc
             j.known_skip(peek)?;
             write_bytes(j.slice_to_current(start), out);
         }
-        (L::Integer | L::Float | L::Float4 | L::Numeric, _) if peek.is_num() || peek == Peek::String => {
+        (L::Integer | L::Float | L::Float4 | L::Numeric, _)
+            if peek.is_num() || peek == Peek::String =>
+        {
             let (text, quoted) = scalar_text(peek, j)?;
             let bad = |expected| JsonError::Value {
                 path: String::new(),
@@ -306,12 +357,19 @@ fn leaf(leaf: Leaf, peek: Peek, j: &mut Jiter<'_>, out: &mut Vec<u8>, s: &mut Sc
                 expected,
             };
             match leaf {
-                L::Integer => write_long(text::integer(text).ok_or_else(|| bad("an integer in bigint's range"))?, out),
+                L::Integer => write_long(
+                    text::integer(text).ok_or_else(|| bad("an integer in bigint's range"))?,
+                    out,
+                ),
                 L::Float => out.extend_from_slice(
-                    &text::float(text).ok_or_else(|| bad("a number in double precision's range"))?.to_le_bytes(),
+                    &text::float(text)
+                        .ok_or_else(|| bad("a number in double precision's range"))?
+                        .to_le_bytes(),
                 ),
                 L::Float4 => out.extend_from_slice(
-                    &text::float4(text).ok_or_else(|| bad("a number in real's range"))?.to_le_bytes(),
+                    &text::float4(text)
+                        .ok_or_else(|| bad("a number in real's range"))?
+                        .to_le_bytes(),
                 ),
                 _ => {
                     let (negative, digits, scale) =

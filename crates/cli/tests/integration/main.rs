@@ -10,6 +10,7 @@ mod brokers;
 mod conformance;
 mod console;
 mod faults;
+mod json;
 mod permissions;
 mod run;
 mod schema_propose;

@@ -233,8 +233,7 @@ impl Connector {
                 }
             })?;
         // Columns the value lacks may come from the key's fields (its latest schema).
-        let proposal =
-            Proposal::for_topic(&writer, key, topic.insert.key().unwrap_or_default());
+        let proposal = Proposal::for_topic(&writer, key, topic.insert.key().unwrap_or_default());
         Ok((proposal, Some(latest.id)))
     }
 
@@ -270,10 +269,14 @@ impl Connector {
         })?;
         tracing::info!(topic = %topic.topic, records = records.len(), format = topic.format.as_str(), "columns made from a sample of the topic");
         // for_sample makes a schema for every format it is asked for (not Avro's).
-        made.map(|made| made.proposal()).ok_or_else(|| RunError::Table {
-            connector: self.config.name.clone(),
-            message: format!("topic {}: an Avro topic's table is made from its registry schema", topic.topic),
-        })
+        made.map(|made| made.proposal())
+            .ok_or_else(|| RunError::Table {
+                connector: self.config.name.clone(),
+                message: format!(
+                    "topic {}: an Avro topic's table is made from its registry schema",
+                    topic.topic
+                ),
+            })
     }
 
     /// The recorded field of each column of the topic's table (mapping = "auto" only).

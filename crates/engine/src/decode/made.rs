@@ -80,9 +80,9 @@ impl Made {
 
     /// The schema of documents of `shape`.
     pub(crate) fn json(shape: Shape) -> Result<Made, String> {
-        JsonReading::new(shape)
-            .map(Made::Json)
-            .map_err(|e| format!("the schema inlet makes for the documents does not parse (a bug): {e}"))
+        JsonReading::new(shape).map(Made::Json).map_err(|e| {
+            format!("the schema inlet makes for the documents does not parse (a bug): {e}")
+        })
     }
 
     /// The schema of the `text` or `bytes` format.

@@ -313,7 +313,10 @@ impl Target {
     ) -> Result<Result<WriterSchema, Reason>, Unavailable> {
         match &self.made {
             Some(Ok(made)) => Ok(Ok(made.writer().clone())),
-            Some(Err(problem)) => Ok(Err(Reason::new(ReasonCode::UnusableSchema, problem.clone()))),
+            Some(Err(problem)) => Ok(Err(Reason::new(
+                ReasonCode::UnusableSchema,
+                problem.clone(),
+            ))),
             None => Self::writer(registry, schema_id).await,
         }
     }

@@ -1,0 +1,184 @@
+//! Topics of JSON documents and of raw text (`format = "json"`, `"text"`): no registry, the
+//! table made from a sample of the topic or taken as it is, bad documents dead-lettered
+//! with their bytes.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::support::{Stream, terminate};
+
+/// A reading as a JSON document (keys in serde_json's sorted order; `device-id` is not an
+/// Avro name, so its column is `device_id`).
+fn document(i: usize) -> Vec<u8> {
+    json!({
+        "device-id": format!("dev-{}", i % 7),
+        "ts": format!("2024-05-01T10:{:02}:{:02}.5+02:00", i / 60 % 60, i % 60),
+        "temperature": 20 + i % 10,
+        "geo": {"lat": 48.5, "lon": 2.25 + i as f64},
+        "tags": ["a", format!("t{i}")],
+        "attrs": {"fw": [1, 2, {"x": i}]},
+        "ok": i % 2 == 0,
+        "price": "12.50",
+    })
+    .to_string()
+    .into_bytes()
+}
+
+#[tokio::test]
+async fn json_documents_land_in_a_table_made_from_a_sample_of_the_topic() {
+    let stream = Stream::new(1).await;
+    let p = &stream.producer;
+    let t = &stream.topic;
+    for i in 0..40 {
+        p.send_raw(t, Some(0), None, &document(i)).await;
+    }
+    p.send_raw(t, Some(0), None, b"{\"device-id\": \"broken\", ")
+        .await;
+    let config = stream.write_config(stream.connector("json").set("format", "json"));
+    let mut inlet = stream.start(&config, "json");
+    stream
+        .wait_for(
+            "SELECT count(*) FROM readings",
+            40,
+            Duration::from_secs(60),
+            "json",
+        )
+        .await;
+    // Once the table is made: a document whose temperature is not a number.
+    let mut hot = json!({"device-id": "dev-x", "ts": "2024-05-01T11:00:00Z", "temperature": "hot"});
+    p.send_raw(t, Some(0), None, hot.to_string().as_bytes())
+        .await;
+    hot["temperature"] = json!(99.5);
+    p.send_raw(t, Some(0), None, hot.to_string().as_bytes())
+        .await;
+    hot["temperature"] = json!(30);
+    p.send_raw(t, Some(0), None, hot.to_string().as_bytes())
+        .await;
+    stream
+        .wait_for(
+            "SELECT count(*) FROM readings",
+            41,
+            Duration::from_secs(60),
+            "json",
+        )
+        .await;
+    stream
+        .wait_for(
+            "SELECT count(*) FROM inlet.dead_letters",
+            3,
+            Duration::from_secs(30),
+            "json",
+        )
+        .await;
+    assert!(terminate(&mut inlet).success(), "{}", stream.log("json"));
+
+    let types = stream
+        .rows(
+            "SELECT column_name || ' ' || data_type FROM information_schema.columns WHERE table_name = 'readings' ORDER BY ordinal_position",
+            |r| r.get::<_, String>(0),
+        )
+        .await;
+    assert_eq!(
+        types,
+        [
+            "attrs_fw jsonb",
+            "device_id text",
+            "geo_lat double precision",
+            "geo_lon double precision",
+            "ok boolean",
+            "price text",
+            "tags ARRAY",
+            "temperature bigint",
+            "ts timestamp with time zone",
+        ],
+        "the proposal for the sample"
+    );
+    let row = stream
+        .rows(
+            "SELECT device_id, ts::text, temperature, geo_lon, tags::text, attrs_fw::text, ok FROM readings WHERE device_id = 'dev-3' ORDER BY ts LIMIT 1",
+            |r| {
+                (
+                    r.get::<_, String>(0),
+                    r.get::<_, String>(1),
+                    r.get::<_, i64>(2),
+                    r.get::<_, f64>(3),
+                    r.get::<_, String>(4),
+                    r.get::<_, String>(5),
+                    r.get::<_, bool>(6),
+                )
+            },
+        )
+        .await;
+    let session_tz = stream
+        .rows("SELECT current_setting('TimeZone')", |r| {
+            r.get::<_, String>(0)
+        })
+        .await;
+    assert_eq!(
+        row[0],
+        (
+            "dev-3".to_owned(),
+            // 10:00:03.5+02:00 in the session's time zone.
+            stream
+                .rows(
+                    "SELECT '2024-05-01T10:00:03.5+02:00'::timestamptz::text",
+                    |r| r.get::<_, String>(0)
+                )
+                .await[0]
+                .clone(),
+            23,
+            5.25,
+            "{a,t3}".to_owned(),
+            "[1, 2, {\"x\": 3}]".to_owned(),
+            false
+        ),
+        "time zone {session_tz:?}"
+    );
+    assert_eq!(
+        stream
+            .rows(
+                "SELECT temperature FROM readings WHERE device_id = 'dev-x'",
+                |r| r.get::<_, i64>(0)
+            )
+            .await,
+        [30],
+        "99.5 is not a bigint either: a dead letter too"
+    );
+    let dead = stream
+        .rows(
+            "SELECT reason_code, error, value FROM inlet.dead_letters ORDER BY \"offset\"",
+            |r| {
+                (
+                    r.get::<_, String>(0),
+                    r.get::<_, String>(1),
+                    r.get::<_, Vec<u8>>(2),
+                )
+            },
+        )
+        .await;
+    let reasons: Vec<(&str, &str)> = dead
+        .iter()
+        .map(|(code, reason, _)| (code.as_str(), reason.as_str()))
+        .collect();
+    assert_eq!(dead.len(), 3, "{reasons:?}");
+    assert_eq!(dead[0].0, "malformed_value", "{reasons:?}");
+    assert!(dead[0].1.starts_with("not JSON: "), "{reasons:?}");
+    assert_eq!(
+        dead[0].2, b"{\"device-id\": \"broken\", ",
+        "the raw bytes are kept"
+    );
+    assert_eq!(
+        reasons[1..],
+        [
+            (
+                "value_refused",
+                "temperature: the string \"hot\" is not an integer in bigint's range"
+            ),
+            (
+                "value_refused",
+                "temperature: the number 99.5 is not an integer in bigint's range"
+            ),
+        ]
+    );
+}

@@ -35,7 +35,7 @@ fn at(path: &str) -> String {
     if path.is_empty() {
         String::new()
     } else {
-        format!("{path}: ")
+        format!("field {path}: ")
     }
 }
 

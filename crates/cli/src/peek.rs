@@ -27,6 +27,10 @@ pub struct PeekArgs {
     /// The topic to read, from its earliest offset.
     #[arg(long)]
     topic: String,
+    /// What the values are: Confluent-framed Avro (decoded with the registry's schema),
+    /// JSON documents, UTF-8 text, or bytes (printed as hex).
+    #[arg(long, value_enum, default_value = "avro")]
+    format: crate::schema::FormatArg,
     /// How many records to print.
     #[arg(long, default_value_t = 10)]
     count: usize,
@@ -69,7 +73,7 @@ pub async fn run(args: PeekArgs) -> anyhow::Result<()> {
             .with_context(|| format!("reading {}", args.topic))?;
         let value = match message.payload() {
             None => json!(null),
-            Some(bytes) => decode(&registry, bytes)
+            Some(bytes) => decode(args.format, &registry, bytes)
                 .await
                 .unwrap_or_else(|e| json!({ "error": format!("{e:#}") })),
         };
@@ -85,7 +89,26 @@ pub async fn run(args: PeekArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn decode(registry: &RegistryClient, bytes: &[u8]) -> anyhow::Result<serde_json::Value> {
+async fn decode(
+    format: crate::schema::FormatArg,
+    registry: &RegistryClient,
+    bytes: &[u8],
+) -> anyhow::Result<serde_json::Value> {
+    use crate::schema::FormatArg as F;
+    match format {
+        F::Avro => {}
+        F::Json => return serde_json::from_slice(bytes).context("not a JSON document"),
+        F::Text => {
+            return Ok(std::str::from_utf8(bytes).context("not UTF-8 text")?.into());
+        }
+        F::Bytes => {
+            return Ok(bytes
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+                .into());
+        }
+    }
     let frame = Frame::parse(bytes)?;
     let resolved = registry.resolve(frame.schema_id.0).await?;
     let (schema, dependencies) =

@@ -51,12 +51,16 @@ pub struct ProposeArgs {
     json: bool,
 }
 
-/// `--format`.
+/// `--format`: what a topic's values are (a connector's `format`).
 #[derive(Clone, Copy, clap::ValueEnum)]
-enum FormatArg {
+pub(crate) enum FormatArg {
+    /// Confluent-framed Avro, schemas from the registry.
     Avro,
+    /// JSON documents.
     Json,
+    /// UTF-8 text.
     Text,
+    /// Any bytes.
     Bytes,
 }
 

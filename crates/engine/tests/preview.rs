@@ -197,3 +197,72 @@ table = "shop.orders"
         .get(0);
     assert_eq!(rows, 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_json_topic_is_previewed_as_the_table_its_sample_makes() {
+    let env = endpoints();
+    let kafka = env.require_kafka().to_owned();
+    let registry = env.require_registry().await.to_owned();
+    let topic = unique("previewed_json");
+    create_topic(&kafka_config(&kafka), &topic, 1).await;
+    let db = TestDatabase::create("preview_json").await;
+    let producer = AvroProducer::new(&kafka_config(&kafka), &registry);
+    for doc in [
+        r#"{"id": 1, "at": "2024-05-01T10:00:00Z", "ship": {"city": "Oslo"}, "tags": ["a"]}"#,
+        r#"{"id": 2, "at": "2024-05-01T11:00:00+01:00", "ship": {"city": "Lisbon"}, "extra": {"x": 1}}"#,
+        r#"{"id": "#,
+    ] {
+        producer
+            .send_raw(&topic, Some(0), None, doc.as_bytes())
+            .await;
+    }
+    let config = Config::parse(&format!(
+        r#"
+[database]
+url = "{db}"
+[[connector]]
+name = "docs"
+[connector.kafka]
+bootstrap_servers = "{kafka}"
+[connector.registry]
+url = "{registry}"
+[[connector.topic]]
+name = "{topic}"
+table = "docs"
+format = "json"
+"#,
+        db = db.url()
+    ))
+    .unwrap();
+    let connector = &config.connectors[0];
+    let preview = preview_topic(connector, &config.database, &topic, 10)
+        .await
+        .unwrap();
+    let ddl = preview
+        .ddl
+        .as_deref()
+        .expect("the DDL of the table to create");
+    assert!(ddl.contains("\"at\" timestamp with time zone"), "{ddl}");
+    assert!(ddl.contains("\"extra_x\" bigint"), "{ddl}");
+    let outcomes: Vec<String> = preview
+        .records
+        .iter()
+        .map(|r| match &r.outcome {
+            PreviewOutcome::Row { values } => format!(
+                "{} {} {} {}",
+                values["id"], values["ship_city"], values["tags"], values["extra_x"]
+            ),
+            PreviewOutcome::DeadLetter { reason_code, .. } => format!("{reason_code:?}"),
+            PreviewOutcome::Delete => "delete".to_owned(),
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            r#"1 "Oslo" ["a"] null"#,
+            r#"2 "Lisbon" null 1"#,
+            "MalformedValue"
+        ],
+        "{preview:#?}"
+    );
+}

@@ -204,6 +204,11 @@ impl Shape {
         Ok(root)
     }
 
+    /// Whether a column of `pg_type` is filled from JSON values (interval is not).
+    pub fn fills(pg_type: &PgType) -> bool {
+        Shape::of_type(pg_type).is_some()
+    }
+
     /// The shape a column of `pg_type` reads (None: no JSON value goes into it).
     fn of_type(pg_type: &PgType) -> Option<Shape> {
         use PgType as P;

@@ -331,3 +331,40 @@ async fn text_lines_fill_one_column_and_bytes_that_are_not_utf8_are_dead_letters
     assert_eq!(dead[0].1, b"\xff\xfe not text");
     assert_eq!(dead[0].0, "malformed_value", "{dead:?}");
 }
+
+#[tokio::test]
+async fn bytes_values_fill_a_column_of_ones_own_named_by_the_empty_path() {
+    let stream = Stream::new(1).await;
+    stream
+        .db
+        .connect()
+        .await
+        .batch_execute("CREATE TABLE readings (raw bytea NOT NULL, at timestamptz, span interval)")
+        .await
+        .unwrap();
+    let p = &stream.producer;
+    for value in [&b"\x00\x01\xff"[..], b"", b"\xc3\xa9"] {
+        p.send_raw(&stream.topic, Some(0), None, value).await;
+    }
+    let config = stream.write_config(
+        stream
+            .connector("raw")
+            .set("format", "bytes")
+            .set("mapping", json!({"raw": "", "at": "kafka.timestamp"})),
+    );
+    stream.run_until_offset(&config, "raw", 3).await;
+    assert_eq!(
+        stream
+            .rows(
+                "SELECT encode(raw, 'hex'), at IS NOT NULL, span IS NULL FROM readings ORDER BY raw",
+                |r| (r.get::<_, String>(0), r.get::<_, bool>(1), r.get::<_, bool>(2))
+            )
+            .await,
+        [
+            (String::new(), true, true),
+            ("0001ff".to_owned(), true, true),
+            ("c3a9".to_owned(), true, true)
+        ]
+    );
+    assert_eq!(stream.count("SELECT count(*) FROM inlet.dead_letters").await, 0);
+}

@@ -52,9 +52,10 @@ impl Made {
                             }
                         })
                         .collect(),
+                    // A column JSON does not fill (interval) is left to its default.
                     None => columns
                         .iter()
-                        .filter(|c| c.generated.is_none())
+                        .filter(|c| c.generated.is_none() && Shape::fills(&c.pg_type))
                         .filter_map(|c| match sources.get(&c.name) {
                             Some(source) => match ColumnSource::parse(source) {
                                 ColumnSource::Field(path) => Some((c, path)),

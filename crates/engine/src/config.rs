@@ -311,6 +311,43 @@ mapping = { ts = "ts", device = "meta.device", partition = "kafka.partition" }
     }
 
     #[test]
+    fn a_registry_is_needed_only_by_avro_topics() {
+        let file = |format: &str, registry: &str| {
+            format!(
+                "[database]\nurl = \"postgres://h/d\"\n[[connector]]\nname = \"c\"\n[connector.kafka]\nbootstrap_servers = \"b:9092\"\n{registry}[[connector.topic]]\nname = \"t\"\ntable = \"t\"\nformat = \"{format}\"\n[[connector.topic]]\nname = \"u\"\ntable = \"u\"\nformat = \"text\"\n"
+            )
+        };
+        let config = Config::parse(&file("json", "")).unwrap();
+        assert_eq!(config.connectors[0].topics[0].format, Format::Json);
+        let err = Config::parse(&file("avro", "")).unwrap_err();
+        assert_eq!(err.problems.len(), 1, "{err}");
+        assert_eq!(err.problems[0].0, "connector[0].registry.url");
+        assert!(
+            err.problems[0]
+                .1
+                .contains("topic(s) t are read as Confluent-framed Avro"),
+            "{err}"
+        );
+        let err = Config::parse(&file(
+            "json",
+            "[connector.registry]\nkey = \"k\"\nsecret = \"s\"\n",
+        ))
+        .unwrap_err();
+        assert_eq!(
+            err.problems[0].0, "connector[0].registry.url",
+            "no secret without the system it is for"
+        );
+        let err = Config::parse(&file("yaml", "")).unwrap_err();
+        assert!(
+            err.problems
+                .iter()
+                .any(|(k, m)| k == "connector[0].topic[0].format"
+                    && m.contains("avro, json, text or bytes")),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn a_missing_environment_variable_is_named() {
         let text = GOOD.replace(
             "${file:PASSWORD_FILE}",

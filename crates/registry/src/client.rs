@@ -112,15 +112,27 @@ struct ErrorBody {
 #[derive(Debug, Clone)]
 pub struct RegistryClient {
     http: reqwest::Client,
-    base: Url,
+    /// None: no registry configured (an empty URL); every request is
+    /// [`Error::NotConfigured`].
+    base: Option<Url>,
     credentials: Option<BasicCredentials>,
     cache: Arc<Mutex<HashMap<u32, Arc<ResolvedSchema>>>>,
 }
 
 impl RegistryClient {
     /// A client for the registry `config` describes. Credentials written into the URL
-    /// (`https://key:secret@host`) are taken out of it and used as basic auth.
+    /// (`https://key:secret@host`) are taken out of it and used as basic auth. An empty
+    /// URL is no registry: the client is made, and each request answers
+    /// [`Error::NotConfigured`] (a connector whose topics need none never asks).
     pub fn new(config: RegistryConfig) -> Result<Self> {
+        if config.url.trim().is_empty() {
+            return Ok(Self {
+                http: reqwest::Client::new(),
+                base: None,
+                credentials: None,
+                cache: Arc::default(),
+            });
+        }
         let invalid = |reason: &str| Error::InvalidUrl {
             url: redact_url(&config.url),
             reason: reason.to_owned(),
@@ -152,15 +164,15 @@ impl RegistryClient {
             .map_err(Error::Client)?;
         Ok(Self {
             http,
-            base,
+            base: Some(base),
             credentials,
             cache: Arc::default(),
         })
     }
 
-    /// The registry's base URL, without credentials.
+    /// The registry's base URL, without credentials (empty: none is configured).
     pub fn url(&self) -> &str {
-        self.base.as_str()
+        self.base.as_ref().map_or("", Url::as_str)
     }
 
     /// `GET /schemas/ids/{id}`.
@@ -168,7 +180,7 @@ impl RegistryClient {
         let body: SchemaBody = self
             .request(Method::GET, &["schemas", "ids", &id.to_string()], None)
             .await?;
-        into_registered(body, Some(id), &self.base)
+        into_registered(body, Some(id), self.url())
     }
 
     /// `GET /subjects/{subject}/versions/{version}`; `version` is a number or `latest`.
@@ -180,7 +192,7 @@ impl RegistryClient {
                 None,
             )
             .await?;
-        into_registered(body, None, &self.base)
+        into_registered(body, None, self.url())
     }
 
     /// `GET /subjects`.
@@ -272,10 +284,13 @@ impl RegistryClient {
         segments: &[&str],
         body: Option<&serde_json::Value>,
     ) -> Result<T> {
-        let mut url = self.base.clone();
+        let Some(base) = &self.base else {
+            return Err(Error::NotConfigured);
+        };
+        let mut url = base.clone();
         url.path_segments_mut()
             .map_err(|()| Error::InvalidUrl {
-                url: self.base.to_string(),
+                url: base.to_string(),
                 reason: "it cannot have a path".into(),
             })?
             .pop_if_empty()
@@ -346,7 +361,7 @@ impl RegistryClient {
     }
 }
 
-fn into_registered(body: SchemaBody, id: Option<u32>, base: &Url) -> Result<RegisteredSchema> {
+fn into_registered(body: SchemaBody, id: Option<u32>, base: &str) -> Result<RegisteredSchema> {
     if let Some(kind) = body.schema_type.filter(|t| t != "AVRO") {
         return Err(Error::InvalidResponse {
             url: base.to_string(),

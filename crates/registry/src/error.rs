@@ -4,6 +4,12 @@
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// No registry is configured (an empty URL), and something asked it: a topic read as
+    /// Avro needs one.
+    #[error(
+        "no schema registry is configured (registry.url is empty): topics of format avro need one"
+    )]
+    NotConfigured,
     /// The URL given for the registry is not a usable http(s) URL.
     #[error("schema registry URL '{url}' is not valid: {reason}")]
     InvalidUrl {
@@ -103,6 +109,7 @@ impl inlet_fault::Classify for Error {
         use inlet_fault::Fault;
         match self {
             Error::InvalidUrl { .. }
+            | Error::NotConfigured
             | Error::Unauthorized { .. }
             | Error::ReferenceDepth { .. } => Fault::Config,
             Error::Api { status, .. } if *status < 500 && *status != 429 => Fault::Config,

@@ -185,6 +185,20 @@ impl RawConnector {
                 topics.push(topic);
             }
         }
+        let avro: Vec<&str> = topics
+            .iter()
+            .filter(|t| t.format.uses_registry())
+            .map(|t| t.topic.as_str())
+            .collect();
+        if self.registry.url.trim().is_empty() && !avro.is_empty() {
+            problems.under("registry").add(
+                "url",
+                format!(
+                    "is required: topic(s) {} are read as Confluent-framed Avro (format = \"avro\", the default), whose schemas the registry holds; or give them another format (json, text, bytes)",
+                    avro.join(", ")
+                ),
+            );
+        }
         let batch = self.batch.check_into(&mut problems.under("batch"));
         let tolerance = self.errors.check_into(&mut problems.under("errors"));
         if problems.count() > before {
@@ -390,6 +404,17 @@ impl RawRegistry {
     }
 
     fn check_into(&self, problems: &mut Problems<'_>) -> Option<RegistryConfig> {
+        if self.url.trim().is_empty() {
+            // No registry: the connector checks that no topic needs one.
+            if self.key.is_some() || self.secret.is_some() {
+                problems.add(
+                    "url",
+                    "is required with registry.key and registry.secret".into(),
+                );
+                return None;
+            }
+            return Some(RegistryConfig::new(""));
+        }
         if let Some(problem) = url_problem(&self.url) {
             problems.add("url", problem);
             return None;

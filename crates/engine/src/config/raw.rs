@@ -116,7 +116,8 @@ pub struct RawConnector {
     pub name: String,
     /// `[connector.kafka]`.
     pub kafka: RawKafka,
-    /// `[connector.registry]`.
+    /// `[connector.registry]` (none: no registry, for topics of formats without one).
+    #[serde(default)]
     pub registry: RawRegistry,
     /// `[[connector.topic]]`.
     #[serde(default)]
@@ -215,10 +216,11 @@ fn default_start_from() -> String {
 }
 
 /// `[connector.registry]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRegistry {
-    /// The registry's URL.
+    /// The registry's URL; empty: none (topics of format avro need one).
+    #[serde(default)]
     pub url: String,
     /// Basic-auth user or API key.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -295,7 +295,7 @@ pub const SETTINGS: &[Setting] = &[
     setting("kafka.group_prefix", S::Connector, K::Text, G::Kafka, "The consumer group is <group_prefix>/<connector name>.").default("inlet"),
     setting("kafka.start_from", S::Connector, K::Text, G::Kafka, "Where a partition with no stored offset starts.").default("earliest").choices(&["earliest", "latest"]),
     setting("kafka.properties", S::Connector, K::Properties, G::Kafka, "librdkafka properties, each as its own key: kafka.properties.<property> (those exactly once rests on are refused)."),
-    setting("registry.url", S::Connector, K::Text, G::Registry, "The Confluent-compatible schema registry's URL.").required(),
+    setting("registry.url", S::Connector, K::Text, G::Registry, "The Confluent-compatible schema registry's URL: required when a topic's format is avro (the default); topics of format json, text or bytes need none."),
     setting("registry.key", S::Connector, K::Text, G::Registry, "The registry's basic-auth user (Confluent Cloud: the API key)."),
     setting("registry.secret", S::Connector, K::Password, G::Registry, "The registry's basic-auth password (Confluent Cloud: the API secret), or a reference."),
     setting("table", S::Topic, K::Text, G::Table, "The target table, schema.table or table (${topic} is replaced by each topic's name).").required(),

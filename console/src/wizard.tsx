@@ -12,7 +12,7 @@ import { KafkaStep, NameStep, RegistryStep, TopicsStep } from "./wizard/connect"
 import { type Defaults, type Draft, empty } from "./wizard/draft";
 import { MapStep, TableStep } from "./wizard/table";
 
-const STEPS = ["Name", "Kafka", "Schema Registry", "Topics", "Schema and table", "Map columns", "Create"];
+const STEPS = ["Name", "Kafka", "Format and registry", "Topics", "Schema and table", "Map columns", "Create"];
 
 /** The wizard, once the plugin's defaults are read (they are the server's, never copied here). */
 export function Wizard() {

@@ -132,7 +132,7 @@ await step("kafka: the right secret authenticates and shows the cluster", async 
   assert.match(await page.locator("[data-kafka-ok]").textContent(), /topic\(s\) visible/);
   await shot("2-kafka");
   await page.getByRole("button", { name: "Next" }).click();
-  await heading("3. Schema Registry").waitFor();
+  await heading("3. Format and registry").waitFor();
 });
 
 await step("registry: a wrong secret is shown on the secret field", async () => {
@@ -486,6 +486,53 @@ await step("a phone's width: no sideways scrolling on the list and the wizard", 
     await shot(`phone-${name}`, small);
   }
   await phone.close();
+});
+
+await step("a JSON topic: no registry, the table made from a sample of its records, rows arrive", async () => {
+  await page.goto(`${URL}/#/new`);
+  await heading("1. Name").waitFor();
+  await page.getByLabel("Connector name").fill("clicks-json");
+  await page.getByLabel("Connector name").press("Enter");
+  await heading("2. Kafka").waitFor();
+  await page.getByLabel("Security protocol").selectOption("PLAINTEXT");
+  await page.getByLabel("Bootstrap servers").fill(env.KAFKA);
+  await page.getByRole("button", { name: "Authenticate" }).click();
+  await page.locator("[data-kafka-ok]").waitFor({ timeout: 60_000 });
+  await page.getByRole("button", { name: "Next" }).click();
+  await heading("3. Format and registry").waitFor();
+  await page.getByLabel(/JSON documents/).check();
+  await page.locator("[data-no-registry]").waitFor();
+  assert.equal(await page.getByLabel("Schema Registry URL").count(), 0, "a JSON topic is asked no registry");
+  await shot("3-format-json");
+  await page.getByRole("button", { name: "Next" }).click();
+  await heading("4. Topics").waitFor();
+  await page.getByLabel("Filter topics").or(page.getByRole("alert")).first().waitFor({ timeout: 60_000 });
+  const refused = page.getByRole("alert");
+  if (await refused.count()) throw new Error(`the topics step says: ${await refused.first().textContent()}`);
+  await page.getByLabel("Filter topics").fill(env.JSON_TOPIC);
+  const row = page.locator("tr", { has: page.getByLabel(env.JSON_TOPIC, { exact: true }) });
+  await row.waitFor({ timeout: 60_000 });
+  assert.match(await row.textContent(), /none needed \(json\)/);
+  await page.getByLabel(env.JSON_TOPIC, { exact: true }).check();
+  await page.getByRole("button", { name: "Next" }).click();
+  await heading("5. Schema and table").waitFor();
+  await page.getByLabel("Table", { exact: true }).fill("clicks_json");
+  await page.locator("[data-table-state]").filter({ hasText: "does not exist" }).waitFor({ timeout: 60_000 });
+  const ddl = await page.locator("[data-ddl]").textContent();
+  assert.match(ddl, /"device_id" text/, ddl);
+  assert.match(ddl, /"ts" timestamp with time zone/, ddl);
+  assert.match(ddl, /"geo_lat" double precision/, ddl);
+  await page.getByRole("button", { name: "Next" }).click();
+  await heading("6. Map columns").waitFor();
+  await page.locator("[data-preview-summary]").filter({ hasText: "row(s)" }).waitFor({ timeout: 60_000 });
+  assert.match((await previewCell("device_id")).value, /^dev-\d$/);
+  await shot("6-map-json");
+  await page.getByRole("button", { name: "Next" }).click();
+  await heading("7. Create").waitFor();
+  await page.getByRole("button", { name: "Create and start" }).click();
+  await page.waitForURL("**/#/connectors/clicks-json");
+  await page.locator(".state", { hasText: "RUNNING" }).first().waitFor({ timeout: 60_000 });
+  await eventually("every JSON document in public.clicks_json", async () => (await count("SELECT count(*) FROM public.clicks_json")) === Number(env.JSON_COUNT));
 });
 
 assert.deepEqual(offsite, [], "the page asked for something outside the server");

@@ -3,7 +3,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, api, enc, type Finding, type TopicRow } from "../api";
 import { Alert, Field, described, message } from "../ui";
-import { type Draft, NAME_RULE, flat, problemsByKey, type StepProps } from "./draft";
+import { type Draft, FORMATS, NAME_RULE, flat, problemsByKey, type StepProps, usesRegistry } from "./draft";
 
 /** The field a failed Kafka finding is about, by what it says; always one on the form
  * (`sasl`: the SASL fields are shown; `tls`: the CA field is). */
@@ -181,9 +181,14 @@ export function RegistryStep({ d, change, next }: StepProps) {
     change(2, { registry: { ...r, ...patch } });
     setFound(null);
   };
+  const avro = usesRegistry(d);
   const authenticate = async (e: Event) => {
     e.preventDefault();
     setFound(null);
+    if (!avro) {
+      next();
+      return;
+    }
     if (!r.url.trim()) {
       setErrors({ "registry.url": "Enter the schema registry's URL (https://psrc-xxxxx.region.aws.confluent.cloud)." });
       return;
@@ -209,6 +214,44 @@ export function RegistryStep({ d, change, next }: StepProps) {
   };
   return (
     <form onSubmit={authenticate} noValidate>
+      <fieldset>
+        <legend>What the topics' values are</legend>
+        {FORMATS.map(([format, label]) => (
+          <label key={format} class="choice">
+            <input type="radio" name="format" value={format} checked={d.format === format}
+              onChange={() => { change(2, { format }); setFound(null); setErrors({}); }} />{" "}
+            {label}
+          </label>
+        ))}
+      </fieldset>
+      {avro ? <RegistryFields r={r} set={set} errors={errors} /> : (
+        <p class="lead" data-no-registry>No schema registry is needed: each record's value is read as {d.format === "json" ? "one JSON document" : d.format === "text" ? "UTF-8 text" : "bytes"}.</p>
+      )}
+      <div class="actions">
+        {avro && (
+          <button class="primary" type="submit" disabled={busy}>
+            {busy ? "Authenticating…" : "Authenticate"}
+          </button>
+        )}
+        <button type="button" class={avro ? "" : "primary"} disabled={avro && !found} onClick={next}>
+          Next
+        </button>
+      </div>
+      <div aria-live="polite">
+        {avro && found && (
+          <div class="success" data-registry-ok>
+            {found.map((f, i) => <p key={i}>✓ {f.detail}</p>)}
+          </div>
+        )}
+      </div>
+    </form>
+  );
+}
+
+/** The registry's URL and credentials, for Avro topics. */
+function RegistryFields({ r, set, errors }: { r: Draft["registry"]; set: (patch: Partial<Draft["registry"]>) => void; errors: Record<string, string> }) {
+  return (
+    <>
       <p class="lead">Where the topics' Avro schemas are: a Confluent-compatible Schema Registry.</p>
       <Field id="registry-url" label="Schema Registry URL" hint="e.g. https://psrc-xxxxx.eu-central-1.aws.confluent.cloud" error={errors["registry.url"]}>
         <input id="registry-url" value={r.url} autoComplete="off" spellcheck={false} aria-invalid={!!errors["registry.url"]}
@@ -224,22 +267,7 @@ export function RegistryStep({ d, change, next }: StepProps) {
             aria-describedby={described("registry-secret", "x", errors["registry.secret"])} onInput={(e) => set({ secret: (e.target as HTMLInputElement).value })} />
         </Field>
       </div>
-      <div class="actions">
-        <button class="primary" type="submit" disabled={busy}>
-          {busy ? "Authenticating…" : "Authenticate"}
-        </button>
-        <button type="button" disabled={!found} onClick={next}>
-          Next
-        </button>
-      </div>
-      <div aria-live="polite">
-        {found && (
-          <div class="success" data-registry-ok>
-            {found.map((f, i) => <p key={i}>✓ {f.detail}</p>)}
-          </div>
-        )}
-      </div>
-    </form>
+    </>
   );
 }
 
@@ -292,7 +320,8 @@ export function TopicsStep({ d, change, next }: StepProps) {
   return (
     <div>
       <p class="lead">
-        The topics to store. Each needs an Avro value schema under its subject (topic-value). Several topics go into one
+        The topics to store.{" "}
+        {usesRegistry(d) ? "Each needs an Avro value schema under its subject (topic-value)." : `Their values are read as ${d.format}.`} Several topics go into one
         table: their schemas must fit it (the preview shows each one's records). Next checks that the credentials may
         read them and use the consumer group.
       </p>
@@ -323,7 +352,7 @@ export function TopicsStep({ d, change, next }: StepProps) {
                           <input
                             type="checkbox"
                             checked={d.topics.includes(t.name)}
-                            disabled={!t.value_subject}
+                            disabled={usesRegistry(d) && !t.value_subject}
                             onChange={() => toggle(t.name)}
                           />{" "}
                           {t.name}
@@ -331,7 +360,9 @@ export function TopicsStep({ d, change, next }: StepProps) {
                       </td>
                       <td class="num">{t.partitions}</td>
                       <td>
-                        {t.value_subject
+                        {!usesRegistry(d)
+                          ? `none needed (${d.format})`
+                          : t.value_subject
                           ? `${t.value_subject}${t.latest_schema_id !== null ? `, latest schema id ${t.latest_schema_id}` : t.latest_schema_error ? ` (schema id not read: ${t.latest_schema_error})` : ""}`
                           : "none: produce with a registered schema first"}
                       </td>

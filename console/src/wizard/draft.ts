@@ -23,6 +23,8 @@ export interface Draft {
     password: string;
     ca_file: string;
   };
+  /** How the topics' values are read: avro (with the registry), json, text or bytes. */
+  format: string;
   registry: { url: string; key: string; secret: string };
   topics: string[];
   schema: string;
@@ -57,6 +59,7 @@ export function empty(defaults: Defaults): Draft {
       password: "",
       ca_file: "",
     },
+    format: defaults["format"] ?? "avro",
     registry: { url: "", key: "", secret: "" },
     topics: [],
     schema: "public",
@@ -91,14 +94,18 @@ export function flat(d: Draft, proposal: Proposal | null): FlatConfig {
     c["kafka.password"] = k.password;
   }
   if (k.ca_file.trim() && k.security_protocol.endsWith("SSL")) c["kafka.ca_file"] = k.ca_file.trim();
-  if (d.registry.url) c["registry.url"] = d.registry.url.trim();
-  if (d.registry.key) c["registry.key"] = d.registry.key;
-  if (d.registry.secret) c["registry.secret"] = d.registry.secret;
+  /** Whether the draft's value of `key` is not what the server would take without it. */
+  const set = (key: string, value: string) => value !== "" && value !== d.defaults[key];
+  // Only Avro topics need the registry: no key of it is sent for the other formats.
+  if (usesRegistry(d)) {
+    if (d.registry.url) c["registry.url"] = d.registry.url.trim();
+    if (d.registry.key) c["registry.key"] = d.registry.key;
+    if (d.registry.secret) c["registry.secret"] = d.registry.secret;
+  }
+  if (set("format", d.format)) c.format = d.format;
   if (d.topics.length) c.topics = d.topics.join(",");
   if (d.table) c.table = `${d.schema || "public"}.${d.table}`;
   if (d.time_column) c.time_column = d.time_column;
-  /** Whether the draft's value of `key` is not what the server would take without it. */
-  const set = (key: string, value: string) => value !== "" && value !== d.defaults[key];
   if (set("chunk_interval", d.chunk_interval)) c.chunk_interval = d.chunk_interval;
   if (d.columns.length) c.mapping = mappingOf(d, proposal);
   if (set("insert", d.insert)) {
@@ -113,6 +120,19 @@ export function flat(d: Draft, proposal: Proposal | null): FlatConfig {
   return c;
 }
 
+/** Whether the draft's topics are read with the registry's schemas (format avro). */
+export function usesRegistry(d: Draft): boolean {
+  return d.format === "avro";
+}
+
+/** The value formats, as the `format` setting spells them, with what each reads. */
+export const FORMATS: [string, string][] = [
+  ["avro", "Avro, with a Confluent-compatible Schema Registry"],
+  ["json", "JSON documents (no registry: the table is made from a sample of the topic)"],
+  ["text", "Text (the whole value into one text column)"],
+  ["bytes", "Bytes (the whole value into one bytea column)"],
+];
+
 /** `auto` when the columns are the proposal's as proposed, else the explicit mapping. */
 export function mappingOf(d: Draft, proposal: Proposal | null): string {
   const asProposed =
@@ -124,7 +144,9 @@ export function mappingOf(d: Draft, proposal: Proposal | null): string {
       const m = proposal.mapping.find((m) => m.column === p.name);
       return c.name === p.name && c.type === p.type && c.nullable === p.nullable && c.source === (m?.source ?? "");
     });
-  if (asProposed) return "auto";
+  // A JSON topic's table made here has no recorded sources, and its auto mapping would fill
+  // a column from the key of its name (geo_lat, not geo.lat): its mapping is explicit.
+  if (asProposed && usesRegistry(d)) return "auto";
   const explicit: Record<string, string> = {};
   for (const c of d.columns) if (c.source) explicit[c.name] = c.source;
   return JSON.stringify(explicit);

@@ -143,6 +143,9 @@ pub enum ProposeError {
         /// The parse error, when there is a schema.
         reason: Option<String>,
     },
+    /// Kafka could not be read (for a sample of a topic of a format without a registry).
+    #[error("{0}")]
+    Kafka(#[from] inlet_kafka::Error),
     /// A topic of a format without a registry (json) gave no record to make columns from.
     #[error("topic {topic}: {reason}: produce to it first, or create the table yourself")]
     NoSample {
@@ -167,6 +170,7 @@ impl inlet_fault::Classify for ProposeError {
     fn fault(&self) -> inlet_fault::Fault {
         match self {
             ProposeError::Registry(e) => e.fault(),
+            ProposeError::Kafka(e) => e.fault(),
             ProposeError::NoSchema { .. }
             | ProposeError::NoSample { .. }
             | ProposeError::TooWide { .. } => inlet_fault::Fault::Config,
@@ -228,6 +232,42 @@ pub fn propose_sampled<'a>(
         ddl.push_str(&inlet_postgres::ddl::hypertable_comment(table, time));
     }
     Ok((proposal, ddl))
+}
+
+/// How long reading a topic's sample for a proposal may take.
+const SAMPLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// [`propose_sampled`] for a topic on the cluster `kafka`: its latest records (up to
+/// [`inlet_kafka::MAX_SAMPLE`], read without joining a group), the proposal and DDL they
+/// make, and what a column can be filled from (the console's choices).
+///
+/// # Errors
+/// [`ProposeError::Kafka`] when the topic cannot be read; [`ProposeError::NoSample`] as
+/// [`propose_sampled`].
+pub async fn propose_from_topic(
+    kafka: &inlet_kafka::KafkaSettings,
+    format: crate::config::Format,
+    topic: &str,
+    table: &inlet_postgres::TableName,
+    key_columns: &[String],
+) -> Result<(Proposal, String, Vec<inlet_avro::SourceChoice>), ProposeError> {
+    let kafka = kafka.clone();
+    let name = topic.to_owned();
+    let records = tokio::task::spawn_blocking(move || {
+        inlet_kafka::sample(&kafka, &name, inlet_kafka::MAX_SAMPLE, SAMPLE_TIMEOUT)
+    })
+    .await
+    .map_err(|e| ProposeError::NoSample {
+        topic: topic.to_owned(),
+        reason: format!("reading the sample failed: {e}"),
+    })??;
+    let values = || records.iter().filter_map(|r| r.value.as_deref());
+    let (proposal, ddl) = propose_sampled(format, topic, table, key_columns, values())?;
+    let sources = match crate::decode::Made::for_sample(format, values()) {
+        Ok(Some(made)) => inlet_avro::source_choices(made.writer(), None),
+        _ => Vec::new(),
+    };
+    Ok((proposal, ddl, sources))
 }
 
 /// The latest schema of `<topic>-value`, parsed.

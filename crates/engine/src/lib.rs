@@ -26,7 +26,7 @@ mod supervisor;
 
 pub use check::{
     Finding, KafkaProbe, LatestId, ProposeError, TopicInfo, check_connector, latest_schema_ids,
-    probe_kafka, probe_registry, propose_sampled, propose_table, topic_sources,
+    probe_kafka, probe_registry, propose_from_topic, propose_sampled, propose_table, topic_sources,
 };
 pub use config::{Config, ConfigError, ConnectorConfig, Format, Tolerance};
 pub use connector::{Connector, Control, RunError};

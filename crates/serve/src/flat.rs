@@ -478,9 +478,10 @@ pub fn from_raw(raw: &RawConnector) -> FlatConfig {
 }
 
 /// The connector of `config` with placeholders for the keys a step does not need (a
-/// table, topics, brokers, a registry), so that each section can be checked alone: the
-/// wizard authenticates to Kafka before it has a table. Problems of the keys given are
-/// still reported.
+/// table, topics, brokers), so that each section can be checked alone: the wizard
+/// authenticates to Kafka before it has a table; a registry only for Avro topics (the
+/// default format): a draft whose `format` is another has none. Problems of the keys given
+/// are still reported.
 pub fn to_raw_lenient(
     name: &str,
     config: &FlatConfig,
@@ -493,11 +494,15 @@ pub fn to_raw_lenient(
         ("table", "public.validate"),
         ("topics", "validate"),
         ("kafka.bootstrap_servers", "127.0.0.1:9"),
-        ("registry.url", "http://127.0.0.1:9"),
     ] {
         partial
             .entry(key.into())
             .or_insert_with(|| placeholder.into());
+    }
+    if config.get("format").is_none_or(|f| f.trim() == "avro") {
+        partial
+            .entry("registry.url".into())
+            .or_insert_with(|| "http://127.0.0.1:9".into());
     }
     // Kafka's, the registry's and the topics' keys; batching and errors are not asked.
     partial.retain(|k, _| {

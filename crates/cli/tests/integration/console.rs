@@ -107,6 +107,22 @@ async fn the_console_sets_up_watches_pauses_and_replays_in_a_real_browser() {
     .await
     .unwrap();
 
+    // A topic of JSON documents, for a connector without a registry.
+    let json_topic = unique("clicks_json");
+    create_topic(&kafka_config(stream.kafka()), &json_topic, 1).await;
+    const JSON_COUNT: usize = 30;
+    for i in 0..JSON_COUNT {
+        let doc = serde_json::json!({
+            "device_id": format!("dev-{}", i % 5),
+            "ts": format!("2024-05-01T10:00:{:02}Z", i),
+            "geo": {"lat": 48.5 + i as f64, "lon": 2.25},
+        });
+        stream
+            .producer
+            .send_raw(&json_topic, Some(0), None, doc.to_string().as_bytes())
+            .await;
+    }
+
     let registry_key = "sr-console";
     let registry_secret = "sr-console-secret";
     let locked_registry = registry_with_credentials(registry_key, registry_secret).await;
@@ -176,6 +192,8 @@ async fn the_console_sets_up_watches_pauses_and_replays_in_a_real_browser() {
         .env("LOCKED_REGISTRY_KEY", registry_key)
         .env("NARROW", "narrow")
         .env("NARROW_TOPIC", &narrow_topic)
+        .env("JSON_TOPIC", &json_topic)
+        .env("JSON_COUNT", JSON_COUNT.to_string())
         .env("SCREENSHOTS", &screenshots)
         .env("CHROMIUM", CHROMIUM)
         .status()

@@ -199,14 +199,6 @@ fn topic_of<'a>(raw: &'a RawConnector, topic: &str) -> Result<&'a RawTopic, ApiE
     })
 }
 
-/// The table of `topic` in `raw`.
-fn table_of(raw: &RawConnector, topic: &str) -> Result<inlet_postgres::TableName, ApiError> {
-    let checked = topic_of(raw, topic)?
-        .check()
-        .map_err(|e| problems(e.problems))?;
-    Ok(checked.table)
-}
-
 #[cfg(test)]
 mod tests {
     use super::connect::{LOOKUP_BUDGET, LOOKUPS_AT_ONCE};

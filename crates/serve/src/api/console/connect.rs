@@ -190,7 +190,12 @@ pub(super) async fn cluster_topics(
             failed.detail.clone(),
         ));
     }
-    let (findings, subjects) = inlet_engine::probe_registry(&registry, &[]).await;
+    // No registry (topics of formats without one): no subjects to show.
+    let (findings, subjects) = if raw.registry.url.trim().is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        inlet_engine::probe_registry(&registry, &[]).await
+    };
     if let Some(failed) = findings.iter().find(|f| !f.ok) {
         return Err(ApiError::new(
             StatusCode::BAD_GATEWAY,

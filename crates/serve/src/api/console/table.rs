@@ -2,7 +2,7 @@
 //! proposal for a topic's schema, the preview of its latest records as rows, and the
 //! table's creation (a hypertable, and its columnstore, when TimescaleDB is there).
 
-use super::connect::registry_of;
+use super::connect::{kafka_of, registry_of};
 use super::*;
 
 /// A column of a table designed in the console: `{"name", "type", "nullable"}`.
@@ -187,6 +187,7 @@ pub(super) async fn proposed(
         inlet_avro::Proposal,
         String,
         Vec<String>,
+        Option<Vec<inlet_avro::SourceChoice>>,
     ),
     ApiError,
 > {
@@ -196,16 +197,24 @@ pub(super) async fn proposed(
         .entry("topics".into())
         .or_insert_with(|| topic.clone());
     let raw = lenient(&config)?;
-    let table = table_of(&raw, &topic)?;
-    let registry = registry_of(&raw)?;
-    let key_columns = raw
-        .topic
-        .iter()
-        .find(|t| t.name == topic)
-        .map(|t| t.key_columns.clone())
-        .unwrap_or_default();
-    let (mut proposal, mut ddl) =
-        inlet_engine::propose_table(&registry, &topic, &table, &key_columns).await?;
+    let checked = topic_of(&raw, &topic)?
+        .check()
+        .map_err(|e| problems(e.problems))?;
+    let table = checked.table;
+    let key_columns = checked.insert.key().unwrap_or_default().to_vec();
+    // A format without a registry: the proposal of a sample of the topic.
+    let (mut proposal, mut ddl, sources) = if checked.format.uses_registry() {
+        let registry = registry_of(&raw)?;
+        let (proposal, ddl) =
+            inlet_engine::propose_table(&registry, &topic, &table, &key_columns).await?;
+        (proposal, ddl, None)
+    } else {
+        let kafka = kafka_of(&raw)?;
+        let (proposal, ddl, sources) =
+            inlet_engine::propose_from_topic(&kafka, checked.format, &topic, &table, &key_columns)
+                .await?;
+        (proposal, ddl, Some(sources))
+    };
     if let Some(columns) = design(body)? {
         let missing: Vec<flat::Problem> = key_columns
             .iter()
@@ -250,7 +259,7 @@ pub(super) async fn proposed(
     if let Err(reason) = inlet_avro::check_table_width(&proposal.columns) {
         return Err(inlet_engine::ProposeError::TooWide { topic, reason }.into());
     }
-    Ok((table, proposal, ddl, key_columns))
+    Ok((table, proposal, ddl, key_columns, sources))
 }
 
 /// The table proposed for a topic, whether it exists, and what its columns can be filled
@@ -331,11 +340,16 @@ pub(super) async fn propose(
     Body(body): Body<SetupStepRequest>,
 ) -> Result<Json<Proposal>, ApiError> {
     let _turn = app.step_turn().await?;
-    let (table, proposal, ddl, _) = proposed(&app, &body).await?;
-    let config = prepared(&app, body.config.0.clone()).await?;
-    let raw = lenient(&config)?;
-    let registry = registry_of(&raw)?;
-    let sources = inlet_engine::topic_sources(&registry, &step_topic(&body)?).await?;
+    let (table, proposal, ddl, _, sources) = proposed(&app, &body).await?;
+    let sources = match sources {
+        Some(sources) => sources,
+        None => {
+            let config = prepared(&app, body.config.0.clone()).await?;
+            let raw = lenient(&config)?;
+            let registry = registry_of(&raw)?;
+            inlet_engine::topic_sources(&registry, &step_topic(&body)?).await?
+        }
+    };
     let client = app.client().await?;
     let existing = inlet_postgres::table_columns(&client, &table).await?;
     let timescaledb = inlet_postgres::timescaledb_present(&client).await?;
@@ -462,7 +476,7 @@ pub(super) async fn create_table(
     Body(body): Body<SetupStepRequest>,
 ) -> Result<(StatusCode, Json<TableCreated>), ApiError> {
     let _turn = app.step_turn().await?;
-    let (table, proposal, _, key_columns) = proposed(&app, &body).await?;
+    let (table, proposal, _, key_columns, _) = proposed(&app, &body).await?;
     let key = (!key_columns.is_empty()).then_some(key_columns.as_slice());
     let ddl = inlet_postgres::ddl::create_table(&table, &proposal.columns, key);
     let mut client = app.client().await?;

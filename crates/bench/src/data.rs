@@ -256,15 +256,67 @@ pub async fn produce_poison(
     topic: &str,
     work: &WorkDir,
 ) -> anyhow::Result<Poison> {
+    let every = args.poison_every;
+    let mut dead = 0u64;
+    copy_records(
+        args,
+        records,
+        topic,
+        &work.poison_records(),
+        move |n, value| {
+            if n.is_multiple_of(every) {
+                spoil(value, dead);
+                dead += 1;
+            }
+            Ok(dead)
+        },
+    )
+    .await
+    .map(|dead| Poison { dead })
+}
+
+/// Copies the readings to `topic` (same keys and partitions) as JSON documents: each
+/// reading's fields as keys, the timestamp an ISO 8601 string (`inlet_avro::value_json`),
+/// the topic a `format = "json"` connector reads into the readings' table. Writes the
+/// copy's record file.
+pub async fn produce_json(
+    args: &BenchArgs,
+    records: &Path,
+    topic: &str,
+    work: &WorkDir,
+) -> anyhow::Result<()> {
+    let writer = inlet_avro::WriterSchema::parse(inlet_avro::READING_SCHEMA, &[])?;
+    copy_records(
+        args,
+        records,
+        topic,
+        &work.path("json.records"),
+        move |_, value| {
+            let frame = inlet_avro::Frame::parse(value)?;
+            let json = inlet_avro::value_json(&writer, frame.body)
+                .map_err(|e| anyhow::anyhow!("a reading that does not decode: {e}"))?;
+            value.clear();
+            value.extend_from_slice(json.as_bytes());
+            Ok(())
+        },
+    )
+    .await
+}
+
+/// Copies the records of the file `records` to `topic` (same keys and partitions), each
+/// value changed by `change` (called with the record's number, from 1), and writes the
+/// copy's record file `out`; the last value `change` returned.
+async fn copy_records<T: Default + Send + 'static>(
+    args: &BenchArgs,
+    records: &Path,
+    topic: &str,
+    out: &Path,
+    mut change: impl FnMut(u64, &mut Vec<u8>) -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
     let config = kafka(args);
     create_topic(&config, topic, args.partitions).await?;
-    let (records, path, every, topic) = (
-        records.to_owned(),
-        work.poison_records(),
-        args.poison_every,
-        topic.to_owned(),
-    );
-    tokio::task::spawn_blocking(move || -> anyhow::Result<Poison> {
+    let (records, path, topic) = (records.to_owned(), out.to_owned(), topic.to_owned());
+    tokio::task::spawn_blocking(move || -> anyhow::Result<T> {
         let deliveries = Arc::new(Deliveries::default());
         let producer: ThreadedProducer<Counting> = config
             .clone()
@@ -275,16 +327,13 @@ pub async fn produce_poison(
         let mut reader = RecordFileReader::new(File::open(&records)?)?;
         let mut writer = RecordFileWriter::new(File::create(&path)?)?;
         let mut n = 0u64;
-        let mut dead = 0u64;
+        let mut last = T::default();
         let mut value = Vec::new();
         while let Some(r) = reader.next_record()? {
             n += 1;
             value.clear();
             value.extend_from_slice(r.value.unwrap_or_default());
-            if n.is_multiple_of(every) {
-                spoil(&mut value, dead);
-                dead += 1;
-            }
+            last = change(n, &mut value)?;
             let mut record = BaseRecord::to(&topic)
                 .partition(r.partition)
                 .payload(&value);
@@ -307,14 +356,14 @@ pub async fn produce_poison(
             })?;
         }
         writer.finish()?;
-        producer
-            .flush(Duration::from_secs(120))
-            .context("waiting for the broker to acknowledge the poison copy")?;
+        producer.flush(Duration::from_secs(120)).with_context(|| {
+            format!("waiting for the broker to acknowledge the copy to {topic}")
+        })?;
         let failed = deliveries.failed.load(Ordering::Relaxed);
         if failed > 0 {
-            bail!("{failed} records of the poison copy were not delivered to {topic}");
+            bail!("{failed} records of the copy were not delivered to {topic}");
         }
-        Ok(Poison { dead })
+        Ok(last)
     })
     .await?
 }

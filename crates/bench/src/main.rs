@@ -233,6 +233,8 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let records = data::dump(&args, &topic, &work).await?;
     let poison_topic = format!("{topic}_poison");
     let poison = data::produce_poison(&args, &records, &poison_topic, &work).await?;
+    let json_topic = format!("{topic}_json");
+    data::produce_json(&args, &records, &json_topic, &work).await?;
     println!(
         "bench: {} readings in {topic} ({} partitions), {} of them poison in {poison_topic}",
         args.count, args.partitions, poison.dead
@@ -244,6 +246,7 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
         work: &work,
         topic: &topic,
         poison_topic: &poison_topic,
+        json_topic: &json_topic,
         poison_dead: poison.dead,
     };
     // Untimed: warms the caches, and leaves the rows for the COPY limit's file.
@@ -306,7 +309,7 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
     } else {
         Vec::new()
     };
-    data::delete_topics(&args, &[&topic, &poison_topic]).await;
+    data::delete_topics(&args, &[&topic, &poison_topic, &json_topic]).await;
     let mut scaled = Vec::new();
     if args.scale || scale_only {
         for (connectors, partitions, note_bytes) in SCALE {
@@ -345,6 +348,7 @@ struct Setup<'a> {
     work: &'a data::WorkDir,
     topic: &'a str,
     poison_topic: &'a str,
+    json_topic: &'a str,
     poison_dead: u64,
 }
 
@@ -363,7 +367,7 @@ impl Setup<'_> {
                     .await
             }
             Kind::BareConsume => measure::bare_consume(self.args, self.topic).await,
-            Kind::EndToEnd | Kind::EndToEndUpsert | Kind::EndToEndPoison => {
+            Kind::EndToEnd | Kind::EndToEndJson | Kind::EndToEndUpsert | Kind::EndToEndPoison => {
                 let config = self.config(kind, round);
                 let path = self.work.path(&format!("{}-{round}.toml", kind.name()));
                 data::write_private(&path, &config)?;
@@ -475,6 +479,8 @@ impl Setup<'_> {
                 UPSERT_TABLE,
                 "insert = \"upsert\"\nkey_columns = [\"device_id\", \"ts\"]\n",
             )
+        } else if kind == Kind::EndToEndJson {
+            (self.json_topic, APPEND_TABLE, "format = \"json\"\n")
         } else {
             (self.topic, APPEND_TABLE, "")
         };

@@ -25,6 +25,8 @@ pub enum Kind {
     BareConsume,
     /// c. `inlet run`, append.
     EndToEnd,
+    /// c. `inlet run`, append, the same readings as JSON documents (`format = "json"`).
+    EndToEndJson,
     /// d. The replay, append.
     ReplayAppend,
     /// e. `inlet run`, upsert.
@@ -42,12 +44,13 @@ pub enum Kind {
 impl Kind {
     /// In the order of each round: the two sides of each ratio next to each other, so
     /// that a machine whose speed drifts during a run affects both alike.
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::CopyLimit,
         Kind::CopyWire,
         Kind::ReplayAppend,
         Kind::BareConsume,
         Kind::EndToEnd,
+        Kind::EndToEndJson,
         Kind::EndToEndUpsert,
         Kind::EndToEndPoison,
         Kind::ReplayUpsert,
@@ -62,6 +65,7 @@ impl Kind {
             Kind::CopyWire => "a_copy_over_the_wire",
             Kind::BareConsume => "b_bare_consume",
             Kind::EndToEnd => "c_inlet_end_to_end",
+            Kind::EndToEndJson => "c_inlet_end_to_end_json",
             Kind::ReplayAppend => "d_inlet_write_path",
             Kind::EndToEndUpsert => "e_inlet_upsert",
             Kind::EndToEndPoison => "e_inlet_dead_letters",
@@ -77,6 +81,7 @@ impl Kind {
             Kind::CopyWire => "a. COPY of the file over the wire",
             Kind::BareConsume => "b. bare consume (rdkafka)",
             Kind::EndToEnd => "c. inlet end to end",
+            Kind::EndToEndJson => "c. inlet end to end, JSON values",
             Kind::ReplayAppend => "d. inlet write path (replay)",
             Kind::EndToEndUpsert => "e. inlet end to end, upsert",
             Kind::EndToEndPoison => "e. inlet end to end, dead letters",

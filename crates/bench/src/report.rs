@@ -82,6 +82,12 @@ impl Report {
                 target: Some(0.85),
             },
             Ratio {
+                name: "c_json/c",
+                what: "the readings as JSON documents vs as Avro, end to end",
+                value: median(Kind::EndToEndJson) / c,
+                target: Some(0.80),
+            },
+            Ratio {
                 name: "c/a",
                 what: "end to end vs the COPY limit",
                 value: c / a,

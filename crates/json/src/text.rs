@@ -135,17 +135,26 @@ fn time_at(c: &mut Cursor<'_>) -> Option<i64> {
             if fraction.is_empty() {
                 return None;
             }
-            // As PostgreSQL's ParseFractionalSecond: the fraction read as a double, times
-            // a million, rounded half to even.
-            let text = std::str::from_utf8(fraction).ok()?;
-            let seconds: f64 = format!("0.{text}").parse().ok()?;
-            micros = (seconds * 1_000_000.0).round_ties_even() as i64;
+            micros = fraction_micros(fraction)?;
         }
     }
     if hour > 23 || minute > 59 || second > 59 {
         return None;
     }
     Some((i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second)) * 1_000_000 + micros)
+}
+
+/// The digits after a second's point as microseconds, as PostgreSQL's
+/// ParseFractionalSecond takes them: the fraction read as a double, times a million,
+/// rounded half to even (up to 6 digits that is the digits themselves, without the double).
+fn fraction_micros(digits: &[u8]) -> Option<i64> {
+    if digits.len() <= 6 {
+        let value = digits.iter().fold(0i64, |v, d| v * 10 + i64::from(d - b'0'));
+        return Some(value * 10i64.pow(6 - digits.len() as u32));
+    }
+    let text = std::str::from_utf8(digits).ok()?;
+    let seconds: f64 = format!("0.{text}").parse().ok()?;
+    Some((seconds * 1_000_000.0).round_ties_even() as i64)
 }
 
 /// An offset at the cursor (`Z`, `±HH`, `±HHMM`, `±HH:MM`, `±HH:MM:SS`), in seconds east of

@@ -225,7 +225,7 @@ export function RegistryStep({ d, change, next }: StepProps) {
         ))}
       </fieldset>
       {avro ? <RegistryFields r={r} set={set} errors={errors} /> : (
-        <p class="lead" data-no-registry>No schema registry is needed: each record's value is read as {d.format === "json" ? "one JSON document" : d.format === "text" ? "UTF-8 text" : "bytes"}.</p>
+        <p class="lead" data-no-registry>No schema registry is needed: each record's value is read as one JSON document.</p>
       )}
       <div class="actions">
         {avro && (

@@ -125,12 +125,14 @@ export function usesRegistry(d: Draft): boolean {
   return d.format === "avro";
 }
 
-/** The value formats, as the `format` setting spells them, with what each reads. */
+/**
+ * The value formats the wizard sets up, as the `format` setting spells them, with what each
+ * reads. (text and bytes, one column of the whole value, are set in a configuration: the
+ * map step has no source for "the whole value" yet.)
+ */
 export const FORMATS: [string, string][] = [
   ["avro", "Avro, with a Confluent-compatible Schema Registry"],
   ["json", "JSON documents (no registry: the table is made from a sample of the topic)"],
-  ["text", "Text (the whole value into one text column)"],
-  ["bytes", "Bytes (the whole value into one bytea column)"],
 ];
 
 /** `auto` when the columns are the proposal's as proposed, else the explicit mapping. */

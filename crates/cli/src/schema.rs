@@ -98,7 +98,13 @@ fn propose_sampled(args: &ProposeArgs, table: &TableName) -> anyhow::Result<Prop
     };
     let (proposal, _) =
         inlet_engine::propose_sampled(format, "(file)", table, &args.key_columns, documents)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+            .map_err(|e| match e {
+                inlet_engine::ProposeError::NoSample { reason, .. } => anyhow::anyhow!(
+                    "{}: {reason}: give a file of one JSON document, or one per line",
+                    args.file.display()
+                ),
+                e => anyhow::anyhow!("{}: {e}", args.file.display()),
+            })?;
     Ok(proposal)
 }
 

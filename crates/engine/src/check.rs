@@ -146,6 +146,9 @@ pub enum ProposeError {
     /// Kafka could not be read (for a sample of a topic of a format without a registry).
     #[error("{0}")]
     Kafka(#[from] inlet_kafka::Error),
+    /// The thread reading the sample panicked: a bug.
+    #[error("reading the topic's sample failed: {0}")]
+    Sample(#[source] tokio::task::JoinError),
     /// A topic of a format without a registry (json) gave no record to make columns from.
     #[error("topic {topic}: {reason}: produce to it first, or create the table yourself")]
     NoSample {
@@ -171,6 +174,7 @@ impl inlet_fault::Classify for ProposeError {
         match self {
             ProposeError::Registry(e) => e.fault(),
             ProposeError::Kafka(e) => e.fault(),
+            ProposeError::Sample(_) => inlet_fault::Fault::Internal,
             ProposeError::NoSchema { .. }
             | ProposeError::NoSample { .. }
             | ProposeError::TooWide { .. } => inlet_fault::Fault::Config,
@@ -191,13 +195,7 @@ pub async fn propose_table(
     let value = latest_value_schema(&registry, topic).await?;
     let key = latest_schema(&registry, &format!("{topic}-key")).await;
     let proposal = Proposal::for_topic(&value, key.as_ref().map(|(_, k)| k), key_columns);
-    let mut ddl =
-        inlet_postgres::ddl::create_table(table, &proposal.columns, key_columns_of(key_columns));
-    if let Some(time) = &proposal.time_column
-        && key_columns_of(key_columns).is_none_or(|key| key.contains(time))
-    {
-        ddl.push_str(&inlet_postgres::ddl::hypertable_comment(table, time));
-    }
+    let ddl = ddl_of(&proposal, table, key_columns);
     Ok((proposal, ddl))
 }
 
@@ -214,16 +212,35 @@ pub fn propose_sampled<'a>(
     key_columns: &[String],
     values: impl IntoIterator<Item = &'a [u8]>,
 ) -> Result<(Proposal, String), ProposeError> {
+    let proposal = made_of_sample(format, topic, values)?.proposal();
+    let ddl = ddl_of(&proposal, table, key_columns);
+    Ok((proposal, ddl))
+}
+
+/// The schema made from a sample of `topic`'s values, for a format without a registry.
+fn made_of_sample<'a>(
+    format: crate::config::Format,
+    topic: &str,
+    values: impl IntoIterator<Item = &'a [u8]>,
+) -> Result<crate::decode::MadeSchema, ProposeError> {
     let no_sample = |reason| ProposeError::NoSample {
         topic: topic.to_owned(),
         reason,
     };
-    let made = crate::decode::Made::for_sample(format, values)
+    crate::decode::MadeSchema::for_sample(format, values)
         .map_err(no_sample)?
         .ok_or_else(|| {
             no_sample("an Avro topic's table is proposed from its registry schema".to_owned())
-        })?;
-    let proposal = made.proposal();
+        })
+}
+
+/// The DDL of `proposal`'s table (the primary key on `key_columns`), with the hypertable's
+/// comment when its time column may be one.
+fn ddl_of(
+    proposal: &Proposal,
+    table: &inlet_postgres::TableName,
+    key_columns: &[String],
+) -> String {
     let mut ddl =
         inlet_postgres::ddl::create_table(table, &proposal.columns, key_columns_of(key_columns));
     if let Some(time) = &proposal.time_column
@@ -231,11 +248,8 @@ pub fn propose_sampled<'a>(
     {
         ddl.push_str(&inlet_postgres::ddl::hypertable_comment(table, time));
     }
-    Ok((proposal, ddl))
+    ddl
 }
-
-/// How long reading a topic's sample for a proposal may take.
-const SAMPLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// [`propose_sampled`] for a topic on the cluster `kafka`: its latest records (up to
 /// [`inlet_kafka::MAX_SAMPLE`], read without joining a group), the proposal and DDL they
@@ -251,23 +265,21 @@ pub async fn propose_from_topic(
     table: &inlet_postgres::TableName,
     key_columns: &[String],
 ) -> Result<(Proposal, String, Vec<inlet_avro::SourceChoice>), ProposeError> {
-    let kafka = kafka.clone();
-    let name = topic.to_owned();
-    let records = tokio::task::spawn_blocking(move || {
-        inlet_kafka::sample(&kafka, &name, inlet_kafka::MAX_SAMPLE, SAMPLE_TIMEOUT)
-    })
-    .await
-    .map_err(|e| ProposeError::NoSample {
-        topic: topic.to_owned(),
-        reason: format!("reading the sample failed: {e}"),
-    })??;
-    let values = || records.iter().filter_map(|r| r.value.as_deref());
-    let (proposal, ddl) = propose_sampled(format, topic, table, key_columns, values())?;
-    let sources = match crate::decode::Made::for_sample(format, values()) {
-        Ok(Some(made)) => inlet_avro::source_choices(made.writer(), None),
-        _ => Vec::new(),
-    };
-    Ok((proposal, ddl, sources))
+    let records = crate::decode::sample_topic(kafka, topic, inlet_kafka::MAX_SAMPLE)
+        .await
+        .map_err(ProposeError::Sample)??;
+    let made = made_of_sample(
+        format,
+        topic,
+        records.iter().filter_map(|r| r.value.as_deref()),
+    )?;
+    let proposal = made.proposal();
+    let ddl = ddl_of(&proposal, table, key_columns);
+    Ok((
+        proposal,
+        ddl,
+        inlet_avro::source_choices(made.writer(), None),
+    ))
 }
 
 /// The latest schema of `<topic>-value`, parsed.
@@ -518,7 +530,7 @@ async fn check_table(
             (true, None) if !topic.format.uses_registry() => Finding::ok(
                 "table",
                 format!(
-                    "{table} does not exist; it will be created from a sample of the topic's records when the connector starts (`inlet schema propose --topic {} --format {}` shows it)",
+                    "{table} does not exist; it will be created from a sample of the topic's records when the connector starts (`inlet preview` shows its rows, `inlet peek --topic {} --format {}` the records)",
                     topic.topic,
                     topic.format.as_str()
                 ),

@@ -18,7 +18,7 @@ mod made;
 mod record;
 mod target;
 
-pub(crate) use made::{MADE_SCHEMA_ID, Made};
+pub(crate) use made::{MADE_SCHEMA_ID, MadeSchema, sample_topic};
 pub(crate) use record::{HeaderList, Headers, RawHeaders, Record};
 pub(crate) use target::Target;
 

@@ -4,8 +4,6 @@
 //! transaction that is rolled back. What the console's "Map columns" step shows; nothing is
 //! written anywhere and the consumer group is not joined.
 
-use std::time::Duration;
-
 use inlet_avro::RowScratch;
 use inlet_kafka::SampledRecord;
 use inlet_postgres::dead_letters::{Reason, ReasonCode};
@@ -14,9 +12,6 @@ use inlet_registry::RegistryClient;
 
 use crate::config::{ConnectorConfig, TopicConfig};
 use crate::decode::{Decoded, Headers, Record, Target, decode, latest_schema};
-
-/// How long reading the records may take.
-const READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A topic's latest records as rows.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -159,13 +154,9 @@ pub async fn preview_designed(
         .ok_or_else(|| PreviewError::NotATopic(topic.to_owned()))?;
     let registry = RegistryClient::new(config.registry.clone())?;
     let mut client = database.connect().await?;
-    let kafka = config.kafka.clone();
-    let owned = topic.to_owned();
-    let records = tokio::task::spawn_blocking(move || {
-        inlet_kafka::sample(&kafka, &owned, limit, READ_TIMEOUT)
-    })
-    .await
-    .map_err(PreviewError::Sample)??;
+    let records = crate::decode::sample_topic(&config.kafka, topic, limit)
+        .await
+        .map_err(PreviewError::Sample)??;
     let values: Vec<&[u8]> = records.iter().filter_map(|r| r.value.as_deref()).collect();
     let (mut target, ddl) =
         target(config, topic_config, &client, &registry, design, &values).await?;

@@ -3,7 +3,7 @@
 use jiter::{Jiter, Peek};
 
 use crate::shape::{Leaf, Shape};
-use crate::{MAX_DEPTH, text};
+use crate::{MAX_DEPTH, MAX_OBJECT_KEYS, text};
 
 impl Shape {
     /// The shape that holds every document of `docs` (a topic's sample): objects' keys (as
@@ -53,6 +53,12 @@ fn value(jiter: &mut Jiter<'_>, depth: usize) -> jiter::JiterResult<Shape> {
             Shape::Leaf(Leaf::Boolean)
         }
         Peek::String => Shape::Leaf(string_leaf(jiter.known_str()?)),
+        // Nested deeper than a table flattens: jsonb, skipped by jiter (which bounds its
+        // own recursion), so a document of 100,000 brackets is no deeper a recursion here.
+        Peek::Array | Peek::Object if depth >= MAX_DEPTH => {
+            jiter.known_skip(peek)?;
+            Shape::Json
+        }
         Peek::Array => {
             let mut item = Shape::Null;
             let mut next = jiter.known_array()?;
@@ -63,16 +69,20 @@ fn value(jiter: &mut Jiter<'_>, depth: usize) -> jiter::JiterResult<Shape> {
             // Only empty arrays, or arrays of nulls, stay Array(Null) until the sample ends.
             Shape::array(item)
         }
-        Peek::Object if depth >= MAX_DEPTH => {
-            jiter.known_skip(peek)?;
-            Shape::Json
-        }
         Peek::Object => {
             let mut fields: Vec<(String, Shape)> = Vec::new();
             let mut key = jiter
                 .known_object()?
                 .map(|k| crate::avro_name(k).into_owned());
             while let Some(k) = key {
+                if fields.len() == MAX_OBJECT_KEYS {
+                    // A map rather than a record: jsonb, the rest skipped unread.
+                    jiter.next_skip()?;
+                    while jiter.next_key()?.is_some() {
+                        jiter.next_skip()?;
+                    }
+                    return Ok(Shape::Json);
+                }
                 let v = value(jiter, depth + 1)?;
                 match fields.iter_mut().find(|(have, _)| *have == k) {
                     Some((_, shape)) => *shape = v,
@@ -80,7 +90,7 @@ fn value(jiter: &mut Jiter<'_>, depth: usize) -> jiter::JiterResult<Shape> {
                 }
                 key = jiter.next_key()?.map(|k| crate::avro_name(k).into_owned());
             }
-            Shape::Object(Vec::new()).widen(Shape::Object(fields))
+            Shape::Object(fields)
         }
         _ => Shape::Leaf(number_leaf(jiter.known_number_bytes(peek)?)),
     })
@@ -96,7 +106,7 @@ fn number_leaf(number: &[u8]) -> Leaf {
             Leaf::Numeric
         }
     } else if text::float(text).is_some() {
-        Leaf::Float
+        Leaf::Double
     } else {
         Leaf::Numeric
     }
@@ -156,11 +166,11 @@ mod tests {
             object(&[
                 ("ts", Shape::Leaf(L::Timestamptz)),
                 ("device_id", Shape::Leaf(L::Text)),
-                ("temp", Shape::Leaf(L::Float)),
+                ("temp", Shape::Leaf(L::Double)),
                 (
                     "geo",
                     object(&[
-                        ("lat", Shape::Leaf(L::Float)),
+                        ("lat", Shape::Leaf(L::Double)),
                         ("lon", Shape::Leaf(L::Integer))
                     ])
                 ),
@@ -205,6 +215,23 @@ mod tests {
         assert_eq!(infer(&["1", "true"]), Shape::Leaf(L::Text));
         assert_eq!(infer(&["[[1]]"]), Shape::Json);
         assert_eq!(infer(&[r#"[{"a":1}]"#]), Shape::Json);
+    }
+
+    #[test]
+    fn deep_or_wide_documents_are_jsonb_without_deep_recursion_or_every_key_compared() {
+        let deep = format!("{}1{}", "[".repeat(150), "]".repeat(150));
+        assert_eq!(infer(&[&deep]), Shape::Json);
+        let deeper = format!("{{\"a\":{}1{}}}", "[".repeat(100_000), "]".repeat(100_000));
+        // Beyond jiter's own limit: not a document inlet reads, counted, no crash.
+        let (_, refused) = Shape::infer([deeper.as_bytes()]);
+        assert_eq!(refused, 1);
+        let wide: Vec<String> = (0..50_000).map(|i| format!("\"k{i}\":{i}")).collect();
+        let wide = format!("{{\"m\":{{{}}}}}", wide.join(","));
+        assert_eq!(
+            infer(&[&wide]),
+            object(&[("m", Shape::Json)]),
+            "a map of 50,000 keys"
+        );
     }
 
     #[test]

@@ -31,9 +31,9 @@ pub enum Leaf {
     /// An integer (a JSON number without fraction or exponent, or a string of one) → bigint.
     Integer,
     /// A number → real (the text is read as a real, as PostgreSQL's `float4in`).
-    Float4,
+    Real,
     /// A number → double precision.
-    Float,
+    Double,
     /// A number's exact text → numeric.
     Numeric,
     /// Any value → text: a string's characters, anything else its JSON text.
@@ -68,7 +68,7 @@ pub enum ShapeError {
     },
     /// Two columns' paths make a key both a value and an object (`a` and `a.b`).
     #[error(
-        "column {column}: its path {path:?} goes through a key another column takes as a whole value"
+        "column {column}: its path {path:?} overlaps another column's: a key cannot be both a value and an object, and the whole document (the empty path) cannot be mapped beside its fields yet"
     )]
     Overlap {
         /// The column.
@@ -215,8 +215,8 @@ impl Shape {
         Some(Shape::Leaf(match pg_type.base() {
             P::Bool => Leaf::Boolean,
             P::Int2 | P::Int4 | P::Int8 => Leaf::Integer,
-            P::Float4 => Leaf::Float4,
-            P::Float8 => Leaf::Float,
+            P::Float4 => Leaf::Real,
+            P::Float8 => Leaf::Double,
             P::Numeric { .. } => Leaf::Numeric,
             P::Text | P::Varchar(_) | P::Enum { .. } => Leaf::Text,
             P::Bytea => Leaf::Bytea,
@@ -300,10 +300,10 @@ impl Leaf {
         use Leaf as L;
         match (self, other) {
             (a, b) if a == b => a,
-            (L::Integer | L::Float4 | L::Float, L::Numeric)
-            | (L::Numeric, L::Integer | L::Float4 | L::Float) => L::Numeric,
-            (L::Integer | L::Float4, L::Float) | (L::Float, L::Integer | L::Float4) => L::Float,
-            (L::Integer, L::Float4) | (L::Float4, L::Integer) => L::Float4,
+            (L::Integer | L::Real | L::Double, L::Numeric)
+            | (L::Numeric, L::Integer | L::Real | L::Double) => L::Numeric,
+            (L::Integer | L::Real, L::Double) | (L::Double, L::Integer | L::Real) => L::Double,
+            (L::Integer, L::Real) | (L::Real, L::Integer) => L::Real,
             (L::Date | L::Timestamp, L::Timestamptz) | (L::Timestamptz, L::Date | L::Timestamp) => {
                 L::Timestamptz
             }
@@ -316,8 +316,8 @@ impl Leaf {
         match self {
             Leaf::Boolean => json!("boolean"),
             Leaf::Integer => json!("long"),
-            Leaf::Float4 => json!("float"),
-            Leaf::Float => json!("double"),
+            Leaf::Real => json!("float"),
+            Leaf::Double => json!("double"),
             Leaf::Numeric => json!({"type": "bytes", "logicalType": "big-decimal"}),
             Leaf::Text => json!("string"),
             Leaf::Timestamptz => json!({"type": "long", "logicalType": "timestamp-micros"}),
@@ -341,8 +341,8 @@ mod tests {
     #[test]
     fn numbers_widen_and_mixed_values_become_text_or_json() {
         use Leaf as L;
-        assert_eq!(leaf(L::Integer).widen(leaf(L::Float)), leaf(L::Float));
-        assert_eq!(leaf(L::Float).widen(leaf(L::Numeric)), leaf(L::Numeric));
+        assert_eq!(leaf(L::Integer).widen(leaf(L::Double)), leaf(L::Double));
+        assert_eq!(leaf(L::Double).widen(leaf(L::Numeric)), leaf(L::Numeric));
         assert_eq!(
             leaf(L::Date).widen(leaf(L::Timestamptz)),
             leaf(L::Timestamptz)
@@ -359,12 +359,12 @@ mod tests {
         let a = Shape::Object(vec![("x".into(), leaf(L::Integer))]);
         let b = Shape::Object(vec![
             ("y".into(), leaf(L::Text)),
-            ("x".into(), leaf(L::Float)),
+            ("x".into(), leaf(L::Double)),
         ]);
         assert_eq!(
             a.widen(b),
             Shape::Object(vec![
-                ("x".into(), leaf(L::Float)),
+                ("x".into(), leaf(L::Double)),
                 ("y".into(), leaf(L::Text))
             ])
         );
@@ -389,7 +389,7 @@ mod tests {
                 (
                     "geo".into(),
                     Shape::Object(vec![
-                        ("lat".into(), leaf(Leaf::Float)),
+                        ("lat".into(), leaf(Leaf::Double)),
                         ("extra".into(), Shape::Json)
                     ])
                 ),

@@ -17,8 +17,8 @@
 //! - integers: optional spaces, a sign, digits, optional spaces (int8in of PostgreSQL 15).
 //! - reals: a decimal number with an exponent, or `NaN`, `Infinity`, `inf` with a sign, in
 //!   any case (float8in); out of range (overflow, or underflow to zero) is refused.
-//! - numerics: a decimal number with an exponent, at most 131072 digits before the point
-//!   and 1000 after it (PostgreSQL: 16383); `NaN` and `Infinity` are refused (Avro's
+//! - numerics: a decimal number with an exponent, at most 1000 digits before the point
+//!   and 1000 after it (PostgreSQL: 131072 and 16383); `NaN` and `Infinity` are refused (Avro's
 //!   decimals, which the value travels as, have neither). A column `numeric(p,s)` refuses
 //!   digits past its scale, as for Avro decimals (PostgreSQL rounds them).
 //! - bytea: `\x` then pairs of hex digits (spaces between pairs), or the escape form
@@ -149,7 +149,9 @@ fn time_at(c: &mut Cursor<'_>) -> Option<i64> {
 /// rounded half to even (up to 6 digits that is the digits themselves, without the double).
 fn fraction_micros(digits: &[u8]) -> Option<i64> {
     if digits.len() <= 6 {
-        let value = digits.iter().fold(0i64, |v, d| v * 10 + i64::from(d - b'0'));
+        let value = digits
+            .iter()
+            .fold(0i64, |v, d| v * 10 + i64::from(d - b'0'));
         return Some(value * 10i64.pow(6 - digits.len() as u32));
     }
     let text = std::str::from_utf8(digits).ok()?;
@@ -310,8 +312,9 @@ fn decimal_parts(text: &str) -> Option<(bool, &str, &str, i64)> {
     Some((negative, whole, fraction, exponent))
 }
 
-/// numeric's most digits before the point (PostgreSQL: 131072).
-const MAX_WHOLE_DIGITS: i64 = 131_072;
+/// The most digits before the point read here: an exponent is expanded into digits, so a
+/// bound keeps `1e131071` (8 bytes) from becoming 131072 digits (PostgreSQL: 131072).
+const MAX_WHOLE_DIGITS: i64 = 1000;
 
 /// The most digits after the point read here: Avro's big-decimal, which the value travels
 /// as, keeps a scale of at most 1000 (PostgreSQL: 16383).
@@ -319,7 +322,7 @@ const MAX_SCALE: i64 = 1000;
 
 /// A number's text as (negative, digits of the unscaled value, scale): `-12.50` is
 /// (true, "1250", 2), `5e3` is (false, "5000", 0). Spaces around are allowed; more than
-/// 131072 digits before the point (as PostgreSQL) or 1000 after it, NaN and the
+/// 1000 digits before the point or after it (PostgreSQL: 131072 and 16383), NaN and the
 /// infinities are refused.
 pub fn numeric(text: &str) -> Option<(bool, String, u32)> {
     let t = text.trim_matches(|c: char| c.is_ascii_whitespace());
@@ -473,8 +476,9 @@ mod tests {
         assert_eq!(numeric("1.5E-2"), Some((false, "15".into(), 3)));
         assert_eq!(numeric("-0.0"), Some((false, "0".into(), 1)));
         assert_eq!(numeric(" 7 "), Some((false, "7".into(), 0)));
-        assert_eq!(numeric("1e1001").map(|(_, d, _)| d.len()), Some(1002));
-        assert_eq!(numeric("1e131072"), None);
+        assert_eq!(numeric("1e131071"), None, "8 bytes, not 131072 digits");
+        assert_eq!(numeric("1e999").map(|(_, d, _)| d.len()), Some(1000));
+        assert_eq!(numeric("1e1000"), None);
         assert_eq!(numeric("1e-1001"), None);
         assert_eq!(numeric("NaN"), None);
         assert_eq!(numeric("."), None);

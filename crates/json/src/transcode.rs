@@ -347,7 +347,7 @@ fn leaf(
             j.known_skip(peek)?;
             write_bytes(j.slice_to_current(start), out);
         }
-        (L::Integer | L::Float | L::Float4 | L::Numeric, _)
+        (L::Integer | L::Double | L::Real | L::Numeric, _)
             if peek.is_num() || peek == Peek::String =>
         {
             let (text, quoted) = scalar_text(peek, j)?;
@@ -361,19 +361,19 @@ fn leaf(
                     text::integer(text).ok_or_else(|| bad("an integer in bigint's range"))?,
                     out,
                 ),
-                L::Float => out.extend_from_slice(
+                L::Double => out.extend_from_slice(
                     &text::float(text)
                         .ok_or_else(|| bad("a number in double precision's range"))?
                         .to_le_bytes(),
                 ),
-                L::Float4 => out.extend_from_slice(
+                L::Real => out.extend_from_slice(
                     &text::float4(text)
                         .ok_or_else(|| bad("a number in real's range"))?
                         .to_le_bytes(),
                 ),
                 _ => {
                     let (negative, digits, scale) =
-                        text::numeric(text).ok_or_else(|| bad("a decimal number (numeric has no NaN or Infinity here, and its exponent is at most ±1000)"))?;
+                        text::numeric(text).ok_or_else(|| bad("a decimal number of at most 1000 digits before the point and 1000 after it (NaN and Infinity are not read into numeric)"))?;
                     big_decimal(negative, &digits, scale, out, s);
                 }
             }
@@ -426,7 +426,7 @@ fn expected(leaf: Leaf) -> &'static str {
     match leaf {
         Leaf::Boolean => "true or false",
         Leaf::Integer => "an integer",
-        Leaf::Float | Leaf::Float4 | Leaf::Numeric => "a number",
+        Leaf::Double | Leaf::Real | Leaf::Numeric => "a number",
         Leaf::Text => "text",
         Leaf::Timestamptz | Leaf::Timestamp => "a timestamp's string",
         Leaf::Date => "a date's string",

@@ -190,6 +190,21 @@ impl RawConnector {
             .filter(|t| t.format.uses_registry())
             .map(|t| t.topic.as_str())
             .collect();
+        // Fields of a Confluent-framed Avro key need its schema, whatever the value's format.
+        let keyed: Vec<&str> = topics
+            .iter()
+            .filter(|t| !t.format.uses_registry() && t.key_fields().next().is_some())
+            .map(|t| t.topic.as_str())
+            .collect();
+        if self.registry.url.trim().is_empty() && !keyed.is_empty() {
+            problems.under("registry").add(
+                "url",
+                format!(
+                    "is required: the mapping of topic(s) {} takes fields of the record's key (kafka.key.<path>), a Confluent-framed Avro key whose schema the registry holds",
+                    keyed.join(", ")
+                ),
+            );
+        }
         if self.registry.url.trim().is_empty() && !avro.is_empty() {
             problems.under("registry").add(
                 "url",

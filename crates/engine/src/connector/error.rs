@@ -74,6 +74,14 @@ pub enum RunError {
         /// What the sample lacked.
         reason: String,
     },
+    /// The thread reading a topic's sample (to make a table's columns) panicked: a bug.
+    #[error("connector {connector}: reading the topic's sample failed: {source}")]
+    SampleFailed {
+        /// The connector.
+        connector: String,
+        /// How the thread ended.
+        source: tokio::task::JoinError,
+    },
     /// The schema a table is created from is not Avro inlet can read.
     #[error("connector {connector}: schema id {id}: {source}")]
     Schema {
@@ -196,7 +204,7 @@ impl inlet_fault::Classify for RunError {
                 source.fault()
             }
             RunError::Schema { source, .. } => source.fault(),
-            RunError::WriterFailed { .. } => Fault::Internal,
+            RunError::WriterFailed { .. } | RunError::SampleFailed { .. } => Fault::Internal,
             RunError::NoSchema { .. }
             | RunError::NoSample { .. }
             | RunError::ReplayFile { .. }

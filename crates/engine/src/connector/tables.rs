@@ -4,10 +4,7 @@
 //! a table no record of the latest schema can fill.
 
 use super::*;
-use crate::decode::Made;
-
-/// How long sampling a topic (to make a JSON table's columns) may read.
-const SAMPLE_TIMEOUT: Duration = Duration::from_secs(10);
+use crate::decode::{MadeSchema, sample_topic};
 
 impl Connector {
     /// inlet's schema and each topic's target table.
@@ -243,21 +240,17 @@ impl Connector {
         &self,
         topic: &crate::config::TopicConfig,
     ) -> Result<Proposal, RunError> {
-        let kafka = self.config.kafka.clone();
-        let name = topic.topic.clone();
-        let records = tokio::task::spawn_blocking(move || {
-            inlet_kafka::sample(&kafka, &name, inlet_kafka::MAX_SAMPLE, SAMPLE_TIMEOUT)
-        })
-        .await
-        .map_err(|source| RunError::WriterFailed {
-            connector: self.config.name.clone(),
-            source,
-        })?
-        .map_err(|source| RunError::Kafka {
-            connector: self.config.name.clone(),
-            source,
-        })?;
-        let made = Made::for_sample(
+        let records = sample_topic(&self.config.kafka, &topic.topic, inlet_kafka::MAX_SAMPLE)
+            .await
+            .map_err(|source| RunError::SampleFailed {
+                connector: self.config.name.clone(),
+                source,
+            })?
+            .map_err(|source| RunError::Kafka {
+                connector: self.config.name.clone(),
+                source,
+            })?;
+        let made = MadeSchema::for_sample(
             topic.format,
             records.iter().filter_map(|r| r.value.as_deref()),
         )

@@ -13,18 +13,34 @@ use crate::config::{Format, TopicConfig};
 /// The schema id the plans of a made schema are kept under (no registry id is 0).
 pub(crate) const MADE_SCHEMA_ID: u32 = 0;
 
-/// A schema inlet made for a topic's values.
-#[derive(Debug)]
-pub(crate) enum Made {
-    /// JSON documents of a shape.
-    Json(JsonReading),
-    /// One text value: Avro `"string"`.
-    Text(WriterSchema),
-    /// One bytea value: Avro `"bytes"`.
-    Bytes(WriterSchema),
+/// How long reading a topic's sample may take (a proposal, a preview).
+pub(crate) const SAMPLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Up to `limit` of `topic`'s latest records ([`inlet_kafka::sample`], on a blocking
+/// thread, for at most [`SAMPLE_TIMEOUT`]).
+///
+/// # Errors
+/// The outer error: the sampling thread panicked (a bug); the inner: Kafka's.
+pub(crate) async fn sample_topic(
+    kafka: &inlet_kafka::KafkaSettings,
+    topic: &str,
+    limit: usize,
+) -> Result<inlet_kafka::Result<Vec<inlet_kafka::SampledRecord>>, tokio::task::JoinError> {
+    let (kafka, topic) = (kafka.clone(), topic.to_owned());
+    tokio::task::spawn_blocking(move || inlet_kafka::sample(&kafka, &topic, limit, SAMPLE_TIMEOUT))
+        .await
 }
 
-impl Made {
+/// A schema inlet made for a topic's values.
+#[derive(Debug)]
+pub(crate) enum MadeSchema {
+    /// JSON documents of a shape.
+    Json(JsonReading),
+    /// The whole value as one Avro primitive: `"string"` (format text) or `"bytes"`.
+    Whole(WriterSchema),
+}
+
+impl MadeSchema {
     /// The schema of `topic`'s values read into the table of `columns`, whose columns are
     /// filled from `sources` (mapping = "auto": the recorded field of each column; a
     /// column with none takes the document's key of its name); None for Avro.
@@ -36,10 +52,12 @@ impl Made {
         topic: &TopicConfig,
         columns: &[TableColumn],
         sources: &BTreeMap<String, String>,
-    ) -> Result<Option<Made>, String> {
+    ) -> Result<Option<MadeSchema>, String> {
         match topic.format {
             Format::Avro => Ok(None),
-            Format::Text | Format::Bytes => Ok(Some(Made::primitive(topic.format))),
+            Format::Text | Format::Bytes => {
+                Ok(Some(MadeSchema::whole(topic.format == Format::Text)))
+            }
             Format::Json => {
                 let paths: Vec<(&TableColumn, String)> = match &topic.mapping {
                     Some(explicit) => explicit
@@ -55,14 +73,19 @@ impl Made {
                     // A column JSON does not fill (interval) is left to its default.
                     None => columns
                         .iter()
-                        .filter(|c| c.generated.is_none() && Shape::fills(&c.pg_type))
+                        .filter(|c| {
+                            c.generated.is_none()
+                                && Shape::fills(&c.pg_type)
+                                && (sources.contains_key(&c.name) || !c.has_default)
+                        })
                         .filter_map(|c| match sources.get(&c.name) {
                             Some(source) => match ColumnSource::parse(source) {
                                 ColumnSource::Field(path) => Some((c, path)),
                                 _ => None,
                             },
                             // A column nothing was recorded for takes the key of its name,
-                            // when its name is one a key can have.
+                            // when its name is one a key can have (one with a default and
+                            // nothing recorded keeps its default).
                             None => (inlet_json::avro_name(&c.name) == c.name.as_str())
                                 .then(|| (c, c.name.clone())),
                         })
@@ -74,30 +97,22 @@ impl Made {
                         .map(|(c, path)| (c.name.as_str(), path.as_str(), &c.pg_type)),
                 )
                 .map_err(|e| format!("{}: {e}", topic.table))?;
-                Made::json(shape).map(Some)
+                MadeSchema::json(shape).map(Some)
             }
         }
     }
 
     /// The schema of documents of `shape`.
-    pub(crate) fn json(shape: Shape) -> Result<Made, String> {
-        JsonReading::new(shape).map(Made::Json).map_err(|e| {
+    pub(crate) fn json(shape: Shape) -> Result<MadeSchema, String> {
+        JsonReading::new(shape).map(MadeSchema::Json).map_err(|e| {
             format!("the schema inlet makes for the documents does not parse (a bug): {e}")
         })
     }
 
-    /// The schema of the `text` or `bytes` format.
-    fn primitive(format: Format) -> Made {
-        let (avro, text) = match format {
-            Format::Text => ("\"string\"", true),
-            _ => ("\"bytes\"", false),
-        };
-        let writer = WriterSchema::parse(avro, &[]).expect("a primitive Avro schema parses");
-        if text {
-            Made::Text(writer)
-        } else {
-            Made::Bytes(writer)
-        }
+    /// The schema of the `text` (Avro `"string"`) or `bytes` (`"bytes"`) format.
+    fn whole(text: bool) -> MadeSchema {
+        let avro = if text { "\"string\"" } else { "\"bytes\"" };
+        MadeSchema::Whole(WriterSchema::parse(avro, &[]).expect("a primitive Avro schema parses"))
     }
 
     /// The schema of the values of `topic`'s format, from a sample of its values when it
@@ -108,24 +123,24 @@ impl Made {
     pub(crate) fn for_sample<'a>(
         format: Format,
         values: impl IntoIterator<Item = &'a [u8]>,
-    ) -> Result<Option<Made>, String> {
+    ) -> Result<Option<MadeSchema>, String> {
         match format {
             Format::Avro => Ok(None),
-            Format::Text | Format::Bytes => Ok(Some(Made::primitive(format))),
+            Format::Text | Format::Bytes => Ok(Some(MadeSchema::whole(format == Format::Text))),
             Format::Json => {
                 let values: Vec<&[u8]> = values.into_iter().collect();
                 let (shape, refused) = Shape::infer(values.iter().copied());
                 if values.len() == refused {
-                    return Err(if values.is_empty() {
-                        "the topic has no records to make the table's columns from".to_owned()
-                    } else {
-                        format!(
-                            "none of the {} records sampled is a JSON document",
-                            values.len()
-                        )
+                    return Err(match values.first() {
+                        None => "no records to make the table's columns from".to_owned(),
+                        Some(first) => format!(
+                            "none of the {} records sampled is a JSON document{}",
+                            values.len(),
+                            confluent_hint(first)
+                        ),
                     });
                 }
-                Made::json(shape).map(Some)
+                MadeSchema::json(shape).map(Some)
             }
         }
     }
@@ -133,16 +148,16 @@ impl Made {
     /// The Avro schema values are read as.
     pub(crate) fn writer(&self) -> &WriterSchema {
         match self {
-            Made::Json(reading) => reading.writer(),
-            Made::Text(writer) | Made::Bytes(writer) => writer,
+            MadeSchema::Json(reading) => reading.writer(),
+            MadeSchema::Whole(writer) => writer,
         }
     }
 
     /// The table proposed for the values.
     pub(crate) fn proposal(&self) -> Proposal {
         match self {
-            Made::Json(reading) => reading.proposal(),
-            Made::Text(writer) | Made::Bytes(writer) => Proposal::for_schema(writer),
+            MadeSchema::Json(reading) => reading.proposal(),
+            MadeSchema::Whole(writer) => Proposal::for_schema(writer),
         }
     }
 
@@ -158,19 +173,113 @@ impl Made {
         scratch: &mut inlet_json::Scratch,
     ) -> Result<(), Reason> {
         match self {
-            Made::Json(reading) => reading.transcode(value, out, scratch).map_err(|e| {
+            MadeSchema::Json(reading) => reading.transcode(value, out, scratch).map_err(|e| {
                 let code = if e.is_syntax() {
                     ReasonCode::MalformedValue
                 } else {
                     ReasonCode::ValueRefused
                 };
-                Reason::new(code, e.to_string())
+                Reason::new(code, format!("{e}{}", confluent_hint(value)))
             }),
-            Made::Text(_) | Made::Bytes(_) => {
+            MadeSchema::Whole(_) => {
                 write_long(value.len() as i64, out);
                 out.extend_from_slice(value);
                 Ok(())
             }
         }
+    }
+}
+
+/// What to say of a value that is not JSON and starts as a Confluent frame does (the magic
+/// byte 0): it is likely Avro, Protobuf or JSON Schema with the registry.
+fn confluent_hint(value: &[u8]) -> &'static str {
+    if value.first() == Some(&inlet_avro::MAGIC_BYTE) && value.len() >= 5 {
+        " (it starts with the magic byte of a Confluent frame: Avro with a registry is format = \"avro\")"
+    } else {
+        ""
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use inlet_avro::PgType;
+    use inlet_postgres::TableName;
+
+    fn column(name: &str, pg_type: PgType, has_default: bool) -> TableColumn {
+        TableColumn {
+            name: name.into(),
+            pg_type,
+            nullable: true,
+            has_default,
+            generated: None,
+        }
+    }
+
+    fn topic(format: Format) -> TopicConfig {
+        TopicConfig {
+            topic: "t".into(),
+            table: TableName::parse("public.t").unwrap(),
+            format,
+            mapping: None,
+            create_table: true,
+            time_column: None,
+            chunk_interval: "7 days".into(),
+            insert: crate::config::InsertMode::Append,
+            evolution: crate::config::Evolution::Off,
+            columnstore: None,
+        }
+    }
+
+    #[test]
+    fn a_json_table_of_ones_own_is_read_by_recorded_fields_and_keys_of_the_columns_names() {
+        let columns = [
+            column("id", PgType::Int8, true),
+            column("name", PgType::Text, false),
+            column("lat", PgType::Float8, false),
+            column("span", PgType::Interval, false),
+            column("created", PgType::Timestamptz, true),
+        ];
+        let sources = BTreeMap::from([("lat".to_owned(), "geo.lat".to_owned())]);
+        let Some(MadeSchema::Json(reading)) =
+            MadeSchema::for_table(&topic(Format::Json), &columns, &sources).unwrap()
+        else {
+            panic!("a json topic has a made schema")
+        };
+        // id and created keep their defaults, span (interval) takes no JSON value.
+        assert_eq!(
+            reading.shape(),
+            &Shape::Object(vec![
+                ("name".into(), Shape::Leaf(inlet_json::Leaf::Text)),
+                (
+                    "geo".into(),
+                    Shape::Object(vec![("lat".into(), Shape::Leaf(inlet_json::Leaf::Double))])
+                ),
+            ])
+        );
+        assert!(
+            MadeSchema::for_table(&topic(Format::Avro), &columns, &sources)
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_confluent_frame_in_a_json_topic_is_named() {
+        let made = MadeSchema::json(Shape::Object(vec![])).unwrap();
+        let reason = made
+            .body(
+                &[0, 0, 0, 0, 7, 2, 4],
+                &mut Vec::new(),
+                &mut Default::default(),
+            )
+            .unwrap_err();
+        assert_eq!(reason.code, ReasonCode::MalformedValue);
+        assert!(reason.text.contains("format = \"avro\""), "{}", reason.text);
+        let reason = MadeSchema::for_sample(Format::Json, [&[0u8, 0, 0, 0, 7, 2][..]]).unwrap_err();
+        assert!(
+            reason.contains("magic byte of a Confluent frame"),
+            "{reason}"
+        );
     }
 }

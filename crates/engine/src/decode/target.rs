@@ -40,7 +40,7 @@ pub(crate) struct Target {
     progress: Option<Arc<crate::progress::Progress>>,
     /// The schema inlet made for a format without a registry (json, text, bytes), or why
     /// the table's columns cannot be filled from such values; None for Avro.
-    made: Option<Result<Arc<Made>, String>>,
+    made: Option<Result<Arc<MadeSchema>, String>>,
     /// A made schema's Avro binary of the record being decoded.
     pub(super) body: Vec<u8>,
     /// The JSON transcoder's buffers.
@@ -74,7 +74,7 @@ impl Target {
         sources: BTreeMap<String, String>,
     ) -> Self {
         let reads_key = config.key_fields().next().is_some();
-        let made = Made::for_table(&config, &columns, &sources)
+        let made = MadeSchema::for_table(&config, &columns, &sources)
             .transpose()
             .map(|made| made.map(Arc::new));
         Target {
@@ -98,7 +98,7 @@ impl Target {
     ///
     /// # Errors
     /// Why the table's columns cannot be filled from the format's values.
-    pub(crate) fn made(&self) -> Result<Option<Arc<Made>>, String> {
+    pub(crate) fn made(&self) -> Result<Option<Arc<MadeSchema>>, String> {
         self.made.clone().transpose()
     }
 
@@ -361,6 +361,11 @@ impl Target {
             Err(e) if e.is_not_found() => Ok(Err(Reason::new(
                 ReasonCode::UnknownSchema,
                 format!("schema id {schema_id} is not in the schema registry: {e}"),
+            ))),
+            // No registry (a connector of formats without one): asking again cannot help.
+            Err(e @ inlet_registry::Error::NotConfigured) => Ok(Err(Reason::new(
+                ReasonCode::UnusableSchema,
+                format!("schema id {schema_id} cannot be read: {e}"),
             ))),
             Err(e) => Err(Unavailable::Registry(e)),
         }

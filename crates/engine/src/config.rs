@@ -337,6 +337,17 @@ mapping = { ts = "ts", device = "meta.device", partition = "kafka.partition" }
             err.problems[0].0, "connector[0].registry.url",
             "no secret without the system it is for"
         );
+        let keyed = file("json", "").replace(
+            "format = \"json\"\n",
+            "format = \"json\"\n[connector.topic.mapping]\nid = \"kafka.key.id\"\n",
+        );
+        let err = Config::parse(&keyed).unwrap_err();
+        assert!(
+            err.problems
+                .iter()
+                .any(|(k, m)| k == "connector[0].registry.url" && m.contains("kafka.key.<path>")),
+            "an Avro key's fields need the registry: {err}"
+        );
         let err = Config::parse(&file("yaml", "")).unwrap_err();
         assert!(
             err.problems

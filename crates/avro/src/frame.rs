@@ -41,7 +41,7 @@ pub enum FrameError {
     },
     /// The first byte is not 0.
     #[error(
-        "value starts with byte {found:#04x}, not the Confluent magic byte 0x00: it was not written by a schema-registry serializer"
+        "value starts with byte {found:#04x}, not the Confluent magic byte 0x00: it was not written by a schema-registry serializer{}", json_hint(*.found)
     )]
     WrongMagic {
         /// The first byte found.
@@ -79,6 +79,15 @@ pub fn encode_frame(schema_id: SchemaId, body: &[u8], out: &mut Vec<u8>) {
     out.push(MAGIC_BYTE);
     out.extend_from_slice(&schema_id.0.to_be_bytes());
     out.extend_from_slice(body);
+}
+
+/// What a value that is not a frame but starts as JSON does is likely to be.
+fn json_hint(first: u8) -> &'static str {
+    if matches!(first, b'{' | b'[') {
+        " (it looks like JSON: a topic of JSON documents is format = \"json\", and `inlet peek --format json` prints them)"
+    } else {
+        ""
+    }
 }
 
 #[cfg(test)]

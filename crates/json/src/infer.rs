@@ -12,19 +12,29 @@ impl Shape {
     /// timestamptz, without one timestamp, dates date, UUIDs uuid; integers beyond bigint,
     /// and numbers beyond double precision's range, numeric. Objects nested deeper than
     /// [`MAX_DEPTH`], arrays of objects or arrays, and keys only ever null are jsonb.
-    /// Documents that are not JSON are left out; the count of those left is returned
-    /// beside the shape.
+    /// Documents that are not JSON are left out, and so are documents that are not objects
+    /// when some are (one stray `[1,2]` does not make the table one jsonb column: it will
+    /// be a dead letter); the count of those left is returned beside the shape.
     pub fn infer<'a>(docs: impl IntoIterator<Item = &'a [u8]>) -> (Shape, usize) {
-        let mut shape = Shape::Null;
-        let mut refused = 0;
+        let (mut objects, mut others) = (Shape::Null, Shape::Null);
+        let (mut refused, mut other_count) = (0, 0);
         for doc in docs {
             let mut jiter = Jiter::new(doc);
             match value(&mut jiter, 0).and_then(|s| jiter.finish().map(|()| s)) {
-                Ok(s) => shape = shape.widen(s),
+                Ok(s @ Shape::Object(_)) => objects = objects.widen(s),
+                Ok(Shape::Null) => {}
+                Ok(s) => {
+                    others = others.widen(s);
+                    other_count += 1;
+                }
                 Err(_) => refused += 1,
             }
         }
-        (shape.finish(), refused)
+        if objects == Shape::Null {
+            (others.finish(), refused)
+        } else {
+            (objects.finish(), refused + other_count)
+        }
     }
 
     /// The shape once the sample ends: arrays only ever empty (or of nulls) are jsonb,
@@ -101,14 +111,16 @@ fn number_leaf(number: &[u8]) -> Leaf {
     let text = std::str::from_utf8(number).unwrap_or_default();
     if text.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
         if text::integer(text).is_some() {
-            Leaf::Integer
-        } else {
-            Leaf::Numeric
+            return Leaf::Integer;
         }
     } else if text::float(text).is_some() {
-        Leaf::Double
-    } else {
+        return Leaf::Double;
+    }
+    // Beyond what numeric is read with here (1000 digits each side): text takes it as written.
+    if text::numeric(text).is_some() {
         Leaf::Numeric
+    } else {
+        Leaf::Text
     }
 }
 
@@ -131,7 +143,8 @@ fn string_leaf(s: &str) -> Leaf {
 
 /// Whether a timestamp's text (past its date) ends with an offset.
 fn has_offset(s: &str) -> bool {
-    let time = &s[10..];
+    let s = s.trim_matches(' ');
+    let time = s.get(10..).unwrap_or_default();
     time.ends_with(['Z', 'z']) || time.contains(['+', '-'])
 }
 
@@ -232,6 +245,21 @@ mod tests {
             object(&[("m", Shape::Json)]),
             "a map of 50,000 keys"
         );
+    }
+
+    #[test]
+    fn a_stray_document_that_is_not_an_object_is_left_out_of_objects() {
+        let (shape, refused) =
+            Shape::infer([&b"{\"a\":1}"[..], b"[1,2,3]", b"{\"b\":\"x\"}", b"null"]);
+        assert_eq!(refused, 1, "the array");
+        assert_eq!(
+            shape,
+            object(&[
+                ("a", Shape::Leaf(Leaf::Integer)),
+                ("b", Shape::Leaf(Leaf::Text))
+            ])
+        );
+        assert_eq!(infer(&["1", "2.5"]), Shape::Leaf(Leaf::Double));
     }
 
     #[test]

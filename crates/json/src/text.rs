@@ -289,7 +289,8 @@ fn decimal_parts(text: &str) -> Option<(bool, &str, &str, i64)> {
                 return None;
             }
             // More digits than this is out of any range read here.
-            let e: i64 = if digits.len() > 6 {
+            let significant = digits.trim_start_matches('0');
+            let e: i64 = if significant.len() > 6 {
                 if e.starts_with('-') {
                     -10_000_000
                 } else {

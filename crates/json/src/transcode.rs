@@ -181,6 +181,15 @@ impl JsonReading {
         out: &mut Vec<u8>,
         s: &mut Scratch,
     ) -> Result<(), JsonError> {
+        // The ranges of a document refused halfway are not the next one's.
+        s.ranges.clear();
+        // jiter checks UTF-8 only in the strings it reads, not in those it skips.
+        if let Err(e) = std::str::from_utf8(doc) {
+            return Err(JsonError::Syntax(format!(
+                "invalid UTF-8 at index {}",
+                e.valid_up_to()
+            )));
+        }
         let mut jiter = Jiter::new(doc);
         let peek = jiter.peek()?;
         match &*self.root {

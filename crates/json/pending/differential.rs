@@ -1,9 +1,9 @@
 // NOT BUILT (kept for the formats issue's next step): a helper's differential and
-// adversarial test of the transcoder, as it stood at this stop. Its `BUG:` cases were found
-// by it; some are fixed since (exponents with leading zeros, an offset read from untrimmed
-// text, scratch ranges after a refusal, UTF-8 in skipped strings, numbers beyond numeric in
-// a sample). Before it moves to tests/: rerun it, fix or drop what still fails, and take out
-// the assertions on elapsed time (no test asserts a duration).
+// adversarial test of the transcoder, as it stood at this stop. 15 of its 20 tests pass;
+// 5 fail, one per bug still open (each marked `BUG:`): a key met twice whose earlier value
+// does not fit; 202-207 levels of arrays sampled then refused; invalid UTF-8 inside a part
+// inference skips; a refused value hiding a syntax error after it. Fix them, then move it to
+// tests/.
 //! The transcoder against serde_json, and against hostile bytes.
 //!
 //! Differential: thousands of generated documents (a seeded xorshift, the same every run),
@@ -11,18 +11,20 @@
 //! back by inlet-avro (`value_json`), and compared with what serde_json reads the document
 //! as, projected onto the shape: a missing key is null, an unknown key is dropped, a key met
 //! twice is the later, keys match fields by `avro_name`. A refusal must be one the
-//! projection finds (at the same path); a sampled document must never be refused.
+//! projection finds (at the same path); a sampled document must never be refused. What
+//! serde_json cannot tell apart stays out of the generator and is tested on its own: two
+//! spellings of one Avro name in one object (its map keeps no order), `-0` (a float to
+//! it), numbers beyond double's range (it refuses them).
 //!
 //! Adversarial: deep nesting, huge strings and numbers, bad escapes and bytes, many keys,
-//! long arrays: each gives Ok or a `JsonError`, never a panic, a stack overflow or work
-//! out of proportion to its size.
+//! long arrays: each gives Ok or a `JsonError` of the kind it must be, never a panic or a
+//! stack overflow (the deep cases run in a child process, so an overflow fails one test).
+//! No test asserts a duration: work out of proportion to the input shows as a slow run.
 //!
 //! Tests that fail until a bug of the crate is fixed say so (`BUG:`).
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use inlet_avro::PgType;
 use inlet_json::{JsonError, JsonReading, Leaf, Scratch, Shape, avro_name};
@@ -1016,7 +1018,7 @@ fn generated_documents_read_back_as_serde_json_projects_them() {
             .collect();
         let (shape, left_out) = Shape::infer(docs[..SAMPLE].iter().map(|(d, _)| d.as_bytes()));
         // All are JSON; when some are objects, the sample's others are left out (and
-        // counted, but null: see a_null_document_in_a_sample_of_objects_is_counted).
+        // counted, but null).
         let read: Vec<Value> = docs[..SAMPLE]
             .iter()
             .map(|(d, _)| serde_json::from_str(d).unwrap())
@@ -1191,21 +1193,41 @@ fn a_key_met_twice_is_the_later_even_when_the_earlier_does_not_fit() {
 }
 
 #[test]
-fn a_null_document_in_a_sample_of_objects_is_counted() {
-    // BUG (minor): a sample's documents that are not objects, when some are, are left out
-    // and counted, but `null` is left out uncounted; the transcoder then refuses it (not
-    // an object), so the sample's count of what it cannot read is short.
-    let docs: [&[u8]; 3] = [br#"{"a":1}"#, b"null", b"[1]"];
-    let (shape, left_out) = Shape::infer(docs);
-    let r = JsonReading::new(shape).unwrap();
-    let refused = docs
-        .iter()
-        .filter(|d| {
-            r.transcode(d, &mut Vec::new(), &mut Scratch::default())
-                .is_err()
-        })
-        .count();
-    assert_eq!(left_out, refused);
+fn a_sampled_document_transcodes_or_is_left_out() {
+    // BUG: inference skips what it does not read (objects past depth 6, an object's keys
+    // past MAX_OBJECT_KEYS) with jiter, which checks no UTF-8 there; the transcoder checks
+    // the whole document. Such a document is sampled, then refused as not JSON.
+    let wide: String = (0..200).map(|k| format!(r#""k{k}":{k},"#)).collect();
+    let docs: [Vec<u8>; 2] = [
+        [
+            &br#"{"a":{"b":{"c":{"d":{"e":{"f":{"g":""#[..],
+            b"\xff",
+            br#""}}}}}}}"#,
+        ]
+        .concat(),
+        [
+            format!("{{{wide}").as_bytes(),
+            br#""k200":""#,
+            b"\xff",
+            br#""}"#,
+        ]
+        .concat(),
+    ];
+    let mut kept_refused = Vec::new();
+    for doc in &docs {
+        let (shape, left_out) = Shape::infer([&doc[..]]);
+        let r = JsonReading::new(shape).unwrap();
+        if left_out == 0
+            && let Err(e) = r.transcode(doc, &mut Vec::new(), &mut Scratch::default())
+        {
+            kept_refused.push(format!("{}: {e}", cut(&String::from_utf8_lossy(doc))));
+        }
+    }
+    assert!(
+        kept_refused.is_empty(),
+        "sampled, then refused:\n{}",
+        kept_refused.join("\n")
+    );
 }
 
 #[test]
@@ -1235,9 +1257,9 @@ fn keys_of_one_avro_name_are_one_field_and_the_later_wins() {
 
 #[test]
 fn numbers_in_a_sample_are_proposed_as_a_type_that_takes_them() {
-    // BUG: a number beyond numeric's limits here (1000 digits before the point, 1000 after
-    // it) is proposed as numeric, which then refuses it: the sample's own document is
-    // refused. Text (the number's JSON text) or jsonb would take it.
+    // A number beyond numeric's limits here (1000 digits before the point, 1000 after it)
+    // was proposed as numeric, which then refused the sample's own document (before
+    // 8c9abb8); text takes it as written.
     for number in ["1e1000", "1e-1001", "1e999999999", "-1e-999999999"] {
         let doc = format!(r#"{{"x":{number}}}"#);
         let r = reading(&[&doc]);
@@ -1252,12 +1274,12 @@ fn numbers_in_a_sample_are_proposed_as_a_type_that_takes_them() {
     let r = reading(&[r#"{"x":1e400}"#]);
     let back = read_back(&r, br#"{"x":-1e999}"#).unwrap();
     assert_eq!(back, format!(r#"{{"x":-1{}}}"#, "0".repeat(999)));
-    let back = read_back(&r, br#"{"x":1.50e-1000}"#).unwrap();
-    assert_eq!(back, format!(r#"{{"x":0.{}150}}"#, "0".repeat(999)));
+    let back = read_back(&r, br#"{"x":1.50e-998}"#).unwrap();
+    assert_eq!(back, format!(r#"{{"x":0.{}150}}"#, "0".repeat(997)));
 }
 
 #[test]
-fn numeric_columns_refuse_what_the_plan_cannot_write_and_do_it_quickly() {
+fn numeric_columns_refuse_what_the_plan_cannot_write() {
     let numeric = PgType::parse("numeric").unwrap();
     let r = JsonReading::new(Shape::for_columns([("n", "n", &numeric)]).unwrap()).unwrap();
     // Never Avro that does not read back: inlet-avro reads a big-decimal of at most 1024
@@ -1269,25 +1291,18 @@ fn numeric_columns_refuse_what_the_plan_cannot_write_and_do_it_quickly() {
     ] {
         assert_value_error(&r, doc, "n");
     }
-    // An exponent is not expanded into digits before it is checked: 20 of 1e131071 (a
-    // 181-byte document) are no work.
+    // An exponent is not expanded into digits before it is checked (20 of 1e131071, a
+    // 181-byte document, were 131,072-digit integers each before f0aaa9d).
     let doc = format!(r#"{{"n":[{}]}}"#, ["1e131071"; 20].join(","));
     let array = PgType::parse("numeric[]").unwrap();
     let r = JsonReading::new(Shape::for_columns([("n", "n", &array)]).unwrap()).unwrap();
-    let started = Instant::now();
     assert_value_error(&r, doc.as_bytes(), "n[0]");
-    assert!(
-        started.elapsed() < Duration::from_secs(1),
-        "{} bytes took {:?}",
-        doc.len(),
-        started.elapsed()
-    );
 }
 
 #[test]
 fn numeric_exponents_may_have_leading_zeros() {
-    // BUG: an exponent of more than 6 digits is taken as out of range before its leading
-    // zeros are dropped: 1e0000001 (10) is refused by numeric (double reads it).
+    // An exponent of more than 6 digits was taken as out of range before its leading zeros
+    // were dropped: numeric refused 1e0000001 (10) before 8c9abb8.
     let numeric = PgType::parse("numeric").unwrap();
     let r = JsonReading::new(Shape::for_columns([("n", "n", &numeric)]).unwrap()).unwrap();
     assert_eq!(
@@ -1302,16 +1317,16 @@ fn numeric_exponents_may_have_leading_zeros() {
 
 #[test]
 fn spaces_before_a_timestamp_do_not_make_it_one_with_an_offset() {
-    // BUG: whether a timestamp has an offset is read from byte 10 of the untrimmed text;
-    // three leading spaces put the date's own '-' there.
+    // Whether a timestamp has an offset was read from byte 10 of the untrimmed text, where
+    // three leading spaces put the date's own '-' (before 8c9abb8).
     let (shape, _) = Shape::infer([&b"\"   2024-05-01T10:00:00\""[..]]);
     assert_eq!(shape, Shape::Leaf(Leaf::Timestamp));
 }
 
 #[test]
 fn a_scratch_does_not_grow_with_refused_documents() {
-    // BUG: an object's field ranges stay in the scratch when a value inside it is refused;
-    // a consumer that reuses one scratch grows it with every refused record.
+    // An object's field ranges stayed in the scratch when a value inside it was refused: a
+    // consumer reusing one scratch grew it with every refused record (before 8c9abb8).
     let r = reading(&[r#"{"a":1,"geo":{"lat":1.5,"lon":2.5}}"#]);
     let mut s = Scratch::default();
     let mut out = Vec::new();
@@ -1410,44 +1425,27 @@ fn assert_value_error(r: &JsonReading, doc: &[u8], at: &str) {
     }
 }
 
-/// Runs the test `name` again in a child process of this binary and asserts it passes
-/// within `limit`: a stack overflow aborts the process, and would end the whole run.
-/// Returns true in the child, which then runs the test's body.
-fn in_child(name: &str, limit: Duration) -> bool {
+/// Runs the test `name` again in a child process of this binary and asserts it passes: a
+/// stack overflow aborts the process, and would end the whole run. Returns true in the
+/// child, which then runs the test's body.
+fn in_child(name: &str) -> bool {
     const VAR: &str = "INLET_JSON_DIFFERENTIAL_CHILD";
     if std::env::var(VAR).as_deref() == Ok(name) {
         return true;
     }
-    let mut child = Command::new(std::env::current_exe().unwrap())
+    let child = Command::new(std::env::current_exe().unwrap())
         .args([name, "--exact", "--test-threads=1"])
         .env(VAR, name)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .spawn()
+        .output()
         .unwrap();
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > limit {
-            child.kill().unwrap();
-            child.wait().unwrap();
-            panic!("{name} took more than {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut output = String::new();
-    for pipe in [
-        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read>,
-        Box::new(child.stderr.take().unwrap()),
-    ] {
-        let mut pipe = pipe;
-        pipe.read_to_string(&mut output).unwrap();
-    }
     assert!(
-        status.success(),
-        "{name} in a child process: {status}\n{output}"
+        child.status.success(),
+        "{name} in a child process: {}\n{}{}",
+        child.status,
+        String::from_utf8_lossy(&child.stdout),
+        String::from_utf8_lossy(&child.stderr)
     );
     false
 }
@@ -1460,10 +1458,7 @@ fn deep_nesting_is_refused_without_overflowing_the_stack() {
     // BUG: inference skips what is nested past depth 6, so jiter's limit of 200 levels
     // starts there; the transcoder skips a jsonb value from where it starts. A document of
     // 202 to 207 nested arrays (`[`×202 `]`×202) is sampled, then refused as not JSON.
-    if !in_child(
-        "deep_nesting_is_refused_without_overflowing_the_stack",
-        Duration::from_secs(20),
-    ) {
+    if !in_child("deep_nesting_is_refused_without_overflowing_the_stack") {
         return;
     }
     let n = 10_000;
@@ -1533,7 +1528,9 @@ fn a_five_megabyte_string_is_read_or_refused_by_its_column() {
     let back = transcode(&r, format!(r#"{{"j":"{big}"}}"#).as_bytes()).unwrap();
     let back: Value = serde_json::from_str(&back).unwrap();
     assert_eq!(back["j"].as_str().map(str::len), Some(big.len() + 2));
-    for column in ["n", "f", "r", "i", "b", "d", "ts"] {
+    // Refused by a column that reads it, quoting a little of it (one numeric and one time
+    // column: each refusal escapes the whole string before cutting it, ~1 s in debug).
+    for column in ["i", "d"] {
         let doc = format!(r#"{{"{column}":"{big}"}}"#);
         match transcode(&r, doc.as_bytes()) {
             Err(e @ JsonError::Value { .. }) => {
@@ -1547,14 +1544,33 @@ fn a_five_megabyte_string_is_read_or_refused_by_its_column() {
         shape,
         Shape::Object(vec![("t".into(), Shape::Leaf(Leaf::Text))])
     );
-    // A number of 5 MB of digits: refused (jiter: out of range), not worked on.
-    let digits = "7".repeat(5_000_000);
-    for column in ["n", "f", "i", "t", "j"] {
-        let started = Instant::now();
-        let _ = transcode(&r, format!(r#"{{"{column}":{digits}}}"#).as_bytes());
-        let _ = transcode(&r, format!(r#"{{"{column}":0.{digits}}}"#).as_bytes());
-        assert!(started.elapsed() < Duration::from_secs(5), "{column}");
+}
+
+#[test]
+fn numbers_of_a_million_digits() {
+    let r = columns();
+    let digits = "7".repeat(1_000_000);
+    // jiter refuses an integer of more than 4,300 digits as out of range, wherever it is
+    // (serde_json too), though JSON's grammar has no limit.
+    for column in ["n", "f", "i", "t", "j", "zz"] {
+        let doc = format!(r#"{{"{column}":{digits}}}"#);
+        assert!(transcode(&r, doc.as_bytes()).is_err_and(|e| e.is_syntax()));
     }
+    let fraction = format!("0.{digits}");
+    for column in ["n", "i"] {
+        assert_value_error(
+            &r,
+            format!(r#"{{"{column}":{fraction}}}"#).as_bytes(),
+            column,
+        );
+    }
+    let back = transcode(
+        &r,
+        format!(r#"{{"f":{fraction},"t":{fraction}}}"#).as_bytes(),
+    );
+    let back: Value = serde_json::from_str(&back.unwrap()).unwrap();
+    assert_eq!(back["f"].as_f64(), Some(7.0 / 9.0));
+    assert_eq!(back["t"].as_str(), Some(fraction.as_str()));
 }
 
 #[test]
@@ -1618,10 +1634,9 @@ fn nul_and_surrogate_escapes() {
 
 #[test]
 fn bytes_that_are_not_utf8_are_not_json() {
-    // BUG: invalid UTF-8 is refused in a string the transcoder reads, but not in one it
-    // skips (an unknown key's value) or copies as JSON text (jsonb, or text from a
-    // non-string): `{"t":["\xff"]}` transcodes to an Avro string that is not UTF-8, which
-    // inlet-avro then cannot read.
+    // Before 8c9abb8 invalid UTF-8 was refused only in strings the transcoder reads: an
+    // unknown key's value was skipped and taken, and jsonb (or text from a non-string)
+    // became an Avro string that is not UTF-8, which inlet-avro cannot read.
     let mut docs = Vec::new();
     for bad in [
         &b"\xff"[..],
@@ -1711,7 +1726,7 @@ fn trailing_garbage_after_a_refused_value_is_a_syntax_error() {
 }
 
 #[test]
-fn an_object_of_100000_keys_is_read_in_time() {
+fn an_object_of_100000_keys_is_read() {
     let n = 100_000;
     let mut doc = String::from("{");
     for k in 0..n {
@@ -1719,22 +1734,14 @@ fn an_object_of_100000_keys_is_read_in_time() {
     }
     doc.push_str(r#""i":7}"#);
     let r = columns();
-    let started = Instant::now();
     let back: Value = serde_json::from_str(&transcode(&r, doc.as_bytes()).unwrap()).unwrap();
     assert_eq!(back["i"], 7);
-    assert!(started.elapsed() < Duration::from_secs(5));
 }
 
 #[test]
-fn a_sample_object_of_100000_keys_is_inferred_in_time() {
-    // In a child process, killed past the limit: before f0aaa9d inference compared each
-    // key with every key met before it, and 100,000 keys took ~100 s in debug.
-    if !in_child(
-        "a_sample_object_of_100000_keys_is_inferred_in_time",
-        Duration::from_secs(10),
-    ) {
-        return;
-    }
+fn a_sample_object_of_100000_keys_is_inferred_as_jsonb() {
+    // Before f0aaa9d inference compared each key with every key met before it: 100,000
+    // keys took ~100 s in debug. Past MAX_OBJECT_KEYS the rest is skipped.
     let mut doc = String::from("{");
     for k in 0..100_000 {
         doc.push_str(&format!(r#""k{k}":{k},"#));

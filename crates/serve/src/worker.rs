@@ -54,6 +54,10 @@ struct Running {
     config: String,
     target_state: TargetState,
     restart_epoch: i64,
+    /// Whether this round asked the supervisor to restart it: the restart is under way,
+    /// and the status read now is still the old run's (reported RESTARTING, as Connect
+    /// does, rather than RUNNING under the new restart epoch).
+    restart_asked: bool,
     /// Why the configuration cannot run (it is then not in the supervisor).
     problems: Option<String>,
 }
@@ -289,6 +293,9 @@ impl Worker {
         let status = self.supervisor.status(&key).ok();
         let (state, trace) = match (running.and_then(|r| r.problems.clone()), &status) {
             (Some(problems), _) => (ConnectorState::Failed, Some(problems)),
+            (None, Some(_)) if running.is_some_and(|r| r.restart_asked) => {
+                (ConnectorState::Restarting, None)
+            }
             // A running task that cannot get on says why (Connect's UIs show the trace).
             (None, Some(status)) => (
                 status.state,
@@ -346,6 +353,7 @@ impl Worker {
                 // A new configuration: the task starts again with it.
                 self.stop_tasks(std::slice::from_ref(&id)).await;
             } else {
+                running.restart_asked = false;
                 if running.problems.is_none() {
                     if running.target_state != task.target_state {
                         let _ = if paused {
@@ -355,7 +363,7 @@ impl Worker {
                         };
                     }
                     if task.restart_epoch > running.restart_epoch {
-                        let _ = self.supervisor.restart(&key);
+                        running.restart_asked = self.supervisor.restart(&key).is_ok();
                     }
                 }
                 running.target_state = task.target_state;
@@ -377,6 +385,7 @@ impl Worker {
                 config: task.config.clone(),
                 target_state: task.target_state,
                 restart_epoch: task.restart_epoch,
+                restart_asked: false,
                 problems,
             },
         );

@@ -566,14 +566,16 @@ async fn check_table(
             Err(e) => findings.push(Finding::fail("table", e.to_string())),
         }
     }
+    // The columns' recorded fields, when inlet has run (best effort: check writes nothing,
+    // and a database without inlet's schema has none).
+    let sources = if topic.mapping.is_none() {
+        inlet_postgres::load_column_sources(client, connector, table)
+            .await
+            .unwrap_or_default()
+    } else {
+        Default::default()
+    };
     if !topic.format.uses_registry() {
-        let sources = if topic.mapping.is_none() {
-            inlet_postgres::load_column_sources(client, connector, table)
-                .await
-                .unwrap_or_default()
-        } else {
-            Default::default()
-        };
         let target = Target::new(connector, topic.clone(), columns.clone(), sources);
         findings.push(match target.made() {
             Err(reason) => Finding::fail("table", reason),
@@ -599,15 +601,6 @@ async fn check_table(
     }
     match latest {
         Some((id, writer)) => {
-            // The columns' recorded fields, when inlet has run (best effort: check writes
-            // nothing, and a database without inlet's schema has none).
-            let sources = if topic.mapping.is_none() {
-                inlet_postgres::load_column_sources(client, connector, table)
-                    .await
-                    .unwrap_or_default()
-            } else {
-                Default::default()
-            };
             let target = Target::new(connector, topic.clone(), columns.clone(), sources)
                 .with_key_subject(schemas.key.is_some());
             let key = schemas

@@ -255,9 +255,7 @@ fn value(
                 next = j.array_step()?;
             }
             if count > 0 {
-                s.buf.clear();
-                s.buf.extend_from_slice(&out[mark..]);
-                out.truncate(mark);
+                move_tail(out, mark, &mut s.buf);
                 write_long(count, out);
                 out.extend_from_slice(&s.buf);
             }
@@ -307,9 +305,7 @@ fn object(
         ok
     }) && end == out.len();
     if !in_order {
-        s.buf.clear();
-        s.buf.extend_from_slice(&out[mark..]);
-        out.truncate(mark);
+        move_tail(out, mark, &mut s.buf);
         for &(a, b) in &s.ranges[base..] {
             if (a, b) == ABSENT {
                 out.push(0);
@@ -320,6 +316,13 @@ fn object(
     }
     s.ranges.truncate(base);
     Ok(())
+}
+
+/// Moves `out[mark..]` into `buf` (emptied first), for it to be written back in order.
+fn move_tail(out: &mut Vec<u8>, mark: usize, buf: &mut Vec<u8>) {
+    buf.clear();
+    buf.extend_from_slice(&out[mark..]);
+    out.truncate(mark);
 }
 
 /// The field of key `key`, trying the one after the last met first.

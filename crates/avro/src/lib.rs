@@ -36,7 +36,7 @@ pub use pg_type::PgType;
 pub use plan::{DecodePlan, KeySchema, RowScratch};
 pub use propose::{MAX_TABLE_COLUMNS, Proposal, column_type};
 pub use reader::{IndexKind, Reader, write_long};
-pub use schema::{AvroType, NodeId, TimeUnit, WriterSchema};
+pub use schema::{AvroType, JSON_FIELD, NodeId, TimeUnit, WriterSchema};
 pub use sources::{MAX_SOURCES, SourceChoice, source_choices};
 pub use width::{
     MAX_INLINE_VARIABLE_BYTES, MAX_ROW_BYTES, TableTooWide, check_table_width, widest_row,

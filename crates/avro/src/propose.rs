@@ -373,6 +373,7 @@ pub fn column_type(schema: &WriterSchema, node: NodeId) -> PgType {
         A::Float => PgType::Float4,
         A::Double => PgType::Float8,
         A::Bytes | A::Fixed(_) => PgType::Bytea,
+        A::String if schema.is_json(node) => PgType::Jsonb,
         A::String | A::Enum(_) => PgType::Text,
         // An array of arrays is jsonb: a multi-dimensional array would refuse the ragged
         // values Avro allows (a table of one's own with `integer[]` takes the others).
@@ -526,5 +527,23 @@ mod tests {
             .map(|c| c.pg_type.to_string())
             .collect();
         assert_eq!(types, ["text", "jsonb", "jsonb"]);
+    }
+
+    #[test]
+    fn a_string_field_marked_as_json_text_is_proposed_as_jsonb() {
+        let schema = WriterSchema::parse(
+            r#"{"type":"record","name":"R","fields":[
+                {"name":"doc","type":["null","string"],"inlet.json":true},
+                {"name":"raw","type":"string","inlet.json":true},
+                {"name":"note","type":"string"}]}"#,
+            &[],
+        )
+        .unwrap();
+        let types: Vec<String> = Proposal::for_schema(&schema)
+            .columns
+            .iter()
+            .map(|c| c.pg_type.to_string())
+            .collect();
+        assert_eq!(types, ["jsonb", "jsonb", "text"]);
     }
 }

@@ -5,7 +5,7 @@
 //! `parse_str_with_list`, every logical type of Avro 1.12, unknown logical types read as
 //! their base type as the specification requires). This module only reshapes its result.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use apache_avro::Schema;
 use apache_avro::schema::{InnerDecimalSchema, Name, UuidSchema};
@@ -112,7 +112,15 @@ pub struct WriterSchema {
     root: NodeId,
     /// The `aliases` of the fields of each record that has some: record → (alias, field).
     aliases: HashMap<NodeId, Vec<(String, String)>>,
+    /// The string nodes whose values are JSON text: the types of fields marked
+    /// [`JSON_FIELD`] (and their string branches).
+    json: HashSet<NodeId>,
 }
+
+/// The field attribute (`"inlet.json": true`) of a string field whose values are JSON text,
+/// in the schemas inlet makes for other formats (a Protobuf `google.protobuf.Struct`, say): a
+/// proposal makes its column jsonb rather than text.
+pub const JSON_FIELD: &str = "inlet.json";
 
 impl WriterSchema {
     /// Parses `schema` with the texts of the schemas it references (dependencies first).
@@ -183,13 +191,21 @@ impl WriterSchema {
             ids: HashMap::new(),
             names: &names,
             aliases: HashMap::new(),
+            json: HashSet::new(),
         };
         let root = builder.build(root)?;
         Ok(Self {
             nodes: builder.nodes,
             root,
             aliases: builder.aliases,
+            json: builder.json,
         })
+    }
+
+    /// Whether `node` is a string whose values are JSON text (a field marked
+    /// [`JSON_FIELD`]).
+    pub fn is_json(&self, node: NodeId) -> bool {
+        self.json.contains(&node)
     }
 
     /// `path` (`a.b.c`, fields through records and nullable unions) as this schema names
@@ -346,6 +362,7 @@ struct Builder<'a> {
     ids: HashMap<Name, NodeId>,
     names: &'a HashMap<Name, &'a Schema>,
     aliases: HashMap<NodeId, Vec<(String, String)>>,
+    json: HashSet<NodeId>,
 }
 
 impl Builder<'_> {
@@ -426,7 +443,21 @@ impl Builder<'_> {
                 };
                 let mut fields = Vec::with_capacity(record.fields.len());
                 for field in &record.fields {
-                    fields.push((field.name.clone(), self.build(&field.schema)?));
+                    let node = self.build(&field.schema)?;
+                    if field.custom_attributes.get(JSON_FIELD)
+                        == Some(&serde_json::Value::Bool(true))
+                    {
+                        let branches = match &self.nodes[node] {
+                            AvroType::Union(branches) => branches.clone(),
+                            _ => vec![node],
+                        };
+                        self.json.extend(
+                            branches
+                                .into_iter()
+                                .filter(|b| self.nodes[*b] == AvroType::String),
+                        );
+                    }
+                    fields.push((field.name.clone(), node));
                     for alias in &field.aliases {
                         self.aliases
                             .entry(id)

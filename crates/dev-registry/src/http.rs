@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::RegistryError;
-use crate::store::{Reference, Store, SubjectVersion, VersionSelector};
+use crate::store::{Reference, SchemaKind, Store, StoredSchema, SubjectVersion, VersionSelector};
 
 /// Confluent's response content type.
 pub const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
@@ -98,7 +98,7 @@ pub fn app(store: Store, auth: Option<BasicAuth>) -> Router {
         .route("/", get(|| async { ConfluentJson(json!({})) }))
         .route(
             "/schemas/types",
-            get(|| async { ConfluentJson(json!(["AVRO"])) }),
+            get(|| async { ConfluentJson(json!(["AVRO", "PROTOBUF"])) }),
         )
         .route(
             "/config",
@@ -153,10 +153,16 @@ impl SchemaRequest {
                 "Unrecognized request body: expected {{\"schema\": \"...\", \"references\": [...]}}: {e}"
             ))
         })?;
-        match request.schema_type.as_deref() {
-            None | Some("AVRO") => Ok(request),
-            Some(other) => Err(RegistryError::unsupported_schema_type(other)),
+        match SchemaKind::parse(request.schema_type.as_deref()) {
+            Some(_) => Ok(request),
+            None => Err(RegistryError::unsupported_schema_type(
+                request.schema_type.as_deref().unwrap_or_default(),
+            )),
         }
+    }
+
+    fn kind(&self) -> SchemaKind {
+        SchemaKind::parse(self.schema_type.as_deref()).unwrap_or_default()
     }
 }
 
@@ -186,6 +192,9 @@ fn version_json(found: &SubjectVersion<'_>) -> Value {
     if let Some(references) = references_json(&found.schema.references) {
         body["references"] = references;
     }
+    if found.schema.kind == SchemaKind::Protobuf {
+        body["schemaType"] = json!("PROTOBUF");
+    }
     body
 }
 
@@ -210,8 +219,9 @@ async fn register(
 ) -> ApiResult {
     let request = SchemaRequest::parse(&body)?;
     let mut store = state.store();
-    let found = store.register(
+    let found = store.register_kind(
         &subject,
+        request.kind(),
         &request.schema,
         request.references.unwrap_or_default(),
     )?;
@@ -233,6 +243,7 @@ async fn lookup(
     let store = state.store();
     let found = store.lookup(
         &subject,
+        request.kind(),
         &request.schema,
         request.references.as_deref().unwrap_or_default(),
     )?;
@@ -266,7 +277,7 @@ async fn get_version_schema(
 ) -> Result<Response, RegistryError> {
     let selector = VersionSelector::parse(&version)?;
     let store = state.store();
-    raw_schema(&store.version(&subject, selector)?.schema.schema)
+    raw_schema(store.version(&subject, selector)?.schema)
 }
 
 async fn delete_version(
@@ -287,6 +298,9 @@ async fn get_schema(State(state): State<AppState>, Path(id): Path<String>) -> Ap
     if let Some(references) = references_json(&schema.references) {
         body["references"] = references;
     }
+    if schema.kind == SchemaKind::Protobuf {
+        body["schemaType"] = json!("PROTOBUF");
+    }
     Ok(ConfluentJson(body))
 }
 
@@ -295,10 +309,15 @@ async fn get_raw_schema(
     Path(id): Path<String>,
 ) -> Result<Response, RegistryError> {
     let store = state.store();
-    raw_schema(&store.schema(parse_id(&id)?)?.schema)
+    raw_schema(store.schema(parse_id(&id)?)?)
 }
 
-fn raw_schema(text: &str) -> Result<Response, RegistryError> {
+/// The schema text alone: Avro's JSON as JSON, a Protobuf schema's text as it is.
+fn raw_schema(schema: &StoredSchema) -> Result<Response, RegistryError> {
+    if schema.kind == SchemaKind::Protobuf {
+        return Ok(schema.schema.clone().into_response());
+    }
+    let text = &schema.schema;
     let value: Value = serde_json::from_str(text)
         .map_err(|e| RegistryError::store(format!("stored schema is not JSON: {e}")))?;
     Ok(ConfluentJson(value).into_response())

@@ -4,8 +4,9 @@
 //! this small one. It serves the REST paths that serializers, deserializers and inlet use —
 //! subjects, versions, global ids, schema references, lookups, soft and hard deletes — with
 //! Confluent's error codes and content type, optional HTTP basic auth, and state kept in
-//! memory or in a JSON file. It validates schemas as Avro. It is not a product component:
-//! it checks no compatibility and serves AVRO only.
+//! memory or in a JSON file. It validates schemas as Avro, or compiles them as Protobuf
+//! (`schemaType: "PROTOBUF"`, imports as references). It is not a product component: it
+//! checks no compatibility and serves AVRO and PROTOBUF only (no JSON Schema).
 
 mod error;
 mod http;
@@ -13,4 +14,4 @@ mod store;
 
 pub use error::RegistryError;
 pub use http::{BasicAuth, CONTENT_TYPE, app};
-pub use store::{Reference, Store, StoredSchema, SubjectVersion, VersionSelector};
+pub use store::{Reference, SchemaKind, Store, StoredSchema, SubjectVersion, VersionSelector};

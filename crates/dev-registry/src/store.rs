@@ -25,11 +25,37 @@ pub struct Reference {
     pub version: u32,
 }
 
+/// The language of a schema, as Confluent's `schemaType` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum SchemaKind {
+    /// `AVRO` (the default, and absent from answers as in Confluent's).
+    #[default]
+    Avro,
+    /// `PROTOBUF`: `.proto` text, or the base64 of a serialized `FileDescriptorProto`.
+    Protobuf,
+}
+
+impl SchemaKind {
+    /// The kind `schemaType` names (absent: Avro); None for a type this registry does not
+    /// serve (JSON).
+    pub fn parse(schema_type: Option<&str>) -> Option<Self> {
+        match schema_type {
+            None | Some("AVRO") => Some(SchemaKind::Avro),
+            Some("PROTOBUF") => Some(SchemaKind::Protobuf),
+            Some(_) => None,
+        }
+    }
+}
+
 /// A schema as stored: its id, its text as registered, and its references.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StoredSchema {
     /// The global id.
     pub id: u32,
+    /// Its language.
+    #[serde(default)]
+    pub kind: SchemaKind,
     /// The schema text as it was first registered.
     pub schema: String,
     /// The references it was registered with.
@@ -132,15 +158,28 @@ impl Store {
         write().map_err(|e| RegistryError::store(format!("writing {}: {e}", path.display())))
     }
 
-    /// Registers `schema` under `subject`, or returns the version it already has there.
+    /// Registers the Avro `schema` under `subject`, or returns the version it already has
+    /// there.
     pub fn register(
         &mut self,
         subject: &str,
         schema: &str,
         references: Vec<Reference>,
     ) -> Result<SubjectVersion<'_>, RegistryError> {
-        self.validate(schema, &references)?;
-        let key = identity_key(schema, &references)?;
+        self.register_kind(subject, SchemaKind::Avro, schema, references)
+    }
+
+    /// Registers `schema` of `kind` under `subject`, or returns the version it already has
+    /// there.
+    pub fn register_kind(
+        &mut self,
+        subject: &str,
+        kind: SchemaKind,
+        schema: &str,
+        references: Vec<Reference>,
+    ) -> Result<SubjectVersion<'_>, RegistryError> {
+        self.validate(kind, schema, &references)?;
+        let key = identity_key(kind, schema, &references)?;
         if let Some(version) = self.find_in_subject(subject, &key) {
             return self.version(subject, VersionSelector::Number(version));
         }
@@ -150,6 +189,7 @@ impl Store {
                 let id = self.next_id();
                 self.schemas.push(StoredSchema {
                     id,
+                    kind,
                     schema: schema.trim().to_owned(),
                     references,
                     key,
@@ -172,11 +212,12 @@ impl Store {
     pub fn lookup(
         &self,
         subject: &str,
+        kind: SchemaKind,
         schema: &str,
         references: &[Reference],
     ) -> Result<SubjectVersion<'_>, RegistryError> {
         self.live_subject(subject)?;
-        let key = identity_key(schema, references)?;
+        let key = identity_key(kind, schema, references)?;
         match self.find_in_subject(subject, &key) {
             Some(version) => self.version(subject, VersionSelector::Number(version)),
             None => Err(RegistryError::schema_not_found()),
@@ -306,21 +347,40 @@ impl Store {
         self.schemas.iter().map(|s| s.id).max().unwrap_or(0) + 1
     }
 
-    /// Parses `schema` as Avro with the schemas its references name, transitively.
-    fn validate(&self, schema: &str, references: &[Reference]) -> Result<(), RegistryError> {
+    /// Parses `schema` as Avro, or compiles it as Protobuf, with the schemas its references
+    /// name, transitively.
+    fn validate(
+        &self,
+        kind: SchemaKind,
+        schema: &str,
+        references: &[Reference],
+    ) -> Result<(), RegistryError> {
         let mut dependencies = Vec::new();
         self.collect_references(references, 0, &mut dependencies)?;
-        let texts = dependencies.iter().map(|s| s.schema.as_str());
-        apache_avro::Schema::parse_str_with_list(schema, texts)
-            .map(drop)
-            .map_err(|e| RegistryError::invalid_schema(format!("Invalid schema: {e}")))
+        match kind {
+            SchemaKind::Avro => {
+                let texts = dependencies.iter().map(|(_, s)| s.schema.as_str());
+                apache_avro::Schema::parse_str_with_list(schema, texts)
+                    .map(drop)
+                    .map_err(|e| RegistryError::invalid_schema(format!("Invalid schema: {e}")))
+            }
+            SchemaKind::Protobuf => {
+                let imports: Vec<(String, String)> = dependencies
+                    .iter()
+                    .map(|(name, s)| (name.clone(), s.schema.clone()))
+                    .collect();
+                inlet_protobuf::ProtoSchema::compile(schema, &imports)
+                    .map(drop)
+                    .map_err(|e| RegistryError::invalid_schema(format!("Invalid schema: {e}")))
+            }
+        }
     }
 
     fn collect_references<'a>(
         &'a self,
         references: &[Reference],
         depth: usize,
-        out: &mut Vec<&'a StoredSchema>,
+        out: &mut Vec<(String, &'a StoredSchema)>,
     ) -> Result<(), RegistryError> {
         if depth > MAX_REFERENCE_DEPTH {
             return Err(RegistryError::invalid_schema(format!(
@@ -339,25 +399,34 @@ impl Store {
                         reference.name, reference.subject, reference.version
                     ))
                 })?;
-            if out.iter().any(|s| s.id == found.schema.id) {
+            if out.iter().any(|(_, s)| s.id == found.schema.id) {
                 continue;
             }
             self.collect_references(&found.schema.references, depth + 1, out)?;
-            out.push(found.schema);
+            out.push((reference.name.clone(), found.schema));
         }
         Ok(())
     }
 }
 
-/// The identity of a schema for "is it already registered": its JSON, compact, keys sorted.
-fn identity_key(schema: &str, references: &[Reference]) -> Result<String, RegistryError> {
-    let json: serde_json::Value = serde_json::from_str(schema)
-        .map_err(|e| RegistryError::invalid_schema(format!("Invalid schema: not JSON: {e}")))?;
+/// The identity of a schema for "is it already registered": Avro's JSON, compact, keys
+/// sorted; a Protobuf schema's text, trimmed; then its references.
+fn identity_key(
+    kind: SchemaKind,
+    schema: &str,
+    references: &[Reference],
+) -> Result<String, RegistryError> {
+    let text = match kind {
+        SchemaKind::Avro => serde_json::from_str::<serde_json::Value>(schema)
+            .map_err(|e| RegistryError::invalid_schema(format!("Invalid schema: not JSON: {e}")))?
+            .to_string(),
+        SchemaKind::Protobuf => format!("PROTOBUF:{}", schema.trim()),
+    };
     let refs: Vec<String> = references
         .iter()
         .map(|r| format!("{}={}@{}", r.name, r.subject, r.version))
         .collect();
-    Ok(format!("{json}|{}", refs.join(",")))
+    Ok(format!("{text}|{}", refs.join(",")))
 }
 
 #[cfg(test)]

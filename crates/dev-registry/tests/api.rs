@@ -285,5 +285,5 @@ async fn non_avro_schema_types_are_refused() {
         (StatusCode::UNPROCESSABLE_ENTITY, Some(42206))
     );
     let (_, types) = call(&app, "GET", "/schemas/types", None).await;
-    assert_eq!(types, json!(["AVRO"]));
+    assert_eq!(types, json!(["AVRO", "PROTOBUF"]));
 }

@@ -299,11 +299,9 @@ async fn latest_value_schema(
         Err(e) => return Err(e.into()),
     };
     let resolved = registry.resolve(latest.id).await?;
-    WriterSchema::parse(&resolved.schema, &resolved.dependencies).map_err(|e| {
-        ProposeError::NoSchema {
-            subject,
-            reason: Some(e.to_string()),
-        }
+    crate::decode::writer_of(&resolved, &subject).map_err(|e| ProposeError::NoSchema {
+        subject,
+        reason: Some(e.to_string()),
     })
 }
 
@@ -439,14 +437,38 @@ async fn check_subject(
             return None;
         }
     };
-    match WriterSchema::parse(&resolved.schema, &resolved.dependencies) {
+    let expected = match topic.format {
+        crate::config::Format::Protobuf => inlet_registry::SchemaType::Protobuf,
+        _ => inlet_registry::SchemaType::Avro,
+    };
+    if resolved.schema_type != expected {
+        let format = match resolved.schema_type {
+            inlet_registry::SchemaType::Avro => "format = \"avro\"",
+            inlet_registry::SchemaType::Protobuf => "format = \"protobuf\"",
+            inlet_registry::SchemaType::Json => {
+                "format = \"json\" once inlet reads JSON Schema (not yet)"
+            }
+        };
+        findings.push(Finding::fail(
+            "subject",
+            format!(
+                "{subject}: schema id {} is a {} schema, and the topic's format is {}: its records would all be dead letters; set the topic's {format}",
+                latest.id,
+                resolved.schema_type,
+                topic.format.as_str()
+            ),
+        ));
+        return None;
+    }
+    match crate::decode::writer_of(&resolved, &subject) {
         Ok(writer) => {
             findings.push(Finding::ok(
                 "subject",
                 format!(
-                    "{subject}: version {}, schema id {}",
+                    "{subject}: version {}, schema id {} ({})",
                     latest.version.map_or("?".to_owned(), |v| v.to_string()),
-                    latest.id
+                    latest.id,
+                    resolved.schema_type
                 ),
             ));
             Some((latest.id, writer))

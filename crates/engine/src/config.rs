@@ -76,6 +76,9 @@ pub struct TopicConfig {
 pub enum Format {
     /// Confluent-framed Avro (magic byte, schema id, body), schemas from the registry.
     Avro,
+    /// Confluent-framed Protobuf (magic byte, schema id, message indexes, message),
+    /// schemas from the registry (`inlet-protobuf`).
+    Protobuf,
     /// A JSON document, no registry: its shape is made from the table's columns, or from
     /// a sample of the topic when inlet creates the table (`inlet-json`).
     Json,
@@ -87,12 +90,19 @@ pub enum Format {
 
 impl Format {
     /// Every format, as the `format` setting spells it.
-    pub const ALL: [Format; 4] = [Format::Avro, Format::Json, Format::Text, Format::Bytes];
+    pub const ALL: [Format; 5] = [
+        Format::Avro,
+        Format::Protobuf,
+        Format::Json,
+        Format::Text,
+        Format::Bytes,
+    ];
 
     /// As the `format` setting spells it.
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Avro => "avro",
+            Format::Protobuf => "protobuf",
             Format::Json => "json",
             Format::Text => "text",
             Format::Bytes => "bytes",
@@ -101,7 +111,7 @@ impl Format {
 
     /// Whether its schemas come from the registry.
     pub fn uses_registry(self) -> bool {
-        self == Format::Avro
+        matches!(self, Format::Avro | Format::Protobuf)
     }
 }
 

@@ -16,10 +16,12 @@ use crate::config::{Evolution, InsertMode, TopicConfig};
 
 mod made;
 mod record;
+mod registered;
 mod target;
 
 pub(crate) use made::{MADE_SCHEMA_ID, MadeSchema, sample_topic};
 pub(crate) use record::{HeaderList, Headers, RawHeaders, Record};
+pub(crate) use registered::writer_of;
 pub(crate) use target::Target;
 
 /// Why a record cannot be decoded now, though it may be later: the registry or, to add a
@@ -58,7 +60,7 @@ pub(crate) async fn latest_schema(
 ) -> Option<(u32, WriterSchema)> {
     let latest = registry.subject_version(subject, "latest").await.ok()?;
     let resolved = registry.resolve(latest.id).await.ok()?;
-    let writer = WriterSchema::parse(&resolved.schema, &resolved.dependencies).ok()?;
+    let writer = writer_of(&resolved, subject).ok()?;
     Some((latest.id, writer))
 }
 
@@ -78,11 +80,9 @@ pub(crate) async fn latest_schema_or_retry(
         Ok(resolved) => resolved,
         Err(e) => return retry(e),
     };
-    Ok(
-        WriterSchema::parse(&resolved.schema, &resolved.dependencies)
-            .ok()
-            .map(|writer| (latest.id, writer)),
-    )
+    Ok(writer_of(&resolved, subject)
+        .ok()
+        .map(|writer| (latest.id, writer)))
 }
 
 /// `(id, schema)` as a plan's key schema.
@@ -213,7 +213,7 @@ pub(crate) async fn decode(
         let decoded = match made.body(value, &mut body, &mut target.json_scratch) {
             Err(reason) => Decoded::Dead(None, reason),
             Ok(()) => match target
-                .plan(registry, client, MADE_SCHEMA_ID, key_id(target))
+                .plan(registry, client, MADE_SCHEMA_ID, &[], key_id(target))
                 .await?
             {
                 Err(reason) => Decoded::Dead(None, reason),
@@ -226,6 +226,7 @@ pub(crate) async fn decode(
         target.body = body;
         return Ok(decoded);
     }
+    let protobuf = target.config.format == crate::config::Format::Protobuf;
     let frame = match Frame::parse(value) {
         Ok(frame) => frame,
         Err(e) => {
@@ -233,13 +234,26 @@ pub(crate) async fn decode(
                 None,
                 Reason::new(
                     ReasonCode::BadFrame,
-                    format!("not a Confluent Avro frame: {e}"),
+                    format!(
+                        "not a Confluent {} frame: {e}",
+                        if protobuf { "Protobuf" } else { "Avro" }
+                    ),
                 ),
             ));
         }
     };
     let id = frame.schema_id.0;
-    let plan = match target.plan(registry, client, id, key_id(target)).await? {
+    if protobuf {
+        let key_id = key_id(target);
+        return protobuf_row(
+            target, registry, client, record, id, frame.body, key_id, scratch, out,
+        )
+        .await;
+    }
+    let plan = match target
+        .plan(registry, client, id, &[], key_id(target))
+        .await?
+    {
         Ok(plan) => plan,
         Err(reason) => return Ok(Decoded::Dead(Some(id), reason)),
     };
@@ -249,6 +263,53 @@ pub(crate) async fn decode(
             Err(e) => Decoded::Dead(Some(id), record_reason(&e)),
         },
     )
+}
+
+/// Decodes the Protobuf message of a frame of `schema_id` whose bytes after the id are
+/// `body` (message indexes, then the message): transcoded into the Avro binary of the
+/// schema inlet made of the message, then written by its plan.
+#[allow(clippy::too_many_arguments)]
+async fn protobuf_row(
+    target: &mut Target,
+    registry: &RegistryClient,
+    client: Option<&tokio_postgres::Client>,
+    record: &Record<'_>,
+    schema_id: u32,
+    body: &[u8],
+    key_id: Option<u32>,
+    scratch: &mut RowScratch,
+    out: &mut Vec<u8>,
+) -> Result<Decoded, Unavailable> {
+    let dead = |code, text: String| Ok(Decoded::Dead(Some(schema_id), Reason::new(code, text)));
+    let (indexes, message) = match inlet_protobuf::split_message_indexes(body) {
+        Ok(split) => split,
+        Err(e) => return dead(ReasonCode::BadFrame, e.to_string()),
+    };
+    let reading = match target.proto_reading(registry, schema_id, &indexes).await? {
+        Ok(reading) => reading,
+        Err(reason) => return Ok(Decoded::Dead(Some(schema_id), reason)),
+    };
+    let mut avro = std::mem::take(&mut target.body);
+    avro.clear();
+    let decoded = match reading.transcode(message, &mut avro) {
+        Err(e) if e.is_malformed() => dead(ReasonCode::MalformedValue, e.to_string()),
+        Err(e) => dead(ReasonCode::ValueRefused, e.to_string()),
+        Ok(()) => match target
+            .plan(registry, client, schema_id, &indexes, key_id)
+            .await
+        {
+            Err(unavailable) => Err(unavailable),
+            Ok(Err(reason)) => Ok(Decoded::Dead(Some(schema_id), reason)),
+            Ok(Ok(plan)) => Ok(
+                match plan.write_row(&avro, &record.meta(&plan), scratch, out) {
+                    Ok(()) => Decoded::Row(plan),
+                    Err(e) => Decoded::Dead(Some(schema_id), record_reason(&e)),
+                },
+            ),
+        },
+    };
+    target.body = avro;
+    decoded
 }
 
 /// The reason of a record its plan could not write: bytes that do not decode, a value its

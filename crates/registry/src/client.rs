@@ -59,11 +59,51 @@ pub struct SchemaReference {
     pub version: u32,
 }
 
+/// What language a registered schema is written in: Confluent's `schemaType` (absent in an
+/// answer: Avro).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SchemaType {
+    /// `AVRO`: Avro schema JSON.
+    #[default]
+    Avro,
+    /// `PROTOBUF`: a `.proto` file's text, or the base64 of a serialized
+    /// `FileDescriptorProto` (as Confluent's Python serializer registers it).
+    Protobuf,
+    /// `JSON`: a JSON Schema document.
+    Json,
+}
+
+impl SchemaType {
+    /// Confluent's name of it: `AVRO`, `PROTOBUF`, `JSON`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SchemaType::Avro => "AVRO",
+            SchemaType::Protobuf => "PROTOBUF",
+            SchemaType::Json => "JSON",
+        }
+    }
+
+    /// The type Confluent's name `name` stands for; None for any other name.
+    pub fn parse(name: &str) -> Option<Self> {
+        [SchemaType::Avro, SchemaType::Protobuf, SchemaType::Json]
+            .into_iter()
+            .find(|t| t.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for SchemaType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A schema as the registry returns it, by id or by subject version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegisteredSchema {
     /// The global schema id.
     pub id: u32,
+    /// The language it is written in.
+    pub schema_type: SchemaType,
     /// The schema text.
     pub schema: String,
     /// The schemas it references.
@@ -78,10 +118,15 @@ pub struct RegisteredSchema {
 pub struct ResolvedSchema {
     /// The schema id.
     pub id: u32,
+    /// The language it is written in.
+    pub schema_type: SchemaType,
     /// The schema text.
     pub schema: String,
     /// Referenced schema texts, each once, dependencies before the schemas that use them.
     pub dependencies: Vec<String>,
+    /// The name each of [`dependencies`](Self::dependencies) is referenced by, in the same
+    /// order: an Avro type's full name, a Protobuf import's file name.
+    pub dependency_names: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -207,7 +252,22 @@ impl RegistryClient {
         schema: &str,
         references: &[SchemaReference],
     ) -> Result<u32> {
-        let body = serde_json::json!({ "schema": schema, "references": references });
+        self.register_typed(subject, SchemaType::Avro, schema, references)
+            .await
+    }
+
+    /// `POST /subjects/{subject}/versions` of a schema of `schema_type`, returns its id.
+    pub async fn register_typed(
+        &self,
+        subject: &str,
+        schema_type: SchemaType,
+        schema: &str,
+        references: &[SchemaReference],
+    ) -> Result<u32> {
+        let mut body = serde_json::json!({ "schema": schema, "references": references });
+        if schema_type != SchemaType::Avro {
+            body["schemaType"] = schema_type.as_str().into();
+        }
         let answer: IdBody = self
             .request(
                 Method::POST,
@@ -228,10 +288,13 @@ impl RegistryClient {
         let mut seen = Vec::new();
         self.resolve_references(id, &root.references, 0, &mut seen, &mut dependencies)
             .await?;
+        let (dependency_names, dependencies) = dependencies.into_iter().unzip();
         let resolved = Arc::new(ResolvedSchema {
             id,
+            schema_type: root.schema_type,
             schema: root.schema,
             dependencies,
+            dependency_names,
         });
         self.cache
             .lock()
@@ -255,7 +318,7 @@ impl RegistryClient {
         references: &[SchemaReference],
         depth: usize,
         seen: &mut Vec<u32>,
-        out: &mut Vec<String>,
+        out: &mut Vec<(String, String)>,
     ) -> Result<()> {
         if depth >= MAX_REFERENCE_DEPTH {
             return Err(Error::ReferenceDepth {
@@ -273,7 +336,7 @@ impl RegistryClient {
             seen.push(found.id);
             Box::pin(self.resolve_references(root, &found.references, depth + 1, seen, out))
                 .await?;
-            out.push(found.schema);
+            out.push((reference.name.clone(), found.schema));
         }
         Ok(())
     }
@@ -362,18 +425,23 @@ impl RegistryClient {
 }
 
 fn into_registered(body: SchemaBody, id: Option<u32>, base: &str) -> Result<RegisteredSchema> {
-    if let Some(kind) = body.schema_type.filter(|t| t != "AVRO") {
-        return Err(Error::InvalidResponse {
+    let schema_type = match body.schema_type.as_deref() {
+        None => SchemaType::Avro,
+        Some(name) => SchemaType::parse(name).ok_or_else(|| Error::InvalidResponse {
             url: base.to_string(),
-            reason: format!("the schema is of type {kind}; inlet reads Avro"),
-        });
-    }
+            reason: format!(
+                "the schema is of type {}; inlet reads AVRO, PROTOBUF and JSON",
+                shorten(name)
+            ),
+        })?,
+    };
     let id = body.id.or(id).ok_or_else(|| Error::InvalidResponse {
         url: base.to_string(),
         reason: "the answer has no schema id".into(),
     })?;
     Ok(RegisteredSchema {
         id,
+        schema_type,
         schema: body.schema,
         references: body.references.unwrap_or_default(),
         version: body.version,

@@ -11,7 +11,7 @@ mod error;
 
 pub use client::{
     BasicCredentials, RegisteredSchema, RegistryClient, RegistryConfig, ResolvedSchema,
-    SchemaReference,
+    SchemaReference, SchemaType,
 };
 pub use error::{Error, Result};
 pub use inlet_secret::Secret;

@@ -222,12 +222,10 @@ impl Connector {
                 latest.id
             )))?;
         let writer =
-            WriterSchema::parse(&resolved.schema, &resolved.dependencies).map_err(|source| {
-                RunError::Schema {
-                    connector: self.config.name.clone(),
-                    id: latest.id,
-                    source: Box::new(source),
-                }
+            crate::decode::writer_of(&resolved, &subject).map_err(|source| RunError::Schema {
+                connector: self.config.name.clone(),
+                id: latest.id,
+                source: Box::new(source),
             })?;
         // Columns the value lacks may come from the key's fields (its latest schema).
         let proposal = Proposal::for_topic(&writer, key, topic.insert.key().unwrap_or_default());

@@ -17,9 +17,14 @@ pub(crate) struct Target {
     pub(crate) config: TopicConfig,
     pub(crate) table: TableName,
     pub(crate) columns: Vec<TableColumn>,
-    /// Value plans by the value's schema id and, when columns may take key fields, the
-    /// key's (None: no key, or one that is not a Confluent frame).
-    plans: HashMap<(u32, Option<u32>), PlanResult>,
+    /// Value plans by the value's schema id, its Protobuf message indexes (empty for
+    /// other formats) and, when columns may take key fields, the key's schema id (None:
+    /// no key, or one that is not a Confluent frame).
+    plans: HashMap<(u32, Vec<i32>, Option<u32>), PlanResult>,
+    /// Protobuf schemas by id, compiled, or why they cannot be read.
+    protos: HashMap<u32, Result<Arc<inlet_protobuf::ProtoSchema>, Reason>>,
+    /// How the records of each (schema id, message indexes) met are read (Protobuf).
+    readings: HashMap<(u32, Vec<i32>), Arc<inlet_protobuf::ProtoReading>>,
     /// Key schemas by id, for plans whose columns take key fields.
     key_writers: HashMap<u32, Result<WriterSchema, Reason>>,
     /// Whether columns may take fields of the record's key: an explicit mapping that names
@@ -85,6 +90,8 @@ impl Target {
             config,
             columns,
             plans: HashMap::new(),
+            protos: HashMap::new(),
+            readings: HashMap::new(),
             key_writers: HashMap::new(),
             reads_key,
             key_plans: HashMap::new(),
@@ -304,13 +311,21 @@ impl Target {
         }
     }
 
-    /// The writer schema of the values of `schema_id`: the made schema's for a format
-    /// without a registry, else the registry's.
+    /// The writer schema of the values of `schema_id` (and, for Protobuf, of the message
+    /// `message` names): the made schema's for a format without a registry, the one inlet
+    /// made of the Protobuf message, else the registry's.
     async fn value_writer(
-        &self,
+        &mut self,
         registry: &RegistryClient,
         schema_id: u32,
+        message: &[i32],
     ) -> Result<Result<WriterSchema, Reason>, Unavailable> {
+        if self.config.format == crate::config::Format::Protobuf {
+            return Ok(self
+                .proto_reading(registry, schema_id, message)
+                .await?
+                .map(|reading| reading.writer().clone()));
+        }
         match &self.made {
             Some(Ok(made)) => Ok(Ok(made.writer().clone())),
             Some(Err(problem)) => Ok(Err(Reason::new(
@@ -344,20 +359,93 @@ impl Target {
         Ok(writer)
     }
 
-    /// The writer schema of `schema_id`, or the per-record reason it cannot be had.
+    /// How records of the Protobuf schema `schema_id`'s message `message` (its indexes)
+    /// are read, or the per-record reason they cannot be: the schema is not Protobuf,
+    /// does not compile, or has no such message.
+    pub(super) async fn proto_reading(
+        &mut self,
+        registry: &RegistryClient,
+        schema_id: u32,
+        message: &[i32],
+    ) -> Result<Result<Arc<inlet_protobuf::ProtoReading>, Reason>, Unavailable> {
+        if let Some(reading) = self.readings.get(&(schema_id, message.to_vec())) {
+            return Ok(Ok(reading.clone()));
+        }
+        let schema = match self.protos.get(&schema_id) {
+            Some(schema) => schema.clone(),
+            None => {
+                let schema = Self::resolved(registry, schema_id).await?.and_then(|resolved| {
+                    if resolved.schema_type != inlet_registry::SchemaType::Protobuf {
+                        return Err(Reason::new(
+                            ReasonCode::UnusableSchema,
+                            format!(
+                                "schema id {schema_id} is a {} schema, and the topic's format is protobuf: set the topic's format to {}",
+                                resolved.schema_type,
+                                resolved.schema_type.as_str().to_lowercase()
+                            ),
+                        ));
+                    }
+                    super::registered::proto_schema(&resolved)
+                        .map(Arc::new)
+                        .map_err(|e| {
+                            Reason::new(
+                                ReasonCode::UnusableSchema,
+                                format!("schema id {schema_id}: {e}"),
+                            )
+                        })
+                });
+                self.protos.insert(schema_id, schema.clone());
+                schema
+            }
+        };
+        // Only readings are kept: a record's indexes are its own, and those naming no
+        // message must not grow the map.
+        Ok(schema.and_then(|schema| {
+            let reading = schema.reading(message).map(Arc::new).map_err(|e| {
+                Reason::new(
+                    ReasonCode::UnusableSchema,
+                    format!("schema id {schema_id}: {e}"),
+                )
+            })?;
+            self.readings
+                .insert((schema_id, message.to_vec()), reading.clone());
+            Ok(reading)
+        }))
+    }
+
+    /// The Avro writer schema of `schema_id`, or the per-record reason it cannot be had.
     async fn writer(
         registry: &RegistryClient,
         schema_id: u32,
     ) -> Result<Result<WriterSchema, Reason>, Unavailable> {
+        Ok(Self::resolved(registry, schema_id).await?.and_then(|resolved| {
+            if resolved.schema_type != inlet_registry::SchemaType::Avro {
+                return Err(Reason::new(
+                    ReasonCode::UnusableSchema,
+                    format!(
+                        "schema id {schema_id} is a {} schema, read here as Avro: a value of it needs the topic's format = \"{}\" (a record key is read as Avro or plain text only)",
+                        resolved.schema_type,
+                        resolved.schema_type.as_str().to_lowercase()
+                    ),
+                ));
+            }
+            WriterSchema::parse(&resolved.schema, &resolved.dependencies).map_err(|e| {
+                Reason::new(
+                    ReasonCode::UnusableSchema,
+                    format!("schema id {schema_id}: {e}"),
+                )
+            })
+        }))
+    }
+
+    /// The registry's schema `schema_id` with its references, or the per-record reason it
+    /// cannot be had.
+    async fn resolved(
+        registry: &RegistryClient,
+        schema_id: u32,
+    ) -> Result<Result<Arc<inlet_registry::ResolvedSchema>, Reason>, Unavailable> {
         match registry.resolve(schema_id).await {
-            Ok(resolved) => Ok(
-                WriterSchema::parse(&resolved.schema, &resolved.dependencies).map_err(|e| {
-                    Reason::new(
-                        ReasonCode::UnusableSchema,
-                        format!("schema id {schema_id}: {e}"),
-                    )
-                }),
-            ),
+            Ok(resolved) => Ok(Ok(resolved)),
             Err(e) if e.is_not_found() => Ok(Err(Reason::new(
                 ReasonCode::UnknownSchema,
                 format!("schema id {schema_id} is not in the schema registry: {e}"),
@@ -371,16 +459,18 @@ impl Target {
         }
     }
 
-    /// The plan for values of `schema_id` and keys of `key_id`, compiled on first use
-    /// (adding columns first with evolution = add-columns).
+    /// The plan for values of `schema_id` (its Protobuf message `message`; empty for
+    /// other formats) and keys of `key_id`, compiled on first use (adding columns first
+    /// with evolution = add-columns).
     pub(crate) async fn plan(
         &mut self,
         registry: &RegistryClient,
         client: Option<&tokio_postgres::Client>,
         schema_id: u32,
+        message: &[i32],
         key_id: Option<u32>,
     ) -> Result<PlanResult, Unavailable> {
-        if let Some(plan) = self.plans.get(&(schema_id, key_id)) {
+        if let Some(plan) = self.plans.get(&(schema_id, message.to_vec(), key_id)) {
             return Ok(plan.clone());
         }
         let key = match key_id {
@@ -392,7 +482,7 @@ impl Target {
             _ => None,
         };
         let from_key = self.key_sourced_columns();
-        let plan = match self.value_writer(registry, schema_id).await? {
+        let plan = match self.value_writer(registry, schema_id, message).await? {
             // Columns that take key fields need the key's schema.
             Ok(_) if key_schema.is_none() && !from_key.is_empty() => Err(Reason::new(
                 ReasonCode::KeyUnusable,
@@ -432,7 +522,8 @@ impl Target {
         if let Err(reason) = &plan {
             tracing::warn!(table = %self.table, schema_id, ?key_id, %reason, "records of this schema cannot be stored");
         }
-        self.plans.insert((schema_id, key_id), plan.clone());
+        self.plans
+            .insert((schema_id, message.to_vec(), key_id), plan.clone());
         Ok(plan)
     }
 

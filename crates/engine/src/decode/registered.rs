@@ -1,0 +1,48 @@
+//! A schema from the registry as inlet reads records of it: Avro's as it is; a Protobuf
+//! schema through the Avro schema inlet makes of a message ([`inlet_protobuf`]).
+
+use inlet_avro::{PlanError, WriterSchema};
+use inlet_protobuf::ProtoSchema;
+use inlet_registry::{ResolvedSchema, SchemaType};
+
+/// The writer schema a table is proposed from (and its columns checked against) for the
+/// registered schema `resolved` of `subject`: an Avro schema as it is; a Protobuf value
+/// schema as inlet reads its main message ([`ProtoSchema::main_message`]). A key subject
+/// (`<topic>-key`) is read as Avro only: a key of another type is as if it had no schema.
+///
+/// # Errors
+/// [`PlanError::Schema`]: the schema does not parse or compile, it is of a type inlet does
+/// not read (JSON Schema), or a key's is not Avro.
+pub(crate) fn writer_of(
+    resolved: &ResolvedSchema,
+    subject: &str,
+) -> Result<WriterSchema, PlanError> {
+    match resolved.schema_type {
+        SchemaType::Avro => WriterSchema::parse(&resolved.schema, &resolved.dependencies),
+        _ if subject.ends_with("-key") => Err(PlanError::Schema(format!(
+            "it is a {} schema, and inlet reads record keys as Avro or as plain text",
+            resolved.schema_type
+        ))),
+        SchemaType::Protobuf => proto_schema(resolved)
+            .and_then(|schema| schema.main_reading().map_err(|e| e.to_string()))
+            .map(|reading| reading.writer().clone())
+            .map_err(PlanError::Schema),
+        SchemaType::Json => Err(PlanError::Schema(
+            "it is a JSON Schema, which inlet does not read yet: read the topic with format = \"json\" (plain JSON, the registry's frame is not expected)".into(),
+        )),
+    }
+}
+
+/// The Protobuf schema of `resolved`, compiled with its references as imports.
+///
+/// # Errors
+/// What protox said of it.
+pub(crate) fn proto_schema(resolved: &ResolvedSchema) -> Result<ProtoSchema, String> {
+    let imports: Vec<(String, String)> = resolved
+        .dependency_names
+        .iter()
+        .cloned()
+        .zip(resolved.dependencies.iter().cloned())
+        .collect();
+    ProtoSchema::compile(&resolved.schema, &imports).map_err(|e| e.to_string())
+}

@@ -1,0 +1,245 @@
+//! A message's bytes as the Avro binary of the schema inlet made for its message.
+
+use std::borrow::Cow;
+
+use inlet_avro::{WriterSchema, write_long};
+use prost_reflect::{DynamicMessage, MapKey, MessageDescriptor, SerializeOptions, Value};
+
+use crate::ProtoError;
+use crate::layout::{Layout, Node};
+
+/// How a message's records are read: the Avro writer schema inlet made for the message,
+/// and the transcoder of its bytes into that schema's binary.
+#[derive(Debug)]
+pub struct ProtoReading {
+    layout: Layout,
+    avro: String,
+    writer: WriterSchema,
+}
+
+impl ProtoReading {
+    /// The reading of `message`'s records.
+    ///
+    /// # Errors
+    /// The Avro schema inlet made does not parse: a bug, said as such by the caller.
+    pub fn new(message: &MessageDescriptor) -> Result<Self, inlet_avro::PlanError> {
+        let layout = Layout::of(message);
+        let avro = layout.avro_schema();
+        let writer = WriterSchema::parse(&avro, &[])?;
+        Ok(ProtoReading {
+            layout,
+            avro,
+            writer,
+        })
+    }
+
+    /// The message's full name (`acme.Order`).
+    pub fn message_name(&self) -> &str {
+        self.layout.messages[0].descriptor.full_name()
+    }
+
+    /// The Avro schema (JSON text) records are transcoded into.
+    pub fn avro_schema(&self) -> &str {
+        &self.avro
+    }
+
+    /// [`avro_schema`](Self::avro_schema), parsed.
+    pub fn writer(&self) -> &WriterSchema {
+        &self.writer
+    }
+
+    /// Appends `message` (the bytes after a frame's message indexes) to `out` as the Avro
+    /// binary of [`writer`](Self::writer).
+    ///
+    /// # Errors
+    /// [`ProtoError::Decode`] for bytes that are not the message; [`ProtoError::Value`] for
+    /// a value no column takes (a `uint64` above bigint's range, a `Timestamp` whose nanos
+    /// are outside 0..=999,999,999). `out` then holds part of the record: the caller
+    /// truncates it.
+    pub fn transcode(&self, message: &[u8], out: &mut Vec<u8>) -> Result<(), ProtoError> {
+        let root = &self.layout.messages[0].descriptor;
+        let decoded =
+            DynamicMessage::decode(root.clone(), message).map_err(|e| ProtoError::Decode {
+                message: root.full_name().to_owned(),
+                reason: e.to_string(),
+            })?;
+        self.message(0, &decoded, out)
+    }
+
+    fn message(&self, i: usize, m: &DynamicMessage, out: &mut Vec<u8>) -> Result<(), ProtoError> {
+        for field in &self.layout.messages[i].fields {
+            if field.nullable {
+                if !m.has_field(&field.descriptor) {
+                    write_long(0, out);
+                    continue;
+                }
+                write_long(1, out);
+            }
+            let value = m.get_field(&field.descriptor);
+            self.value(&field.node, &value, out)
+                .map_err(|e| e.within(field.descriptor.name()))?;
+        }
+        Ok(())
+    }
+
+    fn value(&self, node: &Node, value: &Value, out: &mut Vec<u8>) -> Result<(), ProtoError> {
+        match (node, value) {
+            (Node::Bool, Value::Bool(b)) => out.push(u8::from(*b)),
+            (Node::Int, Value::I32(v)) => write_long(i64::from(*v), out),
+            (Node::Long, Value::I64(v)) => write_long(*v, out),
+            (Node::Long, Value::U32(v)) => write_long(i64::from(*v), out),
+            (Node::UnsignedLong, Value::U64(v)) => {
+                let v = i64::try_from(*v).map_err(|_| {
+                    value_error(format!(
+                        "{v} is above bigint's range (a uint64 goes into bigint, whose largest value is 9223372036854775807)"
+                    ))
+                })?;
+                write_long(v, out);
+            }
+            (Node::Float, Value::F32(v)) => out.extend_from_slice(&v.to_le_bytes()),
+            (Node::Double, Value::F64(v)) => out.extend_from_slice(&v.to_le_bytes()),
+            (Node::String, Value::String(s)) => bytes(s.as_bytes(), out),
+            (Node::Bytes, Value::Bytes(b)) => bytes(b, out),
+            (Node::Enum(e), Value::EnumNumber(n)) => match e.get_value(*n) {
+                Some(v) => bytes(v.name().as_bytes(), out),
+                None => bytes(n.to_string().as_bytes(), out),
+            },
+            (Node::Timestamp, Value::Message(m)) => write_long(timestamp_micros(m)?, out),
+            (Node::Json, Value::Message(m)) => bytes(json_text(m).as_bytes(), out),
+            // Its JSON form is a string (`"1.5s"`): its characters.
+            (Node::Duration, Value::Message(m)) => {
+                let text = json_text(m);
+                let text = serde_json::from_str::<String>(&text).unwrap_or(text);
+                bytes(text.as_bytes(), out);
+            }
+            (Node::Wrapper(inner), Value::Message(m)) => {
+                let value = m
+                    .get_field_by_number(1)
+                    .unwrap_or(Cow::Owned(Value::Bool(false)));
+                self.value(inner, &value, out)?;
+            }
+            (Node::Message(i), Value::Message(m)) => self.message(*i, m, out)?,
+            (Node::List(item), Value::List(items)) => {
+                if !items.is_empty() {
+                    write_long(items.len() as i64, out);
+                    for value in items {
+                        self.value(item, value, out)?;
+                    }
+                }
+                write_long(0, out);
+            }
+            (Node::Map(values), Value::Map(map)) => {
+                if !map.is_empty() {
+                    write_long(map.len() as i64, out);
+                    // In key order: the same message is the same bytes.
+                    let mut entries: Vec<(&MapKey, &Value)> = map.iter().collect();
+                    entries.sort_by(|a, b| a.0.cmp(b.0));
+                    for (key, value) in entries {
+                        bytes(key_text(key).as_bytes(), out);
+                        self.value(values, value, out)
+                            .map_err(|e| e.within(&key_text(key)))?;
+                    }
+                }
+                write_long(0, out);
+            }
+            (node, value) => {
+                return Err(value_error(format!(
+                    "the decoder gave {value:?} where the layout has {node:?} (a bug)"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ProtoError {
+    /// This error, at a field of `name` of the message it was met in.
+    fn within(self, name: &str) -> Self {
+        match self {
+            ProtoError::Value { path, reason } => ProtoError::Value {
+                path: if path.is_empty() {
+                    name.to_owned()
+                } else {
+                    format!("{name}.{path}")
+                },
+                reason,
+            },
+            other => other,
+        }
+    }
+}
+
+fn value_error(reason: String) -> ProtoError {
+    ProtoError::Value {
+        path: String::new(),
+        reason,
+    }
+}
+
+fn bytes(b: &[u8], out: &mut Vec<u8>) {
+    write_long(b.len() as i64, out);
+    out.extend_from_slice(b);
+}
+
+/// A map key as text, as Protobuf's JSON mapping writes it.
+fn key_text(key: &MapKey) -> String {
+    match key {
+        MapKey::Bool(b) => b.to_string(),
+        MapKey::I32(v) => v.to_string(),
+        MapKey::I64(v) => v.to_string(),
+        MapKey::U32(v) => v.to_string(),
+        MapKey::U64(v) => v.to_string(),
+        MapKey::String(s) => s.clone(),
+    }
+}
+
+/// A `google.protobuf.Timestamp` in microseconds since the epoch, its nanos rounded as
+/// PostgreSQL rounds the fraction of the timestamp's text (to the nearest microsecond, a
+/// tie to even, reading the fraction as a double as its input function does).
+fn timestamp_micros(m: &DynamicMessage) -> Result<i64, ProtoError> {
+    let seconds = match m.get_field_by_number(1).as_deref() {
+        Some(Value::I64(s)) => *s,
+        _ => 0,
+    };
+    let nanos = match m.get_field_by_number(2).as_deref() {
+        Some(Value::I32(n)) => *n,
+        _ => 0,
+    };
+    if !(0..=999_999_999).contains(&nanos) {
+        return Err(value_error(format!(
+            "a Timestamp's nanos must be 0 to 999999999, this one's are {nanos}"
+        )));
+    }
+    let fraction: f64 = format!("0.{nanos:09}").parse().unwrap_or(0.0);
+    let micros = (fraction * 1e6).round_ties_even() as i64;
+    seconds
+        .checked_mul(1_000_000)
+        .and_then(|s| s.checked_add(micros))
+        .ok_or_else(|| {
+            value_error(format!(
+                "a Timestamp {seconds} seconds from 1970 is beyond timestamptz's range"
+            ))
+        })
+}
+
+/// A message's canonical JSON (Protobuf's JSON mapping); an `Any` whose type the schema
+/// does not define is `{"@type": url, "value": base64}`.
+fn json_text(m: &DynamicMessage) -> String {
+    let mut serializer = serde_json::Serializer::new(Vec::new());
+    let options = SerializeOptions::new();
+    if m.serialize_with_options(&mut serializer, &options).is_ok() {
+        return String::from_utf8(serializer.into_inner()).unwrap_or_default();
+    }
+    let url = match m.get_field_by_number(1).as_deref() {
+        Some(Value::String(s)) => s.clone(),
+        _ => String::new(),
+    };
+    let value = match m.get_field_by_number(2).as_deref() {
+        Some(Value::Bytes(b)) => {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode(b)
+        }
+        _ => String::new(),
+    };
+    serde_json::json!({"@type": url, "value": value}).to_string()
+}

@@ -12,6 +12,7 @@ mod console;
 mod faults;
 mod json;
 mod permissions;
+mod protobuf;
 mod run;
 mod schema_propose;
 mod secure;

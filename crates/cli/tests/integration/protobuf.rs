@@ -1,0 +1,162 @@
+//! Topics of Confluent-framed Protobuf (`format = "protobuf"`): records serialized by
+//! Confluent's Python `ProtobufSerializer` (Google's protobuf runtime, the schema's import
+//! registered as a schema reference) land in a table made from the schema's main message,
+//! with bad records dead-lettered.
+
+use std::time::Duration;
+
+use inlet_testkit::python;
+
+use crate::support::{Stream, terminate};
+
+#[tokio::test]
+async fn protobuf_records_serialized_by_confluent_land_in_a_table_made_from_the_message() {
+    let stream = Stream::new(1).await;
+    let output = std::process::Command::new(python())
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../scripts/interop/protobuf_produce.py"
+        ))
+        .args([
+            "--bootstrap",
+            stream.kafka(),
+            "--registry",
+            stream.registry(),
+            "--topic",
+            &stream.topic,
+            "--count",
+            "30",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "protobuf_produce.py: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let produced: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        produced["references"],
+        serde_json::json!(["inlet/interop/address.proto"]),
+        "the import is a schema reference"
+    );
+    assert_eq!(
+        produced["indexes_byte"],
+        serde_json::json!([2, 2]),
+        "Order is message [1]"
+    );
+    let config = stream.write_config(
+        stream
+            .connector("orders")
+            .set("format", "protobuf")
+            .set("table", "public.orders"),
+    );
+    let mut inlet = stream.start(&config, "protobuf");
+    stream
+        .wait_for(
+            "SELECT count(*) FROM orders",
+            30,
+            Duration::from_secs(60),
+            "protobuf",
+        )
+        .await;
+    stream
+        .wait_for(
+            "SELECT count(*) FROM inlet.dead_letters",
+            2,
+            Duration::from_secs(30),
+            "protobuf",
+        )
+        .await;
+    assert!(
+        terminate(&mut inlet).success(),
+        "{}",
+        stream.log("protobuf")
+    );
+
+    let types = stream
+        .rows(
+            "SELECT column_name || ' ' || data_type FROM information_schema.columns WHERE table_name = 'orders' ORDER BY ordinal_position",
+            |r| r.get::<_, String>(0),
+        )
+        .await;
+    assert_eq!(
+        types,
+        [
+            "id bigint",
+            "customer text",
+            "ship_to_street text",
+            "ship_to_city text",
+            "tags ARRAY",
+            "placed_at timestamp with time zone",
+            "discount double precision",
+            "status text",
+            "counts jsonb",
+            "card text",
+            "iban text",
+            "big bigint",
+            "extra jsonb",
+            "maybe bigint",
+            "blob bytea",
+            "lines jsonb",
+            "note_text text",
+        ],
+        "the proposal for message inlet.interop.Order"
+    );
+    let rows = stream
+        .rows(
+            "SELECT id, customer, ship_to_city, array_to_string(tags, ','), \
+             to_char(placed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), discount, status, \
+             counts::text, coalesce(card, iban), big, extra::text, maybe, encode(blob, 'hex'), \
+             lines::text, note_text FROM orders WHERE id IN (2, 3) ORDER BY id",
+            |r| {
+                format!(
+                    "{} {} {} {} {} {:?} {} {} {} {} {} {:?} {} {} {}",
+                    r.get::<_, i64>(0),
+                    r.get::<_, String>(1),
+                    r.get::<_, String>(2),
+                    r.get::<_, String>(3),
+                    r.get::<_, String>(4),
+                    r.get::<_, Option<f64>>(5),
+                    r.get::<_, String>(6),
+                    r.get::<_, String>(7),
+                    r.get::<_, String>(8),
+                    r.get::<_, i64>(9),
+                    r.get::<_, String>(10),
+                    r.get::<_, Option<i64>>(11),
+                    r.get::<_, String>(12),
+                    r.get::<_, String>(13),
+                    r.get::<_, String>(14),
+                )
+            },
+        )
+        .await;
+    assert_eq!(
+        rows,
+        [
+            // Even: a discount, the card of the oneof, status at its default, no wrapper.
+            "2 c2 city2 a,t2 2024-05-01 10:00:02.123457 Some(1.0) PENDING {\"x\": 2} card2 \
+             9223372036854775805 {\"k\": [\"v\", true], \"n\": 2.0} None 02ff \
+             [{\"qty\": 2, \"sku\": \"s2\"}] note 2",
+            // Odd: no discount (proto3 optional, absent: NULL), the iban, the wrapper's -3.
+            "3 c3 city0 a,t3 2024-05-01 10:00:03.123457 None SHIPPED {\"x\": 3} iban3 \
+             9223372036854775804 {\"k\": [\"v\", true], \"n\": 3.0} Some(-3) 03ff \
+             [{\"qty\": 3, \"sku\": \"s3\"}] note 3",
+        ]
+    );
+    let dead = stream
+        .rows(
+            "SELECT reason_code, error FROM inlet.dead_letters ORDER BY \"offset\"",
+            |r| format!("{}: {}", r.get::<_, String>(0), r.get::<_, String>(1)),
+        )
+        .await;
+    assert_eq!(dead.len(), 2, "{dead:?}");
+    assert_eq!(
+        dead[0],
+        "value_refused: field big: 18446744073709551615 is above bigint's range (a uint64 goes into bigint, whose largest value is 9223372036854775807)"
+    );
+    assert!(
+        dead[1].starts_with("malformed_value: the bytes are not a inlet.interop.Order message: "),
+        "{dead:?}"
+    );
+}

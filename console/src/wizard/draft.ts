@@ -96,7 +96,7 @@ export function flat(d: Draft, proposal: Proposal | null): FlatConfig {
   if (k.ca_file.trim() && k.security_protocol.endsWith("SSL")) c["kafka.ca_file"] = k.ca_file.trim();
   /** Whether the draft's value of `key` is not what the server would take without it. */
   const set = (key: string, value: string) => value !== "" && value !== d.defaults[key];
-  // Only Avro topics need the registry: no key of it is sent for the other formats.
+  // Only Avro and Protobuf topics need the registry: no key of it is sent for the other formats.
   if (usesRegistry(d)) {
     if (d.registry.url) c["registry.url"] = d.registry.url.trim();
     if (d.registry.key) c["registry.key"] = d.registry.key;
@@ -120,9 +120,9 @@ export function flat(d: Draft, proposal: Proposal | null): FlatConfig {
   return c;
 }
 
-/** Whether the draft's topics are read with the registry's schemas (format avro). */
+/** Whether the draft's topics are read with the registry's schemas (avro, protobuf). */
 export function usesRegistry(d: Draft): boolean {
-  return d.format === "avro";
+  return d.format === "avro" || d.format === "protobuf";
 }
 
 /**
@@ -132,6 +132,7 @@ export function usesRegistry(d: Draft): boolean {
  */
 export const FORMATS: [string, string][] = [
   ["avro", "Avro, with a Confluent-compatible Schema Registry"],
+  ["protobuf", "Protobuf, with a Confluent-compatible Schema Registry"],
   ["json", "JSON documents (no registry: the table is made from a sample of the topic)"],
 ];
 

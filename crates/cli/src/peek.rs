@@ -27,8 +27,9 @@ pub struct PeekArgs {
     /// The topic to read, from its earliest offset.
     #[arg(long)]
     topic: String,
-    /// What the values are: Confluent-framed Avro (decoded with the registry's schema),
-    /// JSON documents, UTF-8 text, or bytes (printed as hex).
+    /// What the values are: Confluent-framed Avro or Protobuf (decoded with the registry's
+    /// schema; Protobuf printed in its JSON mapping), JSON documents, UTF-8 text, or bytes
+    /// (printed as hex).
     #[arg(long, value_enum, default_value = "avro")]
     format: crate::schema::FormatArg,
     /// How many records to print.
@@ -97,6 +98,12 @@ async fn decode(
     use crate::schema::FormatArg as F;
     match format {
         F::Avro => {}
+        F::Protobuf => {
+            let json = inlet_engine::framed_value_json(registry, bytes)
+                .await
+                .map_err(anyhow::Error::msg)?;
+            return serde_json::from_str(&json).context("the message's JSON");
+        }
         F::Json => return serde_json::from_slice(bytes).context("not a JSON document"),
         F::Text => {
             return Ok(std::str::from_utf8(bytes).context("not UTF-8 text")?.into());
@@ -111,6 +118,14 @@ async fn decode(
     }
     let frame = Frame::parse(bytes)?;
     let resolved = registry.resolve(frame.schema_id.0).await?;
+    if resolved.schema_type != inlet_registry::SchemaType::Avro {
+        bail!(
+            "schema {} is a {} schema: peek with --format {}",
+            frame.schema_id,
+            resolved.schema_type,
+            resolved.schema_type.as_str().to_lowercase()
+        );
+    }
     let (schema, dependencies) =
         Schema::parse_str_with_list(&resolved.schema, &resolved.dependencies)
             .with_context(|| format!("schema {} is not valid Avro", frame.schema_id))?;

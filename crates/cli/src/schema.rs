@@ -1,5 +1,5 @@
-//! `inlet schema propose`: the table and mapping inlet proposes for an Avro schema file, or
-//! for sample values of a format without a registry (JSON documents).
+//! `inlet schema propose`: the table and mapping inlet proposes for an Avro schema file, a
+//! `.proto` file, or sample values of a format without a registry (JSON documents).
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -13,16 +13,17 @@ use serde_json::json;
 /// Schema subcommands.
 #[derive(clap::Subcommand)]
 pub enum SchemaCommand {
-    /// Print the table (DDL) and the field → column mapping proposed for an Avro schema, or
-    /// (`--format json`) for a file of sample JSON documents.
+    /// Print the table (DDL) and the field → column mapping proposed for an Avro schema,
+    /// (`--format protobuf`) a `.proto` file's message, or (`--format json`) a file of
+    /// sample JSON documents.
     Propose(ProposeArgs),
 }
 
 /// What to propose for.
 #[derive(clap::Args)]
 pub struct ProposeArgs {
-    /// The Avro schema (`.avsc`, JSON); with `--format json`, sample documents: one JSON
-    /// document, or one per line (NDJSON).
+    /// The Avro schema (`.avsc`, JSON); with `--format protobuf`, the `.proto` file; with
+    /// `--format json`, sample documents: one JSON document, or one per line (NDJSON).
     file: PathBuf,
     /// What the file holds: an Avro schema, or sample values of the topic's format
     /// (`json`: documents; the table is the one a connector with `format = "json"`
@@ -30,7 +31,9 @@ pub struct ProposeArgs {
     #[arg(long, value_enum, default_value = "avro")]
     format: FormatArg,
     /// Schemas defining named types the file refers to (Confluent schema references), in
-    /// dependency order.
+    /// dependency order; for Protobuf, the files it imports, each named as its path is
+    /// given (`--reference acme/line.proto` for `import "acme/line.proto"`; the well-known
+    /// types need none).
     #[arg(long = "reference", value_name = "FILE")]
     references: Vec<PathBuf>,
     /// The target table, `schema.table` or `table`; by default the record's name in
@@ -46,6 +49,10 @@ pub struct ProposeArgs {
     /// `--key` that is not a record, the column that key fills.
     #[arg(long = "key-column", value_name = "COLUMN")]
     key_columns: Vec<String>,
+    /// Protobuf: the message to propose for (full name, `acme.Order`); by default the
+    /// file's main message (the first that no other message of the file has as a field).
+    #[arg(long, value_name = "NAME")]
+    message: Option<String>,
     /// Print JSON (table, columns, mapping, time column, DDL) instead of text.
     #[arg(long)]
     json: bool,
@@ -56,6 +63,8 @@ pub struct ProposeArgs {
 pub(crate) enum FormatArg {
     /// Confluent-framed Avro, schemas from the registry.
     Avro,
+    /// Confluent-framed Protobuf, schemas (`.proto` files) from the registry.
+    Protobuf,
     /// JSON documents.
     Json,
     /// UTF-8 text.
@@ -76,7 +85,7 @@ pub fn run(command: SchemaCommand) -> anyhow::Result<()> {
 /// The proposal for the sample values of `args.file` (json: its documents).
 fn propose_sampled(args: &ProposeArgs, table: &TableName) -> anyhow::Result<Proposal> {
     let format = match args.format {
-        FormatArg::Avro | FormatArg::Json => inlet_engine::Format::Json,
+        FormatArg::Avro | FormatArg::Protobuf | FormatArg::Json => inlet_engine::Format::Json,
         FormatArg::Text => inlet_engine::Format::Text,
         FormatArg::Bytes => inlet_engine::Format::Bytes,
     };
@@ -109,6 +118,12 @@ fn propose_sampled(args: &ProposeArgs, table: &TableName) -> anyhow::Result<Prop
 }
 
 fn propose(args: ProposeArgs) -> anyhow::Result<()> {
+    if matches!(args.format, FormatArg::Protobuf) {
+        return propose_protobuf(&args);
+    }
+    if args.message.is_some() {
+        bail!("--message names a Protobuf message: it goes with --format protobuf");
+    }
     if !matches!(args.format, FormatArg::Avro) {
         let table = match &args.table {
             Some(name) => TableName::parse(name).with_context(|| {
@@ -237,13 +252,61 @@ fn print_proposal(
     Ok(())
 }
 
+/// The proposal for the message `--message` (or the main one) of the `.proto` file.
+fn propose_protobuf(args: &ProposeArgs) -> anyhow::Result<()> {
+    if args.key.is_some() {
+        bail!("--key is an Avro key schema; inlet reads record keys as Avro or plain text");
+    }
+    let text = read_schema_file(&args.file)?;
+    let imports = args
+        .references
+        .iter()
+        .map(|path| Ok((path.to_string_lossy().into_owned(), read_schema_file(path)?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let schema = inlet_protobuf::ProtoSchema::compile(&text, &imports).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: {e} (give each file it imports with --reference PATH, its path as the import names it)",
+            args.file.display()
+        )
+    })?;
+    let indexes = match &args.message {
+        Some(name) => schema.indexes_of(name).ok_or_else(|| {
+            anyhow::anyhow!(
+                "{} defines no message {name} (its messages: {})",
+                args.file.display(),
+                schema.listing()
+            )
+        })?,
+        None => schema
+            .main_message()
+            .ok_or_else(|| anyhow::anyhow!("{} defines no message", args.file.display()))?,
+    };
+    let reading = schema
+        .reading(&indexes)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    eprintln!(
+        "note: message {} (message indexes {indexes:?})",
+        reading.message_name()
+    );
+    let proposal = Proposal::for_topic(reading.writer(), None, &args.key_columns);
+    let table = match &args.table {
+        Some(name) => TableName::parse(name)
+            .with_context(|| format!("--table takes `schema.table` or `table`, not {name:?}"))?,
+        None => TableName {
+            schema: "public".to_owned(),
+            table: default_table(reading.writer()),
+        },
+    };
+    print_proposal(args, &table, &proposal)
+}
+
 fn read_schema_file(path: &PathBuf) -> anyhow::Result<String> {
     let size = std::fs::metadata(path)
         .with_context(|| format!("cannot read {}", path.display()))?
         .len();
     if size > MAX_SCHEMA_FILE_BYTES {
         bail!(
-            "{} is {size} bytes; an Avro schema file may be at most {MAX_SCHEMA_FILE_BYTES}",
+            "{} is {size} bytes; a schema file may be at most {MAX_SCHEMA_FILE_BYTES}",
             path.display()
         );
     }

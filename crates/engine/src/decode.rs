@@ -21,6 +21,7 @@ mod target;
 
 pub(crate) use made::{MADE_SCHEMA_ID, MadeSchema, sample_topic};
 pub(crate) use record::{HeaderList, Headers, RawHeaders, Record};
+pub use registered::framed_value_json;
 pub(crate) use registered::writer_of;
 pub(crate) use target::Target;
 

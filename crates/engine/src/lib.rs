@@ -31,7 +31,7 @@ pub use check::{
 pub use config::{Config, ConfigError, ConnectorConfig, Format, Tolerance};
 pub use connector::{Connector, Control, RunError};
 pub use dead_letters::{MAX_REPLAY, replay_dead_letters};
-pub use decode::Unavailable;
+pub use decode::{Unavailable, framed_value_json};
 pub use preview::{
     Preview, PreviewError, PreviewOutcome, PreviewRecord, preview_designed, preview_topic,
 };

@@ -114,6 +114,30 @@ impl ProtoSchema {
         self.reading(&main)
     }
 
+    /// A message of `indexes` as its canonical JSON (Protobuf's JSON mapping), as the
+    /// official implementations print it: what `inlet peek` shows.
+    ///
+    /// # Errors
+    /// [`ProtoError::NoMessage`]; [`ProtoError::Decode`] for bytes that are not the message.
+    pub fn message_json(&self, indexes: &[i32], bytes: &[u8]) -> Result<String, ProtoError> {
+        let message = self.message(indexes)?;
+        let decoded =
+            prost_reflect::DynamicMessage::decode(message.clone(), bytes).map_err(|e| {
+                ProtoError::Decode {
+                    message: message.full_name().to_owned(),
+                    reason: e.to_string(),
+                }
+            })?;
+        let mut out = serde_json::Serializer::new(Vec::new());
+        decoded
+            .serialize_with_options(&mut out, &prost_reflect::SerializeOptions::new())
+            .map_err(|e| ProtoError::Decode {
+                message: message.full_name().to_owned(),
+                reason: e.to_string(),
+            })?;
+        Ok(String::from_utf8_lossy(&out.into_inner()).into_owned())
+    }
+
     /// The message a table is proposed for before a record names one: the first top-level
     /// message that no other message of the file has as a field's type (the file's
     /// "record", where helper messages come before or after it); the first one when each
@@ -136,9 +160,26 @@ impl ProtoSchema {
         Some(vec![i32::try_from(index).ok()?])
     }
 
+    /// The message indexes of the message whose full name is `name` (`acme.Order`,
+    /// `acme.Order.Line`), top-level or nested; None when the file defines no such message.
+    pub fn indexes_of(&self, name: &str) -> Option<Vec<i32>> {
+        fn find(messages: Vec<MessageDescriptor>, name: &str, path: &mut Vec<i32>) -> bool {
+            for (i, m) in messages.into_iter().enumerate() {
+                path.push(i32::try_from(i).unwrap_or(i32::MAX));
+                if m.full_name() == name || find(m.child_messages().collect(), name, path) {
+                    return true;
+                }
+                path.pop();
+            }
+            false
+        }
+        let mut path = Vec::new();
+        find(self.file.messages().collect(), name, &mut path).then_some(path)
+    }
+
     /// The file's top-level messages with their indexes, for errors: `[0] acme.Order, [1]
     /// acme.Line`.
-    fn listing(&self) -> String {
+    pub fn listing(&self) -> String {
         let names: Vec<String> = self
             .file
             .messages()
@@ -208,6 +249,13 @@ mod tests {
         );
         assert!(schema.message(&[-1]).is_err());
         assert!(schema.message(&[0, 3]).is_err());
+        assert_eq!(schema.indexes_of("acme.Order.Note"), Some(vec![1, 0]));
+        assert_eq!(schema.indexes_of("acme.Address"), Some(vec![0]));
+        assert_eq!(
+            schema.indexes_of("acme.Line"),
+            None,
+            "an import's is not the file's"
+        );
     }
 
     #[test]

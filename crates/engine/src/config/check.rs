@@ -209,7 +209,7 @@ impl RawConnector {
             problems.under("registry").add(
                 "url",
                 format!(
-                    "is required: topic(s) {} are read as Confluent-framed Avro (format = \"avro\", the default), whose schemas the registry holds; or give them another format (json, text, bytes)",
+                    "is required: topic(s) {} are read as Confluent-framed Avro or Protobuf (format = \"avro\", the default, or \"protobuf\"), whose schemas the registry holds; or give them another format (json, text, bytes)",
                     avro.join(", ")
                 ),
             );
@@ -517,7 +517,10 @@ impl RawTopic {
             None => {
                 problems.add(
                     "format",
-                    format!("{:?} is not avro, json, text or bytes", self.format),
+                    format!(
+                        "{:?} is not avro, protobuf, json, text or bytes",
+                        self.format
+                    ),
                 );
                 Format::Avro
             }

@@ -46,3 +46,38 @@ pub(crate) fn proto_schema(resolved: &ResolvedSchema) -> Result<ProtoSchema, Str
         .collect();
     ProtoSchema::compile(&resolved.schema, &imports).map_err(|e| e.to_string())
 }
+
+/// A Confluent-framed value (Avro or Protobuf, by its schema's type) as JSON text, for
+/// people to read: Avro's JSON encoding of it, or Protobuf's JSON mapping (`inlet peek`,
+/// the console's dead letters).
+///
+/// # Errors
+/// Why it cannot be shown: not a frame, the registry does not have or does not answer for
+/// its schema, the bytes do not decode.
+pub async fn framed_value_json(
+    registry: &inlet_registry::RegistryClient,
+    bytes: &[u8],
+) -> Result<String, String> {
+    let frame =
+        inlet_avro::Frame::parse(bytes).map_err(|e| format!("not a Confluent frame: {e}"))?;
+    let id = frame.schema_id.0;
+    let resolved = registry.resolve(id).await.map_err(|e| e.to_string())?;
+    match resolved.schema_type {
+        SchemaType::Avro => {
+            let schema = WriterSchema::parse(&resolved.schema, &resolved.dependencies)
+                .map_err(|e| format!("schema id {id}: {e}"))?;
+            inlet_avro::value_json(&schema, frame.body)
+        }
+        SchemaType::Protobuf => {
+            let schema = proto_schema(&resolved).map_err(|e| format!("schema id {id}: {e}"))?;
+            let (indexes, message) =
+                inlet_protobuf::split_message_indexes(frame.body).map_err(|e| e.to_string())?;
+            schema
+                .message_json(&indexes, message)
+                .map_err(|e| e.to_string())
+        }
+        SchemaType::Json => Err(format!(
+            "schema id {id} is a JSON Schema, which inlet does not read yet"
+        )),
+    }
+}

@@ -529,20 +529,12 @@ async fn decoded(app: &App, name: &str, id: i64) -> Result<Json<Decoded>, ApiErr
     Ok(Json(out))
 }
 
-/// A Confluent-framed Avro value as JSON, or why it is not one.
+/// A Confluent-framed value (Avro or Protobuf) as JSON, or why it is not one.
 async fn decode_json(
     registry: &inlet_registry::RegistryClient,
     bytes: &[u8],
 ) -> Result<Value, String> {
-    let frame =
-        inlet_avro::Frame::parse(bytes).map_err(|e| format!("not Confluent-framed Avro: {e}"))?;
-    let resolved = registry
-        .resolve(frame.schema_id.0)
-        .await
-        .map_err(|e| e.to_string())?;
-    let schema = inlet_avro::WriterSchema::parse(&resolved.schema, &resolved.dependencies)
-        .map_err(|e| e.to_string())?;
-    let text = inlet_avro::value_json(&schema, frame.body)?;
+    let text = inlet_engine::framed_value_json(registry, bytes).await?;
     serde_json::from_str(&text).map_err(|e| e.to_string())
 }
 

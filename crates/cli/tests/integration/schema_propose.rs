@@ -147,3 +147,57 @@ fn the_key_schema_adds_the_columns_the_value_lacks() {
     assert!(text.contains("\"id\" bigint NOT NULL"), "{text}");
     assert!(text.contains("kafka.key. -> id"), "{text}");
 }
+
+/// A `.proto` file with an import, run from its directory as a user would.
+#[tokio::test]
+async fn a_proto_file_s_message_is_proposed_and_its_ddl_applies() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/protobuf");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_inlet"))
+            .current_dir(&dir)
+            .args(["schema", "propose", "--format", "protobuf", "order.proto"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let missing = run(&[]);
+    assert!(!missing.status.success());
+    let said = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        said.contains("acme/line.proto") && said.contains("--reference"),
+        "{said}"
+    );
+    let unknown = run(&["--reference", "acme/line.proto", "--message", "acme.Nope"]);
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr)
+            .contains("defines no message acme.Nope (its messages: [0] acme.Order)"),
+        "{}",
+        String::from_utf8_lossy(&unknown.stderr)
+    );
+    let output = run(&["--reference", "acme/line.proto", "--json"]);
+    let proposal: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(proposal["table"], "order");
+    let columns: Vec<String> = proposal["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| format!("{} {}", c["name"].as_str().unwrap(), c["type"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        columns,
+        [
+            "id bigint",
+            "placed_at timestamp with time zone",
+            "lines jsonb",
+            "note text",
+            "attrs jsonb",
+            "counts jsonb"
+        ]
+    );
+    let db = TestDatabase::create("cli_propose_proto").await;
+    db.connect()
+        .await
+        .batch_execute(proposal["ddl"].as_str().unwrap())
+        .await
+        .unwrap();
+}

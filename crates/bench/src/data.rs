@@ -303,6 +303,116 @@ pub async fn produce_json(
     .await
 }
 
+/// The readings' Protobuf schema: the Avro reading's fields, its timestamp a
+/// `google.protobuf.Timestamp`, its note a proto3 `optional`.
+pub const READING_PROTO: &str = r#"syntax = "proto3";
+package inlet.bench;
+import "google/protobuf/timestamp.proto";
+message Reading {
+  google.protobuf.Timestamp ts = 1;
+  string device_id = 2;
+  string site = 3;
+  double temperature = 4;
+  double humidity = 5;
+  double pressure = 6;
+  float battery = 7;
+  int32 rssi = 8;
+  bool ok = 9;
+  optional string note = 10;
+}
+"#;
+
+/// Copies the readings to `topic` (same keys and partitions) as Confluent-framed Protobuf
+/// of [`READING_PROTO`] (registered as `<topic>-value`), encoded field by field as
+/// protoc's code writes them, for a `format = "protobuf"` connector. Writes the copy's
+/// record file.
+pub async fn produce_protobuf(
+    args: &BenchArgs,
+    records: &Path,
+    topic: &str,
+    work: &WorkDir,
+) -> anyhow::Result<()> {
+    let registry = inlet_registry::RegistryClient::new(inlet_registry::RegistryConfig::new(
+        args.endpoints.registry.clone(),
+    ))?;
+    let id = registry
+        .register_typed(
+            &format!("{topic}-value"),
+            inlet_registry::SchemaType::Protobuf,
+            READING_PROTO,
+            &[],
+        )
+        .await
+        .context("registering the readings' Protobuf schema")?;
+    copy_records(
+        args,
+        records,
+        topic,
+        &work.path("protobuf.records"),
+        move |_, value| {
+            let frame = inlet_avro::Frame::parse(value)?;
+            let message = reading_message(frame.body)?;
+            value.clear();
+            value.push(inlet_avro::MAGIC_BYTE);
+            value.extend_from_slice(&id.to_be_bytes());
+            inlet_protobuf::encode_message_indexes(&[0], value);
+            value.extend_from_slice(&message);
+            Ok(())
+        },
+    )
+    .await
+}
+
+/// The Avro reading `body` as the protobuf bytes of `inlet.bench.Reading` (fields in
+/// number order, proto3's defaults left out).
+fn reading_message(body: &[u8]) -> anyhow::Result<Vec<u8>> {
+    fn varint(mut v: u64, out: &mut Vec<u8>) {
+        while v >= 0x80 {
+            out.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+    fn delimited(number: u64, bytes: &[u8], out: &mut Vec<u8>) {
+        varint(number << 3 | 2, out);
+        varint(bytes.len() as u64, out);
+        out.extend_from_slice(bytes);
+    }
+    let mut r = inlet_avro::Reader::new(body);
+    let mut out = Vec::with_capacity(body.len() + 16);
+    let micros = r.read_long()?;
+    let mut ts = Vec::new();
+    varint(1 << 3, &mut ts);
+    varint(micros.div_euclid(1_000_000) as u64, &mut ts);
+    let nanos = micros.rem_euclid(1_000_000) * 1000;
+    if nanos != 0 {
+        varint(2 << 3, &mut ts);
+        varint(nanos as u64, &mut ts);
+    }
+    delimited(1, &ts, &mut out);
+    delimited(2, r.read_str()?.as_bytes(), &mut out);
+    delimited(3, r.read_str()?.as_bytes(), &mut out);
+    for number in 4..=6 {
+        varint(number << 3 | 1, &mut out);
+        out.extend_from_slice(&r.read_double()?.to_le_bytes());
+    }
+    varint(7 << 3 | 5, &mut out);
+    out.extend_from_slice(&r.read_float()?.to_le_bytes());
+    let rssi = r.read_int()?;
+    if rssi != 0 {
+        varint(8 << 3, &mut out);
+        varint(i64::from(rssi) as u64, &mut out);
+    }
+    if r.read_bool()? {
+        varint(9 << 3, &mut out);
+        varint(1, &mut out);
+    }
+    if r.read_long()? == 1 {
+        delimited(10, r.read_str()?.as_bytes(), &mut out);
+    }
+    Ok(out)
+}
+
 /// Copies the records of the file `records` to `topic` (same keys and partitions), each
 /// value changed by `change` (called with the record's number, from 1), and writes the
 /// copy's record file `out`; the last value `change` returned.

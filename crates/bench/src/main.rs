@@ -235,6 +235,8 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let poison = data::produce_poison(&args, &records, &poison_topic, &work).await?;
     let json_topic = format!("{topic}_json");
     data::produce_json(&args, &records, &json_topic, &work).await?;
+    let protobuf_topic = format!("{topic}_protobuf");
+    data::produce_protobuf(&args, &records, &protobuf_topic, &work).await?;
     println!(
         "bench: {} readings in {topic} ({} partitions), {} of them poison in {poison_topic}",
         args.count, args.partitions, poison.dead
@@ -247,6 +249,7 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
         topic: &topic,
         poison_topic: &poison_topic,
         json_topic: &json_topic,
+        protobuf_topic: &protobuf_topic,
         poison_dead: poison.dead,
     };
     // Untimed: warms the caches, and leaves the rows for the COPY limit's file.
@@ -309,7 +312,11 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
     } else {
         Vec::new()
     };
-    data::delete_topics(&args, &[&topic, &poison_topic, &json_topic]).await;
+    data::delete_topics(
+        &args,
+        &[&topic, &poison_topic, &json_topic, &protobuf_topic],
+    )
+    .await;
     let mut scaled = Vec::new();
     if args.scale || scale_only {
         for (connectors, partitions, note_bytes) in SCALE {
@@ -349,6 +356,7 @@ struct Setup<'a> {
     topic: &'a str,
     poison_topic: &'a str,
     json_topic: &'a str,
+    protobuf_topic: &'a str,
     poison_dead: u64,
 }
 
@@ -367,7 +375,11 @@ impl Setup<'_> {
                     .await
             }
             Kind::BareConsume => measure::bare_consume(self.args, self.topic).await,
-            Kind::EndToEnd | Kind::EndToEndJson | Kind::EndToEndUpsert | Kind::EndToEndPoison => {
+            Kind::EndToEnd
+            | Kind::EndToEndJson
+            | Kind::EndToEndProtobuf
+            | Kind::EndToEndUpsert
+            | Kind::EndToEndPoison => {
                 let config = self.config(kind, round);
                 let path = self.work.path(&format!("{}-{round}.toml", kind.name()));
                 data::write_private(&path, &config)?;
@@ -481,6 +493,8 @@ impl Setup<'_> {
             )
         } else if kind == Kind::EndToEndJson {
             (self.json_topic, APPEND_TABLE, "format = \"json\"\n")
+        } else if kind == Kind::EndToEndProtobuf {
+            (self.protobuf_topic, APPEND_TABLE, "format = \"protobuf\"\n")
         } else {
             (self.topic, APPEND_TABLE, "")
         };

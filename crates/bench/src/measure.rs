@@ -27,6 +27,8 @@ pub enum Kind {
     EndToEnd,
     /// c. `inlet run`, append, the same readings as JSON documents (`format = "json"`).
     EndToEndJson,
+    /// c. `inlet run`, append, the same readings as Confluent-framed Protobuf.
+    EndToEndProtobuf,
     /// d. The replay, append.
     ReplayAppend,
     /// e. `inlet run`, upsert.
@@ -44,13 +46,14 @@ pub enum Kind {
 impl Kind {
     /// In the order of each round: the two sides of each ratio next to each other, so
     /// that a machine whose speed drifts during a run affects both alike.
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::CopyLimit,
         Kind::CopyWire,
         Kind::ReplayAppend,
         Kind::BareConsume,
         Kind::EndToEnd,
         Kind::EndToEndJson,
+        Kind::EndToEndProtobuf,
         Kind::EndToEndUpsert,
         Kind::EndToEndPoison,
         Kind::ReplayUpsert,
@@ -66,6 +69,7 @@ impl Kind {
             Kind::BareConsume => "b_bare_consume",
             Kind::EndToEnd => "c_inlet_end_to_end",
             Kind::EndToEndJson => "c_inlet_end_to_end_json",
+            Kind::EndToEndProtobuf => "c_inlet_end_to_end_protobuf",
             Kind::ReplayAppend => "d_inlet_write_path",
             Kind::EndToEndUpsert => "e_inlet_upsert",
             Kind::EndToEndPoison => "e_inlet_dead_letters",
@@ -82,6 +86,7 @@ impl Kind {
             Kind::BareConsume => "b. bare consume (rdkafka)",
             Kind::EndToEnd => "c. inlet end to end",
             Kind::EndToEndJson => "c. inlet end to end, JSON values",
+            Kind::EndToEndProtobuf => "c. inlet end to end, Protobuf values",
             Kind::ReplayAppend => "d. inlet write path (replay)",
             Kind::EndToEndUpsert => "e. inlet end to end, upsert",
             Kind::EndToEndPoison => "e. inlet end to end, dead letters",

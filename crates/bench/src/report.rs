@@ -88,6 +88,12 @@ impl Report {
                 target: Some(0.80),
             },
             Ratio {
+                name: "c_protobuf/c",
+                what: "the readings as Confluent-framed Protobuf vs as Avro, end to end",
+                value: median(Kind::EndToEndProtobuf) / c,
+                target: Some(0.80),
+            },
+            Ratio {
                 name: "c/a",
                 what: "end to end vs the COPY limit",
                 value: c / a,

@@ -9,6 +9,23 @@ use inlet_testkit::python;
 
 use crate::support::{Stream, terminate};
 
+/// `inlet check` of `config`: whether it passed, and what it said.
+fn check(config: &std::path::Path) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_inlet"))
+        .args(["check", "--config"])
+        .arg(config)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
 #[tokio::test]
 async fn protobuf_records_serialized_by_confluent_land_in_a_table_made_from_the_message() {
     let stream = Stream::new(1).await;
@@ -45,11 +62,26 @@ async fn protobuf_records_serialized_by_confluent_land_in_a_table_made_from_the_
         serde_json::json!([2, 2]),
         "Order is message [1]"
     );
+    // Read as Avro, the topic's records would all be dead letters: check says so first.
+    let as_avro = stream.write_config(stream.connector("orders").set("table", "public.orders"));
+    let (ok, said) = check(&as_avro);
+    assert!(!ok, "{said}");
+    assert!(
+        said.contains("is a PROTOBUF schema, and the topic's format is avro")
+            && said.contains("set the topic's format = \"protobuf\""),
+        "{said}"
+    );
     let config = stream.write_config(
         stream
             .connector("orders")
             .set("format", "protobuf")
             .set("table", "public.orders"),
+    );
+    let (ok, said) = check(&config);
+    assert!(ok, "{said}");
+    assert!(
+        said.contains(&format!("{}-value: version 1", stream.topic)) && said.contains("(PROTOBUF)"),
+        "{said}"
     );
     let mut inlet = stream.start(&config, "protobuf");
     stream

@@ -27,8 +27,8 @@ pub struct PeekArgs {
     /// The topic to read, from its earliest offset.
     #[arg(long)]
     topic: String,
-    /// What the values are: Confluent-framed Avro or Protobuf (decoded with the registry's
-    /// schema; Protobuf printed in its JSON mapping), JSON documents, UTF-8 text, or bytes
+    /// What the values are: Confluent-framed Avro, Protobuf or JSON Schema (decoded with
+    /// the registry's schema; Protobuf printed in its JSON mapping), JSON documents, UTF-8 text, or bytes
     /// (printed as hex).
     #[arg(long, value_enum, default_value = "avro")]
     format: crate::schema::FormatArg,
@@ -98,7 +98,7 @@ async fn decode(
     use crate::schema::FormatArg as F;
     match format {
         F::Avro => {}
-        F::Protobuf => {
+        F::Protobuf | F::JsonSchema => {
             let json = inlet_engine::framed_value_json(registry, bytes)
                 .await
                 .map_err(anyhow::Error::msg)?;
@@ -123,7 +123,10 @@ async fn decode(
             "schema {} is a {} schema: peek with --format {}",
             frame.schema_id,
             resolved.schema_type,
-            resolved.schema_type.as_str().to_lowercase()
+            match resolved.schema_type {
+                inlet_registry::SchemaType::Json => "json-schema",
+                _ => "protobuf",
+            }
         );
     }
     let (schema, dependencies) =

@@ -23,6 +23,7 @@ pub enum SchemaCommand {
 #[derive(clap::Args)]
 pub struct ProposeArgs {
     /// The Avro schema (`.avsc`, JSON); with `--format protobuf`, the `.proto` file; with
+    /// `--format json-schema`, the JSON Schema; with
     /// `--format json`, sample documents: one JSON document, or one per line (NDJSON).
     file: PathBuf,
     /// What the file holds: an Avro schema, or sample values of the topic's format
@@ -65,6 +66,8 @@ pub(crate) enum FormatArg {
     Avro,
     /// Confluent-framed Protobuf, schemas (`.proto` files) from the registry.
     Protobuf,
+    /// Confluent-framed JSON Schema, schemas from the registry.
+    JsonSchema,
     /// JSON documents.
     Json,
     /// UTF-8 text.
@@ -85,7 +88,9 @@ pub fn run(command: SchemaCommand) -> anyhow::Result<()> {
 /// The proposal for the sample values of `args.file` (json: its documents).
 fn propose_sampled(args: &ProposeArgs, table: &TableName) -> anyhow::Result<Proposal> {
     let format = match args.format {
-        FormatArg::Avro | FormatArg::Protobuf | FormatArg::Json => inlet_engine::Format::Json,
+        FormatArg::Avro | FormatArg::Protobuf | FormatArg::JsonSchema | FormatArg::Json => {
+            inlet_engine::Format::Json
+        }
         FormatArg::Text => inlet_engine::Format::Text,
         FormatArg::Bytes => inlet_engine::Format::Bytes,
     };
@@ -120,6 +125,9 @@ fn propose_sampled(args: &ProposeArgs, table: &TableName) -> anyhow::Result<Prop
 fn propose(args: ProposeArgs) -> anyhow::Result<()> {
     if matches!(args.format, FormatArg::Protobuf) {
         return propose_protobuf(&args);
+    }
+    if matches!(args.format, FormatArg::JsonSchema) {
+        return propose_json_schema(&args);
     }
     if args.message.is_some() {
         bail!("--message names a Protobuf message: it goes with --format protobuf");
@@ -295,6 +303,37 @@ fn propose_protobuf(args: &ProposeArgs) -> anyhow::Result<()> {
         None => TableName {
             schema: "public".to_owned(),
             table: default_table(reading.writer()),
+        },
+    };
+    print_proposal(args, &table, &proposal)
+}
+
+/// The proposal for the documents a JSON Schema file describes.
+fn propose_json_schema(args: &ProposeArgs) -> anyhow::Result<()> {
+    if args.key.is_some() || args.message.is_some() {
+        bail!("--key and --message are Avro's and Protobuf's, not a JSON Schema's");
+    }
+    let text = read_schema_file(&args.file)?;
+    let references = args
+        .references
+        .iter()
+        .map(|path| Ok((path.to_string_lossy().into_owned(), read_schema_file(path)?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let shape = inlet_json::Shape::from_json_schema(&text, &references).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: {e} (give each schema it names in a $ref with --reference PATH, its path as the $ref names it)",
+            args.file.display()
+        )
+    })?;
+    let reading = inlet_json::JsonReading::new(shape)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    let proposal = Proposal::for_topic(reading.writer(), None, &args.key_columns);
+    let table = match &args.table {
+        Some(name) => TableName::parse(name)
+            .with_context(|| format!("--table takes `schema.table` or `table`, not {name:?}"))?,
+        None => TableName {
+            schema: "public".to_owned(),
+            table: "events".to_owned(),
         },
     };
     print_proposal(args, &table, &proposal)

@@ -63,7 +63,7 @@ impl RegistryError {
         Self::new(
             42206,
             format!(
-                "Schema type '{schema_type}' is not supported by this development registry: it serves AVRO and PROTOBUF"
+                "Schema type '{schema_type}' is not supported by this development registry: it serves AVRO, PROTOBUF and JSON"
             ),
         )
     }

@@ -98,7 +98,7 @@ pub fn app(store: Store, auth: Option<BasicAuth>) -> Router {
         .route("/", get(|| async { ConfluentJson(json!({})) }))
         .route(
             "/schemas/types",
-            get(|| async { ConfluentJson(json!(["AVRO", "PROTOBUF"])) }),
+            get(|| async { ConfluentJson(json!(["AVRO", "PROTOBUF", "JSON"])) }),
         )
         .route(
             "/config",
@@ -192,10 +192,19 @@ fn version_json(found: &SubjectVersion<'_>) -> Value {
     if let Some(references) = references_json(&found.schema.references) {
         body["references"] = references;
     }
-    if found.schema.kind == SchemaKind::Protobuf {
-        body["schemaType"] = json!("PROTOBUF");
+    if let Some(kind) = schema_type(found.schema.kind) {
+        body["schemaType"] = json!(kind);
     }
     body
+}
+
+/// The `schemaType` of an answer: absent for Avro, as Confluent's registry answers.
+fn schema_type(kind: SchemaKind) -> Option<&'static str> {
+    match kind {
+        SchemaKind::Avro => None,
+        SchemaKind::Protobuf => Some("PROTOBUF"),
+        SchemaKind::Json => Some("JSON"),
+    }
 }
 
 fn parse_id(text: &str) -> Result<u32, RegistryError> {
@@ -298,8 +307,8 @@ async fn get_schema(State(state): State<AppState>, Path(id): Path<String>) -> Ap
     if let Some(references) = references_json(&schema.references) {
         body["references"] = references;
     }
-    if schema.kind == SchemaKind::Protobuf {
-        body["schemaType"] = json!("PROTOBUF");
+    if let Some(kind) = schema_type(schema.kind) {
+        body["schemaType"] = json!(kind);
     }
     Ok(ConfluentJson(body))
 }

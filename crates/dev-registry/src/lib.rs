@@ -4,9 +4,9 @@
 //! this small one. It serves the REST paths that serializers, deserializers and inlet use —
 //! subjects, versions, global ids, schema references, lookups, soft and hard deletes — with
 //! Confluent's error codes and content type, optional HTTP basic auth, and state kept in
-//! memory or in a JSON file. It validates schemas as Avro, or compiles them as Protobuf
-//! (`schemaType: "PROTOBUF"`, imports as references). It is not a product component: it
-//! checks no compatibility and serves AVRO and PROTOBUF only (no JSON Schema).
+//! memory or in a JSON file. It validates schemas as Avro, compiles them as Protobuf
+//! (`schemaType: "PROTOBUF"`, imports as references), or checks a JSON Schema is JSON
+//! (`"JSON"`). It is not a product component: it checks no compatibility.
 
 mod error;
 mod http;

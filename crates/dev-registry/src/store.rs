@@ -34,15 +34,17 @@ pub enum SchemaKind {
     Avro,
     /// `PROTOBUF`: `.proto` text, or the base64 of a serialized `FileDescriptorProto`.
     Protobuf,
+    /// `JSON`: a JSON Schema document.
+    Json,
 }
 
 impl SchemaKind {
-    /// The kind `schemaType` names (absent: Avro); None for a type this registry does not
-    /// serve (JSON).
+    /// The kind `schemaType` names (absent: Avro); None for any other type.
     pub fn parse(schema_type: Option<&str>) -> Option<Self> {
         match schema_type {
             None | Some("AVRO") => Some(SchemaKind::Avro),
             Some("PROTOBUF") => Some(SchemaKind::Protobuf),
+            Some("JSON") => Some(SchemaKind::Json),
             Some(_) => None,
         }
     }
@@ -373,6 +375,16 @@ impl Store {
                     .map(drop)
                     .map_err(|e| RegistryError::invalid_schema(format!("Invalid schema: {e}")))
             }
+            // A JSON Schema is an object or a boolean; its $refs are not followed here.
+            SchemaKind::Json => match serde_json::from_str::<serde_json::Value>(schema) {
+                Ok(serde_json::Value::Object(_) | serde_json::Value::Bool(_)) => Ok(()),
+                Ok(_) => Err(RegistryError::invalid_schema(
+                    "Invalid schema: a JSON Schema is an object or a boolean",
+                )),
+                Err(e) => Err(RegistryError::invalid_schema(format!(
+                    "Invalid schema: not JSON: {e}"
+                ))),
+            },
         }
     }
 
@@ -420,6 +432,12 @@ fn identity_key(
         SchemaKind::Avro => serde_json::from_str::<serde_json::Value>(schema)
             .map_err(|e| RegistryError::invalid_schema(format!("Invalid schema: not JSON: {e}")))?
             .to_string(),
+        SchemaKind::Json => format!(
+            "JSON:{}",
+            serde_json::from_str::<serde_json::Value>(schema).map_err(|e| {
+                RegistryError::invalid_schema(format!("Invalid schema: not JSON: {e}"))
+            })?
+        ),
         SchemaKind::Protobuf => format!("PROTOBUF:{}", schema.trim()),
     };
     let refs: Vec<String> = references

@@ -271,13 +271,13 @@ async fn basic_auth_is_required_when_configured() {
 }
 
 #[tokio::test]
-async fn non_avro_schema_types_are_refused() {
+async fn unknown_schema_types_are_refused() {
     let app = registry();
     let (status, body) = call(
         &app,
         "POST",
         "/subjects/s/versions",
-        Some(json!({"schema": "{}", "schemaType": "JSON"})),
+        Some(json!({"schema": "{}", "schemaType": "XML"})),
     )
     .await;
     assert_eq!(
@@ -285,5 +285,5 @@ async fn non_avro_schema_types_are_refused() {
         (StatusCode::UNPROCESSABLE_ENTITY, Some(42206))
     );
     let (_, types) = call(&app, "GET", "/schemas/types", None).await;
-    assert_eq!(types, json!(["AVRO", "PROTOBUF"]));
+    assert_eq!(types, json!(["AVRO", "PROTOBUF", "JSON"]));
 }

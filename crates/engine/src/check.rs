@@ -439,16 +439,14 @@ async fn check_subject(
     };
     let expected = match topic.format {
         crate::config::Format::Protobuf => inlet_registry::SchemaType::Protobuf,
+        crate::config::Format::JsonSchema => inlet_registry::SchemaType::Json,
         _ => inlet_registry::SchemaType::Avro,
     };
     if resolved.schema_type != expected {
-        let format = match resolved.schema_type {
-            inlet_registry::SchemaType::Avro => "format = \"avro\"",
-            inlet_registry::SchemaType::Protobuf => "format = \"protobuf\"",
-            inlet_registry::SchemaType::Json => {
-                "format = \"json\" once inlet reads JSON Schema (not yet)"
-            }
-        };
+        let format = format!(
+            "format = \"{}\"",
+            crate::decode::format_of(resolved.schema_type)
+        );
         findings.push(Finding::fail(
             "subject",
             format!(

@@ -79,6 +79,9 @@ pub enum Format {
     /// Confluent-framed Protobuf (magic byte, schema id, message indexes, message),
     /// schemas from the registry (`inlet-protobuf`).
     Protobuf,
+    /// Confluent-framed JSON Schema (magic byte, schema id, a JSON document), schemas from
+    /// the registry, read as plain JSON of the shape the schema gives (`inlet-json`).
+    JsonSchema,
     /// A JSON document, no registry: its shape is made from the table's columns, or from
     /// a sample of the topic when inlet creates the table (`inlet-json`).
     Json,
@@ -90,9 +93,10 @@ pub enum Format {
 
 impl Format {
     /// Every format, as the `format` setting spells it.
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 6] = [
         Format::Avro,
         Format::Protobuf,
+        Format::JsonSchema,
         Format::Json,
         Format::Text,
         Format::Bytes,
@@ -103,6 +107,7 @@ impl Format {
         match self {
             Format::Avro => "avro",
             Format::Protobuf => "protobuf",
+            Format::JsonSchema => "json-schema",
             Format::Json => "json",
             Format::Text => "text",
             Format::Bytes => "bytes",
@@ -111,7 +116,7 @@ impl Format {
 
     /// Whether its schemas come from the registry.
     pub fn uses_registry(self) -> bool {
-        matches!(self, Format::Avro | Format::Protobuf)
+        matches!(self, Format::Avro | Format::Protobuf | Format::JsonSchema)
     }
 }
 

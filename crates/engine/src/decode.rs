@@ -22,7 +22,7 @@ mod target;
 pub(crate) use made::{MADE_SCHEMA_ID, MadeSchema, sample_topic};
 pub(crate) use record::{HeaderList, Headers, RawHeaders, Record};
 pub use registered::framed_value_json;
-pub(crate) use registered::writer_of;
+pub(crate) use registered::{format_of, writer_of};
 pub(crate) use target::Target;
 
 /// Why a record cannot be decoded now, though it may be later: the registry or, to add a
@@ -228,6 +228,7 @@ pub(crate) async fn decode(
         return Ok(decoded);
     }
     let protobuf = target.config.format == crate::config::Format::Protobuf;
+    let json_schema = target.config.format == crate::config::Format::JsonSchema;
     let frame = match Frame::parse(value) {
         Ok(frame) => frame,
         Err(e) => {
@@ -237,7 +238,13 @@ pub(crate) async fn decode(
                     ReasonCode::BadFrame,
                     format!(
                         "not a Confluent {} frame: {e}",
-                        if protobuf { "Protobuf" } else { "Avro" }
+                        if protobuf {
+                            "Protobuf"
+                        } else if json_schema {
+                            "JSON Schema"
+                        } else {
+                            "Avro"
+                        }
                     ),
                 ),
             ));
@@ -247,6 +254,13 @@ pub(crate) async fn decode(
     if protobuf {
         let key_id = key_id(target);
         return protobuf_row(
+            target, registry, client, record, id, frame.body, key_id, scratch, out,
+        )
+        .await;
+    }
+    if json_schema {
+        let key_id = key_id(target);
+        return json_schema_row(
             target, registry, client, record, id, frame.body, key_id, scratch, out,
         )
         .await;
@@ -299,6 +313,55 @@ async fn protobuf_row(
             .plan(registry, client, schema_id, &indexes, key_id)
             .await
         {
+            Err(unavailable) => Err(unavailable),
+            Ok(Err(reason)) => Ok(Decoded::Dead(Some(schema_id), reason)),
+            Ok(Ok(plan)) => Ok(
+                match plan.write_row(&avro, &record.meta(&plan), scratch, out) {
+                    Ok(()) => Decoded::Row(plan),
+                    Err(e) => Decoded::Dead(Some(schema_id), record_reason(&e)),
+                },
+            ),
+        },
+    };
+    target.body = avro;
+    decoded
+}
+
+/// Decodes the JSON document of a frame of the JSON Schema `schema_id` (`doc`, the bytes
+/// after the id): transcoded as plain JSON of the shape the schema gives, then written by
+/// its plan.
+#[allow(clippy::too_many_arguments)]
+async fn json_schema_row(
+    target: &mut Target,
+    registry: &RegistryClient,
+    client: Option<&tokio_postgres::Client>,
+    record: &Record<'_>,
+    schema_id: u32,
+    doc: &[u8],
+    key_id: Option<u32>,
+    scratch: &mut RowScratch,
+    out: &mut Vec<u8>,
+) -> Result<Decoded, Unavailable> {
+    let reading = match target.json_schema_reading(registry, schema_id).await? {
+        Ok(reading) => reading,
+        Err(reason) => return Ok(Decoded::Dead(Some(schema_id), reason)),
+    };
+    let mut avro = std::mem::take(&mut target.body);
+    avro.clear();
+    let transcoded = reading.transcode(doc, &mut avro, &mut target.json_scratch);
+    let decoded = match transcoded {
+        Err(e) => {
+            let code = if e.is_syntax() {
+                ReasonCode::MalformedValue
+            } else {
+                ReasonCode::ValueRefused
+            };
+            Ok(Decoded::Dead(
+                Some(schema_id),
+                Reason::new(code, e.to_string()),
+            ))
+        }
+        Ok(()) => match target.plan(registry, client, schema_id, &[], key_id).await {
             Err(unavailable) => Err(unavailable),
             Ok(Err(reason)) => Ok(Decoded::Dead(Some(schema_id), reason)),
             Ok(Ok(plan)) => Ok(

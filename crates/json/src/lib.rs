@@ -18,11 +18,13 @@
 
 mod infer;
 mod names;
+mod schema;
 mod shape;
 pub mod text;
 mod transcode;
 
 pub use names::avro_name;
+pub use schema::SchemaError;
 pub use shape::{Leaf, Shape, ShapeError};
 pub use transcode::{JsonError, JsonReading, Scratch};
 

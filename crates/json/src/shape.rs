@@ -260,7 +260,12 @@ impl Shape {
                 let fields: Vec<Value> = fields
                     .iter()
                     .map(|(key, shape)| {
-                        json!({"name": key, "type": ["null", shape.avro(records)], "default": null})
+                        let mut field = json!({"name": key, "type": ["null", shape.avro(records)], "default": null});
+                        // JSON text, proposed as jsonb by any reader of the schema.
+                        if matches!(shape, Shape::Null | Shape::Json) {
+                            field[inlet_avro::JSON_FIELD] = json!(true);
+                        }
+                        field
                     })
                     .collect();
                 json!({"type": "record", "name": name, "namespace": "inlet.json", "fields": fields})

@@ -11,6 +11,7 @@ mod conformance;
 mod console;
 mod faults;
 mod json;
+mod json_schema;
 mod permissions;
 mod protobuf;
 mod run;

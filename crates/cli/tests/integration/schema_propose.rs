@@ -181,7 +181,13 @@ async fn a_proto_file_s_message_is_proposed_and_its_ddl_applies() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| format!("{} {}", c["name"].as_str().unwrap(), c["type"].as_str().unwrap()))
+        .map(|c| {
+            format!(
+                "{} {}",
+                c["name"].as_str().unwrap(),
+                c["type"].as_str().unwrap()
+            )
+        })
         .collect();
     assert_eq!(
         columns,

@@ -209,7 +209,7 @@ impl RawConnector {
             problems.under("registry").add(
                 "url",
                 format!(
-                    "is required: topic(s) {} are read as Confluent-framed Avro or Protobuf (format = \"avro\", the default, or \"protobuf\"), whose schemas the registry holds; or give them another format (json, text, bytes)",
+                    "is required: topic(s) {} are read as Confluent-framed Avro, Protobuf or JSON Schema (format = \"avro\", the default, \"protobuf\" or \"json-schema\"), whose schemas the registry holds; or give them another format (json, text, bytes)",
                     avro.join(", ")
                 ),
             );
@@ -518,7 +518,7 @@ impl RawTopic {
                 problems.add(
                     "format",
                     format!(
-                        "{:?} is not avro, protobuf, json, text or bytes",
+                        "{:?} is not avro, protobuf, json-schema, json, text or bytes",
                         self.format
                     ),
                 );

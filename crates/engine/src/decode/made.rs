@@ -54,7 +54,7 @@ impl MadeSchema {
         sources: &BTreeMap<String, String>,
     ) -> Result<Option<MadeSchema>, String> {
         match topic.format {
-            Format::Avro | Format::Protobuf => Ok(None),
+            Format::Avro | Format::Protobuf | Format::JsonSchema => Ok(None),
             Format::Text | Format::Bytes => {
                 Ok(Some(MadeSchema::whole(topic.format == Format::Text)))
             }
@@ -125,7 +125,7 @@ impl MadeSchema {
         values: impl IntoIterator<Item = &'a [u8]>,
     ) -> Result<Option<MadeSchema>, String> {
         match format {
-            Format::Avro | Format::Protobuf => Ok(None),
+            Format::Avro | Format::Protobuf | Format::JsonSchema => Ok(None),
             Format::Text | Format::Bytes => Ok(Some(MadeSchema::whole(format == Format::Text))),
             Format::Json => {
                 let values: Vec<&[u8]> = values.into_iter().collect();

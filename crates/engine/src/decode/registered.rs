@@ -27,10 +27,41 @@ pub(crate) fn writer_of(
             .and_then(|schema| schema.main_reading().map_err(|e| e.to_string()))
             .map(|reading| reading.writer().clone())
             .map_err(PlanError::Schema),
-        SchemaType::Json => Err(PlanError::Schema(
-            "it is a JSON Schema, which inlet does not read yet: read the topic with format = \"json\" (plain JSON, the registry's frame is not expected)".into(),
-        )),
+        SchemaType::Json => json_reading(resolved)
+            .map(|reading| reading.writer().clone())
+            .map_err(PlanError::Schema),
     }
+}
+
+/// The `format` setting that reads values of schemas of `schema_type`.
+pub(crate) fn format_of(schema_type: SchemaType) -> &'static str {
+    match schema_type {
+        SchemaType::Avro => "avro",
+        SchemaType::Protobuf => "protobuf",
+        SchemaType::Json => "json-schema",
+    }
+}
+
+/// (name, text) of each of `resolved`'s references, as imports or `$ref` targets.
+fn references(resolved: &ResolvedSchema) -> Vec<(String, String)> {
+    resolved
+        .dependency_names
+        .iter()
+        .cloned()
+        .zip(resolved.dependencies.iter().cloned())
+        .collect()
+}
+
+/// How documents of the JSON Schema `resolved` are read: as plain JSON of the shape it
+/// gives ([`Shape::from_json_schema`](inlet_json::Shape::from_json_schema)).
+///
+/// # Errors
+/// The schema is not JSON or names a `$ref` it lacks.
+pub(crate) fn json_reading(resolved: &ResolvedSchema) -> Result<inlet_json::JsonReading, String> {
+    let shape = inlet_json::Shape::from_json_schema(&resolved.schema, &references(resolved))
+        .map_err(|e| e.to_string())?;
+    inlet_json::JsonReading::new(shape)
+        .map_err(|e| format!("the Avro schema inlet makes of it does not parse (a bug): {e}"))
 }
 
 /// The Protobuf schema of `resolved`, compiled with its references as imports.
@@ -38,13 +69,7 @@ pub(crate) fn writer_of(
 /// # Errors
 /// What protox said of it.
 pub(crate) fn proto_schema(resolved: &ResolvedSchema) -> Result<ProtoSchema, String> {
-    let imports: Vec<(String, String)> = resolved
-        .dependency_names
-        .iter()
-        .cloned()
-        .zip(resolved.dependencies.iter().cloned())
-        .collect();
-    ProtoSchema::compile(&resolved.schema, &imports).map_err(|e| e.to_string())
+    ProtoSchema::compile(&resolved.schema, &references(resolved)).map_err(|e| e.to_string())
 }
 
 /// A Confluent-framed value (Avro or Protobuf, by its schema's type) as JSON text, for
@@ -76,8 +101,9 @@ pub async fn framed_value_json(
                 .message_json(&indexes, message)
                 .map_err(|e| e.to_string())
         }
-        SchemaType::Json => Err(format!(
-            "schema id {id} is a JSON Schema, which inlet does not read yet"
-        )),
+        // The document itself, checked to be JSON.
+        SchemaType::Json => serde_json::from_slice::<serde_json::Value>(frame.body)
+            .map(|doc| doc.to_string())
+            .map_err(|e| format!("not a JSON document: {e}")),
     }
 }

@@ -25,6 +25,8 @@ pub(crate) struct Target {
     protos: HashMap<u32, Result<Arc<inlet_protobuf::ProtoSchema>, Reason>>,
     /// How the records of each (schema id, message indexes) met are read (Protobuf).
     readings: HashMap<(u32, Vec<i32>), Arc<inlet_protobuf::ProtoReading>>,
+    /// How the documents of each JSON Schema id met are read, or why they cannot be.
+    json_readings: HashMap<u32, Result<Arc<inlet_json::JsonReading>, Reason>>,
     /// Key schemas by id, for plans whose columns take key fields.
     key_writers: HashMap<u32, Result<WriterSchema, Reason>>,
     /// Whether columns may take fields of the record's key: an explicit mapping that names
@@ -92,6 +94,7 @@ impl Target {
             plans: HashMap::new(),
             protos: HashMap::new(),
             readings: HashMap::new(),
+            json_readings: HashMap::new(),
             key_writers: HashMap::new(),
             reads_key,
             key_plans: HashMap::new(),
@@ -326,6 +329,12 @@ impl Target {
                 .await?
                 .map(|reading| reading.writer().clone()));
         }
+        if self.config.format == crate::config::Format::JsonSchema {
+            return Ok(self
+                .json_schema_reading(registry, schema_id)
+                .await?
+                .map(|reading| reading.writer().clone()));
+        }
         match &self.made {
             Some(Ok(made)) => Ok(Ok(made.writer().clone())),
             Some(Err(problem)) => Ok(Err(Reason::new(
@@ -374,26 +383,20 @@ impl Target {
         let schema = match self.protos.get(&schema_id) {
             Some(schema) => schema.clone(),
             None => {
-                let schema = Self::resolved(registry, schema_id).await?.and_then(|resolved| {
-                    if resolved.schema_type != inlet_registry::SchemaType::Protobuf {
-                        return Err(Reason::new(
-                            ReasonCode::UnusableSchema,
-                            format!(
-                                "schema id {schema_id} is a {} schema, and the topic's format is protobuf: set the topic's format to {}",
-                                resolved.schema_type,
-                                resolved.schema_type.as_str().to_lowercase()
-                            ),
-                        ));
-                    }
-                    super::registered::proto_schema(&resolved)
-                        .map(Arc::new)
-                        .map_err(|e| {
-                            Reason::new(
-                                ReasonCode::UnusableSchema,
-                                format!("schema id {schema_id}: {e}"),
-                            )
-                        })
-                });
+                let want = inlet_registry::SchemaType::Protobuf;
+                let schema =
+                    Self::resolved_of(registry, schema_id, want, "the topic's format is protobuf")
+                        .await?
+                        .and_then(|resolved| {
+                            super::registered::proto_schema(&resolved)
+                                .map(Arc::new)
+                                .map_err(|e| {
+                                    Reason::new(
+                                        ReasonCode::UnusableSchema,
+                                        format!("schema id {schema_id}: {e}"),
+                                    )
+                                })
+                        });
                 self.protos.insert(schema_id, schema.clone());
                 schema
             }
@@ -413,29 +416,79 @@ impl Target {
         }))
     }
 
+    /// How documents of the JSON Schema `schema_id` are read, or the per-record reason
+    /// they cannot be (kept per id).
+    pub(super) async fn json_schema_reading(
+        &mut self,
+        registry: &RegistryClient,
+        schema_id: u32,
+    ) -> Result<Result<Arc<inlet_json::JsonReading>, Reason>, Unavailable> {
+        if let Some(reading) = self.json_readings.get(&schema_id) {
+            return Ok(reading.clone());
+        }
+        let want = inlet_registry::SchemaType::Json;
+        let reading = Self::resolved_of(
+            registry,
+            schema_id,
+            want,
+            "the topic's format is json-schema",
+        )
+        .await?
+        .and_then(|resolved| {
+            super::registered::json_reading(&resolved)
+                .map(Arc::new)
+                .map_err(|e| {
+                    Reason::new(
+                        ReasonCode::UnusableSchema,
+                        format!("schema id {schema_id}: {e}"),
+                    )
+                })
+        });
+        self.json_readings.insert(schema_id, reading.clone());
+        Ok(reading)
+    }
+
+    /// The registry's schema `schema_id` when it is of type `want`, or the per-record
+    /// reason it cannot be had; `reading_as` says how the records are read (for the
+    /// reason of a schema of another type).
+    async fn resolved_of(
+        registry: &RegistryClient,
+        schema_id: u32,
+        want: inlet_registry::SchemaType,
+        reading_as: &str,
+    ) -> Result<Result<Arc<inlet_registry::ResolvedSchema>, Reason>, Unavailable> {
+        Ok(Self::resolved(registry, schema_id).await?.and_then(|resolved| {
+            if resolved.schema_type == want {
+                return Ok(resolved);
+            }
+            Err(Reason::new(
+                ReasonCode::UnusableSchema,
+                format!(
+                    "schema id {schema_id} is a {} schema, and {reading_as}: a value of it needs the topic's format = \"{}\"",
+                    resolved.schema_type,
+                    super::registered::format_of(resolved.schema_type)
+                ),
+            ))
+        }))
+    }
+
     /// The Avro writer schema of `schema_id`, or the per-record reason it cannot be had.
     async fn writer(
         registry: &RegistryClient,
         schema_id: u32,
     ) -> Result<Result<WriterSchema, Reason>, Unavailable> {
-        Ok(Self::resolved(registry, schema_id).await?.and_then(|resolved| {
-            if resolved.schema_type != inlet_registry::SchemaType::Avro {
-                return Err(Reason::new(
-                    ReasonCode::UnusableSchema,
-                    format!(
-                        "schema id {schema_id} is a {} schema, read here as Avro: a value of it needs the topic's format = \"{}\" (a record key is read as Avro or plain text only)",
-                        resolved.schema_type,
-                        resolved.schema_type.as_str().to_lowercase()
-                    ),
-                ));
-            }
-            WriterSchema::parse(&resolved.schema, &resolved.dependencies).map_err(|e| {
-                Reason::new(
-                    ReasonCode::UnusableSchema,
-                    format!("schema id {schema_id}: {e}"),
-                )
-            })
-        }))
+        let want = inlet_registry::SchemaType::Avro;
+        let reading_as = "it is read as Avro (a record key is read as Avro or plain text only)";
+        Ok(Self::resolved_of(registry, schema_id, want, reading_as)
+            .await?
+            .and_then(|resolved| {
+                WriterSchema::parse(&resolved.schema, &resolved.dependencies).map_err(|e| {
+                    Reason::new(
+                        ReasonCode::UnusableSchema,
+                        format!("schema id {schema_id}: {e}"),
+                    )
+                })
+            }))
     }
 
     /// The registry's schema `schema_id` with its references, or the per-record reason it

@@ -1,0 +1,129 @@
+//! Topics of Confluent-framed JSON Schema (`format = "json-schema"`): documents serialized
+//! by Confluent's Python `JSONSerializer` land in a table made from the registry's schema,
+//! documents the schema's types refuse and bytes that are not JSON are dead-lettered.
+
+use std::time::Duration;
+
+use inlet_testkit::python;
+
+use crate::support::{Stream, terminate};
+
+#[tokio::test]
+async fn json_schema_records_serialized_by_confluent_land_in_a_table_made_from_the_schema() {
+    let stream = Stream::new(1).await;
+    let output = std::process::Command::new(python())
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../scripts/interop/json_schema_produce.py"
+        ))
+        .args([
+            "--bootstrap",
+            stream.kafka(),
+            "--registry",
+            stream.registry(),
+            "--topic",
+            &stream.topic,
+            "--count",
+            "30",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "json_schema_produce.py: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let produced: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(produced["schema_type"], "JSON", "{produced}");
+    let config = stream.write_config(
+        stream
+            .connector("orders")
+            .set("format", "json-schema")
+            .set("table", "public.orders"),
+    );
+    let mut inlet = stream.start(&config, "json_schema");
+    stream
+        .wait_for(
+            "SELECT count(*) FROM orders",
+            30,
+            Duration::from_secs(60),
+            "json_schema",
+        )
+        .await;
+    stream
+        .wait_for(
+            "SELECT count(*) FROM inlet.dead_letters",
+            2,
+            Duration::from_secs(30),
+            "json_schema",
+        )
+        .await;
+    assert!(
+        terminate(&mut inlet).success(),
+        "{}",
+        stream.log("json_schema")
+    );
+    let types = stream
+        .rows(
+            "SELECT column_name || ' ' || data_type FROM information_schema.columns WHERE table_name = 'orders' ORDER BY ordinal_position",
+            |r| r.get::<_, String>(0),
+        )
+        .await;
+    assert_eq!(
+        types,
+        [
+            "at timestamp with time zone",
+            "attrs jsonb",
+            "customer text",
+            "home_city text",
+            "home_zip text",
+            "id bigint",
+            "kind text",
+            "paid boolean",
+            "price double precision",
+            "tags ARRAY",
+        ],
+        "the proposal for the schema (properties in name order, $ref followed)"
+    );
+    let rows = stream
+        .rows(
+            "SELECT id, customer, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), \
+             price, array_to_string(tags, ','), home_city, home_zip, paid, kind, attrs::text \
+             FROM orders WHERE id IN (2, 3) ORDER BY id",
+            |r| {
+                format!(
+                    "{} {} {} {} {} {} {} {:?} {} {}",
+                    r.get::<_, i64>(0),
+                    r.get::<_, String>(1),
+                    r.get::<_, String>(2),
+                    r.get::<_, f64>(3),
+                    r.get::<_, String>(4),
+                    r.get::<_, String>(5),
+                    r.get::<_, String>(6),
+                    r.get::<_, Option<bool>>(7),
+                    r.get::<_, String>(8),
+                    r.get::<_, String>(9),
+                )
+            },
+        )
+        .await;
+    assert_eq!(
+        rows,
+        [
+            "2 c2 2024-05-01 08:00:02.250000 3 a,t2 city2 10002 Some(true) web {\"n\": 2}",
+            "3 c3 2024-05-01 08:00:03.250000 4.5 a,t3 city0 10003 None shop {\"n\": 3}",
+        ]
+    );
+    let dead = stream
+        .rows(
+            "SELECT reason_code, error FROM inlet.dead_letters ORDER BY \"offset\"",
+            |r| format!("{}: {}", r.get::<_, String>(0), r.get::<_, String>(1)),
+        )
+        .await;
+    assert_eq!(dead.len(), 2, "{dead:?}");
+    assert!(
+        dead[0].starts_with("value_refused: field id: the string \"not a number\""),
+        "{dead:?}"
+    );
+    assert!(dead[1].starts_with("malformed_value: "), "{dead:?}");
+}

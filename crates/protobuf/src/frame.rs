@@ -38,9 +38,9 @@ pub fn split_message_indexes(body: &[u8]) -> Result<(Vec<i32>, &[u8]), ProtoErro
 }
 
 /// Appends the message-index array of `indexes` to `out`, as Confluent's serializers write
-/// it (`[0]` as the single byte 0).
+/// it (`[0]`, and the empty list too, as the single byte 0, which reads as `[0]`).
 pub fn encode_message_indexes(indexes: &[i32], out: &mut Vec<u8>) {
-    if indexes == [0] {
+    if indexes.is_empty() || indexes == [0] {
         out.push(0);
         return;
     }
@@ -50,35 +50,18 @@ pub fn encode_message_indexes(indexes: &[i32], out: &mut Vec<u8>) {
     }
 }
 
+/// A zig-zag varint: Avro's long is the same encoding.
 fn read_zigzag(rest: &mut &[u8]) -> Result<i64, ProtoError> {
-    let mut value: u64 = 0;
-    for shift in (0..70).step_by(7) {
-        let Some((&byte, tail)) = rest.split_first() else {
-            return Err(ProtoError::Frame(
-                "the bytes end inside the message-index array".into(),
-            ));
-        };
-        *rest = tail;
-        if shift == 63 && byte > 1 {
-            break;
-        }
-        value |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return Ok((value >> 1) as i64 ^ -((value & 1) as i64));
-        }
-    }
-    Err(ProtoError::Frame(
-        "a varint of the message-index array is longer than 64 bits".into(),
-    ))
+    let mut reader = inlet_avro::Reader::new(rest);
+    let value = reader
+        .read_long()
+        .map_err(|e| ProtoError::Frame(format!("a varint of the message-index array: {e}")))?;
+    *rest = &rest[reader.position()..];
+    Ok(value)
 }
 
 fn write_zigzag(value: i64, out: &mut Vec<u8>) {
-    let mut v = ((value << 1) ^ (value >> 63)) as u64;
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
+    inlet_avro::write_long(value, out);
 }
 
 #[cfg(test)]

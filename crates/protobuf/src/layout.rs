@@ -29,13 +29,18 @@ pub(crate) enum Node {
     Enum(EnumDescriptor),
     /// `google.protobuf.Timestamp`: a timestamp-micros.
     Timestamp,
-    /// `google.protobuf.Duration`: its JSON text (`"1.5s"`), a string.
+    /// `google.protobuf.Duration`: its JSON text (`"1.500s"`), a string.
     Duration,
     /// A wrapper (`google.protobuf.Int64Value`...): its field 1's value.
     Wrapper(Box<Node>),
     /// A message kept as its canonical JSON text (Struct, Value, ListValue, Any, FieldMask,
-    /// Empty): a string marked as JSON, proposed as jsonb.
+    /// Empty), or one nested deeper than [`MAX_MESSAGE_DEPTH`]: a string marked as JSON,
+    /// proposed as jsonb.
     Json,
+    /// `repeated` of [`Node::Json`] messages: one JSON array, marked as JSON.
+    JsonList,
+    /// `map<K, V>` of [`Node::Json`] messages: one JSON object, marked as JSON.
+    JsonMap,
     /// A message: the record at this index of [`Layout::messages`].
     Message(usize),
     /// `repeated`: an array.
@@ -43,6 +48,11 @@ pub(crate) enum Node {
     /// `map<K, V>`: a map of V by K's text.
     Map(Box<Node>),
 }
+
+/// How deep messages nest in a layout before a message is one JSON value (a chain of
+/// message types as long as a registry answer can hold must not exhaust the stack, and
+/// the Avro schema's JSON must stay within its parser's depth).
+pub(crate) const MAX_MESSAGE_DEPTH: usize = 24;
 
 /// A message's fields, in declaration order (the record's field order).
 #[derive(Debug)]
@@ -73,11 +83,16 @@ impl Layout {
             messages: Vec::new(),
         };
         let mut index = HashMap::new();
-        layout.message(root, &mut index);
+        layout.message(root, &mut index, 0);
         layout
     }
 
-    fn message(&mut self, m: &MessageDescriptor, index: &mut HashMap<String, usize>) -> usize {
+    fn message(
+        &mut self,
+        m: &MessageDescriptor,
+        index: &mut HashMap<String, usize>,
+        depth: usize,
+    ) -> usize {
         if let Some(&i) = index.get(m.full_name()) {
             return i;
         }
@@ -92,17 +107,18 @@ impl Layout {
             .map(|f| {
                 let node = match f.kind() {
                     // A map field's kind is its entry message (key = 1, value = 2).
-                    Kind::Message(entry) if f.is_map() => Node::Map(Box::new(
-                        self.single(&entry.map_entry_value_field().kind(), index),
-                    )),
-                    _ => self.single(&f.kind(), index),
+                    Kind::Message(entry) if f.is_map() => {
+                        match self.single(&entry.map_entry_value_field().kind(), index, depth) {
+                            Node::Json => Node::JsonMap,
+                            value => Node::Map(Box::new(value)),
+                        }
+                    }
+                    _ => self.single(&f.kind(), index, depth),
                 };
-                let node = if f.is_map() {
-                    node
-                } else if f.is_list() {
-                    Node::List(Box::new(node))
-                } else {
-                    node
+                let node = match node {
+                    Node::Json if f.is_list() => Node::JsonList,
+                    node if f.is_list() => Node::List(Box::new(node)),
+                    node => node,
                 };
                 FieldLayout {
                     nullable: !f.is_list() && !f.is_map() && f.supports_presence(),
@@ -116,7 +132,7 @@ impl Layout {
     }
 
     /// The form of one value of `kind` (not a list or map).
-    fn single(&mut self, kind: &Kind, index: &mut HashMap<String, usize>) -> Node {
+    fn single(&mut self, kind: &Kind, index: &mut HashMap<String, usize>, depth: usize) -> Node {
         match kind {
             Kind::Bool => Node::Bool,
             Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => Node::Int,
@@ -147,10 +163,13 @@ impl Layout {
                 | "google.protobuf.BoolValue"
                 | "google.protobuf.StringValue"
                 | "google.protobuf.BytesValue" => match m.get_field(1) {
-                    Some(value) => Node::Wrapper(Box::new(self.single(&value.kind(), index))),
+                    Some(value) => {
+                        Node::Wrapper(Box::new(self.single(&value.kind(), index, depth)))
+                    }
                     None => Node::Json,
                 },
-                _ => Node::Message(self.message(m, index)),
+                _ if depth >= MAX_MESSAGE_DEPTH => Node::Json,
+                _ => Node::Message(self.message(m, index, depth + 1)),
             },
         }
     }
@@ -163,8 +182,12 @@ impl Layout {
 
     fn record(&self, i: usize, defined: &mut [bool]) -> Json {
         let m = &self.messages[i];
+        // Every record in a namespace of its own (`pb.` and the message's full name's
+        // parents): a package-less message is never taken for one of its enclosing
+        // record's namespace, and a reference by full name names it alone.
+        let full = format!("pb.{}", m.descriptor.full_name());
         if defined[i] {
-            return json!(m.descriptor.full_name());
+            return json!(full);
         }
         defined[i] = true;
         let fields: Vec<Json> = m
@@ -177,21 +200,14 @@ impl Layout {
                 } else {
                     json!({"name": f.descriptor.name(), "type": avro})
                 };
-                if matches!(f.node, Node::Json) {
+                if matches!(f.node, Node::Json | Node::JsonList | Node::JsonMap) {
                     field[inlet_avro::JSON_FIELD] = json!(true);
                 }
                 field
             })
             .collect();
-        let (namespace, name) = match m.descriptor.full_name().rsplit_once('.') {
-            Some((namespace, name)) => (Some(namespace), name),
-            None => (None, m.descriptor.full_name()),
-        };
-        let mut record = json!({"type": "record", "name": name, "fields": fields});
-        if let Some(namespace) = namespace {
-            record["namespace"] = json!(namespace);
-        }
-        record
+        let (namespace, name) = full.rsplit_once('.').unwrap_or(("pb", &full));
+        json!({"type": "record", "name": name, "namespace": namespace, "fields": fields})
     }
 
     fn avro(&self, node: &Node, defined: &mut [bool]) -> Json {
@@ -201,7 +217,12 @@ impl Layout {
             Node::Long | Node::UnsignedLong => json!("long"),
             Node::Float => json!("float"),
             Node::Double => json!("double"),
-            Node::String | Node::Enum(_) | Node::Duration | Node::Json => json!("string"),
+            Node::String
+            | Node::Enum(_)
+            | Node::Duration
+            | Node::Json
+            | Node::JsonList
+            | Node::JsonMap => json!("string"),
             Node::Bytes => json!("bytes"),
             Node::Timestamp => json!({"type": "long", "logicalType": "timestamp-micros"}),
             Node::Wrapper(inner) => self.avro(inner, defined),

@@ -15,7 +15,8 @@
 //! (an unknown number in proto3 its digits), nested messages records (flattened into
 //! columns by the proposal), `repeated` arrays, `map<>` maps (jsonb), the well-known
 //! `Timestamp` a timestamp-micros, the wrappers nullable scalars, `Struct`, `Value`,
-//! `ListValue`, `Any`, `FieldMask` and `Empty` JSON text (jsonb), `Duration` its JSON text.
+//! `ListValue`, `Any`, `FieldMask` and `Empty` JSON text (jsonb; a list or map of them one
+//! JSON value), `Duration` its JSON text (`"1.500s"`).
 //! A field with presence (proto2 `optional`, proto3 `optional`, a `oneof` member, a
 //! message) is `["null", T]`: NULL when the message does not have it. The bytes are
 //! decoded by `prost-reflect` (field order, last-one-wins, merged sub-messages, packed and

@@ -143,19 +143,24 @@ impl ProtoSchema {
     /// "record", where helper messages come before or after it); the first one when each
     /// is some other's field. None when the file defines no message.
     pub fn main_message(&self) -> Option<Vec<i32>> {
+        // Every message type a field of the file has: of its messages, nested ones and map
+        // entries (whose value field names the map's values) included.
+        let mut used = std::collections::HashSet::new();
+        let mut stack: Vec<MessageDescriptor> = self.file.messages().collect();
+        while let Some(m) = stack.pop() {
+            for f in m.fields() {
+                if let prost_reflect::Kind::Message(t) = f.kind()
+                    && t.full_name() != m.full_name()
+                {
+                    used.insert(t.full_name().to_owned());
+                }
+            }
+            stack.extend(m.child_messages());
+        }
         let messages: Vec<MessageDescriptor> = self.file.messages().collect();
-        let used = |m: &MessageDescriptor| {
-            messages.iter().any(|other| {
-                other.full_name() != m.full_name()
-                    && other.fields().any(|f| match f.kind() {
-                        prost_reflect::Kind::Message(t) => t.full_name() == m.full_name(),
-                        _ => false,
-                    })
-            })
-        };
         let index = messages
             .iter()
-            .position(|m| !used(m))
+            .position(|m| !used.contains(m.full_name()))
             .or((!messages.is_empty()).then_some(0))?;
         Some(vec![i32::try_from(index).ok()?])
     }
@@ -261,6 +266,16 @@ mod tests {
     #[test]
     fn the_main_message_is_the_one_no_other_uses() {
         assert_eq!(order().main_message(), Some(vec![1]));
+        // Used only inside a nested message, or as a map's values: not the main one.
+        let nested = ProtoSchema::compile(
+            "syntax = \"proto3\"; message Money { int64 cents = 1; }
+             message Tag { string t = 1; }
+             message Order { message Line { Money price = 1; } repeated Line lines = 1;
+                             map<string, Tag> tags = 2; }",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(nested.main_message(), Some(vec![2]));
         let one =
             ProtoSchema::compile("syntax = \"proto3\"; message A { int32 x = 1; }", &[]).unwrap();
         assert_eq!(one.main_message(), Some(vec![0]));

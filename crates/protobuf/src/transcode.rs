@@ -3,7 +3,9 @@
 use std::borrow::Cow;
 
 use inlet_avro::{WriterSchema, write_long};
-use prost_reflect::{DynamicMessage, MapKey, MessageDescriptor, SerializeOptions, Value};
+use prost_reflect::{
+    DynamicMessage, MapKey, MessageDescriptor, ReflectMessage as _, SerializeOptions, Value,
+};
 
 use crate::ProtoError;
 use crate::layout::{Layout, Node};
@@ -105,12 +107,35 @@ impl ProtoReading {
                 None => bytes(n.to_string().as_bytes(), out),
             },
             (Node::Timestamp, Value::Message(m)) => write_long(timestamp_micros(m)?, out),
-            (Node::Json, Value::Message(m)) => bytes(json_text(m).as_bytes(), out),
-            // Its JSON form is a string (`"1.5s"`): its characters.
+            (Node::Json, Value::Message(m)) => bytes(json_text(m)?.as_bytes(), out),
+            // Its JSON form is a string (`"1.500s"`): its characters.
             (Node::Duration, Value::Message(m)) => {
-                let text = json_text(m);
+                let text = json_text(m)?;
                 let text = serde_json::from_str::<String>(&text).unwrap_or(text);
                 bytes(text.as_bytes(), out);
+            }
+            (Node::JsonList, Value::List(items)) => {
+                let items = items
+                    .iter()
+                    .map(|item| match item {
+                        Value::Message(m) => json_value(m),
+                        other => Err(value_error(format!("a list item {other:?} (a bug)"))),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                bytes(serde_json::Value::Array(items).to_string().as_bytes(), out);
+            }
+            (Node::JsonMap, Value::Map(map)) => {
+                let mut object = serde_json::Map::new();
+                for (key, value) in map {
+                    let Value::Message(m) = value else {
+                        return Err(value_error(format!("a map value {value:?} (a bug)")));
+                    };
+                    object.insert(key_text(key), json_value(m)?);
+                }
+                bytes(
+                    serde_json::Value::Object(object).to_string().as_bytes(),
+                    out,
+                );
             }
             (Node::Wrapper(inner), Value::Message(m)) => {
                 let value = m
@@ -222,13 +247,34 @@ fn timestamp_micros(m: &DynamicMessage) -> Result<i64, ProtoError> {
         })
 }
 
+/// [`json_text`], parsed.
+fn json_value(m: &DynamicMessage) -> Result<serde_json::Value, ProtoError> {
+    serde_json::from_str(&json_text(m)?)
+        .map_err(|e| value_error(format!("its JSON does not parse (a bug): {e}")))
+}
+
 /// A message's canonical JSON (Protobuf's JSON mapping); an `Any` whose type the schema
 /// does not define is `{"@type": url, "value": base64}`.
-fn json_text(m: &DynamicMessage) -> String {
+///
+/// # Errors
+/// A value the JSON mapping has no form for (a `Value` of NaN, a `Duration` out of its
+/// range): the record is refused rather than stored as something else.
+fn json_text(m: &DynamicMessage) -> Result<String, ProtoError> {
     let mut serializer = serde_json::Serializer::new(Vec::new());
     let options = SerializeOptions::new();
-    if m.serialize_with_options(&mut serializer, &options).is_ok() {
-        return String::from_utf8(serializer.into_inner()).unwrap_or_default();
+    let serialized = m.serialize_with_options(&mut serializer, &options);
+    match serialized {
+        Ok(()) => {
+            return String::from_utf8(serializer.into_inner())
+                .map_err(|e| value_error(format!("its JSON is not UTF-8 (a bug): {e}")));
+        }
+        Err(e) if m.descriptor().full_name() != "google.protobuf.Any" => {
+            return Err(value_error(format!(
+                "a {} that Protobuf's JSON mapping cannot write: {e}",
+                m.descriptor().full_name()
+            )));
+        }
+        Err(_) => {}
     }
     let url = match m.get_field_by_number(1).as_deref() {
         Some(Value::String(s)) => s.clone(),
@@ -241,5 +287,5 @@ fn json_text(m: &DynamicMessage) -> String {
         }
         _ => String::new(),
     };
-    serde_json::json!({"@type": url, "value": value}).to_string()
+    Ok(serde_json::json!({"@type": url, "value": value}).to_string())
 }

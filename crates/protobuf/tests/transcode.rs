@@ -137,3 +137,92 @@ fn bytes_that_are_not_the_message_are_malformed_not_a_panic() {
         assert!(error.is_malformed(), "{bad:?}: {error}");
     }
 }
+
+#[test]
+fn a_package_less_message_used_in_a_nested_one_and_at_the_top_reads() {
+    // Money is a top-level message of no package, used by Order.Line and by Order.
+    let schema = r#"syntax = "proto3";
+        message Money { int64 cents = 1; }
+        message Order { message Line { Money price = 1; } repeated Line lines = 1; Money total = 2; }"#;
+    let mut money = Vec::new();
+    tag(1, 0, &mut money);
+    varint(250, &mut money);
+    let mut m = Vec::new();
+    delimited(2, &money, &mut m);
+    assert_eq!(
+        json_of(schema, &m).unwrap(),
+        r#"{"lines":[],"total":{"cents":250}}"#
+    );
+}
+
+#[test]
+fn lists_and_maps_of_json_messages_are_one_json_value() {
+    let schema = r#"syntax = "proto3"; import "google/protobuf/struct.proto";
+        message M { repeated google.protobuf.Struct docs = 1; map<string, google.protobuf.Value> attrs = 2; google.protobuf.Value v = 3; }"#;
+    let reading = ProtoSchema::compile(schema, &[])
+        .unwrap()
+        .main_reading()
+        .unwrap();
+    let types: Vec<String> = Proposal::for_schema(reading.writer())
+        .columns
+        .iter()
+        .map(|c| format!("{} {}", c.name, c.pg_type))
+        .collect();
+    assert_eq!(types, ["docs jsonb", "attrs jsonb", "v jsonb"]);
+    // docs = [{"a": true}], attrs = {"k": "x"}, v = NaN (number_value = 2).
+    let mut a = Vec::new();
+    tag(4, 0, &mut a); // Value.bool_value
+    varint(1, &mut a);
+    let mut entry = Vec::new();
+    delimited(1, b"a", &mut entry);
+    delimited(2, &a, &mut entry);
+    let mut doc = Vec::new();
+    delimited(1, &entry, &mut doc); // Struct.fields
+    let mut x = Vec::new();
+    delimited(3, b"x", &mut x); // Value.string_value
+    let mut attr = Vec::new();
+    delimited(1, b"k", &mut attr);
+    delimited(2, &x, &mut attr);
+    let mut m = Vec::new();
+    delimited(1, &doc, &mut m);
+    delimited(2, &attr, &mut m);
+    let mut body = Vec::new();
+    reading.transcode(&m, &mut body).unwrap();
+    assert_eq!(
+        value_json(reading.writer(), &body).unwrap(),
+        r#"{"docs":"[{\"a\":true}]","attrs":"{\"k\":\"x\"}","v":null}"#
+    );
+    // A Value of NaN has no JSON form: refused, not stored as something else.
+    let mut nan = Vec::new();
+    tag(2, 1, &mut nan);
+    nan.extend_from_slice(&f64::NAN.to_le_bytes());
+    delimited(3, &nan, &mut m);
+    let error = reading.transcode(&m, &mut Vec::new()).unwrap_err();
+    assert!(
+        matches!(&error, ProtoError::Value { path, .. } if path == "v"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_chain_of_messages_deeper_than_the_layout_reads_is_json_not_a_stack_overflow() {
+    let mut schema = String::from("syntax = \"proto3\";\n");
+    for i in 0..2000 {
+        schema.push_str(&format!(
+            "message M{i} {{ M{} next = 1; int32 v = 2; }}\n",
+            i + 1
+        ));
+    }
+    schema.push_str("message M2000 { int32 v = 1; }\n");
+    let reading = ProtoSchema::compile(&schema, &[])
+        .unwrap()
+        .main_reading()
+        .unwrap();
+    assert_eq!(reading.message_name(), "M0");
+    let mut body = Vec::new();
+    reading.transcode(&[0x10, 0x05], &mut body).unwrap();
+    assert_eq!(
+        value_json(reading.writer(), &body).unwrap(),
+        r#"{"next":null,"v":5}"#
+    );
+}

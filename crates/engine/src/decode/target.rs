@@ -12,6 +12,11 @@ pub(super) type PlanResult = Result<Arc<DecodePlan>, Reason>;
 /// plan per value schema).
 pub(super) const MAX_KEY_SCHEMAS: usize = 64;
 
+/// The most schema ids whose failure (an id not in the registry, a schema that does not
+/// compile) a topic keeps: beyond it a failed id is asked again per record, so ids made up
+/// by a producer cannot grow the caches.
+pub(super) const MAX_FAILED_SCHEMAS: usize = 1024;
+
 /// A topic's target as the database has it.
 pub(crate) struct Target {
     pub(crate) config: TopicConfig,
@@ -397,7 +402,9 @@ impl Target {
                                     )
                                 })
                         });
-                self.protos.insert(schema_id, schema.clone());
+                if schema.is_ok() || self.protos.len() < MAX_FAILED_SCHEMAS {
+                    self.protos.insert(schema_id, schema.clone());
+                }
                 schema
             }
         };
@@ -444,7 +451,9 @@ impl Target {
                     )
                 })
         });
-        self.json_readings.insert(schema_id, reading.clone());
+        if reading.is_ok() || self.json_readings.len() < MAX_FAILED_SCHEMAS {
+            self.json_readings.insert(schema_id, reading.clone());
+        }
         Ok(reading)
     }
 

@@ -162,12 +162,18 @@ impl Layout {
                 | "google.protobuf.UInt32Value"
                 | "google.protobuf.BoolValue"
                 | "google.protobuf.StringValue"
-                | "google.protobuf.BytesValue" => match m.get_field(1) {
-                    Some(value) => {
-                        Node::Wrapper(Box::new(self.single(&value.kind(), index, depth)))
+                | "google.protobuf.BytesValue"
+                    // A wrapper wraps a scalar: one a schema defines otherwise (wrapping
+                    // itself, say) is a message like any other.
+                    if m.get_field(1).is_some_and(|v| !matches!(v.kind(), Kind::Message(_))) =>
+                {
+                    match m.get_field(1) {
+                        Some(value) => {
+                            Node::Wrapper(Box::new(self.single(&value.kind(), index, depth)))
+                        }
+                        None => Node::Json,
                     }
-                    None => Node::Json,
-                },
+                }
                 _ if depth >= MAX_MESSAGE_DEPTH => Node::Json,
                 _ => Node::Message(self.message(m, index, depth + 1)),
             },

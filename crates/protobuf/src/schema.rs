@@ -62,6 +62,7 @@ impl ProtoSchema {
         let file = pool
             .get_file_by_name(&root_name)
             .ok_or_else(|| ProtoError::Schema(format!("{root_name} was not compiled")))?;
+        check_map_entries(&pool)?;
         Ok(ProtoSchema { file })
     }
 
@@ -128,6 +129,7 @@ impl ProtoSchema {
                     reason: e.to_string(),
                 }
             })?;
+        crate::transcode::any_depth(&decoded, 0)?;
         let mut out = serde_json::Serializer::new(Vec::new());
         decoded
             .serialize_with_options(&mut out, &prost_reflect::SerializeOptions::new())
@@ -197,6 +199,40 @@ impl ProtoSchema {
             names.join(", ")
         }
     }
+}
+
+/// Refuses a map entry message (`option map_entry = true`, which protoc allows only for the
+/// entries it makes of `map<K, V>`) without an integral, bool or string key field 1 and a
+/// value field 2: prost-reflect's decoder assumes both.
+fn check_map_entries(pool: &DescriptorPool) -> Result<(), ProtoError> {
+    use prost_reflect::Kind as K;
+    for m in pool.all_messages().filter(MessageDescriptor::is_map_entry) {
+        let key = m.get_field(1).map(|f| f.kind());
+        let key_ok = matches!(
+            key,
+            Some(
+                K::Int32
+                    | K::Int64
+                    | K::Uint32
+                    | K::Uint64
+                    | K::Sint32
+                    | K::Sint64
+                    | K::Fixed32
+                    | K::Fixed64
+                    | K::Sfixed32
+                    | K::Sfixed64
+                    | K::Bool
+                    | K::String
+            )
+        );
+        if !key_ok || m.get_field(2).is_none() || m.fields().len() != 2 {
+            return Err(ProtoError::Schema(format!(
+                "message {} is a map entry (option map_entry) but not one of key = 1 (an integer, bool or string) and value = 2",
+                m.full_name()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A file of the schema: `.proto` text, or the base64 of a `FileDescriptorProto` (then

@@ -70,14 +70,16 @@ impl ProtoReading {
 
     fn message(&self, i: usize, m: &DynamicMessage, out: &mut Vec<u8>) -> Result<(), ProtoError> {
         for field in &self.layout.messages[i].fields {
+            let value = m.get_field(&field.descriptor);
             if field.nullable {
-                if !m.has_field(&field.descriptor) {
+                // A closed enum's number it does not define leaves the field unset, as
+                // the official parsers read it (they keep it among the unknown fields).
+                if !m.has_field(&field.descriptor) || unknown_of_closed(&field.node, &value) {
                     write_long(0, out);
                     continue;
                 }
                 write_long(1, out);
             }
-            let value = m.get_field(&field.descriptor);
             self.value(&field.node, &value, out)
                 .map_err(|e| e.within(field.descriptor.name()))?;
         }
@@ -145,9 +147,12 @@ impl ProtoReading {
             }
             (Node::Message(i), Value::Message(m)) => self.message(*i, m, out)?,
             (Node::List(item), Value::List(items)) => {
-                if !items.is_empty() {
-                    write_long(items.len() as i64, out);
-                    for value in items {
+                // A closed enum's numbers it does not define are left out of the list.
+                let kept = items.iter().filter(|v| !unknown_of_closed(item, v));
+                let count = kept.clone().count();
+                if count > 0 {
+                    write_long(count as i64, out);
+                    for value in kept {
                         self.value(item, value, out)?;
                     }
                 }
@@ -206,6 +211,63 @@ fn bytes(b: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(b);
 }
 
+/// How deep `Any`s may hold `Any`s (or messages holding them) when a value is written as
+/// JSON: prost-reflect decodes an `Any`'s bytes as it serializes it, each with a fresh
+/// recursion limit, so the depth is checked here first.
+const MAX_ANY_DEPTH: usize = 16;
+
+/// Refuses `m` when `Any`s nest in it more than [`MAX_ANY_DEPTH`] deep; `depth`: the `Any`s
+/// around it.
+pub(crate) fn any_depth(m: &DynamicMessage, depth: usize) -> Result<(), ProtoError> {
+    let descriptor = m.descriptor();
+    if descriptor.full_name() == "google.protobuf.Any" {
+        if depth >= MAX_ANY_DEPTH {
+            return Err(value_error(format!(
+                "Anys nest more than {MAX_ANY_DEPTH} deep"
+            )));
+        }
+        let url = match m.get_field_by_number(1).as_deref() {
+            Some(Value::String(s)) => s.clone(),
+            _ => return Ok(()),
+        };
+        let name = url.rsplit('/').next().unwrap_or_default();
+        let value = m.get_field_by_number(2);
+        let (Some(inner), Some(Value::Bytes(bytes))) = (
+            descriptor.parent_pool().get_message_by_name(name),
+            value.as_deref(),
+        ) else {
+            return Ok(());
+        };
+        // Bytes that do not decode are the serializer's to refuse.
+        return match DynamicMessage::decode(inner, bytes.clone()) {
+            Ok(inner) => any_depth(&inner, depth + 1),
+            Err(_) => Ok(()),
+        };
+    }
+    for (_, value) in m.fields() {
+        let mut values = vec![value];
+        while let Some(value) = values.pop() {
+            match value {
+                Value::Message(inner) => any_depth(inner, depth)?,
+                Value::List(items) => values.extend(items),
+                Value::Map(map) => values.extend(map.values()),
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether `value` is a number its proto2 (closed) enum `node` does not define.
+fn unknown_of_closed(node: &Node, value: &Value) -> bool {
+    match (node, value) {
+        (Node::Enum(e), Value::EnumNumber(n)) => {
+            e.get_value(*n).is_none() && e.parent_file().syntax() == prost_reflect::Syntax::Proto2
+        }
+        _ => false,
+    }
+}
+
 /// A map key as text, as Protobuf's JSON mapping writes it.
 fn key_text(key: &MapKey) -> String {
     match key {
@@ -260,6 +322,7 @@ fn json_value(m: &DynamicMessage) -> Result<serde_json::Value, ProtoError> {
 /// A value the JSON mapping has no form for (a `Value` of NaN, a `Duration` out of its
 /// range): the record is refused rather than stored as something else.
 fn json_text(m: &DynamicMessage) -> Result<String, ProtoError> {
+    any_depth(m, 0)?;
     let mut serializer = serde_json::Serializer::new(Vec::new());
     let options = SerializeOptions::new();
     let serialized = m.serialize_with_options(&mut serializer, &options);

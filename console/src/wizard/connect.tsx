@@ -321,7 +321,7 @@ export function TopicsStep({ d, change, next }: StepProps) {
     <div>
       <p class="lead">
         The topics to store.{" "}
-        {usesRegistry(d) ? `Each needs ${d.format === "protobuf" ? "a Protobuf" : "an Avro"} value schema under its subject (topic-value).` : `Their values are read as ${d.format}.`} Several topics go into one
+        {usesRegistry(d) ? `Each needs ${{ protobuf: "a Protobuf", "json-schema": "a JSON Schema" }[d.format] ?? "an Avro"} value schema under its subject (topic-value).` : `Their values are read as ${d.format}.`} Several topics go into one
         table: their schemas must fit it (the preview shows each one's records). Next checks that the credentials may
         read them and use the consumer group.
       </p>

@@ -120,9 +120,9 @@ export function flat(d: Draft, proposal: Proposal | null): FlatConfig {
   return c;
 }
 
-/** Whether the draft's topics are read with the registry's schemas (avro, protobuf). */
+/** Whether the draft's topics are read with the registry's schemas (avro, protobuf, json-schema). */
 export function usesRegistry(d: Draft): boolean {
-  return d.format === "avro" || d.format === "protobuf";
+  return d.format === "avro" || d.format === "protobuf" || d.format === "json-schema";
 }
 
 /**
@@ -133,6 +133,7 @@ export function usesRegistry(d: Draft): boolean {
 export const FORMATS: [string, string][] = [
   ["avro", "Avro, with a Confluent-compatible Schema Registry"],
   ["protobuf", "Protobuf, with a Confluent-compatible Schema Registry"],
+  ["json-schema", "JSON Schema, with a Confluent-compatible Schema Registry"],
   ["json", "JSON documents (no registry: the table is made from a sample of the topic)"],
 ];
 

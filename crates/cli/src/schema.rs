@@ -25,7 +25,15 @@ pub struct ProposeArgs {
     /// The Avro schema (`.avsc`, JSON); with `--format protobuf`, the `.proto` file; with
     /// `--format json-schema`, the JSON Schema; with
     /// `--format json`, sample documents: one JSON document, or one per line (NDJSON).
-    file: PathBuf,
+    #[arg(required_unless_present = "topic")]
+    file: Option<PathBuf>,
+    /// Propose for a topic instead of a file: for avro, protobuf and json-schema, from its
+    /// value subject's latest schema in the registry (`--registry`); for json, text and
+    /// bytes, from a sample of its latest records (`--bootstrap`, PLAINTEXT).
+    #[arg(long, conflicts_with = "file")]
+    topic: Option<String>,
+    #[command(flatten)]
+    endpoints: crate::Endpoints,
     /// What the file holds: an Avro schema, or sample values of the topic's format
     /// (`json`: documents; the table is the one a connector with `format = "json"`
     /// creates from such a sample).
@@ -87,6 +95,7 @@ pub fn run(command: SchemaCommand) -> anyhow::Result<()> {
 
 /// The proposal for the sample values of `args.file` (json: its documents).
 fn propose_sampled(args: &ProposeArgs, table: &TableName) -> anyhow::Result<Proposal> {
+    let file = args_file(args)?;
     let format = match args.format {
         FormatArg::Avro | FormatArg::Protobuf | FormatArg::JsonSchema | FormatArg::Json => {
             inlet_engine::Format::Json
@@ -100,7 +109,7 @@ fn propose_sampled(args: &ProposeArgs, table: &TableName) -> anyhow::Result<Prop
             format.as_str()
         );
     }
-    let text = read_schema_file(&args.file)?;
+    let text = read_schema_file(file)?;
     // One document (pretty-printed, say), or one per line.
     let documents: Vec<&[u8]> = if serde_json::from_str::<serde_json::Value>(&text).is_ok() {
         vec![text.as_bytes()]
@@ -115,14 +124,21 @@ fn propose_sampled(args: &ProposeArgs, table: &TableName) -> anyhow::Result<Prop
             .map_err(|e| match e {
                 inlet_engine::ProposeError::NoSample { reason, .. } => anyhow::anyhow!(
                     "{}: {reason}: give a file of one JSON document, or one per line",
-                    args.file.display()
+                    file.display()
                 ),
-                e => anyhow::anyhow!("{}: {e}", args.file.display()),
+                e => anyhow::anyhow!("{}: {e}", file.display()),
             })?;
     Ok(proposal)
 }
 
 fn propose(args: ProposeArgs) -> anyhow::Result<()> {
+    if let Some(topic) = &args.topic {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        return runtime.block_on(propose_topic(&args, topic));
+    }
+    let file = &args_file(&args)?.clone();
     if matches!(args.format, FormatArg::Protobuf) {
         return propose_protobuf(&args);
     }
@@ -145,14 +161,14 @@ fn propose(args: ProposeArgs) -> anyhow::Result<()> {
         let proposal = propose_sampled(&args, &table)?;
         return print_proposal(&args, &table, &proposal);
     }
-    let text = read_schema_file(&args.file)?;
+    let text = read_schema_file(file)?;
     let references = args
         .references
         .iter()
         .map(read_schema_file)
         .collect::<anyhow::Result<Vec<_>>>()?;
     let schema = WriterSchema::parse(&text, &references)
-        .with_context(|| format!("{} is not a valid Avro schema", args.file.display()))?;
+        .with_context(|| format!("{} is not a valid Avro schema", file.display()))?;
     let key = match &args.key {
         Some(key) => Some(
             WriterSchema::parse(&read_schema_file(key)?, &references)
@@ -260,12 +276,64 @@ fn print_proposal(
     Ok(())
 }
 
+/// The format setting `--format` stands for.
+fn format_of(format: FormatArg) -> inlet_engine::Format {
+    match format {
+        FormatArg::Avro => inlet_engine::Format::Avro,
+        FormatArg::Protobuf => inlet_engine::Format::Protobuf,
+        FormatArg::JsonSchema => inlet_engine::Format::JsonSchema,
+        FormatArg::Json => inlet_engine::Format::Json,
+        FormatArg::Text => inlet_engine::Format::Text,
+        FormatArg::Bytes => inlet_engine::Format::Bytes,
+    }
+}
+
+/// The proposal for `topic`: from the registry's latest value schema, or a sample of the
+/// topic's latest records for the formats without one.
+async fn propose_topic(args: &ProposeArgs, topic: &str) -> anyhow::Result<()> {
+    if args.key.is_some() || !args.references.is_empty() || args.message.is_some() {
+        bail!("--key, --reference and --message go with a schema file, not --topic");
+    }
+    let table = match &args.table {
+        Some(name) => TableName::parse(name)
+            .with_context(|| format!("--table takes `schema.table` or `table`, not {name:?}"))?,
+        None => TableName {
+            schema: "public".to_owned(),
+            table: inlet_json::avro_name(topic).to_lowercase(),
+        },
+    };
+    let format = format_of(args.format);
+    let proposal = if format.uses_registry() {
+        let registry = inlet_registry::RegistryConfig::new(&args.endpoints.registry);
+        inlet_engine::propose_table(&registry, topic, &table, &args.key_columns)
+            .await
+            .map_err(|e| anyhow::anyhow!("topic {topic}: {e}"))?
+            .0
+    } else {
+        let kafka = inlet_kafka::KafkaSettings {
+            bootstrap_servers: args.endpoints.bootstrap.clone(),
+            security_protocol: inlet_kafka::SecurityProtocol::Plaintext,
+            sasl: None,
+            ca_file: None,
+            group_id: "inlet-schema-propose".to_owned(),
+            start_from: inlet_kafka::StartFrom::Earliest,
+            properties: Default::default(),
+        };
+        inlet_engine::propose_from_topic(&kafka, format, topic, &table, &args.key_columns)
+            .await
+            .map_err(anyhow::Error::msg)?
+            .0
+    };
+    print_proposal(args, &table, &proposal)
+}
+
 /// The proposal for the message `--message` (or the main one) of the `.proto` file.
 fn propose_protobuf(args: &ProposeArgs) -> anyhow::Result<()> {
+    let file = args_file(args)?;
     if args.key.is_some() {
         bail!("--key is an Avro key schema; inlet reads record keys as Avro or plain text");
     }
-    let text = read_schema_file(&args.file)?;
+    let text = read_schema_file(file)?;
     let imports = args
         .references
         .iter()
@@ -274,24 +342,24 @@ fn propose_protobuf(args: &ProposeArgs) -> anyhow::Result<()> {
     let schema = inlet_protobuf::ProtoSchema::compile(&text, &imports).map_err(|e| {
         anyhow::anyhow!(
             "{}: {e} (give each file it imports with --reference PATH, its path as the import names it)",
-            args.file.display()
+            file.display()
         )
     })?;
     let indexes = match &args.message {
         Some(name) => schema.indexes_of(name).ok_or_else(|| {
             anyhow::anyhow!(
                 "{} defines no message {name} (its messages: {})",
-                args.file.display(),
+                file.display(),
                 schema.listing()
             )
         })?,
         None => schema
             .main_message()
-            .ok_or_else(|| anyhow::anyhow!("{} defines no message", args.file.display()))?,
+            .ok_or_else(|| anyhow::anyhow!("{} defines no message", file.display()))?,
     };
     let reading = schema
         .reading(&indexes)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     eprintln!(
         "note: message {} (message indexes {indexes:?})",
         reading.message_name()
@@ -310,10 +378,11 @@ fn propose_protobuf(args: &ProposeArgs) -> anyhow::Result<()> {
 
 /// The proposal for the documents a JSON Schema file describes.
 fn propose_json_schema(args: &ProposeArgs) -> anyhow::Result<()> {
+    let file = args_file(args)?;
     if args.key.is_some() || args.message.is_some() {
         bail!("--key and --message are Avro's and Protobuf's, not a JSON Schema's");
     }
-    let text = read_schema_file(&args.file)?;
+    let text = read_schema_file(file)?;
     let references = args
         .references
         .iter()
@@ -322,11 +391,11 @@ fn propose_json_schema(args: &ProposeArgs) -> anyhow::Result<()> {
     let shape = inlet_json::Shape::from_json_schema(&text, &references).map_err(|e| {
         anyhow::anyhow!(
             "{}: {e} (give each schema it names in a $ref with --reference PATH, its path as the $ref names it)",
-            args.file.display()
+            file.display()
         )
     })?;
     let reading = inlet_json::JsonReading::new(shape)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let proposal = Proposal::for_topic(reading.writer(), None, &args.key_columns);
     let table = match &args.table {
         Some(name) => TableName::parse(name)
@@ -337,6 +406,13 @@ fn propose_json_schema(args: &ProposeArgs) -> anyhow::Result<()> {
         },
     };
     print_proposal(args, &table, &proposal)
+}
+
+/// The schema or sample file (clap requires it when there is no `--topic`).
+fn args_file(args: &ProposeArgs) -> anyhow::Result<&PathBuf> {
+    args.file
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("give a schema or sample file, or --topic"))
 }
 
 fn read_schema_file(path: &PathBuf) -> anyhow::Result<String> {

@@ -83,6 +83,26 @@ async fn protobuf_records_serialized_by_confluent_land_in_a_table_made_from_the_
         said.contains(&format!("{}-value: version 1", stream.topic)) && said.contains("(PROTOBUF)"),
         "{said}"
     );
+    // What `inlet schema propose --topic` proposes is the table inlet then makes.
+    let proposed = std::process::Command::new(env!("CARGO_BIN_EXE_inlet"))
+        .args([
+            "schema",
+            "propose",
+            "--format",
+            "protobuf",
+            "--json",
+            "--topic",
+            &stream.topic,
+        ])
+        .args(["--registry", stream.registry(), "--table", "public.orders"])
+        .output()
+        .unwrap();
+    assert!(
+        proposed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&proposed.stderr)
+    );
+    let proposed: serde_json::Value = serde_json::from_slice(&proposed.stdout).unwrap();
     let mut inlet = stream.start(&config, "protobuf");
     stream
         .wait_for(
@@ -134,6 +154,20 @@ async fn protobuf_records_serialized_by_confluent_land_in_a_table_made_from_the_
             "note_text text",
         ],
         "the proposal for message inlet.interop.Order"
+    );
+    let proposed: Vec<String> = proposed["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        proposed,
+        types
+            .iter()
+            .map(|t| t.split(' ').next().unwrap().to_owned())
+            .collect::<Vec<_>>(),
+        "inlet schema propose --topic"
     );
     let rows = stream
         .rows(

@@ -194,7 +194,7 @@ impl MadeSchema {
 /// byte 0): it is likely Avro, Protobuf or JSON Schema with the registry.
 fn confluent_hint(value: &[u8]) -> &'static str {
     if value.first() == Some(&inlet_avro::MAGIC_BYTE) && value.len() >= 5 {
-        " (it starts with the magic byte of a Confluent frame: Avro with a registry is format = \"avro\")"
+        " (it starts with the magic byte of a Confluent frame: Avro, Protobuf or JSON Schema with a registry is format = \"avro\", \"protobuf\" or \"json-schema\")"
     } else {
         ""
     }

@@ -1,4 +1,4 @@
-//! `inlet`: streams Avro events from Kafka into PostgreSQL / TimescaleDB tables.
+//! `inlet`: streams Kafka events (Avro, Protobuf, JSON Schema, JSON) into PostgreSQL / TimescaleDB tables.
 //!
 //! The binary wires the library crates together behind clap subcommands: `run` streams the
 //! connectors of a configuration file; `check` tries its services without writing;
@@ -20,7 +20,7 @@ use tracing_subscriber::fmt::format::DefaultFields;
 use tracing_subscriber::layer::{Layer as _, SubscriberExt as _};
 use tracing_subscriber::util::SubscriberInitExt as _;
 
-/// Streams Avro events from Kafka into PostgreSQL / TimescaleDB tables, exactly once.
+/// Streams Kafka events (Avro, Protobuf, JSON Schema, JSON, text) into PostgreSQL / TimescaleDB tables, exactly once.
 #[derive(Parser)]
 #[command(name = "inlet", version, about)]
 struct Cli {
@@ -70,7 +70,7 @@ enum Command {
     /// Serve the REST API (Kafka Connect's) and run this worker's share of the connectors
     /// stored in the database, until SIGINT or SIGTERM.
     Serve(serve::ServeArgs),
-    /// Avro schemas: the table and mapping inlet proposes for one.
+    /// Schemas (Avro, .proto, JSON Schema), samples or topics: the table and mapping inlet proposes.
     #[command(subcommand)]
     Schema(schema::SchemaCommand),
 }

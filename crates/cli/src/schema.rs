@@ -341,8 +341,9 @@ fn propose_protobuf(args: &ProposeArgs) -> anyhow::Result<()> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let schema = inlet_protobuf::ProtoSchema::compile(&text, &imports).map_err(|e| {
         anyhow::anyhow!(
-            "{}: {e} (give each file it imports with --reference PATH, its path as the import names it)",
-            file.display()
+            "{}: {e}{}",
+            file.display(),
+            reference_hint(&e.to_string(), &imports)
         )
     })?;
     let indexes = match &args.message {
@@ -390,8 +391,9 @@ fn propose_json_schema(args: &ProposeArgs) -> anyhow::Result<()> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let shape = inlet_json::Shape::from_json_schema(&text, &references).map_err(|e| {
         anyhow::anyhow!(
-            "{}: {e} (give each schema it names in a $ref with --reference PATH, its path as the $ref names it)",
-            file.display()
+            "{}: {e}{}",
+            file.display(),
+            reference_hint(&e.to_string(), &references)
         )
     })?;
     let reading = inlet_json::JsonReading::new(shape)
@@ -400,12 +402,34 @@ fn propose_json_schema(args: &ProposeArgs) -> anyhow::Result<()> {
     let table = match &args.table {
         Some(name) => TableName::parse(name)
             .with_context(|| format!("--table takes `schema.table` or `table`, not {name:?}"))?,
+        // The schema's title in snake_case (`"title": "SensorReading"` → sensor_reading).
         None => TableName {
             schema: "public".to_owned(),
-            table: "events".to_owned(),
+            table: serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|s| s.get("title").and_then(|t| t.as_str()).map(snake_case))
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| "events".to_owned()),
         },
     };
     print_proposal(args, &table, &proposal)
+}
+
+/// What to say when a schema names a file or `$ref` it was not given: how `--reference`
+/// names each file (its path as given), and which names were given.
+fn reference_hint(error: &str, given: &[(String, String)]) -> String {
+    if !error.contains("not found") && !error.contains("names nothing") {
+        return String::new();
+    }
+    let names: Vec<&str> = given.iter().map(|(name, _)| name.as_str()).collect();
+    format!(
+        " (each --reference is named by its path as given, which must be the name the schema imports or refers to, so run from the import root; given: {})",
+        if names.is_empty() {
+            "none".to_owned()
+        } else {
+            names.join(", ")
+        }
+    )
 }
 
 /// The schema or sample file (clap requires it when there is no `--topic`).
@@ -441,7 +465,12 @@ fn default_table(schema: &WriterSchema) -> String {
     let AvroType::Record { name, .. } = schema.node(schema.root()) else {
         return "events".to_owned();
     };
-    let simple = name.rsplit('.').next().unwrap_or(name);
+    snake_case(name.rsplit('.').next().unwrap_or(name))
+}
+
+/// `SensorReading` → `sensor_reading` (characters that are not letters, digits or `_`
+/// become `_`).
+fn snake_case(simple: &str) -> String {
     let mut out = String::with_capacity(simple.len() + 4);
     let mut previous_lower = false;
     for c in simple.chars() {
@@ -451,9 +480,12 @@ fn default_table(schema: &WriterSchema) -> String {
             }
             out.extend(c.to_lowercase());
             previous_lower = false;
-        } else {
+        } else if c.is_alphanumeric() || c == '_' {
             out.push(c);
             previous_lower = c.is_lowercase() || c.is_ascii_digit();
+        } else {
+            out.push('_');
+            previous_lower = false;
         }
     }
     out

@@ -133,7 +133,7 @@ pub(crate) const TOO_WIDE_WAY_OUT: &str = "create the table yourself with the co
 #[non_exhaustive]
 pub enum ProposeError {
     /// The registry could not be asked (settings, unreachable, refused credentials).
-    #[error("{0}")]
+    #[error(transparent)]
     Registry(#[from] inlet_registry::Error),
     /// The value subject has no schema, or one inlet cannot parse.
     #[error("{subject} has no schema that inlet can read{}: produce to the topic with a registered schema first", .reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default())]
@@ -144,13 +144,13 @@ pub enum ProposeError {
         reason: Option<String>,
     },
     /// Kafka could not be read (for a sample of a topic of a format without a registry).
-    #[error("{0}")]
+    #[error(transparent)]
     Kafka(#[from] inlet_kafka::Error),
     /// The thread reading the sample panicked: a bug.
     #[error("reading the topic's sample failed: {0}")]
     Sample(#[source] tokio::task::JoinError),
     /// A topic of a format without a registry (json) gave no record to make columns from.
-    #[error("topic {topic}: {reason}: produce to it first, or create the table yourself")]
+    #[error("topic {topic}: {reason}: {}", no_sample_way_out(.reason))]
     NoSample {
         /// The topic.
         topic: String,
@@ -179,6 +179,16 @@ impl inlet_fault::Classify for ProposeError {
             | ProposeError::NoSample { .. }
             | ProposeError::TooWide { .. } => inlet_fault::Fault::Config,
         }
+    }
+}
+
+/// What to do when a sample made no columns (`reason`): produce to an empty topic, or check
+/// the format of one whose records are not of it.
+fn no_sample_way_out(reason: &str) -> &'static str {
+    if reason.starts_with("no records") {
+        "produce to it first, or create the table yourself"
+    } else {
+        "check the topic's format (a Confluent frame is read by format avro, protobuf or json-schema), or create the table yourself"
     }
 }
 
@@ -437,24 +447,10 @@ async fn check_subject(
             return None;
         }
     };
-    let expected = match topic.format {
-        crate::config::Format::Protobuf => inlet_registry::SchemaType::Protobuf,
-        crate::config::Format::JsonSchema => inlet_registry::SchemaType::Json,
-        _ => inlet_registry::SchemaType::Avro,
-    };
-    if resolved.schema_type != expected {
-        let format = format!(
-            "format = \"{}\"",
-            crate::decode::format_of(resolved.schema_type)
-        );
+    if let Some(mismatch) = crate::decode::format_mismatch(resolved.schema_type, topic.format) {
         findings.push(Finding::fail(
             "subject",
-            format!(
-                "{subject}: schema id {} is a {} schema, and the topic's format is {}: its records would all be dead letters; set the topic's {format}",
-                latest.id,
-                resolved.schema_type,
-                topic.format.as_str()
-            ),
+            format!("{subject}: schema id {} {mismatch}", latest.id),
         ));
         return None;
     }

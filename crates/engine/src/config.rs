@@ -368,7 +368,7 @@ mapping = { ts = "ts", device = "meta.device", partition = "kafka.partition" }
             err.problems
                 .iter()
                 .any(|(k, m)| k == "connector[0].topic[0].format"
-                    && m.contains("avro, json, text or bytes")),
+                    && m.contains("avro, protobuf, json-schema, json, text or bytes")),
             "{err}"
         );
     }

@@ -22,7 +22,7 @@ mod target;
 pub(crate) use made::{MADE_SCHEMA_ID, MadeSchema, sample_topic};
 pub(crate) use record::{HeaderList, Headers, RawHeaders, Record};
 pub use registered::framed_value_json;
-pub(crate) use registered::{format_of, writer_of};
+pub(crate) use registered::{format_mismatch, writer_of};
 pub(crate) use target::Target;
 
 /// Why a record cannot be decoded now, though it may be later: the registry or, to add a

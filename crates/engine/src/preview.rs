@@ -78,16 +78,16 @@ pub enum PreviewError {
     #[error("topic {0} is not one of the connector's topics")]
     NotATopic(String),
     /// Kafka could not be read.
-    #[error("{0}")]
+    #[error(transparent)]
     Kafka(#[from] inlet_kafka::Error),
     /// The registry could not be asked.
-    #[error("{0}")]
+    #[error(transparent)]
     Registry(#[from] inlet_registry::Error),
     /// The database could not be asked.
-    #[error("{0}")]
+    #[error(transparent)]
     Database(#[from] inlet_postgres::Error),
     /// The table does not exist and none can be proposed.
-    #[error("{0}")]
+    #[error(transparent)]
     Propose(#[from] crate::ProposeError),
     /// The table does not exist and the connector would not create it.
     #[error("table {0} does not exist: create it, or set create_table to true for the topic")]

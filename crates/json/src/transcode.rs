@@ -400,11 +400,11 @@ fn leaf(
             match leaf {
                 L::Timestamptz | L::Timestamp => write_long(
                     text::timestamp_micros(text, leaf == L::Timestamp)
-                        .ok_or_else(|| bad("an ISO 8601 timestamp (YYYY-MM-DD HH:MM:SS.ffffff+HH:MM, T or a space between)"))?,
+                        .ok_or_else(|| bad("a valid ISO 8601 timestamp (YYYY-MM-DD HH:MM:SS.ffffff+HH:MM, T or a space between; a day the month has)"))?,
                     out,
                 ),
                 L::Date => write_long(
-                    i64::from(text::date_days(text).ok_or_else(|| bad("an ISO 8601 date (YYYY-MM-DD)"))?),
+                    i64::from(text::date_days(text).ok_or_else(|| bad("a valid ISO 8601 date (YYYY-MM-DD, a day the month has)"))?),
                     out,
                 ),
                 L::Time => write_long(

@@ -82,15 +82,16 @@ pub enum RunError {
         /// How the thread ended.
         source: tokio::task::JoinError,
     },
-    /// The schema a table is created from is not Avro inlet can read.
-    #[error("connector {connector}: schema id {id}: {source}")]
+    /// The schema a table is created from cannot be read: it does not parse or compile, or
+    /// it is of a type the topic's format does not read.
+    #[error("connector {connector}: schema id {id}: {reason}")]
     Schema {
         /// The connector.
         connector: String,
         /// The schema id.
         id: u32,
-        /// What is wrong with it.
-        source: Box<inlet_avro::PlanError>,
+        /// What is wrong with it, and what to do.
+        reason: String,
     },
     /// The task writing a batch ended without an outcome (it panicked): a bug. The batch is
     /// not committed, so its records are read again on restart.
@@ -203,7 +204,7 @@ impl inlet_fault::Classify for RunError {
             RunError::Registry { source, .. } | RunError::RegistrySettings { source, .. } => {
                 source.fault()
             }
-            RunError::Schema { source, .. } => source.fault(),
+            RunError::Schema { .. } => inlet_fault::Fault::Config,
             RunError::WriterFailed { .. } | RunError::SampleFailed { .. } => Fault::Internal,
             RunError::NoSchema { .. }
             | RunError::NoSample { .. }

@@ -1,36 +1,54 @@
 //! A schema from the registry as inlet reads records of it: Avro's as it is; a Protobuf
 //! schema through the Avro schema inlet makes of a message ([`inlet_protobuf`]).
 
-use inlet_avro::{PlanError, WriterSchema};
+use inlet_avro::WriterSchema;
 use inlet_protobuf::ProtoSchema;
 use inlet_registry::{ResolvedSchema, SchemaType};
 
 /// The writer schema a table is proposed from (and its columns checked against) for the
 /// registered schema `resolved` of `subject`: an Avro schema as it is; a Protobuf value
-/// schema as inlet reads its main message ([`ProtoSchema::main_message`]). A key subject
-/// (`<topic>-key`) is read as Avro only: a key of another type is as if it had no schema.
+/// schema as inlet reads its main message ([`ProtoSchema::main_message`]); a JSON Schema as
+/// inlet reads its documents. A key subject (`<topic>-key`) is read as Avro only: a key of
+/// another type is as if it had no schema.
 ///
 /// # Errors
-/// [`PlanError::Schema`]: the schema does not parse or compile, it is of a type inlet does
-/// not read (JSON Schema), or a key's is not Avro.
-pub(crate) fn writer_of(
-    resolved: &ResolvedSchema,
-    subject: &str,
-) -> Result<WriterSchema, PlanError> {
+/// What is wrong, in a sentence: the schema does not parse or compile, or a key's is not
+/// Avro.
+pub(crate) fn writer_of(resolved: &ResolvedSchema, subject: &str) -> Result<WriterSchema, String> {
     match resolved.schema_type {
-        SchemaType::Avro => WriterSchema::parse(&resolved.schema, &resolved.dependencies),
-        _ if subject.ends_with("-key") => Err(PlanError::Schema(format!(
+        SchemaType::Avro => {
+            WriterSchema::parse(&resolved.schema, &resolved.dependencies).map_err(|e| e.to_string())
+        }
+        _ if subject.ends_with("-key") => Err(format!(
             "it is a {} schema, and inlet reads record keys as Avro or as plain text",
             resolved.schema_type
-        ))),
+        )),
         SchemaType::Protobuf => proto_schema(resolved)
             .and_then(|schema| schema.main_reading().map_err(|e| e.to_string()))
-            .map(|reading| reading.writer().clone())
-            .map_err(PlanError::Schema),
-        SchemaType::Json => json_reading(resolved)
-            .map(|reading| reading.writer().clone())
-            .map_err(PlanError::Schema),
+            .map(|reading| reading.writer().clone()),
+        SchemaType::Json => json_reading(resolved).map(|reading| reading.writer().clone()),
     }
+}
+
+/// Why values of a `schema_type` schema cannot be read with the topic's `format`: all its
+/// records would be dead letters (None: the format reads it).
+pub(crate) fn format_mismatch(
+    schema_type: SchemaType,
+    format: crate::config::Format,
+) -> Option<String> {
+    use crate::config::Format;
+    let reads = match format {
+        Format::Protobuf => SchemaType::Protobuf,
+        Format::JsonSchema => SchemaType::Json,
+        _ => SchemaType::Avro,
+    };
+    (schema_type != reads).then(|| {
+        format!(
+            "is a {schema_type} schema, and the topic's format is {}: its records would all be dead letters; set the topic's format = \"{}\"",
+            format.as_str(),
+            format_of(schema_type)
+        )
+    })
 }
 
 /// The `format` setting that reads values of schemas of `schema_type`.

@@ -487,7 +487,7 @@ impl Target {
         schema_id: u32,
     ) -> Result<Result<WriterSchema, Reason>, Unavailable> {
         let want = inlet_registry::SchemaType::Avro;
-        let reading_as = "it is read as Avro (a record key is read as Avro or plain text only)";
+        let reading_as = "it is read as Avro";
         Ok(Self::resolved_of(registry, schema_id, want, reading_as)
             .await?
             .and_then(|resolved| {

@@ -5,7 +5,10 @@ The value schema (draft 2020-12, registered by the serializer as schemaType JSON
 `$ref` into its `$defs`, a date-time, a nullable boolean, an enum and a map. Produces
 `--count` orders (order i as the Rust test expects it, each validated by the serializer),
 then two records no serializer would write, framed by hand with the same schema id: a
-document whose `id` is a string, and bytes that are not JSON. Prints one JSON document.
+document whose `id` is a string, and bytes that are not JSON. With `--keyed`, each
+order's key is a JSON Schema document `{id, region}` (subject `<topic>-key`) and the bad
+records are left out: after the orders comes a tombstone for order 0's key. Prints one
+JSON document.
 
 Used by the Rust test `json_schema::` in crates/cli/tests/integration; runs in the
 virtualenv that `scripts/services up` makes.
@@ -46,6 +49,13 @@ SCHEMA = {
 }
 
 
+KEY_SCHEMA = {
+    "title": "OrderKey",
+    "type": "object",
+    "properties": {"id": {"type": "integer"}, "region": {"type": "string"}},
+}
+
+
 def order(i):
     return {
         "id": i,
@@ -71,6 +81,7 @@ def main():
     parser.add_argument("--registry", required=True)
     parser.add_argument("--topic", required=True)
     parser.add_argument("--count", type=int, default=10)
+    parser.add_argument("--keyed", action="store_true")
     args = parser.parse_args()
 
     client = SchemaRegistryClient({"url": args.registry})
@@ -83,6 +94,18 @@ def main():
         if err is not None:
             errors.append(str(err))
 
+    if args.keyed:
+        keys = JSONSerializer(json.dumps(KEY_SCHEMA), client)
+        key_ctx = SerializationContext(args.topic, MessageField.KEY)
+        for i in range(args.count):
+            key = keys({"id": i, "region": f"r{i % 2}"}, key_ctx)
+            producer.produce(args.topic, key=key, value=serializer(order(i), ctx), on_delivery=delivered)
+        key = keys({"id": 0, "region": "r0"}, key_ctx)
+        producer.produce(args.topic, key=key, value=None, on_delivery=delivered)
+        if producer.flush(30) != 0 or errors:
+            fail(f"records not delivered: {errors}")
+        print(json.dumps({"keyed": True}))
+        return
     framed = None
     for i in range(args.count):
         framed = serializer(order(i), ctx)

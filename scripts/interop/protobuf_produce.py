@@ -9,7 +9,10 @@ wrapper). Confluent's `ProtobufSerializer` registers both files (the import as a
 reference, the well-known types skipped) and frames each Order with its message indexes.
 
 Produces `--count` orders (order i as the Rust test expects it), then one whose uint64 is
-above bigint's range, then one whose message bytes are cut short. Prints one JSON document.
+above bigint's range, then one whose message bytes are cut short. With `--keyed`, each
+order's key is a Protobuf `OrderKey {id, region}` (`inlet/interop/key.proto`, subject
+`<topic>-key`) and the bad records are left out: after the orders comes a tombstone for
+order 0's key. Prints one JSON document.
 
 Used by the Rust test `protobuf::` in crates/cli/tests/integration; runs in the virtualenv
 that `scripts/services up` makes.
@@ -92,7 +95,13 @@ def files():
             field("note", 16, msg, ".inlet.interop.Note"),
         ]
     )
-    return address, order
+    key = descriptor_pb2.FileDescriptorProto(
+        name="inlet/interop/key.proto", package="inlet.interop", syntax="proto3"
+    )
+    key.message_type.add(name="OrderKey").field.extend(
+        [field("id", 1, F.TYPE_INT64), field("region", 2, F.TYPE_STRING)]
+    )
+    return address, order, key
 
 
 def order_message(Order, i, big=None):
@@ -132,6 +141,7 @@ def main():
     parser.add_argument("--registry", required=True)
     parser.add_argument("--topic", required=True)
     parser.add_argument("--count", type=int, default=10)
+    parser.add_argument("--keyed", action="store_true")
     args = parser.parse_args()
 
     pool = descriptor_pool.Default()
@@ -149,6 +159,27 @@ def main():
         if err is not None:
             errors.append(str(err))
 
+    if args.keyed:
+        OrderKey = message_factory.GetMessageClass(
+            pool.FindMessageTypeByName("inlet.interop.OrderKey")
+        )
+        keys = ProtobufSerializer(OrderKey, client, {"use.deprecated.format": False})
+        key_ctx = SerializationContext(args.topic, MessageField.KEY)
+        for i in range(args.count):
+            key = keys(OrderKey(id=i, region=f"r{i % 2}"), key_ctx)
+            producer.produce(
+                args.topic, key=key, value=serializer(order_message(Order, i), ctx),
+                on_delivery=delivered,
+            )
+        producer.produce(
+            args.topic, key=keys(OrderKey(id=0, region="r0"), key_ctx), value=None,
+            on_delivery=delivered,
+        )
+        if producer.flush(30) != 0 or errors:
+            fail(f"records not delivered: {errors}")
+        latest = client.get_latest_version(f"{args.topic}-key")
+        print(json.dumps({"key_schema_id": latest.schema_id}))
+        return
     framed = None
     for i in range(args.count):
         framed = serializer(order_message(Order, i), ctx)

@@ -23,6 +23,10 @@ pub struct RecordMeta<'a> {
     pub timestamp_ms: Option<i64>,
     /// The key.
     pub key: Option<&'a [u8]>,
+    /// The key as a Confluent Avro frame (magic byte, the key's schema id, an Avro body)
+    /// when inlet transcoded it from Protobuf or JSON Schema: key fields are read from it
+    /// rather than from [`key`](Self::key), which `kafka.key` still stores as it came.
+    pub key_avro: Option<&'a [u8]>,
     /// Headers, in order (may be left empty when
     /// [`DecodePlan::reads_headers`](crate::DecodePlan::reads_headers) is false).
     pub headers: &'a [(&'a str, Option<&'a [u8]>)],

@@ -313,7 +313,7 @@ impl DecodePlan {
             .into());
         }
         if let Some(key) = &self.key {
-            self.run_key(key, meta.key, scratch)?;
+            self.run_key(key, meta.key_avro.or(meta.key), scratch)?;
         }
         for &(slot, field) in &self.meta {
             let start = scratch.buf.len();

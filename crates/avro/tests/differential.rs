@@ -810,6 +810,7 @@ fn plans_agree_with_apache_avro_on_random_schemas() {
             )
             .unwrap_or_else(|e| panic!("schema {n} record {r}: {e}\n{text}\n{reference:?}"));
             let meta = RecordMeta {
+                key_avro: None,
                 offset: 42,
                 ..RecordMeta::default()
             };

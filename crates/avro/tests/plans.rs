@@ -105,6 +105,7 @@ fn direct_and_general_programs_write_the_same_fields() {
     let general = DecodePlan::compile(&writer, &table, &mapping, &PlanOptions::default()).unwrap();
     let direct = proposed();
     let meta = RecordMeta {
+        key_avro: None,
         partition: 7,
         ..RecordMeta::default()
     };
@@ -313,6 +314,7 @@ fn key_columns_are_read_from_the_framed_key() {
     let write = |key: Option<&[u8]>| {
         let mut out = Vec::new();
         let meta = RecordMeta {
+            key_avro: None,
             key,
             ..RecordMeta::default()
         };

@@ -287,6 +287,7 @@ async fn every_type_round_trips_through_postgres() {
     ];
     for n in 0..2 {
         let meta = RecordMeta {
+            key_avro: None,
             topic: "events",
             partition: 3,
             offset: 100 + n,

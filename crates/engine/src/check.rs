@@ -309,7 +309,7 @@ async fn latest_value_schema(
         Err(e) => return Err(e.into()),
     };
     let resolved = registry.resolve(latest.id).await?;
-    crate::decode::writer_of(&resolved, &subject).map_err(|e| ProposeError::NoSchema {
+    crate::decode::writer_of(&resolved).map_err(|e| ProposeError::NoSchema {
         subject,
         reason: Some(e.to_string()),
     })
@@ -454,7 +454,7 @@ async fn check_subject(
         ));
         return None;
     }
-    match crate::decode::writer_of(&resolved, &subject) {
+    match crate::decode::writer_of(&resolved) {
         Ok(writer) => {
             findings.push(Finding::ok(
                 "subject",

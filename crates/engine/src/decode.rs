@@ -61,7 +61,7 @@ pub(crate) async fn latest_schema(
 ) -> Option<(u32, WriterSchema)> {
     let latest = registry.subject_version(subject, "latest").await.ok()?;
     let resolved = registry.resolve(latest.id).await.ok()?;
-    let writer = writer_of(&resolved, subject).ok()?;
+    let writer = writer_of(&resolved).ok()?;
     Some((latest.id, writer))
 }
 
@@ -81,9 +81,7 @@ pub(crate) async fn latest_schema_or_retry(
         Ok(resolved) => resolved,
         Err(e) => return retry(e),
     };
-    Ok(writer_of(&resolved, subject)
-        .ok()
-        .map(|writer| (latest.id, writer)))
+    Ok(writer_of(&resolved).ok().map(|writer| (latest.id, writer)))
 }
 
 /// `(id, schema)` as a plan's key schema.
@@ -199,6 +197,16 @@ pub(crate) async fn decode(
         Some(key) if target.reads_key => Frame::parse(key).ok().map(|f| f.schema_id.0),
         _ => None,
     };
+    // A Protobuf or JSON Schema key whose fields columns take, as Avro the plan reads.
+    target.key_frame = None;
+    if target.reads_key
+        && let Some(key) = record.key
+    {
+        match target.key_as_avro(registry, key).await? {
+            Ok(frame) => target.key_frame = frame,
+            Err(reason) => return Ok(Decoded::Dead(None, reason)),
+        }
+    }
     let made = match target.made() {
         Ok(made) => made,
         Err(problem) => {
@@ -218,7 +226,12 @@ pub(crate) async fn decode(
                 .await?
             {
                 Err(reason) => Decoded::Dead(None, reason),
-                Ok(plan) => match plan.write_row(&body, &record.meta(&plan), scratch, out) {
+                Ok(plan) => match plan.write_row(
+                    &body,
+                    &meta(record, &plan, target.key_frame.as_deref()),
+                    scratch,
+                    out,
+                ) {
                     Ok(()) => Decoded::Row(plan),
                     Err(e) => Decoded::Dead(None, record_reason(&e)),
                 },
@@ -273,7 +286,12 @@ pub(crate) async fn decode(
         Err(reason) => return Ok(Decoded::Dead(Some(id), reason)),
     };
     Ok(
-        match plan.write_row(frame.body, &record.meta(&plan), scratch, out) {
+        match plan.write_row(
+            frame.body,
+            &meta(record, &plan, target.key_frame.as_deref()),
+            scratch,
+            out,
+        ) {
             Ok(()) => Decoded::Row(plan),
             Err(e) => Decoded::Dead(Some(id), record_reason(&e)),
         },
@@ -316,7 +334,12 @@ async fn protobuf_row(
             Err(unavailable) => Err(unavailable),
             Ok(Err(reason)) => Ok(Decoded::Dead(Some(schema_id), reason)),
             Ok(Ok(plan)) => Ok(
-                match plan.write_row(&avro, &record.meta(&plan), scratch, out) {
+                match plan.write_row(
+                    &avro,
+                    &meta(record, &plan, target.key_frame.as_deref()),
+                    scratch,
+                    out,
+                ) {
                     Ok(()) => Decoded::Row(plan),
                     Err(e) => Decoded::Dead(Some(schema_id), record_reason(&e)),
                 },
@@ -365,7 +388,12 @@ async fn json_schema_row(
             Err(unavailable) => Err(unavailable),
             Ok(Err(reason)) => Ok(Decoded::Dead(Some(schema_id), reason)),
             Ok(Ok(plan)) => Ok(
-                match plan.write_row(&avro, &record.meta(&plan), scratch, out) {
+                match plan.write_row(
+                    &avro,
+                    &meta(record, &plan, target.key_frame.as_deref()),
+                    scratch,
+                    out,
+                ) {
                     Ok(()) => Decoded::Row(plan),
                     Err(e) => Decoded::Dead(Some(schema_id), record_reason(&e)),
                 },
@@ -374,6 +402,18 @@ async fn json_schema_row(
     };
     target.body = avro;
     decoded
+}
+
+/// `record`'s metadata for `plan`, with its key as Avro (`key_avro`) when inlet transcoded
+/// it from Protobuf or JSON Schema.
+fn meta<'a>(
+    record: &'a Record<'_>,
+    plan: &DecodePlan,
+    key_avro: Option<&'a [u8]>,
+) -> inlet_avro::RecordMeta<'a> {
+    let mut meta = record.meta(plan);
+    meta.key_avro = key_avro;
+    meta
 }
 
 /// The reason of a record its plan could not write: bytes that do not decode, a value its
@@ -414,7 +454,16 @@ async fn tombstone(
         ));
     };
     let (schema_id, body, text_body);
+    let transcoded = match target.key_as_avro(registry, key).await? {
+        Ok(frame) => frame,
+        Err(reason) => return Ok(Decoded::Dead(None, reason)),
+    };
     match Frame::parse(key) {
+        // A Protobuf or JSON Schema key, as the Avro of the schema inlet made of it.
+        Ok(frame) if transcoded.is_some() => {
+            schema_id = Some(frame.schema_id.0);
+            body = transcoded.as_deref().map_or(&[][..], |t| &t[5..]);
+        }
         Ok(frame) => {
             schema_id = Some(frame.schema_id.0);
             body = frame.body;

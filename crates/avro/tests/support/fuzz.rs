@@ -132,6 +132,7 @@ pub fn decode(data: &[u8]) -> bool {
     };
     let headers: &[(&str, Option<&[u8]>)] = &[("h", Some(value))];
     let meta = RecordMeta {
+        key_avro: None,
         headers,
         ..RecordMeta::default()
     };

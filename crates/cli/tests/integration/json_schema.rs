@@ -127,3 +127,83 @@ async fn json_schema_records_serialized_by_confluent_land_in_a_table_made_from_t
     );
     assert!(dead[1].starts_with("malformed_value: "), "{dead:?}");
 }
+
+/// JSON Schema keys: their fields fill the columns the value lacks, and a tombstone's key
+/// deletes its row (upsert-delete).
+#[tokio::test]
+async fn json_schema_keys_fill_key_columns_and_tombstones_delete_their_rows() {
+    let stream = Stream::new(1).await;
+    let output = std::process::Command::new(python())
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../scripts/interop/json_schema_produce.py"
+        ))
+        .args([
+            "--bootstrap",
+            stream.kafka(),
+            "--registry",
+            stream.registry(),
+        ])
+        .args(["--topic", &stream.topic, "--count", "6", "--keyed"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "json_schema_produce.py --keyed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let config = stream.write_config(
+        stream
+            .connector("keyed")
+            .set("format", "json-schema")
+            .set("table", "public.keyed")
+            .set("insert", "upsert-delete")
+            .set("key_columns", serde_json::json!(["id", "region"])),
+    );
+    let mut inlet = stream.start(&config, "json_schema_keyed");
+    // Six orders, then order 0's tombstone: five rows once the tombstone is applied.
+    stream
+        .wait_for(
+            "SELECT count(*) FROM keyed WHERE id <> 0 OR region IS NULL",
+            5,
+            Duration::from_secs(60),
+            "json_schema_keyed",
+        )
+        .await;
+    stream
+        .wait_for(
+            "SELECT 5 - count(*) FROM keyed WHERE id = 0",
+            5,
+            Duration::from_secs(30),
+            "json_schema_keyed",
+        )
+        .await;
+    assert!(
+        terminate(&mut inlet).success(),
+        "{}",
+        stream.log("json_schema_keyed")
+    );
+    let rows = stream
+        .rows("SELECT id, region, customer FROM keyed ORDER BY id", |r| {
+            format!(
+                "{} {} {}",
+                r.get::<_, i64>(0),
+                r.get::<_, String>(1),
+                r.get::<_, String>(2)
+            )
+        })
+        .await;
+    assert_eq!(
+        rows,
+        ["1 r1 c1", "2 r0 c2", "3 r1 c3", "4 r0 c4", "5 r1 c5"],
+        "region from the JSON Schema key; order 0 deleted by its tombstone"
+    );
+    assert_eq!(
+        stream
+            .count("SELECT count(*) FROM inlet.dead_letters")
+            .await,
+        0,
+        "{}",
+        stream.log("json_schema_keyed")
+    );
+}

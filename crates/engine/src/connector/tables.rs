@@ -229,7 +229,7 @@ impl Connector {
         if let Some(mismatch) = crate::decode::format_mismatch(resolved.schema_type, topic.format) {
             return Err(schema_error(format!("the latest of {subject} {mismatch}")));
         }
-        let writer = crate::decode::writer_of(&resolved, &subject).map_err(schema_error)?;
+        let writer = crate::decode::writer_of(&resolved).map_err(schema_error)?;
         // Columns the value lacks may come from the key's fields (its latest schema).
         let proposal = Proposal::for_topic(&writer, key, topic.insert.key().unwrap_or_default());
         Ok((proposal, Some(latest.id)))

@@ -75,6 +75,7 @@ impl Record<'_> {
     /// them stores them).
     pub(crate) fn meta(&self, plan: &DecodePlan) -> RecordMeta<'_> {
         RecordMeta {
+            key_avro: None,
             topic: self.topic,
             partition: self.partition,
             offset: self.offset,

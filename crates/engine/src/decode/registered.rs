@@ -6,23 +6,17 @@ use inlet_protobuf::ProtoSchema;
 use inlet_registry::{ResolvedSchema, SchemaType};
 
 /// The writer schema a table is proposed from (and its columns checked against) for the
-/// registered schema `resolved` of `subject`: an Avro schema as it is; a Protobuf value
+/// registered schema `resolved`, a value's or a key's: an Avro schema as it is; a Protobuf
 /// schema as inlet reads its main message ([`ProtoSchema::main_message`]); a JSON Schema as
-/// inlet reads its documents. A key subject (`<topic>-key`) is read as Avro only: a key of
-/// another type is as if it had no schema.
+/// inlet reads its documents.
 ///
 /// # Errors
-/// What is wrong, in a sentence: the schema does not parse or compile, or a key's is not
-/// Avro.
-pub(crate) fn writer_of(resolved: &ResolvedSchema, subject: &str) -> Result<WriterSchema, String> {
+/// What is wrong, in a sentence: the schema does not parse or compile.
+pub(crate) fn writer_of(resolved: &ResolvedSchema) -> Result<WriterSchema, String> {
     match resolved.schema_type {
         SchemaType::Avro => {
             WriterSchema::parse(&resolved.schema, &resolved.dependencies).map_err(|e| e.to_string())
         }
-        _ if subject.ends_with("-key") => Err(format!(
-            "it is a {} schema, and inlet reads record keys as Avro or as plain text",
-            resolved.schema_type
-        )),
         SchemaType::Protobuf => proto_schema(resolved)
             .and_then(|schema| schema.main_reading().map_err(|e| e.to_string()))
             .map(|reading| reading.writer().clone()),

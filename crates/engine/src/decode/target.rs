@@ -57,6 +57,9 @@ pub(crate) struct Target {
     pub(super) body: Vec<u8>,
     /// The JSON transcoder's buffers.
     pub(super) json_scratch: inlet_json::Scratch,
+    /// The record being decoded's key as a Confluent Avro frame, when it is Protobuf or
+    /// JSON Schema and columns take its fields ([`Target::key_as_avro`]).
+    pub(super) key_frame: Option<Vec<u8>>,
 }
 
 /// The auto mapping of a schema version onto the table, by the recorded column sources.
@@ -93,6 +96,7 @@ impl Target {
             made,
             body: Vec::new(),
             json_scratch: inlet_json::Scratch::default(),
+            key_frame: None,
             table: config.table.clone(),
             config,
             columns,
@@ -371,6 +375,71 @@ impl Target {
         let writer = Self::writer(registry, schema_id).await?;
         self.key_writers.insert(schema_id, writer.clone());
         Ok(writer)
+    }
+
+    /// A record key that is a Confluent frame of Protobuf or JSON Schema, as a Confluent
+    /// Avro frame (magic byte, the key's schema id, the Avro body of the schema inlet makes
+    /// of it), which plans read key fields from and tombstones delete by; that schema is
+    /// kept as the key schema id's writer. None for an Avro key (read as it is), a key that
+    /// is not a frame, or one whose schema the registry does not give (the key's writer
+    /// then says why).
+    ///
+    /// # Errors
+    /// The outer: the registry does not answer. The inner: the key's reason as a
+    /// `key_unusable` dead letter (its bytes are not its message, its schema does not
+    /// compile).
+    pub(crate) async fn key_as_avro(
+        &mut self,
+        registry: &RegistryClient,
+        key: &[u8],
+    ) -> Result<Result<Option<Vec<u8>>, Reason>, Unavailable> {
+        use inlet_registry::SchemaType;
+        let Ok(frame) = Frame::parse(key) else {
+            return Ok(Ok(None));
+        };
+        let id = frame.schema_id.0;
+        let schema_type = match registry.resolve(id).await {
+            Ok(resolved) => resolved.schema_type,
+            Err(e) if e.is_retriable() => return Err(Unavailable::Registry(e)),
+            Err(_) => return Ok(Ok(None)),
+        };
+        let unusable = |text: String| {
+            Reason::new(ReasonCode::KeyUnusable, format!("the record's key: {text}"))
+        };
+        let mut avro = Vec::with_capacity(key.len() + 16);
+        avro.push(inlet_avro::MAGIC_BYTE);
+        avro.extend_from_slice(&id.to_be_bytes());
+        let writer = match schema_type {
+            SchemaType::Avro => return Ok(Ok(None)),
+            SchemaType::Protobuf => {
+                let (indexes, message) = match inlet_protobuf::split_message_indexes(frame.body) {
+                    Ok(split) => split,
+                    Err(e) => return Ok(Err(unusable(e.to_string()))),
+                };
+                let reading = match self.proto_reading(registry, id, &indexes).await? {
+                    Ok(reading) => reading,
+                    Err(reason) => return Ok(Err(unusable(reason.text))),
+                };
+                if let Err(e) = reading.transcode(message, &mut avro) {
+                    return Ok(Err(unusable(e.to_string())));
+                }
+                reading.writer().clone()
+            }
+            SchemaType::Json => {
+                let reading = match self.json_schema_reading(registry, id).await? {
+                    Ok(reading) => reading,
+                    Err(reason) => return Ok(Err(unusable(reason.text))),
+                };
+                if let Err(e) = reading.transcode(frame.body, &mut avro, &mut self.json_scratch) {
+                    return Ok(Err(unusable(e.to_string())));
+                }
+                reading.writer().clone()
+            }
+        };
+        if !self.key_writers.contains_key(&id) && self.key_writers.len() < MAX_KEY_SCHEMAS {
+            self.key_writers.insert(id, Ok(writer));
+        }
+        Ok(Ok(Some(avro)))
     }
 
     /// How records of the Protobuf schema `schema_id`'s message `message` (its indexes)
@@ -692,9 +761,12 @@ impl Target {
         }
         // Whatever stops it, it is the key that cannot name the row (said as the key's).
         let writer = match schema_id {
-            Some(id) => Self::writer(registry, id)
-                .await?
-                .map_err(|reason| format!("the tombstone's key: {reason}")),
+            // A Protobuf or JSON Schema key's writer was kept by key_as_avro.
+            Some(id) => match self.key_writers.get(&id) {
+                Some(writer) => writer.clone(),
+                None => Self::writer(registry, id).await?,
+            }
+            .map_err(|reason| format!("the tombstone's key: {reason}")),
             None => WriterSchema::parse("\"string\"", &[]).map_err(|e| e.to_string()),
         };
         let key = self.config.insert.key().unwrap_or_default();

@@ -327,24 +327,15 @@ async fn protobuf_row(
     let decoded = match reading.transcode(message, &mut avro) {
         Err(e) if e.is_malformed() => dead(ReasonCode::MalformedValue, e.to_string()),
         Err(e) => dead(ReasonCode::ValueRefused, e.to_string()),
-        Ok(()) => match target
-            .plan(registry, client, schema_id, &indexes, key_id)
-            .await
-        {
-            Err(unavailable) => Err(unavailable),
-            Ok(Err(reason)) => Ok(Decoded::Dead(Some(schema_id), reason)),
-            Ok(Ok(plan)) => Ok(
-                match plan.write_row(
-                    &avro,
-                    &meta(record, &plan, target.key_frame.as_deref()),
-                    scratch,
-                    out,
-                ) {
-                    Ok(()) => Decoded::Row(plan),
-                    Err(e) => Decoded::Dead(Some(schema_id), record_reason(&e)),
-                },
-            ),
-        },
+        Ok(()) => {
+            let value = Transcoded {
+                schema_id,
+                message: &indexes,
+                key_id,
+                avro: &avro,
+            };
+            write_transcoded(target, registry, client, record, value, scratch, out).await
+        }
     };
     target.body = avro;
     decoded
@@ -384,24 +375,55 @@ async fn json_schema_row(
                 Reason::new(code, e.to_string()),
             ))
         }
-        Ok(()) => match target.plan(registry, client, schema_id, &[], key_id).await {
-            Err(unavailable) => Err(unavailable),
-            Ok(Err(reason)) => Ok(Decoded::Dead(Some(schema_id), reason)),
-            Ok(Ok(plan)) => Ok(
-                match plan.write_row(
-                    &avro,
-                    &meta(record, &plan, target.key_frame.as_deref()),
-                    scratch,
-                    out,
-                ) {
-                    Ok(()) => Decoded::Row(plan),
-                    Err(e) => Decoded::Dead(Some(schema_id), record_reason(&e)),
-                },
-            ),
-        },
+        Ok(()) => {
+            let value = Transcoded {
+                schema_id,
+                message: &[],
+                key_id,
+                avro: &avro,
+            };
+            write_transcoded(target, registry, client, record, value, scratch, out).await
+        }
     };
     target.body = avro;
     decoded
+}
+
+/// A value transcoded into the Avro binary of the schema inlet made for it.
+struct Transcoded<'a> {
+    /// The registry's schema id of the value.
+    schema_id: u32,
+    /// Its Protobuf message indexes (empty for JSON Schema).
+    message: &'a [i32],
+    /// The key's schema id, when columns take key fields.
+    key_id: Option<u32>,
+    /// The Avro binary.
+    avro: &'a [u8],
+}
+
+/// Writes a transcoded value with its plan (compiled on first use).
+async fn write_transcoded(
+    target: &mut Target,
+    registry: &RegistryClient,
+    client: Option<&tokio_postgres::Client>,
+    record: &Record<'_>,
+    value: Transcoded<'_>,
+    scratch: &mut RowScratch,
+    out: &mut Vec<u8>,
+) -> Result<Decoded, Unavailable> {
+    let id = value.schema_id;
+    let plan = match target
+        .plan(registry, client, id, value.message, value.key_id)
+        .await?
+    {
+        Ok(plan) => plan,
+        Err(reason) => return Ok(Decoded::Dead(Some(id), reason)),
+    };
+    let meta = meta(record, &plan, target.key_frame.as_deref());
+    Ok(match plan.write_row(value.avro, &meta, scratch, out) {
+        Ok(()) => Decoded::Row(plan),
+        Err(e) => Decoded::Dead(Some(id), record_reason(&e)),
+    })
 }
 
 /// `record`'s metadata for `plan`, with its key as Avro (`key_avro`) when inlet transcoded

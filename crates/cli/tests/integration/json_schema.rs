@@ -4,36 +4,12 @@
 
 use std::time::Duration;
 
-use inlet_testkit::python;
-
 use crate::support::{Stream, terminate};
 
 #[tokio::test]
 async fn json_schema_records_serialized_by_confluent_land_in_a_table_made_from_the_schema() {
     let stream = Stream::new(1).await;
-    let output = std::process::Command::new(python())
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../scripts/interop/json_schema_produce.py"
-        ))
-        .args([
-            "--bootstrap",
-            stream.kafka(),
-            "--registry",
-            stream.registry(),
-            "--topic",
-            &stream.topic,
-            "--count",
-            "30",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "json_schema_produce.py: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let produced: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let produced = crate::support::interop("json_schema_produce.py", &stream, &["--count", "30"]);
     assert_eq!(produced["schema_type"], "JSON", "{produced}");
     let config = stream.write_config(
         stream
@@ -133,24 +109,10 @@ async fn json_schema_records_serialized_by_confluent_land_in_a_table_made_from_t
 #[tokio::test]
 async fn json_schema_keys_fill_key_columns_and_tombstones_delete_their_rows() {
     let stream = Stream::new(1).await;
-    let output = std::process::Command::new(python())
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../scripts/interop/json_schema_produce.py"
-        ))
-        .args([
-            "--bootstrap",
-            stream.kafka(),
-            "--registry",
-            stream.registry(),
-        ])
-        .args(["--topic", &stream.topic, "--count", "6", "--keyed"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "json_schema_produce.py --keyed: {}",
-        String::from_utf8_lossy(&output.stderr)
+    crate::support::interop(
+        "json_schema_produce.py",
+        &stream,
+        &["--count", "6", "--keyed"],
     );
     let config = stream.write_config(
         stream

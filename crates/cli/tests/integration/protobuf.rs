@@ -5,53 +5,12 @@
 
 use std::time::Duration;
 
-use inlet_testkit::python;
-
-use crate::support::{Stream, terminate};
-
-/// `inlet check` of `config`: whether it passed, and what it said.
-fn check(config: &std::path::Path) -> (bool, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_inlet"))
-        .args(["check", "--config"])
-        .arg(config)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
+use crate::support::{Stream, inlet_once, terminate};
 
 #[tokio::test]
 async fn protobuf_records_serialized_by_confluent_land_in_a_table_made_from_the_message() {
     let stream = Stream::new(1).await;
-    let output = std::process::Command::new(python())
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../scripts/interop/protobuf_produce.py"
-        ))
-        .args([
-            "--bootstrap",
-            stream.kafka(),
-            "--registry",
-            stream.registry(),
-            "--topic",
-            &stream.topic,
-            "--count",
-            "30",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "protobuf_produce.py: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let produced: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let produced = crate::support::interop("protobuf_produce.py", &stream, &["--count", "30"]);
     assert_eq!(
         produced["references"],
         serde_json::json!(["inlet/interop/address.proto"]),
@@ -64,7 +23,7 @@ async fn protobuf_records_serialized_by_confluent_land_in_a_table_made_from_the_
     );
     // Read as Avro, the topic's records would all be dead letters: check says so first.
     let as_avro = stream.write_config(stream.connector("orders").set("table", "public.orders"));
-    let (ok, said) = check(&as_avro);
+    let (ok, said) = inlet_once("check", &as_avro);
     assert!(!ok, "{said}");
     assert!(
         said.contains("is a PROTOBUF schema, and the topic's format is avro")
@@ -77,7 +36,7 @@ async fn protobuf_records_serialized_by_confluent_land_in_a_table_made_from_the_
             .set("format", "protobuf")
             .set("table", "public.orders"),
     );
-    let (ok, said) = check(&config);
+    let (ok, said) = inlet_once("check", &config);
     assert!(ok, "{said}");
     assert!(
         said.contains(&format!("{}-value: version 1", stream.topic)) && said.contains("(PROTOBUF)"),
@@ -232,25 +191,7 @@ async fn protobuf_records_serialized_by_confluent_land_in_a_table_made_from_the_
 #[tokio::test]
 async fn protobuf_keys_fill_key_columns_and_tombstones_delete_their_rows() {
     let stream = Stream::new(1).await;
-    let output = std::process::Command::new(python())
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../scripts/interop/protobuf_produce.py"
-        ))
-        .args([
-            "--bootstrap",
-            stream.kafka(),
-            "--registry",
-            stream.registry(),
-        ])
-        .args(["--topic", &stream.topic, "--count", "6", "--keyed"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "protobuf_produce.py --keyed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    crate::support::interop("protobuf_produce.py", &stream, &["--count", "6", "--keyed"]);
     let config = stream.write_config(
         stream
             .connector("keyed")

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use apache_avro::types::Value;
 use serde_json::json;
 
-use crate::support::{EXACTLY_ONCE, READING, Stream, reading, terminate};
+use crate::support::{EXACTLY_ONCE, READING, Stream, inlet_once, reading, terminate};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn records_land_exactly_once_and_sigterm_stops_cleanly() {
@@ -554,21 +554,6 @@ async fn new_schemas_mid_stream_keep_flowing_and_add_columns() {
 }
 
 /// `inlet check` and `inlet run --config`, with the output of both streams.
-fn inlet_once(command: &str, config: &std::path::Path) -> (bool, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_inlet"))
-        .args([command, "--config"])
-        .arg(config)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_table_the_schema_cannot_fill_is_refused_before_anything_runs() {

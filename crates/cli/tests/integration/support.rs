@@ -368,3 +368,48 @@ pub fn start_serve(
             .expect("starting inlet serve"),
     )
 }
+
+/// `inlet <command> --config <config>` run once: whether it passed, and what it printed
+/// (stdout, then stderr).
+pub fn inlet_once(command: &str, config: &std::path::Path) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_inlet"))
+        .args([command, "--config"])
+        .arg(config)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// Runs `scripts/interop/<script>` (Confluent's Python client) against the stream's Kafka
+/// and registry for its topic, with `args`; the JSON document it prints.
+pub fn interop(script: &str, stream: &Stream, args: &[&str]) -> serde_json::Value {
+    let path = format!(
+        "{}/../../scripts/interop/{script}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let output = std::process::Command::new(inlet_testkit::python())
+        .arg(path)
+        .args([
+            "--bootstrap",
+            stream.kafka(),
+            "--registry",
+            stream.registry(),
+        ])
+        .args(["--topic", &stream.topic])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
